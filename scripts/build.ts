@@ -1,0 +1,27 @@
+/**
+ * Compiles the server into one executable, dist/link-tracker, then runs its --version
+ * as a smoke test: a binary that cannot start fails the build.
+ */
+import { $ } from "bun";
+import pkg from "../package.json" with { type: "json" };
+
+const outfile = "dist/link-tracker";
+
+const result = await Bun.build({
+  entrypoints: ["src/main.ts"],
+  compile: { outfile },
+  minify: { whitespace: true, syntax: true, identifiers: false },
+  sourcemap: "linked",
+  define: { LINK_TRACKER_VERSION: JSON.stringify(pkg.version) },
+});
+if (!result.success) {
+  for (const message of result.logs) console.error(message);
+  process.exit(1);
+}
+
+const version = (await $`${outfile} --version`.text()).trim();
+if (version !== pkg.version) {
+  console.error(`smoke test failed: ${outfile} --version printed "${version}", expected "${pkg.version}"`);
+  process.exit(1);
+}
+console.log(`built ${outfile} (version ${version})`);

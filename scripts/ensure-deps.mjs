@@ -1,0 +1,14 @@
+// Installs dependencies from the lockfile when node_modules is missing or older than
+// the lockfile, so `npm start`, `npm test` and `npm run build` work on a fresh clone.
+// Plain Node on purpose: it runs before Bun (a devDependency) is installed.
+import { execSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+
+const lock = "package-lock.json";
+const marker = "node_modules/.package-lock.json";
+const stale = !existsSync(marker) || !existsSync("node_modules/.bin/bun") || statSync(marker).mtimeMs < statSync(lock).mtimeMs;
+
+if (stale) {
+  console.error("Installing dependencies from package-lock.json (npm ci)...");
+  execSync("npm ci --no-audit --no-fund", { stdio: ["ignore", "inherit", "inherit"] });
+}

@@ -1,0 +1,69 @@
+/**
+ * Builds the whole HTTP app for a given database and config. The server entry and the
+ * tests use the same function, so tests exercise exactly what runs in production.
+ */
+import { Elysia } from "elysia";
+import type { Config } from "./config";
+import type { Db } from "./db";
+import { checkDeclaredLength, MAX_BODY_BYTES, readJsonBody } from "./lib/body";
+import { AppError } from "./lib/errors";
+import { silentLogger, type Logger } from "./lib/log";
+import { appErrorBody, errorBody } from "./lib/render-error";
+import { docsModule } from "./modules/docs";
+import { ingestModule } from "./modules/ingest";
+
+export type AppDeps = { db: Db; config: Config; log?: Logger };
+
+const pathOf = (request: Request) => {
+  const url = request.url;
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const end = url.indexOf("?", start);
+  return end === -1 ? url.slice(start) : url.slice(start, end);
+};
+
+export function createApp({ db, config, log = silentLogger() }: AppDeps) {
+  return (
+    new Elysia({
+      // A backstop for bodies that declare no length; declared ones are refused with JSON below.
+      serve: { maxRequestBodySize: 4 * MAX_BODY_BYTES },
+    })
+      .onRequest(({ request }) => checkDeclaredLength(request))
+      .onParse({ as: "global" }, ({ request, contentType }) => {
+        if (/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType)) return readJsonBody(request);
+      })
+      .onError({ as: "global" }, ({ code, error, request, set }) => {
+        const path = pathOf(request);
+        // A body parser's own error arrives wrapped as PARSE; its cause says what went wrong.
+        const appError = error instanceof AppError ? error : code === "PARSE" && error.cause instanceof AppError ? error.cause : null;
+        if (appError) {
+          set.status = appError.status;
+          Object.assign(set.headers, appError.headers);
+          return appErrorBody(path, appError);
+        }
+        switch (code) {
+          case "PARSE":
+            set.status = 400;
+            return errorBody(path, 400, "Request body could not be parsed");
+          case "VALIDATION": {
+            set.status = 400;
+            const problems = error.all.map((issue) =>
+              "path" in issue && issue.path && issue.path !== "root" ? `${String(issue.path).replace(/^\//, "").replaceAll("/", ".")}: ${issue.message}` : issue.message,
+            );
+            return errorBody(path, 400, problems[0] ?? "Invalid request", { validation_errors: problems });
+          }
+          case "NOT_FOUND":
+            set.status = 404;
+            return errorBody(path, 404, `No route for ${request.method} ${path}`);
+          default:
+            // Never the error's own message: it may name files, SQL or secrets.
+            log.error({ err: error, path, method: request.method }, "unhandled error");
+            set.status = 500;
+            return errorBody(path, 500, "Internal server error");
+        }
+      })
+      .use(docsModule())
+      .use(ingestModule(db, config))
+  );
+}
+
+export type App = ReturnType<typeof createApp>;

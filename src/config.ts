@@ -1,0 +1,70 @@
+/**
+ * The one place the environment is read. Everything else receives a Config.
+ */
+import { z } from "zod";
+
+const port = z
+  .string()
+  .regex(/^\d{1,5}$/, "must be a whole number from 0 to 65535")
+  .transform(Number)
+  .pipe(z.number().max(65535, "must be a whole number from 0 to 65535"));
+
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
+
+const EnvSchema = z.object({
+  PORT: port.default(5001),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  DATABASE_PATH: z.string().min(1).default("./data/link-tracker.db"),
+  PUBLIC_BASE_URL: httpUrl.optional(),
+  WEBHOOK_API_KEY: z
+    .string()
+    .min(16, "must be at least 16 characters (generate one with: openssl rand -hex 32)")
+    .optional(),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  TRUST_PROXY: z.stringbool().default(false),
+  NOT_FOUND_REDIRECT: httpUrl.optional(),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  databasePath: string;
+  publicBaseUrl: string;
+  webhookApiKey: string | undefined;
+  logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
+  trustProxy: boolean;
+  notFoundRedirect: string | undefined;
+};
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
+
+/** Empty values count as unset, as they do in most .env files. */
+function withoutEmpty(env: Record<string, string | undefined>) {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): ConfigResult {
+  const parsed = EnvSchema.safeParse(withoutEmpty(env));
+  if (!parsed.success) return { ok: false, message: z.prettifyError(parsed.error) };
+  const e = parsed.data;
+  return {
+    ok: true,
+    config: {
+      port: e.PORT,
+      host: e.HOST,
+      databasePath: e.DATABASE_PATH,
+      publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+      webhookApiKey: e.WEBHOOK_API_KEY,
+      logLevel: e.LOG_LEVEL,
+      trustProxy: e.TRUST_PROXY,
+      notFoundRedirect: e.NOT_FOUND_REDIRECT,
+    },
+  };
+}
+
+/** A config for tests and embedding: defaults, with the given fields replaced. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  const result = loadConfig({});
+  if (!result.ok) throw new Error(result.message);
+  return { ...result.config, databasePath: ":memory:", logLevel: "silent", ...overrides };
+}

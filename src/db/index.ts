@@ -1,0 +1,44 @@
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { drizzle } from "drizzle-orm/bun-sqlite";
+import type { MigrationMeta } from "drizzle-orm/migrator";
+import * as schema from "./schema";
+import { embeddedMigrations } from "./migrations";
+
+export type Db = ReturnType<typeof openDb>;
+
+function openDb(sqlite: Database) {
+  return drizzle({ client: sqlite, schema });
+}
+
+/**
+ * Opens (creating when needed) the database at `path`, or an in-memory one for
+ * ":memory:", and brings its schema up to date.
+ */
+export function createDb(path: string, options: { migrate?: boolean } = {}): Db {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path, { create: true, strict: true });
+  sqlite.run("PRAGMA busy_timeout = 5000");
+  sqlite.run("PRAGMA journal_mode = WAL");
+  // NORMAL in WAL mode: a committed transaction is in the WAL file when the commit
+  // returns, so it survives kill -9 of the process; only an OS crash or power loss
+  // can take back the last commits. FULL would fsync on every commit.
+  sqlite.run("PRAGMA synchronous = NORMAL");
+  sqlite.run("PRAGMA foreign_keys = ON");
+  const db = openDb(sqlite);
+  if (options.migrate !== false) migrateDb(db);
+  return db;
+}
+
+/** Applies the embedded migrations the way drizzle's own bun-sqlite migrator does. */
+export function migrateDb(db: Db): void {
+  // dialect and session are drizzle internals its migrators use; they are not in the public type.
+  const internals = db as unknown as {
+    dialect: { migrate(m: MigrationMeta[], session: unknown, config: { migrationsFolder: string }): void };
+    session: unknown;
+  };
+  internals.dialect.migrate(embeddedMigrations(), internals.session, { migrationsFolder: "" });
+}
+
+export { schema };

@@ -1,0 +1,28 @@
+/**
+ * Migrations are imported, not read from disk: drizzle's stock migrator reads the
+ * `drizzle/` folder at run time, which does not exist beside a compiled binary.
+ * Every generated `.sql` file is listed here; test/db/migrations.test.ts fails when
+ * this list and the journal drift apart.
+ */
+import type { MigrationMeta } from "drizzle-orm/migrator";
+import journal from "../../drizzle/meta/_journal.json" with { type: "json" };
+import m0000 from "../../drizzle/0000_init.sql" with { type: "text" };
+
+export const embeddedSql: Record<string, string> = {
+  "0000_init": m0000,
+};
+
+export { journal };
+
+export function embeddedMigrations(): MigrationMeta[] {
+  return journal.entries.map((entry) => {
+    const query = embeddedSql[entry.tag];
+    if (query === undefined) throw new Error(`Missing embedded migration: ${entry.tag}`);
+    return {
+      sql: query.split("--> statement-breakpoint"),
+      bps: entry.breakpoints,
+      folderMillis: entry.when,
+      hash: new Bun.CryptoHasher("sha256").update(query).digest("hex"),
+    };
+  });
+}

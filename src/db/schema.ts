@@ -1,0 +1,60 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+// Timestamps are ISO 8601 UTC strings from Date#toISOString(): fixed width, so they
+// sort and compare as text, and the API returns them as stored.
+
+export const linkTracking = sqliteTable("link_tracking", {
+  trackingId: text("tracking_id", { length: 100 }).primaryKey(),
+  jobId: text("job_id"),
+  applicationId: text("application_id"),
+  linkFunction: text("link_function", { length: 50 }).notNull(),
+  linkType: text("link_type", { length: 50 }).notNull(),
+  originalUrl: text("original_url", { length: 1000 }).notNull(),
+  redirectUrl: text("redirect_url", { length: 1000 }).notNull(),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+  createdBy: text("created_by", { length: 100 }).notNull().default("system"),
+  isActive: integer("is_active", { mode: "boolean" }).notNull().default(true),
+  description: text("description"),
+  expiresAt: text("expires_at"),
+}, (t) => [
+  index("link_tracking_job_idx").on(t.jobId),
+  index("link_tracking_application_idx").on(t.applicationId),
+]);
+
+export const linkClicks = sqliteTable("link_clicks", {
+  clickId: text("click_id").primaryKey(),
+  trackingId: text("tracking_id", { length: 100 }).notNull(),
+  clickedAt: text("clicked_at").notNull(),
+  receivedAt: text("received_at").notNull(),
+  ipAddress: text("ip_address", { length: 45 }),
+  userAgent: text("user_agent"),
+  referrerUrl: text("referrer_url", { length: 1000 }),
+  sessionId: text("session_id", { length: 100 }),
+  clickSource: text("click_source", { length: 50 }),
+  metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+  isBot: integer("is_bot", { mode: "boolean" }).notNull().default(false),
+  visitorKind: text("visitor_kind", { enum: ["human", "bot", "preview", "scanner", "owner"] }).notNull().default("human"),
+  origin: text("origin", { enum: ["redirect", "ingest", "api"] }).notNull(),
+  // Set for ingested and API clicks: the event_id, or a digest of the event's fields.
+  idempotencyKey: text("idempotency_key").unique(),
+}, (t) => [
+  index("link_clicks_tracking_clicked_idx").on(t.trackingId, t.clickedAt),
+  index("link_clicks_clicked_idx").on(t.clickedAt),
+]);
+
+export const apiKeys = sqliteTable("api_keys", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  scope: text("scope", { enum: ["ingest", "read", "admin"] }).notNull(),
+  keyHash: text("key_hash").notNull().unique(),
+  createdAt: text("created_at").notNull(),
+  lastUsedAt: text("last_used_at"),
+  revokedAt: text("revoked_at"),
+});
+
+export type LinkRow = typeof linkTracking.$inferSelect;
+export type ClickRow = typeof linkClicks.$inferSelect;
+export type NewClick = typeof linkClicks.$inferInsert;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -1,0 +1,121 @@
+/**
+ * Process entry: the command line of the single binary. `link-tracker` alone serves.
+ */
+import { parseArgs } from "node:util";
+import { createApp } from "./app";
+import { loadConfig, type Config } from "./config";
+import { createDb } from "./db";
+import { createLogger } from "./lib/log";
+import { ensureInitialKey } from "./modules/auth/service";
+import { VERSION } from "./version";
+
+const USAGE = `link-tracker ${VERSION}: self-hosted redirect-and-click-tracking server
+
+Usage:
+  link-tracker [serve]     serve the redirect routes and the API (the default)
+  link-tracker migrate     apply the database migrations and exit
+  link-tracker --help      show this help
+  link-tracker --version   print the version
+
+Configuration comes from the environment (a .env file in the working folder is read):
+  PORT (5001), HOST (0.0.0.0), DATABASE_PATH (./data/link-tracker.db),
+  PUBLIC_BASE_URL, WEBHOOK_API_KEY, LOG_LEVEL (info), TRUST_PROXY (false),
+  NOT_FOUND_REDIRECT. See README.md.
+`;
+
+function usageError(message: string): never {
+  process.stderr.write(`link-tracker: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function requireConfig(): Config {
+  const loaded = loadConfig();
+  if (!loaded.ok) {
+    process.stderr.write(`link-tracker: invalid configuration\n${loaded.message}\n`);
+    process.exit(2);
+  }
+  return loaded.config;
+}
+
+function openDatabase(config: Config) {
+  try {
+    return createDb(config.databasePath);
+  } catch (error) {
+    process.stderr.write(`link-tracker: cannot open database ${config.databasePath}: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+function serve(): void {
+  const config = requireConfig();
+  const log = createLogger(config.logLevel);
+  const db = openDatabase(config);
+  const initialKey = ensureInitialKey(db, config);
+  if (initialKey) {
+    process.stdout.write(
+      `\nNo API key was configured, so an admin key was created. It is shown only this once:\n\n  ${initialKey}\n\n` +
+        `Send it as "X-API-Key: <key>" or "Authorization: Bearer <key>", e.g.\n` +
+        `  curl -X POST -H "X-API-Key: ${initialKey}" ${config.publicBaseUrl}/api/tracking-ingest/test\n` +
+        `Only its hash is stored. To use your own key instead, set WEBHOOK_API_KEY.\n\n`,
+    );
+  }
+  const app = createApp({ db, config, log });
+  try {
+    app.listen({ port: config.port, hostname: config.host });
+  } catch (error) {
+    process.stderr.write(`link-tracker: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  log.info({ version: VERSION, host: config.host, port: app.server?.port, database: config.databasePath }, "listening");
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    // Stop accepting, let in-flight requests finish, then close the database.
+    await app.stop(false);
+    db.$client.close();
+    log.flush();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+function migrate(): void {
+  const config = requireConfig();
+  openDatabase(config).$client.close();
+  process.stdout.write(`Database ${config.databasePath} is up to date.\n`);
+}
+
+const commands: Record<string, () => void> = { serve, migrate };
+
+function main(argv: string[]): void {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    usageError((error as Error).message);
+  }
+  if (parsed.values.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const [name = "serve", ...rest] = parsed.positionals;
+  const command = commands[name];
+  if (!command) usageError(`unknown command "${name}"`);
+  if (rest.length > 0) usageError(`unexpected argument "${rest[0]}"`);
+  command();
+}
+
+main(process.argv.slice(2));

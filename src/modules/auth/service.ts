@@ -1,0 +1,57 @@
+import { timingSafeEqual } from "node:crypto";
+import type { Config } from "../../config";
+import type { Db } from "../../db";
+import { countActiveKeys, findActiveKeyByHash, insertKey } from "../../db/keys";
+import { nowIso } from "../../lib/time";
+
+export type Scope = "ingest" | "read" | "admin";
+
+/** Each scope allows everything the ones before it allow. */
+const RANK: Record<Scope, number> = { ingest: 0, read: 1, admin: 2 };
+
+export const allows = (held: Scope, needed: Scope): boolean => RANK[held] >= RANK[needed];
+
+export type Principal = { name: string; scope: Scope };
+
+const sha256 = (value: string) => new Bun.CryptoHasher("sha256").update(value).digest();
+
+export const hashKey = (key: string): string => sha256(key).toString("hex");
+
+/** The key a request presents: `X-API-Key: KEY` or `Authorization: Bearer KEY`. */
+export function presentedKey(headers: Record<string, string | undefined>): string | undefined {
+  const header = headers["x-api-key"]?.trim();
+  if (header) return header;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? "");
+  return match?.[1];
+}
+
+/**
+ * Who holds `key`, or null. WEBHOOK_API_KEY is compared in constant time (both sides
+ * hashed first, so lengths never differ); stored keys are found by their hash.
+ */
+export function authenticate(db: Db, config: Config, key: string | undefined): Principal | null {
+  if (!key) return null;
+  if (config.webhookApiKey && timingSafeEqual(sha256(key), sha256(config.webhookApiKey))) {
+    return { name: "WEBHOOK_API_KEY", scope: "admin" };
+  }
+  const row = findActiveKeyByHash(db, hashKey(key));
+  return row ? { name: row.name, scope: row.scope } : null;
+}
+
+/** A new random key: 256 bits, URL-safe, with a prefix that makes it easy to spot in a leak scan. */
+export const generateKey = (): string => `lt_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")}`;
+
+export function createKey(db: Db, name: string, scope: Scope): string {
+  const key = generateKey();
+  insertKey(db, { id: Bun.randomUUIDv7(), name, scope, keyHash: hashKey(key), createdAt: nowIso() });
+  return key;
+}
+
+/**
+ * With no WEBHOOK_API_KEY and no stored key, nobody could use the API: make an admin
+ * key and return it so the caller can show it once. Returns null when a key exists.
+ */
+export function ensureInitialKey(db: Db, config: Config): string | null {
+  if (config.webhookApiKey || countActiveKeys(db) > 0) return null;
+  return createKey(db, "initial-admin", "admin");
+}

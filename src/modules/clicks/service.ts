@@ -1,0 +1,57 @@
+/**
+ * Turning a validated click event (from a batch or from record-click) into a stored click.
+ * Both entry points share this, so both have the same fields, limits and idempotency.
+ */
+import { insertClicks, type ClickInsert } from "../../db/clicks";
+import type { Db } from "../../db";
+import { isDatabaseUnavailable, Unavailable } from "../../lib/errors";
+import type { ClickEvent } from "../ingest/model";
+import { classifyUserAgent } from "./visitor";
+
+/**
+ * The key that makes a re-sent event count once: its event_id, or, when it has none but
+ * carries its own clicked_at, a digest of the fields that describe the click. An event
+ * with neither has nothing to recognise it by, and is stored each time it is sent.
+ */
+export function idempotencyKey(event: ClickEvent): string | null {
+  if (event.event_id) return `event:${event.event_id}`;
+  if (!event.clicked_at) return null;
+  const fields = [
+    event.tracking_id,
+    event.clicked_at,
+    event.ip_address,
+    event.user_agent,
+    event.click_source,
+    event.referrer_url,
+    event.session_id,
+  ].map((f) => f ?? "");
+  return `digest:${new Bun.CryptoHasher("sha256").update(JSON.stringify(fields)).digest("base64url")}`;
+}
+
+export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receivedAt: string): ClickInsert {
+  return {
+    clickId: Bun.randomUUIDv7(),
+    trackingId: event.tracking_id,
+    clickedAt: event.clicked_at ?? receivedAt,
+    receivedAt,
+    ipAddress: event.ip_address,
+    userAgent: event.user_agent,
+    referrerUrl: event.referrer_url,
+    sessionId: event.session_id,
+    clickSource: event.click_source,
+    metadata: event.metadata ?? {},
+    ...classifyUserAgent(event.user_agent),
+    origin,
+    idempotencyKey: idempotencyKey(event),
+  };
+}
+
+/** Stores the clicks in one transaction; a database that cannot take the write is a 503. */
+export function storeClicks(db: Db, clicks: ClickInsert[]): boolean[] {
+  try {
+    return insertClicks(db, clicks);
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) throw new Unavailable("Database unavailable, nothing was written; retry later");
+    throw error;
+  }
+}

@@ -1,0 +1,103 @@
+import { Elysia } from "elysia";
+import { z } from "zod";
+import type { Config } from "../../config";
+import type { Db } from "../../db";
+import { UnsupportedMediaType } from "../../lib/errors";
+import { nowIso } from "../../lib/time";
+import { authPlugin } from "../auth";
+import { checkDatabase } from "../health/service";
+import { BatchRequest, BatchResults } from "./model";
+import { ingestBatch } from "./service";
+
+export const INGEST_VERSION = "1.0.0";
+
+const isJson = (contentType: string | undefined) => /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType ?? "");
+
+const jsonSchema = (schema: z.ZodType) => ({ "application/json": { schema: z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as object } });
+
+export const ingestModule = (db: Db, config: Config) =>
+  new Elysia({ prefix: "/api/tracking-ingest", tags: ["Tracking ingest"] })
+    .use(authPlugin(db, config))
+    .get(
+      "/health",
+      ({ set }) => {
+        const healthy = checkDatabase(db);
+        set.status = healthy ? 200 : 503;
+        return {
+          status: healthy ? "healthy" : "unhealthy",
+          service: "tracking_ingest_api",
+          version: INGEST_VERSION,
+          timestamp: nowIso(),
+        };
+      },
+      { detail: { summary: "Health check (no authentication); queries the database" } },
+    )
+    .post(
+      "/test",
+      () => ({ success: true, message: "API connection successful", authenticated: true, timestamp: nowIso() }),
+      { auth: "ingest", detail: { summary: "Test connection and authentication" } },
+    )
+    .post(
+      "/batch",
+      ({ body, headers, set }) => {
+        if (!isJson(headers["content-type"])) throw new UnsupportedMediaType();
+        const outcome = ingestBatch(db, body);
+        const timestamp = nowIso();
+        if (outcome.kind === "invalid") {
+          set.status = 400;
+          return {
+            success: false,
+            error: "Validation Failed",
+            message: outcome.message,
+            validation_errors: outcome.errors,
+            results: {
+              total_events: outcome.total,
+              successful: 0,
+              failed: outcome.total,
+              duplicates: 0,
+              errors: outcome.errors,
+            },
+            timestamp,
+          };
+        }
+        const failed = outcome.total - outcome.successful;
+        const results = {
+          total_events: outcome.total,
+          successful: outcome.successful,
+          failed,
+          duplicates: outcome.duplicates,
+          errors: outcome.errors,
+        };
+        if (failed === 0) {
+          return { success: true, message: `Processed ${outcome.total} events`, results, timestamp };
+        }
+        set.status = 207;
+        return {
+          success: false,
+          message: `Processed ${outcome.total} events`,
+          warning: `${failed} events failed to process`,
+          results,
+          timestamp,
+        };
+      },
+      {
+        auth: "ingest",
+        detail: {
+          summary: "Store a batch of 1 to 1000 click events",
+          description:
+            "All valid events are written in one transaction. 200: all stored; 207: the valid ones stored, " +
+            "the invalid ones listed in results.errors; 400: nothing stored. Re-sent events (same event_id, " +
+            "or same fields with clicked_at) are stored once and counted in results.duplicates.",
+          requestBody: { required: true, content: jsonSchema(BatchRequest) },
+          responses: {
+            200: { description: "All events stored", content: jsonSchema(z.object({ success: z.literal(true), message: z.string(), results: BatchResults, timestamp: z.string() })) },
+            207: { description: "Some events invalid; the valid ones stored" },
+            400: { description: "Validation Failed; nothing stored" },
+            401: { description: "Missing or wrong API key" },
+            413: { description: "Body over 5 MiB" },
+            415: { description: "Content-Type is not application/json" },
+            503: { description: "Database unavailable; nothing stored (Retry-After)" },
+          },
+        },
+      },
+    );

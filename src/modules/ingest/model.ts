@@ -1,0 +1,107 @@
+import { isIP } from "node:net";
+import { z } from "zod";
+import { parseIsoDateTime } from "../../lib/time";
+
+export const MAX_EVENTS = 1000;
+export const MAX_METADATA_BYTES = 4096;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const TRACKING_ID_PATTERN = /^[A-Za-z0-9._~-]+$/;
+
+/** Empty strings and nulls count as "not sent": the seeds' own clients send `''` for a missing header. */
+const absentIfEmpty = (v: unknown) => (v === "" || v === null ? undefined : v);
+
+const optionalText = (name: string, max: number) =>
+  z.preprocess(
+    absentIfEmpty,
+    z.string({ error: `${name} must be a string` }).max(max, `${name} exceeds ${max} characters`).optional(),
+  );
+
+const missing = (name: string) => `Missing required field: ${name}`;
+
+export const TrackingId = z
+  .string({ error: (iss) => (iss.input == null ? missing("tracking_id") : "tracking_id must be a string") })
+  .min(1, { error: missing("tracking_id"), abort: true })
+  .max(100, "tracking_id exceeds 100 characters")
+  .regex(TRACKING_ID_PATTERN, "Invalid tracking_id format (allowed: A-Z a-z 0-9 . _ ~ -)");
+
+const CLICKED_AT_FORMAT = "Invalid clicked_at format (must be ISO 8601 datetime)";
+
+const ClickedAt = z
+  .string({ error: CLICKED_AT_FORMAT })
+  .transform((value, ctx) => {
+    const iso = parseIsoDateTime(value);
+    if (iso === null) {
+      ctx.addIssue({ code: "custom", message: CLICKED_AT_FORMAT });
+      return z.NEVER;
+    }
+    if (Date.parse(iso) > Date.now() + DAY_MS) {
+      ctx.addIssue({ code: "custom", message: "clicked_at is more than one day in the future" });
+      return z.NEVER;
+    }
+    return iso;
+  })
+  .meta({ format: "date-time", description: "ISO 8601 with Z or an offset; stored as UTC. Defaults to server time." });
+
+const IpAddress = z
+  .string({ error: "ip_address must be a string" })
+  .max(45, "ip_address exceeds 45 characters")
+  .refine((v) => isIP(v) !== 0, "ip_address is not a valid IPv4 or IPv6 address");
+
+const Metadata = z
+  .record(z.string(), z.unknown(), { error: "metadata must be a JSON object" })
+  .refine(
+    (v) => Buffer.byteLength(JSON.stringify(v)) <= MAX_METADATA_BYTES,
+    `metadata exceeds ${MAX_METADATA_BYTES} bytes when serialised`,
+  );
+
+/** One click as sent by a redirect node (tracking-ingest-guide.md, Field Specifications). */
+export const ClickEvent = z.object({
+  tracking_id: TrackingId,
+  clicked_at: z.preprocess(absentIfEmpty, ClickedAt.optional()),
+  ip_address: z.preprocess(absentIfEmpty, IpAddress.optional()),
+  user_agent: optionalText("user_agent", 500),
+  click_source: optionalText("click_source", 50),
+  referrer_url: optionalText("referrer_url", 1000),
+  session_id: optionalText("session_id", 100),
+  metadata: z.preprocess(absentIfEmpty, Metadata.optional()),
+  event_id: optionalText("event_id", 100).describe(
+    "Idempotency key: an event whose event_id was already stored is not stored again.",
+  ),
+});
+export type ClickEvent = z.infer<typeof ClickEvent>;
+
+/** What the request body must be before its events are looked at one by one. */
+export const BatchEnvelope = z.object(
+  {
+    events: z
+      .array(z.unknown(), { error: "events must be an array" })
+      .min(1, "events must contain at least 1 event")
+      .max(MAX_EVENTS, `events must contain at most ${MAX_EVENTS} events`),
+  },
+  { error: "Request body must be a JSON object with an events array" },
+);
+
+/** For the OpenAPI document: the envelope with its events described. */
+export const BatchRequest = z.object({ events: z.array(ClickEvent).min(1).max(MAX_EVENTS) });
+
+export type EventCheck = { ok: true; event: ClickEvent } | { ok: false; error: string };
+
+/** Validates one event; `position` is 1-based, as the error strings are. */
+export function checkEvent(input: unknown, position: number): EventCheck {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return { ok: false, error: `Event ${position}: Event must be a JSON object` };
+  }
+  const parsed = ClickEvent.safeParse(input);
+  if (parsed.success) return { ok: true, event: parsed.data };
+  const messages = [...new Set(parsed.error.issues.map((i) => i.message))];
+  return { ok: false, error: `Event ${position}: ${messages.join("; ")}` };
+}
+
+export const BatchResults = z.object({
+  total_events: z.number(),
+  successful: z.number(),
+  failed: z.number(),
+  duplicates: z.number(),
+  errors: z.array(z.string()),
+});

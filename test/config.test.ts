@@ -1,0 +1,34 @@
+import { describe, expect, test } from "bun:test";
+import { loadConfig } from "../src/config";
+
+describe("configuration", () => {
+  test("no settings: port 5001 and ./data/link-tracker.db", () => {
+    const result = loadConfig({});
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.port).toBe(5001);
+    expect(result.config.databasePath).toBe("./data/link-tracker.db");
+    expect(result.config.publicBaseUrl).toBe("http://localhost:5001");
+    expect(result.config.trustProxy).toBe(false);
+  });
+
+  test("values are parsed and a trailing slash on PUBLIC_BASE_URL dropped", () => {
+    const result = loadConfig({ PORT: "8080", PUBLIC_BASE_URL: "https://steve-glen.com/", TRUST_PROXY: "true", LOG_LEVEL: "warn" });
+    expect(result.ok && result.config).toMatchObject({ port: 8080, publicBaseUrl: "https://steve-glen.com", trustProxy: true, logLevel: "warn" });
+  });
+
+  test.each([
+    ["PORT", "abc"],
+    ["PORT", "70000"],
+    ["PUBLIC_BASE_URL", "ftp://example.com"],
+    ["PUBLIC_BASE_URL", "not a url"],
+    ["TRUST_PROXY", "maybe"],
+    ["LOG_LEVEL", "loud"],
+    ["WEBHOOK_API_KEY", "short"],
+    ["NOT_FOUND_REDIRECT", "javascript:alert(1)"],
+  ])("%s=%s is refused with a message naming it", (name, value) => {
+    const result = loadConfig({ [name]: value });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.message).toContain(name);
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * Helpers for tests that run the compiled binary as a user would: an empty folder,
+ * a free port (PORT=0, read back from the "listening" log line), health polled.
+ */
+import { spawnSync, type Subprocess } from "bun";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "../utils";
+
+const root = join(import.meta.dir, "../..");
+export const BINARY = join(root, "dist/link-tracker");
+
+let built = false;
+
+/** Builds dist/link-tracker from the current sources, once per test run. */
+export function buildBinary(): void {
+  if (built) return;
+  const result = spawnSync([process.execPath, "scripts/build.ts"], { cwd: root, stdout: "pipe", stderr: "pipe" });
+  if (result.exitCode !== 0) throw new Error(`build failed:\n${result.stderr.toString()}${result.stdout.toString()}`);
+  built = true;
+}
+
+export type Server = { proc: Subprocess<"ignore", "pipe", "pipe">; port: number; base: string; output: () => string };
+
+export function emptyFolder(): string {
+  const dir = tempDir();
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Starts the binary in `cwd` and resolves once it answers its health check. */
+export async function startServer(cwd: string, env: Record<string, string> = {}, args: string[] = []): Promise<Server> {
+  const proc = Bun.spawn([BINARY, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let output = "";
+  const decoder = new TextDecoder();
+  (async () => {
+    for await (const chunk of proc.stdout) output += decoder.decode(chunk);
+  })();
+  (async () => {
+    for await (const chunk of proc.stderr) output += decoder.decode(chunk);
+  })();
+  const deadline = Date.now() + 10_000;
+  let port = 0;
+  while (Date.now() < deadline) {
+    const match = /"msg":"listening"/.test(output) && /"port":(\d+)/.exec(output);
+    if (match) {
+      port = Number(match[1]);
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/api/tracking-ingest/health`);
+        if (res.ok) break;
+      } catch {}
+    }
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${output}`);
+    await Bun.sleep(25);
+  }
+  if (!port) {
+    proc.kill("SIGKILL");
+    throw new Error(`server did not become healthy:\n${output}`);
+  }
+  return { proc, port, base: `http://127.0.0.1:${port}`, output: () => output };
+}
+
+/** Ends a server this test started, by its own handle; resolves with its exit code. */
+export async function stop(server: Server, signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<number | null> {
+  server.proc.kill(signal);
+  return server.proc.exited;
+}

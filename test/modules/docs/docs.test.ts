@@ -1,0 +1,33 @@
+import { describe, expect, test } from "bun:test";
+import { call, setup } from "../../utils";
+
+describe("/swagger", () => {
+  test("the page loads its assets from this server, not a CDN", async () => {
+    const { app } = setup();
+    const res = await call(app, "/swagger", { key: null });
+    expect(res.status).toBe(200);
+    expect(res.body).toContain("/swagger/assets/swagger-ui-bundle.js");
+    expect(res.body).toContain("/swagger/assets/swagger-ui.css");
+    expect(res.body).not.toMatch(/unpkg|jsdelivr|cdnjs/);
+    for (const asset of ["swagger-ui-bundle.js", "swagger-ui.css"]) {
+      const a = await app.handle(new Request(`http://localhost/swagger/assets/${asset}`));
+      expect(a.status).toBe(200);
+      expect((await a.text()).length).toBeGreaterThan(10_000);
+    }
+  });
+
+  test("the document describes the ingest routes from the schemas that validate", async () => {
+    const { app } = setup();
+    const res = await call(app, "/swagger/json", { key: null });
+    expect(res.status).toBe(200);
+    const batch = res.body.paths["/api/tracking-ingest/batch"].post;
+    const schema = batch.requestBody.content["application/json"].schema;
+    const event = schema.properties.events.items;
+    expect(schema.properties.events.maxItems).toBe(1000);
+    expect(event.required).toEqual(["tracking_id"]);
+    expect(event.properties.tracking_id.maxLength).toBe(100);
+    expect(JSON.stringify(event.properties.user_agent)).toContain('"maxLength":500');
+    expect(res.body.paths["/api/tracking-ingest/health"]).toBeDefined();
+    expect(JSON.stringify(res.body)).not.toContain("_zod");
+  });
+});

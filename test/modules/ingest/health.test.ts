@@ -1,0 +1,19 @@
+import { describe, expect, test } from "bun:test";
+import { call, setup } from "../../utils";
+
+describe("GET /api/tracking-ingest/health", () => {
+  test("answers the seed's body after really querying the database", async () => {
+    const { app } = setup();
+    const res = await call(app, "/api/tracking-ingest/health", { key: null });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: "healthy", service: "tracking_ingest_api", version: "1.0.0", timestamp: expect.stringMatching(/Z$/) });
+  });
+
+  test("a database that cannot be queried answers 503 unhealthy", async () => {
+    const { app, db } = setup();
+    db.$client.close();
+    const res = await call(app, "/api/tracking-ingest/health", { key: null });
+    expect(res.status).toBe(503);
+    expect(res.body.status).toBe("unhealthy");
+  });
+});
