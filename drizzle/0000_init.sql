@@ -10,6 +10,11 @@ CREATE TABLE `api_keys` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `api_keys_name_unique` ON `api_keys` (`name`);--> statement-breakpoint
 CREATE UNIQUE INDEX `api_keys_key_hash_unique` ON `api_keys` (`key_hash`);--> statement-breakpoint
+CREATE TABLE `daily_salts` (
+	`day` text PRIMARY KEY NOT NULL,
+	`salt` text NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `link_clicks` (
 	`click_id` text PRIMARY KEY NOT NULL,
 	`tracking_id` text(100) NOT NULL,
@@ -24,6 +29,7 @@ CREATE TABLE `link_clicks` (
 	`is_bot` integer DEFAULT false NOT NULL,
 	`visitor_kind` text DEFAULT 'human' NOT NULL,
 	`origin` text NOT NULL,
+	`outcome` text DEFAULT 'redirected' NOT NULL,
 	`idempotency_key` text
 );
 --> statement-breakpoint

@@ -5,14 +5,19 @@
 import { Elysia } from "elysia";
 import type { Config } from "./config";
 import type { Db } from "./db";
-import { checkDeclaredLength, MAX_BODY_BYTES, readJsonBody } from "./lib/body";
+import { checkDeclaredLength, isJsonContentType, MAX_BODY_BYTES, readJsonBody } from "./lib/body";
 import { AppError } from "./lib/errors";
 import { silentLogger, type Logger } from "./lib/log";
 import { appErrorBody, errorBody } from "./lib/render-error";
 import { docsModule } from "./modules/docs";
+import { createMetrics, type Metrics } from "./lib/metrics";
 import { ingestModule } from "./modules/ingest";
+import { linksModule } from "./modules/links";
+import { redirectModule } from "./modules/redirect";
+import { htmlPage, NOT_FOUND_PAGE } from "./modules/redirect/pages";
+import { ClickRecorder } from "./modules/redirect/recorder";
 
-export type AppDeps = { db: Db; config: Config; log?: Logger };
+export type AppDeps = { db: Db; config: Config; log?: Logger; metrics?: Metrics };
 
 const pathOf = (request: Request) => {
   const url = request.url;
@@ -21,7 +26,8 @@ const pathOf = (request: Request) => {
   return end === -1 ? url.slice(start) : url.slice(start, end);
 };
 
-export function createApp({ db, config, log = silentLogger() }: AppDeps) {
+export function createApp({ db, config, log = silentLogger(), metrics = createMetrics() }: AppDeps) {
+  const recorder = new ClickRecorder(db, metrics, log);
   return (
     new Elysia({
       // A backstop for bodies that declare no length; declared ones are refused with JSON below.
@@ -29,7 +35,7 @@ export function createApp({ db, config, log = silentLogger() }: AppDeps) {
     })
       .onRequest(({ request }) => checkDeclaredLength(request))
       .onParse({ as: "global" }, ({ request, contentType }) => {
-        if (/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType)) return readJsonBody(request);
+        if (isJsonContentType(contentType)) return readJsonBody(request);
       })
       .onError({ as: "global" }, ({ code, error, request, set }) => {
         const path = pathOf(request);
@@ -46,12 +52,11 @@ export function createApp({ db, config, log = silentLogger() }: AppDeps) {
             return errorBody(path, 400, "Request body could not be parsed");
           case "VALIDATION": {
             set.status = 400;
-            const problems = error.all.map((issue) =>
-              "path" in issue && issue.path && issue.path !== "root" ? `${String(issue.path).replace(/^\//, "").replaceAll("/", ".")}: ${issue.message}` : issue.message,
-            );
+            const problems = [...new Set(error.all.map((issue) => issue.message))];
             return errorBody(path, 400, problems[0] ?? "Invalid request", { validation_errors: problems });
           }
           case "NOT_FOUND":
+            if (!path.startsWith("/api/")) return htmlPage(404, NOT_FOUND_PAGE, request.method);
             set.status = 404;
             return errorBody(path, 404, `No route for ${request.method} ${path}`);
           default:
@@ -63,6 +68,8 @@ export function createApp({ db, config, log = silentLogger() }: AppDeps) {
       })
       .use(docsModule())
       .use(ingestModule(db, config))
+      .use(linksModule(db, config))
+      .use(redirectModule(db, config, recorder, metrics))
   );
 }
 

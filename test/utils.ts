@@ -4,14 +4,16 @@ import { Database } from "bun:sqlite";
 import { tmpdir } from "node:os";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { createDb, schema, type Db } from "../src/db";
+import { createMetrics } from "../src/lib/metrics";
 
 export const KEY = "test-key-0123456789abcdef";
 
 export function setup(overrides: Partial<Config> = {}) {
   const config = testConfig({ webhookApiKey: KEY, ...overrides });
   const db = createDb(":memory:");
-  const app = createApp({ db, config });
-  return { app, db, config };
+  const metrics = createMetrics();
+  const app = createApp({ db, config, metrics });
+  return { app, db, config, metrics };
 }
 
 type ReqInit = RequestInit & { json?: unknown; key?: string | null };
@@ -48,5 +50,6 @@ export function readOnlySetup(overrides: Partial<Config> = {}) {
   createDb(path).$client.close();
   const db = drizzle({ client: new Database(path, { readonly: true }), schema }) as unknown as Db;
   const config = testConfig({ webhookApiKey: KEY, ...overrides });
-  return { app: createApp({ db, config }), db, config };
+  const metrics = createMetrics();
+  return { app: createApp({ db, config, metrics }), db, config, metrics };
 }

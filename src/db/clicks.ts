@@ -1,8 +1,8 @@
 /**
  * The link_clicks table: every write and read of clicks goes through here.
  */
-import { sql } from "drizzle-orm";
-import type { Db } from "./index";
+import { eq, sql } from "drizzle-orm";
+import { changes, type Db } from "./index";
 import { linkClicks, type NewClick } from "./schema";
 
 export type ClickInsert = Required<Pick<NewClick, "clickId" | "trackingId" | "clickedAt" | "receivedAt" | "origin">> &
@@ -28,6 +28,7 @@ function prepareInsert(db: Db) {
       isBot: p("isBot"),
       visitorKind: p("visitorKind"),
       origin: p("origin"),
+      outcome: p("outcome"),
       idempotencyKey: p("idempotencyKey"),
     })
     .onConflictDoNothing({ target: linkClicks.idempotencyKey })
@@ -59,9 +60,10 @@ function insertOne(db: Db, click: ClickInsert): boolean {
     isBot: click.isBot ? 1 : 0,
     visitorKind: click.visitorKind ?? "human",
     origin: click.origin,
+    outcome: click.outcome ?? "redirected",
     idempotencyKey: click.idempotencyKey ?? null,
-  }) as unknown as { changes: number };
-  return result.changes > 0;
+  });
+  return changes(result) > 0;
 }
 
 /**
@@ -75,4 +77,8 @@ export function insertClicks(db: Db, clicks: ClickInsert[]): boolean[] {
 export function countClicks(db: Db): number {
   const row = db.select({ n: sql<number>`count(*)` }).from(linkClicks).get();
   return row?.n ?? 0;
+}
+
+export function findClickByKey(db: Db, idempotencyKey: string) {
+  return db.select().from(linkClicks).where(eq(linkClicks.idempotencyKey, idempotencyKey)).get();
 }

@@ -42,3 +42,6 @@ export function migrateDb(db: Db): void {
 }
 
 export { schema };
+
+/** Rows changed by a write: bun:sqlite returns them, drizzle's type says void. */
+export const changes = (result: unknown): number => (result as { changes: number }).changes;

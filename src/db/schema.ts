@@ -37,6 +37,9 @@ export const linkClicks = sqliteTable("link_clicks", {
   isBot: integer("is_bot", { mode: "boolean" }).notNull().default(false),
   visitorKind: text("visitor_kind", { enum: ["human", "bot", "preview", "scanner", "owner"] }).notNull().default("human"),
   origin: text("origin", { enum: ["redirect", "ingest", "api"] }).notNull(),
+  // What the visitor got: the destination, or a 404 (unknown id: an orphan visit) or a
+  // 410 (inactive or expired link). Only redirected clicks count as clicks.
+  outcome: text("outcome", { enum: ["redirected", "not_found", "gone"] }).notNull().default("redirected"),
   // Set for ingested and API clicks: the event_id, or a digest of the event's fields.
   idempotencyKey: text("idempotency_key").unique(),
 }, (t) => [
@@ -52,6 +55,12 @@ export const apiKeys = sqliteTable("api_keys", {
   createdAt: text("created_at").notNull(),
   lastUsedAt: text("last_used_at"),
   revokedAt: text("revoked_at"),
+});
+
+/** One random salt a day for the cookieless session id; older ones are deleted. */
+export const dailySalts = sqliteTable("daily_salts", {
+  day: text("day").primaryKey(),
+  salt: text("salt").notNull(),
 });
 
 export type LinkRow = typeof linkTracking.$inferSelect;

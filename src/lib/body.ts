@@ -3,6 +3,9 @@ import { AppError, PayloadTooLarge } from "./errors";
 /** 1000 events at the field limits fit; anything larger is refused before it is read. */
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
+export const isJsonContentType = (contentType: string | undefined): boolean =>
+  /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType ?? "");
+
 /** Refuses a declared Content-Length over the limit without reading the body. */
 export function checkDeclaredLength(request: Request): void {
   const declared = Number(request.headers.get("content-length") ?? 0);

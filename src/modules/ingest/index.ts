@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Config } from "../../config";
 import type { Db } from "../../db";
+import { isJsonContentType } from "../../lib/body";
 import { UnsupportedMediaType } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import { authPlugin } from "../auth";
@@ -10,8 +11,6 @@ import { BatchRequest, BatchResults } from "./model";
 import { ingestBatch } from "./service";
 
 export const INGEST_VERSION = "1.0.0";
-
-const isJson = (contentType: string | undefined) => /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType ?? "");
 
 const jsonSchema = (schema: z.ZodType) => ({ "application/json": { schema: z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as object } });
 
@@ -40,7 +39,7 @@ export const ingestModule = (db: Db, config: Config) =>
     .post(
       "/batch",
       ({ body, headers, set }) => {
-        if (!isJson(headers["content-type"])) throw new UnsupportedMediaType();
+        if (!isJsonContentType(headers["content-type"])) throw new UnsupportedMediaType();
         const outcome = ingestBatch(db, body);
         const timestamp = nowIso();
         if (outcome.kind === "invalid") {

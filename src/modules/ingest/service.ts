@@ -1,7 +1,10 @@
 import type { Db } from "../../db";
+import { isJsonContentType } from "../../lib/body";
+import { findClickByKey } from "../../db/clicks";
+import { UnsupportedMediaType, ValidationFailed } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import { eventToClick, storeClicks } from "../clicks/service";
-import { BatchEnvelope, checkEvent } from "./model";
+import { BatchEnvelope, checkEvent, ClickEvent } from "./model";
 
 export type BatchOutcome =
   | { kind: "invalid"; message: string; errors: string[]; total: number }
@@ -39,4 +42,30 @@ export function ingestBatch(db: Db, body: unknown): BatchOutcome {
   const stored = storeClicks(db, clicks);
   const duplicates = stored.filter((isNew) => !isNew).length;
   return { kind: "stored", total: events.length, successful: clicks.length, duplicates, errors };
+}
+
+/**
+ * One click through the API (external-domain-guide.md's record-click). The same event
+ * sent again is found by its idempotency key and answered as a duplicate.
+ */
+export function recordClick(db: Db, contentType: string | undefined, body: unknown) {
+  if (!isJsonContentType(contentType)) throw new UnsupportedMediaType();
+  const parsed = ClickEvent.safeParse(body);
+  if (!parsed.success) {
+    const message = [...new Set(parsed.error.issues.map((i) => i.message))].join("; ");
+    throw new ValidationFailed(message, { required_fields: ["tracking_id"] });
+  }
+  const click = eventToClick(parsed.data, "api", nowIso());
+  const [created] = storeClicks(db, [click]);
+  const stored = created || !click.idempotencyKey ? click : (findClickByKey(db, click.idempotencyKey) ?? click);
+  return {
+    created,
+    click: {
+      click_id: stored.clickId,
+      tracking_id: stored.trackingId,
+      clicked_at: stored.clickedAt,
+      click_source: stored.clickSource ?? null,
+      status: created ? "recorded" : "duplicate",
+    },
+  };
 }

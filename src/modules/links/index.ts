@@ -1,0 +1,98 @@
+import { Elysia } from "elysia";
+import { z } from "zod";
+import type { Config } from "../../config";
+import type { Db } from "../../db";
+import { authPlugin } from "../auth";
+import { CreateLink, LinkView, ListQuery, MAX_BULK_LINKS, PatchLink } from "./model";
+import { ClickEvent } from "../ingest/model";
+import { recordClick } from "../ingest/service";
+import { createLink, createLinks, deleteLink, getLink, listLinkViews, patchLink } from "./service";
+
+const IdParams = z.object({ tracking_id: z.string().max(100, "tracking_id exceeds 100 characters") });
+
+export const linksModule = (db: Db, config: Config) =>
+  new Elysia({ prefix: "/api/link-tracking", tags: ["Links"] })
+    .use(authPlugin(db, config))
+    .post(
+      "/links",
+      ({ body, set }) => {
+        set.status = 201;
+        return createLink(db, config, body);
+      },
+      {
+        auth: "admin",
+        body: CreateLink,
+        response: { 201: LinkView },
+        detail: {
+          summary: "Create a tracked link",
+          description: "Answers the stored link with its redirect_url, the URL to put in a résumé. A taken custom tracking_id is 409.",
+        },
+      },
+    )
+    .post(
+      "/links/bulk",
+      ({ body, set }) => {
+        set.status = 201;
+        return { links: createLinks(db, config, body) };
+      },
+      {
+        auth: "admin",
+        detail: {
+          summary: `Create up to ${MAX_BULK_LINKS} links at once (all or none)`,
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: z.toJSONSchema(z.object({ links: z.array(CreateLink).min(1).max(MAX_BULK_LINKS) }), { io: "input" }) as object } },
+          },
+        },
+      },
+    )
+    .get("/links", ({ query }) => listLinkViews(db, query), {
+      auth: "admin",
+      query: ListQuery,
+      detail: { summary: "List links, newest first, with their human click counts; filters and cursor pagination" },
+    })
+    .get("/lookup/:tracking_id", ({ params }) => getLink(db, params.tracking_id), {
+      auth: "ingest",
+      params: IdParams,
+      detail: {
+        summary: "Resolve a link for a redirect node (LOOKUP_API_URL/{tracking_id})",
+        description: "Inactive and expired links are answered too, with is_active false, so the node can answer 410. Unknown ids: 404.",
+      },
+    })
+    .get("/lookup", ({ query }) => getLink(db, query.uuid), {
+      auth: "ingest",
+      query: z.object({ uuid: z.string({ error: "Missing required query parameter: uuid" }).max(100, "uuid exceeds 100 characters") }),
+      detail: { summary: "Resolve a link: ?uuid={tracking_id}" },
+    })
+    .post(
+      "/record-click",
+      ({ body, headers, set }) => {
+        const { click, created } = recordClick(db, headers["content-type"], body);
+        set.status = created ? 201 : 200;
+        return click;
+      },
+      {
+        auth: "ingest",
+        detail: {
+          summary: "Record one click (same fields and idempotency as an ingest event)",
+          description: "201 with status recorded; 200 with status duplicate when the event was already stored.",
+          requestBody: { required: true, content: { "application/json": { schema: z.toJSONSchema(ClickEvent, { io: "input" }) as object } } },
+        },
+      },
+    )
+    .get("/links/:tracking_id", ({ params }) => getLink(db, params.tracking_id), {
+      auth: "admin",
+      params: IdParams,
+      detail: { summary: "One link" },
+    })
+    .patch("/links/:tracking_id", ({ params, body }) => patchLink(db, params.tracking_id, body), {
+      auth: "admin",
+      params: IdParams,
+      body: PatchLink,
+      detail: { summary: "Activate, deactivate, change the destination, expiry, description or ids" },
+    })
+    .delete("/links/:tracking_id", ({ params }) => deleteLink(db, params.tracking_id), {
+      auth: "admin",
+      params: IdParams,
+      detail: { summary: "Delete a link and all its clicks" },
+    });

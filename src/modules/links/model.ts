@@ -1,0 +1,116 @@
+import { z } from "zod";
+import { parseIsoDateTime } from "../../lib/time";
+import { TRACKING_ID_PATTERN } from "../ingest/model";
+
+export const MAX_BULK_LINKS = 100;
+
+/** http(s) with a host, at most 1000 characters: nothing a browser would run or resolve elsewhere. */
+export const DestinationUrl = z
+  .string({ error: (iss) => (iss.input == null ? "Missing required field: original_url" : "original_url must be a string") })
+  .max(1000, "original_url exceeds 1000 characters")
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "" && /^https?:\/\/[^/]/i.test(value);
+    } catch {
+      return false;
+    }
+  }, "original_url must be an absolute http:// or https:// URL with a host")
+  .transform((value) => new URL(value).href)
+  .refine((href) => href.length <= 1000, "original_url exceeds 1000 characters");
+
+const label = (name: string) =>
+  z
+    .string({ error: (iss) => (iss.input == null ? `Missing required field: ${name}` : `${name} must be a string`) })
+    .trim()
+    .min(1, `Missing required field: ${name}`)
+    .max(50, `${name} exceeds 50 characters`);
+
+const Uuid = (name: string) => z.guid(`${name} must be a UUID`);
+
+const FutureOrPastDateTime = (name: string) =>
+  z
+    .string({ error: `${name} must be an ISO 8601 date-time` })
+    .transform((value, ctx) => {
+      const iso = parseIsoDateTime(value);
+      if (iso === null) {
+        ctx.addIssue({ code: "custom", message: `${name} must be an ISO 8601 date-time with Z or an offset` });
+        return z.NEVER;
+      }
+      return iso;
+    })
+    .meta({ format: "date-time" });
+
+export const CustomTrackingId = z
+  .string({ error: "tracking_id must be a string" })
+  .min(1, "tracking_id must not be empty")
+  .max(100, "tracking_id exceeds 100 characters")
+  .regex(TRACKING_ID_PATTERN, "Invalid tracking_id format (allowed: A-Z a-z 0-9 . _ ~ -)");
+
+export const CreateLink = z.object({
+  original_url: DestinationUrl,
+  link_function: label("link_function").describe('What the link is for: "LinkedIn", "Calendly", "Portfolio"…; its lower case is the URL path'),
+  link_type: label("link_type").default("link").describe('"profile", "job_posting"…; default "link"'),
+  job_id: Uuid("job_id").nullish(),
+  application_id: Uuid("application_id").nullish(),
+  description: z.string({ error: "description must be a string" }).max(2000, "description exceeds 2000 characters").nullish(),
+  expires_at: FutureOrPastDateTime("expires_at").nullish(),
+  tracking_id: CustomTrackingId.optional().describe("Custom id; generated (22 random letters and digits) when absent"),
+  created_by: z.string().trim().min(1).max(100, "created_by exceeds 100 characters").optional(),
+});
+export type CreateLink = z.infer<typeof CreateLink>;
+
+export const BulkCreateLinks = z.object({
+  links: z
+    .array(z.unknown(), { error: "links must be an array" })
+    .min(1, "links must contain at least 1 link")
+    .max(MAX_BULK_LINKS, `links must contain at most ${MAX_BULK_LINKS} links`),
+});
+
+export const PatchLink = z
+  .strictObject(
+    {
+      is_active: z.boolean({ error: "is_active must be true or false" }).optional(),
+      original_url: DestinationUrl.optional(),
+      expires_at: FutureOrPastDateTime("expires_at").nullable().optional(),
+      description: z.string({ error: "description must be a string" }).max(2000, "description exceeds 2000 characters").nullable().optional(),
+      link_type: label("link_type").optional(),
+      job_id: Uuid("job_id").nullable().optional(),
+      application_id: Uuid("application_id").nullable().optional(),
+    },
+    { error: (iss) => (iss.code === "unrecognized_keys" ? `Unknown field(s): ${iss.keys.join(", ")}` : "Request body must be a JSON object") },
+  )
+  .refine((v) => Object.keys(v).length > 0, "Nothing to change: send at least one field");
+export type PatchLink = z.infer<typeof PatchLink>;
+
+export const ListQuery = z.object({
+  job_id: z.string().optional(),
+  application_id: z.string().optional(),
+  link_function: z.string().optional(),
+  active: z.enum(["true", "false"], { error: "active must be true or false" }).optional(),
+  limit: z
+    .string()
+    .regex(/^\d+$/, "limit must be a whole number from 1 to 500")
+    .transform(Number)
+    .pipe(z.number().min(1, "limit must be a whole number from 1 to 500").max(500, "limit must be a whole number from 1 to 500"))
+    .optional(),
+  cursor: z.string().max(400).optional(),
+});
+
+/** The seed's "Essential Link Data Structure", flat, plus the fields this server adds. */
+export const LinkView = z.object({
+  tracking_id: z.string(),
+  original_url: z.string(),
+  redirect_url: z.string(),
+  link_function: z.string(),
+  link_type: z.string(),
+  job_id: z.string().nullable(),
+  application_id: z.string().nullable(),
+  is_active: z.boolean(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  created_by: z.string(),
+  description: z.string().nullable(),
+  expires_at: z.string().nullable(),
+});
+export type LinkView = z.infer<typeof LinkView>;

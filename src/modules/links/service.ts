@@ -1,0 +1,174 @@
+import type { Config } from "../../config";
+import type { Db } from "../../db";
+import { deleteLinkAndClicks, findLink, insertLinks, listLinks, updateLink, type NewLink } from "../../db/links";
+import type { LinkRow } from "../../db/schema";
+import { Conflict, NotFound, ValidationFailed } from "../../lib/errors";
+import { nowIso } from "../../lib/time";
+import { isUsableSource, sourceSlug } from "../redirect/model";
+import { BulkCreateLinks, CreateLink, type LinkView, type PatchLink } from "./model";
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const ID_LENGTH = 22; // 22 × log2(62) ≈ 131 random bits
+
+/**
+ * A new tracking id: letters and digits only, so no PDF or mail client breaks the line at
+ * a hyphen inside it. Rejection sampling keeps every character uniformly likely.
+ */
+export function generateTrackingId(): string {
+  let id = "";
+  while (id.length < ID_LENGTH) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(32))) {
+      if (byte < 248 && id.length < ID_LENGTH) id += ALPHABET[byte % 62];
+    }
+  }
+  return id;
+}
+
+/** The URL that goes in the résumé: `PUBLIC_BASE_URL/linkedin?uuid=ID`, or `/track/ID` when the function cannot be a path. */
+export function trackedUrl(baseUrl: string, linkFunction: string, trackingId: string): string {
+  const slug = sourceSlug(linkFunction);
+  return isUsableSource(slug) ? `${baseUrl}/${slug}?uuid=${trackingId}` : `${baseUrl}/track/${trackingId}`;
+}
+
+export const isLive = (link: LinkRow, now = nowIso()): boolean =>
+  link.isActive && (link.expiresAt === null || link.expiresAt > now);
+
+export function toView(link: LinkRow, now = nowIso()): LinkView {
+  return {
+    tracking_id: link.trackingId,
+    original_url: link.originalUrl,
+    redirect_url: link.redirectUrl,
+    link_function: link.linkFunction,
+    link_type: link.linkType,
+    job_id: link.jobId,
+    application_id: link.applicationId,
+    // An expired link is as good as inactive to a redirect node.
+    is_active: isLive(link, now),
+    created_at: link.createdAt,
+    updated_at: link.updatedAt,
+    created_by: link.createdBy,
+    description: link.description,
+    expires_at: link.expiresAt,
+  };
+}
+
+export const linkNotFound = (trackingId: string) => new NotFound("Link not found or expired", { tracking_id: trackingId });
+
+function newLinkRow(input: CreateLink, config: Config, now: string): NewLink {
+  const trackingId = input.tracking_id ?? generateTrackingId();
+  return {
+    trackingId,
+    jobId: input.job_id ?? null,
+    applicationId: input.application_id ?? null,
+    linkFunction: input.link_function,
+    linkType: input.link_type,
+    originalUrl: input.original_url,
+    redirectUrl: trackedUrl(config.publicBaseUrl, input.link_function, trackingId),
+    createdAt: now,
+    updatedAt: now,
+    createdBy: input.created_by ?? "system",
+    isActive: true,
+    description: input.description ?? null,
+    expiresAt: input.expires_at ?? null,
+  };
+}
+
+function insertOrConflict(db: Db, rows: NewLink[]): LinkRow[] {
+  const ids = rows.map((r) => r.trackingId);
+  const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (repeated) throw new Conflict(`tracking_id ${repeated} appears twice in the request`, { tracking_id: repeated });
+  const taken = ids.find((id) => findLink(db, id));
+  if (taken) throw new Conflict("tracking_id is already taken", { tracking_id: taken });
+  return insertLinks(db, rows);
+}
+
+export function createLink(db: Db, config: Config, input: CreateLink): LinkView {
+  const now = nowIso();
+  const [row] = insertOrConflict(db, [newLinkRow(input, config, now)]);
+  return toView(row, now);
+}
+
+/** All the links of one résumé, or none: any invalid link or taken id fails the whole request. */
+export function createLinks(db: Db, config: Config, body: unknown): LinkView[] {
+  const envelope = BulkCreateLinks.safeParse(body);
+  if (!envelope.success) {
+    const message = envelope.error.issues[0]?.message ?? "Invalid request body";
+    throw new ValidationFailed(message, { validation_errors: [message] });
+  }
+  const errors: string[] = [];
+  const inputs: CreateLink[] = [];
+  envelope.data.links.forEach((item, i) => {
+    const parsed = CreateLink.safeParse(item);
+    if (parsed.success) inputs.push(parsed.data);
+    else errors.push(`Link ${i + 1}: ${[...new Set(parsed.error.issues.map((x) => x.message))].join("; ")}`);
+  });
+  if (errors.length > 0) throw new ValidationFailed("One or more links failed validation; none was created", { validation_errors: errors });
+  const now = nowIso();
+  return insertOrConflict(db, inputs.map((input) => newLinkRow(input, config, now))).map((row) => toView(row, now));
+}
+
+/** Also what a redirect node's lookup answers: inactive and expired links too, with is_active false. */
+export function getLink(db: Db, trackingId: string): LinkView {
+  const link = findLink(db, trackingId);
+  if (!link) throw linkNotFound(trackingId);
+  return toView(link);
+}
+
+export function patchLink(db: Db, trackingId: string, patch: PatchLink): LinkView {
+  const now = nowIso();
+  const changes: Partial<NewLink> = { updatedAt: now };
+  if (patch.is_active !== undefined) changes.isActive = patch.is_active;
+  if (patch.original_url !== undefined) changes.originalUrl = patch.original_url;
+  if (patch.expires_at !== undefined) changes.expiresAt = patch.expires_at;
+  if (patch.description !== undefined) changes.description = patch.description;
+  if (patch.link_type !== undefined) changes.linkType = patch.link_type;
+  if (patch.job_id !== undefined) changes.jobId = patch.job_id;
+  if (patch.application_id !== undefined) changes.applicationId = patch.application_id;
+  const updated = updateLink(db, trackingId, changes);
+  if (!updated) throw linkNotFound(trackingId);
+  return toView(updated, now);
+}
+
+export function deleteLink(db: Db, trackingId: string): { tracking_id: string; deleted: true; clicks_deleted: number } {
+  const clicks = deleteLinkAndClicks(db, trackingId);
+  if (clicks === null) throw linkNotFound(trackingId);
+  return { tracking_id: trackingId, deleted: true, clicks_deleted: clicks };
+}
+
+const encodeCursor = (link: LinkRow) => Buffer.from(JSON.stringify([link.createdAt, link.trackingId])).toString("base64url");
+
+function decodeCursor(cursor: string): { createdAt: string; trackingId: string } {
+  try {
+    const [createdAt, trackingId] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (typeof createdAt === "string" && typeof trackingId === "string") return { createdAt, trackingId };
+  } catch {}
+  throw new ValidationFailed("cursor is not one this server issued", { validation_errors: ["cursor is not one this server issued"] });
+}
+
+export type ListOptions = {
+  job_id?: string;
+  application_id?: string;
+  link_function?: string;
+  active?: "true" | "false";
+  limit?: number;
+  cursor?: string;
+};
+
+export function listLinkViews(db: Db, options: ListOptions) {
+  const limit = options.limit ?? 50;
+  const now = nowIso();
+  const rows = listLinks(db, {
+    jobId: options.job_id,
+    applicationId: options.application_id,
+    linkFunction: options.link_function,
+    active: options.active === undefined ? undefined : options.active === "true",
+    after: options.cursor ? decodeCursor(options.cursor) : undefined,
+    limit: limit + 1,
+    now,
+  });
+  const page = rows.slice(0, limit);
+  return {
+    links: page.map((row) => ({ ...toView(row, now), clicks: row.clicks })),
+    next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null,
+  };
+}

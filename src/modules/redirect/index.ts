@@ -1,0 +1,107 @@
+/**
+ * The public side: what a recruiter's click hits. Resolve the link, record the visit
+ * (never for HEAD), then answer. Nothing here needs a key.
+ */
+import { Elysia } from "elysia";
+import type { Config } from "../../config";
+import type { Db } from "../../db";
+import { sourceInUse } from "../../db/links";
+import { saltForDay } from "../../db/salts";
+import type { Metrics } from "../../lib/metrics";
+import { nowIso } from "../../lib/time";
+import { TRACKING_ID_PATTERN } from "../ingest/model";
+import { isUsableSource } from "./model";
+import { GONE_PAGE, htmlPage, NOT_FOUND_PAGE, ROBOTS_TXT } from "./pages";
+import type { ClickRecorder } from "./recorder";
+import { orphanId, resolveLink, sourceFromReferrer } from "./service";
+import { buildVisitor } from "./visitor";
+
+type Hit = {
+  request: Request;
+  socketIp: string | null | undefined;
+  trackingId: string | null;
+  /** click_source from the path, or null for /track/{id} (then it comes from the Referer). */
+  source: string | null;
+};
+
+const REDIRECT_HEADERS = { "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" };
+
+const redirect = (location: string) => new Response(null, { status: 302, headers: { Location: location, ...REDIRECT_HEADERS } });
+
+export const redirectModule = (db: Db, config: Config, recorder: ClickRecorder, metrics: Metrics) => {
+  let salt = { day: "", value: "" };
+  const saltOf = (now: string) => {
+    const day = now.slice(0, 10);
+    if (salt.day !== day) salt = { day, value: saltForDay(db, day) };
+    return salt.value;
+  };
+
+  const refused = (status: 404 | 410, method: string) =>
+    config.notFoundRedirect ? redirect(config.notFoundRedirect) : htmlPage(status, status === 404 ? NOT_FOUND_PAGE : GONE_PAGE, method);
+
+  async function handle({ request, socketIp, trackingId, source }: Hit): Promise<Response> {
+    const isHead = request.method === "HEAD";
+    const now = nowIso();
+    const valid = trackingId !== null && trackingId.length <= 100 && TRACKING_ID_PATTERN.test(trackingId);
+    const resolution = valid ? resolveLink(db, trackingId, now) : { kind: "unknown" as const };
+
+    // A hit without a uuid is kept only where a link could have been cut short.
+    const worthKeeping = trackingId !== null || (source !== null && sourceInUse(db, source));
+    if (!isHead && (resolution.kind !== "unknown" || worthKeeping)) {
+      const params = new URL(request.url).searchParams;
+      const visitor = buildVisitor({ headers: request.headers, params, socketIp, trustProxy: config.trustProxy, salt: saltOf(now) });
+      await recorder.record({
+        clickId: Bun.randomUUIDv7(),
+        trackingId: orphanId(trackingId ?? ""),
+        clickedAt: now,
+        receivedAt: now,
+        ipAddress: visitor.ip,
+        userAgent: visitor.userAgent,
+        referrerUrl: visitor.referrer,
+        sessionId: visitor.sessionId,
+        clickSource: (source ?? sourceFromReferrer(visitor.referrer)).slice(0, 50),
+        metadata: visitor.metadata,
+        isBot: visitor.isBot,
+        visitorKind: visitor.visitorKind,
+        origin: "redirect",
+        outcome: resolution.kind === "live" ? "redirected" : resolution.kind === "gone" ? "gone" : "not_found",
+      });
+    }
+
+    switch (resolution.kind) {
+      case "live":
+        metrics.redirects.redirected.inc();
+        return redirect(resolution.link.originalUrl);
+      case "gone":
+        metrics.redirects.gone.inc();
+        return refused(410, request.method);
+      default:
+        metrics.redirects.notFound.inc();
+        return refused(404, request.method);
+    }
+  }
+
+  const firstUuid = (request: Request): string | null => {
+    const query = request.url.indexOf("?");
+    return query === -1 ? null : new URLSearchParams(request.url.slice(query + 1)).get("uuid");
+  };
+
+  const bySource = ({ request, params, server }: { request: Request; params: { source: string }; server: any }) => {
+    const source = params.source.toLowerCase();
+    if (!isUsableSource(source)) return htmlPage(404, NOT_FOUND_PAGE, request.method);
+    return handle({ request, socketIp: server?.requestIP(request)?.address, trackingId: firstUuid(request), source });
+  };
+
+  const byId = ({ request, params, server }: { request: Request; params: { id: string }; server: any }) =>
+    handle({ request, socketIp: server?.requestIP(request)?.address, trackingId: params.id, source: null });
+
+  const hide = { detail: { hide: true } };
+
+  return new Elysia()
+    .get("/robots.txt", () => new Response(ROBOTS_TXT, { headers: { "Content-Type": "text/plain; charset=utf-8" } }), hide)
+    .get("/", ({ request }) => htmlPage(404, NOT_FOUND_PAGE, request.method), hide)
+    .get("/track/:id", byId, hide)
+    .head("/track/:id", byId, hide)
+    .get("/:source", bySource, hide)
+    .head("/:source", bySource, hide);
+};
