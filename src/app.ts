@@ -69,7 +69,7 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
       .use(docsModule())
       .use(ingestModule(db, config))
       .use(linksModule(db, config))
-      .use(redirectModule(db, config, recorder, metrics))
+      .use(redirectModule(db, config, recorder, metrics, log))
   );
 }
 

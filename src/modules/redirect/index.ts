@@ -7,6 +7,7 @@ import type { Config } from "../../config";
 import type { Db } from "../../db";
 import { sourceInUse } from "../../db/links";
 import { saltForDay } from "../../db/salts";
+import type { Logger } from "../../lib/log";
 import type { Metrics } from "../../lib/metrics";
 import { nowIso } from "../../lib/time";
 import { TRACKING_ID_PATTERN } from "../ingest/model";
@@ -28,11 +29,21 @@ const REDIRECT_HEADERS = { "Cache-Control": "no-store", "Referrer-Policy": "no-r
 
 const redirect = (location: string) => new Response(null, { status: 302, headers: { Location: location, ...REDIRECT_HEADERS } });
 
-export const redirectModule = (db: Db, config: Config, recorder: ClickRecorder, metrics: Metrics) => {
-  let salt = { day: "", value: "" };
+export const redirectModule = (db: Db, config: Config, recorder: ClickRecorder, metrics: Metrics, log: Logger) => {
+  let salt = { day: "", value: "", stored: false };
   const saltOf = (now: string) => {
     const day = now.slice(0, 10);
-    if (salt.day !== day) salt = { day, value: saltForDay(db, day) };
+    if (salt.day === day && salt.stored) return salt.value;
+    try {
+      salt = { day, value: saltForDay(db, day), stored: true };
+    } catch (error) {
+      // The database cannot store today's salt: use one of our own until it can (session
+      // ids then differ from other processes' for the day, nothing worse).
+      if (salt.day !== day) {
+        log.warn({ err: error }, "daily salt could not be stored; using an in-memory one");
+        salt = { day, value: crypto.randomUUID(), stored: false };
+      }
+    }
     return salt.value;
   };
 
