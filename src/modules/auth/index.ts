@@ -12,8 +12,10 @@ export const authPlugin = (db: Db, config: Config) =>
   new Elysia().macro({
     auth: (needed: Scope) => ({
       // transform runs before body validation, so a caller without a key learns nothing of the schema.
-      transform({ headers }) {
-        const principal = authenticate(db, config, presentedKey(headers));
+      // The Request's own headers: Elysia's parsed `headers` is only filled in when its
+      // static analysis sees a hook use it, which minified code can hide.
+      transform({ request }) {
+        const principal = authenticate(db, config, presentedKey(request.headers));
         if (!principal) throw new Unauthorized();
         if (!allows(principal.scope, needed)) throw new Forbidden(needed);
       },

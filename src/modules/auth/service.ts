@@ -18,10 +18,10 @@ const sha256 = (value: string) => new Bun.CryptoHasher("sha256").update(value).d
 export const hashKey = (key: string): string => sha256(key).toString("hex");
 
 /** The key a request presents: `X-API-Key: KEY` or `Authorization: Bearer KEY`. */
-export function presentedKey(headers: Record<string, string | undefined>): string | undefined {
-  const header = headers["x-api-key"]?.trim();
+export function presentedKey(headers: Headers): string | undefined {
+  const header = headers.get("x-api-key")?.trim();
   if (header) return header;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? "");
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.get("authorization") ?? "");
   return match?.[1];
 }
 

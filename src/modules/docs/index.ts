@@ -5,23 +5,47 @@
  */
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
-import { z } from "zod";
 import swaggerCss from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
 import swaggerJs from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
+import { toJsonSchema } from "../../lib/openapi";
 import { VERSION } from "../../version";
 
 const ASSETS = "/swagger/assets";
 
+// Served by a handler of ours rather than the plugin's page: the plugin answers with a
+// prebuilt Response, which Bun's native router placed behind the `/:source` redirect route.
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>link-tracker API</title>
+<link rel="stylesheet" href="${ASSETS}/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="${ASSETS}/swagger-ui-bundle.js"></script>
+<script src="${ASSETS}/init.js"></script>
+</body>
+</html>
+`;
+
+const INIT = `window.ui = SwaggerUIBundle({ url: "/swagger/json", dom_id: "#swagger-ui", deepLinking: true });\n`;
+
+const hide = { detail: { hide: true } };
+
 export const docsModule = () =>
   new Elysia()
-    .get(`${ASSETS}/swagger-ui.css`, () => Bun.file(swaggerCss), { detail: { hide: true } })
-    .get(`${ASSETS}/swagger-ui-bundle.js`, () => Bun.file(swaggerJs), { detail: { hide: true } })
+    .get("/swagger", () => new Response(PAGE, { headers: { "Content-Type": "text/html; charset=utf-8" } }), hide)
+    .get(`${ASSETS}/init.js`, () => new Response(INIT, { headers: { "Content-Type": "text/javascript; charset=utf-8" } }), hide)
+    .get(`${ASSETS}/swagger-ui.css`, () => Bun.file(swaggerCss), hide)
+    .get(`${ASSETS}/swagger-ui-bundle.js`, () => Bun.file(swaggerJs), hide)
     .use(
       openapi({
         path: "/swagger",
-        provider: "swagger-ui",
-        swagger: { cdn: `${ASSETS}/swagger-ui-bundle.js`, theme: `${ASSETS}/swagger-ui.css` },
-        mapJsonSchema: { zod: z.toJSONSchema },
+        specPath: "/swagger/json",
+        provider: null,
+        mapJsonSchema: { zod: toJsonSchema },
         documentation: {
           info: {
             title: "link-tracker",

@@ -4,6 +4,7 @@ import type { Config } from "../../config";
 import type { Db } from "../../db";
 import { isJsonContentType } from "../../lib/body";
 import { UnsupportedMediaType } from "../../lib/errors";
+import { jsonContent } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
 import { authPlugin } from "../auth";
 import { checkDatabase } from "../health/service";
@@ -11,8 +12,6 @@ import { BatchRequest, BatchResults } from "./model";
 import { ingestBatch } from "./service";
 
 export const INGEST_VERSION = "1.0.0";
-
-const jsonSchema = (schema: z.ZodType) => ({ "application/json": { schema: z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as object } });
 
 export const ingestModule = (db: Db, config: Config) =>
   new Elysia({ prefix: "/api/tracking-ingest", tags: ["Tracking ingest"] })
@@ -38,8 +37,8 @@ export const ingestModule = (db: Db, config: Config) =>
     )
     .post(
       "/batch",
-      ({ body, headers, set }) => {
-        if (!isJsonContentType(headers["content-type"])) throw new UnsupportedMediaType();
+      ({ body, request, set }) => {
+        if (!isJsonContentType(request.headers.get("content-type") ?? undefined)) throw new UnsupportedMediaType();
         const outcome = ingestBatch(db, body);
         const timestamp = nowIso();
         if (outcome.kind === "invalid") {
@@ -87,9 +86,9 @@ export const ingestModule = (db: Db, config: Config) =>
             "All valid events are written in one transaction. 200: all stored; 207: the valid ones stored, " +
             "the invalid ones listed in results.errors; 400: nothing stored. Re-sent events (same event_id, " +
             "or same fields with clicked_at) are stored once and counted in results.duplicates.",
-          requestBody: { required: true, content: jsonSchema(BatchRequest) },
+          requestBody: { required: true, content: jsonContent(BatchRequest) },
           responses: {
-            200: { description: "All events stored", content: jsonSchema(z.object({ success: z.literal(true), message: z.string(), results: BatchResults, timestamp: z.string() })) },
+            200: { description: "All events stored", content: jsonContent(z.object({ success: z.literal(true), message: z.string(), results: BatchResults, timestamp: z.string() })) },
             207: { description: "Some events invalid; the valid ones stored" },
             400: { description: "Validation Failed; nothing stored" },
             401: { description: "Missing or wrong API key" },

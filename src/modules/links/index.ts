@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Config } from "../../config";
 import type { Db } from "../../db";
+import { jsonContent } from "../../lib/openapi";
 import { authPlugin } from "../auth";
 import { CreateLink, LinkView, ListQuery, MAX_BULK_LINKS, PatchLink } from "./model";
 import { ClickEvent } from "../ingest/model";
@@ -21,6 +22,9 @@ export const linksModule = (db: Db, config: Config) =>
       },
       {
         auth: "admin",
+        // Read by app.ts's size-limited JSON parser first; naming "json" here is what puts
+        // the body's schema into the OpenAPI document.
+        parse: "json",
         body: CreateLink,
         response: { 201: LinkView },
         detail: {
@@ -41,7 +45,7 @@ export const linksModule = (db: Db, config: Config) =>
           summary: `Create up to ${MAX_BULK_LINKS} links at once (all or none)`,
           requestBody: {
             required: true,
-            content: { "application/json": { schema: z.toJSONSchema(z.object({ links: z.array(CreateLink).min(1).max(MAX_BULK_LINKS) }), { io: "input" }) as object } },
+            content: jsonContent(z.object({ links: z.array(CreateLink).min(1).max(MAX_BULK_LINKS) })),
           },
         },
       },
@@ -66,8 +70,8 @@ export const linksModule = (db: Db, config: Config) =>
     })
     .post(
       "/record-click",
-      ({ body, headers, set }) => {
-        const { click, created } = recordClick(db, headers["content-type"], body);
+      ({ body, request, set }) => {
+        const { click, created } = recordClick(db, request.headers.get("content-type") ?? undefined, body);
         set.status = created ? 201 : 200;
         return click;
       },
@@ -76,7 +80,7 @@ export const linksModule = (db: Db, config: Config) =>
         detail: {
           summary: "Record one click (same fields and idempotency as an ingest event)",
           description: "201 with status recorded; 200 with status duplicate when the event was already stored.",
-          requestBody: { required: true, content: { "application/json": { schema: z.toJSONSchema(ClickEvent, { io: "input" }) as object } } },
+          requestBody: { required: true, content: jsonContent(ClickEvent) },
         },
       },
     )
@@ -88,6 +92,7 @@ export const linksModule = (db: Db, config: Config) =>
     .patch("/links/:tracking_id", ({ params, body }) => patchLink(db, params.tracking_id, body), {
       auth: "admin",
       params: IdParams,
+      parse: "json",
       body: PatchLink,
       detail: { summary: "Activate, deactivate, change the destination, expiry, description or ids" },
     })

@@ -31,3 +31,15 @@ describe("/swagger", () => {
     expect(JSON.stringify(res.body)).not.toContain("_zod");
   });
 });
+
+describe("/swagger/json for the link routes", () => {
+  test("every JSON body of the link routes is described", async () => {
+    const { app } = setup();
+    const { body } = await call(app, "/swagger/json", { key: null });
+    const schemaOf = (path: string, method: string) => body.paths[path][method].requestBody.content["application/json"].schema;
+    expect(schemaOf("/api/link-tracking/links", "post").required).toEqual(["original_url", "link_function"]);
+    expect(schemaOf("/api/link-tracking/links/{tracking_id}", "patch").properties.is_active.type).toBe("boolean");
+    expect(schemaOf("/api/link-tracking/links/bulk", "post").properties.links.maxItems).toBe(100);
+    expect(schemaOf("/api/link-tracking/record-click", "post").properties.tracking_id.maxLength).toBe(100);
+  });
+});

@@ -258,3 +258,22 @@ describe("scopes", () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe("body limits on the link routes", () => {
+  test("a 6 MiB body without a declared length is cut off with 413 JSON", async () => {
+    const { app } = withBase();
+    const chunk = new TextEncoder().encode(" ".repeat(1024 * 1024));
+    let sent = 0;
+    const body = new ReadableStream({
+      pull(controller) {
+        if (sent++ < 6) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await app.handle(
+      new Request(`http://localhost${LINKS}`, { method: "POST", body, headers: { "content-type": "application/json", "x-api-key": "test-key-0123456789abcdef" } }),
+    );
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as any).error).toBe("Request body exceeds 5242880 bytes");
+  });
+});
