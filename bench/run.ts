@@ -1,0 +1,242 @@
+/**
+ * `npm run bench`: the redirect against a bare Bun.serve 302, ingest throughput, cold
+ * start and memory, in one run on loopback. Prints a table and the ratios. Figures are
+ * for reading, never asserted in tests.
+ *
+ * Options (environment): BENCH_DURATION seconds per wrk run (10), BENCH_CONNECTIONS
+ * (16,64), BENCH_ROUNDS alternations of bare/link-tracker (2).
+ */
+import { $, type Subprocess } from "bun";
+import { Database } from "bun:sqlite";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = join(import.meta.dir, "..");
+const BINARY = join(root, "dist/link-tracker");
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? "16,64").split(",").map(Number);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const KEY = "bench-key-0123456789abcdef0123";
+const LINKS = 1000;
+
+const work = join(tmpdir(), `link-tracker-bench-${process.pid}`);
+mkdirSync(work, { recursive: true });
+const started: Subprocess[] = [];
+const cleanup = () => {
+  for (const p of started) if (p.exitCode === null) p.kill("SIGKILL");
+  rmSync(work, { recursive: true, force: true });
+};
+process.on("exit", cleanup);
+process.on("SIGINT", () => process.exit(130));
+
+async function ensureTools() {
+  console.log("building dist/link-tracker ...");
+  await $`${process.execPath} scripts/build.ts`.cwd(root).quiet();
+  if ((await $`which wrk`.nothrow().quiet()).exitCode !== 0) {
+    console.log("installing wrk (apt-get) ...");
+    const install = await $`apt-get install -y wrk`.nothrow().quiet();
+    if (install.exitCode !== 0) await $`apt-get update && apt-get install -y wrk`.quiet();
+  }
+}
+
+/** Starts a server process and resolves with its port once `ready` answers. */
+async function start(cmd: string[], env: Record<string, string>, cwd: string, portFrom: (out: string) => number | null) {
+  const proc = Bun.spawn(cmd, { cwd, env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });
+  started.push(proc);
+  let out = "";
+  const dec = new TextDecoder();
+  (async () => {
+    for await (const c of proc.stdout) out += dec.decode(c);
+  })();
+  (async () => {
+    for await (const c of proc.stderr) out += dec.decode(c);
+  })();
+  const t0 = performance.now();
+  for (;;) {
+    const port = portFrom(out);
+    if (port) {
+      try {
+        await fetch(`http://127.0.0.1:${port}/api/tracking-ingest/health`, { redirect: "manual" });
+        return { proc, port, readyMs: performance.now() - t0 };
+      } catch {}
+    }
+    if (proc.exitCode !== null) throw new Error(`${cmd.join(" ")} exited:\n${out}`);
+    if (performance.now() - t0 > 15_000) throw new Error(`${cmd.join(" ")} did not start:\n${out}`);
+    await Bun.sleep(2);
+  }
+}
+
+const linkTrackerPort = (out: string) => Number(/"msg":"listening"/.test(out) && /"port":(\d+)/.exec(out)?.[1]) || null;
+
+async function startLinkTracker(dir: string) {
+  mkdirSync(dir, { recursive: true });
+  return start([BINARY], { PORT: "0", HOST: "127.0.0.1", WEBHOOK_API_KEY: KEY, LOG_LEVEL: "info" }, dir, linkTrackerPort);
+}
+
+type WrkResult = { rps: number; p50: number; p99: number; requests: number; errors: number };
+
+const ms = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? 1);
+
+async function wrk(port: number, connections: number, idsFile: string): Promise<WrkResult> {
+  const out = await $`wrk -t2 -c${connections} -d${DURATION}s --latency -s ${join(import.meta.dir, "redirect.lua")} http://127.0.0.1:${port}`
+    .env({ ...process.env, BENCH_IDS: idsFile })
+    .text();
+  const lat = (p: string) => {
+    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    return m ? ms(m[1], m[2]) : NaN;
+  };
+  const non3xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+    p50: lat("50"),
+    p99: lat("99"),
+    requests: Number(/(\d+) requests in/.exec(out)?.[1]),
+    errors: non3xx + (socketErrors ? socketErrors.slice(1).map(Number).reduce((a, b) => a + b, 0) : 0),
+  };
+}
+
+const rssMb = (pid: number) => {
+  const status = require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8") as string;
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+};
+
+const api = (port: number, path: string, body: unknown) =>
+  fetch(`http://127.0.0.1:${port}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-api-key": KEY },
+    body: JSON.stringify(body),
+  });
+
+async function createLinks(port: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < LINKS / 100; i++) {
+    const res = await api(port, "/api/link-tracking/links/bulk", {
+      links: Array.from({ length: 100 }, () => ({ original_url: "https://linkedin.com/in/steve-glen", link_function: "LinkedIn" })),
+    });
+    ids.push(...((await res.json()) as { links: { tracking_id: string }[] }).links.map((l) => l.tracking_id));
+  }
+  return ids;
+}
+
+async function benchIngest(port: number) {
+  const senders = 8;
+  const seconds = Math.min(DURATION, 5);
+  const latencies: number[] = [];
+  let events = 0;
+  let serial = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: senders }, async () => {
+      while (performance.now() < deadline) {
+        const batch = serial++;
+        const body = JSON.stringify({
+          events: Array.from({ length: 1000 }, (_, i) => ({
+            event_id: `b${batch}-${i}`,
+            tracking_id: `ingest-${i % 50}`,
+            clicked_at: "2025-10-22T14:30:00Z",
+            ip_address: "203.0.113.42",
+            user_agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36",
+            click_source: "linkedin",
+          })),
+        });
+        const s = performance.now();
+        const res = await fetch(`http://127.0.0.1:${port}/api/tracking-ingest/batch`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-api-key": KEY },
+          body,
+        });
+        await res.arrayBuffer();
+        latencies.push(performance.now() - s);
+        if (res.status === 200) events += 1000;
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return { eventsPerSec: events / ((performance.now() - t0) / 1000), p99: latencies[Math.floor(latencies.length * 0.99)] ?? NaN, batches: latencies.length };
+}
+
+async function coldStart() {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const server = await startLinkTracker(join(work, `cold-${i}`));
+    times.push(server.readyMs);
+    server.proc.kill("SIGTERM");
+    await server.proc.exited;
+  }
+  times.sort((a, b) => a - b);
+  return times[2];
+}
+
+const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : "n/a");
+
+async function main() {
+  await ensureTools();
+  const cpu = (await $`nproc`.text()).trim();
+  console.log(`machine: ${cpu} cores, ${(require("node:os").totalmem() / 2 ** 30).toFixed(0)} GiB; ${DURATION}s per run; rounds ${ROUNDS}`);
+
+  const bare = await start([process.execPath, join(import.meta.dir, "bare.ts")], {}, root, (out) => Number(/"port":(\d+)/.exec(out)?.[1]) || null);
+  const lt = await startLinkTracker(join(work, "redirect"));
+  const ids = await createLinks(lt.port);
+  const idsFile = join(work, "ids.txt");
+  writeFileSync(idsFile, `${ids.join("\n")}\n`);
+  const dbPath = join(work, "redirect/data/link-tracker.db");
+  const countClicks = () => {
+    const db = new Database(dbPath, { readonly: true });
+    const n = (db.query("select count(*) as n from link_clicks where outcome = 'redirected'").get() as { n: number }).n;
+    db.close();
+    return n;
+  };
+
+  const rows: { conns: number; round: number; name: string; r: WrkResult }[] = [];
+  let answered = 0;
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const conns of CONNECTIONS) {
+      const b = await wrk(bare.port, conns, idsFile);
+      rows.push({ conns, round, name: "bare Bun.serve 302", r: b });
+      const before = countClicks();
+      const l = await wrk(lt.port, conns, idsFile);
+      await Bun.sleep(200); // the in-flight tail
+      const recorded = countClicks() - before;
+      rows.push({ conns, round, name: "link-tracker redirect", r: l });
+      answered += l.requests;
+      console.log(
+        `  round ${round}, ${conns} connections: bare ${fmt(b.rps, 0)} req/s, link-tracker ${fmt(l.rps, 0)} req/s (${fmt(l.rps / b.rps, 2)}x); ` +
+          `clicks recorded ${recorded} for ${l.requests} answered 302s (${recorded - l.requests >= 0 && recorded - l.requests <= conns ? "ok" : "MISMATCH"})`,
+      );
+    }
+  }
+  const rss = rssMb(lt.proc.pid);
+
+  console.log("\nredirect (wrk -t2, random one of 1000 links, browser user agent and referrer)");
+  console.log("round  conns  server                   req/s     p50 ms   p99 ms   errors");
+  for (const { conns, round, name, r } of rows) {
+    console.log(`${String(round).padEnd(7)}${String(conns).padEnd(7)}${name.padEnd(25)}${fmt(r.rps, 0).padStart(8)}${fmt(r.p50, 2).padStart(10)}${fmt(r.p99, 2).padStart(9)}${String(r.errors).padStart(9)}`);
+  }
+  console.log("\nratios link-tracker / bare (same round and connections):");
+  for (const conns of CONNECTIONS) {
+    const ratios = rows
+      .filter((x) => x.conns === conns && x.name.startsWith("link"))
+      .map((l) => l.r.rps / rows.find((b) => b.conns === conns && b.round === l.round && b.name.startsWith("bare"))!.r.rps);
+    console.log(`  ${conns} connections: ${ratios.map((x) => `${fmt(x, 2)}x`).join(", ")}`);
+  }
+  console.log(`\nclicks in the database: ${countClicks()} for ${answered} 302s counted by wrk (the difference is at most the in-flight tail)`);
+  console.log(`link-tracker RSS after the redirect runs: ${fmt(rss, 0)} MB`);
+
+  bare.proc.kill("SIGTERM");
+  lt.proc.kill("SIGTERM");
+  await lt.proc.exited;
+
+  const ingestServer = await startLinkTracker(join(work, "ingest"));
+  const ingest = await benchIngest(ingestServer.port);
+  console.log(`ingest: ${fmt(ingest.eventsPerSec, 0)} events/s over ${ingest.batches} batches of 1000 (8 senders), p99 per batch ${fmt(ingest.p99, 1)} ms`);
+  ingestServer.proc.kill("SIGTERM");
+  await ingestServer.proc.exited;
+
+  console.log(`cold start to first health answer (median of 5): ${fmt(await coldStart(), 0)} ms`);
+}
+
+await main();
+process.exit(0);
