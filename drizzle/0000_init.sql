@@ -33,9 +33,8 @@ CREATE TABLE `link_clicks` (
 	`idempotency_key` text
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `link_clicks_idempotency_key_unique` ON `link_clicks` (`idempotency_key`);--> statement-breakpoint
 CREATE INDEX `link_clicks_tracking_clicked_idx` ON `link_clicks` (`tracking_id`,`clicked_at`);--> statement-breakpoint
-CREATE INDEX `link_clicks_clicked_idx` ON `link_clicks` (`clicked_at`);--> statement-breakpoint
+CREATE UNIQUE INDEX `link_clicks_idempotency_key_unique` ON `link_clicks` (`idempotency_key`) WHERE idempotency_key is not null;--> statement-breakpoint
 CREATE TABLE `link_tracking` (
 	`tracking_id` text(100) PRIMARY KEY NOT NULL,
 	`job_id` text,

@@ -2,68 +2,45 @@
  * The link_clicks table: every write and read of clicks goes through here.
  */
 import { eq, sql } from "drizzle-orm";
-import { changes, type Db } from "./index";
+import { perDb, type Db } from "./index";
 import { linkClicks, type NewClick } from "./schema";
 
 export type ClickInsert = Required<Pick<NewClick, "clickId" | "trackingId" | "clickedAt" | "receivedAt" | "origin">> &
   Omit<NewClick, "clickId" | "trackingId" | "clickedAt" | "receivedAt" | "origin">;
 
-const statements = new WeakMap<Db, ReturnType<typeof prepareInsert>>();
+// The redirect's hot path: a raw prepared statement and bun:sqlite's own transaction,
+// without the query builder's per-row mapping (a third of the cost of a click).
+const COLUMNS = [
+  "click_id", "tracking_id", "clicked_at", "received_at", "ip_address", "user_agent", "referrer_url",
+  "session_id", "click_source", "metadata", "is_bot", "visitor_kind", "origin", "outcome", "idempotency_key",
+];
 
-function prepareInsert(db: Db) {
-  const p = (name: string) => sql.placeholder(name);
-  return db
-    .insert(linkClicks)
-    .values({
-      clickId: p("clickId"),
-      trackingId: p("trackingId"),
-      clickedAt: p("clickedAt"),
-      receivedAt: p("receivedAt"),
-      ipAddress: p("ipAddress"),
-      userAgent: p("userAgent"),
-      referrerUrl: p("referrerUrl"),
-      sessionId: p("sessionId"),
-      clickSource: p("clickSource"),
-      metadata: p("metadata"),
-      isBot: p("isBot"),
-      visitorKind: p("visitorKind"),
-      origin: p("origin"),
-      outcome: p("outcome"),
-      idempotencyKey: p("idempotencyKey"),
-    })
-    .onConflictDoNothing({ target: linkClicks.idempotencyKey })
-    .prepare();
-}
-
-function insertStatement(db: Db) {
-  let stmt = statements.get(db);
-  if (!stmt) {
-    stmt = prepareInsert(db);
-    statements.set(db, stmt);
-  }
-  return stmt;
-}
-
-/** Runs in the caller's transaction. Returns false when the idempotency key was already stored. */
-function insertOne(db: Db, click: ClickInsert): boolean {
-  const result = insertStatement(db).run({
-    clickId: click.clickId,
-    trackingId: click.trackingId,
-    clickedAt: click.clickedAt,
-    receivedAt: click.receivedAt,
-    ipAddress: click.ipAddress ?? null,
-    userAgent: click.userAgent ?? null,
-    referrerUrl: click.referrerUrl ?? null,
-    sessionId: click.sessionId ?? null,
-    clickSource: click.clickSource ?? null,
-    metadata: click.metadata ?? {},
-    isBot: click.isBot ? 1 : 0,
-    visitorKind: click.visitorKind ?? "human",
-    origin: click.origin,
-    outcome: click.outcome ?? "redirected",
-    idempotencyKey: click.idempotencyKey ?? null,
+function writer(db: Db) {
+  return perDb(db, "insert-clicks", () => {
+    const insert = db.$client.prepare(
+      `insert into link_clicks (${COLUMNS.join(", ")}) values (${COLUMNS.map(() => "?").join(", ")})
+       on conflict (idempotency_key) where idempotency_key is not null do nothing`,
+    );
+    const insertOne = (c: ClickInsert): boolean =>
+      insert.run(
+        c.clickId,
+        c.trackingId,
+        c.clickedAt,
+        c.receivedAt,
+        c.ipAddress ?? null,
+        c.userAgent ?? null,
+        c.referrerUrl ?? null,
+        c.sessionId ?? null,
+        c.clickSource ?? null,
+        c.metadata && Object.keys(c.metadata).length > 0 ? JSON.stringify(c.metadata) : "{}",
+        c.isBot ? 1 : 0,
+        c.visitorKind ?? "human",
+        c.origin,
+        c.outcome ?? "redirected",
+        c.idempotencyKey ?? null,
+      ).changes > 0;
+    return db.$client.transaction((clicks: ClickInsert[]) => clicks.map(insertOne));
   });
-  return changes(result) > 0;
 }
 
 /**
@@ -71,7 +48,7 @@ function insertOne(db: Db, click: ClickInsert): boolean {
  * already stored by its idempotency key) or none is. Returns, per click, whether it was new.
  */
 export function insertClicks(db: Db, clicks: ClickInsert[]): boolean[] {
-  return db.transaction(() => clicks.map((click) => insertOne(db, click)), { behavior: "immediate" });
+  return writer(db).immediate(clicks);
 }
 
 export function countClicks(db: Db): number {

@@ -45,3 +45,16 @@ export { schema };
 
 /** Rows changed by a write: bun:sqlite returns them, drizzle's type says void. */
 export const changes = (result: unknown): number => (result as { changes: number }).changes;
+
+const prepared = new WeakMap<Db, Map<string, unknown>>();
+
+/**
+ * A value made once per database, e.g. a prepared statement of a hot path:
+ * `perDb(db, "find-link", () => db.$client.prepare(...))`.
+ */
+export function perDb<T>(db: Db, key: string, make: () => T): T {
+  let cache = prepared.get(db);
+  if (!cache) prepared.set(db, (cache = new Map()));
+  if (!cache.has(key)) cache.set(key, make());
+  return cache.get(key) as T;
+}

@@ -2,26 +2,27 @@
  * The link_tracking table: every write and read of links goes through here.
  */
 import { and, desc, eq, lt, or, sql, type SQL } from "drizzle-orm";
-import { changes, type Db } from "./index";
+import { changes, perDb, type Db } from "./index";
 import { linkClicks, linkTracking, type LinkRow } from "./schema";
 
 export type NewLink = typeof linkTracking.$inferInsert;
 
-const byIdStatements = new WeakMap<Db, ReturnType<typeof prepareById>>();
-
-function prepareById(db: Db) {
-  return db.select().from(linkTracking).where(eq(linkTracking.trackingId, sql.placeholder("id"))).prepare();
-}
-
-/** The redirect's lookup: one prepared primary-key read. */
+/** The redirect's lookup: one raw prepared primary-key read, mapped by hand (a hot path). */
 export function findLink(db: Db, trackingId: string): LinkRow | undefined {
-  let stmt = byIdStatements.get(db);
-  if (!stmt) {
-    stmt = prepareById(db);
-    byIdStatements.set(db, stmt);
-  }
-  return stmt.get({ id: trackingId });
+  const stmt = perDb(db, "find-link", () =>
+    db.$client.prepare<RawLink, [string]>(
+      `select tracking_id as trackingId, job_id as jobId, application_id as applicationId,
+        link_function as linkFunction, link_type as linkType, original_url as originalUrl,
+        redirect_url as redirectUrl, created_at as createdAt, updated_at as updatedAt,
+        created_by as createdBy, is_active as isActive, description, expires_at as expiresAt
+       from link_tracking where tracking_id = ?`,
+    ),
+  );
+  const row = stmt.get(trackingId);
+  return row ? { ...row, isActive: row.isActive === 1 } : undefined;
 }
+
+type RawLink = Omit<LinkRow, "isActive"> & { isActive: number };
 
 export function linkExists(db: Db, trackingId: string): boolean {
   return findLink(db, trackingId) !== undefined;

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Timestamps are ISO 8601 UTC strings from Date#toISOString(): fixed width, so they
 // sort and compare as text, and the API returns them as stored.
@@ -41,10 +41,11 @@ export const linkClicks = sqliteTable("link_clicks", {
   // 410 (inactive or expired link). Only redirected clicks count as clicks.
   outcome: text("outcome", { enum: ["redirected", "not_found", "gone"] }).notNull().default("redirected"),
   // Set for ingested and API clicks: the event_id, or a digest of the event's fields.
-  idempotencyKey: text("idempotency_key").unique(),
+  idempotencyKey: text("idempotency_key"),
 }, (t) => [
   index("link_clicks_tracking_clicked_idx").on(t.trackingId, t.clickedAt),
-  index("link_clicks_clicked_idx").on(t.clickedAt),
+  // Partial: redirect clicks carry no key, and every index entry costs each write.
+  uniqueIndex("link_clicks_idempotency_key_unique").on(t.idempotencyKey).where(sql`idempotency_key is not null`),
 ]);
 
 export const apiKeys = sqliteTable("api_keys", {

@@ -19,6 +19,7 @@ import { buildVisitor } from "./visitor";
 
 type Hit = {
   request: Request;
+  query: URLSearchParams;
   socketIp: string | null | undefined;
   trackingId: string | null;
   /** click_source from the path, or null for /track/{id} (then it comes from the Referer). */
@@ -50,7 +51,7 @@ export const redirectModule = (db: Db, config: Config, recorder: ClickRecorder, 
   const refused = (status: 404 | 410, method: string) =>
     config.notFoundRedirect ? redirect(config.notFoundRedirect) : htmlPage(status, status === 404 ? NOT_FOUND_PAGE : GONE_PAGE, method);
 
-  async function handle({ request, socketIp, trackingId, source }: Hit): Promise<Response> {
+  async function handle({ request, query, socketIp, trackingId, source }: Hit): Promise<Response> {
     const isHead = request.method === "HEAD";
     const now = nowIso();
     const valid = trackingId !== null && trackingId.length <= 100 && TRACKING_ID_PATTERN.test(trackingId);
@@ -59,8 +60,7 @@ export const redirectModule = (db: Db, config: Config, recorder: ClickRecorder, 
     // A hit without a uuid is kept only where a link could have been cut short.
     const worthKeeping = trackingId !== null || (source !== null && sourceInUse(db, source));
     if (!isHead && (resolution.kind !== "unknown" || worthKeeping)) {
-      const params = new URL(request.url).searchParams;
-      const visitor = buildVisitor({ headers: request.headers, params, socketIp, trustProxy: config.trustProxy, salt: saltOf(now) });
+      const visitor = buildVisitor({ headers: request.headers, params: query, socketIp, trustProxy: config.trustProxy, salt: saltOf(now) });
       await recorder.record({
         clickId: Bun.randomUUIDv7(),
         trackingId: orphanId(trackingId ?? ""),
@@ -92,19 +92,20 @@ export const redirectModule = (db: Db, config: Config, recorder: ClickRecorder, 
     }
   }
 
-  const firstUuid = (request: Request): string | null => {
-    const query = request.url.indexOf("?");
-    return query === -1 ? null : new URLSearchParams(request.url.slice(query + 1)).get("uuid");
+  const queryOf = (request: Request): URLSearchParams => {
+    const start = request.url.indexOf("?");
+    return new URLSearchParams(start === -1 ? "" : request.url.slice(start + 1));
   };
 
   const bySource = ({ request, params, server }: { request: Request; params: { source: string }; server: any }) => {
     const source = params.source.toLowerCase();
     if (!isUsableSource(source)) return htmlPage(404, NOT_FOUND_PAGE, request.method);
-    return handle({ request, socketIp: server?.requestIP(request)?.address, trackingId: firstUuid(request), source });
+    const query = queryOf(request);
+    return handle({ request, query, socketIp: server?.requestIP(request)?.address, trackingId: query.get("uuid"), source });
   };
 
   const byId = ({ request, params, server }: { request: Request; params: { id: string }; server: any }) =>
-    handle({ request, socketIp: server?.requestIP(request)?.address, trackingId: params.id, source: null });
+    handle({ request, query: queryOf(request), socketIp: server?.requestIP(request)?.address, trackingId: params.id, source: null });
 
   const hide = { detail: { hide: true } };
 
