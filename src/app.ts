@@ -5,6 +5,7 @@
 import { Elysia } from "elysia";
 import type { Config } from "./config";
 import type { Db } from "./db";
+import { inlineClickWriter, type ClickWriter } from "./db/click-writer";
 import { checkDeclaredLength, isJsonContentType, MAX_BODY_BYTES, readJsonBody } from "./lib/body";
 import { AppError } from "./lib/errors";
 import { silentLogger, type Logger } from "./lib/log";
@@ -17,7 +18,7 @@ import { redirectModule } from "./modules/redirect";
 import { htmlPage, NOT_FOUND_PAGE } from "./modules/redirect/pages";
 import { ClickRecorder } from "./modules/redirect/recorder";
 
-export type AppDeps = { db: Db; config: Config; log?: Logger; metrics?: Metrics };
+export type AppDeps = { db: Db; config: Config; log?: Logger; metrics?: Metrics; clickWriter?: ClickWriter };
 
 const pathOf = (request: Request) => {
   const url = request.url;
@@ -26,8 +27,8 @@ const pathOf = (request: Request) => {
   return end === -1 ? url.slice(start) : url.slice(start, end);
 };
 
-export function createApp({ db, config, log = silentLogger(), metrics = createMetrics() }: AppDeps) {
-  const recorder = new ClickRecorder(db, metrics, log);
+export function createApp({ db, config, log = silentLogger(), metrics = createMetrics(), clickWriter = inlineClickWriter(db) }: AppDeps) {
+  const recorder = new ClickRecorder(clickWriter, metrics, log);
   return (
     new Elysia({
       // A backstop for bodies that declare no length; declared ones are refused with JSON below.

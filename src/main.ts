@@ -73,7 +73,8 @@ function serve(): void {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "shutting down");
-    // Stop accepting, let in-flight requests finish, then close the database.
+    // Stop accepting, let in-flight requests finish (a redirect finishes once its click
+    // is written), then close the database.
     await app.stop(false);
     db.$client.close();
     log.flush();

@@ -25,6 +25,11 @@ export function createDb(path: string, options: { migrate?: boolean } = {}): Db 
   // returns, so it survives kill -9 of the process; only an OS crash or power loss
   // can take back the last commits. FULL would fsync on every commit.
   sqlite.run("PRAGMA synchronous = NORMAL");
+  // Checkpoint every ~40 MB of WAL rather than every 4 MB: a checkpoint copies each
+  // changed page once, and under a stream of clicks the same index pages change again
+  // and again (measured: a third less work per click). The file is cut back after.
+  sqlite.run("PRAGMA wal_autocheckpoint = 10000");
+  sqlite.run("PRAGMA journal_size_limit = 67108864");
   sqlite.run("PRAGMA foreign_keys = ON");
   const db = openDb(sqlite);
   if (options.migrate !== false) migrateDb(db);

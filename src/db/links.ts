@@ -7,7 +7,7 @@ import { linkClicks, linkTracking, type LinkRow } from "./schema";
 
 export type NewLink = typeof linkTracking.$inferInsert;
 
-/** The redirect's lookup: one raw prepared primary-key read, mapped by hand (a hot path). */
+/** One raw prepared primary-key read, mapped by hand. */
 export function findLink(db: Db, trackingId: string): LinkRow | undefined {
   const stmt = perDb(db, "find-link", () =>
     db.$client.prepare<RawLink, [string]>(
@@ -24,24 +24,74 @@ export function findLink(db: Db, trackingId: string): LinkRow | undefined {
 
 type RawLink = Omit<LinkRow, "isActive"> & { isActive: number };
 
+/**
+ * The redirect's lookup, from memory. A read of the database is slow exactly when it
+ * matters: under load the click writer commits all the time, and each of its commits
+ * empties this connection's page cache. Entries (unknown ids too) stay valid until a
+ * link changes: this process's own writes drop them at once; another process's (the
+ * CLI's) are seen through links_version, checked at most every CHECK_EVERY_MS.
+ */
+const CHECK_EVERY_MS = 100;
+const MAX_CACHED = 10_000;
+
+type LinkCache = { entries: Map<string, LinkRow | null>; version: number; checkedAt: number };
+
+function cacheOf(db: Db): LinkCache {
+  return perDb(db, "link-cache", () => ({ entries: new Map(), version: -1, checkedAt: 0 }));
+}
+
+function linksVersion(db: Db): number {
+  const stmt = perDb(db, "links-version", () => db.$client.prepare<{ version: number }, []>("select version from links_version where id = 1"));
+  return stmt.get()?.version ?? 0;
+}
+
+export function findLinkCached(db: Db, trackingId: string, nowMs: number): LinkRow | undefined {
+  const cache = cacheOf(db);
+  if (nowMs - cache.checkedAt >= CHECK_EVERY_MS) {
+    cache.checkedAt = nowMs;
+    const version = linksVersion(db);
+    if (version !== cache.version) {
+      cache.entries.clear();
+      cache.version = version;
+    }
+  }
+  const cached = cache.entries.get(trackingId);
+  if (cached !== undefined) return cached ?? undefined;
+  const link = findLink(db, trackingId);
+  if (cache.entries.size >= MAX_CACHED) cache.entries.clear();
+  cache.entries.set(trackingId, link ?? null);
+  return link;
+}
+
+/** After a write to link_tracking through this connection. */
+function linksChanged(db: Db): void {
+  const cache = cacheOf(db);
+  cache.entries.clear();
+  cache.checkedAt = 0;
+}
+
 export function linkExists(db: Db, trackingId: string): boolean {
   return findLink(db, trackingId) !== undefined;
 }
 
 /** Inserts all links in one transaction; throws on any taken id, leaving none written. */
 export function insertLinks(db: Db, links: NewLink[]): LinkRow[] {
-  return db.transaction((tx) => links.map((link) => tx.insert(linkTracking).values(link).returning().get()), {
+  const rows = db.transaction((tx) => links.map((link) => tx.insert(linkTracking).values(link).returning().get()), {
     behavior: "immediate",
   });
+  linksChanged(db);
+  return rows;
 }
 
 export function updateLink(db: Db, trackingId: string, changes: Partial<NewLink>): LinkRow | undefined {
-  return db.update(linkTracking).set(changes).where(eq(linkTracking.trackingId, trackingId)).returning().get();
+  const row = db.update(linkTracking).set(changes).where(eq(linkTracking.trackingId, trackingId)).returning().get();
+  linksChanged(db);
+  return row;
 }
 
 /** Deletes the link and every click recorded for it; returns the number of clicks deleted, or null if no such link. */
 export function deleteLinkAndClicks(db: Db, trackingId: string): number | null {
-  return db.transaction(
+  const deleted = db.transaction(
     (tx) => {
       const deleted = tx.delete(linkTracking).where(eq(linkTracking.trackingId, trackingId)).returning().get();
       if (!deleted) return null;
@@ -49,6 +99,8 @@ export function deleteLinkAndClicks(db: Db, trackingId: string): number | null {
     },
     { behavior: "immediate" },
   );
+  linksChanged(db);
+  return deleted;
 }
 
 export type LinkFilter = {

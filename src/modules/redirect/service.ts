@@ -1,12 +1,12 @@
 import type { Db } from "../../db";
-import { findLink } from "../../db/links";
+import { findLinkCached } from "../../db/links";
 import type { LinkRow } from "../../db/schema";
 import { isLive } from "../links/service";
 
 export type Resolution = { kind: "live"; link: LinkRow } | { kind: "gone"; link: LinkRow } | { kind: "unknown" };
 
 export function resolveLink(db: Db, trackingId: string, now: string): Resolution {
-  const link = findLink(db, trackingId);
+  const link = findLinkCached(db, trackingId, Date.parse(now));
   if (!link) return { kind: "unknown" };
   return isLive(link, now) ? { kind: "live", link } : { kind: "gone", link };
 }

@@ -320,3 +320,37 @@ describe("/robots.txt", () => {
     expect(await res.text()).toBe("User-agent: *\nDisallow: /\n");
   });
 });
+
+describe("the link cache", () => {
+  test("a change made by another process (the CLI) is seen within a moment", async () => {
+    const { tempDir } = await import("../../utils");
+    const { createDb } = await import("../../../src/db");
+    const { createApp } = await import("../../../src/app");
+    const { testConfig } = await import("../../../src/config");
+    const { Database } = await import("bun:sqlite");
+    const path = `${tempDir()}/db.sqlite`;
+    const db = createDb(path);
+    const app = createApp({ db, config: testConfig() });
+    db.$client.run(
+      "insert into link_tracking (tracking_id, link_function, link_type, original_url, redirect_url, created_at, updated_at) values ('c1','LinkedIn','profile',?, 'x', '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z')",
+      [DEST],
+    );
+    const hit = () => app.handle(new Request("http://localhost/linkedin?uuid=c1")).then((r) => r.status);
+    expect(await hit()).toBe(302);
+    const other = new Database(path);
+    other.run("update link_tracking set is_active = 0 where tracking_id = 'c1'");
+    other.close();
+    await Bun.sleep(150);
+    expect(await hit()).toBe(410);
+  });
+
+  test("this process's own changes apply at once", async () => {
+    const ctx = await withLink();
+    expect((await visit(ctx, `/linkedin?uuid=${ctx.id}`)).status).toBe(302);
+    await call(ctx.app, `/api/link-tracking/links/${ctx.id}`, { method: "PATCH", json: { original_url: "https://example.com/new" } });
+    expect((await visit(ctx, `/linkedin?uuid=${ctx.id}`)).headers.get("location")).toBe("https://example.com/new");
+    expect((await visit(ctx, "/linkedin?uuid=later")).status).toBe(404); // now cached as unknown
+    await call(ctx.app, "/api/link-tracking/links", { json: { original_url: DEST, link_function: "LinkedIn", tracking_id: "later" } });
+    expect((await visit(ctx, "/linkedin?uuid=later")).status).toBe(302);
+  });
+});
