@@ -37,9 +37,9 @@ function requireConfig(): Config {
   return loaded.config;
 }
 
-function openDatabase(config: Config) {
+function openDatabase(config: Config, options: { checkpointer?: boolean } = {}) {
   try {
-    return createDb(config.databasePath);
+    return createDb(config.databasePath, options);
   } catch (error) {
     process.stderr.write(`link-tracker: cannot open database ${config.databasePath}: ${(error as Error).message}\n`);
     process.exit(1);
@@ -49,7 +49,11 @@ function openDatabase(config: Config) {
 function serve(): void {
   const config = requireConfig();
   const log = createLogger(config.logLevel);
-  const db = openDatabase(config);
+  const db = openDatabase(config, { checkpointer: true });
+  // Referenced from here so that the compiled binary finds the worker's entry.
+  const checkpointer = new Worker(new URL("./db/checkpointer.ts", import.meta.url).href);
+  checkpointer.postMessage({ path: config.databasePath });
+  checkpointer.onerror = (event) => log.error({ err: event.message }, "background checkpoints stopped; the server checkpoints itself");
   const initialKey = ensureInitialKey(db, config);
   if (initialKey) {
     process.stdout.write(
@@ -76,6 +80,7 @@ function serve(): void {
     // Stop accepting, let in-flight requests finish (a redirect finishes once its click
     // is written), then close the database.
     await app.stop(false);
+    checkpointer.terminate();
     db.$client.close();
     log.flush();
     process.exit(0);

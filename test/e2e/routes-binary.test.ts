@@ -61,4 +61,7 @@ test("each route answers as in-process, with and without a key", async () => {
       expect(`${method} ${path} without key ${anonymous.status}`).toBe(`${method} ${path} without key 401`);
     }
   }
+  // The checkpointer worker was found inside the binary and is running.
+  expect(server.output()).not.toContain("checkpoints stopped");
+  expect(server.output()).not.toContain('"level":"error"');
 }, 30_000);
