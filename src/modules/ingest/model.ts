@@ -8,14 +8,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const TRACKING_ID_PATTERN = /^[A-Za-z0-9._~-]+$/;
 
-/** Empty strings and nulls count as "not sent": the seeds' own clients send `''` for a missing header. */
-const absentIfEmpty = (v: unknown) => (v === "" || v === null ? undefined : v);
-
 const optionalText = (name: string, max: number) =>
-  z.preprocess(
-    absentIfEmpty,
-    z.string({ error: `${name} must be a string` }).max(max, `${name} exceeds ${max} characters`).optional(),
-  );
+  z.string({ error: `${name} must be a string` }).max(max, `${name} exceeds ${max} characters`).optional();
 
 const missing = (name: string) => `Missing required field: ${name}`;
 
@@ -58,13 +52,13 @@ const Metadata = z
 /** One click as sent by a redirect node (tracking-ingest-guide.md, Field Specifications). */
 export const ClickEvent = z.object({
   tracking_id: TrackingId,
-  clicked_at: z.preprocess(absentIfEmpty, ClickedAt.optional()),
-  ip_address: z.preprocess(absentIfEmpty, IpAddress.optional()),
+  clicked_at: ClickedAt.optional(),
+  ip_address: IpAddress.optional(),
   user_agent: optionalText("user_agent", 500),
   click_source: optionalText("click_source", 50),
   referrer_url: optionalText("referrer_url", 1000),
   session_id: optionalText("session_id", 100),
-  metadata: z.preprocess(absentIfEmpty, Metadata.optional()),
+  metadata: Metadata.optional(),
   event_id: optionalText("event_id", 100).describe(
     "Idempotency key: an event whose event_id was already stored is not stored again.",
   ),
@@ -87,12 +81,31 @@ export const BatchRequest = z.object({ events: z.array(ClickEvent).min(1).max(MA
 
 export type EventCheck = { ok: true; event: ClickEvent } | { ok: false; error: string };
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The event without its empty fields: empty strings and nulls count as "not sent" (the
+ * seeds' own clients send `''` for a missing header). tracking_id is kept, so that an
+ * empty one is reported missing.
+ */
+export function withoutEmptyFields(input: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key in input) {
+    const value = input[key];
+    if (key === "tracking_id" || (value !== "" && value !== null)) out[key] = value;
+  }
+  return out;
+}
+
+/** Parses one event, empty fields dropped first. */
+export const parseClickEvent = (input: Record<string, unknown>) => ClickEvent.safeParse(withoutEmptyFields(input));
+
 /** Validates one event; `position` is 1-based, as the error strings are. */
 export function checkEvent(input: unknown, position: number): EventCheck {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+  if (!isObject(input)) {
     return { ok: false, error: `Event ${position}: Event must be a JSON object` };
   }
-  const parsed = ClickEvent.safeParse(input);
+  const parsed = parseClickEvent(input);
   if (parsed.success) return { ok: true, event: parsed.data };
   const messages = [...new Set(parsed.error.issues.map((i) => i.message))];
   return { ok: false, error: `Event ${position}: ${messages.join("; ")}` };

@@ -4,7 +4,7 @@ import { findClickByKey } from "../../db/clicks";
 import { UnsupportedMediaType, ValidationFailed } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import { eventToClick, storeClicks } from "../clicks/service";
-import { BatchEnvelope, checkEvent, ClickEvent } from "./model";
+import { BatchEnvelope, checkEvent, parseClickEvent } from "./model";
 
 export type BatchOutcome =
   | { kind: "invalid"; message: string; errors: string[]; total: number }
@@ -50,7 +50,7 @@ export function ingestBatch(db: Db, body: unknown): BatchOutcome {
  */
 export function recordClick(db: Db, contentType: string | undefined, body: unknown) {
   if (!isJsonContentType(contentType)) throw new UnsupportedMediaType();
-  const parsed = ClickEvent.safeParse(body);
+  const parsed = parseClickEvent(body as Record<string, unknown>);
   if (!parsed.success) {
     const message = [...new Set(parsed.error.issues.map((i) => i.message))].join("; ");
     throw new ValidationFailed(message, { required_fields: ["tracking_id"] });
