@@ -12,6 +12,7 @@ import { silentLogger, type Logger } from "./lib/log";
 import { appErrorBody, errorBody } from "./lib/render-error";
 import { docsModule } from "./modules/docs";
 import { createMetrics, type Metrics } from "./lib/metrics";
+import { analyticsModule } from "./modules/analytics";
 import { ingestModule } from "./modules/ingest";
 import { linksModule } from "./modules/links";
 import { redirectModule } from "./modules/redirect";
@@ -70,6 +71,7 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
       .use(docsModule())
       .use(ingestModule(db, config))
       .use(linksModule(db, config))
+      .use(analyticsModule(db, config))
       .use(redirectModule(db, config, recorder, metrics, log))
   );
 }

@@ -1,9 +1,9 @@
 /**
  * The link_clicks table: every write and read of clicks goes through here.
  */
-import { eq, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { perDb, type Db } from "./index";
-import { linkClicks, type NewClick } from "./schema";
+import { linkClicks, type ClickRow, type NewClick } from "./schema";
 
 export type ClickInsert = Required<Pick<NewClick, "clickId" | "trackingId" | "clickedAt" | "receivedAt" | "origin">> &
   Omit<NewClick, "clickId" | "trackingId" | "clickedAt" | "receivedAt" | "origin">;
@@ -58,4 +58,56 @@ export function countClicks(db: Db): number {
 
 export function findClickByKey(db: Db, idempotencyKey: string) {
   return db.select().from(linkClicks).where(eq(linkClicks.idempotencyKey, idempotencyKey)).get();
+}
+
+export type ClickFilter = {
+  trackingIds: string[];
+  from?: string;
+  to?: string;
+  /** Visitor kinds counted; undefined counts every kind. */
+  kinds?: ClickRow["visitorKind"][];
+};
+
+/** WHERE for redirected clicks of some links; every condition rides the (tracking_id, clicked_at) index. */
+function clickWhere(filter: ClickFilter) {
+  return and(
+    inArray(linkClicks.trackingId, filter.trackingIds),
+    eq(linkClicks.outcome, "redirected"),
+    filter.from ? gte(linkClicks.clickedAt, filter.from) : undefined,
+    filter.to ? lte(linkClicks.clickedAt, filter.to) : undefined,
+    filter.kinds ? inArray(linkClicks.visitorKind, filter.kinds) : undefined,
+  );
+}
+
+export function clickTotals(db: Db, filter: ClickFilter, since24h: string, since7d: string) {
+  return db
+    .select({
+      total: sql<number>`count(*)`,
+      sessions: sql<number>`count(distinct ${linkClicks.sessionId})`,
+      first: sql<string | null>`min(${linkClicks.clickedAt})`,
+      last: sql<string | null>`max(${linkClicks.clickedAt})`,
+      last24h: sql<number>`coalesce(sum(${linkClicks.clickedAt} >= ${since24h}), 0)`,
+      last7d: sql<number>`coalesce(sum(${linkClicks.clickedAt} >= ${since7d}), 0)`,
+    })
+    .from(linkClicks)
+    .where(clickWhere(filter))
+    .get()!;
+}
+
+/** Click counts grouped by a column (or an expression over one), largest first. */
+export function clickCountsBy(db: Db, filter: ClickFilter, by: "source" | "referrer" | "userAgent" | "day" | "kind") {
+  const column = {
+    source: sql<string | null>`${linkClicks.clickSource}`,
+    referrer: sql<string | null>`${linkClicks.referrerUrl}`,
+    userAgent: sql<string | null>`${linkClicks.userAgent}`,
+    day: sql<string>`substr(${linkClicks.clickedAt}, 1, 10)`,
+    kind: sql<string>`${linkClicks.visitorKind}`,
+  }[by];
+  return db
+    .select({ value: column, clicks: sql<number>`count(*)` })
+    .from(linkClicks)
+    .where(clickWhere(filter))
+    .groupBy(column)
+    .orderBy(by === "day" ? column : sql`count(*) desc`)
+    .all();
 }
