@@ -1,32 +1,14 @@
 /**
- * Process entry: the command line of the single binary. `link-tracker` alone serves.
+ * Process entry: the command line of the single binary (src/cli); `link-tracker` alone
+ * serves.
  */
-import { parseArgs } from "node:util";
 import { createApp } from "./app";
+import { runCli } from "./cli";
 import { loadConfig, type Config } from "./config";
 import { createDb } from "./db";
 import { createLogger } from "./lib/log";
 import { ensureInitialKey } from "./modules/auth/service";
 import { VERSION } from "./version";
-
-const USAGE = `link-tracker ${VERSION}: self-hosted redirect-and-click-tracking server
-
-Usage:
-  link-tracker [serve]     serve the redirect routes and the API (the default)
-  link-tracker migrate     apply the database migrations and exit
-  link-tracker --help      show this help
-  link-tracker --version   print the version
-
-Configuration comes from the environment (a .env file in the working folder is read):
-  PORT (5001), HOST (0.0.0.0), DATABASE_PATH (./data/link-tracker.db),
-  PUBLIC_BASE_URL, WEBHOOK_API_KEY, LOG_LEVEL (info), TRUST_PROXY (false),
-  NOT_FOUND_REDIRECT. See README.md.
-`;
-
-function usageError(message: string): never {
-  process.stderr.write(`link-tracker: ${message}\n\n${USAGE}`);
-  process.exit(2);
-}
 
 function requireConfig(): Config {
   const loaded = loadConfig();
@@ -89,39 +71,4 @@ function serve(): void {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
-function migrate(): void {
-  const config = requireConfig();
-  openDatabase(config).$client.close();
-  process.stdout.write(`Database ${config.databasePath} is up to date.\n`);
-}
-
-const commands: Record<string, () => void> = { serve, migrate };
-
-function main(argv: string[]): void {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: { help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    usageError((error as Error).message);
-  }
-  if (parsed.values.version) {
-    process.stdout.write(`${VERSION}\n`);
-    return;
-  }
-  if (parsed.values.help) {
-    process.stdout.write(USAGE);
-    return;
-  }
-  const [name = "serve", ...rest] = parsed.positionals;
-  const command = commands[name];
-  if (!command) usageError(`unknown command "${name}"`);
-  if (rest.length > 0) usageError(`unexpected argument "${rest[0]}"`);
-  command();
-}
-
-main(process.argv.slice(2));
+process.exitCode = await runCli(process.argv.slice(2), process.env, serve);

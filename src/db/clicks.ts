@@ -111,3 +111,36 @@ export function clickCountsBy(db: Db, filter: ClickFilter, by: "source" | "refer
     .orderBy(by === "day" ? column : sql`count(*) desc`)
     .all();
 }
+
+export type ExportFilter = {
+  trackingId?: string;
+  jobId?: string;
+  applicationId?: string;
+  from?: string;
+  to?: string;
+  kinds?: ClickRow["visitorKind"][];
+};
+
+export const EXPORT_COLUMNS = [
+  "click_id", "tracking_id", "job_id", "application_id", "link_function", "clicked_at", "click_source",
+  "visitor_kind", "ip_address", "user_agent", "referrer_url", "session_id", "metadata", "origin",
+] as const;
+
+/** Redirected clicks one row at a time, oldest first, so that any number can be streamed. */
+export function* iterateClicks(db: Db, filter: ExportFilter): Generator<unknown[]> {
+  const conditions: [string, ...string[]][] = [["c.outcome = 'redirected'"]];
+  if (filter.trackingId) conditions.push(["c.tracking_id = ?", filter.trackingId]);
+  if (filter.jobId) conditions.push(["c.tracking_id in (select tracking_id from link_tracking where job_id = ?)", filter.jobId]);
+  if (filter.applicationId) conditions.push(["c.tracking_id in (select tracking_id from link_tracking where application_id = ?)", filter.applicationId]);
+  if (filter.from) conditions.push(["c.clicked_at >= ?", filter.from]);
+  if (filter.to) conditions.push(["c.clicked_at <= ?", filter.to]);
+  if (filter.kinds) conditions.push([`c.visitor_kind in (${filter.kinds.map(() => "?").join(", ")})`, ...filter.kinds]);
+  const where = conditions.map(([clause]) => clause).join(" and ");
+  const params = conditions.flatMap(([, ...values]) => values);
+  const columns = EXPORT_COLUMNS.map((c) => (["job_id", "application_id", "link_function"].includes(c) ? `l.${c}` : `c.${c}`));
+  const query = db.$client.query(
+    `select ${columns.join(", ")} from link_clicks c left join link_tracking l on l.tracking_id = c.tracking_id
+     where ${where} order by c.clicked_at, c.click_id`,
+  );
+  for (const row of query.iterate(...params)) yield Object.values(row as Record<string, unknown>);
+}

@@ -1,6 +1,6 @@
 /** The api_keys table. Keys themselves are never stored, only their SHA-256. */
 import { and, eq, isNull, sql } from "drizzle-orm";
-import type { Db } from "./index";
+import { changes, type Db } from "./index";
 import { apiKeys, type ApiKeyRow } from "./schema";
 
 export function findActiveKeyByHash(db: Db, keyHash: string): ApiKeyRow | undefined {
@@ -13,4 +13,20 @@ export function countActiveKeys(db: Db): number {
 
 export function insertKey(db: Db, row: typeof apiKeys.$inferInsert): void {
   db.insert(apiKeys).values(row).run();
+}
+
+export function listKeys(db: Db): ApiKeyRow[] {
+  return db.select().from(apiKeys).orderBy(apiKeys.createdAt).all();
+}
+
+export function findKeyByName(db: Db, name: string): ApiKeyRow | undefined {
+  return db.select().from(apiKeys).where(eq(apiKeys.name, name)).get();
+}
+
+export function revokeKey(db: Db, name: string, at: string): boolean {
+  return changes(db.update(apiKeys).set({ revokedAt: at }).where(and(eq(apiKeys.name, name), isNull(apiKeys.revokedAt))).run()) > 0;
+}
+
+export function touchKey(db: Db, id: string, at: string): void {
+  db.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, id)).run();
 }

@@ -39,7 +39,7 @@ describe("dist/link-tracker", () => {
   test("an unknown command is a usage error, exit 2", () => {
     const result = Bun.spawnSync([BINARY, "frobnicate"], { cwd: emptyFolder() });
     expect(result.exitCode).toBe(2);
-    expect(result.stderr.toString()).toContain('unknown command "frobnicate"');
+    expect(result.stderr.toString()).toContain("unknown command 'frobnicate'");
   });
 
   test(

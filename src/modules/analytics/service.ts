@@ -43,13 +43,11 @@ const referrerDomain = (referrer: string | null) => {
 
 const agentPart = (part: (r: UAParser.IResult) => string | undefined) => (ua: string | null) => (ua ? part(parseAgent(ua)) : undefined) ?? "(unknown)";
 
+/** Human clicks only, unless the question includes bots (then every kind). */
+export const kindsFor = (query: AnalyticsQuery): ClickFilter["kinds"] => (query.include_bots === "true" ? undefined : ["human"]);
+
 export function filterFor(trackingIds: string[], query: AnalyticsQuery): ClickFilter {
-  return {
-    trackingIds,
-    from: query.from,
-    to: query.to,
-    kinds: query.include_bots === "true" ? undefined : ["human"],
-  };
+  return { trackingIds, from: query.from, to: query.to, kinds: kindsFor(query) };
 }
 
 /** The seed's link_info: exactly its fields. */

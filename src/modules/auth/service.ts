@@ -1,7 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Config } from "../../config";
 import type { Db } from "../../db";
-import { countActiveKeys, findActiveKeyByHash, insertKey } from "../../db/keys";
+import { countActiveKeys, findActiveKeyByHash, findKeyByName, insertKey, listKeys, revokeKey, touchKey } from "../../db/keys";
+import { Conflict, NotFound } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 
 export type Scope = "ingest" | "read" | "admin";
@@ -35,13 +36,31 @@ export function authenticate(db: Db, config: Config, key: string | undefined): P
     return { name: "WEBHOOK_API_KEY", scope: "admin" };
   }
   const row = findActiveKeyByHash(db, hashKey(key));
-  return row ? { name: row.name, scope: row.scope } : null;
+  if (!row) return null;
+  noteUse(db, row.id);
+  return { name: row.name, scope: row.scope };
+}
+
+const TOUCH_EVERY_MS = 60_000;
+const lastTouched = new Map<string, number>();
+
+/** Records when a key was last used, writing at most once a minute per key. */
+function noteUse(db: Db, keyId: string): void {
+  const now = Date.now();
+  if (now - (lastTouched.get(keyId) ?? 0) < TOUCH_EVERY_MS) return;
+  lastTouched.set(keyId, now);
+  try {
+    touchKey(db, keyId, new Date(now).toISOString());
+  } catch {
+    // A read-only or busy database must not refuse a valid key.
+  }
 }
 
 /** A new random key: 256 bits, URL-safe, with a prefix that makes it easy to spot in a leak scan. */
 export const generateKey = (): string => `lt_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")}`;
 
 export function createKey(db: Db, name: string, scope: Scope): string {
+  if (findKeyByName(db, name)) throw new Conflict(`a key named "${name}" already exists`);
   const key = generateKey();
   insertKey(db, { id: Bun.randomUUIDv7(), name, scope, keyHash: hashKey(key), createdAt: nowIso() });
   return key;
@@ -55,3 +74,19 @@ export function ensureInitialKey(db: Db, config: Config): string | null {
   if (config.webhookApiKey || countActiveKeys(db) > 0) return null;
   return createKey(db, "initial-admin", "admin");
 }
+
+export function revokeKeyByName(db: Db, name: string): void {
+  if (!revokeKey(db, name, nowIso())) throw new NotFound(`no active key named "${name}"`);
+}
+
+export function keyViews(db: Db) {
+  return listKeys(db).map((k) => ({
+    name: k.name,
+    scope: k.scope,
+    created_at: k.createdAt,
+    last_used_at: k.lastUsedAt,
+    revoked_at: k.revokedAt,
+  }));
+}
+
+export const SCOPES: Scope[] = ["ingest", "read", "admin"];

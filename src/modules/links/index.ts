@@ -51,7 +51,7 @@ export const linksModule = (db: Db, config: Config) =>
       },
     )
     .get("/links", ({ query }) => listLinkViews(db, query), {
-      auth: "admin",
+      auth: "read",
       query: ListQuery,
       detail: { summary: "List links, newest first, with their human click counts; filters and cursor pagination" },
     })
@@ -85,7 +85,7 @@ export const linksModule = (db: Db, config: Config) =>
       },
     )
     .get("/links/:tracking_id", ({ params }) => getLink(db, params.tracking_id), {
-      auth: "admin",
+      auth: "read",
       params: IdParams,
       detail: { summary: "One link" },
     })

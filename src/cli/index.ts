@@ -1,0 +1,282 @@
+/**
+ * The command line of the single binary. Every command but serve works on the database
+ * directly (DATABASE_PATH), with or without a server running. Exit codes: 0 done,
+ * 1 failed (reason on stderr), 2 bad usage (usage on stderr).
+ */
+import { Command, CommanderError, Option } from "commander";
+import { existsSync } from "node:fs";
+import QRCode from "qrcode";
+import { loadConfig, type Config } from "../config";
+import { createDb, type Db } from "../db";
+import { AppError, ValidationFailed } from "../lib/errors";
+import { parseIsoDateTime } from "../lib/time";
+import { clicksCsv } from "../modules/analytics/export";
+import { linkAnalytics } from "../modules/analytics/service";
+import { createKey, keyViews, revokeKeyByName, SCOPES, type Scope } from "../modules/auth/service";
+import { CreateLink } from "../modules/links/model";
+import { createLink, getLink, listLinkViews, patchLink, deleteLink } from "../modules/links/service";
+import { VERSION } from "../version";
+import { bars, print, printJson, table } from "./output";
+
+/** A failure to report on one line: exit 1, or 2 when the user asked for something invalid. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 1,
+  ) {
+    super(message);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function config(env: Env): Config {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new CliError(`invalid configuration\n${loaded.message}`, 2);
+  return loaded.config;
+}
+
+/** Opens the database; commands that only read refuse to create a missing one (a mistyped DATABASE_PATH). */
+function database(cfg: Config, { create }: { create: boolean }): Db {
+  if (!create && !existsSync(cfg.databasePath)) {
+    throw new CliError(`database ${cfg.databasePath} does not exist (check DATABASE_PATH, or run "link-tracker migrate")`);
+  }
+  try {
+    return createDb(cfg.databasePath);
+  } catch (error) {
+    throw new CliError(`cannot open database ${cfg.databasePath}: ${(error as Error).message}`);
+  }
+}
+
+function isoOption(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const iso = parseIsoDateTime(value);
+  if (iso === null) throw new CliError(`${name} must be an ISO 8601 date-time with Z or an offset, e.g. 2025-10-22T00:00:00Z`, 2);
+  return iso;
+}
+
+const json = new Option("--json", "print JSON instead of text");
+
+export function buildProgram(env: Env, serve: () => void): Command {
+  const program = new Command("link-tracker")
+    .description("Self-hosted redirect-and-click-tracking server. Configuration comes from the environment; see README.md.")
+    .version(VERSION, "-v, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .showHelpAfterError()
+    .exitOverride();
+
+  program.command("serve").description("serve the redirect routes and the API (the default)").action(serve);
+
+  program
+    .command("migrate")
+    .description("apply the database migrations and exit")
+    .action(() => {
+      const cfg = config(env);
+      database(cfg, { create: true }).$client.close();
+      print(`Database ${cfg.databasePath} is up to date.`);
+    });
+
+  const links = program.command("links").description("create and manage tracked links");
+
+  links
+    .command("create")
+    .description("create a link and print its tracked URL")
+    .requiredOption("--url <url>", "the destination (http or https)")
+    .requiredOption("--function <name>", 'what the link is for, e.g. LinkedIn; its lower case is the URL path')
+    .option("--type <type>", "link type", "link")
+    .option("--job <uuid>", "job id")
+    .option("--application <uuid>", "application id")
+    .option("--description <text>", "description")
+    .option("--id <tracking_id>", "a custom tracking id")
+    .option("--expires <iso>", "expiry, ISO 8601")
+    .option("--qr <file>", "also write a QR code of the tracked URL (.svg or .png)")
+    .action(async (o) => {
+      if (o.qr && !/\.(svg|png)$/i.test(o.qr)) throw new CliError("--qr must name a .svg or .png file", 2);
+      const parsed = CreateLink.safeParse({
+        original_url: o.url,
+        link_function: o.function,
+        link_type: o.type,
+        job_id: o.job,
+        application_id: o.application,
+        description: o.description,
+        tracking_id: o.id,
+        expires_at: o.expires,
+      });
+      if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join("; "), 2);
+      const cfg = config(env);
+      const link = createLink(database(cfg, { create: true }), cfg, parsed.data);
+      print(link.redirect_url);
+      if (o.qr) {
+        if (o.qr.toLowerCase().endsWith(".svg")) await Bun.write(o.qr, await QRCode.toString(link.redirect_url, { type: "svg", margin: 2 }));
+        else await Bun.write(o.qr, await QRCode.toBuffer(link.redirect_url, { type: "png", margin: 2, width: 512 }));
+        process.stderr.write(`QR code written to ${o.qr}\n`);
+      }
+    });
+
+  links
+    .command("list")
+    .description("list links, newest first, with their human clicks")
+    .option("--job <uuid>", "only this job's links")
+    .option("--application <uuid>", "only this application's links")
+    .option("--function <name>", "only links with this function")
+    .addOption(new Option("--active <bool>", "only active (true) or inactive (false) links").choices(["true", "false"]))
+    .option("--limit <n>", "at most this many", "100")
+    .addOption(json)
+    .action((o) => {
+      const limit = Number(o.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new CliError("--limit must be a whole number from 1 to 500", 2);
+      const cfg = config(env);
+      const { links: rows } = listLinkViews(database(cfg, { create: false }), {
+        job_id: o.job,
+        application_id: o.application,
+        link_function: o.function,
+        active: o.active,
+        limit,
+      });
+      if (o.json) return printJson(rows);
+      if (rows.length === 0) return print("No links yet. Create one with: link-tracker links create --url URL --function NAME");
+      print(
+        table(
+          ["TRACKING_ID", "FUNCTION", "CLICKS", "ACTIVE", "APPLICATION", "TRACKED URL"],
+          rows.map((l) => [l.tracking_id, l.link_function, l.clicks, l.is_active ? "yes" : "no", l.application_id, l.redirect_url]),
+        ),
+      );
+    });
+
+  links
+    .command("show <tracking_id>")
+    .description("show one link")
+    .addOption(json)
+    .action((id: string, o) => {
+      const link = getLink(database(config(env), { create: false }), id);
+      if (o.json) return printJson(link);
+      print(table(["FIELD", "VALUE"], Object.entries(link).map(([k, v]) => [k, v === null ? "-" : String(v)])));
+    });
+
+  for (const [name, active] of [["activate", true], ["deactivate", false]] as const) {
+    links
+      .command(`${name} <tracking_id>`)
+      .description(active ? "make a link redirect again" : "stop a link redirecting (it answers 410)")
+      .action((id: string) => {
+        patchLink(database(config(env), { create: false }), id, { is_active: active });
+        print(`Link ${id} is now ${active ? "active" : "inactive"}.`);
+      });
+  }
+
+  links
+    .command("delete <tracking_id>")
+    .description("delete a link and all its clicks")
+    .action((id: string) => {
+      const result = deleteLink(database(config(env), { create: false }), id);
+      print(`Deleted link ${id} and its ${result.clicks_deleted} clicks.`);
+    });
+
+  program
+    .command("stats <tracking_id>")
+    .description("the analytics of one link")
+    .option("--from <iso>", "clicks from this time")
+    .option("--to <iso>", "clicks up to this time")
+    .option("--include-bots", "count bots, previews and scanners too")
+    .addOption(json)
+    .action((id: string, o) => {
+      const query = { from: isoOption("--from", o.from), to: isoOption("--to", o.to), include_bots: o.includeBots ? ("true" as const) : undefined };
+      const stats = linkAnalytics(database(config(env), { create: false }), id, query);
+      if (o.json) return printJson(stats);
+      const s = stats.click_statistics;
+      const info = stats.link_info;
+      print(`${info.tracking_id}  ${info.link_function} → ${info.original_url}${info.is_active ? "" : "  (inactive)"}`);
+      print(`\n${stats.counted}: ${s.total_clicks}   sessions: ${s.unique_sessions}   last 24 h: ${s.clicks_24h}   last 7 days: ${s.clicks_7d}`);
+      print(`first: ${s.first_click ?? "-"}   last: ${s.last_click ?? "-"}`);
+      const k = stats.clicks_by_kind;
+      print(`by kind: human ${k.human}, bot ${k.bot}, preview ${k.preview}, scanner ${k.scanner}, owner ${k.owner}`);
+      const b = stats.breakdowns;
+      if (b.by_day.length > 0) print(`\nclicks per day\n${bars(b.by_day.map((d) => ({ label: d.day ?? "", value: d.clicks })))}`);
+      for (const [title, rows] of [["source", b.by_source], ["referrer", b.by_referrer_domain], ["browser", b.by_browser], ["os", b.by_os], ["device", b.by_device]] as const) {
+        if (rows.length > 0) print(`\n${title}: ${rows.map((r) => `${r.value} ${r.clicks}`).join(", ")}`);
+      }
+    });
+
+  const keys = program.command("keys").description("API keys: create, list, revoke");
+
+  keys
+    .command("create")
+    .description("create a key and print it (once: only its hash is kept)")
+    .requiredOption("--name <name>", "a name to know it by")
+    .addOption(new Option("--scope <scope>", "what it may do").choices(SCOPES).makeOptionMandatory())
+    .action((o: { name: string; scope: Scope }) => {
+      if (!/^[\w.@-]{1,100}$/.test(o.name)) throw new CliError("--name must be 1 to 100 letters, digits or . _ @ -", 2);
+      print(createKey(database(config(env), { create: true }), o.name, o.scope));
+    });
+
+  keys
+    .command("list")
+    .description("list keys (never the keys themselves)")
+    .addOption(json)
+    .action((o) => {
+      const rows = keyViews(database(config(env), { create: false }));
+      if (o.json) return printJson(rows);
+      if (rows.length === 0) return print("No keys. Create one with: link-tracker keys create --name NAME --scope read");
+      print(table(["NAME", "SCOPE", "CREATED", "LAST USED", "REVOKED"], rows.map((k) => [k.name, k.scope, k.created_at, k.last_used_at, k.revoked_at])));
+    });
+
+  keys
+    .command("revoke <name>")
+    .description("revoke a key: it stops working at once")
+    .action((name: string) => {
+      revokeKeyByName(database(config(env), { create: false }), name);
+      print(`Key ${name} revoked.`);
+    });
+
+  program
+    .command("export")
+    .description("clicks as CSV on standard output (human only unless --include-bots)")
+    .option("--link <tracking_id>", "one link's clicks")
+    .option("--job <uuid>", "one job's clicks")
+    .option("--application <uuid>", "one application's clicks")
+    .option("--from <iso>", "clicks from this time")
+    .option("--to <iso>", "clicks up to this time")
+    .option("--include-bots", "bots, previews and scanners too")
+    .action(async (o) => {
+      const filter = {
+        trackingId: o.link,
+        jobId: o.job,
+        applicationId: o.application,
+        from: isoOption("--from", o.from),
+        to: isoOption("--to", o.to),
+        kinds: o.includeBots ? undefined : (["human"] as const).slice(),
+      };
+      const db = database(config(env), { create: false });
+      const out = Bun.stdout.writer();
+      for (const chunk of clicksCsv(db, filter)) {
+        out.write(chunk);
+        await out.flush();
+      }
+    });
+
+  return program;
+}
+
+/** Runs the command line; resolves with the exit code (serve keeps the process alive instead). */
+export async function runCli(argv: string[], env: Env, serve: () => void): Promise<number> {
+  const program = buildProgram(env, serve);
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    await program.parseAsync(argv.length === 0 ? ["serve"] : argv, { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, successfully.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`link-tracker: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof AppError) {
+      process.stderr.write(`link-tracker: ${error.message}${error.details.tracking_id ? `: ${error.details.tracking_id}` : ""}\n`);
+      return error instanceof ValidationFailed ? 2 : 1;
+    }
+    process.stderr.write(`link-tracker: ${(error as Error).message ?? String(error)}\n`);
+    return 1;
+  }
+}

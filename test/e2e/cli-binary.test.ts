@@ -1,0 +1,190 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { BINARY, buildBinary, emptyFolder } from "./binary";
+
+beforeAll(() => buildBinary(), 60_000);
+
+const BASE = { PATH: process.env.PATH ?? "", PUBLIC_BASE_URL: "https://steve-glen.com" };
+
+function cli(cwd: string, args: string[], env: Record<string, string> = {}) {
+  const r = Bun.spawnSync([BINARY, ...args], { cwd, env: { ...BASE, ...env } });
+  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
+}
+
+/** A folder with a database holding one link, made through the CLI. */
+function withLink() {
+  const cwd = emptyFolder();
+  const created = cli(cwd, ["links", "create", "--url", "https://linkedin.com/in/steve-glen", "--function", "LinkedIn", "--id", "lt_cli_1"]);
+  expect(created.code).toBe(0);
+  return cwd;
+}
+
+describe("link-tracker links", () => {
+  test("create prints the tracked URL alone on the first line, and a QR code on request", () => {
+    const cwd = emptyFolder();
+    const r = cli(cwd, [
+      "links", "create", "--url", "https://calendly.com/steve", "--function", "Calendly", "--type", "booking",
+      "--job", "550e8400-e29b-41d4-a716-446655440000", "--application", "550e8400-e29b-41d4-a716-446655440001",
+      "--description", "Acme cover letter", "--expires", "2099-01-01T00:00:00Z", "--qr", "link.png",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^https:\/\/steve-glen\.com\/calendly\?uuid=[A-Za-z0-9]{22}\n$/);
+    expect(readFileSync(join(cwd, "link.png")).subarray(1, 4).toString()).toBe("PNG");
+    const svg = cli(cwd, ["links", "create", "--url", "https://x.com", "--function", "Portfolio", "--qr", "p.svg"]);
+    expect(svg.code).toBe(0);
+    expect(readFileSync(join(cwd, "p.svg"), "utf8")).toContain("<svg");
+  });
+
+  test("list, show, deactivate, activate, delete", () => {
+    const cwd = withLink();
+    const list = cli(cwd, ["links", "list"]);
+    expect(list.code).toBe(0);
+    expect(list.out).toContain("TRACKING_ID");
+    expect(list.out).toContain("lt_cli_1");
+    const json = JSON.parse(cli(cwd, ["links", "list", "--json"]).out);
+    expect(json[0]).toMatchObject({ tracking_id: "lt_cli_1", clicks: 0, is_active: true });
+    const show = JSON.parse(cli(cwd, ["links", "show", "lt_cli_1", "--json"]).out);
+    expect(show.redirect_url).toBe("https://steve-glen.com/linkedin?uuid=lt_cli_1");
+    expect(cli(cwd, ["links", "show", "lt_cli_1"]).out).toContain("original_url");
+    expect(cli(cwd, ["links", "deactivate", "lt_cli_1"]).out).toBe("Link lt_cli_1 is now inactive.\n");
+    expect(JSON.parse(cli(cwd, ["links", "list", "--json", "--active", "false"]).out)).toHaveLength(1);
+    expect(cli(cwd, ["links", "activate", "lt_cli_1"]).code).toBe(0);
+    expect(cli(cwd, ["links", "delete", "lt_cli_1"]).out).toBe("Deleted link lt_cli_1 and its 0 clicks.\n");
+    expect(cli(cwd, ["links", "list"]).out).toContain("No links yet");
+  });
+
+  test.each([
+    ["--url ftp://x", ["links", "create", "--url", "ftp://x", "--function", "X"], 2, "original_url must be an absolute http:// or https:// URL"],
+    ["a missing --url", ["links", "create", "--function", "X"], 2, "required option '--url <url>' not specified"],
+    ["a missing value", ["links", "create", "--url"], 2, "argument missing"],
+    ["an unknown flag", ["links", "list", "--colour"], 2, "unknown option '--colour'"],
+    ["a bad --qr file", ["links", "create", "--url", "https://x.com", "--function", "X", "--qr", "x.gif"], 2, "--qr must name a .svg or .png file"],
+    ["a taken --id", ["links", "create", "--url", "https://x.com", "--function", "X", "--id", "lt_cli_1"], 1, "tracking_id is already taken"],
+    ["show of an unknown id", ["links", "show", "nope"], 1, "Link not found or expired: nope"],
+    ["deactivate of an unknown id", ["links", "deactivate", "nope"], 1, "Link not found or expired"],
+    ["--limit 0", ["links", "list", "--limit", "0"], 2, "--limit must be a whole number from 1 to 500"],
+  ])("%s: one-line error, exit %d", (_name, args, code, message) => {
+    const r = cli(withLink(), args as string[]);
+    expect(r.code).toBe(code as number);
+    expect(r.err).toContain(message as string);
+    expect(r.err).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack trace
+  });
+});
+
+describe("link-tracker stats and export", () => {
+  test("stats and export read the clicks the server recorded, with the server down", async () => {
+    const cwd = withLink();
+    const db = new Database(join(cwd, "data/link-tracker.db"));
+    const insert = db.prepare(
+      "insert into link_clicks (click_id, tracking_id, clicked_at, received_at, user_agent, click_source, session_id, origin, outcome, visitor_kind, is_bot) values (?, 'lt_cli_1', ?, ?, ?, 'linkedin', ?, 'redirect', 'redirected', ?, ?)",
+    );
+    const now = Date.now();
+    for (let i = 0; i < 5; i++) {
+      const at = new Date(now - i * 86_400_000).toISOString();
+      insert.run(crypto.randomUUID(), at, at, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0", `s${i % 2}`, "human", 0);
+    }
+    insert.run(crypto.randomUUID(), new Date(now).toISOString(), new Date(now).toISOString(), "=cmd|' /C calc'!A0", "s9", "bot", 1);
+    db.close();
+
+    const stats = cli(cwd, ["stats", "lt_cli_1"]);
+    expect(stats.code).toBe(0);
+    expect(stats.out).toContain("human clicks: 5   sessions: 2");
+    expect(stats.out).toContain("clicks per day");
+    expect(stats.out).toContain("█");
+    const json = JSON.parse(cli(cwd, ["stats", "lt_cli_1", "--json"]).out);
+    expect(json.click_statistics).toMatchObject({ total_clicks: 5, unique_sessions: 2, clicks_24h: 1 });
+    expect(JSON.parse(cli(cwd, ["stats", "lt_cli_1", "--json", "--include-bots"]).out).click_statistics.total_clicks).toBe(6);
+
+    const csv = cli(cwd, ["export", "--include-bots"]);
+    expect(csv.code).toBe(0);
+    const lines = csv.out.trimEnd().split("\r\n");
+    expect(lines[0]).toStartWith("click_id,tracking_id,job_id");
+    expect(lines).toHaveLength(7);
+    expect(csv.out).toContain(`,'=cmd|' /C calc'!A0,`); // a formula made inert
+    expect(cli(cwd, ["export"]).out.trimEnd().split("\r\n")).toHaveLength(6);
+    expect(cli(cwd, ["export", "--from", "yesterday"]).code).toBe(2);
+  });
+
+  test("stats of an unknown id fails with exit 1", () => {
+    const r = cli(withLink(), ["stats", "nope"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe("link-tracker: Link not found or expired: nope\n");
+  });
+});
+
+describe("link-tracker keys", () => {
+  test("create prints the key once; list never shows it; revoke", () => {
+    const cwd = emptyFolder();
+    const created = cli(cwd, ["keys", "create", "--name", "edge-1", "--scope", "ingest"]);
+    expect(created.code).toBe(0);
+    const key = created.out.trim();
+    expect(created.out).toMatch(/^lt_[A-Za-z0-9_-]{43}\n$/);
+    const list = cli(cwd, ["keys", "list"]);
+    expect(list.out).toContain("edge-1");
+    expect(list.out).toContain("ingest");
+    expect(list.out).not.toContain(key);
+    expect(cli(cwd, ["keys", "list", "--json"]).out).not.toContain(key);
+    expect(readFileSync(join(cwd, "data/link-tracker.db")).includes(Buffer.from(key))).toBe(false);
+    expect(cli(cwd, ["keys", "revoke", "edge-1"]).out).toBe("Key edge-1 revoked.\n");
+    expect(JSON.parse(cli(cwd, ["keys", "list", "--json"]).out)[0].revoked_at).toMatch(/Z$/);
+  });
+
+  test.each([
+    ["revoking an unknown key", ["keys", "revoke", "ghost"], 1, 'no active key named "ghost"'],
+    ["a bad scope", ["keys", "create", "--name", "x", "--scope", "root"], 2, "Allowed choices are ingest, read, admin"],
+    ["no scope", ["keys", "create", "--name", "x"], 2, "required option '--scope <scope>' not specified"],
+    ["a name with spaces", ["keys", "create", "--name", "my key", "--scope", "read"], 2, "--name must be"],
+  ])("%s", (_name, args, code, message) => {
+    const r = cli(withLink(), args as string[]);
+    expect(r.code).toBe(code as number);
+    expect(r.err).toContain(message as string);
+  });
+});
+
+describe("the database and the command line", () => {
+  test("read commands refuse to create a missing database; migrate creates it", () => {
+    const cwd = emptyFolder();
+    const r = cli(cwd, ["links", "list"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("does not exist");
+    expect(existsSync(join(cwd, "data"))).toBe(false);
+    expect(cli(cwd, ["migrate"]).out).toContain("is up to date");
+    expect(existsSync(join(cwd, "data/link-tracker.db"))).toBe(true);
+  });
+
+  test("a database folder that cannot be written: one line, exit 1", () => {
+    const cwd = emptyFolder();
+    mkdirSync(join(cwd, "locked"));
+    chmodSync(join(cwd, "locked"), 0o500);
+    const r = cli(cwd, ["migrate"], { DATABASE_PATH: join(cwd, "locked/sub/db.sqlite") });
+    chmodSync(join(cwd, "locked"), 0o700);
+    if (process.getuid?.() === 0) return; // root writes anywhere; nothing to refuse
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split("\n")).toHaveLength(1);
+  });
+
+  test("a path under a regular file cannot be a database: one line, exit 1", () => {
+    const cwd = emptyFolder();
+    Bun.write(join(cwd, "file"), "x");
+    const r = cli(cwd, ["migrate"], { DATABASE_PATH: join(cwd, "file/db.sqlite") });
+    expect(r.code).toBe(1);
+    expect(r.err).toStartWith("link-tracker: cannot open database");
+    expect(r.err.trim().split("\n")).toHaveLength(1);
+  });
+
+  test("unknown commands and flags are usage errors with the usage on stderr", () => {
+    for (const args of [["frob"], ["links", "frob"], ["--bogus"]]) {
+      const r = cli(emptyFolder(), args);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain("Usage: link-tracker");
+    }
+  });
+
+  test("<command> --help works", () => {
+    const r = cli(emptyFolder(), ["links", "create", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("--url <url>");
+  });
+});
