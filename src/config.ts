@@ -1,7 +1,9 @@
 /**
  * The one place the environment is read. Everything else receives a Config.
  */
+import { isIP } from "node:net";
 import { z } from "zod";
+import { ipMatcher } from "./modules/clicks/visitor";
 
 const port = z
   .string()
@@ -23,7 +25,20 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   TRUST_PROXY: z.stringbool().default(false),
   NOT_FOUND_REDIRECT: httpUrl.optional(),
+  EXCLUDE_IPS: z
+    .string()
+    .transform((v) => v.split(",").map((e) => e.trim()).filter(Boolean))
+    .refine((entries) => entries.every(isIpOrCidr), "must be IP addresses or CIDR ranges, separated by commas")
+    .default([]),
 });
+
+function isIpOrCidr(entry: string): boolean {
+  const [address, bits, extra] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 export type Config = {
   port: number;
@@ -34,6 +49,9 @@ export type Config = {
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
   trustProxy: boolean;
   notFoundRedirect: string | undefined;
+  excludeIps: string[];
+  /** EXCLUDE_IPS as a matcher: the job seeker's own addresses, whose clicks are "owner". */
+  isOwnerIp: (ip: string | null | undefined) => boolean;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
@@ -58,6 +76,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       logLevel: e.LOG_LEVEL,
       trustProxy: e.TRUST_PROXY,
       notFoundRedirect: e.NOT_FOUND_REDIRECT,
+      excludeIps: e.EXCLUDE_IPS,
+      isOwnerIp: ipMatcher(e.EXCLUDE_IPS),
     },
   };
 }
@@ -66,5 +86,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const result = loadConfig({});
   if (!result.ok) throw new Error(result.message);
-  return { ...result.config, databasePath: ":memory:", logLevel: "silent", ...overrides };
+  const config = { ...result.config, databasePath: ":memory:", logLevel: "silent" as const, ...overrides };
+  return overrides.excludeIps && !overrides.isOwnerIp ? { ...config, isOwnerIp: ipMatcher(overrides.excludeIps) } : config;
 }

@@ -12,6 +12,12 @@ describe("configuration", () => {
     expect(result.config.trustProxy).toBe(false);
   });
 
+  test("EXCLUDE_IPS takes addresses and ranges", () => {
+    const result = loadConfig({ EXCLUDE_IPS: "192.0.2.1, 10.0.0.0/8,2001:db8::/32" });
+    expect(result.ok && result.config.excludeIps).toEqual(["192.0.2.1", "10.0.0.0/8", "2001:db8::/32"]);
+    expect(result.ok && result.config.isOwnerIp("10.1.2.3")).toBe(true);
+  });
+
   test("values are parsed and a trailing slash on PUBLIC_BASE_URL dropped", () => {
     const result = loadConfig({ PORT: "8080", PUBLIC_BASE_URL: "https://steve-glen.com/", TRUST_PROXY: "true", LOG_LEVEL: "warn" });
     expect(result.ok && result.config).toMatchObject({ port: 8080, publicBaseUrl: "https://steve-glen.com", trustProxy: true, logLevel: "warn" });
@@ -26,6 +32,8 @@ describe("configuration", () => {
     ["LOG_LEVEL", "loud"],
     ["WEBHOOK_API_KEY", "short"],
     ["NOT_FOUND_REDIRECT", "javascript:alert(1)"],
+    ["EXCLUDE_IPS", "10.0.0.0/33"],
+    ["EXCLUDE_IPS", "192.0.2.1, my-laptop"],
   ])("%s=%s is refused with a message naming it", (name, value) => {
     const result = loadConfig({ [name]: value });
     expect(result.ok).toBe(false);

@@ -1,7 +1,7 @@
 /**
  * The link_clicks table: every write and read of clicks goes through here.
  */
-import { and, eq, gte, inArray, lte, sql } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { perDb, type Db } from "./index";
 import { linkClicks, type ClickRow, type NewClick } from "./schema";
 
@@ -12,7 +12,7 @@ export type ClickInsert = Required<Pick<NewClick, "clickId" | "trackingId" | "cl
 // without the query builder's per-row mapping (a third of the cost of a click).
 const COLUMNS = [
   "click_id", "tracking_id", "clicked_at", "received_at", "ip_address", "user_agent", "referrer_url",
-  "session_id", "click_source", "metadata", "is_bot", "visitor_kind", "origin", "outcome", "idempotency_key",
+  "session_id", "click_source", "metadata", "is_bot", "visitor_kind", "visitor_reason", "origin", "outcome", "idempotency_key",
 ];
 
 function writer(db: Db) {
@@ -35,6 +35,7 @@ function writer(db: Db) {
         c.metadata && Object.keys(c.metadata).length > 0 ? JSON.stringify(c.metadata) : "{}",
         c.isBot ? 1 : 0,
         c.visitorKind ?? "human",
+        c.visitorReason ?? null,
         c.origin,
         c.outcome ?? "redirected",
         c.idempotencyKey ?? null,
@@ -143,4 +144,129 @@ export function* iterateClicks(db: Db, filter: ExportFilter): Generator<unknown[
      where ${where} order by c.clicked_at, c.click_id`,
   );
   for (const row of query.iterate(...params)) yield Object.values(row as Record<string, unknown>);
+}
+
+/** Gives clicks already stored another kind, e.g. when a burst shows them to be a scanner's. */
+export function reclassifyClicks(db: Db, clickIds: string[], kind: ClickRow["visitorKind"], reason: string): void {
+  if (clickIds.length === 0) return;
+  db.update(linkClicks)
+    .set({ visitorKind: kind, visitorReason: reason, isBot: kind !== "human" && kind !== "owner" })
+    .where(and(inArray(linkClicks.clickId, clickIds), eq(linkClicks.visitorKind, "human")))
+    .run();
+}
+
+/** Per link and visitor kind: counts and first and last click (redirected clicks only). */
+export function perLinkKindCounts(db: Db, trackingIds: string[]) {
+  if (trackingIds.length === 0) return [];
+  return db
+    .select({
+      trackingId: linkClicks.trackingId,
+      kind: linkClicks.visitorKind,
+      clicks: sql<number>`count(*)`,
+      first: sql<string>`min(${linkClicks.clickedAt})`,
+      last: sql<string>`max(${linkClicks.clickedAt})`,
+    })
+    .from(linkClicks)
+    .where(and(inArray(linkClicks.trackingId, trackingIds), eq(linkClicks.outcome, "redirected")))
+    .groupBy(linkClicks.trackingId, linkClicks.visitorKind)
+    .all();
+}
+
+/** The human clicks of some links in time order: the raw material of a timeline. */
+export function humanClicksOf(db: Db, trackingIds: string[]) {
+  if (trackingIds.length === 0) return [];
+  return db
+    .select({
+      clickId: linkClicks.clickId,
+      trackingId: linkClicks.trackingId,
+      clickedAt: linkClicks.clickedAt,
+      clickSource: linkClicks.clickSource,
+      sessionId: linkClicks.sessionId,
+    })
+    .from(linkClicks)
+    .where(and(inArray(linkClicks.trackingId, trackingIds), eq(linkClicks.outcome, "redirected"), eq(linkClicks.visitorKind, "human")))
+    .orderBy(linkClicks.clickedAt)
+    .all();
+}
+
+export type Period = { from: string; to: string };
+
+const inPeriod = (p: Period) => and(gte(linkClicks.clickedAt, p.from), lte(linkClicks.clickedAt, p.to));
+
+/** Redirected clicks of a period by kind (the time index covers it). */
+export function kindCountsIn(db: Db, p: Period) {
+  return db
+    .select({ kind: linkClicks.visitorKind, clicks: sql<number>`count(*)` })
+    .from(linkClicks)
+    .where(and(inPeriod(p), eq(linkClicks.outcome, "redirected")))
+    .groupBy(linkClicks.visitorKind)
+    .all();
+}
+
+export function topLinksIn(db: Db, p: Period, limit: number) {
+  return db
+    .select({ trackingId: linkClicks.trackingId, clicks: sql<number>`count(*)` })
+    .from(linkClicks)
+    .where(and(inPeriod(p), eq(linkClicks.outcome, "redirected"), eq(linkClicks.visitorKind, "human")))
+    .groupBy(linkClicks.trackingId)
+    .orderBy(sql`count(*) desc`, linkClicks.trackingId)
+    .limit(limit)
+    .all();
+}
+
+export function humanClicksPerDayIn(db: Db, p: Period) {
+  const day = sql<string>`substr(${linkClicks.clickedAt}, 1, 10)`;
+  return db
+    .select({ day, clicks: sql<number>`count(*)` })
+    .from(linkClicks)
+    .where(and(inPeriod(p), eq(linkClicks.outcome, "redirected"), eq(linkClicks.visitorKind, "human")))
+    .groupBy(day)
+    .orderBy(day)
+    .all();
+}
+
+export function recentClicksIn(db: Db, p: Period, limit: number) {
+  return db
+    .select({
+      clickedAt: linkClicks.clickedAt,
+      trackingId: linkClicks.trackingId,
+      clickSource: linkClicks.clickSource,
+      visitorKind: linkClicks.visitorKind,
+      visitorReason: linkClicks.visitorReason,
+      outcome: linkClicks.outcome,
+    })
+    .from(linkClicks)
+    .where(inPeriod(p))
+    .orderBy(desc(linkClicks.clickedAt))
+    .limit(limit)
+    .all();
+}
+
+/**
+ * Hits of a period on ids no link has: redirects that answered 404, and ingested events
+ * for unknown ids. The place to spot a link a PDF line break cut short.
+ */
+export function orphansIn(db: Db, p: Period, limit: number) {
+  return db.$client
+    .query<{ tracking_id: string; hits: number; first_seen: string; last_seen: string }, [string, string, number]>(
+      `select tracking_id, count(*) as hits, min(clicked_at) as first_seen, max(clicked_at) as last_seen
+       from link_clicks
+       where clicked_at >= ? and clicked_at <= ?
+         and tracking_id not in (select tracking_id from link_tracking)
+       group by tracking_id
+       order by last_seen desc
+       limit ?`,
+    )
+    .all(p.from, p.to, limit);
+}
+
+/** Moves an orphan's hits to the link they were meant for; they count as its clicks from then on. */
+export function attributeOrphan(db: Db, orphanId: string, trackingId: string): number {
+  return db.$client
+    .query(
+      `update link_clicks
+       set tracking_id = ?, outcome = 'redirected', metadata = json_set(metadata, '$.attributed_from', ?)
+       where tracking_id = ? and tracking_id not in (select tracking_id from link_tracking)`,
+    )
+    .run(trackingId, orphanId, orphanId).changes;
 }

@@ -153,3 +153,43 @@ export function sourceInUse(db: Db, source: string): boolean {
       .get() !== undefined
   );
 }
+
+export function linksOf(db: Db, by: { jobId?: string; applicationId?: string }): LinkRow[] {
+  return db
+    .select()
+    .from(linkTracking)
+    .where(by.jobId ? eq(linkTracking.jobId, by.jobId) : eq(linkTracking.applicationId, by.applicationId!))
+    .orderBy(linkTracking.createdAt, linkTracking.trackingId)
+    .all();
+}
+
+export function allTrackingIds(db: Db): string[] {
+  return db.select({ id: linkTracking.trackingId }).from(linkTracking).all().map((r) => r.id);
+}
+
+export function linkCounts(db: Db, now: string) {
+  return db
+    .select({
+      links: sql<number>`count(*)`,
+      active: sql<number>`coalesce(sum(${linkTracking.isActive} = 1 and (${linkTracking.expiresAt} is null or ${linkTracking.expiresAt} > ${now})), 0)`,
+      applications: sql<number>`count(distinct ${linkTracking.applicationId})`,
+    })
+    .from(linkTracking)
+    .get()!;
+}
+
+/** Applications none of whose links has a human click yet (the ones still waiting). */
+export function applicationsWithoutHumanClick(db: Db) {
+  return db.$client
+    .query<{ application_id: string; links: number; first_link_at: string }, []>(
+      `select application_id, count(*) as links, min(created_at) as first_link_at
+       from link_tracking l
+       where application_id is not null
+       group by application_id
+       having not exists (
+         select 1 from link_tracking l2 join link_clicks c on c.tracking_id = l2.tracking_id
+         where l2.application_id = l.application_id and c.outcome = 'redirected' and c.visitor_kind = 'human')
+       order by first_link_at`,
+    )
+    .all();
+}

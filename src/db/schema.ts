@@ -36,6 +36,8 @@ export const linkClicks = sqliteTable("link_clicks", {
   metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
   isBot: integer("is_bot", { mode: "boolean" }).notNull().default(false),
   visitorKind: text("visitor_kind", { enum: ["human", "bot", "preview", "scanner", "owner"] }).notNull().default("human"),
+  // Why the click got its kind, e.g. "preview agent LinkedInBot" or "EXCLUDE_IPS".
+  visitorReason: text("visitor_reason"),
   origin: text("origin", { enum: ["redirect", "ingest", "api"] }).notNull(),
   // What the visitor got: the destination, or a 404 (unknown id: an orphan visit) or a
   // 410 (inactive or expired link). Only redirected clicks count as clicks.
@@ -44,6 +46,8 @@ export const linkClicks = sqliteTable("link_clicks", {
   idempotencyKey: text("idempotency_key"),
 }, (t) => [
   index("link_clicks_tracking_clicked_idx").on(t.trackingId, t.clickedAt),
+  // Time-ordered, so cheap to extend; covers the overview's counts over a period.
+  index("link_clicks_time_idx").on(t.clickedAt, t.outcome, t.visitorKind, t.trackingId),
   // Partial: redirect clicks carry no key, and every index entry costs each write.
   uniqueIndex("link_clicks_idempotency_key_unique").on(t.idempotencyKey).where(sql`idempotency_key is not null`),
 ]);

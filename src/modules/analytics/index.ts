@@ -5,6 +5,8 @@ import type { Db } from "../../db";
 import { authPlugin } from "../auth";
 import { csvStream } from "./export";
 import { AnalyticsQuery, TrackingIdParam } from "./model";
+import { attribute, overview } from "./overview";
+import { applicationRollup, jobRollup } from "./rollups";
 import { kindsFor, linkAnalytics } from "./service";
 
 const ExportQuery = AnalyticsQuery.and(
@@ -18,6 +20,31 @@ const ExportQuery = AnalyticsQuery.and(
 export const analyticsModule = (db: Db, config: Config) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Analytics"] })
     .use(authPlugin(db, config))
+    .get("/analytics", ({ query }) => overview(db, query), {
+      auth: "read",
+      query: AnalyticsQuery,
+      detail: {
+        summary: "Overview of a period (default the last 30 days)",
+        description: "Totals, top links, human clicks per day, recent clicks with their kind, orphan visits with the link they probably meant, applications without a human click.",
+      },
+    })
+    .get("/analytics/jobs/:job_id", ({ params }) => jobRollup(db, params.job_id), {
+      auth: "read",
+      params: z.object({ job_id: z.guid("job_id must be a UUID") }),
+      detail: { summary: "One job: its applications and links with human clicks, first click and time to it, and visits" },
+    })
+    .get("/analytics/applications/:application_id", ({ params }) => applicationRollup(db, params.application_id), {
+      auth: "read",
+      params: z.object({ application_id: z.guid("application_id must be a UUID") }),
+      detail: { summary: "One application: its links with human clicks, first click and time to it, and its timeline of visits" },
+    })
+    .post("/orphans/:orphan_id/attribute", ({ params, body }) => attribute(db, params.orphan_id, body.tracking_id), {
+      auth: "admin",
+      parse: "json",
+      params: z.object({ orphan_id: z.string().max(100, "orphan_id exceeds 100 characters") }),
+      body: z.object({ tracking_id: z.string({ error: "Missing required field: tracking_id" }).min(1).max(100) }),
+      detail: { summary: "Attribute an orphan id's hits to the link they were meant for" },
+    })
     // The seeds' redirect handler resolves links through this route with its ingest key.
     .get("/analytics/:tracking_id", ({ params, query }) => linkAnalytics(db, params.tracking_id, query), {
       auth: "ingest",

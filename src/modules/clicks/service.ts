@@ -3,10 +3,11 @@
  * Both entry points share this, so both have the same fields, limits and idempotency.
  */
 import { insertClicks, type ClickInsert } from "../../db/clicks";
+import type { Config } from "../../config";
 import type { Db } from "../../db";
 import { isDatabaseUnavailable, Unavailable } from "../../lib/errors";
 import type { ClickEvent } from "../ingest/model";
-import { classifyUserAgent } from "./visitor";
+import { classify } from "./visitor";
 
 /**
  * The key that makes a re-sent event count once: its event_id, or, when it has none but
@@ -28,7 +29,7 @@ export function idempotencyKey(event: ClickEvent): string | null {
   return `digest:${new Bun.CryptoHasher("sha256").update(JSON.stringify(fields)).digest("base64url")}`;
 }
 
-export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receivedAt: string): ClickInsert {
+export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receivedAt: string, isOwnerIp: Config["isOwnerIp"]): ClickInsert {
   return {
     clickId: Bun.randomUUIDv7(),
     trackingId: event.tracking_id,
@@ -40,7 +41,7 @@ export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receiv
     sessionId: event.session_id,
     clickSource: event.click_source,
     metadata: event.metadata ?? {},
-    ...classifyUserAgent(event.user_agent),
+    ...classify({ userAgent: event.user_agent, ip: event.ip_address, isOwnerIp }),
     origin,
     idempotencyKey: idempotencyKey(event),
   };

@@ -39,7 +39,7 @@ export const ingestModule = (db: Db, config: Config) =>
       "/batch",
       ({ body, request, set }) => {
         if (!isJsonContentType(request.headers.get("content-type") ?? undefined)) throw new UnsupportedMediaType();
-        const outcome = ingestBatch(db, body);
+        const outcome = ingestBatch(db, config, body);
         const timestamp = nowIso();
         if (outcome.kind === "invalid") {
           set.status = 400;

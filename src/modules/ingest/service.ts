@@ -1,3 +1,4 @@
+import type { Config } from "../../config";
 import type { Db } from "../../db";
 import { isJsonContentType } from "../../lib/body";
 import { findClickByKey } from "../../db/clicks";
@@ -21,7 +22,7 @@ function envelopeProblem(body: unknown): string | null {
  * Validates every event, then stores all valid ones in one transaction. Nothing is
  * written when the envelope or every event is invalid.
  */
-export function ingestBatch(db: Db, body: unknown): BatchOutcome {
+export function ingestBatch(db: Db, config: Config, body: unknown): BatchOutcome {
   const problem = envelopeProblem(body);
   if (problem) {
     const events = (body as { events?: unknown })?.events;
@@ -33,7 +34,7 @@ export function ingestBatch(db: Db, body: unknown): BatchOutcome {
   const clicks = [];
   for (let i = 0; i < events.length; i++) {
     const check = checkEvent(events[i], i + 1);
-    if (check.ok) clicks.push(eventToClick(check.event, "ingest", receivedAt));
+    if (check.ok) clicks.push(eventToClick(check.event, "ingest", receivedAt, config.isOwnerIp));
     else errors.push(check.error);
   }
   if (clicks.length === 0) {
@@ -48,14 +49,14 @@ export function ingestBatch(db: Db, body: unknown): BatchOutcome {
  * One click through the API (external-domain-guide.md's record-click). The same event
  * sent again is found by its idempotency key and answered as a duplicate.
  */
-export function recordClick(db: Db, contentType: string | undefined, body: unknown) {
+export function recordClick(db: Db, config: Config, contentType: string | undefined, body: unknown) {
   if (!isJsonContentType(contentType)) throw new UnsupportedMediaType();
   const parsed = parseClickEvent(body as Record<string, unknown>);
   if (!parsed.success) {
     const message = [...new Set(parsed.error.issues.map((i) => i.message))].join("; ");
     throw new ValidationFailed(message, { required_fields: ["tracking_id"] });
   }
-  const click = eventToClick(parsed.data, "api", nowIso());
+  const click = eventToClick(parsed.data, "api", nowIso(), config.isOwnerIp);
   const [created] = storeClicks(db, [click]);
   const stored = created || !click.idempotencyKey ? click : (findClickByKey(db, click.idempotencyKey) ?? click);
   return {

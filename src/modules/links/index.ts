@@ -71,7 +71,7 @@ export const linksModule = (db: Db, config: Config) =>
     .post(
       "/record-click",
       ({ body, request, set }) => {
-        const { click, created } = recordClick(db, request.headers.get("content-type") ?? undefined, body);
+        const { click, created } = recordClick(db, config, request.headers.get("content-type") ?? undefined, body);
         set.status = created ? 201 : 200;
         return click;
       },

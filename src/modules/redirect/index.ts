@@ -5,12 +5,14 @@
 import { Elysia } from "elysia";
 import type { Config } from "../../config";
 import type { Db } from "../../db";
+import { reclassifyClicks } from "../../db/clicks";
 import { sourceInUse } from "../../db/links";
 import { saltForDay } from "../../db/salts";
 import type { Logger } from "../../lib/log";
 import type { Metrics } from "../../lib/metrics";
 import { nowIso } from "../../lib/time";
 import { TRACKING_ID_PATTERN } from "../ingest/model";
+import { BurstDetector } from "./burst";
 import { isUsableSource } from "./model";
 import { GONE_PAGE, htmlPage, NOT_FOUND_PAGE, ROBOTS_TXT } from "./pages";
 import type { ClickRecorder } from "./recorder";
@@ -48,6 +50,17 @@ export const redirectModule = (db: Db, config: Config, recorder: ClickRecorder, 
     return salt.value;
   };
 
+  const bursts = new BurstDetector();
+  // After the recorder's next commit, so the earlier clicks of the burst are stored.
+  const reclassifyLater = (clickIds: string[], reason: string) =>
+    setImmediate(() => {
+      try {
+        reclassifyClicks(db, clickIds, "scanner", reason);
+      } catch (error) {
+        log.warn({ err: error }, "could not reclassify the clicks of a burst");
+      }
+    });
+
   const refused = (status: 404 | 410, method: string) =>
     config.notFoundRedirect ? redirect(config.notFoundRedirect) : htmlPage(status, status === 404 ? NOT_FOUND_PAGE : GONE_PAGE, method);
 
@@ -60,9 +73,24 @@ export const redirectModule = (db: Db, config: Config, recorder: ClickRecorder, 
     // A hit without a uuid is kept only where a link could have been cut short.
     const worthKeeping = trackingId !== null || (source !== null && sourceInUse(db, source));
     if (!isHead && (resolution.kind !== "unknown" || worthKeeping)) {
-      const visitor = buildVisitor({ headers: request.headers, params: query, socketIp, trustProxy: config.trustProxy, salt: saltOf(now) });
+      const visitor = buildVisitor({
+        headers: request.headers,
+        params: query,
+        socketIp,
+        trustProxy: config.trustProxy,
+        isOwnerIp: config.isOwnerIp,
+        salt: saltOf(now),
+      });
+      const clickId = Bun.randomUUIDv7();
+      if (resolution.kind === "live" && visitor.visitorKind === "human") {
+        const burst = bursts.note(visitor.ip, resolution.link.applicationId, resolution.link.trackingId, clickId, Date.parse(now));
+        if (burst) {
+          Object.assign(visitor, { isBot: true, visitorKind: "scanner", visitorReason: burst.reason });
+          reclassifyLater(burst.earlier, burst.reason);
+        }
+      }
       await recorder.record({
-        clickId: Bun.randomUUIDv7(),
+        clickId,
         trackingId: orphanId(trackingId ?? ""),
         clickedAt: now,
         receivedAt: now,
@@ -74,6 +102,7 @@ export const redirectModule = (db: Db, config: Config, recorder: ClickRecorder, 
         metadata: visitor.metadata,
         isBot: visitor.isBot,
         visitorKind: visitor.visitorKind,
+        visitorReason: visitor.visitorReason,
         origin: "redirect",
         outcome: resolution.kind === "live" ? "redirected" : resolution.kind === "gone" ? "gone" : "not_found",
       });

@@ -3,7 +3,7 @@
  * column, the IP taken only from where it can be trusted, and a cookieless session id.
  */
 import { isIP } from "node:net";
-import { classifyUserAgent, type VisitorKind } from "../clicks/visitor";
+import { classify, type Classification } from "../clicks/visitor";
 
 const MAX_USER_AGENT = 500;
 const MAX_REFERRER = 1000;
@@ -11,14 +11,12 @@ const MAX_METADATA_KEYS = 20;
 const MAX_METADATA_KEY = 50;
 const MAX_METADATA_VALUE = 500;
 
-export type Visitor = {
+export type Visitor = Classification & {
   ip: string | null;
   userAgent: string | null;
   referrer: string | null;
   metadata: Record<string, string>;
   sessionId: string | null;
-  isBot: boolean;
-  visitorKind: VisitorKind;
 };
 
 const crop = (value: string | null, max: number): string | null => (value ? value.slice(0, max) : null);
@@ -77,6 +75,7 @@ export function buildVisitor(input: {
   params: URLSearchParams;
   socketIp: string | null | undefined;
   trustProxy: boolean;
+  isOwnerIp: (ip: string | null | undefined) => boolean;
   salt: string;
 }): Visitor {
   const ip = clientIp(input.headers, input.socketIp, input.trustProxy);
@@ -87,6 +86,6 @@ export function buildVisitor(input: {
     referrer: crop(input.headers.get("referer"), MAX_REFERRER),
     metadata: queryMetadata(input.params),
     sessionId: sessionId(input.salt, ip, userAgent),
-    ...classifyUserAgent(userAgent),
+    ...classify({ userAgent, ip, acceptLanguage: input.headers.get("accept-language"), isOwnerIp: input.isOwnerIp }),
   };
 }

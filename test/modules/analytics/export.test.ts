@@ -28,7 +28,7 @@ describe("GET /api/link-tracking/clicks.csv", () => {
   test("streams the clicks of a link, human only unless asked", async () => {
     const { app } = setup();
     await call(app, "/api/link-tracking/links", { json: { original_url: "https://x.com", link_function: "LinkedIn", tracking_id: "e1" } });
-    await app.handle(new Request("http://localhost/linkedin?uuid=e1&utm_source=mail", { headers: { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0" } }));
+    await app.handle(new Request("http://localhost/linkedin?uuid=e1&utm_source=mail", { headers: { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0", "accept-language": "en" } }));
     await app.handle(new Request("http://localhost/linkedin?uuid=e1", { headers: { "user-agent": "Googlebot/2.1" } }));
     const res = await app.handle(new Request("http://localhost/api/link-tracking/clicks.csv?tracking_id=e1", { headers: { "x-api-key": "test-key-0123456789abcdef" } }));
     expect(res.status).toBe(200);

@@ -17,7 +17,12 @@ async function withLink(overrides: Parameters<typeof setup>[0] = {}, link: Recor
   return { ...ctx, id: res.body.tracking_id as string, trackedUrl: res.body.redirect_url as string };
 }
 
-const visit = (ctx: Ctx, path: string, init: RequestInit = {}) => ctx.app.handle(new Request(`http://localhost${path}`, init));
+/** A browser's request: browsers always send Accept-Language (without it a hit counts as a scanner's). */
+const visit = (ctx: Ctx, path: string, init: RequestInit = {}) => {
+  const headers = new Headers(init.headers);
+  if (!headers.has("accept-language")) headers.set("accept-language", "en-GB,en;q=0.9");
+  return ctx.app.handle(new Request(`http://localhost${path}`, { ...init, headers }));
+};
 
 const clicks = (ctx: Ctx) => ctx.db.$client.query("select * from link_clicks order by rowid").all() as Record<string, any>[];
 

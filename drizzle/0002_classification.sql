@@ -1,0 +1,2 @@
+ALTER TABLE `link_clicks` ADD `visitor_reason` text;--> statement-breakpoint
+CREATE INDEX `link_clicks_time_idx` ON `link_clicks` (`clicked_at`,`outcome`,`visitor_kind`,`tracking_id`);

@@ -1,0 +1,88 @@
+/** The whole picture of a period: totals, top links, days, recent clicks, orphans, waiting applications. */
+import type { Db } from "../../db";
+import { attributeOrphan, humanClicksPerDayIn, kindCountsIn, orphansIn, recentClicksIn, topLinksIn, type Period } from "../../db/clicks";
+import { allTrackingIds, applicationsWithoutHumanClick, findLink, linkCounts } from "../../db/links";
+import { NotFound, ValidationFailed } from "../../lib/errors";
+import { nowIso } from "../../lib/time";
+import { linkNotFound } from "../links/service";
+import type { AnalyticsQuery } from "./model";
+
+const DEFAULT_DAYS = 30;
+
+export function periodOf(query: AnalyticsQuery, now = Date.now()): Period {
+  const to = query.to ?? new Date(now).toISOString();
+  const from = query.from ?? new Date(Date.parse(to) - DEFAULT_DAYS * 86_400_000).toISOString();
+  return { from, to };
+}
+
+/** True when a and b differ by one inserted, deleted or replaced character. */
+export function oneEditApart(a: string, b: string): boolean {
+  if (a === b || Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (a.length === b.length) return a.slice(i + 1) === b.slice(i + 1);
+  return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
+}
+
+/**
+ * The link an orphan id was probably meant to be: one it is the start of (the rest was
+ * cut off, e.g. by a line break in a PDF), or one a single character away (a typo).
+ * Only when exactly one link fits.
+ */
+export function probableLink(orphan: string, ids: string[]): string | null {
+  if (orphan.length < 4) return null;
+  const fits = ids.filter((id) => (id.startsWith(orphan) && id !== orphan) || oneEditApart(orphan, id));
+  return fits.length === 1 ? fits[0] : null;
+}
+
+export function overview(db: Db, query: AnalyticsQuery) {
+  const period = periodOf(query);
+  const kinds = Object.fromEntries(kindCountsIn(db, period).map((r) => [r.kind, r.clicks])) as Record<string, number>;
+  const counts = linkCounts(db, nowIso());
+  const ids = allTrackingIds(db);
+  const link = (id: string) => findLink(db, id);
+  const waiting = applicationsWithoutHumanClick(db);
+  return {
+    period,
+    totals: {
+      links: counts.links,
+      active_links: counts.active,
+      applications: counts.applications,
+      applications_clicked: counts.applications - waiting.length,
+      human_clicks: kinds.human ?? 0,
+      clicks_by_kind: { human: kinds.human ?? 0, bot: kinds.bot ?? 0, preview: kinds.preview ?? 0, scanner: kinds.scanner ?? 0, owner: kinds.owner ?? 0 },
+    },
+    top_links: topLinksIn(db, period, 10).map((r) => {
+      const l = link(r.trackingId);
+      return { tracking_id: r.trackingId, link_function: l?.linkFunction ?? null, application_id: l?.applicationId ?? null, human_clicks: r.clicks };
+    }),
+    clicks_per_day: humanClicksPerDayIn(db, period),
+    recent_clicks: recentClicksIn(db, period, 20).map((r) => {
+      const l = link(r.trackingId);
+      return {
+        clicked_at: r.clickedAt,
+        tracking_id: r.trackingId,
+        link_function: l?.linkFunction ?? null,
+        application_id: l?.applicationId ?? null,
+        click_source: r.clickSource,
+        visitor_kind: r.visitorKind,
+        visitor_reason: r.visitorReason,
+        outcome: r.outcome,
+      };
+    }),
+    orphans: orphansIn(db, period, 50).map((o) => {
+      const probably = probableLink(o.tracking_id, ids);
+      return { ...o, probably: probably ? { tracking_id: probably, redirect_url: link(probably)?.redirectUrl ?? null } : null };
+    }),
+    applications_without_human_click: waiting,
+  };
+}
+
+/** The owner's one call: "this orphan was link X". Its hits become X's clicks. */
+export function attribute(db: Db, orphanId: string, trackingId: string) {
+  if (!findLink(db, trackingId)) throw linkNotFound(trackingId);
+  if (findLink(db, orphanId)) throw new ValidationFailed(`${orphanId} is a link, not an orphan`);
+  const moved = attributeOrphan(db, orphanId, trackingId);
+  if (moved === 0) throw new NotFound("No orphan hits with this id", { tracking_id: orphanId });
+  return { orphan_id: orphanId, tracking_id: trackingId, hits_attributed: moved };
+}

@@ -1,0 +1,111 @@
+/**
+ * What the job seeker asks: which applications got a recruiter to click, when, and on
+ * what. Roll-ups by job and by application, and one timeline per application with the
+ * clicks grouped into visits.
+ */
+import type { Db } from "../../db";
+import { humanClicksOf, perLinkKindCounts } from "../../db/clicks";
+import { linksOf } from "../../db/links";
+import type { LinkRow } from "../../db/schema";
+import { NotFound } from "../../lib/errors";
+import { toView } from "../links/service";
+
+/** Clicks of one session more than this apart are two visits. */
+const VISIT_GAP_MS = 30 * 60_000;
+
+type Kinds = { human: number; bot: number; preview: number; scanner: number; owner: number };
+
+function linkRollups(db: Db, links: LinkRow[]) {
+  const counts = perLinkKindCounts(
+    db,
+    links.map((l) => l.trackingId),
+  );
+  return links.map((link) => {
+    const rows = counts.filter((c) => c.trackingId === link.trackingId);
+    const kinds: Kinds = { human: 0, bot: 0, preview: 0, scanner: 0, owner: 0 };
+    for (const r of rows) kinds[r.kind] = r.clicks;
+    const human = rows.find((r) => r.kind === "human");
+    const view = toView(link);
+    return {
+      tracking_id: view.tracking_id,
+      link_function: view.link_function,
+      link_type: view.link_type,
+      original_url: view.original_url,
+      redirect_url: view.redirect_url,
+      job_id: view.job_id,
+      application_id: view.application_id,
+      is_active: view.is_active,
+      created_at: view.created_at,
+      human_clicks: kinds.human,
+      clicks_by_kind: kinds,
+      first_human_click: human?.first ?? null,
+      last_human_click: human?.last ?? null,
+      time_to_first_click_seconds: human ? Math.round((Date.parse(human.first) - Date.parse(link.createdAt)) / 1000) : null,
+    };
+  });
+}
+
+export type Visit = {
+  session_id: string | null;
+  started_at: string;
+  ended_at: string;
+  clicks: { tracking_id: string; link_function: string; clicked_at: string; click_source: string | null }[];
+};
+
+/**
+ * The human clicks on an application's links in order, grouped into visits: one
+ * session (same visitor, same day) with no gap over 30 minutes. A click without a
+ * session id (Do Not Track) is a visit of its own.
+ */
+export function visitsOf(db: Db, links: LinkRow[]): Visit[] {
+  const functionOf = new Map(links.map((l) => [l.trackingId, l.linkFunction]));
+  const open = new Map<string, Visit>();
+  const visits: Visit[] = [];
+  for (const click of humanClicksOf(
+    db,
+    links.map((l) => l.trackingId),
+  )) {
+    const entry = { tracking_id: click.trackingId, link_function: functionOf.get(click.trackingId) ?? "", clicked_at: click.clickedAt, click_source: click.clickSource };
+    const current = click.sessionId ? open.get(click.sessionId) : undefined;
+    if (current && Date.parse(click.clickedAt) - Date.parse(current.ended_at) <= VISIT_GAP_MS) {
+      current.clicks.push(entry);
+      current.ended_at = click.clickedAt;
+      continue;
+    }
+    const visit: Visit = { session_id: click.sessionId, started_at: click.clickedAt, ended_at: click.clickedAt, clicks: [entry] };
+    visits.push(visit);
+    if (click.sessionId) open.set(click.sessionId, visit);
+  }
+  return visits;
+}
+
+function summary(rollups: ReturnType<typeof linkRollups>) {
+  const firsts = rollups.map((r) => r.first_human_click).filter((v): v is string => v !== null).sort();
+  return {
+    links: rollups.length,
+    human_clicks: rollups.reduce((n, r) => n + r.human_clicks, 0),
+    links_clicked: rollups.filter((r) => r.human_clicks > 0).length,
+    first_human_click: firsts[0] ?? null,
+  };
+}
+
+export function applicationRollup(db: Db, applicationId: string) {
+  const links = linksOf(db, { applicationId });
+  if (links.length === 0) throw new NotFound("No links for this application", { application_id: applicationId });
+  const rollups = linkRollups(db, links);
+  return { application_id: applicationId, totals: summary(rollups), links: rollups, visits: visitsOf(db, links) };
+}
+
+export function jobRollup(db: Db, jobId: string) {
+  const links = linksOf(db, { jobId });
+  if (links.length === 0) throw new NotFound("No links for this job", { job_id: jobId });
+  const rollups = linkRollups(db, links);
+  const applications = [...new Set(links.map((l) => l.applicationId).filter((a): a is string => a !== null))];
+  return {
+    job_id: jobId,
+    totals: summary(rollups),
+    applications: applications.map((id) => ({ application_id: id, ...summary(rollups.filter((r) => r.application_id === id)) })),
+    links: rollups,
+    visits: visitsOf(db, links),
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Mail security gateways (Outlook Safe Links, Proofpoint, Mimecast…) open every link of
+ * a message within seconds of its delivery, from one address, often with a browser's
+ * user agent. A recruiter does not open three links of one application in ten seconds.
+ * This remembers the last few seconds of clicks per IP (bounded) and names the burst.
+ */
+const WINDOW_MS = 10_000;
+const LINKS_IN_A_BURST = 3;
+const MAX_IPS = 10_000;
+
+type Recent = { at: number; applicationId: string; trackingId: string; clickId: string };
+
+export class BurstDetector {
+  private byIp = new Map<string, Recent[]>();
+
+  /**
+   * Notes a click; when it completes a burst, returns the reason and the ids of the
+   * earlier clicks of the burst (they were recorded as they came, and are to be
+   * reclassified too).
+   */
+  note(ip: string | null, applicationId: string | null, trackingId: string, clickId: string, at: number): { reason: string; earlier: string[] } | null {
+    if (!ip || !applicationId) return null;
+    const recent = (this.byIp.get(ip) ?? []).filter((r) => at - r.at < WINDOW_MS);
+    recent.push({ at, applicationId, trackingId, clickId });
+    if (!this.byIp.has(ip) && this.byIp.size >= MAX_IPS) this.byIp.clear();
+    this.byIp.set(ip, recent);
+    const same = recent.filter((r) => r.applicationId === applicationId);
+    const links = new Set(same.map((r) => r.trackingId));
+    if (links.size < LINKS_IN_A_BURST) return null;
+    const seconds = Math.max(1, Math.ceil((at - same[0].at) / 1000));
+    return {
+      reason: `burst: ${links.size} links of one application in ${seconds} s`,
+      earlier: same.filter((r) => r.clickId !== clickId).map((r) => r.clickId),
+    };
+  }
+}
