@@ -18,7 +18,7 @@ describe("classification rules", () => {
     ["a browser-like agent without Accept-Language", CHROME, null, "scanner", "no Accept-Language"],
   ])("%s → %s", (_name, userAgent, acceptLanguage, kind, reason) => {
     const result = classify({ userAgent, ip: "198.51.100.1", acceptLanguage, isOwnerIp: none });
-    expect(result.visitorKind).toBe(kind as string);
+    expect(result.visitorKind as string).toBe(kind as string);
     expect(result.visitorReason).toBe(reason as string | null);
     expect(result.isBot).toBe(kind !== "human");
   });
