@@ -14,6 +14,7 @@ import { docsModule } from "./modules/docs";
 import { createMetrics, type Metrics } from "./lib/metrics";
 import { analyticsModule } from "./modules/analytics";
 import { ingestModule } from "./modules/ingest";
+import { privacyModule } from "./modules/privacy";
 import { linksModule } from "./modules/links";
 import { redirectModule } from "./modules/redirect";
 import { htmlPage, NOT_FOUND_PAGE } from "./modules/redirect/pages";
@@ -72,6 +73,7 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
       .use(ingestModule(db, config))
       .use(linksModule(db, config))
       .use(analyticsModule(db, config))
+      .use(privacyModule(db, config))
       .use(redirectModule(db, config, recorder, metrics, log))
   );
 }

@@ -11,6 +11,13 @@ const port = z
   .transform(Number)
   .pipe(z.number().max(65535, "must be a whole number from 0 to 65535"));
 
+const count = (max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().max(max, `must be at most ${max}`));
+
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
 
 const EnvSchema = z.object({
@@ -30,6 +37,12 @@ const EnvSchema = z.object({
     .transform((v) => v.split(",").map((e) => e.trim()).filter(Boolean))
     .refine((entries) => entries.every(isIpOrCidr), "must be IP addresses or CIDR ranges, separated by commas")
     .default([]),
+  IP_ANONYMIZE: z.stringbool().default(false),
+  RESPECT_DNT: z.stringbool().default(true),
+  RETENTION_DAYS: count(36_500).default(0),
+  RATE_LIMIT_API: count(1_000_000).default(6000),
+  RATE_LIMIT_AUTH_FAILURES: count(1_000_000).default(30),
+  RATE_LIMIT_REDIRECT: count(1_000_000).default(0),
 });
 
 function isIpOrCidr(entry: string): boolean {
@@ -52,6 +65,14 @@ export type Config = {
   excludeIps: string[];
   /** EXCLUDE_IPS as a matcher: the job seeker's own addresses, whose clicks are "owner". */
   isOwnerIp: (ip: string | null | undefined) => boolean;
+  /** Store IPv4 addresses as their /24 and IPv6 as their /48. */
+  ipAnonymize: boolean;
+  /** DNT: 1 or Sec-GPC: 1 → the click is counted without IP, user agent or session. */
+  respectDnt: boolean;
+  /** Clicks older than this many days are deleted; 0 keeps them. */
+  retentionDays: number;
+  /** Requests per minute: per API key, failed authentications per client IP, redirects per client IP (0 = no limit). */
+  rateLimits: { api: number; authFailures: number; redirect: number };
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
@@ -78,6 +99,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       notFoundRedirect: e.NOT_FOUND_REDIRECT,
       excludeIps: e.EXCLUDE_IPS,
       isOwnerIp: ipMatcher(e.EXCLUDE_IPS),
+      ipAnonymize: e.IP_ANONYMIZE,
+      respectDnt: e.RESPECT_DNT,
+      retentionDays: e.RETENTION_DAYS,
+      rateLimits: { api: e.RATE_LIMIT_API, authFailures: e.RATE_LIMIT_AUTH_FAILURES, redirect: e.RATE_LIMIT_REDIRECT },
     },
   };
 }

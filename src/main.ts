@@ -8,6 +8,7 @@ import { loadConfig, type Config } from "./config";
 import { createDb } from "./db";
 import { createLogger } from "./lib/log";
 import { ensureInitialKey } from "./modules/auth/service";
+import { startRetention } from "./modules/privacy/service";
 import { VERSION } from "./version";
 
 function requireConfig(): Config {
@@ -54,6 +55,8 @@ function serve(): void {
   }
   log.info({ version: VERSION, host: config.host, port: app.server?.port, database: config.databasePath }, "listening");
 
+  const retention = startRetention(db, config.retentionDays, log);
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -62,6 +65,7 @@ function serve(): void {
     // Stop accepting, let in-flight requests finish (a redirect finishes once its click
     // is written), then close the database.
     await app.stop(false);
+    retention.stop();
     checkpointer.terminate();
     db.$client.close();
     log.flush();

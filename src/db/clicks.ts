@@ -2,7 +2,7 @@
  * The link_clicks table: every write and read of clicks goes through here.
  */
 import { and, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
-import { perDb, type Db } from "./index";
+import { changes, perDb, type Db } from "./index";
 import { linkClicks, type ClickRow, type NewClick } from "./schema";
 
 export type ClickInsert = Required<Pick<NewClick, "clickId" | "trackingId" | "clickedAt" | "receivedAt" | "origin">> &
@@ -269,4 +269,16 @@ export function attributeOrphan(db: Db, orphanId: string, trackingId: string): n
        where tracking_id = ? and tracking_id not in (select tracking_id from link_tracking)`,
     )
     .run(trackingId, orphanId, orphanId).changes;
+}
+
+/** Deletes every click from one IP address (a person's request to be forgotten). */
+export function deleteClicksFromIp(db: Db, ip: string): number {
+  return changes(db.delete(linkClicks).where(eq(linkClicks.ipAddress, ip)).run());
+}
+
+/** Deletes up to `limit` clicks older than `before`, oldest first; returns how many. */
+export function deleteClicksBefore(db: Db, before: string, limit: number): number {
+  return db.$client
+    .query("delete from link_clicks where rowid in (select rowid from link_clicks where clicked_at < ? order by clicked_at limit ?)")
+    .run(before, limit).changes;
 }

@@ -6,6 +6,7 @@ import { insertClicks, type ClickInsert } from "../../db/clicks";
 import type { Config } from "../../config";
 import type { Db } from "../../db";
 import { isDatabaseUnavailable, Unavailable } from "../../lib/errors";
+import { anonymizeIp } from "../../lib/ip";
 import type { ClickEvent } from "../ingest/model";
 import { classify } from "./visitor";
 
@@ -29,19 +30,19 @@ export function idempotencyKey(event: ClickEvent): string | null {
   return `digest:${new Bun.CryptoHasher("sha256").update(JSON.stringify(fields)).digest("base64url")}`;
 }
 
-export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receivedAt: string, isOwnerIp: Config["isOwnerIp"]): ClickInsert {
+export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receivedAt: string, config: Pick<Config, "isOwnerIp" | "ipAnonymize">): ClickInsert {
   return {
     clickId: Bun.randomUUIDv7(),
     trackingId: event.tracking_id,
     clickedAt: event.clicked_at ?? receivedAt,
     receivedAt,
-    ipAddress: event.ip_address,
+    ipAddress: config.ipAnonymize ? anonymizeIp(event.ip_address ?? null) : event.ip_address,
     userAgent: event.user_agent,
     referrerUrl: event.referrer_url,
     sessionId: event.session_id,
     clickSource: event.click_source,
     metadata: event.metadata ?? {},
-    ...classify({ userAgent: event.user_agent, ip: event.ip_address, isOwnerIp }),
+    ...classify({ userAgent: event.user_agent, ip: event.ip_address, isOwnerIp: config.isOwnerIp }),
     origin,
     idempotencyKey: idempotencyKey(event),
   };

@@ -34,7 +34,7 @@ export function ingestBatch(db: Db, config: Config, body: unknown): BatchOutcome
   const clicks = [];
   for (let i = 0; i < events.length; i++) {
     const check = checkEvent(events[i], i + 1);
-    if (check.ok) clicks.push(eventToClick(check.event, "ingest", receivedAt, config.isOwnerIp));
+    if (check.ok) clicks.push(eventToClick(check.event, "ingest", receivedAt, config));
     else errors.push(check.error);
   }
   if (clicks.length === 0) {
@@ -56,7 +56,7 @@ export function recordClick(db: Db, config: Config, contentType: string | undefi
     const message = [...new Set(parsed.error.issues.map((i) => i.message))].join("; ");
     throw new ValidationFailed(message, { required_fields: ["tracking_id"] });
   }
-  const click = eventToClick(parsed.data, "api", nowIso(), config.isOwnerIp);
+  const click = eventToClick(parsed.data, "api", nowIso(), config);
   const [created] = storeClicks(db, [click]);
   const stored = created || !click.idempotencyKey ? click : (findClickByKey(db, click.idempotencyKey) ?? click);
   return {

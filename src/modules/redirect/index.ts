@@ -77,13 +77,12 @@ export const redirectModule = (db: Db, config: Config, recorder: ClickRecorder, 
         headers: request.headers,
         params: query,
         socketIp,
-        trustProxy: config.trustProxy,
-        isOwnerIp: config.isOwnerIp,
+        config,
         salt: saltOf(now),
       });
       const clickId = Bun.randomUUIDv7();
       if (resolution.kind === "live" && visitor.visitorKind === "human") {
-        const burst = bursts.note(visitor.ip, resolution.link.applicationId, resolution.link.trackingId, clickId, Date.parse(now));
+        const burst = bursts.note(visitor.networkIp, resolution.link.applicationId, resolution.link.trackingId, clickId, Date.parse(now));
         if (burst) {
           Object.assign(visitor, { isBot: true, visitorKind: "scanner", visitorReason: burst.reason });
           reclassifyLater(burst.earlier, burst.reason);

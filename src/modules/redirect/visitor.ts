@@ -2,7 +2,8 @@
  * The visitor of a redirect, captured once from the request: every field cropped to its
  * column, the IP taken only from where it can be trusted, and a cookieless session id.
  */
-import { isIP } from "node:net";
+import { anonymizeIp, normaliseIp } from "../../lib/ip";
+import type { Config } from "../../config";
 import { classify, type Classification } from "../clicks/visitor";
 
 const MAX_USER_AGENT = 500;
@@ -20,15 +21,6 @@ export type Visitor = Classification & {
 };
 
 const crop = (value: string | null, max: number): string | null => (value ? value.slice(0, max) : null);
-
-/** A valid IP in its plain form (an IPv4-mapped IPv6 address becomes IPv4), or null. */
-export function normaliseIp(value: string | null | undefined): string | null {
-  if (!value) return null;
-  let ip = value.trim();
-  if (ip.startsWith("[") && ip.includes("]")) ip = ip.slice(1, ip.indexOf("]"));
-  if (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(ip)) ip = ip.slice(7);
-  return isIP(ip) ? ip.toLowerCase() : null;
-}
 
 /**
  * The client's IP: the socket's, unless TRUST_PROXY says a proxy in front sets the
@@ -70,22 +62,34 @@ export function sessionId(salt: string, ip: string | null, userAgent: string | n
   return `s_${digest.slice(0, 22)}`;
 }
 
+/** DNT: 1 or Sec-GPC: 1: the visitor asked not to be tracked. */
+export const asksNotToBeTracked = (headers: Headers) => headers.get("dnt") === "1" || headers.get("sec-gpc") === "1";
+
+/**
+ * The visitor, with privacy settings applied: with RESPECT_DNT a visitor who asks not
+ * to be tracked is counted without IP, user agent or session; with IP_ANONYMIZE the
+ * IP is cut to its network. `networkIp` is the full address, for this request only
+ * (owner and burst checks); it is never stored.
+ */
 export function buildVisitor(input: {
   headers: Headers;
   params: URLSearchParams;
   socketIp: string | null | undefined;
-  trustProxy: boolean;
-  isOwnerIp: (ip: string | null | undefined) => boolean;
+  config: Pick<Config, "trustProxy" | "isOwnerIp" | "ipAnonymize" | "respectDnt">;
   salt: string;
-}): Visitor {
-  const ip = clientIp(input.headers, input.socketIp, input.trustProxy);
-  const userAgent = crop(input.headers.get("user-agent"), MAX_USER_AGENT);
+}): Visitor & { networkIp: string | null } {
+  const { headers, config } = input;
+  const ip = clientIp(headers, input.socketIp, config.trustProxy);
+  const userAgent = crop(headers.get("user-agent"), MAX_USER_AGENT);
+  const kind = classify({ userAgent, ip, acceptLanguage: headers.get("accept-language"), isOwnerIp: config.isOwnerIp });
+  const untracked = config.respectDnt && asksNotToBeTracked(headers);
   return {
-    ip,
-    userAgent,
-    referrer: crop(input.headers.get("referer"), MAX_REFERRER),
+    ip: untracked ? null : config.ipAnonymize ? anonymizeIp(ip) : ip,
+    userAgent: untracked ? null : userAgent,
+    referrer: crop(headers.get("referer"), MAX_REFERRER),
     metadata: queryMetadata(input.params),
-    sessionId: sessionId(input.salt, ip, userAgent),
-    ...classify({ userAgent, ip, acceptLanguage: input.headers.get("accept-language"), isOwnerIp: input.isOwnerIp }),
+    sessionId: untracked ? null : sessionId(input.salt, ip, userAgent),
+    networkIp: ip,
+    ...kind,
   };
 }

@@ -1,0 +1,93 @@
+import { describe, expect, test } from "bun:test";
+import { insertClicks } from "../../../src/db/clicks";
+import { anonymizeIp } from "../../../src/lib/ip";
+import { silentLogger } from "../../../src/lib/log";
+import { startRetention } from "../../../src/modules/privacy/service";
+import { call, clickCount, setup } from "../../utils";
+
+const BROWSER = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0", "accept-language": "en" };
+
+async function withLink(overrides: Parameters<typeof setup>[0] = {}) {
+  const ctx = setup({ trustProxy: true, ...overrides });
+  await call(ctx.app, "/api/link-tracking/links", { json: { original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: "p1" } });
+  const hit = (headers: Record<string, string>) => ctx.app.handle(new Request("http://localhost/linkedin?uuid=p1", { headers: { ...BROWSER, ...headers } }));
+  const rows = () => ctx.db.$client.query("select ip_address, user_agent, session_id, visitor_kind from link_clicks order by rowid").all() as Record<string, string | null>[];
+  return { ...ctx, hit, rows };
+}
+
+describe("IP_ANONYMIZE", () => {
+  test.each([
+    ["203.0.113.42", "203.0.113.0"],
+    ["2001:db8:85a3:8d3:1319:8a2e:370:7348", "2001:db8:85a3::"],
+    ["2001:db8::1", "2001:db8:0::"],
+    ["::1", "0:0:0::"],
+  ])("%s is stored as %s", (ip, stored) => {
+    expect(anonymizeIp(ip)).toBe(stored);
+  });
+
+  test("redirect and ingest store the network, not the address; sessions still group", async () => {
+    const ctx = await withLink({ ipAnonymize: true });
+    await ctx.hit({ "x-forwarded-for": "203.0.113.42" });
+    await ctx.hit({ "x-forwarded-for": "203.0.113.42" });
+    await ctx.hit({ "x-forwarded-for": "203.0.113.43" });
+    await call(ctx.app, "/api/tracking-ingest/batch", { json: { events: [{ tracking_id: "p1", ip_address: "198.51.100.7" }] } });
+    const rows = ctx.rows();
+    expect(rows.map((r) => r.ip_address)).toEqual(["203.0.113.0", "203.0.113.0", "203.0.113.0", "198.51.100.0"]);
+    expect(rows[0].session_id).toBe(rows[1].session_id);
+    expect(rows[2].session_id).not.toBe(rows[0].session_id);
+  });
+});
+
+describe("Do Not Track", () => {
+  test.each([["dnt"], ["sec-gpc"]])("%s: 1 is counted without IP, user agent or session", async (header) => {
+    const ctx = await withLink();
+    const res = await ctx.hit({ [header]: "1", "x-forwarded-for": "203.0.113.42" });
+    expect(res.status).toBe(302);
+    expect(ctx.rows()).toEqual([{ ip_address: null, user_agent: null, session_id: null, visitor_kind: "human" }]);
+    expect((await call(ctx.app, "/api/link-tracking/analytics/p1")).body.click_statistics.total_clicks).toBe(1);
+  });
+
+  test("RESPECT_DNT=false records them like any other", async () => {
+    const ctx = await withLink({ respectDnt: false });
+    await ctx.hit({ dnt: "1", "x-forwarded-for": "203.0.113.42" });
+    expect(ctx.rows()[0].ip_address).toBe("203.0.113.42");
+  });
+});
+
+describe("DELETE /api/link-tracking/clicks?ip=", () => {
+  test("erases every click from one address and nothing else", async () => {
+    const ctx = await withLink();
+    await ctx.hit({ "x-forwarded-for": "203.0.113.42" });
+    await ctx.hit({ "x-forwarded-for": "203.0.113.42" });
+    await ctx.hit({ "x-forwarded-for": "198.51.100.1" });
+    const res = await call(ctx.app, "/api/link-tracking/clicks?ip=203.0.113.42", { method: "DELETE" });
+    expect(res.body).toEqual({ ip: "203.0.113.42", clicks_deleted: 2 });
+    expect(ctx.rows().map((r) => r.ip_address)).toEqual(["198.51.100.1"]);
+  });
+
+  test("with IP_ANONYMIZE the network is erased", async () => {
+    const ctx = await withLink({ ipAnonymize: true });
+    await ctx.hit({ "x-forwarded-for": "203.0.113.42" });
+    expect((await call(ctx.app, "/api/link-tracking/clicks?ip=203.0.113.42", { method: "DELETE" })).body).toEqual({ ip: "203.0.113.0", clicks_deleted: 1 });
+  });
+
+  test.each([["ip=nope"], [""]])("?%s is a 400", async (q) => {
+    const ctx = await withLink();
+    const res = await call(ctx.app, `/api/link-tracking/clicks?${q}`, { method: "DELETE" });
+    expect(res.status).toBe(400);
+  });
+});
+
+describe("RETENTION_DAYS", () => {
+  test("clicks older than the limit are pruned in batches; newer ones stay", async () => {
+    const { db } = setup();
+    const old = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    const recent = new Date().toISOString();
+    const click = (clickedAt: string) => ({ clickId: crypto.randomUUID(), trackingId: "x", clickedAt, receivedAt: clickedAt, origin: "redirect" as const });
+    insertClicks(db, [...Array.from({ length: 2500 }, () => click(old)), ...Array.from({ length: 3 }, () => click(recent))]);
+    const retention = startRetention(db, 30, silentLogger());
+    await retention.done;
+    retention.stop();
+    expect(clickCount(db).n).toBe(3);
+  });
+});
