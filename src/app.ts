@@ -8,10 +8,14 @@ import type { Db } from "./db";
 import { inlineClickWriter, type ClickWriter } from "./db/click-writer";
 import { checkDeclaredLength, isJsonContentType, MAX_BODY_BYTES, readJsonBody } from "./lib/body";
 import { AppError } from "./lib/errors";
+import { clientIp } from "./lib/ip";
 import { silentLogger, type Logger } from "./lib/log";
 import { appErrorBody, errorBody } from "./lib/render-error";
 import { docsModule } from "./modules/docs";
-import { createMetrics, type Metrics } from "./lib/metrics";
+import { createMetrics, observeDatabaseSize, type Metrics } from "./lib/metrics";
+import { authLimits, type AuthContext } from "./modules/auth";
+import { healthModule } from "./modules/health";
+import { WriteHealth } from "./modules/health/service";
 import { analyticsModule } from "./modules/analytics";
 import { ingestModule } from "./modules/ingest";
 import { privacyModule } from "./modules/privacy";
@@ -30,52 +34,71 @@ const pathOf = (request: Request) => {
 };
 
 export function createApp({ db, config, log = silentLogger(), metrics = createMetrics(), clickWriter = inlineClickWriter(db) }: AppDeps) {
-  const recorder = new ClickRecorder(clickWriter, metrics, log);
-  return (
-    new Elysia({
-      // A backstop for bodies that declare no length; declared ones are refused with JSON below.
-      serve: { maxRequestBodySize: 4 * MAX_BODY_BYTES },
+  const health = new WriteHealth();
+  const recorder = new ClickRecorder(clickWriter, metrics, log, health);
+  // The socket's address, or the proxy's headers with TRUST_PROXY: one rule for every route.
+  const clientIpOf = (request: Request) => clientIp(request.headers, app.server?.requestIP(request)?.address, config.trustProxy);
+  const auth: AuthContext = { db, config, limits: authLimits(config), clientIpOf, metrics, health };
+  const started = new WeakMap<Request, number>();
+  observeDatabaseSize(metrics, db);
+
+  const app = new Elysia({
+    // A backstop for bodies that declare no length; declared ones are refused with JSON below.
+    serve: { maxRequestBodySize: 4 * MAX_BODY_BYTES },
+  })
+    .onRequest(({ request }) => {
+      started.set(request, performance.now());
+      checkDeclaredLength(request);
     })
-      .onRequest(({ request }) => checkDeclaredLength(request))
-      .onParse({ as: "global" }, ({ request, contentType }) => {
-        if (isJsonContentType(contentType)) return readJsonBody(request);
-      })
-      .onError({ as: "global" }, ({ code, error, request, set }) => {
-        const path = pathOf(request);
-        // A body parser's own error arrives wrapped as PARSE; its cause says what went wrong.
-        const appError = error instanceof AppError ? error : code === "PARSE" && error.cause instanceof AppError ? error.cause : null;
-        if (appError) {
-          set.status = appError.status;
-          Object.assign(set.headers, appError.headers);
-          return appErrorBody(path, appError);
+    // One JSON line and one histogram observation per request: method, route pattern,
+    // status and duration. No query string, no header, no IP.
+    .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
+      const ms = performance.now() - (started.get(request) ?? performance.now());
+      const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200);
+      const pattern = route || "(unmatched)";
+      metrics.requestSeconds.labels(request.method, pattern, String(status)).observe(ms / 1000);
+      log.info({ method: request.method, route: pattern, status, ms: Math.round(ms * 100) / 100 }, "request");
+    })
+    .onParse({ as: "global" }, ({ request, contentType }) => {
+      if (isJsonContentType(contentType)) return readJsonBody(request);
+    })
+    .onError({ as: "global" }, ({ code, error, request, set }) => {
+      const path = pathOf(request);
+      // A body parser's own error arrives wrapped as PARSE; its cause says what went wrong.
+      const appError = error instanceof AppError ? error : code === "PARSE" && error.cause instanceof AppError ? error.cause : null;
+      if (appError) {
+        set.status = appError.status;
+        Object.assign(set.headers, appError.headers);
+        return appErrorBody(path, appError);
+      }
+      switch (code) {
+        case "PARSE":
+          set.status = 400;
+          return errorBody(path, 400, "Request body could not be parsed");
+        case "VALIDATION": {
+          set.status = 400;
+          const problems = [...new Set(error.all.map((issue) => issue.message))];
+          return errorBody(path, 400, problems[0] ?? "Invalid request", { validation_errors: problems });
         }
-        switch (code) {
-          case "PARSE":
-            set.status = 400;
-            return errorBody(path, 400, "Request body could not be parsed");
-          case "VALIDATION": {
-            set.status = 400;
-            const problems = [...new Set(error.all.map((issue) => issue.message))];
-            return errorBody(path, 400, problems[0] ?? "Invalid request", { validation_errors: problems });
-          }
-          case "NOT_FOUND":
-            if (!path.startsWith("/api/")) return htmlPage(404, NOT_FOUND_PAGE, request.method);
-            set.status = 404;
-            return errorBody(path, 404, `No route for ${request.method} ${path}`);
-          default:
-            // Never the error's own message: it may name files, SQL or secrets.
-            log.error({ err: error, path, method: request.method }, "unhandled error");
-            set.status = 500;
-            return errorBody(path, 500, "Internal server error");
-        }
-      })
-      .use(docsModule())
-      .use(ingestModule(db, config))
-      .use(linksModule(db, config))
-      .use(analyticsModule(db, config))
-      .use(privacyModule(db, config))
-      .use(redirectModule(db, config, recorder, metrics, log))
-  );
+        case "NOT_FOUND":
+          if (!path.startsWith("/api/")) return htmlPage(404, NOT_FOUND_PAGE, request.method);
+          set.status = 404;
+          return errorBody(path, 404, `No route for ${request.method} ${path}`);
+        default:
+          // Never the error's own message: it may name files, SQL or secrets.
+          log.error({ err: error, path, method: request.method }, "unhandled error");
+          set.status = 500;
+          return errorBody(path, 500, "Internal server error");
+      }
+    })
+    .use(docsModule())
+    .use(healthModule(auth, metrics))
+    .use(ingestModule(auth))
+    .use(linksModule(auth))
+    .use(analyticsModule(auth))
+    .use(privacyModule(auth))
+    .use(redirectModule({ db, config, recorder, metrics, log, clientIpOf }));
+  return app;
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -73,6 +73,12 @@ export class UnsupportedMediaType extends AppError {
   }
 }
 
+export class RateLimited extends AppError {
+  constructor(retryAfterSeconds: number) {
+    super("RATE_LIMITED", "Too many requests; retry later", {}, { "Retry-After": String(retryAfterSeconds) });
+  }
+}
+
 export class Unavailable extends AppError {
   constructor(message: string, retryAfterSeconds = 5) {
     super("UNAVAILABLE", message, {}, { "Retry-After": String(retryAfterSeconds) });

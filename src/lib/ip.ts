@@ -31,3 +31,21 @@ export function anonymizeIp(ip: string | null): string | null {
   if (family === 6) return `${ipv6Groups(ip).slice(0, 3).map((g) => g.toString(16)).join(":")}::`;
   return null;
 }
+
+/**
+ * The client's IP: the socket's, unless TRUST_PROXY says a proxy in front sets the
+ * headers. Then the last X-Forwarded-For entry (the one our proxy appended; earlier
+ * ones are whatever the client claimed), else X-Real-IP.
+ */
+export function clientIp(headers: Headers, socketIp: string | null | undefined, trustProxy: boolean): string | null {
+  if (trustProxy) {
+    const forwarded = headers.get("x-forwarded-for");
+    if (forwarded) {
+      const last = normaliseIp(forwarded.split(",").at(-1));
+      if (last) return last;
+    }
+    const real = normaliseIp(headers.get("x-real-ip"));
+    if (real) return real;
+  }
+  return normaliseIp(socketIp);
+}

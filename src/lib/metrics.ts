@@ -1,9 +1,20 @@
-import { Counter, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Db } from "../db";
 
 /** The counters of one app instance, on their own registry (tests build many apps). */
 export function createMetrics() {
   const registry = new Registry();
   const registers = [registry];
+  // Process metrics: resident memory, CPU, open file descriptors, event loop lag.
+  collectDefaultMetrics({ register: registry });
+  const requestSeconds = new Histogram({
+    name: "link_tracker_http_request_duration_seconds",
+    help: "Request durations by method, route pattern and status",
+    labelNames: ["method", "route", "status"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+  const databaseBytes = new Gauge({ name: "link_tracker_database_bytes", help: "Size of the SQLite database (pages in use)", registers });
   const redirects = new Counter({
     name: "link_tracker_redirects_total",
     help: "Public redirect requests by outcome",
@@ -24,10 +35,13 @@ export function createMetrics() {
   });
   return {
     registry,
+    requestSeconds,
+    databaseBytes,
     redirects: {
       redirected: redirects.labels("redirected"),
       notFound: redirects.labels("not_found"),
       gone: redirects.labels("gone"),
+      limited: redirects.labels("rate_limited"),
     },
     clicksRecorded: clicks.labels("recorded"),
     clicksFailed: clicks.labels("failed"),
@@ -40,6 +54,19 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The database's size, read when Prometheus scrapes. */
+export function observeDatabaseSize(metrics: Metrics, db: Db): void {
+  const gauge = metrics.databaseBytes as Gauge & { collect?: () => void };
+  gauge.collect = () => {
+    try {
+      const row = db.$client.query("select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()").get() as { bytes: number };
+      metrics.databaseBytes.set(row.bytes);
+    } catch {
+      // A closed or broken database: keep the last value.
+    }
+  };
+}
 
 /** The current value of a counter child, for tests and logs. */
 export const valueOf = async (registry: Registry, name: string, label: Record<string, string>): Promise<number> => {

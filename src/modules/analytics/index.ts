@@ -1,8 +1,6 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
-import type { Config } from "../../config";
-import type { Db } from "../../db";
-import { authPlugin } from "../auth";
+import { authPlugin, type AuthContext } from "../auth";
 import { csvStream } from "./export";
 import { AnalyticsQuery, TrackingIdParam } from "./model";
 import { attribute, overview } from "./overview";
@@ -17,9 +15,9 @@ const ExportQuery = AnalyticsQuery.and(
   }),
 );
 
-export const analyticsModule = (db: Db, config: Config) =>
+export const analyticsModule = ({ db, config, ...auth }: AuthContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Analytics"] })
-    .use(authPlugin(db, config))
+    .use(authPlugin({ db, config, ...auth }))
     .get("/analytics", ({ query }) => overview(db, query), {
       auth: "read",
       query: AnalyticsQuery,

@@ -7,6 +7,7 @@ import type { Config } from "../../config";
 import type { Db } from "../../db";
 import { isDatabaseUnavailable, Unavailable } from "../../lib/errors";
 import { anonymizeIp } from "../../lib/ip";
+import type { WriteHealth } from "../health/service";
 import type { ClickEvent } from "../ingest/model";
 import { classify } from "./visitor";
 
@@ -49,11 +50,14 @@ export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receiv
 }
 
 /** Stores the clicks in one transaction; a database that cannot take the write is a 503. */
-export function storeClicks(db: Db, clicks: ClickInsert[]): boolean[] {
+export function storeClicks(db: Db, clicks: ClickInsert[], health: WriteHealth): boolean[] {
   try {
-    return insertClicks(db, clicks);
+    const stored = insertClicks(db, clicks);
+    health.ok();
+    return stored;
   } catch (error) {
-    if (isDatabaseUnavailable(error)) throw new Unavailable("Database unavailable, nothing was written; retry later");
-    throw error;
+    if (!isDatabaseUnavailable(error)) throw error;
+    health.failed();
+    throw new Unavailable("Database unavailable, nothing was written; retry later");
   }
 }

@@ -1,11 +1,43 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db";
 
-/** Asks the database something real: a health check that never touches it proves nothing. */
-export function checkDatabase(db: Db): boolean {
+/**
+ * Whether writes are getting through. The click recorder and the ingest API report
+ * each write; health answers unhealthy while the last one failed, and recovers with
+ * the next that succeeds.
+ */
+export class WriteHealth {
+  private failing = false;
+  ok(): void {
+    this.failing = false;
+  }
+  failed(): void {
+    this.failing = true;
+  }
+  get writesFailing(): boolean {
+    return this.failing;
+  }
+}
+
+const PROBE_BUSY_MS = 200;
+
+/**
+ * Asks the database something real: a read, and a write that changes nothing (it
+ * fails when the file is read-only or a lock is held elsewhere); and the last real
+ * write must have gone through (a full disk can still rewrite a page it has, but not
+ * add one). A health check that never touches the database proves nothing.
+ */
+export function checkDatabase(db: Db, health?: WriteHealth): boolean {
+  const sqlite = db.$client;
   try {
     db.get(sql`select count(*) from link_tracking`);
-    return true;
+    sqlite.run(`PRAGMA busy_timeout = ${PROBE_BUSY_MS}`);
+    try {
+      sqlite.run("UPDATE links_version SET version = version WHERE id = 1");
+    } finally {
+      sqlite.run("PRAGMA busy_timeout = 5000");
+    }
+    return !health?.writesFailing;
   } catch {
     return false;
   }

@@ -1,25 +1,23 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
-import type { Config } from "../../config";
-import type { Db } from "../../db";
 import { isJsonContentType } from "../../lib/body";
 import { UnsupportedMediaType } from "../../lib/errors";
 import { jsonContent } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
-import { authPlugin } from "../auth";
+import { authPlugin, type AuthContext } from "../auth";
 import { checkDatabase } from "../health/service";
 import { BatchRequest, BatchResults } from "./model";
 import { ingestBatch } from "./service";
 
 export const INGEST_VERSION = "1.0.0";
 
-export const ingestModule = (db: Db, config: Config) =>
+export const ingestModule = ({ db, config, ...auth }: AuthContext) =>
   new Elysia({ prefix: "/api/tracking-ingest", tags: ["Tracking ingest"] })
-    .use(authPlugin(db, config))
+    .use(authPlugin({ db, config, ...auth }))
     .get(
       "/health",
       ({ set }) => {
-        const healthy = checkDatabase(db);
+        const healthy = checkDatabase(db, auth.health);
         set.status = healthy ? 200 : 503;
         return {
           status: healthy ? "healthy" : "unhealthy",
@@ -39,7 +37,7 @@ export const ingestModule = (db: Db, config: Config) =>
       "/batch",
       ({ body, request, set }) => {
         if (!isJsonContentType(request.headers.get("content-type") ?? undefined)) throw new UnsupportedMediaType();
-        const outcome = ingestBatch(db, config, body);
+        const outcome = ingestBatch(db, config, auth, body);
         const timestamp = nowIso();
         if (outcome.kind === "invalid") {
           set.status = 400;

@@ -5,6 +5,8 @@ import { findClickByKey } from "../../db/clicks";
 import { UnsupportedMediaType, ValidationFailed } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import { eventToClick, storeClicks } from "../clicks/service";
+import type { Metrics } from "../../lib/metrics";
+import type { WriteHealth } from "../health/service";
 import { BatchEnvelope, checkEvent, parseClickEvent } from "./model";
 
 export type BatchOutcome =
@@ -22,11 +24,16 @@ function envelopeProblem(body: unknown): string | null {
  * Validates every event, then stores all valid ones in one transaction. Nothing is
  * written when the envelope or every event is invalid.
  */
-export function ingestBatch(db: Db, config: Config, body: unknown): BatchOutcome {
+/** Where ingest reports: write health and the accepted, rejected and duplicate counts. */
+export type IngestReporting = { health: WriteHealth; metrics: Metrics };
+
+export function ingestBatch(db: Db, config: Config, { health, metrics }: IngestReporting, body: unknown): BatchOutcome {
   const problem = envelopeProblem(body);
   if (problem) {
     const events = (body as { events?: unknown })?.events;
-    return { kind: "invalid", message: problem, errors: [problem], total: Array.isArray(events) ? events.length : 0 };
+    const total = Array.isArray(events) ? events.length : 0;
+    metrics.ingest.rejected.inc(total);
+    return { kind: "invalid", message: problem, errors: [problem], total };
   }
   const events = (body as { events: unknown[] }).events;
   const receivedAt = nowIso();
@@ -37,11 +44,14 @@ export function ingestBatch(db: Db, config: Config, body: unknown): BatchOutcome
     if (check.ok) clicks.push(eventToClick(check.event, "ingest", receivedAt, config));
     else errors.push(check.error);
   }
+  metrics.ingest.rejected.inc(errors.length);
   if (clicks.length === 0) {
     return { kind: "invalid", message: "One or more events failed validation", errors, total: events.length };
   }
-  const stored = storeClicks(db, clicks);
+  const stored = storeClicks(db, clicks, health);
   const duplicates = stored.filter((isNew) => !isNew).length;
+  metrics.ingest.accepted.inc(clicks.length - duplicates);
+  metrics.ingest.duplicate.inc(duplicates);
   return { kind: "stored", total: events.length, successful: clicks.length, duplicates, errors };
 }
 
@@ -49,15 +59,17 @@ export function ingestBatch(db: Db, config: Config, body: unknown): BatchOutcome
  * One click through the API (external-domain-guide.md's record-click). The same event
  * sent again is found by its idempotency key and answered as a duplicate.
  */
-export function recordClick(db: Db, config: Config, contentType: string | undefined, body: unknown) {
+export function recordClick(db: Db, config: Config, { health, metrics }: IngestReporting, contentType: string | undefined, body: unknown) {
   if (!isJsonContentType(contentType)) throw new UnsupportedMediaType();
   const parsed = parseClickEvent(body as Record<string, unknown>);
   if (!parsed.success) {
     const message = [...new Set(parsed.error.issues.map((i) => i.message))].join("; ");
+    metrics.ingest.rejected.inc();
     throw new ValidationFailed(message, { required_fields: ["tracking_id"] });
   }
   const click = eventToClick(parsed.data, "api", nowIso(), config);
-  const [created] = storeClicks(db, [click]);
+  const [created] = storeClicks(db, [click], health);
+  (created ? metrics.ingest.accepted : metrics.ingest.duplicate).inc();
   const stored = created || !click.idempotencyKey ? click : (findClickByKey(db, click.idempotencyKey) ?? click);
   return {
     created,

@@ -1,9 +1,7 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
-import type { Config } from "../../config";
-import type { Db } from "../../db";
 import { jsonContent } from "../../lib/openapi";
-import { authPlugin } from "../auth";
+import { authPlugin, type AuthContext } from "../auth";
 import { CreateLink, LinkView, ListQuery, MAX_BULK_LINKS, PatchLink } from "./model";
 import { ClickEvent } from "../ingest/model";
 import { recordClick } from "../ingest/service";
@@ -11,9 +9,9 @@ import { createLink, createLinks, deleteLink, getLink, listLinkViews, patchLink 
 
 const IdParams = z.object({ tracking_id: z.string().max(100, "tracking_id exceeds 100 characters") });
 
-export const linksModule = (db: Db, config: Config) =>
+export const linksModule = ({ db, config, ...auth }: AuthContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Links"] })
-    .use(authPlugin(db, config))
+    .use(authPlugin({ db, config, ...auth }))
     .post(
       "/links",
       ({ body, set }) => {
@@ -71,7 +69,7 @@ export const linksModule = (db: Db, config: Config) =>
     .post(
       "/record-click",
       ({ body, request, set }) => {
-        const { click, created } = recordClick(db, config, request.headers.get("content-type") ?? undefined, body);
+        const { click, created } = recordClick(db, config, auth, request.headers.get("content-type") ?? undefined, body);
         set.status = created ? 201 : 200;
         return click;
       },

@@ -1,13 +1,11 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
-import type { Config } from "../../config";
-import type { Db } from "../../db";
-import { authPlugin } from "../auth";
+import { authPlugin, type AuthContext } from "../auth";
 import { eraseClicksFromIp } from "./service";
 
-export const privacyModule = (db: Db, config: Config) =>
+export const privacyModule = ({ db, config, ...auth }: AuthContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Privacy"] })
-    .use(authPlugin(db, config))
+    .use(authPlugin({ db, config, ...auth }))
     .delete("/clicks", ({ query }) => eraseClicksFromIp(db, config, query.ip), {
       auth: "admin",
       query: z.object({ ip: z.string({ error: "Missing required query parameter: ip" }).max(64, "ip must be a valid IPv4 or IPv6 address") }),

@@ -10,11 +10,12 @@ import { sourceInUse } from "../../db/links";
 import { saltForDay } from "../../db/salts";
 import type { Logger } from "../../lib/log";
 import type { Metrics } from "../../lib/metrics";
+import { RateLimiter } from "../../lib/rate-limit";
 import { nowIso } from "../../lib/time";
 import { TRACKING_ID_PATTERN } from "../ingest/model";
 import { BurstDetector } from "./burst";
 import { isUsableSource } from "./model";
-import { GONE_PAGE, htmlPage, NOT_FOUND_PAGE, ROBOTS_TXT } from "./pages";
+import { GONE_PAGE, htmlPage, NOT_FOUND_PAGE, ROBOTS_TXT, tooManyRequests } from "./pages";
 import type { ClickRecorder } from "./recorder";
 import { orphanId, resolveLink, sourceFromReferrer } from "./service";
 import { buildVisitor } from "./visitor";
@@ -22,7 +23,6 @@ import { buildVisitor } from "./visitor";
 type Hit = {
   request: Request;
   query: URLSearchParams;
-  socketIp: string | null | undefined;
   trackingId: string | null;
   /** click_source from the path, or null for /track/{id} (then it comes from the Referer). */
   source: string | null;
@@ -32,7 +32,10 @@ const REDIRECT_HEADERS = { "Cache-Control": "no-store", "Referrer-Policy": "no-r
 
 const redirect = (location: string) => new Response(null, { status: 302, headers: { Location: location, ...REDIRECT_HEADERS } });
 
-export const redirectModule = (db: Db, config: Config, recorder: ClickRecorder, metrics: Metrics, log: Logger) => {
+export type RedirectDeps = { db: Db; config: Config; recorder: ClickRecorder; metrics: Metrics; log: Logger; clientIpOf: (request: Request) => string | null };
+
+export const redirectModule = ({ db, config, recorder, metrics, log, clientIpOf }: RedirectDeps) => {
+  const perIp = new RateLimiter(config.rateLimits.redirect);
   let salt = { day: "", value: "", stored: false };
   const saltOf = (now: string) => {
     const day = now.slice(0, 10);
@@ -64,7 +67,11 @@ export const redirectModule = (db: Db, config: Config, recorder: ClickRecorder, 
   const refused = (status: 404 | 410, method: string) =>
     config.notFoundRedirect ? redirect(config.notFoundRedirect) : htmlPage(status, status === 404 ? NOT_FOUND_PAGE : GONE_PAGE, method);
 
-  async function handle({ request, query, socketIp, trackingId, source }: Hit): Promise<Response> {
+  async function handle({ request, query, trackingId, source }: Hit): Promise<Response> {
+    if (perIp.limit > 0 && perIp.hit(clientIpOf(request) ?? "unknown")) {
+      metrics.redirects.limited.inc();
+      return tooManyRequests(perIp.retryAfter());
+    }
     const isHead = request.method === "HEAD";
     const now = nowIso();
     const valid = trackingId !== null && trackingId.length <= 100 && TRACKING_ID_PATTERN.test(trackingId);
@@ -76,7 +83,7 @@ export const redirectModule = (db: Db, config: Config, recorder: ClickRecorder, 
       const visitor = buildVisitor({
         headers: request.headers,
         params: query,
-        socketIp,
+        ip: clientIpOf(request),
         config,
         salt: saltOf(now),
       });
@@ -125,15 +132,15 @@ export const redirectModule = (db: Db, config: Config, recorder: ClickRecorder, 
     return new URLSearchParams(start === -1 ? "" : request.url.slice(start + 1));
   };
 
-  const bySource = ({ request, params, server }: { request: Request; params: { source: string }; server: any }) => {
+  const bySource = ({ request, params }: { request: Request; params: { source: string } }) => {
     const source = params.source.toLowerCase();
     if (!isUsableSource(source)) return htmlPage(404, NOT_FOUND_PAGE, request.method);
     const query = queryOf(request);
-    return handle({ request, query, socketIp: server?.requestIP(request)?.address, trackingId: query.get("uuid"), source });
+    return handle({ request, query, trackingId: query.get("uuid"), source });
   };
 
-  const byId = ({ request, params, server }: { request: Request; params: { id: string }; server: any }) =>
-    handle({ request, query: queryOf(request), socketIp: server?.requestIP(request)?.address, trackingId: params.id, source: null });
+  const byId = ({ request, params }: { request: Request; params: { id: string } }) =>
+    handle({ request, query: queryOf(request), trackingId: params.id, source: null });
 
   const hide = { detail: { hide: true } };
 

@@ -34,3 +34,10 @@ export const htmlPage = (status: 404 | 410, body: string, method: string): Respo
   new Response(method === "HEAD" ? null : body, { status, headers: PAGE_HEADERS });
 
 export const ROBOTS_TXT = "User-agent: *\nDisallow: /\n";
+
+/** RATE_LIMIT_REDIRECT's refusal (off by default: a recruiter is never refused). */
+export const tooManyRequests = (retryAfterSeconds: number): Response =>
+  new Response("Too many requests. Please try again in a minute.\n", {
+    status: 429,
+    headers: { "Content-Type": "text/plain; charset=utf-8", "Retry-After": String(retryAfterSeconds), "Cache-Control": "no-store" },
+  });

@@ -14,6 +14,7 @@ import type { ClickInsert } from "../../db/clicks";
 import type { ClickWriter } from "../../db/click-writer";
 import type { Logger } from "../../lib/log";
 import type { Metrics } from "../../lib/metrics";
+import type { WriteHealth } from "../health/service";
 
 const MAX_WAIT_MS = 1000;
 
@@ -28,6 +29,7 @@ export class ClickRecorder {
     private readonly writer: ClickWriter,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    private readonly health: WriteHealth,
   ) {}
 
   record(click: ClickInsert): Promise<void> {
@@ -59,9 +61,13 @@ export class ClickRecorder {
     this.writing = this.writer
       .write(batch.map((p) => p.click))
       .then(
-        () => this.metrics.clicksRecorded.inc(batch.length),
+        () => {
+          this.metrics.clicksRecorded.inc(batch.length);
+          this.health.ok();
+        },
         (error) => {
           this.metrics.clicksFailed.inc(batch.length);
+          this.health.failed();
           this.log.error({ err: error, clicks: batch.length }, "clicks could not be recorded; redirects sent anyway");
         },
       )

@@ -1,8 +1,8 @@
 /**
  * The visitor of a redirect, captured once from the request: every field cropped to its
- * column, the IP taken only from where it can be trusted, and a cookieless session id.
+ * column, and a cookieless session id.
  */
-import { anonymizeIp, normaliseIp } from "../../lib/ip";
+import { anonymizeIp } from "../../lib/ip";
 import type { Config } from "../../config";
 import { classify, type Classification } from "../clicks/visitor";
 
@@ -21,24 +21,6 @@ export type Visitor = Classification & {
 };
 
 const crop = (value: string | null, max: number): string | null => (value ? value.slice(0, max) : null);
-
-/**
- * The client's IP: the socket's, unless TRUST_PROXY says a proxy in front sets the
- * headers. Then the last X-Forwarded-For entry (the one our proxy appended; earlier
- * ones are whatever the client claimed), else X-Real-IP.
- */
-export function clientIp(headers: Headers, socketIp: string | null | undefined, trustProxy: boolean): string | null {
-  if (trustProxy) {
-    const forwarded = headers.get("x-forwarded-for");
-    if (forwarded) {
-      const last = normaliseIp(forwarded.split(",").at(-1));
-      if (last) return last;
-    }
-    const real = normaliseIp(headers.get("x-real-ip"));
-    if (real) return real;
-  }
-  return normaliseIp(socketIp);
-}
 
 /** Query parameters other than uuid (utm_* and the rest), bounded in count and size. */
 export function queryMetadata(params: URLSearchParams): Record<string, string> {
@@ -74,12 +56,12 @@ export const asksNotToBeTracked = (headers: Headers) => headers.get("dnt") === "
 export function buildVisitor(input: {
   headers: Headers;
   params: URLSearchParams;
-  socketIp: string | null | undefined;
-  config: Pick<Config, "trustProxy" | "isOwnerIp" | "ipAnonymize" | "respectDnt">;
+  /** The client's address (lib/ip.ts clientIp). */
+  ip: string | null;
+  config: Pick<Config, "isOwnerIp" | "ipAnonymize" | "respectDnt">;
   salt: string;
 }): Visitor & { networkIp: string | null } {
-  const { headers, config } = input;
-  const ip = clientIp(headers, input.socketIp, config.trustProxy);
+  const { headers, config, ip } = input;
   const userAgent = crop(headers.get("user-agent"), MAX_USER_AGENT);
   const kind = classify({ userAgent, ip, acceptLanguage: headers.get("accept-language"), isOwnerIp: config.isOwnerIp });
   const untracked = config.respectDnt && asksNotToBeTracked(headers);

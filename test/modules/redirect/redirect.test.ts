@@ -248,10 +248,11 @@ describe("bad input", () => {
 
   test("reserved paths are never sources and record nothing", async () => {
     const ctx = await withLink();
-    for (const path of ["/api", "/health", "/metrics", "/favicon.ico", "/dashboard", "/swaggerx", "/track"]) {
+    for (const path of ["/api", "/health", "/favicon.ico", "/dashboard", "/swaggerx", "/track"]) {
       const res = await visit(ctx, `${path}?uuid=${ctx.id}`);
       expect(res.status).toBe(404);
     }
+    expect((await visit(ctx, `/metrics?uuid=${ctx.id}`)).status).toBe(401); // the metrics route, which needs a key
     expect(clickCount(ctx.db).n).toBe(0);
   });
 
