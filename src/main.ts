@@ -29,6 +29,8 @@ function openDatabase(config: Config, options: { checkpointer?: boolean } = {}) 
   }
 }
 
+const SHUTDOWN_GRACE_MS = 3000;
+
 function serve(): void {
   const config = requireConfig();
   const log = createLogger(config.logLevel);
@@ -63,12 +65,15 @@ function serve(): void {
     stopping = true;
     log.info({ signal }, "shutting down");
     // Stop accepting, let in-flight requests finish (a redirect finishes once its click
-    // is written), then close the database.
+    // is written), then close the database. Connections still open after a few seconds
+    // (idle keep-alives, a client that never reads) are closed so that we exit within 5 s.
+    const force = setTimeout(() => void app.stop(true), SHUTDOWN_GRACE_MS);
     await app.stop(false);
+    clearTimeout(force);
     retention.stop();
     checkpointer.terminate();
     db.$client.close();
-    log.flush();
+    await new Promise<void>((resolve) => log.flush(() => resolve()));
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
