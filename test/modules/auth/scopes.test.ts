@@ -15,6 +15,12 @@ const ROUTES: [string, string, unknown, Scope][] = [
   ["GET", "/api/link-tracking/links", undefined, "read"],
   ["GET", "/api/link-tracking/links/fixed", undefined, "read"],
   ["GET", "/api/link-tracking/clicks.csv", undefined, "read"],
+  ["GET", "/api/link-tracking/analytics", undefined, "read"],
+  ["GET", "/api/link-tracking/analytics/applications/aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", undefined, "read"],
+  ["GET", "/api/link-tracking/analytics/jobs/bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb", undefined, "read"],
+  ["GET", "/metrics", undefined, "read"],
+  ["DELETE", "/api/link-tracking/clicks?ip=192.0.2.1", undefined, "admin"],
+  ["POST", "/api/link-tracking/orphans/orph1/attribute", { tracking_id: "fixed" }, "admin"],
   ["POST", "/api/link-tracking/links", link, "admin"],
   ["POST", "/api/link-tracking/links/bulk", { links: [link] }, "admin"],
   ["PATCH", "/api/link-tracking/links/fixed", { description: "x" }, "admin"],
@@ -27,7 +33,11 @@ describe("scopes", () => {
   test("each key scope reaches exactly the routes of its scope and below", async () => {
     const { app, db } = setup({ webhookApiKey: undefined });
     const keys = { ingest: createKey(db, "i", "ingest"), read: createKey(db, "r", "read"), admin: createKey(db, "a", "admin") };
-    await call(app, "/api/link-tracking/links", { json: { ...link, tracking_id: "fixed" }, key: keys.admin });
+    await call(app, "/api/link-tracking/links", {
+      json: { ...link, tracking_id: "fixed", application_id: "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", job_id: "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb" },
+      key: keys.admin,
+    });
+    await call(app, "/api/tracking-ingest/batch", { json: { events: [{ tracking_id: "orph1" }] }, key: keys.ingest });
     const seen: string[] = [];
     for (const [method, path, body, needed] of ROUTES) {
       for (const held of ["ingest", "read", "admin"] as Scope[]) {
