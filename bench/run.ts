@@ -4,13 +4,15 @@
  * for reading, never asserted in tests.
  *
  * Options (environment): BENCH_DURATION seconds per wrk run (10), BENCH_CONNECTIONS
- * (16,64), BENCH_ROUNDS alternations of bare/link-tracker (2).
+ * (16,64), BENCH_ROUNDS alternations of bare/link-tracker (2), BENCH_ANALYTICS=0 to skip
+ * the analytics timings at 1,000,000 clicks (bench/analytics.ts), BENCH_CLICKS for another size.
  */
 import { $, type Subprocess } from "bun";
 import { Database } from "bun:sqlite";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { benchAnalytics } from "./analytics";
 
 const root = join(import.meta.dir, "..");
 const BINARY = join(root, "dist/link-tracker");
@@ -236,6 +238,11 @@ async function main() {
   await ingestServer.proc.exited;
 
   console.log(`cold start to first health answer (median of 5): ${fmt(await coldStart(), 0)} ms`);
+
+  if (process.env.BENCH_ANALYTICS !== "0") {
+    console.log("");
+    await benchAnalytics();
+  }
 }
 
 await main();

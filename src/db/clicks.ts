@@ -172,10 +172,10 @@ export function perLinkKindCounts(db: Db, trackingIds: string[]) {
     .all();
 }
 
-/** The human clicks of some links in time order: the raw material of a timeline. */
-export function humanClicksOf(db: Db, trackingIds: string[]) {
+/** The latest `limit` human clicks of some links, in time order: the raw material of a timeline. */
+export function humanClicksOf(db: Db, trackingIds: string[], limit: number) {
   if (trackingIds.length === 0) return [];
-  return db
+  const latest = db
     .select({
       clickId: linkClicks.clickId,
       trackingId: linkClicks.trackingId,
@@ -185,8 +185,10 @@ export function humanClicksOf(db: Db, trackingIds: string[]) {
     })
     .from(linkClicks)
     .where(and(inArray(linkClicks.trackingId, trackingIds), eq(linkClicks.outcome, "redirected"), eq(linkClicks.visitorKind, "human")))
-    .orderBy(linkClicks.clickedAt)
+    .orderBy(desc(linkClicks.clickedAt))
+    .limit(limit)
     .all();
+  return latest.reverse();
 }
 
 export type Period = { from: string; to: string };

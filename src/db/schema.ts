@@ -45,7 +45,8 @@ export const linkClicks = sqliteTable("link_clicks", {
   // Set for ingested and API clicks: the event_id, or a digest of the event's fields.
   idempotencyKey: text("idempotency_key"),
 }, (t) => [
-  index("link_clicks_tracking_clicked_idx").on(t.trackingId, t.clickedAt),
+  // (tracking_id, clicked_at), extended so that per-link counts by kind never read the table.
+  index("link_clicks_tracking_clicked_idx").on(t.trackingId, t.clickedAt, t.outcome, t.visitorKind),
   // Time-ordered, so cheap to extend; covers the overview's counts over a period.
   index("link_clicks_time_idx").on(t.clickedAt, t.outcome, t.visitorKind, t.trackingId),
   // Partial: redirect clicks carry no key, and every index entry costs each write.

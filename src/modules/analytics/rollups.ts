@@ -12,6 +12,8 @@ import { toView } from "../links/service";
 
 /** Clicks of one session more than this apart are two visits. */
 const VISIT_GAP_MS = 30 * 60_000;
+/** A timeline shows the latest clicks; a résumé link with thousands is not a timeline any more. */
+const TIMELINE_CLICKS = 1000;
 
 type Kinds = { human: number; bot: number; preview: number; scanner: number; owner: number };
 
@@ -53,9 +55,9 @@ export type Visit = {
 };
 
 /**
- * The human clicks on an application's links in order, grouped into visits: one
- * session (same visitor, same day) with no gap over 30 minutes. A click without a
- * session id (Do Not Track) is a visit of its own.
+ * The human clicks on an application's links in order (the latest thousand), grouped
+ * into visits: one session (same visitor, same day) with no gap over 30 minutes. A
+ * click without a session id (Do Not Track) is a visit of its own.
  */
 export function visitsOf(db: Db, links: LinkRow[]): Visit[] {
   const functionOf = new Map(links.map((l) => [l.trackingId, l.linkFunction]));
@@ -64,6 +66,7 @@ export function visitsOf(db: Db, links: LinkRow[]): Visit[] {
   for (const click of humanClicksOf(
     db,
     links.map((l) => l.trackingId),
+    TIMELINE_CLICKS,
   )) {
     const entry = { tracking_id: click.trackingId, link_function: functionOf.get(click.trackingId) ?? "", clicked_at: click.clickedAt, click_source: click.clickSource };
     const current = click.sessionId ? open.get(click.sessionId) : undefined;

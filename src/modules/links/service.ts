@@ -1,5 +1,6 @@
 import type { Config } from "../../config";
 import type { Db } from "../../db";
+import { perLinkKindCounts } from "../../db/clicks";
 import { deleteLinkAndClicks, findLink, insertLinks, listLinks, updateLink, type NewLink } from "../../db/links";
 import type { LinkRow } from "../../db/schema";
 import { Conflict, NotFound, ValidationFailed } from "../../lib/errors";
@@ -167,8 +168,16 @@ export function listLinkViews(db: Db, options: ListOptions) {
     now,
   });
   const page = rows.slice(0, limit);
+  const human = new Map(
+    perLinkKindCounts(
+      db,
+      page.map((r) => r.trackingId),
+    )
+      .filter((c) => c.kind === "human")
+      .map((c) => [c.trackingId, c.clicks]),
+  );
   return {
-    links: page.map((row) => ({ ...toView(row, now), clicks: row.clicks })),
+    links: page.map((row) => ({ ...toView(row, now), clicks: human.get(row.trackingId) ?? 0 })),
     next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null,
   };
 }
