@@ -46,20 +46,23 @@ async function ensureTools() {
 async function start(cmd: string[], env: Record<string, string>, cwd: string, portFrom: (out: string) => number | null) {
   const proc = Bun.spawn(cmd, { cwd, env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });
   started.push(proc);
+  // Output is read until the server is ready, then drained and dropped: keeping a
+  // request log in this process would take CPU from the servers being measured.
   let out = "";
+  let ready = false;
   const dec = new TextDecoder();
-  (async () => {
-    for await (const c of proc.stdout) out += dec.decode(c);
-  })();
-  (async () => {
-    for await (const c of proc.stderr) out += dec.decode(c);
-  })();
+  for (const stream of [proc.stdout, proc.stderr]) {
+    (async () => {
+      for await (const c of stream) if (!ready) out += dec.decode(c);
+    })();
+  }
   const t0 = performance.now();
   for (;;) {
     const port = portFrom(out);
     if (port) {
       try {
         await fetch(`http://127.0.0.1:${port}/api/tracking-ingest/health`, { redirect: "manual" });
+        ready = true;
         return { proc, port, readyMs: performance.now() - t0 };
       } catch {}
     }
@@ -73,6 +76,7 @@ const linkTrackerPort = (out: string) => Number(/"msg":"listening"/.test(out) &&
 
 async function startLinkTracker(dir: string) {
   mkdirSync(dir, { recursive: true });
+  // The default configuration, request log included (LOG_LEVEL=info).
   return start([BINARY], { PORT: "0", HOST: "127.0.0.1", WEBHOOK_API_KEY: KEY, LOG_LEVEL: "info" }, dir, linkTrackerPort);
 }
 
