@@ -63,6 +63,25 @@ export const apiKeys = sqliteTable("api_keys", {
   revokedAt: text("revoked_at"),
 });
 
+/**
+ * Edge mode: clicks waiting to be shipped to TRACKING_API_URL. A row leaves only when
+ * the upstream has acknowledged it (or rejected it: then it moves to the dead letters).
+ */
+export const edgeOutbox = sqliteTable("edge_outbox", {
+  seq: integer("seq").primaryKey({ autoIncrement: true }),
+  eventId: text("event_id").notNull().unique(),
+  event: text("event", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  createdAt: text("created_at").notNull(),
+});
+
+export const edgeDeadLetters = sqliteTable("edge_dead_letters", {
+  seq: integer("seq").primaryKey({ autoIncrement: true }),
+  eventId: text("event_id").notNull(),
+  event: text("event", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  reason: text("reason").notNull(),
+  failedAt: text("failed_at").notNull(),
+});
+
 /** One random salt a day for the cookieless session id; older ones are deleted. */
 export const dailySalts = sqliteTable("daily_salts", {
   day: text("day").primaryKey(),
