@@ -23,6 +23,7 @@ import { linksModule } from "./modules/links";
 import { redirectModule } from "./modules/redirect";
 import { htmlPage, NOT_FOUND_PAGE } from "./modules/redirect/pages";
 import { ClickRecorder } from "./modules/redirect/recorder";
+import { localLinks } from "./modules/redirect/service";
 
 export type AppDeps = { db: Db; config: Config; log?: Logger; metrics?: Metrics; clickWriter?: ClickWriter };
 
@@ -97,7 +98,7 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
     .use(linksModule(auth))
     .use(analyticsModule(auth))
     .use(privacyModule(auth))
-    .use(redirectModule({ db, config, recorder, metrics, log, clientIpOf }));
+    .use(redirectModule({ db, config, links: localLinks(db), recorder, metrics, log, clientIpOf }));
   return app;
 }
 

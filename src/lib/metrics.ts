@@ -42,6 +42,7 @@ export function createMetrics() {
       notFound: redirects.labels("not_found"),
       gone: redirects.labels("gone"),
       limited: redirects.labels("rate_limited"),
+      unavailable: redirects.labels("unavailable"),
     },
     clicksRecorded: clicks.labels("recorded"),
     clicksFailed: clicks.labels("failed"),

@@ -6,6 +6,7 @@ import type { LinkRow } from "../../db/schema";
 import { Conflict, NotFound, ValidationFailed } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import { isUsableSource, sourceSlug } from "../redirect/model";
+import { isLiveLink } from "../redirect/service";
 import { BulkCreateLinks, CreateLink, type LinkView, type PatchLink } from "./model";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -31,8 +32,6 @@ export function trackedUrl(baseUrl: string, linkFunction: string, trackingId: st
   return isUsableSource(slug) ? `${baseUrl}/${slug}?uuid=${trackingId}` : `${baseUrl}/track/${trackingId}`;
 }
 
-export const isLive = (link: LinkRow, now = nowIso()): boolean =>
-  link.isActive && (link.expiresAt === null || link.expiresAt > now);
 
 export function toView(link: LinkRow, now = nowIso()): LinkView {
   return {
@@ -44,7 +43,7 @@ export function toView(link: LinkRow, now = nowIso()): LinkView {
     job_id: link.jobId,
     application_id: link.applicationId,
     // An expired link is as good as inactive to a redirect node.
-    is_active: isLive(link, now),
+    is_active: isLiveLink(link, now),
     created_at: link.createdAt,
     updated_at: link.updatedAt,
     created_by: link.createdBy,

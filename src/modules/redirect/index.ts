@@ -6,7 +6,6 @@ import { Elysia } from "elysia";
 import type { Config } from "../../config";
 import type { Db } from "../../db";
 import { reclassifyClicks } from "../../db/clicks";
-import { sourceInUse } from "../../db/links";
 import { saltForDay } from "../../db/salts";
 import type { Logger } from "../../lib/log";
 import type { Metrics } from "../../lib/metrics";
@@ -15,9 +14,9 @@ import { nowIso } from "../../lib/time";
 import { TRACKING_ID_PATTERN } from "../ingest/model";
 import { BurstDetector } from "./burst";
 import { isUsableSource } from "./model";
-import { GONE_PAGE, htmlPage, NOT_FOUND_PAGE, ROBOTS_TXT, tooManyRequests } from "./pages";
+import { GONE_PAGE, htmlPage, NOT_FOUND_PAGE, ROBOTS_TXT, tooManyRequests, UNAVAILABLE_PAGE } from "./pages";
 import type { ClickRecorder } from "./recorder";
-import { orphanId, resolveLink, sourceFromReferrer } from "./service";
+import { orphanId, sourceFromReferrer, type LinkSource, type Resolution } from "./service";
 import { buildVisitor } from "./visitor";
 
 type Hit = {
@@ -32,9 +31,17 @@ const REDIRECT_HEADERS = { "Cache-Control": "no-store", "Referrer-Policy": "no-r
 
 const redirect = (location: string) => new Response(null, { status: 302, headers: { Location: location, ...REDIRECT_HEADERS } });
 
-export type RedirectDeps = { db: Db; config: Config; recorder: ClickRecorder; metrics: Metrics; log: Logger; clientIpOf: (request: Request) => string | null };
+export type RedirectDeps = {
+  db: Db;
+  config: Config;
+  links: LinkSource;
+  recorder: ClickRecorder;
+  metrics: Metrics;
+  log: Logger;
+  clientIpOf: (request: Request) => string | null;
+};
 
-export const redirectModule = ({ db, config, recorder, metrics, log, clientIpOf }: RedirectDeps) => {
+export const redirectModule = ({ db, config, links, recorder, metrics, log, clientIpOf }: RedirectDeps) => {
   const perIp = new RateLimiter(config.rateLimits.redirect);
   let salt = { day: "", value: "", stored: false };
   const saltOf = (now: string) => {
@@ -75,10 +82,10 @@ export const redirectModule = ({ db, config, recorder, metrics, log, clientIpOf 
     const isHead = request.method === "HEAD";
     const now = nowIso();
     const valid = trackingId !== null && trackingId.length <= 100 && TRACKING_ID_PATTERN.test(trackingId);
-    const resolution = valid ? resolveLink(db, trackingId, now) : { kind: "unknown" as const };
+    const resolution: Resolution = valid ? await links.resolve(trackingId, now) : { kind: "unknown" };
 
     // A hit without a uuid is kept only where a link could have been cut short.
-    const worthKeeping = trackingId !== null || (source !== null && sourceInUse(db, source));
+    const worthKeeping = trackingId !== null || (source !== null && links.sourceInUse(source));
     if (!isHead && (resolution.kind !== "unknown" || worthKeeping)) {
       const visitor = buildVisitor({
         headers: request.headers,
@@ -121,6 +128,9 @@ export const redirectModule = ({ db, config, recorder, metrics, log, clientIpOf 
       case "gone":
         metrics.redirects.gone.inc();
         return refused(410, request.method);
+      case "unavailable":
+        metrics.redirects.unavailable.inc();
+        return htmlPage(503, UNAVAILABLE_PAGE, request.method);
       default:
         metrics.redirects.notFound.inc();
         return refused(404, request.method);

@@ -22,6 +22,8 @@ export const NOT_FOUND_PAGE = page(
 
 export const GONE_PAGE = page("This link has expired", "The link you followed is no longer active.");
 
+export const UNAVAILABLE_PAGE = page("Please try again in a moment", "This link cannot be opened right now. Please try again in a few minutes.");
+
 const PAGE_HEADERS = {
   "Content-Type": "text/html; charset=utf-8",
   "Cache-Control": "no-store",
@@ -30,7 +32,7 @@ const PAGE_HEADERS = {
   "X-Content-Type-Options": "nosniff",
 };
 
-export const htmlPage = (status: 404 | 410, body: string, method: string): Response =>
+export const htmlPage = (status: 404 | 410 | 503, body: string, method: string): Response =>
   new Response(method === "HEAD" ? null : body, { status, headers: PAGE_HEADERS });
 
 export const ROBOTS_TXT = "User-agent: *\nDisallow: /\n";

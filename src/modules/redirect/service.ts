@@ -1,14 +1,34 @@
 import type { Db } from "../../db";
-import { findLinkCached } from "../../db/links";
+import { findLinkCached, sourceInUse } from "../../db/links";
 import type { LinkRow } from "../../db/schema";
-import { isLive } from "../links/service";
 
-export type Resolution = { kind: "live"; link: LinkRow } | { kind: "gone"; link: LinkRow } | { kind: "unknown" };
+/** What a redirect needs of a link, wherever it comes from. */
+export type ResolvedLink = Pick<LinkRow, "trackingId" | "originalUrl" | "applicationId" | "isActive" | "expiresAt">;
 
-export function resolveLink(db: Db, trackingId: string, now: string): Resolution {
-  const link = findLinkCached(db, trackingId, Date.parse(now));
-  if (!link) return { kind: "unknown" };
-  return isLive(link, now) ? { kind: "live", link } : { kind: "gone", link };
+export type Resolution =
+  | { kind: "live"; link: ResolvedLink }
+  | { kind: "gone"; link: ResolvedLink }
+  | { kind: "unknown" }
+  /** Edge mode: the upstream cannot be asked and has never answered for this id. */
+  | { kind: "unavailable" };
+
+/** Where the redirect finds links: this server's database, or (edge mode) LOOKUP_API_URL. */
+export interface LinkSource {
+  resolve(trackingId: string, now: string): Resolution | Promise<Resolution>;
+  /** Whether `/{source}` without a uuid may be one of our links cut short. */
+  sourceInUse(source: string): boolean;
+}
+
+export const isLiveLink = (link: ResolvedLink, now: string): boolean => link.isActive && (link.expiresAt === null || link.expiresAt > now);
+
+export const classifyLink = (link: ResolvedLink | undefined, now: string): Resolution =>
+  !link ? { kind: "unknown" } : isLiveLink(link, now) ? { kind: "live", link } : { kind: "gone", link };
+
+export function localLinks(db: Db): LinkSource {
+  return {
+    resolve: (trackingId, now) => classifyLink(findLinkCached(db, trackingId, Date.parse(now)), now),
+    sourceInUse: (source) => sourceInUse(db, source),
+  };
 }
 
 const WEBMAIL_HOSTS = new Set([
