@@ -23,9 +23,18 @@ import { linksModule } from "./modules/links";
 import { redirectModule } from "./modules/redirect";
 import { htmlPage, NOT_FOUND_PAGE } from "./modules/redirect/pages";
 import { ClickRecorder } from "./modules/redirect/recorder";
-import { localLinks } from "./modules/redirect/service";
+import { localLinks, type LinkSource } from "./modules/redirect/service";
+import { edgeApi } from "./modules/edge";
 
-export type AppDeps = { db: Db; config: Config; log?: Logger; metrics?: Metrics; clickWriter?: ClickWriter };
+export type AppDeps = {
+  db: Db;
+  config: Config;
+  log?: Logger;
+  metrics?: Metrics;
+  clickWriter?: ClickWriter;
+  /** Where redirects find links: this database unless given (edge mode gives LOOKUP_API_URL's). */
+  links?: LinkSource;
+};
 
 const pathOf = (request: Request) => {
   const url = request.url;
@@ -34,7 +43,7 @@ const pathOf = (request: Request) => {
   return end === -1 ? url.slice(start) : url.slice(start, end);
 };
 
-export function createApp({ db, config, log = silentLogger(), metrics = createMetrics(), clickWriter = inlineClickWriter(db) }: AppDeps) {
+export function createApp({ db, config, log = silentLogger(), metrics = createMetrics(), clickWriter = inlineClickWriter(db), links = localLinks(db) }: AppDeps) {
   const health = new WriteHealth();
   const recorder = new ClickRecorder(clickWriter, metrics, log, health);
   // The socket's address, or the proxy's headers with TRUST_PROXY: one rule for every route.
@@ -92,14 +101,19 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
           return errorBody(path, 500, "Internal server error");
       }
     })
+    .use(config.edge ? edgeApi(auth) : centralApi(auth))
+    .use(redirectModule({ db, config, links, recorder, metrics, log, clientIpOf }));
+  return app;
+}
+
+/** Everything but the redirect routes, on the central server. */
+const centralApi = (auth: AuthContext) =>
+  new Elysia()
     .use(docsModule())
-    .use(healthModule(auth, metrics))
+    .use(healthModule(auth, auth.metrics))
     .use(ingestModule(auth))
     .use(linksModule(auth))
     .use(analyticsModule(auth))
-    .use(privacyModule(auth))
-    .use(redirectModule({ db, config, links: localLinks(db), recorder, metrics, log, clientIpOf }));
-  return app;
-}
+    .use(privacyModule(auth));
 
 export type App = ReturnType<typeof createApp>;

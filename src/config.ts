@@ -43,7 +43,18 @@ const EnvSchema = z.object({
   RATE_LIMIT_API: count(1_000_000).default(6000),
   RATE_LIMIT_AUTH_FAILURES: count(1_000_000).default(30),
   RATE_LIMIT_REDIRECT: count(1_000_000).default(0),
-});
+  TRACKING_API_URL: httpUrl.optional(),
+  LOOKUP_API_URL: httpUrl.optional(),
+  LOOKUP_CACHE_SECONDS: count(86_400).default(300),
+})
+  .refine((e) => !e.TRACKING_API_URL === !e.LOOKUP_API_URL, {
+    message: "edge mode needs both TRACKING_API_URL and LOOKUP_API_URL (or neither)",
+    path: ["TRACKING_API_URL"],
+  })
+  .refine((e) => !e.TRACKING_API_URL || e.WEBHOOK_API_KEY, {
+    message: "edge mode sends WEBHOOK_API_KEY to the upstream: set it",
+    path: ["WEBHOOK_API_KEY"],
+  });
 
 function isIpOrCidr(entry: string): boolean {
   const [address, bits, extra] = entry.split("/");
@@ -73,6 +84,8 @@ export type Config = {
   retentionDays: number;
   /** Requests per minute: per API key, failed authentications per client IP, redirects per client IP (0 = no limit). */
   rateLimits: { api: number; authFailures: number; redirect: number };
+  /** Edge mode (both URLs set): redirect only, links from LOOKUP_API_URL, clicks shipped to TRACKING_API_URL. */
+  edge: { trackingApiUrl: string; lookupApiUrl: string; cacheSeconds: number } | null;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
@@ -103,6 +116,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       respectDnt: e.RESPECT_DNT,
       retentionDays: e.RETENTION_DAYS,
       rateLimits: { api: e.RATE_LIMIT_API, authFailures: e.RATE_LIMIT_AUTH_FAILURES, redirect: e.RATE_LIMIT_REDIRECT },
+      edge:
+        e.TRACKING_API_URL && e.LOOKUP_API_URL
+          ? { trackingApiUrl: e.TRACKING_API_URL, lookupApiUrl: e.LOOKUP_API_URL.replace(/\/+$/, ""), cacheSeconds: e.LOOKUP_CACHE_SECONDS }
+          : null,
     },
   };
 }

@@ -7,7 +7,11 @@ import { runCli } from "./cli";
 import { loadConfig, type Config } from "./config";
 import { createDb } from "./db";
 import { createLogger } from "./lib/log";
+import { createMetrics } from "./lib/metrics";
 import { ensureInitialKey } from "./modules/auth/service";
+import { observeOutbox, outboxClickWriter } from "./modules/edge";
+import { upstreamLinks } from "./modules/edge/links";
+import { Shipper } from "./modules/edge/shipper";
 import { startRetention } from "./modules/privacy/service";
 import { VERSION } from "./version";
 
@@ -30,6 +34,8 @@ function openDatabase(config: Config, options: { checkpointer?: boolean } = {}) 
 }
 
 const SHUTDOWN_GRACE_MS = 3000;
+/** Edge mode: how long SIGTERM waits for the outbox to be shipped. */
+const EDGE_FLUSH_MS = 4000;
 
 function serve(): void {
   const config = requireConfig();
@@ -48,14 +54,32 @@ function serve(): void {
         `Only its hash is stored. To use your own key instead, set WEBHOOK_API_KEY.\n\n`,
     );
   }
-  const app = createApp({ db, config, log });
+  // Edge mode: links from LOOKUP_API_URL, clicks to the outbox and on to TRACKING_API_URL.
+  const shipper = config.edge ? new Shipper(db, { url: config.edge.trackingApiUrl, apiKey: config.webhookApiKey!, log }) : null;
+  const metrics = createMetrics();
+  const app = createApp({
+    db,
+    config,
+    log,
+    metrics,
+    ...(config.edge && shipper
+      ? { links: upstreamLinks(config.edge, config.webhookApiKey!, log), clickWriter: outboxClickWriter(db, () => shipper.wake()) }
+      : {}),
+  });
+  if (shipper) {
+    observeOutbox(metrics, db);
+    shipper.start();
+  }
   try {
     app.listen({ port: config.port, hostname: config.host });
   } catch (error) {
     process.stderr.write(`link-tracker: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  log.info({ version: VERSION, host: config.host, port: app.server?.port, database: config.databasePath }, "listening");
+  log.info(
+    { version: VERSION, host: config.host, port: app.server?.port, database: config.databasePath, mode: config.edge ? "edge" : "central" },
+    "listening",
+  );
 
   const retention = startRetention(db, config.retentionDays, log);
 
@@ -70,6 +94,10 @@ function serve(): void {
     const force = setTimeout(() => void app.stop(true), SHUTDOWN_GRACE_MS);
     await app.stop(false);
     clearTimeout(force);
+    if (shipper) {
+      const left = await shipper.flush(EDGE_FLUSH_MS);
+      log.info({ left_in_outbox: left }, left === 0 ? "outbox flushed" : "outbox not empty; it is shipped at the next start");
+    }
     retention.stop();
     checkpointer.terminate();
     db.$client.close();

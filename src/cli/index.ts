@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import QRCode from "qrcode";
 import { loadConfig, type Config } from "../config";
 import { createDb, type Db } from "../db";
+import { outboxStatus } from "../db/outbox";
 import { AppError, ValidationFailed } from "../lib/errors";
 import { parseIsoDateTime } from "../lib/time";
 import { clicksCsv } from "../modules/analytics/export";
@@ -250,6 +251,22 @@ export function buildProgram(env: Env, serve: () => void): Command {
       for (const chunk of clicksCsv(db, filter)) {
         out.write(chunk);
         await out.flush();
+      }
+    });
+
+  program
+    .command("outbox")
+    .description("edge mode: clicks waiting to be shipped, and the ones the upstream rejected")
+    .command("status")
+    .description("pending clicks, the oldest, and dead letters with their reasons")
+    .addOption(json)
+    .action((o) => {
+      const status = outboxStatus(database(config(env), { create: false }));
+      if (o.json) return printJson(status);
+      print(`pending: ${status.pending}${status.oldest_pending ? ` (oldest ${status.oldest_pending})` : ""}`);
+      print(`dead letters: ${status.dead_letters}`);
+      if (status.recent_dead_letters.length > 0) {
+        print(table(["EVENT_ID", "FAILED_AT", "REASON"], status.recent_dead_letters.map((d) => [d.event_id, d.failed_at, d.reason])));
       }
     });
 

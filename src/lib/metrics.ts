@@ -33,8 +33,14 @@ export function createMetrics() {
     labelNames: ["result"] as const,
     registers,
   });
+  const outbox = {
+    depth: new Gauge({ name: "link_tracker_outbox_events", help: "Edge mode: clicks waiting to be shipped", registers }),
+    oldestSeconds: new Gauge({ name: "link_tracker_outbox_oldest_age_seconds", help: "Edge mode: age of the oldest click waiting", registers }),
+    deadLetters: new Gauge({ name: "link_tracker_outbox_dead_letters", help: "Edge mode: clicks the upstream rejected", registers }),
+  };
   return {
     registry,
+    outbox,
     requestSeconds,
     databaseBytes,
     redirects: {

@@ -42,3 +42,14 @@ export function checkDatabase(db: Db, health?: WriteHealth): boolean {
     return false;
   }
 }
+
+/** The seed's health answer (tracking-ingest-guide.md), after a real check of the database. */
+export function healthAnswer(db: Db, health: WriteHealth) {
+  const healthy = checkDatabase(db, health);
+  return {
+    status: healthy ? 200 : 503,
+    body: { status: healthy ? "healthy" : "unhealthy", service: "tracking_ingest_api", version: INGEST_API_VERSION, timestamp: new Date().toISOString() },
+  };
+}
+
+export const INGEST_API_VERSION = "1.0.0";

@@ -5,11 +5,9 @@ import { UnsupportedMediaType } from "../../lib/errors";
 import { jsonContent } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
 import { authPlugin, type AuthContext } from "../auth";
-import { checkDatabase } from "../health/service";
+import { healthAnswer } from "../health/service";
 import { BatchRequest, BatchResults } from "./model";
 import { ingestBatch } from "./service";
-
-export const INGEST_VERSION = "1.0.0";
 
 export const ingestModule = ({ db, config, ...auth }: AuthContext) =>
   new Elysia({ prefix: "/api/tracking-ingest", tags: ["Tracking ingest"] })
@@ -17,16 +15,11 @@ export const ingestModule = ({ db, config, ...auth }: AuthContext) =>
     .get(
       "/health",
       ({ set }) => {
-        const healthy = checkDatabase(db, auth.health);
-        set.status = healthy ? 200 : 503;
-        return {
-          status: healthy ? "healthy" : "unhealthy",
-          service: "tracking_ingest_api",
-          version: INGEST_VERSION,
-          timestamp: nowIso(),
-        };
+        const answer = healthAnswer(db, auth.health);
+        set.status = answer.status;
+        return answer.body;
       },
-      { detail: { summary: "Health check (no authentication); queries the database" } },
+      { detail: { summary: "Health check (no authentication); reads and writes the database" } },
     )
     .post(
       "/test",

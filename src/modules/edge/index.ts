@@ -1,0 +1,72 @@
+/**
+ * Edge mode, the seeds' two-domain deployment from the same binary: the process serves
+ * the redirect routes (and health and metrics) only. Links come from LOOKUP_API_URL;
+ * each click is written to a local outbox before its 302 goes out, and shipped to
+ * TRACKING_API_URL by the shipper.
+ */
+import { Elysia } from "elysia";
+import type { ClickInsert } from "../../db/clicks";
+import type { ClickWriter } from "../../db/click-writer";
+import type { Db } from "../../db";
+import { enqueue, outboxStatus, type OutboxEvent } from "../../db/outbox";
+import type { Metrics } from "../../lib/metrics";
+import { nowIso } from "../../lib/time";
+import type { AuthContext } from "../auth";
+import { healthModule } from "../health";
+import { healthAnswer } from "../health/service";
+
+/** A redirect's click as the ingest API takes it, its click_id as the event_id. */
+function toEvent(c: ClickInsert): OutboxEvent {
+  const event: OutboxEvent = { event_id: c.clickId, tracking_id: c.trackingId, clicked_at: c.clickedAt };
+  if (c.ipAddress) event.ip_address = c.ipAddress;
+  if (c.userAgent) event.user_agent = c.userAgent;
+  if (c.referrerUrl) event.referrer_url = c.referrerUrl;
+  if (c.sessionId) event.session_id = c.sessionId;
+  if (c.clickSource) event.click_source = c.clickSource;
+  if (c.metadata && Object.keys(c.metadata).length > 0) event.metadata = c.metadata;
+  return event;
+}
+
+/**
+ * Clicks go to the outbox. Hits on inactive or expired links are not shipped (upstream
+ * they would count as clicks); hits on unknown ids are, and become orphans there.
+ */
+export function outboxClickWriter(db: Db, written: () => void): ClickWriter {
+  return {
+    async write(clicks) {
+      const events = clicks.filter((c) => c.outcome !== "gone").map(toEvent);
+      if (events.length === 0) return;
+      enqueue(db, events, nowIso());
+      written();
+    },
+  };
+}
+
+/** Outbox depth, oldest event age and dead letters, read when Prometheus scrapes. */
+export function observeOutbox(metrics: Metrics, db: Db): void {
+  const set = () => {
+    try {
+      const s = outboxStatus(db);
+      metrics.outbox.depth.set(s.pending);
+      metrics.outbox.oldestSeconds.set(s.oldest_pending ? (Date.now() - Date.parse(s.oldest_pending)) / 1000 : 0);
+      metrics.outbox.deadLetters.set(s.dead_letters);
+    } catch {
+      // Keep the last values.
+    }
+  };
+  (metrics.outbox.depth as unknown as { collect: () => void }).collect = set;
+}
+
+/** What an edge serves besides redirects: the health check and /metrics. */
+export const edgeApi = (auth: AuthContext) =>
+  new Elysia({ tags: ["Edge"] })
+    .get(
+      "/api/tracking-ingest/health",
+      ({ set }) => {
+        const answer = healthAnswer(auth.db, auth.health);
+        set.status = answer.status;
+        return answer.body;
+      },
+      { detail: { summary: "Health check of this edge node (its local outbox database)" } },
+    )
+    .use(healthModule(auth, auth.metrics));
