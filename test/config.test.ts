@@ -12,6 +12,17 @@ describe("configuration", () => {
     expect(result.config.trustProxy).toBe(false);
   });
 
+  test("edge mode needs both URLs and a key", () => {
+    const urls = { TRACKING_API_URL: "https://central.example/api/tracking-ingest/batch", LOOKUP_API_URL: "https://central.example/api/link-tracking/lookup/" };
+    const edge = loadConfig({ ...urls, WEBHOOK_API_KEY: "k".repeat(20) });
+    expect(edge.ok && edge.config.edge).toEqual({ trackingApiUrl: urls.TRACKING_API_URL, lookupApiUrl: "https://central.example/api/link-tracking/lookup", cacheSeconds: 300 });
+    const one = loadConfig({ TRACKING_API_URL: urls.TRACKING_API_URL, WEBHOOK_API_KEY: "k".repeat(20) });
+    expect(!one.ok && one.message).toContain("both TRACKING_API_URL and LOOKUP_API_URL");
+    const keyless = loadConfig(urls);
+    expect(!keyless.ok && keyless.message).toContain("WEBHOOK_API_KEY");
+    expect(loadConfig({}).ok && (loadConfig({}) as { config: { edge: unknown } }).config.edge).toBeNull();
+  });
+
   test("EXCLUDE_IPS takes addresses and ranges", () => {
     const result = loadConfig({ EXCLUDE_IPS: "192.0.2.1, 10.0.0.0/8,2001:db8::/32" });
     expect(result.ok && result.config.excludeIps).toEqual(["192.0.2.1", "10.0.0.0/8", "2001:db8::/32"]);
