@@ -6,6 +6,9 @@ import { Elysia } from "elysia";
 import type { Config } from "./config";
 import type { Db } from "./db";
 import { inlineClickWriter, type ClickWriter } from "./db/click-writer";
+import type { ClickInsert } from "./db/clicks";
+import { webhooksModule } from "./modules/webhooks";
+import { recordSignals } from "./modules/webhooks/signals";
 import { checkDeclaredLength, isJsonContentType, MAX_BODY_BYTES, readJsonBody } from "./lib/body";
 import { AppError } from "./lib/errors";
 import { clientIp } from "./lib/ip";
@@ -43,12 +46,15 @@ const pathOf = (request: Request) => {
   return end === -1 ? url.slice(start) : url.slice(start, end);
 };
 
-export function createApp({ db, config, log = silentLogger(), metrics = createMetrics(), clickWriter = inlineClickWriter(db), links = localLinks(db) }: AppDeps) {
+export function createApp({ db, config, log = silentLogger(), metrics = createMetrics(), clickWriter, links = localLinks(db) }: AppDeps) {
+  // What new clicks cause (signals for webhooks and the feed) is stored in their transaction.
+  const onClicksStored = (stored: ClickInsert[]) => recordSignals(db, config, stored);
+  clickWriter ??= inlineClickWriter(db, onClicksStored);
   const health = new WriteHealth();
   const recorder = new ClickRecorder(clickWriter, metrics, log, health);
   // The socket's address, or the proxy's headers with TRUST_PROXY: one rule for every route.
   const clientIpOf = (request: Request) => clientIp(request.headers, app.server?.requestIP(request)?.address, config.trustProxy);
-  const auth: AuthContext = { db, config, limits: authLimits(config), clientIpOf, metrics, health };
+  const auth: AuthContext = { db, config, limits: authLimits(config), clientIpOf, metrics, health, onClicksStored };
   const started = new WeakMap<Request, number>();
   observeDatabaseSize(metrics, db);
 
@@ -114,6 +120,7 @@ const centralApi = (auth: AuthContext) =>
     .use(ingestModule(auth))
     .use(linksModule(auth))
     .use(analyticsModule(auth))
-    .use(privacyModule(auth));
+    .use(privacyModule(auth))
+    .use(webhooksModule(auth));
 
 export type App = ReturnType<typeof createApp>;

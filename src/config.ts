@@ -46,6 +46,8 @@ const EnvSchema = z.object({
   TRACKING_API_URL: httpUrl.optional(),
   LOOKUP_API_URL: httpUrl.optional(),
   LOOKUP_CACHE_SECONDS: count(86_400).default(300),
+  SIGNAL_RETURN_DAYS: count(3650).default(7),
+  SIGNAL_HOLD_SECONDS: count(3600).default(15),
 })
   .refine((e) => !e.TRACKING_API_URL === !e.LOOKUP_API_URL, {
     message: "edge mode needs both TRACKING_API_URL and LOOKUP_API_URL (or neither)",
@@ -86,6 +88,10 @@ export type Config = {
   rateLimits: { api: number; authFailures: number; redirect: number };
   /** Edge mode (both URLs set): redirect only, links from LOOKUP_API_URL, clicks shipped to TRACKING_API_URL. */
   edge: { trackingApiUrl: string; lookupApiUrl: string; cacheSeconds: number } | null;
+  /** click.returned: a human click on an application whose last one is older than this. */
+  signalReturnDays: number;
+  /** How long an event waits before webhooks and the feed see it (a burst may withdraw it). */
+  signalHoldSeconds: number;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
@@ -120,6 +126,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         e.TRACKING_API_URL && e.LOOKUP_API_URL
           ? { trackingApiUrl: e.TRACKING_API_URL, lookupApiUrl: e.LOOKUP_API_URL.replace(/\/+$/, ""), cacheSeconds: e.LOOKUP_CACHE_SECONDS }
           : null,
+      signalReturnDays: e.SIGNAL_RETURN_DAYS,
+      signalHoldSeconds: e.SIGNAL_HOLD_SECONDS,
     },
   };
 }

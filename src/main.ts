@@ -13,6 +13,7 @@ import { observeOutbox, outboxClickWriter } from "./modules/edge";
 import { upstreamLinks } from "./modules/edge/links";
 import { Shipper } from "./modules/edge/shipper";
 import { startRetention } from "./modules/privacy/service";
+import { startDelivery } from "./modules/webhooks/service";
 import { VERSION } from "./version";
 
 function requireConfig(): Config {
@@ -82,6 +83,8 @@ function serve(): void {
   );
 
   const retention = startRetention(db, config.retentionDays, log);
+  // Webhooks are delivered by the central server (an edge has no links to tell about).
+  const delivery = config.edge ? null : startDelivery(db, log);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -99,6 +102,7 @@ function serve(): void {
       log.info({ left_in_outbox: left }, left === 0 ? "outbox flushed" : "outbox not empty; it is shipped at the next start");
     }
     retention.stop();
+    delivery?.stop();
     checkpointer.terminate();
     db.$client.close();
     await new Promise<void>((resolve) => log.flush(() => resolve()));

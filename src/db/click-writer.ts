@@ -13,10 +13,11 @@ export interface ClickWriter {
   write(clicks: ClickInsert[]): Promise<void>;
 }
 
-export function inlineClickWriter(db: Db): ClickWriter {
+/** `after` runs in the clicks' transaction with the ones that were new (see insertClicks). */
+export function inlineClickWriter(db: Db, after?: (stored: ClickInsert[]) => void): ClickWriter {
   return {
     async write(clicks) {
-      insertClicks(db, clicks);
+      insertClicks(db, clicks, after);
     },
   };
 }

@@ -40,16 +40,22 @@ function writer(db: Db) {
         c.outcome ?? "redirected",
         c.idempotencyKey ?? null,
       ).changes > 0;
-    return db.$client.transaction((clicks: ClickInsert[]) => clicks.map(insertOne));
+    return db.$client.transaction((clicks: ClickInsert[], after?: (stored: ClickInsert[]) => void) => {
+      const isNew = clicks.map(insertOne);
+      after?.(clicks.filter((_, i) => isNew[i]));
+      return isNew;
+    });
   });
 }
 
 /**
  * Writes all clicks in one immediate transaction: either every one is stored (or found
- * already stored by its idempotency key) or none is. Returns, per click, whether it was new.
+ * already stored by its idempotency key) or none is. `after` runs in the same
+ * transaction with the clicks that were new (what they cause is stored with them).
+ * Returns, per click, whether it was new.
  */
-export function insertClicks(db: Db, clicks: ClickInsert[]): boolean[] {
-  return writer(db).immediate(clicks);
+export function insertClicks(db: Db, clicks: ClickInsert[], after?: (stored: ClickInsert[]) => void): boolean[] {
+  return writer(db).immediate(clicks, after);
 }
 
 export function countClicks(db: Db): number {
@@ -283,4 +289,28 @@ export function deleteClicksBefore(db: Db, before: string, limit: number): numbe
   return db.$client
     .query("delete from link_clicks where rowid in (select rowid from link_clicks where clicked_at < ? order by clicked_at limit ?)")
     .run(before, limit).changes;
+}
+
+/** The latest human click of a link before the given click (by time, then id), if any. */
+export function previousHumanClickOfLink(db: Db, trackingId: string, clickedAt: string, clickId: string): string | null {
+  const row = db.$client
+    .query<{ at: string | null }, [string, string, string, string]>(
+      `select max(clicked_at) as at from link_clicks
+       where tracking_id = ? and outcome = 'redirected' and visitor_kind = 'human'
+         and (clicked_at < ? or (clicked_at = ? and click_id < ?))`,
+    )
+    .get(trackingId, clickedAt, clickedAt, clickId);
+  return row?.at ?? null;
+}
+
+/** The latest human click on any link of an application before the given click, if any. */
+export function previousHumanClickOfApplication(db: Db, applicationId: string, clickedAt: string, clickId: string): string | null {
+  const row = db.$client
+    .query<{ at: string | null }, [string, string, string, string]>(
+      `select max(c.clicked_at) as at from link_tracking l join link_clicks c on c.tracking_id = l.tracking_id
+       where l.application_id = ? and c.outcome = 'redirected' and c.visitor_kind = 'human'
+         and (c.clicked_at < ? or (c.clicked_at = ? and c.click_id < ?))`,
+    )
+    .get(applicationId, clickedAt, clickedAt, clickId);
+  return row?.at ?? null;
 }

@@ -82,6 +82,56 @@ export const edgeDeadLetters = sqliteTable("edge_dead_letters", {
   failedAt: text("failed_at").notNull(),
 });
 
+/**
+ * Signals: what happened that the job-application system wants to hear about, written in
+ * the same transaction as the click that caused it. Held until deliver_after (a burst
+ * found a few seconds later can still cancel it), then fed to webhooks and the feed.
+ */
+export const signalEvents = sqliteTable("signal_events", {
+  seq: integer("seq").primaryKey({ autoIncrement: true }),
+  eventId: text("event_id").notNull().unique(),
+  type: text("type", { enum: ["click.first_human", "click.returned", "link.orphan_hit"] }).notNull(),
+  createdAt: text("created_at").notNull(),
+  deliverAfter: text("deliver_after").notNull(),
+  clickId: text("click_id").notNull(),
+  trackingId: text("tracking_id").notNull(),
+  /** What the event is about: "link:ID" or "application:ID" (at most one first_human each). */
+  subject: text("subject").notNull(),
+  payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  cancelledAt: text("cancelled_at"),
+}, (t) => [index("signal_events_click_idx").on(t.clickId), index("signal_events_subject_idx").on(t.type, t.subject)]);
+
+export const webhookEndpoints = sqliteTable("webhook_endpoints", {
+  id: text("id").primaryKey(),
+  url: text("url").notNull(),
+  secret: text("secret").notNull(),
+  eventTypes: text("event_types", { mode: "json" }).$type<string[]>().notNull(),
+  description: text("description"),
+  active: integer("active", { mode: "boolean" }).notNull().default(true),
+  createdAt: text("created_at").notNull(),
+  /** Events up to this seq have their deliveries; an endpoint gets what happens after it was made. */
+  scannedSeq: integer("scanned_seq").notNull().default(0),
+});
+
+export const webhookDeliveries = sqliteTable("webhook_deliveries", {
+  seq: integer("seq").primaryKey({ autoIncrement: true }),
+  eventSeq: integer("event_seq").notNull(),
+  endpointId: text("endpoint_id").notNull(),
+  trackingId: text("tracking_id").notNull(),
+  status: text("status", { enum: ["pending", "delivered", "failed"] }).notNull().default("pending"),
+  attempts: integer("attempts").notNull().default(0),
+  firstAttemptAt: text("first_attempt_at"),
+  nextAttemptAt: text("next_attempt_at").notNull(),
+  lastAttemptAt: text("last_attempt_at"),
+  lastStatus: integer("last_status"),
+  lastError: text("last_error"),
+  deliveredAt: text("delivered_at"),
+}, (t) => [
+  uniqueIndex("webhook_deliveries_event_endpoint_unique").on(t.eventSeq, t.endpointId),
+  index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+  index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.seq),
+]);
+
 /** One random salt a day for the cookieless session id; older ones are deleted. */
 export const dailySalts = sqliteTable("daily_salts", {
   day: text("day").primaryKey(),

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import type { Config } from "../../config";
 import type { Db } from "../../db";
+import type { ClickInsert } from "../../db/clicks";
 import { Forbidden, RateLimited, Unauthorized } from "../../lib/errors";
 import type { Metrics } from "../../lib/metrics";
 import { RateLimiter } from "../../lib/rate-limit";
@@ -22,6 +23,8 @@ export type AuthContext = {
   clientIpOf: ClientIpOf;
   metrics: Metrics;
   health: WriteHealth;
+  /** Runs in the transaction of every batch of new clicks (signals). */
+  onClicksStored?: (stored: ClickInsert[]) => void;
 };
 
 /**

@@ -50,9 +50,9 @@ export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receiv
 }
 
 /** Stores the clicks in one transaction; a database that cannot take the write is a 503. */
-export function storeClicks(db: Db, clicks: ClickInsert[], health: WriteHealth): boolean[] {
+export function storeClicks(db: Db, clicks: ClickInsert[], health: WriteHealth, after?: (stored: ClickInsert[]) => void): boolean[] {
   try {
-    const stored = insertClicks(db, clicks);
+    const stored = insertClicks(db, clicks, after);
     health.ok();
     return stored;
   } catch (error) {

@@ -8,6 +8,7 @@
  */
 import type { Db } from "../../db";
 import { outboxStatus, peek, settle, type OutboxRow } from "../../db/outbox";
+import { backoffMs, postJson, retryable } from "../../lib/delivery";
 import type { Logger } from "../../lib/log";
 import { nowIso } from "../../lib/time";
 
@@ -87,8 +88,7 @@ export class Shipper {
         continue;
       }
       this.failures++;
-      const cap = Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** Math.min(this.failures, 20));
-      const delay = outcome.retryAfterMs ?? Math.random() * cap;
+      const delay = outcome.retryAfterMs ?? backoffMs(this.failures, this.opts.baseDelayMs, this.opts.maxDelayMs);
       this.opts.log.warn({ reason: outcome.reason, retry_in_ms: Math.round(delay), failures: this.failures }, "shipping clicks failed; will retry");
       await this.sleep(Math.min(delay, this.opts.maxDelayMs));
     }
@@ -98,28 +98,15 @@ export class Shipper {
   async shipOnce(): Promise<Outcome> {
     const rows = peek(this.db, this.opts.batchSize);
     if (rows.length === 0) return { kind: "empty" };
-    let res: Response;
-    let body: unknown = null;
-    try {
-      res = await fetch(this.opts.url, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-API-Key": this.opts.apiKey },
-        body: JSON.stringify({ events: rows.map((r) => r.event) }),
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
-      });
-      body = await res.json().catch(() => null);
-    } catch (error) {
-      return this.retry(`network: ${(error as Error).message}`);
-    }
-    if (res.status === 429 || res.status >= 500) {
-      const seconds = Number(res.headers.get("retry-after"));
-      return this.retry(`upstream answered ${res.status}`, Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined);
-    }
-    if (res.status === 200 || res.status === 207 || res.status === 400) {
+    const sent = await postJson(this.opts.url, JSON.stringify({ events: rows.map((r) => r.event) }), { "X-API-Key": this.opts.apiKey }, this.opts.timeoutMs);
+    if (!sent.ok) return this.retry(`network: ${sent.error}`);
+    if (retryable(sent)) return this.retry(`upstream answered ${sent.status}`, sent.retryAfterMs);
+    const { status, body } = sent;
+    if (status === 200 || status === 207 || status === 400) {
       const rejected = rejectedPositions(body);
       // A 400 that names no event (the envelope itself) is not the events' fault: retry.
-      if (res.status === 400 && rejected.size === 0) return this.retry(`upstream refused the batch: ${JSON.stringify(body).slice(0, 200)}`);
-      if (res.status === 200 && (body as { success?: unknown })?.success !== true) return this.retry("upstream's 200 did not say success");
+      if (status === 400 && rejected.size === 0) return this.retry(`upstream refused the batch: ${JSON.stringify(body).slice(0, 200)}`);
+      if (status === 200 && (body as { success?: unknown })?.success !== true) return this.retry("upstream's 200 did not say success");
       const dead: { row: OutboxRow; reason: string }[] = [];
       const acked: number[] = [];
       rows.forEach((row, i) => {
@@ -134,7 +121,7 @@ export class Shipper {
       return { kind: "settled", shipped: rows.length };
     }
     // 401, 403, 404, 413…: a setting to fix, not events to drop. Keep them and retry.
-    return this.retry(`upstream answered ${res.status}: ${JSON.stringify(body).slice(0, 200)}`);
+    return this.retry(`upstream answered ${status}: ${JSON.stringify(body).slice(0, 200)}`);
   }
 
   private retry(reason: string, retryAfterMs?: number): Outcome {

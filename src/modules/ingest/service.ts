@@ -5,6 +5,7 @@ import { findClickByKey } from "../../db/clicks";
 import { UnsupportedMediaType, ValidationFailed } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import { eventToClick, storeClicks } from "../clicks/service";
+import type { ClickInsert } from "../../db/clicks";
 import type { Metrics } from "../../lib/metrics";
 import type { WriteHealth } from "../health/service";
 import { BatchEnvelope, checkEvent, parseClickEvent } from "./model";
@@ -25,9 +26,9 @@ function envelopeProblem(body: unknown): string | null {
  * written when the envelope or every event is invalid.
  */
 /** Where ingest reports: write health and the accepted, rejected and duplicate counts. */
-export type IngestReporting = { health: WriteHealth; metrics: Metrics };
+export type IngestReporting = { health: WriteHealth; metrics: Metrics; onClicksStored?: (stored: ClickInsert[]) => void };
 
-export function ingestBatch(db: Db, config: Config, { health, metrics }: IngestReporting, body: unknown): BatchOutcome {
+export function ingestBatch(db: Db, config: Config, { health, metrics, onClicksStored }: IngestReporting, body: unknown): BatchOutcome {
   const problem = envelopeProblem(body);
   if (problem) {
     const events = (body as { events?: unknown })?.events;
@@ -48,7 +49,7 @@ export function ingestBatch(db: Db, config: Config, { health, metrics }: IngestR
   if (clicks.length === 0) {
     return { kind: "invalid", message: "One or more events failed validation", errors, total: events.length };
   }
-  const stored = storeClicks(db, clicks, health);
+  const stored = storeClicks(db, clicks, health, onClicksStored);
   const duplicates = stored.filter((isNew) => !isNew).length;
   metrics.ingest.accepted.inc(clicks.length - duplicates);
   metrics.ingest.duplicate.inc(duplicates);
@@ -59,7 +60,7 @@ export function ingestBatch(db: Db, config: Config, { health, metrics }: IngestR
  * One click through the API (external-domain-guide.md's record-click). The same event
  * sent again is found by its idempotency key and answered as a duplicate.
  */
-export function recordClick(db: Db, config: Config, { health, metrics }: IngestReporting, contentType: string | undefined, body: unknown) {
+export function recordClick(db: Db, config: Config, { health, metrics, onClicksStored }: IngestReporting, contentType: string | undefined, body: unknown) {
   if (!isJsonContentType(contentType)) throw new UnsupportedMediaType();
   const parsed = parseClickEvent(body as Record<string, unknown>);
   if (!parsed.success) {
@@ -68,7 +69,7 @@ export function recordClick(db: Db, config: Config, { health, metrics }: IngestR
     throw new ValidationFailed(message, { required_fields: ["tracking_id"] });
   }
   const click = eventToClick(parsed.data, "api", nowIso(), config);
-  const [created] = storeClicks(db, [click], health);
+  const [created] = storeClicks(db, [click], health, onClicksStored);
   (created ? metrics.ingest.accepted : metrics.ingest.duplicate).inc();
   const stored = created || !click.idempotencyKey ? click : (findClickByKey(db, click.idempotencyKey) ?? click);
   return {

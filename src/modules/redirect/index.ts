@@ -12,6 +12,7 @@ import type { Metrics } from "../../lib/metrics";
 import { RateLimiter } from "../../lib/rate-limit";
 import { nowIso } from "../../lib/time";
 import { TRACKING_ID_PATTERN } from "../ingest/model";
+import { withdrawSignals } from "../webhooks/signals";
 import { BurstDetector } from "./burst";
 import { isUsableSource } from "./model";
 import { GONE_PAGE, htmlPage, NOT_FOUND_PAGE, ROBOTS_TXT, tooManyRequests, UNAVAILABLE_PAGE } from "./pages";
@@ -66,6 +67,7 @@ export const redirectModule = ({ db, config, links, recorder, metrics, log, clie
     setImmediate(() => {
       try {
         reclassifyClicks(db, clickIds, "scanner", reason);
+        withdrawSignals(db, clickIds);
       } catch (error) {
         log.warn({ err: error }, "could not reclassify the clicks of a burst");
       }

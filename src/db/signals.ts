@@ -1,0 +1,127 @@
+/** The signal_events, webhook_endpoints and webhook_deliveries tables. */
+import { and, asc, desc, eq, gt, inArray, isNull, lte, sql } from "drizzle-orm";
+import { changes, type Db } from "./index";
+import { signalEvents, webhookDeliveries, webhookEndpoints } from "./schema";
+
+export type SignalRow = typeof signalEvents.$inferSelect;
+export type EndpointRow = typeof webhookEndpoints.$inferSelect;
+export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+
+export function insertSignal(db: Db, row: typeof signalEvents.$inferInsert): void {
+  db.insert(signalEvents).values(row).run();
+}
+
+export function signalExists(db: Db, type: SignalRow["type"], subject: string): boolean {
+  return (
+    db
+      .select({ one: sql`1` })
+      .from(signalEvents)
+      .where(and(eq(signalEvents.type, type), eq(signalEvents.subject, subject), isNull(signalEvents.cancelledAt)))
+      .limit(1)
+      .get() !== undefined
+  );
+}
+
+/** Withdraws the events of clicks found to be a scanner's; events already delivered stay delivered. */
+export function cancelSignalsOf(db: Db, clickIds: string[], at: string): number {
+  if (clickIds.length === 0) return 0;
+  return changes(
+    db
+      .update(signalEvents)
+      .set({ cancelledAt: at })
+      .where(and(inArray(signalEvents.clickId, clickIds), isNull(signalEvents.cancelledAt), sql`${signalEvents.deliverAfter} > ${at}`))
+      .run(),
+  );
+}
+
+/** Events that are due (held long enough, not withdrawn), after a cursor, in order. */
+export function dueSignals(db: Db, afterSeq: number, now: string, limit: number): SignalRow[] {
+  return db
+    .select()
+    .from(signalEvents)
+    .where(and(gt(signalEvents.seq, afterSeq), isNull(signalEvents.cancelledAt), lte(signalEvents.deliverAfter, now)))
+    .orderBy(asc(signalEvents.seq))
+    .limit(limit)
+    .all();
+}
+
+export const maxSignalSeq = (db: Db): number => db.select({ m: sql<number>`coalesce(max(${signalEvents.seq}), 0)` }).from(signalEvents).get()!.m;
+
+export function signalBySeq(db: Db, seq: number): SignalRow | undefined {
+  return db.select().from(signalEvents).where(eq(signalEvents.seq, seq)).get();
+}
+
+export function insertEndpoint(db: Db, row: typeof webhookEndpoints.$inferInsert): EndpointRow {
+  return db.insert(webhookEndpoints).values(row).returning().get();
+}
+
+export const listEndpoints = (db: Db): EndpointRow[] => db.select().from(webhookEndpoints).orderBy(webhookEndpoints.createdAt).all();
+
+export const findEndpoint = (db: Db, id: string): EndpointRow | undefined => db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
+
+export function updateEndpoint(db: Db, id: string, changes: Partial<typeof webhookEndpoints.$inferInsert>): EndpointRow | undefined {
+  return db.update(webhookEndpoints).set(changes).where(eq(webhookEndpoints.id, id)).returning().get();
+}
+
+export function deleteEndpoint(db: Db, id: string): boolean {
+  return db.transaction((tx) => {
+    tx.delete(webhookDeliveries).where(eq(webhookDeliveries.endpointId, id)).run();
+    return changes(tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id)).run()) > 0;
+  });
+}
+
+/** Creates the deliveries of the events an active endpoint has not seen yet. */
+export function scheduleDeliveries(db: Db, endpoint: EndpointRow, now: string): void {
+  const events = dueSignals(db, endpoint.scannedSeq, now, 500);
+  if (events.length === 0) return;
+  db.transaction((tx) => {
+    for (const e of events) {
+      if (!endpoint.eventTypes.includes(e.type)) continue;
+      tx.insert(webhookDeliveries)
+        .values({ eventSeq: e.seq, endpointId: endpoint.id, trackingId: e.trackingId, nextAttemptAt: now })
+        .onConflictDoNothing()
+        .run();
+    }
+    tx.update(webhookEndpoints).set({ scannedSeq: events[events.length - 1].seq }).where(eq(webhookEndpoints.id, endpoint.id)).run();
+  });
+}
+
+/**
+ * Deliveries due now, oldest event first, and only the first pending one of each
+ * (endpoint, link): a link's events reach a receiver in the order they happened.
+ */
+export function dueDeliveries(db: Db, now: string, limit: number): DeliveryRow[] {
+  return db
+    .select()
+    .from(webhookDeliveries)
+    .where(
+      and(
+        eq(webhookDeliveries.status, "pending"),
+        lte(webhookDeliveries.nextAttemptAt, now),
+        sql`not exists (select 1 from webhook_deliveries d2 where d2.endpoint_id = ${webhookDeliveries.endpointId}
+          and d2.tracking_id = ${webhookDeliveries.trackingId} and d2.status = 'pending' and d2.event_seq < ${webhookDeliveries.eventSeq})`,
+      ),
+    )
+    .orderBy(asc(webhookDeliveries.eventSeq))
+    .limit(limit)
+    .all();
+}
+
+export function recordAttempt(db: Db, seq: number, changes: Partial<typeof webhookDeliveries.$inferInsert>): void {
+  db.update(webhookDeliveries).set(changes).where(eq(webhookDeliveries.seq, seq)).run();
+}
+
+export function deliveriesOf(db: Db, endpointId: string, limit: number) {
+  return db
+    .select({ delivery: webhookDeliveries, eventId: signalEvents.eventId, type: signalEvents.type })
+    .from(webhookDeliveries)
+    .innerJoin(signalEvents, eq(signalEvents.seq, webhookDeliveries.eventSeq))
+    .where(eq(webhookDeliveries.endpointId, endpointId))
+    .orderBy(desc(webhookDeliveries.seq))
+    .limit(limit)
+    .all();
+}
+
+export function findDelivery(db: Db, endpointId: string, seq: number): DeliveryRow | undefined {
+  return db.select().from(webhookDeliveries).where(and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.seq, seq))).get();
+}

@@ -1,0 +1,43 @@
+import { Elysia } from "elysia";
+import { z } from "zod";
+import { authPlugin, type AuthContext } from "../auth";
+import { CreateWebhook, FeedQuery, PatchWebhook } from "./model";
+import { createWebhook, deliveryLog, feed, listWebhooks, patchWebhook, redeliver, removeWebhook } from "./service";
+
+const IdParam = z.object({ id: z.string().max(100) });
+
+export const webhooksModule = ({ db, config, ...auth }: AuthContext) =>
+  new Elysia({ prefix: "/api/link-tracking", tags: ["Signals"] })
+    .use(authPlugin({ db, config, ...auth }))
+    .get("/events", ({ query }) => feed(db, Number(query.after ?? 0), query.limit ?? 100), {
+      auth: "read",
+      query: FeedQuery,
+      detail: { summary: "The signals in order, for systems that cannot take webhooks: ask again with next_cursor" },
+    })
+    .post(
+      "/webhooks",
+      ({ body, set }) => {
+        set.status = 201;
+        return createWebhook(db, body);
+      },
+      { auth: "admin", parse: "json", body: CreateWebhook, detail: { summary: "Add a webhook endpoint; its secret is shown once" } },
+    )
+    .get("/webhooks", () => listWebhooks(db), { auth: "admin", detail: { summary: "Webhook endpoints (never their secrets)" } })
+    .patch("/webhooks/:id", ({ params, body }) => patchWebhook(db, params.id, body), {
+      auth: "admin",
+      parse: "json",
+      params: IdParam,
+      body: PatchWebhook,
+      detail: { summary: "Change an endpoint's URL, event types, description, or turn it off" },
+    })
+    .delete("/webhooks/:id", ({ params }) => removeWebhook(db, params.id), { auth: "admin", params: IdParam, detail: { summary: "Remove an endpoint" } })
+    .get("/webhooks/:id/deliveries", ({ params }) => deliveryLog(db, params.id), {
+      auth: "admin",
+      params: IdParam,
+      detail: { summary: "The last 50 deliveries: attempts, status codes, next retry" },
+    })
+    .post("/webhooks/:id/deliveries/:delivery/redeliver", ({ params }) => redeliver(db, params.id, params.delivery), {
+      auth: "admin",
+      params: z.object({ id: z.string().max(100), delivery: z.coerce.number({ error: "delivery must be a delivery id" }).int().positive() }),
+      detail: { summary: "Send a delivery again" },
+    });

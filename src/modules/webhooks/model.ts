@@ -1,0 +1,43 @@
+import { z } from "zod";
+
+export const EVENT_TYPES = ["click.first_human", "click.returned", "link.orphan_hit"] as const;
+
+const WebhookUrl = z
+  .string({ error: "Missing required field: url" })
+  .max(1000, "url exceeds 1000 characters")
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
+    } catch {
+      return false;
+    }
+  }, "url must be an absolute http:// or https:// URL");
+
+export const CreateWebhook = z.object({
+  url: WebhookUrl,
+  event_types: z.array(z.enum(EVENT_TYPES, { error: `event_types may hold ${EVENT_TYPES.join(", ")}` })).min(1).optional(),
+  description: z.string().max(500).optional(),
+});
+
+export const PatchWebhook = z
+  .strictObject(
+    {
+      url: WebhookUrl.optional(),
+      event_types: z.array(z.enum(EVENT_TYPES, { error: `event_types may hold ${EVENT_TYPES.join(", ")}` })).min(1).optional(),
+      description: z.string().max(500).nullable().optional(),
+      active: z.boolean({ error: "active must be true or false" }).optional(),
+    },
+    { error: (iss) => (iss.code === "unrecognized_keys" ? `Unknown field(s): ${iss.keys.join(", ")}` : "Request body must be a JSON object") },
+  )
+  .refine((v) => Object.keys(v).length > 0, "Nothing to change: send at least one field");
+
+export const FeedQuery = z.object({
+  after: z.string().regex(/^\d+$/, "after must be a cursor from a previous answer").optional(),
+  limit: z
+    .string()
+    .regex(/^\d+$/, "limit must be a whole number from 1 to 1000")
+    .transform(Number)
+    .pipe(z.number().min(1, "limit must be a whole number from 1 to 1000").max(1000, "limit must be a whole number from 1 to 1000"))
+    .optional(),
+});

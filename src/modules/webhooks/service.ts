@@ -1,0 +1,174 @@
+/**
+ * Webhook endpoints, their deliveries, and the polling feed. Deliveries are signed the
+ * Standard Webhooks way: webhook-id, webhook-timestamp and webhook-signature
+ * ("v1," + base64 HMAC-SHA256 of "id.timestamp.body" keyed with the secret's bytes).
+ */
+import { createHmac } from "node:crypto";
+import type { Db } from "../../db";
+import {
+  deleteEndpoint,
+  deliveriesOf,
+  dueDeliveries,
+  dueSignals,
+  findDelivery,
+  findEndpoint,
+  insertEndpoint,
+  listEndpoints,
+  maxSignalSeq,
+  recordAttempt,
+  scheduleDeliveries,
+  signalBySeq,
+  updateEndpoint,
+  type EndpointRow,
+} from "../../db/signals";
+import { backoffMs, postJson } from "../../lib/delivery";
+import { NotFound } from "../../lib/errors";
+import type { Logger } from "../../lib/log";
+import { nowIso } from "../../lib/time";
+import { EVENT_TYPES } from "./model";
+
+/** A delivery is tried for a day, then marked failed. */
+const GIVE_UP_MS = 24 * 3600_000;
+
+export type DeliveryOptions = { everyMs?: number; timeoutMs?: number; baseDelayMs?: number; maxDelayMs?: number };
+
+const newSecret = () => `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64")}`;
+
+export function sign(secret: string, id: string, timestamp: number, body: string): string {
+  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+  return `v1,${createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64")}`;
+}
+
+const view = (e: EndpointRow) => ({
+  id: e.id,
+  url: e.url,
+  event_types: e.eventTypes,
+  description: e.description,
+  active: e.active,
+  created_at: e.createdAt,
+});
+
+export function createWebhook(db: Db, input: { url: string; event_types?: string[]; description?: string }) {
+  const row = insertEndpoint(db, {
+    id: `wh_${Bun.randomUUIDv7().replaceAll("-", "").slice(-20)}`,
+    url: input.url,
+    secret: newSecret(),
+    eventTypes: input.event_types ?? [...EVENT_TYPES],
+    description: input.description ?? null,
+    createdAt: nowIso(),
+    // What happens from now on, not what happened before.
+    scannedSeq: maxSignalSeq(db),
+  });
+  return { ...view(row), secret: row.secret };
+}
+
+export const listWebhooks = (db: Db) => listEndpoints(db).map(view);
+
+function endpoint(db: Db, id: string): EndpointRow {
+  const row = findEndpoint(db, id);
+  if (!row) throw new NotFound("Webhook not found", { webhook_id: id });
+  return row;
+}
+
+export function patchWebhook(db: Db, id: string, patch: { url?: string; event_types?: string[]; description?: string | null; active?: boolean }) {
+  endpoint(db, id);
+  return view(
+    updateEndpoint(db, id, {
+      ...(patch.url !== undefined ? { url: patch.url } : {}),
+      ...(patch.event_types !== undefined ? { eventTypes: patch.event_types } : {}),
+      ...(patch.description !== undefined ? { description: patch.description } : {}),
+      ...(patch.active !== undefined ? { active: patch.active } : {}),
+    })!,
+  );
+}
+
+export function removeWebhook(db: Db, id: string) {
+  if (!deleteEndpoint(db, id)) throw new NotFound("Webhook not found", { webhook_id: id });
+  return { id, deleted: true };
+}
+
+export function deliveryLog(db: Db, id: string) {
+  endpoint(db, id);
+  return deliveriesOf(db, id, 50).map(({ delivery: d, eventId, type }) => ({
+    delivery_id: d.seq,
+    event_id: eventId,
+    type,
+    status: d.status,
+    attempts: d.attempts,
+    last_status_code: d.lastStatus,
+    last_error: d.lastError,
+    last_attempt_at: d.lastAttemptAt,
+    next_attempt_at: d.status === "pending" ? d.nextAttemptAt : null,
+    delivered_at: d.deliveredAt,
+  }));
+}
+
+export function redeliver(db: Db, id: string, deliveryId: number) {
+  endpoint(db, id);
+  if (!findDelivery(db, id, deliveryId)) throw new NotFound("Delivery not found", { delivery_id: deliveryId });
+  recordAttempt(db, deliveryId, { status: "pending", attempts: 0, firstAttemptAt: null, nextAttemptAt: nowIso(), lastError: null });
+  return { delivery_id: deliveryId, status: "pending" };
+}
+
+/** The polling feed: due events after a cursor, in order, and the cursor to ask with next. */
+export function feed(db: Db, after: number, limit: number) {
+  const events = dueSignals(db, after, nowIso(), limit);
+  return { events: events.map((e) => e.payload), next_cursor: String(events.at(-1)?.seq ?? after) };
+}
+
+/**
+ * Delivers due events to the active endpoints, one at a time, each signed. Runs every
+ * `everyMs`; the redirect never waits on it. Returns a function that stops it.
+ */
+export function startDelivery(db: Db, log: Logger, options: DeliveryOptions = {}): { stop: () => void; tick: () => Promise<void> } {
+  const { everyMs = 1000, timeoutMs = 5000, baseDelayMs = 5000, maxDelayMs = 3600_000 } = options;
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const now = nowIso();
+      const endpoints = new Map(listEndpoints(db).map((e) => [e.id, e]));
+      for (const e of endpoints.values()) if (e.active) scheduleDeliveries(db, e, now);
+      for (const d of dueDeliveries(db, now, 100)) {
+        const target = endpoints.get(d.endpointId);
+        const event = signalBySeq(db, d.eventSeq);
+        if (!target || !target.active || !event) continue;
+        const body = JSON.stringify(event.payload);
+        const timestamp = Math.floor(Date.now() / 1000);
+        const sent = await postJson(
+          target.url,
+          body,
+          { "webhook-id": event.eventId, "webhook-timestamp": String(timestamp), "webhook-signature": sign(target.secret, event.eventId, timestamp, body) },
+          timeoutMs,
+        );
+        const at = nowIso();
+        const first = d.firstAttemptAt ?? at;
+        const attempts = d.attempts + 1;
+        if (sent.ok && sent.status >= 200 && sent.status < 300) {
+          recordAttempt(db, d.seq, { status: "delivered", attempts, firstAttemptAt: first, lastAttemptAt: at, lastStatus: sent.status, lastError: null, deliveredAt: at });
+          continue;
+        }
+        const error = sent.ok ? `answered ${sent.status}` : sent.error;
+        const giveUp = Date.parse(at) - Date.parse(first) >= GIVE_UP_MS;
+        const wait = sent.ok && sent.retryAfterMs ? sent.retryAfterMs : backoffMs(attempts, baseDelayMs, maxDelayMs);
+        recordAttempt(db, d.seq, {
+          status: giveUp ? "failed" : "pending",
+          attempts,
+          firstAttemptAt: first,
+          lastAttemptAt: at,
+          lastStatus: sent.ok ? sent.status : null,
+          lastError: error,
+          nextAttemptAt: new Date(Date.now() + wait).toISOString(),
+        });
+        log.warn({ webhook: target.id, event: event.eventId, error, attempts, gave_up: giveUp }, "webhook delivery failed");
+      }
+    } catch (error) {
+      log.error({ err: error }, "webhook delivery round failed");
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(tick, everyMs);
+  return { stop: () => clearInterval(timer), tick };
+}

@@ -1,0 +1,203 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { insertClicks } from "../../../src/db/clicks";
+import { silentLogger } from "../../../src/lib/log";
+import { startDelivery } from "../../../src/modules/webhooks/service";
+import { call, setup } from "../../utils";
+
+const APP = "dddddddd-dddd-4ddd-8ddd-dddddddddddd";
+const BROWSER = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "accept-language": "en" };
+
+type Received = { id: string; timestamp: string; signature: string; body: string; payload: any; answered: number };
+
+const stops: (() => void)[] = [];
+afterEach(() => {
+  for (const stop of stops.splice(0)) stop();
+});
+
+/** A receiver on loopback: answers with `answer(n)` for the n-th request, keeps everything it got. */
+function receiver(answer: (n: number) => Response | Promise<Response> = () => new Response("ok")) {
+  const got: Received[] = [];
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      const body = await req.text();
+      const entry: Received = {
+        id: req.headers.get("webhook-id") ?? "",
+        timestamp: req.headers.get("webhook-timestamp") ?? "",
+        signature: req.headers.get("webhook-signature") ?? "",
+        body,
+        payload: JSON.parse(body),
+        answered: 0,
+      };
+      got.push(entry);
+      const res = await answer(got.length);
+      entry.answered = res.status;
+      return res;
+    },
+  });
+  stops.push(() => server.stop(true));
+  return { url: `http://127.0.0.1:${server.port}/hooks`, got };
+}
+
+/** The README's receiver check: Standard Webhooks, v1 HMAC-SHA256 over "id.timestamp.body". */
+function verify(secret: string, r: Received): boolean {
+  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+  const expected = createHmac("sha256", key).update(`${r.id}.${r.timestamp}.${r.body}`).digest("base64");
+  return r.signature.split(" ").some((s) => {
+    const [version, sig] = s.split(",");
+    return version === "v1" && sig.length === expected.length && timingSafeEqual(Buffer.from(sig), Buffer.from(expected));
+  });
+}
+
+async function world(options: { hold?: number } = {}) {
+  const ctx = setup({ trustProxy: true, signalHoldSeconds: options.hold ?? 0 });
+  const links = ["LinkedIn", "Portfolio", "Calendly"].map((f) => ({ original_url: `https://example.com/${f}`, link_function: f, application_id: APP, tracking_id: `sig-${f}` }));
+  expect((await call(ctx.app, "/api/link-tracking/links/bulk", { json: { links } })).status).toBe(201);
+  const hit = (id: string, ip: string, headers: Record<string, string> = BROWSER) =>
+    ctx.app.handle(new Request(`http://localhost/x?uuid=${id}`, { headers: { ...headers, "x-forwarded-for": ip } }));
+  const delivery = startDelivery(ctx.db, silentLogger(), { everyMs: 60_000, timeoutMs: 300, baseDelayMs: 5, maxDelayMs: 20 });
+  stops.push(delivery.stop);
+  const deliverUntil = async (check: () => boolean, rounds = 50) => {
+    for (let i = 0; i < rounds && !check(); i++) {
+      await delivery.tick();
+      await Bun.sleep(25);
+    }
+  };
+  const events = async (after = "0") => (await call(ctx.app, `/api/link-tracking/events?after=${after}`)).body;
+  return { ...ctx, hit, deliverUntil, events };
+}
+
+describe("signals", () => {
+  test("a bot, a scanner burst, then a human: exactly one click.first_human per link and per application, for the human", async () => {
+    const w = await world({ hold: 1 });
+    await w.hit("sig-LinkedIn", "198.51.100.1", { "user-agent": "Googlebot/2.1" });
+    for (const f of ["LinkedIn", "Portfolio", "Calendly"]) await w.hit(`sig-${f}`, "203.0.113.50"); // a gateway pre-clicking the mail
+    await Bun.sleep(10);
+    await w.hit("sig-LinkedIn", "198.51.100.77"); // the recruiter
+    await Bun.sleep(1100); // the hold
+    const { events } = await w.events();
+    expect(events.map((e: any) => [e.type, e.data.scope, e.data.link.tracking_id])).toEqual([
+      ["click.first_human", "link", "sig-LinkedIn"],
+      ["click.first_human", "application", "sig-LinkedIn"],
+    ]);
+    expect(events[0].data).toMatchObject({ application_id: APP, click: { visitor_kind: "human", click_source: "x" } });
+    expect(JSON.stringify(events)).not.toContain("198.51.100.77"); // no IP in an event
+  });
+
+  test("click.returned when a human comes back after more than N days", async () => {
+    const w = await world();
+    const old = new Date(Date.now() - 10 * 86_400_000).toISOString();
+    insertClicks(w.db, [{ clickId: crypto.randomUUID(), trackingId: "sig-Portfolio", clickedAt: old, receivedAt: old, origin: "redirect", visitorKind: "human" }]);
+    await w.hit("sig-LinkedIn", "198.51.100.2");
+    const { events } = await w.events();
+    expect(events.map((e: any) => e.type)).toEqual(["click.first_human", "click.returned"]);
+    expect(events[1].data).toMatchObject({ previous_human_click: old, days_since_previous: 10 });
+  });
+
+  test("link.orphan_hit for an id that looks like one of ours cut short", async () => {
+    const w = await world();
+    await w.hit("sig-Linked", "198.51.100.3");
+    await w.hit("zzzzzzzzzz", "198.51.100.3");
+    const { events } = await w.events();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: "link.orphan_hit", data: { orphan_id: "sig-Linked", probably: "sig-LinkedIn" } });
+  });
+
+  test("the feed pages with a cursor and waits for the hold", async () => {
+    const w = await world({ hold: 60 });
+    await w.hit("sig-LinkedIn", "198.51.100.4");
+    expect((await w.events()).events).toEqual([]); // held
+    const fresh = await world();
+    await fresh.hit("sig-LinkedIn", "198.51.100.4");
+    await fresh.hit("sig-Portfolio", "198.51.100.5");
+    const first = await call(fresh.app, "/api/link-tracking/events?limit=2");
+    expect(first.body.events).toHaveLength(2);
+    const rest = await fresh.events(first.body.next_cursor);
+    expect(rest.events.map((e: any) => e.data.link.tracking_id)).toEqual(["sig-Portfolio"]);
+    expect((await fresh.events(rest.next_cursor)).events).toEqual([]);
+    expect((await call(fresh.app, "/api/link-tracking/events?after=x")).status).toBe(400);
+  });
+});
+
+describe("webhooks", () => {
+  test("signed deliveries, in order per link, each event once across a receiver that answers 500 twice", async () => {
+    const w = await world();
+    const r = receiver((n) => (n <= 2 ? new Response("down", { status: 500 }) : new Response("ok")));
+    const created = await call(w.app, "/api/link-tracking/webhooks", { json: { url: r.url } });
+    expect(created.status).toBe(201);
+    expect(created.body.secret).toMatch(/^whsec_/);
+    expect(created.body.event_types).toEqual(["click.first_human", "click.returned", "link.orphan_hit"]);
+    expect(JSON.stringify((await call(w.app, "/api/link-tracking/webhooks")).body)).not.toContain(created.body.secret);
+
+    await w.hit("sig-LinkedIn", "198.51.100.10");
+    await w.hit("sig-Portfolio", "198.51.100.11");
+    const acknowledged = () => r.got.filter((g) => g.answered === 200);
+    await w.deliverUntil(() => acknowledged().length === 3);
+    await Bun.sleep(30);
+    // Two answers of 500, then each of the three events acknowledged exactly once.
+    expect(r.got.filter((g) => g.answered === 500)).toHaveLength(2);
+    const delivered = acknowledged().map((g) => g.id);
+    expect(new Set(delivered).size).toBe(3);
+    for (const id of new Set(r.got.map((g) => g.id))) expect(acknowledged().filter((g) => g.id === id)).toHaveLength(1);
+    for (const g of r.got) expect(verify(created.body.secret, g)).toBe(true);
+    expect(verify("whsec_" + Buffer.from("wrong").toString("base64"), r.got[0])).toBe(false);
+    // Order per link: the LinkedIn link's first_human (link) before its application one.
+    const linkedIn = acknowledged()
+      .map((g) => g.payload)
+      .filter((p) => p.data.link.tracking_id === "sig-LinkedIn")
+      .map((p) => p.data.scope);
+    expect(linkedIn).toEqual(["link", "application"]);
+
+    const log = (await call(w.app, `/api/link-tracking/webhooks/${created.body.id}/deliveries`)).body;
+    expect(log).toHaveLength(3);
+    expect(log.every((d: any) => d.status === "delivered" && d.last_status_code === 200 && d.next_attempt_at === null)).toBe(true);
+    expect(log.reduce((n: number, d: any) => n + d.attempts, 0)).toBe(5);
+    const first = log.at(-1);
+
+    // A manual redeliver sends it once more.
+    await call(w.app, `/api/link-tracking/webhooks/${created.body.id}/deliveries/${first.delivery_id}/redeliver`, { method: "POST" });
+    const before = r.got.length;
+    await w.deliverUntil(() => r.got.length > before);
+    expect(r.got.at(-1)!.id).toBe(first.event_id);
+  });
+
+  test("a receiver that hangs: the attempt times out and is retried, the redirect never waits", async () => {
+    const w = await world();
+    const r = receiver(async (n) => {
+      if (n === 1) await Bun.sleep(3000);
+      return new Response("ok");
+    });
+    await call(w.app, "/api/link-tracking/webhooks", { json: { url: r.url, event_types: ["click.first_human"] } });
+    const t = performance.now();
+    expect((await w.hit("sig-Calendly", "198.51.100.20")).status).toBe(302);
+    expect(performance.now() - t).toBeLessThan(200);
+    await w.deliverUntil(() => r.got.length >= 3);
+    const log = (await call(w.app, `/api/link-tracking/webhooks/${(await call(w.app, "/api/link-tracking/webhooks")).body[0].id}/deliveries`)).body;
+    expect(log.map((d: any) => d.status).sort()).toEqual(["delivered", "delivered"]);
+    expect(log.some((d: any) => d.attempts === 2)).toBe(true);
+  });
+
+  test("bad input and unknown endpoints", async () => {
+    const w = await world();
+    for (const body of [{ url: "ftp://x" }, { url: "https://x.example", event_types: ["click.everything"] }, {}]) {
+      const res = await call(w.app, "/api/link-tracking/webhooks", { json: body });
+      expect(res.status).toBe(400);
+      expect(typeof res.body.error).toBe("string");
+    }
+    expect((await call(w.app, "/api/link-tracking/webhooks/wh_nope/deliveries")).status).toBe(404);
+    expect((await call(w.app, "/api/link-tracking/webhooks/wh_nope", { method: "PATCH", json: { active: false } })).status).toBe(404);
+    expect((await call(w.app, "/api/link-tracking/webhooks/wh_nope", { method: "DELETE" })).status).toBe(404);
+  });
+
+  test("an inactive endpoint receives nothing", async () => {
+    const w = await world();
+    const r = receiver();
+    const { body } = await call(w.app, "/api/link-tracking/webhooks", { json: { url: r.url } });
+    await call(w.app, `/api/link-tracking/webhooks/${body.id}`, { method: "PATCH", json: { active: false } });
+    await w.hit("sig-LinkedIn", "198.51.100.30");
+    await w.deliverUntil(() => false, 5);
+    expect(r.got).toHaveLength(0);
+  });
+});
