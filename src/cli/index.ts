@@ -16,6 +16,8 @@ import { linkAnalytics } from "../modules/analytics/service";
 import { createKey, keyViews, revokeKeyByName, SCOPES, type Scope } from "../modules/auth/service";
 import { CreateLink } from "../modules/links/model";
 import { createLink, getLink, listLinkViews, patchLink, deleteLink } from "../modules/links/service";
+import { EVENT_TYPES, CreateWebhook } from "../modules/webhooks/model";
+import { createWebhook, deliveryLog, listWebhooks, redeliver, removeWebhook } from "../modules/webhooks/service";
 import { VERSION } from "../version";
 import { bars, print, printJson, table } from "./output";
 
@@ -252,6 +254,68 @@ export function buildProgram(env: Env, serve: () => void): Command {
         out.write(chunk);
         await out.flush();
       }
+    });
+
+  const webhooks = program.command("webhooks").description("webhook endpoints: create, list, deliveries, redeliver, delete");
+
+  webhooks
+    .command("create")
+    .description("add an endpoint; prints its id and its secret (shown once)")
+    .requiredOption("--url <url>", "where to POST events (http or https)")
+    .option("--events <types>", `comma-separated: ${EVENT_TYPES.join(", ")} (default all)`)
+    .option("--description <text>", "what it is for")
+    .addOption(json)
+    .action((o) => {
+      const parsed = CreateWebhook.safeParse({ url: o.url, event_types: o.events?.split(",").map((t: string) => t.trim()), description: o.description });
+      if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join("; "), 2);
+      const created = createWebhook(database(config(env), { create: true }), parsed.data);
+      if (o.json) return printJson(created);
+      print(`${created.id}\n${created.secret}`);
+      process.stderr.write("The secret is shown only this once: the receiver verifies signatures with it.\n");
+    });
+
+  webhooks
+    .command("list")
+    .description("endpoints (never their secrets)")
+    .addOption(json)
+    .action((o) => {
+      const rows = listWebhooks(database(config(env), { create: false }));
+      if (o.json) return printJson(rows);
+      if (rows.length === 0) return print("No webhooks. Add one with: link-tracker webhooks create --url URL");
+      print(table(["ID", "ACTIVE", "EVENTS", "URL"], rows.map((w) => [w.id, w.active ? "yes" : "no", w.event_types.join(","), w.url])));
+    });
+
+  webhooks
+    .command("deliveries <id>")
+    .description("the last 50 deliveries of an endpoint")
+    .addOption(json)
+    .action((id: string, o) => {
+      const rows = deliveryLog(database(config(env), { create: false }), id);
+      if (o.json) return printJson(rows);
+      if (rows.length === 0) return print("No deliveries yet.");
+      print(
+        table(
+          ["DELIVERY", "EVENT", "TYPE", "STATUS", "ATTEMPTS", "LAST CODE", "NEXT TRY", "LAST ERROR"],
+          rows.map((d) => [d.delivery_id, d.event_id, d.type, d.status, d.attempts, d.last_status_code, d.next_attempt_at, d.last_error]),
+        ),
+      );
+    });
+
+  webhooks
+    .command("redeliver <id> <delivery>")
+    .description("send a delivery again")
+    .action((id: string, delivery: string) => {
+      if (!/^\d+$/.test(delivery)) throw new CliError("<delivery> must be a delivery number (see webhooks deliveries)", 2);
+      redeliver(database(config(env), { create: false }), id, Number(delivery));
+      print(`Delivery ${delivery} will be sent again.`);
+    });
+
+  webhooks
+    .command("delete <id>")
+    .description("remove an endpoint")
+    .action((id: string) => {
+      removeWebhook(database(config(env), { create: false }), id);
+      print(`Webhook ${id} removed.`);
     });
 
   program

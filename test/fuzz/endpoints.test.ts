@@ -77,6 +77,8 @@ const JSON_ROUTES: [string, (id: string) => string][] = [
   ["POST", () => "/api/link-tracking/links/bulk"],
   ["PATCH", (id) => `/api/link-tracking/links/${id}`],
   ["POST", (id) => `/api/link-tracking/orphans/${id}/attribute`],
+  ["POST", () => "/api/link-tracking/webhooks"],
+  ["PATCH", (id) => `/api/link-tracking/webhooks/${id}`],
 ];
 
 const QUERY_ROUTES: [string, (id: string) => string][] = [
@@ -91,6 +93,8 @@ const QUERY_ROUTES: [string, (id: string) => string][] = [
   ["GET", () => "/api/link-tracking/clicks.csv"],
   ["DELETE", () => "/api/link-tracking/clicks"],
   ["GET", () => "/api/tracking-ingest/health"],
+  ["GET", () => "/api/link-tracking/events"],
+  ["GET", (id) => `/api/link-tracking/webhooks/${id}/deliveries`],
 ];
 
 describe(`fuzzing (${RUNS} cases per endpoint)`, () => {

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { BINARY, buildBinary, emptyFolder, startServer, stop, type Server } from "./binary";
+
+const KEY = "hook-key-0123456789abcdef";
+const running: Server[] = [];
+const receivers: ReturnType<typeof Bun.serve>[] = [];
+afterAll(() => {
+  for (const s of running) if (s.proc.exitCode === null) s.proc.kill("SIGKILL");
+  for (const r of receivers) r.stop(true);
+});
+beforeAll(() => buildBinary(), 60_000);
+
+test(
+  "SIGKILL between the click and its delivery: after the restart the event is delivered, once",
+  async () => {
+    const got: string[] = [];
+    const receiver = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: async (req) => {
+        got.push(req.headers.get("webhook-id") ?? "");
+        await req.text();
+        return new Response("ok");
+      },
+    });
+    receivers.push(receiver);
+    const cwd = emptyFolder();
+    const env = { WEBHOOK_API_KEY: KEY, SIGNAL_HOLD_SECONDS: "2" };
+    let server = await startServer(cwd, env);
+    running.push(server);
+
+    const cli = (args: string[]) => Bun.spawnSync([BINARY, ...args], { cwd, env: { PATH: process.env.PATH ?? "" } });
+    const created = cli(["webhooks", "create", "--url", `http://127.0.0.1:${receiver.port}/hook`, "--events", "click.first_human"]);
+    expect(created.exitCode).toBe(0);
+    const [id, secret] = created.stdout.toString().trim().split("\n");
+    expect(id).toMatch(/^wh_/);
+    expect(secret).toMatch(/^whsec_/);
+    expect(cli(["webhooks", "list"]).stdout.toString()).toContain(id);
+
+    await fetch(`${server.base}/api/link-tracking/links`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": KEY },
+      body: JSON.stringify({ original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: "hooked" }),
+    });
+    const click = await fetch(`${server.base}/linkedin?uuid=hooked`, {
+      redirect: "manual",
+      headers: { "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "accept-language": "en" },
+    });
+    expect(click.status).toBe(302);
+    // Killed while the event is still held: nothing was delivered yet.
+    await stop(server, "SIGKILL");
+    expect(got).toEqual([]);
+
+    server = await startServer(cwd, env);
+    running.push(server);
+    const end = Date.now() + 10_000;
+    while (got.length === 0 && Date.now() < end) await Bun.sleep(50);
+    await Bun.sleep(1500); // time for a duplicate to show, if there were one
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatch(/^evt_/);
+    const log = JSON.parse(cli(["webhooks", "deliveries", id, "--json"]).stdout.toString());
+    expect(log).toEqual([expect.objectContaining({ event_id: got[0], status: "delivered", attempts: 1, last_status_code: 200 })]);
+    expect(await stop(server, "SIGTERM")).toBe(0);
+  },
+  60_000,
+);
