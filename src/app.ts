@@ -8,6 +8,7 @@ import type { Db } from "./db";
 import { inlineClickWriter, type ClickWriter } from "./db/click-writer";
 import type { ClickInsert } from "./db/clicks";
 import { webhooksModule } from "./modules/webhooks";
+import { dashboardModule } from "./modules/dashboard";
 import { recordSignals } from "./modules/webhooks/signals";
 import { checkDeclaredLength, isJsonContentType, MAX_BODY_BYTES, readJsonBody } from "./lib/body";
 import { AppError } from "./lib/errors";
@@ -121,6 +122,7 @@ const centralApi = (auth: AuthContext) =>
     .use(linksModule(auth))
     .use(analyticsModule(auth))
     .use(privacyModule(auth))
-    .use(webhooksModule(auth));
+    .use(webhooksModule(auth))
+    .use(dashboardModule(auth));
 
 export type App = ReturnType<typeof createApp>;

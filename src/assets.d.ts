@@ -11,3 +11,15 @@ declare module "swagger-ui-dist/swagger-ui-bundle.js" {
   const path: string;
   export default path;
 }
+declare module "*.html" {
+  const text: string;
+  export default text;
+}
+declare module "*/web/app.js" {
+  const text: string;
+  export default text;
+}
+declare module "uplot/dist/uPlot.iife.min.js" {
+  const path: string;
+  export default path;
+}

@@ -314,3 +314,21 @@ export function previousHumanClickOfApplication(db: Db, applicationId: string, c
     .get(applicationId, clickedAt, clickedAt, clickId);
   return row?.at ?? null;
 }
+
+/** A link's latest hits of every kind, for the dashboard (no IP). */
+export function recentClicksOf(db: Db, trackingId: string, limit: number) {
+  return db
+    .select({
+      clickedAt: linkClicks.clickedAt,
+      clickSource: linkClicks.clickSource,
+      visitorKind: linkClicks.visitorKind,
+      visitorReason: linkClicks.visitorReason,
+      userAgent: linkClicks.userAgent,
+      referrerUrl: linkClicks.referrerUrl,
+    })
+    .from(linkClicks)
+    .where(and(eq(linkClicks.trackingId, trackingId), eq(linkClicks.outcome, "redirected")))
+    .orderBy(desc(linkClicks.clickedAt))
+    .limit(limit)
+    .all();
+}

@@ -11,6 +11,7 @@ import m0001 from "../../drizzle/0001_links_version.sql" with { type: "text" };
 import m0002 from "../../drizzle/0002_classification.sql" with { type: "text" };
 import m0003 from "../../drizzle/0003_edge_outbox.sql" with { type: "text" };
 import m0004 from "../../drizzle/0004_signals.sql" with { type: "text" };
+import m0005 from "../../drizzle/0005_settings.sql" with { type: "text" };
 
 export const embeddedSql: Record<string, string> = {
   "0000_init": m0000,
@@ -18,6 +19,7 @@ export const embeddedSql: Record<string, string> = {
   "0002_classification": m0002,
   "0003_edge_outbox": m0003,
   "0004_signals": m0004,
+  "0005_settings": m0005,
 };
 
 export { journal };

@@ -132,6 +132,12 @@ export const webhookDeliveries = sqliteTable("webhook_deliveries", {
   index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.seq),
 ]);
 
+/** Values made once and kept: the key that signs the dashboard's owner cookie. */
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
+
 /** One random salt a day for the cookieless session id; older ones are deleted. */
 export const dailySalts = sqliteTable("daily_salts", {
   day: text("day").primaryKey(),

@@ -4,7 +4,7 @@ import { authPlugin, type AuthContext } from "../auth";
 import { csvStream } from "./export";
 import { AnalyticsQuery, TrackingIdParam } from "./model";
 import { attribute, overview } from "./overview";
-import { applicationRollup, jobRollup } from "./rollups";
+import { applicationRollup, applicationsOverview, jobRollup } from "./rollups";
 import { kindsFor, linkAnalytics } from "./service";
 
 const ExportQuery = AnalyticsQuery.and(
@@ -30,6 +30,10 @@ export const analyticsModule = ({ db, config, ...auth }: AuthContext) =>
       auth: "read",
       params: z.object({ job_id: z.guid("job_id must be a UUID") }),
       detail: { summary: "One job: its applications and links with human clicks, first click and time to it, and visits" },
+    })
+    .get("/analytics/applications", () => applicationsOverview(db), {
+      auth: "read",
+      detail: { summary: "Every application with its links' human clicks and first human click" },
     })
     .get("/analytics/applications/:application_id", ({ params }) => applicationRollup(db, params.application_id), {
       auth: "read",

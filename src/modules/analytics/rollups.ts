@@ -5,7 +5,7 @@
  */
 import type { Db } from "../../db";
 import { humanClicksOf, perLinkKindCounts } from "../../db/clicks";
-import { linksOf } from "../../db/links";
+import { applicationList, linksOf } from "../../db/links";
 import type { LinkRow } from "../../db/schema";
 import { NotFound } from "../../lib/errors";
 import { toView } from "../links/service";
@@ -111,4 +111,13 @@ export function jobRollup(db: Db, jobId: string) {
     links: rollups,
     visits: visitsOf(db, links),
   };
+}
+
+/** Every application, each with its links' totals: the dashboard's first page. */
+export function applicationsOverview(db: Db) {
+  return applicationList(db).map((a) => {
+    const links = linksOf(db, { applicationId: a.application_id });
+    const rollups = linkRollups(db, links);
+    return { application_id: a.application_id, job_id: a.job_id, first_link_at: a.first_link_at, ...summary(rollups) };
+  });
 }

@@ -1,6 +1,6 @@
 import UAParser from "ua-parser-js";
 import type { Db } from "../../db";
-import { clickCountsBy, clickTotals, type ClickFilter } from "../../db/clicks";
+import { clickCountsBy, clickTotals, recentClicksOf, type ClickFilter } from "../../db/clicks";
 import { findLink } from "../../db/links";
 import type { LinkRow } from "../../db/schema";
 import { linkNotFound, toView } from "../links/service";
@@ -103,6 +103,14 @@ export function linkAnalytics(db: Db, trackingId: string, query: AnalyticsQuery,
       // ua-parser leaves desktops without a device type.
       by_device: regroup(agents, agentPart((r) => r.device.type ?? (r.os.name ? "desktop" : undefined))),
     },
+    recent_clicks: recentClicksOf(db, trackingId, 20).map((c) => ({
+      clicked_at: c.clickedAt,
+      click_source: c.clickSource,
+      visitor_kind: c.visitorKind,
+      visitor_reason: c.visitorReason,
+      browser: c.userAgent ? (parseAgent(c.userAgent).browser.name ?? null) : null,
+      referrer_domain: referrerDomain(c.referrerUrl),
+    })),
     filters: { from: query.from ?? null, to: query.to ?? null, include_bots: query.include_bots === "true" },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Who clicked: a recruiter (human), or a bot, a link-preview fetch, a mail security
  * scanner, or the job seeker themself (owner). Rules, first match wins:
- *   1. owner    the client IP is in EXCLUDE_IPS
+ *   1. owner    the client IP is in EXCLUDE_IPS, or the browser signed in to the dashboard
  *   2. preview  the user agent is a known link unfurler (LinkedIn, Slack, WhatsApp…)
  *   3. scanner  the user agent is a known mail security gateway
  *   4. bot      the user agent is on isbot's list
@@ -60,6 +60,8 @@ export function ipMatcher(entries: string[]): (ip: string | null | undefined) =>
 export type VisitorFacts = {
   userAgent: string | null | undefined;
   ip: string | null | undefined;
+  /** A browser signed in to the dashboard (its owner cookie). */
+  ownerBrowser?: boolean;
   /** Only a redirect knows; an ingested event does not say. */
   acceptLanguage?: string | null;
   isOwnerIp: (ip: string | null | undefined) => boolean;
@@ -67,6 +69,7 @@ export type VisitorFacts = {
 
 export function classify(facts: VisitorFacts): Classification {
   if (facts.isOwnerIp(facts.ip)) return { isBot: false, visitorKind: "owner", visitorReason: "EXCLUDE_IPS" };
+  if (facts.ownerBrowser) return { isBot: false, visitorKind: "owner", visitorReason: "signed in to the dashboard" };
   const byAgent = byUserAgent(facts.userAgent ?? "");
   if (byAgent) return byAgent;
   if (facts.acceptLanguage === null) return { isBot: true, visitorKind: "scanner", visitorReason: "no Accept-Language" };

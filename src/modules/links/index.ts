@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import QRCode from "qrcode";
 import { z } from "zod";
 import { jsonContent } from "../../lib/openapi";
 import { authPlugin, type AuthContext } from "../auth";
@@ -87,6 +88,14 @@ export const linksModule = ({ db, config, ...auth }: AuthContext) =>
       params: IdParams,
       detail: { summary: "One link" },
     })
+    .get(
+      "/links/:tracking_id/qr.svg",
+      async ({ params }) =>
+        new Response(await QRCode.toString(getLink(db, params.tracking_id).redirect_url, { type: "svg", margin: 2 }), {
+          headers: { "Content-Type": "image/svg+xml", "Cache-Control": "no-store" },
+        }),
+      { auth: "read", params: IdParams, detail: { summary: "A QR code (SVG) of the link's tracked URL, for a printed résumé" } },
+    )
     .patch("/links/:tracking_id", ({ params, body }) => patchLink(db, params.tracking_id, body), {
       auth: "admin",
       params: IdParams,

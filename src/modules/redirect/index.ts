@@ -13,6 +13,7 @@ import { RateLimiter } from "../../lib/rate-limit";
 import { nowIso } from "../../lib/time";
 import { TRACKING_ID_PATTERN } from "../ingest/model";
 import { withdrawSignals } from "../webhooks/signals";
+import { isOwnerBrowser } from "../dashboard/owner";
 import { BurstDetector } from "./burst";
 import { isUsableSource } from "./model";
 import { GONE_PAGE, htmlPage, NOT_FOUND_PAGE, ROBOTS_TXT, tooManyRequests, UNAVAILABLE_PAGE } from "./pages";
@@ -95,6 +96,7 @@ export const redirectModule = ({ db, config, links, recorder, metrics, log, clie
         ip: clientIpOf(request),
         config,
         salt: saltOf(now),
+        ownerBrowser: isOwnerBrowser(db, request.headers.get("cookie")),
       });
       const clickId = Bun.randomUUIDv7();
       if (resolution.kind === "live" && visitor.visitorKind === "human") {

@@ -60,10 +60,11 @@ export function buildVisitor(input: {
   ip: string | null;
   config: Pick<Config, "isOwnerIp" | "ipAnonymize" | "respectDnt">;
   salt: string;
+  ownerBrowser?: boolean;
 }): Visitor & { networkIp: string | null } {
   const { headers, config, ip } = input;
   const userAgent = crop(headers.get("user-agent"), MAX_USER_AGENT);
-  const kind = classify({ userAgent, ip, acceptLanguage: headers.get("accept-language"), isOwnerIp: config.isOwnerIp });
+  const kind = classify({ userAgent, ip, acceptLanguage: headers.get("accept-language"), isOwnerIp: config.isOwnerIp, ownerBrowser: input.ownerBrowser });
   const untracked = config.respectDnt && asksNotToBeTracked(headers);
   return {
     ip: untracked ? null : config.ipAnonymize ? anonymizeIp(ip) : ip,

@@ -248,11 +248,12 @@ describe("bad input", () => {
 
   test("reserved paths are never sources and record nothing", async () => {
     const ctx = await withLink();
-    for (const path of ["/api", "/health", "/favicon.ico", "/dashboard", "/swaggerx", "/track"]) {
+    for (const path of ["/api", "/health", "/favicon.ico", "/dashboardx", "/swaggerx", "/track"]) {
       const res = await visit(ctx, `${path}?uuid=${ctx.id}`);
       expect(res.status).toBe(404);
     }
     expect((await visit(ctx, `/metrics?uuid=${ctx.id}`)).status).toBe(401); // the metrics route, which needs a key
+    expect((await visit(ctx, `/dashboard?uuid=${ctx.id}`)).headers.get("content-type")).toContain("text/html"); // the dashboard
     expect(clickCount(ctx.db).n).toBe(0);
   });
 

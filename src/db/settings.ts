@@ -1,0 +1,12 @@
+/** The settings table: values made once and kept. */
+import { eq } from "drizzle-orm";
+import type { Db } from "./index";
+import { settings } from "./schema";
+
+/** The stored value of `key`, made by `make` (and stored) the first time. */
+export function settingOrCreate(db: Db, key: string, make: () => string): string {
+  const found = db.select().from(settings).where(eq(settings.key, key)).get();
+  if (found) return found.value;
+  db.insert(settings).values({ key, value: make() }).onConflictDoNothing().run();
+  return db.select().from(settings).where(eq(settings.key, key)).get()!.value;
+}

@@ -1,0 +1,61 @@
+/**
+ * /dashboard: the job seeker's pages, embedded in the binary (no CDN, no files beside
+ * it). The browser keeps the API key in sessionStorage and sends it as a header; signing
+ * in also sets the owner cookie (owner.ts).
+ */
+import { Elysia } from "elysia";
+import uplotCss from "uplot/dist/uPlot.min.css" with { type: "file" };
+import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "file" };
+import { Forbidden, Unauthorized } from "../../lib/errors";
+import type { AuthContext } from "../auth";
+import { allows, authenticate, presentedKey } from "../auth/service";
+import { clearOwnerCookie, ownerCookie } from "./owner";
+import appCss from "./web/app.css" with { type: "text" };
+import appJs from "./web/app.js" with { type: "text" };
+import indexHtml from "./web/index.html" with { type: "text" };
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' blob: data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+const SECURITY = { "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store" };
+
+const asset = (body: string | Blob, type: string) => new Response(body, { headers: { ...SECURITY, "Content-Type": type } });
+const hide = { detail: { hide: true } };
+
+export const dashboardModule = ({ db, config }: AuthContext) => {
+  const secure = config.publicBaseUrl.startsWith("https:");
+  return new Elysia({ prefix: "/dashboard" })
+    // Imported as text (Bun's types take .html for a bundle).
+    .get("/", () => asset(indexHtml as unknown as string, "text/html; charset=utf-8"), hide)
+    .get("/app.js", () => asset(appJs, "text/javascript; charset=utf-8"), hide)
+    .get("/app.css", () => asset(appCss, "text/css; charset=utf-8"), hide)
+    .get("/uplot.js", () => asset(Bun.file(uplotJs), "text/javascript; charset=utf-8"), hide)
+    .get("/uplot.css", () => asset(Bun.file(uplotCss), "text/css; charset=utf-8"), hide)
+    .post(
+      "/session",
+      ({ request, set }) => {
+        const principal = authenticate(db, config, presentedKey(request.headers));
+        if (!principal) throw new Unauthorized();
+        if (!allows(principal.scope, "read")) throw new Forbidden("read");
+        set.headers["set-cookie"] = ownerCookie(db, secure);
+        return { scope: principal.scope, name: principal.name };
+      },
+      { detail: { summary: "Sign in to the dashboard: checks the key, marks this browser as the owner's (HttpOnly cookie)" } },
+    )
+    .delete(
+      "/session",
+      ({ set }) => {
+        set.headers["set-cookie"] = clearOwnerCookie(secure);
+        return { signed_out: true };
+      },
+      { detail: { summary: "Sign out: this browser's clicks count as anyone's again" } },
+    );
+};

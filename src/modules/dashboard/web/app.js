@@ -1,0 +1,245 @@
+// The dashboard: plain DOM, every value set as text (never as HTML), the key only in
+// sessionStorage and the X-API-Key header.
+"use strict";
+
+const KEY = "lt_key";
+const SCOPE = "lt_scope";
+const main = document.getElementById("main");
+const nav = document.getElementById("nav");
+const status = document.getElementById("status");
+
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "text") el.textContent = v;
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  const d = Math.floor(seconds / 86400), hh = Math.floor((seconds % 86400) / 3600), m = Math.floor((seconds % 3600) / 60);
+  return d ? `${d} d ${hh} h` : hh ? `${hh} h ${m} min` : `${m} min`;
+}
+const short = (id) => (id && id.length > 13 ? `${id.slice(0, 8)}…` : id || "—");
+
+function say(text) {
+  status.textContent = text;
+  setTimeout(() => { if (status.textContent === text) status.textContent = ""; }, 4000);
+}
+
+async function api(path, options = {}) {
+  const res = await fetch(path, {
+    ...options,
+    headers: { "X-API-Key": sessionStorage.getItem(KEY) || "", ...(options.body ? { "Content-Type": "application/json" } : {}) },
+  });
+  const text = await res.text();
+  let body = text;
+  try { body = JSON.parse(text); } catch {}
+  if (res.status === 401) { signOutLocally(); throw new Error("Your key was refused; sign in again."); }
+  if (!res.ok && res.status !== 207) throw new Error((body && (body.error || body.message)) || `Error ${res.status}`);
+  return body;
+}
+
+function table(headers, rows) {
+  return h("div", { class: "table-wrap" },
+    h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col", class: x.num ? "num" : null }, x.label || x)))),
+      h("tbody", {}, rows)));
+}
+
+function kindBadge(kind, reason) {
+  return h("span", { class: `badge ${kind === "human" ? "human" : ""}`, title: reason || kind }, kind);
+}
+
+// --- pages -----------------------------------------------------------------
+
+function signInPage() {
+  nav.hidden = true;
+  const input = h("input", { id: "key", type: "password", autocomplete: "off", required: true, "aria-describedby": "key-help" });
+  const error = h("p", { class: "error", role: "alert" });
+  const form = h("form", { "aria-labelledby": "signin-title", onsubmit: async (e) => {
+      e.preventDefault();
+      error.textContent = "";
+      const res = await fetch("/dashboard/session", { method: "POST", headers: { "X-API-Key": input.value } });
+      const body = await res.json().catch(() => ({}));
+      if (!res.ok) { error.textContent = res.status === 403 ? "This key may not read analytics." : "That key was not accepted."; return; }
+      sessionStorage.setItem(KEY, input.value);
+      sessionStorage.setItem(SCOPE, body.scope);
+      location.hash = "#/";
+      route();
+    } },
+    h("h1", { id: "signin-title" }, "Sign in"),
+    h("label", { for: "key" }, "API key"),
+    input,
+    h("p", { id: "key-help", class: "muted" }, "A read or admin key (link-tracker keys create --name me --scope admin). It stays in this tab only. Signing in also marks this browser as yours, so your own clicks on your links are never counted as a recruiter's."),
+    h("button", { type: "submit" }, "Sign in"),
+    error);
+  main.replaceChildren(form);
+  input.focus();
+}
+
+async function applicationsPage() {
+  const apps = await api("/api/link-tracking/analytics/applications");
+  main.replaceChildren(h("h1", {}, "Applications"));
+  if (apps.length === 0) {
+    main.append(h("div", { class: "empty" }, "No applications yet. ", h("a", { href: "#/new" }, "Create the links of one"), " and put them in your résumé."));
+    return;
+  }
+  main.append(table(["Application", "Links", { label: "Human clicks", num: true }, "First human click", ""],
+    apps.map((a) => h("tr", {},
+      h("td", {}, h("a", { href: `#/applications/${encodeURIComponent(a.application_id)}` }, short(a.application_id))),
+      h("td", { class: "num" }, a.links),
+      h("td", { class: "num" }, a.human_clicks),
+      h("td", {}, when(a.first_human_click)),
+      h("td", {}, a.human_clicks === 0 ? h("span", { class: "badge waiting" }, "no click yet") : "")))));
+}
+
+async function applicationPage(id) {
+  const a = await api(`/api/link-tracking/analytics/applications/${encodeURIComponent(id)}`);
+  main.replaceChildren(
+    h("h1", {}, `Application ${short(id)}`),
+    h("p", { class: "muted" }, `${a.totals.links} links, ${a.totals.human_clicks} human clicks, first ${when(a.totals.first_human_click)}`),
+    table(["Link", { label: "Human clicks", num: true }, "First human click", "Time to it"],
+      a.links.map((l) => h("tr", {},
+        h("td", {}, h("a", { href: `#/links/${encodeURIComponent(l.tracking_id)}` }, l.link_function)),
+        h("td", { class: "num" }, l.human_clicks),
+        h("td", {}, when(l.first_human_click)),
+        h("td", {}, duration(l.time_to_first_click_seconds))))),
+    h("h2", {}, "Visits"),
+    a.visits.length === 0
+      ? h("p", { class: "empty" }, "No human visit yet.")
+      : h("ol", {}, a.visits.map((v) => h("li", {}, `${when(v.started_at)}: `, v.clicks.map((c) => c.link_function).join(" → ")))));
+}
+
+function chart(container, days) {
+  if (!window.uPlot || days.length === 0) { container.append(h("p", { class: "muted" }, "No human click yet.")); return; }
+  const xs = days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
+  const ys = days.map((d) => d.clicks);
+  const width = Math.max(280, container.clientWidth || 600);
+  new window.uPlot({ width, height: 220, series: [{}, { label: "human clicks", stroke: "#1456c6", fill: "rgba(20,86,198,.15)" }], axes: [{}, { label: "clicks" }] }, [xs, ys], container);
+}
+
+async function linkPage(id) {
+  const s = await api(`/api/link-tracking/analytics/${encodeURIComponent(id)}`);
+  const c = s.click_statistics;
+  const box = h("div", { class: "chart", role: "img", "aria-label": `Human clicks per day: ${s.breakdowns.by_day.map((d) => `${d.day} ${d.clicks}`).join(", ") || "none"}` });
+  const breakdown = (title, rows) => h("div", { class: "card" }, h("h2", {}, title), rows.length ? h("ul", {}, rows.map((r) => h("li", {}, `${r.value}: ${r.clicks}`))) : h("p", { class: "muted" }, "—"));
+  main.replaceChildren(
+    h("h1", {}, `${s.link_info.link_function} `, h("span", { class: "muted" }, s.link_info.tracking_id)),
+    h("p", { class: "url" }, s.link_info.original_url),
+    h("div", { class: "cards" },
+      h("div", { class: "card" }, h("strong", {}, c.total_clicks), "human clicks"),
+      h("div", { class: "card" }, h("strong", {}, c.unique_sessions), "visitors"),
+      h("div", { class: "card" }, h("strong", {}, s.bot_clicks), "bots, previews, scanners"),
+      h("div", { class: "card" }, h("strong", {}, c.clicks_7d), "last 7 days")),
+    h("h2", {}, "Clicks over time"), box,
+    h("div", { class: "cards" },
+      breakdown("Source", s.breakdowns.by_source), breakdown("Browser", s.breakdowns.by_browser),
+      breakdown("System", s.breakdowns.by_os), breakdown("Device", s.breakdowns.by_device)),
+    h("h2", {}, "Recent clicks"),
+    s.recent_clicks.length === 0 ? h("p", { class: "empty" }, "Nobody has clicked this link yet.")
+      : table(["When", "Who", "Source", "Browser"], s.recent_clicks.map((r) => h("tr", {},
+        h("td", {}, when(r.clicked_at)), h("td", {}, kindBadge(r.visitor_kind, r.visitor_reason)), h("td", {}, r.click_source || "—"), h("td", {}, r.browser || "—")))));
+  chart(box, s.breakdowns.by_day);
+}
+
+async function orphansPage() {
+  const o = await api("/api/link-tracking/analytics");
+  const admin = sessionStorage.getItem(SCOPE) === "admin";
+  main.replaceChildren(h("h1", {}, "Orphan visits"), h("p", { class: "muted" }, "Hits on ids no link has, in the last 30 days: often a link cut short by a line break in a PDF."));
+  if (o.orphans.length === 0) { main.append(h("p", { class: "empty" }, "No orphan visits. Every hit matched a link.")); return; }
+  main.append(table(["Id", { label: "Hits", num: true }, "Last seen", "Probably", ""], o.orphans.map((r) => h("tr", {},
+    h("td", { class: "url" }, r.tracking_id || "(no id)"), h("td", { class: "num" }, r.hits), h("td", {}, when(r.last_seen)),
+    h("td", {}, r.probably ? h("a", { href: `#/links/${encodeURIComponent(r.probably.tracking_id)}` }, r.probably.tracking_id) : "—"),
+    h("td", {}, r.probably && admin ? h("button", { type: "button", class: "secondary", onclick: async () => {
+      await api(`/api/link-tracking/orphans/${encodeURIComponent(r.tracking_id)}/attribute`, { method: "POST", body: JSON.stringify({ tracking_id: r.probably.tracking_id }) });
+      say("Attributed."); orphansPage();
+    } }, "Attribute") : "")))));
+}
+
+function newLinksPage() {
+  const admin = sessionStorage.getItem(SCOPE) === "admin";
+  main.replaceChildren(h("h1", {}, "New links"));
+  if (!admin) { main.append(h("p", { class: "empty" }, "Your key can read but not create. Sign in with an admin key to create links.")); return; }
+  const appInput = h("input", { id: "application", placeholder: "leave empty for a new one" });
+  const jobInput = h("input", { id: "job" });
+  const rows = h("div", {});
+  const addRow = (fn = "", url = "") => {
+    const n = rows.children.length + 1;
+    rows.append(h("div", { class: "row" },
+      h("div", {}, h("label", { for: `fn${n}` }, `Link ${n}: what it is`), h("input", { id: `fn${n}`, name: "function", value: fn, required: true })),
+      h("div", {}, h("label", { for: `url${n}` }, `Link ${n}: destination`), h("input", { id: `url${n}`, name: "url", type: "url", value: url, required: true, placeholder: "https://" })),
+      h("button", { type: "button", class: "secondary", "aria-label": `Remove link ${n}`, onclick: (e) => e.target.closest(".row").remove() }, "Remove")));
+  };
+  addRow("LinkedIn", ""); addRow("Portfolio", ""); addRow("Calendly", "");
+  const results = h("div", { "aria-live": "polite" });
+  const error = h("p", { class: "error", role: "alert" });
+  const form = h("form", { onsubmit: async (e) => {
+      e.preventDefault();
+      error.textContent = "";
+      const application_id = appInput.value.trim() || crypto.randomUUID();
+      const job_id = jobInput.value.trim() || undefined;
+      const links = [...rows.querySelectorAll(".row")].map((r) => ({ link_function: r.querySelector("[name=function]").value.trim(), original_url: r.querySelector("[name=url]").value.trim(), application_id, job_id }));
+      try {
+        const created = await api("/api/link-tracking/links/bulk", { method: "POST", body: JSON.stringify({ links }) });
+        appInput.value = application_id;
+        results.replaceChildren(h("h2", {}, "Tracked URLs"), ...created.links.map(resultCard));
+        say(`${created.links.length} links created.`);
+      } catch (err) { error.textContent = err.message; }
+    } },
+    h("label", { for: "application" }, "Application id"), appInput,
+    h("label", { for: "job" }, "Job id (optional)"), jobInput,
+    h("h2", {}, "Links"), rows,
+    h("p", {}, h("button", { type: "button", class: "secondary", onclick: () => addRow() }, "Add a link"), " ", h("button", { type: "submit" }, "Create links")),
+    error);
+  main.append(form, results);
+}
+
+function resultCard(link) {
+  const img = h("img", { alt: `QR code of ${link.redirect_url}` });
+  api(`/api/link-tracking/links/${encodeURIComponent(link.tracking_id)}/qr.svg`).then((svg) => { img.src = URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" })); }).catch(() => {});
+  return h("div", { class: "result" }, img,
+    h("div", {}, h("strong", {}, link.link_function), h("p", { class: "url" }, link.redirect_url),
+      h("button", { type: "button", class: "secondary", onclick: async () => { await navigator.clipboard.writeText(link.redirect_url).catch(() => {}); say("Copied."); } }, "Copy")));
+}
+
+// --- routing -----------------------------------------------------------------
+
+function signOutLocally() {
+  sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(SCOPE);
+}
+
+document.getElementById("signout").addEventListener("click", async () => {
+  await fetch("/dashboard/session", { method: "DELETE" });
+  signOutLocally();
+  location.hash = "#/";
+  route();
+});
+
+async function route() {
+  if (!sessionStorage.getItem(KEY)) return signInPage();
+  nav.hidden = false;
+  const hash = location.hash || "#/";
+  for (const a of nav.querySelectorAll("a")) a.setAttribute("aria-current", a.getAttribute("href") === hash ? "page" : "false");
+  const [, page, id] = hash.split("/");
+  try {
+    if (page === "applications" && id) await applicationPage(decodeURIComponent(id));
+    else if (page === "links" && id) await linkPage(decodeURIComponent(id));
+    else if (page === "orphans") await orphansPage();
+    else if (page === "new") newLinksPage();
+    else await applicationsPage();
+    main.focus();
+  } catch (err) {
+    if (!sessionStorage.getItem(KEY)) return signInPage();
+    main.replaceChildren(h("p", { class: "error", role: "alert" }, err.message));
+  }
+}
+
+window.addEventListener("hashchange", route);
+route();
