@@ -54,7 +54,7 @@ describe.skipIf(!available)("dashboard", () => {
       // Signing in set the owner cookie: HttpOnly, invisible to scripts.
       const cookies = await p.context().cookies();
       expect(cookies.find((c) => c.name === "lt_owner")).toMatchObject({ httpOnly: true, sameSite: "Lax" });
-      expect(await p.evaluate(() => document.cookie)).toBe("");
+      expect(await p.evaluate("document.cookie")).toBe("");
 
       await p.getByRole("link", { name: "New links" }).click();
       await p.getByLabel("Link 1: destination").fill("https://linkedin.com/in/steve-glen");
@@ -110,7 +110,7 @@ describe.skipIf(!available)("dashboard", () => {
       await p.getByRole("button", { name: "Sign out" }).click();
       await p.getByRole("heading", { name: "Sign in" }).waitFor();
       expect((await p.context().cookies()).find((c) => c.name === "lt_owner")).toBeUndefined();
-      expect(await p.evaluate(() => sessionStorage.length)).toBe(0);
+      expect(await p.evaluate("sessionStorage.length")).toBe(0);
       if (errors.length) console.log("console errors:", errors);
       expect(errors).toEqual([]);
     },
@@ -133,7 +133,7 @@ describe.skipIf(!available)("dashboard", () => {
     await p.getByRole("link", { name: "New links" }).click();
     await p.getByText("Your key can read but not create").waitFor();
     expect(await p.getByRole("button", { name: "Create links" }).count()).toBe(0);
-    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    expect(await p.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
     const res = await p.request.get(`${server.base}/dashboard`);
     expect(res.headers()["content-security-policy"]).toContain("script-src 'self'");
     // The refused sign-in's 401 is the only error the console may show.
