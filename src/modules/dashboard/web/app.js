@@ -26,7 +26,7 @@ function duration(seconds) {
   const d = Math.floor(seconds / 86400), hh = Math.floor((seconds % 86400) / 3600), m = Math.floor((seconds % 3600) / 60);
   return d ? `${d} d ${hh} h` : hh ? `${hh} h ${m} min` : `${m} min`;
 }
-const short = (id) => (id && id.length > 13 ? `${id.slice(0, 8)}…` : id || "—");
+const short = (id) => (id && id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id || "—");
 
 function say(text) {
   status.textContent = text;
@@ -90,13 +90,13 @@ async function applicationsPage() {
     main.append(h("div", { class: "empty" }, "No applications yet. ", h("a", { href: "#/new" }, "Create the links of one"), " and put them in your résumé."));
     return;
   }
-  main.append(table(["Application", "Links", { label: "Human clicks", num: true }, "First human click", ""],
+  main.append(table(["Application", "Links", { label: "Human clicks", num: true }, "First human click"],
     apps.map((a) => h("tr", {},
-      h("td", {}, h("a", { href: `#/applications/${encodeURIComponent(a.application_id)}` }, short(a.application_id))),
+      h("td", {}, h("a", { href: `#/applications/${encodeURIComponent(a.application_id)}`, title: a.application_id }, short(a.application_id)),
+        a.human_clicks === 0 ? [" ", h("span", { class: "badge waiting" }, "no click yet")] : ""),
       h("td", { class: "num" }, a.links),
       h("td", { class: "num" }, a.human_clicks),
-      h("td", {}, when(a.first_human_click)),
-      h("td", {}, a.human_clicks === 0 ? h("span", { class: "badge waiting" }, "no click yet") : "")))));
+      h("td", {}, when(a.first_human_click))))));
 }
 
 async function applicationPage(id) {
@@ -121,7 +121,7 @@ function chart(container, days) {
   const xs = days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
   const ys = days.map((d) => d.clicks);
   const width = Math.max(280, container.clientWidth || 600);
-  new window.uPlot({ width, height: 220, series: [{}, { label: "human clicks", stroke: "#1456c6", fill: "rgba(20,86,198,.15)" }], axes: [{}, { label: "clicks" }] }, [xs, ys], container);
+  new window.uPlot({ width, height: 220, series: [{}, { label: "human clicks", stroke: "#1456c6", fill: "rgba(20,86,198,.15)" }], axes: [{}, { label: "clicks", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000] }] }, [xs, ys], container);
 }
 
 async function linkPage(id) {
