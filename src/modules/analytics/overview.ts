@@ -5,6 +5,7 @@ import { allTrackingIds, applicationsWithoutHumanClick, findLink, linkCounts } f
 import { NotFound, ValidationFailed } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import { linkNotFound } from "../links/service";
+import { countsByKind } from "../clicks/visitor";
 import type { AnalyticsQuery } from "./model";
 
 const DEFAULT_DAYS = 30;
@@ -37,7 +38,7 @@ export function probableLink(orphan: string, ids: string[]): string | null {
 
 export function overview(db: Db, query: AnalyticsQuery) {
   const period = periodOf(query);
-  const kinds = Object.fromEntries(kindCountsIn(db, period).map((r) => [r.kind, r.clicks])) as Record<string, number>;
+  const kinds = countsByKind(kindCountsIn(db, period));
   const counts = linkCounts(db, nowIso());
   const ids = allTrackingIds(db);
   const link = (id: string) => findLink(db, id);
@@ -49,8 +50,8 @@ export function overview(db: Db, query: AnalyticsQuery) {
       active_links: counts.active,
       applications: counts.applications,
       applications_clicked: counts.applications - waiting.length,
-      human_clicks: kinds.human ?? 0,
-      clicks_by_kind: { human: kinds.human ?? 0, bot: kinds.bot ?? 0, preview: kinds.preview ?? 0, scanner: kinds.scanner ?? 0, owner: kinds.owner ?? 0 },
+      human_clicks: kinds.human,
+      clicks_by_kind: kinds,
     },
     top_links: topLinksIn(db, period, 10).map((r) => {
       const l = link(r.trackingId);

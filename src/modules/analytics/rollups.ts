@@ -8,14 +8,13 @@ import { humanClicksOf, perLinkKindCounts } from "../../db/clicks";
 import { applicationList, linksOf } from "../../db/links";
 import type { LinkRow } from "../../db/schema";
 import { NotFound } from "../../lib/errors";
+import { countsByKind } from "../clicks/visitor";
 import { toView } from "../links/service";
 
 /** Clicks of one session more than this apart are two visits. */
 const VISIT_GAP_MS = 30 * 60_000;
 /** A timeline shows the latest clicks; a résumé link with thousands is not a timeline any more. */
 const TIMELINE_CLICKS = 1000;
-
-type Kinds = { human: number; bot: number; preview: number; scanner: number; owner: number };
 
 function linkRollups(db: Db, links: LinkRow[]) {
   const counts = perLinkKindCounts(
@@ -24,8 +23,7 @@ function linkRollups(db: Db, links: LinkRow[]) {
   );
   return links.map((link) => {
     const rows = counts.filter((c) => c.trackingId === link.trackingId);
-    const kinds: Kinds = { human: 0, bot: 0, preview: 0, scanner: 0, owner: 0 };
-    for (const r of rows) kinds[r.kind] = r.clicks;
+    const kinds = countsByKind(rows);
     const human = rows.find((r) => r.kind === "human");
     const view = toView(link);
     return {

@@ -4,6 +4,7 @@ import { clickCountsBy, clickTotals, recentClicksOf, type ClickFilter } from "..
 import { findLink } from "../../db/links";
 import type { LinkRow } from "../../db/schema";
 import { linkNotFound, toView } from "../links/service";
+import { countsByKind } from "../clicks/visitor";
 import type { AnalyticsQuery } from "./model";
 
 const HOUR = 3600_000;
@@ -71,9 +72,7 @@ export function linkAnalytics(db: Db, trackingId: string, query: AnalyticsQuery,
   if (!link) throw linkNotFound(trackingId);
   const filter = filterFor([trackingId], query);
   const totals = clickTotals(db, filter, new Date(now - 24 * HOUR).toISOString(), new Date(now - 7 * 24 * HOUR).toISOString());
-  const byKind = Object.fromEntries(
-    clickCountsBy(db, { ...filter, kinds: undefined }, "kind").map((r) => [r.value, r.clicks]),
-  ) as Record<string, number>;
+  const byKind = countsByKind(clickCountsBy(db, { ...filter, kinds: undefined }, "kind").map((r) => ({ kind: r.value ?? "", clicks: r.clicks })));
   const agents = clickCountsBy(db, filter, "userAgent");
   return {
     link_info: linkInfo(link),
@@ -85,14 +84,8 @@ export function linkAnalytics(db: Db, trackingId: string, query: AnalyticsQuery,
       clicks_24h: totals.last24h,
       clicks_7d: totals.last7d,
     },
-    bot_clicks: (byKind.bot ?? 0) + (byKind.preview ?? 0) + (byKind.scanner ?? 0),
-    clicks_by_kind: {
-      human: byKind.human ?? 0,
-      bot: byKind.bot ?? 0,
-      preview: byKind.preview ?? 0,
-      scanner: byKind.scanner ?? 0,
-      owner: byKind.owner ?? 0,
-    },
+    bot_clicks: byKind.bot + byKind.preview + byKind.scanner,
+    clicks_by_kind: byKind,
     counted: filter.kinds ? "human clicks" : "all clicks",
     breakdowns: {
       by_source: regroup(clickCountsBy(db, filter, "source"), (v) => v ?? "(none)"),

@@ -14,7 +14,15 @@
 import { isbot } from "isbot";
 import { BlockList, isIPv4 } from "node:net";
 
-export type VisitorKind = "human" | "bot" | "preview" | "scanner" | "owner";
+export const VISITOR_KINDS = ["human", "bot", "preview", "scanner", "owner"] as const;
+export type VisitorKind = (typeof VISITOR_KINDS)[number];
+
+/** Counts per kind, every kind present (0 when none). */
+export function countsByKind(rows: { kind: string; clicks: number }[]): Record<VisitorKind, number> {
+  const counts = Object.fromEntries(VISITOR_KINDS.map((k) => [k, 0])) as Record<VisitorKind, number>;
+  for (const r of rows) if (r.kind in counts) counts[r.kind as VisitorKind] += r.clicks;
+  return counts;
+}
 
 export type Classification = { isBot: boolean; visitorKind: VisitorKind; visitorReason: string | null };
 

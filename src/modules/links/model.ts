@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { queryLimit, strictBodyError } from "../../lib/schemas";
 import { parseIsoDateTime } from "../../lib/time";
 import { TRACKING_ID_PATTERN } from "../ingest/model";
 
@@ -78,7 +79,7 @@ export const PatchLink = z
       job_id: Uuid("job_id").nullable().optional(),
       application_id: Uuid("application_id").nullable().optional(),
     },
-    { error: (iss) => (iss.code === "unrecognized_keys" ? `Unknown field(s): ${iss.keys.join(", ")}` : "Request body must be a JSON object") },
+    { error: strictBodyError },
   )
   .refine((v) => Object.keys(v).length > 0, "Nothing to change: send at least one field");
 export type PatchLink = z.infer<typeof PatchLink>;
@@ -88,12 +89,7 @@ export const ListQuery = z.object({
   application_id: z.string().optional(),
   link_function: z.string().optional(),
   active: z.enum(["true", "false"], { error: "active must be true or false" }).optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, "limit must be a whole number from 1 to 500")
-    .transform(Number)
-    .pipe(z.number().min(1, "limit must be a whole number from 1 to 500").max(500, "limit must be a whole number from 1 to 500"))
-    .optional(),
+  limit: queryLimit(500).optional(),
   cursor: z.string().max(400).optional(),
 });
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { queryLimit, strictBodyError } from "../../lib/schemas";
 
 export const EVENT_TYPES = ["click.first_human", "click.returned", "link.orphan_hit"] as const;
 
@@ -28,16 +29,11 @@ export const PatchWebhook = z
       description: z.string().max(500).nullable().optional(),
       active: z.boolean({ error: "active must be true or false" }).optional(),
     },
-    { error: (iss) => (iss.code === "unrecognized_keys" ? `Unknown field(s): ${iss.keys.join(", ")}` : "Request body must be a JSON object") },
+    { error: strictBodyError },
   )
   .refine((v) => Object.keys(v).length > 0, "Nothing to change: send at least one field");
 
 export const FeedQuery = z.object({
   after: z.string().regex(/^\d+$/, "after must be a cursor from a previous answer").optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, "limit must be a whole number from 1 to 1000")
-    .transform(Number)
-    .pipe(z.number().min(1, "limit must be a whole number from 1 to 1000").max(1000, "limit must be a whole number from 1 to 1000"))
-    .optional(),
+  limit: queryLimit(1000).optional(),
 });
