@@ -161,21 +161,26 @@ export function reclassifyClicks(db: Db, clickIds: string[], kind: ClickRow["vis
     .run();
 }
 
-/** Per link and visitor kind: counts and first and last click (redirected clicks only). */
+/**
+ * Per link and visitor kind: counts (from click_daily) and, for human clicks, the first
+ * and last (from the per-link index). Redirected clicks only.
+ */
 export function perLinkKindCounts(db: Db, trackingIds: string[]) {
   if (trackingIds.length === 0) return [];
-  return db
-    .select({
-      trackingId: linkClicks.trackingId,
-      kind: linkClicks.visitorKind,
-      clicks: sql<number>`count(*)`,
-      first: sql<string>`min(${linkClicks.clickedAt})`,
-      last: sql<string>`max(${linkClicks.clickedAt})`,
-    })
-    .from(linkClicks)
-    .where(and(inArray(linkClicks.trackingId, trackingIds), eq(linkClicks.outcome, "redirected")))
-    .groupBy(linkClicks.trackingId, linkClicks.visitorKind)
-    .all();
+  const counts = db.$client
+    .query<{ trackingId: string; kind: ClickRow["visitorKind"]; clicks: number }, string[]>(
+      `select tracking_id as trackingId, visitor_kind as kind, sum(clicks) as clicks from click_daily
+       where tracking_id in (${trackingIds.map(() => "?").join(", ")}) and outcome = 'redirected'
+       group by tracking_id, visitor_kind having sum(clicks) > 0`,
+    )
+    .all(...trackingIds);
+  const span = perDb(db, "human-span", () =>
+    db.$client.query<{ first: string | null; last: string | null }, [string]>(
+      `select min(clicked_at) as first, max(clicked_at) as last from link_clicks
+       where tracking_id = ? and outcome = 'redirected' and visitor_kind = 'human'`,
+    ),
+  );
+  return counts.map((c) => ({ ...c, ...(c.kind === "human" ? span.get(c.trackingId)! : { first: null, last: null }) }));
 }
 
 /** The latest `limit` human clicks of some links, in time order: the raw material of a timeline. */
@@ -199,38 +204,38 @@ export function humanClicksOf(db: Db, trackingIds: string[], limit: number) {
 
 export type Period = { from: string; to: string };
 
-const inPeriod = (p: Period) => and(gte(linkClicks.clickedAt, p.from), lte(linkClicks.clickedAt, p.to));
+/** The whole UTC days a period touches: the overview counts days, from click_daily. */
+const daysOf = (p: Period) => [p.from.slice(0, 10), p.to.slice(0, 10)] as const;
 
-/** Redirected clicks of a period by kind (the time index covers it). */
+/** Redirected clicks of a period by kind. */
 export function kindCountsIn(db: Db, p: Period) {
-  return db
-    .select({ kind: linkClicks.visitorKind, clicks: sql<number>`count(*)` })
-    .from(linkClicks)
-    .where(and(inPeriod(p), eq(linkClicks.outcome, "redirected")))
-    .groupBy(linkClicks.visitorKind)
-    .all();
+  return db.$client
+    .query<{ kind: string; clicks: number }, [string, string]>(
+      `select visitor_kind as kind, sum(clicks) as clicks from click_daily
+       where day between ? and ? and outcome = 'redirected' group by visitor_kind`,
+    )
+    .all(...daysOf(p));
 }
 
 export function topLinksIn(db: Db, p: Period, limit: number) {
-  return db
-    .select({ trackingId: linkClicks.trackingId, clicks: sql<number>`count(*)` })
-    .from(linkClicks)
-    .where(and(inPeriod(p), eq(linkClicks.outcome, "redirected"), eq(linkClicks.visitorKind, "human")))
-    .groupBy(linkClicks.trackingId)
-    .orderBy(sql`count(*) desc`, linkClicks.trackingId)
-    .limit(limit)
-    .all();
+  return db.$client
+    .query<{ trackingId: string; clicks: number }, [string, string, number]>(
+      `select tracking_id as trackingId, sum(clicks) as clicks from click_daily
+       where day between ? and ? and outcome = 'redirected' and visitor_kind = 'human'
+         and tracking_id in (select tracking_id from link_tracking)
+       group by tracking_id having sum(clicks) > 0 order by clicks desc, tracking_id limit ?`,
+    )
+    .all(...daysOf(p), limit);
 }
 
 export function humanClicksPerDayIn(db: Db, p: Period) {
-  const day = sql<string>`substr(${linkClicks.clickedAt}, 1, 10)`;
-  return db
-    .select({ day, clicks: sql<number>`count(*)` })
-    .from(linkClicks)
-    .where(and(inPeriod(p), eq(linkClicks.outcome, "redirected"), eq(linkClicks.visitorKind, "human")))
-    .groupBy(day)
-    .orderBy(day)
-    .all();
+  return db.$client
+    .query<{ day: string; clicks: number }, [string, string]>(
+      `select day, sum(clicks) as clicks from click_daily
+       where day between ? and ? and outcome = 'redirected' and visitor_kind = 'human'
+       group by day having sum(clicks) > 0 order by day`,
+    )
+    .all(...daysOf(p));
 }
 
 export function recentClicksIn(db: Db, p: Period, limit: number) {
@@ -244,7 +249,7 @@ export function recentClicksIn(db: Db, p: Period, limit: number) {
       outcome: linkClicks.outcome,
     })
     .from(linkClicks)
-    .where(inPeriod(p))
+    .where(and(gte(linkClicks.clickedAt, p.from), lte(linkClicks.clickedAt, p.to)))
     .orderBy(desc(linkClicks.clickedAt))
     .limit(limit)
     .all();
@@ -255,17 +260,20 @@ export function recentClicksIn(db: Db, p: Period, limit: number) {
  * for unknown ids. The place to spot a link a PDF line break cut short.
  */
 export function orphansIn(db: Db, p: Period, limit: number) {
-  return db.$client
-    .query<{ tracking_id: string; hits: number; first_seen: string; last_seen: string }, [string, string, number]>(
-      `select tracking_id, count(*) as hits, min(clicked_at) as first_seen, max(clicked_at) as last_seen
-       from link_clicks
-       where clicked_at >= ? and clicked_at <= ?
-         and tracking_id not in (select tracking_id from link_tracking)
-       group by tracking_id
-       order by last_seen desc
-       limit ?`,
+  const ids = db.$client
+    .query<{ tracking_id: string; hits: number }, [string, string]>(
+      `select tracking_id, sum(clicks) as hits from click_daily
+       where day between ? and ? and tracking_id not in (select tracking_id from link_tracking)
+       group by tracking_id having sum(clicks) > 0`,
     )
-    .all(p.from, p.to, limit);
+    .all(...daysOf(p));
+  const seen = db.$client.query<{ first_seen: string; last_seen: string }, [string]>(
+    "select min(clicked_at) as first_seen, max(clicked_at) as last_seen from link_clicks where tracking_id = ?",
+  );
+  return ids
+    .map((o) => ({ ...o, ...seen.get(o.tracking_id)! }))
+    .sort((a, b) => b.last_seen.localeCompare(a.last_seen))
+    .slice(0, limit);
 }
 
 /** Moves an orphan's hits to the link they were meant for; they count as its clicks from then on. */

@@ -184,8 +184,8 @@ export function applicationsWithoutHumanClick(db: Db) {
        where application_id is not null
        group by application_id
        having not exists (
-         select 1 from link_tracking l2 join link_clicks c on c.tracking_id = l2.tracking_id
-         where l2.application_id = l.application_id and c.outcome = 'redirected' and c.visitor_kind = 'human')
+         select 1 from link_tracking l2 join click_daily d on d.tracking_id = l2.tracking_id
+         where l2.application_id = l.application_id and d.outcome = 'redirected' and d.visitor_kind = 'human' and d.clicks > 0)
        order by first_link_at`,
     )
     .all();

@@ -12,6 +12,8 @@ import m0002 from "../../drizzle/0002_classification.sql" with { type: "text" };
 import m0003 from "../../drizzle/0003_edge_outbox.sql" with { type: "text" };
 import m0004 from "../../drizzle/0004_signals.sql" with { type: "text" };
 import m0005 from "../../drizzle/0005_settings.sql" with { type: "text" };
+import m0006 from "../../drizzle/0006_click_daily.sql" with { type: "text" };
+import m0007 from "../../drizzle/0007_click_daily_triggers.sql" with { type: "text" };
 
 export const embeddedSql: Record<string, string> = {
   "0000_init": m0000,
@@ -20,6 +22,8 @@ export const embeddedSql: Record<string, string> = {
   "0003_edge_outbox": m0003,
   "0004_signals": m0004,
   "0005_settings": m0005,
+  "0006_click_daily": m0006,
+  "0007_click_daily_triggers": m0007,
 };
 
 export { journal };

@@ -10,6 +10,7 @@ import type { AnalyticsQuery } from "./model";
 
 const DEFAULT_DAYS = 30;
 
+/** The period asked for; the overview counts the whole UTC days it touches. */
 export function periodOf(query: AnalyticsQuery, now = Date.now()): Period {
   const to = query.to ?? new Date(now).toISOString();
   const from = query.from ?? new Date(Date.parse(to) - DEFAULT_DAYS * 86_400_000).toISOString();

@@ -40,7 +40,7 @@ function linkRollups(db: Db, links: LinkRow[]) {
       clicks_by_kind: kinds,
       first_human_click: human?.first ?? null,
       last_human_click: human?.last ?? null,
-      time_to_first_click_seconds: human ? Math.round((Date.parse(human.first) - Date.parse(link.createdAt)) / 1000) : null,
+      time_to_first_click_seconds: human?.first ? Math.round((Date.parse(human.first) - Date.parse(link.createdAt)) / 1000) : null,
     };
   });
 }

@@ -256,3 +256,26 @@ describe("every analytics query uses an index", () => {
     }
   });
 });
+
+describe("click_daily", () => {
+  test("stays equal to the clicks it counts through inserts, reclassification, attribution and deletion", async () => {
+    const { app: a, db: d } = setup({ trustProxy: true });
+    const links = ["LinkedIn", "Portfolio", "Calendly"].map((f) => ({ original_url: "https://example.com/", link_function: f, application_id: APP_A, tracking_id: `daily-${f}` }));
+    await call(a, "/api/link-tracking/links/bulk", { json: { links } });
+    const hit = (id: string, ip: string) =>
+      a.handle(new Request(`http://localhost/x?uuid=${id}`, { headers: { "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "accept-language": "en", "x-forwarded-for": ip } }));
+    for (const f of ["LinkedIn", "Portfolio", "Calendly"]) await hit(`daily-${f}`, "203.0.113.9"); // a burst: reclassified
+    await hit("daily-LinkedIn", "198.51.100.1");
+    await hit("daily-Linked", "198.51.100.2"); // an orphan, then attributed
+    await Bun.sleep(5);
+    await call(a, "/api/link-tracking/orphans/daily-Linked/attribute", { json: { tracking_id: "daily-LinkedIn" } });
+    await call(a, "/api/link-tracking/clicks?ip=198.51.100.1", { method: "DELETE" });
+    await call(a, "/api/link-tracking/links/daily-Calendly", { method: "DELETE" });
+    const truth = d.$client
+      .query("select substr(clicked_at, 1, 10) as day, tracking_id, visitor_kind, outcome, count(*) as clicks from link_clicks group by 1, 2, 3, 4 order by 1, 2, 3, 4")
+      .all();
+    const daily = d.$client.query("select day, tracking_id, visitor_kind, outcome, clicks from click_daily where clicks > 0 order by 1, 2, 3, 4").all();
+    expect(daily).toEqual(truth);
+    expect(truth.length).toBeGreaterThan(1);
+  });
+});
