@@ -1,13 +1,8 @@
--- Keeps click_daily exact: every change to link_clicks moves its count.
+-- Keeps click_daily exact. New clicks are counted by the code that inserts them, once per
+-- batch (src/db/clicks.ts: a trigger per row halved ingest); deletions and changes, rare,
+-- by these triggers.
 INSERT INTO `click_daily` (`day`, `tracking_id`, `visitor_kind`, `outcome`, `clicks`)
 SELECT substr(`clicked_at`, 1, 10), `tracking_id`, `visitor_kind`, `outcome`, count(*) FROM `link_clicks` GROUP BY 1, 2, 3, 4;
---> statement-breakpoint
-CREATE TRIGGER `link_clicks_daily_insert` AFTER INSERT ON `link_clicks`
-BEGIN
-  INSERT INTO `click_daily` (`day`, `tracking_id`, `visitor_kind`, `outcome`, `clicks`)
-  VALUES (substr(NEW.`clicked_at`, 1, 10), NEW.`tracking_id`, NEW.`visitor_kind`, NEW.`outcome`, 1)
-  ON CONFLICT (`day`, `tracking_id`, `visitor_kind`, `outcome`) DO UPDATE SET `clicks` = `clicks` + 1;
-END;
 --> statement-breakpoint
 CREATE TRIGGER `link_clicks_daily_delete` AFTER DELETE ON `link_clicks`
 BEGIN

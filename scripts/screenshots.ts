@@ -59,6 +59,9 @@ for (let i = 0; i < 40; i++) {
 }
 insert.run(crypto.randomUUID(), created[0].tracking_id.slice(0, 12), new Date().toISOString(), new Date().toISOString(), agents[0], null, "s1", "human", 0);
 db.run("update link_clicks set outcome = 'not_found' where length(tracking_id) = 12");
+// Clicks written by SQL, not through the server: count them per day as the server would.
+db.run("delete from click_daily");
+db.run("insert into click_daily select substr(clicked_at, 1, 10), tracking_id, visitor_kind, outcome, count(*) from link_clicks group by 1, 2, 3, 4");
 db.close();
 
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });

@@ -40,9 +40,24 @@ function writer(db: Db) {
         c.outcome ?? "redirected",
         c.idempotencyKey ?? null,
       ).changes > 0;
+    const countDay = db.$client.prepare(
+      `insert into click_daily (day, tracking_id, visitor_kind, outcome, clicks) values (?, ?, ?, ?, ?)
+       on conflict (day, tracking_id, visitor_kind, outcome) do update set clicks = clicks + excluded.clicks`,
+    );
     return db.$client.transaction((clicks: ClickInsert[], after?: (stored: ClickInsert[]) => void) => {
       const isNew = clicks.map(insertOne);
-      after?.(clicks.filter((_, i) => isNew[i]));
+      const stored = clicks.filter((_, i) => isNew[i]);
+      // click_daily, one upsert per (day, link, kind, outcome) of the batch.
+      const groups = new Map<string, [string, string, string, string, number]>();
+      for (const c of stored) {
+        const row = [c.clickedAt.slice(0, 10), c.trackingId, c.visitorKind ?? "human", c.outcome ?? "redirected"] as const;
+        const key = row.join("\u0000");
+        const group = groups.get(key);
+        if (group) group[4]++;
+        else groups.set(key, [...row, 1]);
+      }
+      for (const g of groups.values()) countDay.run(...g);
+      after?.(stored);
       return isNew;
     });
   });
