@@ -14,6 +14,7 @@ import m0004 from "../../drizzle/0004_signals.sql" with { type: "text" };
 import m0005 from "../../drizzle/0005_settings.sql" with { type: "text" };
 import m0006 from "../../drizzle/0006_click_daily.sql" with { type: "text" };
 import m0007 from "../../drizzle/0007_click_daily_triggers.sql" with { type: "text" };
+import m0008 from "../../drizzle/0008_narrow_time_index.sql" with { type: "text" };
 
 export const embeddedSql: Record<string, string> = {
   "0000_init": m0000,
@@ -24,6 +25,7 @@ export const embeddedSql: Record<string, string> = {
   "0005_settings": m0005,
   "0006_click_daily": m0006,
   "0007_click_daily_triggers": m0007,
+  "0008_narrow_time_index": m0008,
 };
 
 export { journal };

@@ -1,0 +1,2 @@
+DROP INDEX `link_clicks_time_idx`;--> statement-breakpoint
+CREATE INDEX `link_clicks_time_idx` ON `link_clicks` (`clicked_at`);
