@@ -7,28 +7,28 @@ import type { Config } from "./config";
 import type { Db } from "./db";
 import { inlineClickWriter, type ClickWriter } from "./db/click-writer";
 import type { ClickInsert } from "./db/clicks";
-import { webhooksModule } from "./modules/webhooks";
-import { dashboardModule } from "./modules/dashboard";
-import { recordSignals } from "./modules/webhooks/signals";
 import { checkDeclaredLength, isJsonContentType, MAX_BODY_BYTES, readJsonBody } from "./lib/body";
 import { AppError } from "./lib/errors";
 import { clientIp } from "./lib/ip";
 import { silentLogger, type Logger } from "./lib/log";
-import { appErrorBody, errorBody } from "./lib/render-error";
-import { docsModule } from "./modules/docs";
 import { createMetrics, observeDatabaseSize, type Metrics } from "./lib/metrics";
-import { authLimits, type AuthContext } from "./modules/auth";
+import { appErrorBody, errorBody } from "./lib/render-error";
+import { analyticsModule } from "./modules/analytics";
+import { authLimits, type ModuleContext } from "./modules/auth";
+import { dashboardModule } from "./modules/dashboard";
+import { docsModule } from "./modules/docs";
+import { edgeApi } from "./modules/edge";
 import { healthModule } from "./modules/health";
 import { WriteHealth } from "./modules/health/service";
-import { analyticsModule } from "./modules/analytics";
 import { ingestModule } from "./modules/ingest";
-import { privacyModule } from "./modules/privacy";
 import { linksModule } from "./modules/links";
+import { privacyModule } from "./modules/privacy";
 import { redirectModule } from "./modules/redirect";
 import { htmlPage, NOT_FOUND_PAGE } from "./modules/redirect/pages";
 import { ClickRecorder } from "./modules/redirect/recorder";
 import { localLinks, type LinkSource } from "./modules/redirect/service";
-import { edgeApi } from "./modules/edge";
+import { webhooksModule } from "./modules/webhooks";
+import { recordSignals } from "./modules/webhooks/signals";
 
 export type AppDeps = {
   db: Db;
@@ -55,7 +55,7 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
   const recorder = new ClickRecorder(clickWriter, metrics, log, health);
   // The socket's address, or the proxy's headers with TRUST_PROXY: one rule for every route.
   const clientIpOf = (request: Request) => clientIp(request.headers, app.server?.requestIP(request)?.address, config.trustProxy);
-  const auth: AuthContext = { db, config, limits: authLimits(config), clientIpOf, metrics, health, onClicksStored };
+  const auth: ModuleContext = { db, config, limits: authLimits(config), clientIpOf, metrics, health, onClicksStored };
   const started = new WeakMap<Request, number>();
   observeDatabaseSize(metrics, db);
 
@@ -114,7 +114,7 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
 }
 
 /** Everything but the redirect routes, on the central server. */
-const centralApi = (auth: AuthContext) =>
+const centralApi = (auth: ModuleContext) =>
   new Elysia()
     .use(docsModule())
     .use(healthModule(auth, auth.metrics))

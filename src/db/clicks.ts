@@ -5,6 +5,14 @@ import { and, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { changes, perDb, type Db } from "./index";
 import { linkClicks, type ClickRow, type NewClick } from "./schema";
 
+/**
+ * Bumped by every change to clicks already stored (reclassified, attributed, deleted):
+ * memos built from stored clicks (signals.ts) start over when it moves.
+ */
+const rewrites = new WeakMap<Db, number>();
+export const clickRewrites = (db: Db): number => rewrites.get(db) ?? 0;
+export const clicksRewritten = (db: Db): void => void rewrites.set(db, clickRewrites(db) + 1);
+
 export type ClickInsert = Required<Pick<NewClick, "clickId" | "trackingId" | "clickedAt" | "receivedAt" | "origin">> &
   Omit<NewClick, "clickId" | "trackingId" | "clickedAt" | "receivedAt" | "origin">;
 
@@ -70,7 +78,13 @@ function writer(db: Db) {
  * Returns, per click, whether it was new.
  */
 export function insertClicks(db: Db, clicks: ClickInsert[], after?: (stored: ClickInsert[]) => void): boolean[] {
-  return writer(db).immediate(clicks, after);
+  try {
+    return writer(db).immediate(clicks, after);
+  } catch (error) {
+    // Rolled back: what `after` noted of these clicks must be forgotten too.
+    clicksRewritten(db);
+    throw error;
+  }
 }
 
 export function countClicks(db: Db): number {
@@ -170,6 +184,7 @@ export function* iterateClicks(db: Db, filter: ExportFilter): Generator<unknown[
 /** Gives clicks already stored another kind, e.g. when a burst shows them to be a scanner's. */
 export function reclassifyClicks(db: Db, clickIds: string[], kind: ClickRow["visitorKind"], reason: string): void {
   if (clickIds.length === 0) return;
+  clicksRewritten(db);
   db.update(linkClicks)
     .set({ visitorKind: kind, visitorReason: reason, isBot: kind !== "human" && kind !== "owner" })
     .where(and(inArray(linkClicks.clickId, clickIds), eq(linkClicks.visitorKind, "human")))
@@ -293,6 +308,7 @@ export function orphansIn(db: Db, p: Period, limit: number) {
 
 /** Moves an orphan's hits to the link they were meant for; they count as its clicks from then on. */
 export function attributeOrphan(db: Db, orphanId: string, trackingId: string): number {
+  clicksRewritten(db);
   return db.$client
     .query(
       `update link_clicks
@@ -304,38 +320,48 @@ export function attributeOrphan(db: Db, orphanId: string, trackingId: string): n
 
 /** Deletes every click from one IP address (a person's request to be forgotten). */
 export function deleteClicksFromIp(db: Db, ip: string): number {
+  clicksRewritten(db);
   return changes(db.delete(linkClicks).where(eq(linkClicks.ipAddress, ip)).run());
 }
 
 /** Deletes up to `limit` clicks older than `before`, oldest first; returns how many. */
 export function deleteClicksBefore(db: Db, before: string, limit: number): number {
+  clicksRewritten(db);
   return db.$client
     .query("delete from link_clicks where rowid in (select rowid from link_clicks where clicked_at < ? order by clicked_at limit ?)")
     .run(before, limit).changes;
 }
 
-/** The latest human click of a link before the given click (by time, then id), if any. */
+/**
+ * The latest human click of a link before the given click (by time, then id), if any.
+ * Walks the per-link index backwards from the click's time and stops at once: its cost
+ * does not grow with the link's clicks.
+ */
 export function previousHumanClickOfLink(db: Db, trackingId: string, clickedAt: string, clickId: string): string | null {
-  const row = db.$client
-    .query<{ at: string | null }, [string, string, string, string]>(
-      `select max(clicked_at) as at from link_clicks
-       where tracking_id = ? and outcome = 'redirected' and visitor_kind = 'human'
-         and (clicked_at < ? or (clicked_at = ? and click_id < ?))`,
-    )
-    .get(trackingId, clickedAt, clickedAt, clickId);
-  return row?.at ?? null;
+  const [earlier, sameMoment] = perDb(db, "previous-human", () => [
+    // The covering index answers this without reading the table.
+    db.$client.query<{ clicked_at: string }, [string, string]>(
+      `select clicked_at from link_clicks
+       where tracking_id = ? and outcome = 'redirected' and visitor_kind = 'human' and clicked_at < ?
+       order by clicked_at desc limit 1`,
+    ),
+    // Clicks of the same millisecond are ordered by id (time-ordered UUIDs).
+    db.$client.query<{ clicked_at: string }, [string, string, string]>(
+      `select clicked_at from link_clicks
+       where tracking_id = ? and outcome = 'redirected' and visitor_kind = 'human' and clicked_at = ? and click_id < ? limit 1`,
+    ),
+  ] as const);
+  return sameMoment.get(trackingId, clickedAt, clickId)?.clicked_at ?? earlier.get(trackingId, clickedAt)?.clicked_at ?? null;
 }
 
-/** The latest human click on any link of an application before the given click, if any. */
-export function previousHumanClickOfApplication(db: Db, applicationId: string, clickedAt: string, clickId: string): string | null {
-  const row = db.$client
-    .query<{ at: string | null }, [string, string, string, string]>(
-      `select max(c.clicked_at) as at from link_tracking l join link_clicks c on c.tracking_id = l.tracking_id
-       where l.application_id = ? and c.outcome = 'redirected' and c.visitor_kind = 'human'
-         and (c.clicked_at < ? or (c.clicked_at = ? and c.click_id < ?))`,
-    )
-    .get(applicationId, clickedAt, clickedAt, clickId);
-  return row?.at ?? null;
+/** The latest human click on any of these links (one application's) before the given click, if any. */
+export function previousHumanClickOfLinks(db: Db, trackingIds: string[], clickedAt: string, clickId: string): string | null {
+  let latest: string | null = null;
+  for (const id of trackingIds) {
+    const at = previousHumanClickOfLink(db, id, clickedAt, clickId);
+    if (at && (!latest || at > latest)) latest = at;
+  }
+  return latest;
 }
 
 /** A link's latest hits of every kind, for the dashboard (no IP). */

@@ -2,6 +2,7 @@
  * The link_tracking table: every write and read of links goes through here.
  */
 import { and, desc, eq, lt, or, sql, type SQL } from "drizzle-orm";
+import { clicksRewritten } from "./clicks";
 import { changes, perDb, type Db } from "./index";
 import { linkClicks, linkTracking, type LinkRow } from "./schema";
 
@@ -91,6 +92,7 @@ export function updateLink(db: Db, trackingId: string, changes: Partial<NewLink>
 
 /** Deletes the link and every click recorded for it; returns the number of clicks deleted, or null if no such link. */
 export function deleteLinkAndClicks(db: Db, trackingId: string): number | null {
+  clicksRewritten(db);
   const deleted = db.transaction(
     (tx) => {
       const deleted = tx.delete(linkTracking).where(eq(linkTracking.trackingId, trackingId)).returning().get();

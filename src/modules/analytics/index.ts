@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
-import { authPlugin, type AuthContext } from "../auth";
+import { authPlugin, type ModuleContext } from "../auth";
 import { csvStream } from "./export";
 import { AnalyticsQuery, TrackingIdParam } from "./model";
 import { attribute, overview } from "./overview";
@@ -15,7 +15,7 @@ const ExportQuery = AnalyticsQuery.and(
   }),
 );
 
-export const analyticsModule = ({ db, config, ...auth }: AuthContext) =>
+export const analyticsModule = ({ db, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Analytics"] })
     .use(authPlugin({ db, config, ...auth }))
     .get("/analytics", ({ query }) => overview(db, query), {

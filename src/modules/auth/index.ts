@@ -15,8 +15,8 @@ export function authLimits(config: Config) {
   return { perKey: new RateLimiter(config.rateLimits.api), failuresPerIp: new RateLimiter(config.rateLimits.authFailures) };
 }
 
-/** What every API module of one app shares. */
-export type AuthContext = {
+/** What every API module of one app shares (the auth plugin takes it whole). */
+export type ModuleContext = {
   db: Db;
   config: Config;
   limits: ReturnType<typeof authLimits>;
@@ -33,7 +33,7 @@ export type AuthContext = {
  * wrong keys is refused for the rest of the minute (RATE_LIMIT_AUTH_FAILURES), and each
  * key has its requests per minute (RATE_LIMIT_API).
  */
-export const authPlugin = ({ db, config, limits, clientIpOf }: AuthContext) =>
+export const authPlugin = ({ db, config, limits, clientIpOf }: ModuleContext) =>
   new Elysia().macro({
     auth: (needed: Scope) => ({
       // transform runs before body validation, so a caller without a key learns nothing

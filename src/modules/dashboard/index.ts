@@ -7,7 +7,7 @@ import { Elysia } from "elysia";
 import uplotCss from "uplot/dist/uPlot.min.css" with { type: "file" };
 import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "file" };
 import { Forbidden, Unauthorized } from "../../lib/errors";
-import type { AuthContext } from "../auth";
+import type { ModuleContext } from "../auth";
 import { allows, authenticate, presentedKey } from "../auth/service";
 import { clearOwnerCookie, ownerCookie } from "./owner";
 import appCss from "./web/app.css" with { type: "text" };
@@ -30,7 +30,7 @@ const SECURITY = { "Content-Security-Policy": CSP, "X-Content-Type-Options": "no
 const asset = (body: string | Blob, type: string) => new Response(body, { headers: { ...SECURITY, "Content-Type": type } });
 const hide = { detail: { hide: true } };
 
-export const dashboardModule = ({ db, config }: AuthContext) => {
+export const dashboardModule = ({ db, config }: ModuleContext) => {
   const secure = config.publicBaseUrl.startsWith("https:");
   return new Elysia({ prefix: "/dashboard" })
     // Imported as text (Bun's types take .html for a bundle).

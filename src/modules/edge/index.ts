@@ -11,7 +11,7 @@ import type { Db } from "../../db";
 import { enqueue, outboxStatus, type OutboxEvent } from "../../db/outbox";
 import type { Metrics } from "../../lib/metrics";
 import { nowIso } from "../../lib/time";
-import type { AuthContext } from "../auth";
+import type { ModuleContext } from "../auth";
 import { healthModule } from "../health";
 import { healthAnswer } from "../health/service";
 
@@ -58,7 +58,7 @@ export function observeOutbox(metrics: Metrics, db: Db): void {
 }
 
 /** What an edge serves besides redirects: the health check and /metrics. */
-export const edgeApi = (auth: AuthContext) =>
+export const edgeApi = (auth: ModuleContext) =>
   new Elysia({ tags: ["Edge"] })
     .get(
       "/api/tracking-ingest/health",

@@ -4,12 +4,12 @@ import { isJsonContentType } from "../../lib/body";
 import { UnsupportedMediaType } from "../../lib/errors";
 import { jsonContent } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
-import { authPlugin, type AuthContext } from "../auth";
+import { authPlugin, type ModuleContext } from "../auth";
 import { healthAnswer } from "../health/service";
 import { BatchRequest, BatchResults } from "./model";
 import { ingestBatch } from "./service";
 
-export const ingestModule = ({ db, config, ...auth }: AuthContext) =>
+export const ingestModule = ({ db, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/tracking-ingest", tags: ["Tracking ingest"] })
     .use(authPlugin({ db, config, ...auth }))
     .get(

@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import QRCode from "qrcode";
 import { z } from "zod";
 import { jsonContent } from "../../lib/openapi";
-import { authPlugin, type AuthContext } from "../auth";
+import { authPlugin, type ModuleContext } from "../auth";
 import { CreateLink, LinkView, ListQuery, MAX_BULK_LINKS, PatchLink } from "./model";
 import { ClickEvent } from "../ingest/model";
 import { recordClick } from "../ingest/service";
@@ -10,7 +10,7 @@ import { createLink, createLinks, deleteLink, getLink, listLinkViews, patchLink 
 
 const IdParams = z.object({ tracking_id: z.string().max(100, "tracking_id exceeds 100 characters") });
 
-export const linksModule = ({ db, config, ...auth }: AuthContext) =>
+export const linksModule = ({ db, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Links"] })
     .use(authPlugin({ db, config, ...auth }))
     .post(

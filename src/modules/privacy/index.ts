@@ -1,9 +1,9 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
-import { authPlugin, type AuthContext } from "../auth";
+import { authPlugin, type ModuleContext } from "../auth";
 import { eraseClicksFromIp } from "./service";
 
-export const privacyModule = ({ db, config, ...auth }: AuthContext) =>
+export const privacyModule = ({ db, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Privacy"] })
     .use(authPlugin({ db, config, ...auth }))
     .delete("/clicks", ({ query }) => eraseClicksFromIp(db, config, query.ip), {

@@ -63,16 +63,15 @@ export const redirectModule = ({ db, config, links, recorder, metrics, log, clie
   };
 
   const bursts = new BurstDetector();
-  // After the recorder's next commit, so the earlier clicks of the burst are stored.
-  const reclassifyLater = (clickIds: string[], reason: string) =>
-    setImmediate(() => {
-      try {
-        reclassifyClicks(db, clickIds, "scanner", reason);
-        withdrawSignals(db, clickIds);
-      } catch (error) {
-        log.warn({ err: error }, "could not reclassify the clicks of a burst");
-      }
-    });
+  /** The earlier clicks of a burst, once they are stored, are a scanner's too; so are their signals. */
+  const reclassify = (clickIds: string[], reason: string) => {
+    try {
+      reclassifyClicks(db, clickIds, "scanner", reason);
+      withdrawSignals(db, clickIds);
+    } catch (error) {
+      log.warn({ err: error }, "could not reclassify the clicks of a burst");
+    }
+  };
 
   const refused = (status: 404 | 410, method: string) =>
     config.notFoundRedirect ? redirect(config.notFoundRedirect) : htmlPage(status, status === 404 ? NOT_FOUND_PAGE : GONE_PAGE, method);
@@ -88,8 +87,8 @@ export const redirectModule = ({ db, config, links, recorder, metrics, log, clie
     const resolution: Resolution = valid ? await links.resolve(trackingId, now) : { kind: "unknown" };
 
     // A hit without a uuid is kept only where a link could have been cut short.
-    const worthKeeping = trackingId !== null || (source !== null && links.sourceInUse(source));
-    if (!isHead && (resolution.kind !== "unknown" || worthKeeping)) {
+    const worthKeeping = () => trackingId !== null || (source !== null && links.sourceInUse(source));
+    if (!isHead && (resolution.kind !== "unknown" || worthKeeping())) {
       const visitor = buildVisitor({
         headers: request.headers,
         params: query,
@@ -99,13 +98,11 @@ export const redirectModule = ({ db, config, links, recorder, metrics, log, clie
         ownerBrowser: isOwnerBrowser(db, request.headers.get("cookie")),
       });
       const clickId = Bun.randomUUIDv7();
-      if (resolution.kind === "live" && visitor.visitorKind === "human") {
-        const burst = bursts.note(visitor.networkIp, resolution.link.applicationId, resolution.link.trackingId, clickId, Date.parse(now));
-        if (burst) {
-          Object.assign(visitor, { isBot: true, visitorKind: "scanner", visitorReason: burst.reason });
-          reclassifyLater(burst.earlier, burst.reason);
-        }
-      }
+      const burst =
+        resolution.kind === "live" && visitor.visitorKind === "human"
+          ? bursts.note(visitor.networkIp, resolution.link.applicationId, resolution.link.trackingId, clickId, Date.parse(now))
+          : null;
+      if (burst) Object.assign(visitor, { isBot: true, visitorKind: "scanner", visitorReason: burst.reason });
       await recorder.record({
         clickId,
         trackingId: orphanId(trackingId ?? ""),
@@ -123,6 +120,8 @@ export const redirectModule = ({ db, config, links, recorder, metrics, log, clie
         origin: "redirect",
         outcome: resolution.kind === "live" ? "redirected" : resolution.kind === "gone" ? "gone" : "not_found",
       });
+      // The earlier clicks were queued before this one, so they are committed with it or before.
+      if (burst) reclassify(burst.earlier, burst.reason);
     }
 
     switch (resolution.kind) {

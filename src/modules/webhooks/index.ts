@@ -1,12 +1,12 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
-import { authPlugin, type AuthContext } from "../auth";
+import { authPlugin, type ModuleContext } from "../auth";
 import { CreateWebhook, FeedQuery, PatchWebhook } from "./model";
 import { createWebhook, deliveryLog, feed, listWebhooks, patchWebhook, redeliver, removeWebhook } from "./service";
 
 const IdParam = z.object({ id: z.string().max(100) });
 
-export const webhooksModule = ({ db, config, ...auth }: AuthContext) =>
+export const webhooksModule = ({ db, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Signals"] })
     .use(authPlugin({ db, config, ...auth }))
     .get("/events", ({ query }) => feed(db, Number(query.after ?? 0), query.limit ?? 100), {

@@ -9,8 +9,9 @@
 import type { Config } from "../../config";
 import type { Db } from "../../db";
 import type { ClickInsert } from "../../db/clicks";
-import { previousHumanClickOfApplication, previousHumanClickOfLink } from "../../db/clicks";
-import { allTrackingIds, findLink } from "../../db/links";
+import { clickRewrites, previousHumanClickOfLink, previousHumanClickOfLinks } from "../../db/clicks";
+import { perDb } from "../../db";
+import { allTrackingIds, findLinkCached, linksOf } from "../../db/links";
 import { cancelSignalsOf, insertSignal, signalExists, type SignalRow } from "../../db/signals";
 import type { LinkRow } from "../../db/schema";
 import { probableLink } from "../analytics/overview";
@@ -29,24 +30,62 @@ function clickSummary(c: ClickInsert) {
 
 const linkSummary = (l: LinkRow) => ({ tracking_id: l.trackingId, link_function: l.linkFunction, link_type: l.linkType, original_url: l.originalUrl, redirect_url: l.redirectUrl });
 
+/**
+ * The latest human click per link and per application, remembered as clicks are stored,
+ * so that a click costs no query to know whether it is a first or a return. Read from
+ * the database the first time; forgotten when stored clicks change (clickRewrites).
+ */
+type Memo = { generation: number; byLink: Map<string, string | null>; byApplication: Map<string, string | null> };
+
+function memoOf(db: Db): Memo {
+  const memo = perDb<Memo>(db, "signal-memo", () => ({ generation: -1, byLink: new Map(), byApplication: new Map() }));
+  if (memo.generation !== clickRewrites(db) || memo.byLink.size > 50_000) {
+    memo.generation = clickRewrites(db);
+    memo.byLink.clear();
+    memo.byApplication.clear();
+  }
+  return memo;
+}
+
+/** The latest human click before `click` in `memo` (read once from the database), then `click` noted as the latest. */
+function previousAndNote(memo: Map<string, string | null>, key: string, click: ClickInsert, read: () => string | null): string | null {
+  let latest = memo.get(key);
+  if (latest === undefined) latest = read();
+  // A click older than the latest known (a late ingested event) asks the database.
+  const previous = latest !== null && latest >= click.clickedAt ? read() : latest;
+  if (latest === null || click.clickedAt > latest) memo.set(key, click.clickedAt);
+  else memo.set(key, latest);
+  return previous;
+}
+
 function signalsOf(db: Db, click: ClickInsert, returnDays: number): Signal[] {
   if ((click.outcome ?? "redirected") !== "redirected") {
-    const probably = click.trackingId.length >= 4 && !findLink(db, click.trackingId) ? probableLink(click.trackingId, allTrackingIds(db)) : null;
+    const probably = click.trackingId.length >= 4 && !findLinkCached(db, click.trackingId, Date.now()) ? probableLink(click.trackingId, allTrackingIds(db)) : null;
     if (!probably) return [];
     return [{ type: "link.orphan_hit", subject: `orphan:${click.trackingId}`, data: { orphan_id: click.trackingId, probably: probably, click: clickSummary(click) } }];
   }
   if ((click.visitorKind ?? "human") !== "human") return [];
-  const link = findLink(db, click.trackingId);
+  const link = findLinkCached(db, click.trackingId, Date.now());
   if (!link) return [];
+  const memo = memoOf(db);
   const base = { link: linkSummary(link), job_id: link.jobId, application_id: link.applicationId, click: clickSummary(click) };
   const out: Signal[] = [];
   const linkSubject = `link:${link.trackingId}`;
-  if (!previousHumanClickOfLink(db, link.trackingId, click.clickedAt, click.clickId) && !signalExists(db, "click.first_human", linkSubject)) {
+  const previousOfLink = previousAndNote(memo.byLink, link.trackingId, click, () => previousHumanClickOfLink(db, link.trackingId, click.clickedAt, click.clickId));
+  if (!previousOfLink && !signalExists(db, "click.first_human", linkSubject)) {
     out.push({ type: "click.first_human", subject: linkSubject, data: { scope: "link", ...base } });
   }
   if (link.applicationId) {
     const appSubject = `application:${link.applicationId}`;
-    const previous = previousHumanClickOfApplication(db, link.applicationId, click.clickedAt, click.clickId);
+    const applicationId = link.applicationId;
+    const previous = previousAndNote(memo.byApplication, applicationId, click, () =>
+      previousHumanClickOfLinks(
+        db,
+        linksOf(db, { applicationId }).map((l) => l.trackingId),
+        click.clickedAt,
+        click.clickId,
+      ),
+    );
     if (!previous && !signalExists(db, "click.first_human", appSubject)) {
       out.push({ type: "click.first_human", subject: appSubject, data: { scope: "application", ...base } });
     } else if (previous && Date.parse(click.clickedAt) - Date.parse(previous) > returnDays * DAY_MS) {

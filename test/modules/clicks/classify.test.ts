@@ -62,6 +62,12 @@ describe("classification on the redirect", () => {
     expect(c.kinds()[2].visitor_reason).toMatch(/^burst: 3 links of one application in \d+ s$/);
   });
 
+  test("a burst arriving all at once (one event-loop turn) is a scanner's too", async () => {
+    const c = await ctx();
+    await Promise.all(["LinkedIn", "Portfolio", "Calendly"].map((f) => c.hit(`burst-${f}`, "198.51.100.51")));
+    expect(c.kinds().map((k) => k.visitor_kind)).toEqual(["scanner", "scanner", "scanner"]);
+  });
+
   test("a recruiter opening two links, and another IP the third, stay human", async () => {
     const c = await ctx();
     await c.hit("burst-LinkedIn", "198.51.100.60");
