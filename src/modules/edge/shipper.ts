@@ -46,7 +46,6 @@ export class Shipper {
   private failures = 0;
   private loop: Promise<void> | null = null;
   readonly opts: Required<ShipperOptions>;
-  lastError: string | null = null;
 
   constructor(
     private readonly db: Db,
@@ -64,16 +63,21 @@ export class Shipper {
     this.wakeUp?.();
   }
 
-  private sleep(ms: number): Promise<void> {
+  /**
+   * Waits `ms`. New clicks end an idle wait at once; they do not end a backoff (during an
+   * outage every click would otherwise send a batch to the failing upstream). Stopping
+   * ends either.
+   */
+  private sleep(ms: number, { idle }: { idle: boolean }): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
         this.wakeUp = null;
-        done();
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = () => {
+        if (idle || this.stopped) done();
       };
     });
   }
@@ -84,13 +88,13 @@ export class Shipper {
       if (this.stopped) break;
       if (outcome.kind === "settled") continue;
       if (outcome.kind === "empty") {
-        await this.sleep(this.opts.idleMs);
+        await this.sleep(this.opts.idleMs, { idle: true });
         continue;
       }
       this.failures++;
       const delay = outcome.retryAfterMs ?? backoffMs(this.failures, this.opts.baseDelayMs, this.opts.maxDelayMs);
       this.opts.log.warn({ reason: outcome.reason, retry_in_ms: Math.round(delay), failures: this.failures }, "shipping clicks failed; will retry");
-      await this.sleep(Math.min(delay, this.opts.maxDelayMs));
+      await this.sleep(Math.min(delay, this.opts.maxDelayMs), { idle: false });
     }
   }
 
@@ -117,7 +121,6 @@ export class Shipper {
       settle(this.db, acked, dead, nowIso());
       if (dead.length > 0) this.opts.log.warn({ rejected: dead.length, first: dead[0].reason }, "upstream rejected events; kept as dead letters");
       this.failures = 0;
-      this.lastError = null;
       return { kind: "settled", shipped: rows.length };
     }
     // 401, 403, 404, 413…: a setting to fix, not events to drop. Keep them and retry.
@@ -125,7 +128,6 @@ export class Shipper {
   }
 
   private retry(reason: string, retryAfterMs?: number): Outcome {
-    this.lastError = reason;
     return { kind: "retry", reason, retryAfterMs };
   }
 

@@ -142,3 +142,20 @@ describe("the shipper", () => {
     expect(outboxStatus(db).pending).toBe(1);
   });
 });
+
+describe("backoff and new clicks", () => {
+  test("new clicks do not cut a backoff short: a failing upstream is not sent a batch per click", async () => {
+    const up = upstream(() => new Response("down", { status: 503 }));
+    const db = outboxWith(1);
+    const s = shipper(db, up.url, { baseDelayMs: 400, maxDelayMs: 400 });
+    s.start();
+    await until(() => up.received.length >= 1);
+    for (let i = 0; i < 20; i++) {
+      s.wake();
+      await Bun.sleep(5);
+    }
+    // 20 wakes within ~100 ms; the backoff (random, up to 400 ms) lets a few tries through, not 20.
+    expect(up.received.length).toBeLessThanOrEqual(6);
+    await s.flush(50);
+  });
+});
