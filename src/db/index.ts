@@ -8,6 +8,9 @@ import { embeddedMigrations } from "./migrations";
 
 export type Db = ReturnType<typeof openDb>;
 
+/** How long a write waits for another connection's lock before it fails. */
+export const BUSY_TIMEOUT_MS = 5000;
+
 function openDb(sqlite: Database) {
   return drizzle({ client: sqlite, schema });
 }
@@ -19,7 +22,7 @@ function openDb(sqlite: Database) {
 export function createDb(path: string, options: { migrate?: boolean; checkpointer?: boolean } = {}): Db {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path, { create: true, strict: true });
-  sqlite.run("PRAGMA busy_timeout = 5000");
+  sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.run("PRAGMA journal_mode = WAL");
   // NORMAL in WAL mode: a committed transaction is in the WAL file when the commit
   // returns, so it survives kill -9 of the process; only an OS crash or power loss

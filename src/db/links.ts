@@ -71,10 +71,6 @@ function linksChanged(db: Db): void {
   cache.checkedAt = 0;
 }
 
-export function linkExists(db: Db, trackingId: string): boolean {
-  return findLink(db, trackingId) !== undefined;
-}
-
 /** Inserts all links in one transaction; throws on any taken id, leaving none written. */
 export function insertLinks(db: Db, links: NewLink[]): LinkRow[] {
   const rows = db.transaction((tx) => links.map((link) => tx.insert(linkTracking).values(link).returning().get()), {

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { Db } from "../../db";
+import { BUSY_TIMEOUT_MS, type Db } from "../../db";
 
 /**
  * Whether writes are getting through. The click recorder and the ingest API report
@@ -35,7 +35,7 @@ export function checkDatabase(db: Db, health?: WriteHealth): boolean {
     try {
       sqlite.run("UPDATE links_version SET version = version WHERE id = 1");
     } finally {
-      sqlite.run("PRAGMA busy_timeout = 5000");
+      sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
     return !health?.writesFailing;
   } catch {
