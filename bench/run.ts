@@ -191,7 +191,12 @@ async function main() {
   const dbPath = join(work, "redirect/data/link-tracker.db");
   const countClicks = () => {
     const db = new Database(dbPath, { readonly: true });
-    const n = (db.query("select count(*) as n from link_clicks where outcome = 'redirected'").get() as { n: number }).n;
+    // Committed clicks: those in link_clicks and those still waiting in the inbox (src/db/inbox.ts).
+    const n = (
+      db.query(
+        "select (select count(*) from link_clicks where outcome = 'redirected') + (select count(*) from click_inbox where outcome = 'redirected') as n",
+      ).get() as { n: number }
+    ).n;
     db.close();
     return n;
   };

@@ -5,7 +5,7 @@
 import { Elysia } from "elysia";
 import type { Config } from "./config";
 import type { Db } from "./db";
-import { inlineClickWriter, type ClickWriter } from "./db/click-writer";
+import { inboxClickWriter, type ClickWriter } from "./db/click-writer";
 import type { ClickInsert } from "./db/clicks";
 import { checkDeclaredLength, isJsonContentType, MAX_BODY_BYTES, readJsonBody } from "./lib/body";
 import { AppError } from "./lib/errors";
@@ -50,7 +50,7 @@ const pathOf = (request: Request) => {
 export function createApp({ db, config, log = silentLogger(), metrics = createMetrics(), clickWriter, links = localLinks(db) }: AppDeps) {
   // What new clicks cause (signals for webhooks and the feed) is stored in their transaction.
   const onClicksStored = (stored: ClickInsert[]) => recordSignals(db, config, stored);
-  clickWriter ??= inlineClickWriter(db, onClicksStored);
+  clickWriter ??= inboxClickWriter(db, onClicksStored);
   const health = new WriteHealth();
   const recorder = new ClickRecorder(clickWriter, metrics, log, health);
   // The socket's address, or the proxy's headers with TRUST_PROXY: one rule for every route.

@@ -5,8 +5,9 @@
 import { createApp } from "./app";
 import { runCli } from "./cli";
 import { loadConfig, type Config } from "./config";
-import { createDb } from "./db";
-import { createLogger } from "./lib/log";
+import { createDb, type Db } from "./db";
+import { settleClicks, startInboxMover } from "./db/inbox";
+import { createLogger, type Logger } from "./lib/log";
 import { createMetrics } from "./lib/metrics";
 import { ensureInitialKey } from "./modules/auth/service";
 import { observeOutbox, outboxClickWriter } from "./modules/edge";
@@ -35,6 +36,17 @@ function openDatabase(config: Config, options: { checkpointer?: boolean } = {}) 
 }
 
 const SHUTDOWN_GRACE_MS = 3000;
+/** How long SIGTERM spends moving waiting clicks into link_clicks (the rest move at the next start). */
+const SETTLE_ON_EXIT_MS = 1000;
+
+function settleBriefly(db: Db, log: Logger) {
+  const deadline = performance.now() + SETTLE_ON_EXIT_MS;
+  try {
+    while (performance.now() < deadline && settleClicks(db, 4000) > 0);
+  } catch (error) {
+    log.warn({ err: error }, "waiting clicks stay in the inbox until the next start");
+  }
+}
 /** Edge mode: how long SIGTERM waits for the outbox to be shipped. */
 const EDGE_FLUSH_MS = 4000;
 
@@ -85,6 +97,7 @@ function serve(): void {
   const retention = startRetention(db, config.retentionDays, log);
   // Webhooks are delivered by the central server (an edge has no links to tell about).
   const delivery = config.edge ? null : startDelivery(db, log);
+  const mover = config.edge ? null : startInboxMover(db, log);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -103,6 +116,8 @@ function serve(): void {
     }
     retention.stop();
     delivery?.stop();
+    mover?.stop();
+    settleBriefly(db, log);
     checkpointer.terminate();
     db.$client.close();
     await new Promise<void>((resolve) => log.flush(() => resolve()));

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { createDb, schema, type Db } from "../src/db";
 import { createMetrics } from "../src/lib/metrics";
+import { settleClicks } from "../src/db/inbox";
 
 export const KEY = "test-key-0123456789abcdef";
 
@@ -40,7 +41,8 @@ export async function call(app: { handle(r: Request): Promise<Response> }, path:
   return { status: res.status, headers: res.headers, body };
 }
 
-export const clickCount = (db: Db) => db.$client.query("select count(*) as n from link_clicks").get() as { n: number };
+/** Stored clicks, redirect clicks waiting in the inbox moved over first (as every reader in src/db does). */
+export const clickCount = (db: Db) => (settleClicks(db), db.$client.query("select count(*) as n from link_clicks").get() as { n: number });
 
 export const tempDir = () => `${tmpdir()}/link-tracker-test-${crypto.randomUUID()}`;
 

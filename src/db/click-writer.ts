@@ -1,11 +1,12 @@
 /**
- * Where the redirect's clicks are written: by default the link_clicks table, through
+ * Where the redirect's clicks are written: by default the click inbox (inbox.ts), through
  * the same connection, on the calling thread. (A writer on a worker thread with its own
  * connection was measured slower: every commit of its connection empties the main
  * connection's page cache, and passing clicks between threads costs more than the
  * insert saves on a 2-core machine.)
  */
-import { insertClicks, type ClickInsert } from "./clicks";
+import { clicksRewritten, type ClickInsert } from "./clicks";
+import { queueClicks } from "./inbox";
 import type { Db } from "./index";
 
 export interface ClickWriter {
@@ -13,11 +14,17 @@ export interface ClickWriter {
   write(clicks: ClickInsert[]): Promise<void>;
 }
 
-/** `after` runs in the clicks' transaction with the ones that were new (see insertClicks). */
-export function inlineClickWriter(db: Db, after?: (stored: ClickInsert[]) => void): ClickWriter {
+/** `after` runs in the clicks' transaction with them (see queueClicks). */
+export function inboxClickWriter(db: Db, after?: (queued: ClickInsert[]) => void): ClickWriter {
   return {
     async write(clicks) {
-      insertClicks(db, clicks, after);
+      try {
+        queueClicks(db, clicks, after);
+      } catch (error) {
+        // Rolled back: what `after` noted of these clicks must be forgotten too.
+        clicksRewritten(db);
+        throw error;
+      }
     },
   };
 }

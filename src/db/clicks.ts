@@ -1,9 +1,12 @@
 /**
- * The link_clicks table: every write and read of clicks goes through here.
+ * The link_clicks table: every write and read of clicks goes through here. Redirect
+ * clicks arrive through the inbox (inbox.ts): every reader here settles it first.
  */
 import { and, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
+import { CLICK_COLUMNS, clickValues, type ClickInsert } from "./click-row";
+import { settleClicks, settleForRead } from "./inbox";
 import { changes, perDb, type Db } from "./index";
-import { linkClicks, type ClickRow, type NewClick } from "./schema";
+import { clickInbox, linkClicks, type ClickRow } from "./schema";
 
 /**
  * Bumped by every change to clicks already stored (reclassified, attributed, deleted):
@@ -13,41 +16,16 @@ const rewrites = new WeakMap<Db, number>();
 export const clickRewrites = (db: Db): number => rewrites.get(db) ?? 0;
 export const clicksRewritten = (db: Db): void => void rewrites.set(db, clickRewrites(db) + 1);
 
-export type ClickInsert = Required<Pick<NewClick, "clickId" | "trackingId" | "clickedAt" | "receivedAt" | "origin">> &
-  Omit<NewClick, "clickId" | "trackingId" | "clickedAt" | "receivedAt" | "origin">;
-
-// The redirect's hot path: a raw prepared statement and bun:sqlite's own transaction,
-// without the query builder's per-row mapping (a third of the cost of a click).
-const COLUMNS = [
-  "click_id", "tracking_id", "clicked_at", "received_at", "ip_address", "user_agent", "referrer_url",
-  "session_id", "click_source", "metadata", "is_bot", "visitor_kind", "visitor_reason", "origin", "outcome", "idempotency_key",
-];
+export type { ClickInsert };
 
 function writer(db: Db) {
   return perDb(db, "insert-clicks", () => {
+    const columns = [...CLICK_COLUMNS, "idempotency_key"];
     const insert = db.$client.prepare(
-      `insert into link_clicks (${COLUMNS.join(", ")}) values (${COLUMNS.map(() => "?").join(", ")})
+      `insert into link_clicks (${columns.join(", ")}) values (${columns.map(() => "?").join(", ")})
        on conflict (idempotency_key) where idempotency_key is not null do nothing`,
     );
-    const insertOne = (c: ClickInsert): boolean =>
-      insert.run(
-        c.clickId,
-        c.trackingId,
-        c.clickedAt,
-        c.receivedAt,
-        c.ipAddress ?? null,
-        c.userAgent ?? null,
-        c.referrerUrl ?? null,
-        c.sessionId ?? null,
-        c.clickSource ?? null,
-        c.metadata && Object.keys(c.metadata).length > 0 ? JSON.stringify(c.metadata) : "{}",
-        c.isBot ? 1 : 0,
-        c.visitorKind ?? "human",
-        c.visitorReason ?? null,
-        c.origin,
-        c.outcome ?? "redirected",
-        c.idempotencyKey ?? null,
-      ).changes > 0;
+    const insertOne = (c: ClickInsert): boolean => insert.run(...clickValues(c), c.idempotencyKey ?? null).changes > 0;
     const countDay = db.$client.prepare(
       `insert into click_daily (day, tracking_id, visitor_kind, outcome, clicks) values (?, ?, ?, ?, ?)
        on conflict (day, tracking_id, visitor_kind, outcome) do update set clicks = clicks + excluded.clicks`,
@@ -88,6 +66,7 @@ export function insertClicks(db: Db, clicks: ClickInsert[], after?: (stored: Cli
 }
 
 export function countClicks(db: Db): number {
+  settleForRead(db);
   const row = db.select({ n: sql<number>`count(*)` }).from(linkClicks).get();
   return row?.n ?? 0;
 }
@@ -116,6 +95,7 @@ function clickWhere(filter: ClickFilter) {
 }
 
 export function clickTotals(db: Db, filter: ClickFilter, since24h: string, since7d: string) {
+  settleForRead(db);
   return db
     .select({
       total: sql<number>`count(*)`,
@@ -132,6 +112,7 @@ export function clickTotals(db: Db, filter: ClickFilter, since24h: string, since
 
 /** Click counts grouped by a column (or an expression over one), largest first. */
 export function clickCountsBy(db: Db, filter: ClickFilter, by: "source" | "referrer" | "userAgent" | "day" | "kind") {
+  settleForRead(db);
   const column = {
     source: sql<string | null>`${linkClicks.clickSource}`,
     referrer: sql<string | null>`${linkClicks.referrerUrl}`,
@@ -164,6 +145,7 @@ export const EXPORT_COLUMNS = [
 
 /** Redirected clicks one row at a time, oldest first, so that any number can be streamed. */
 export function* iterateClicks(db: Db, filter: ExportFilter): Generator<unknown[]> {
+  settleForRead(db);
   const conditions: [string, ...string[]][] = [["c.outcome = 'redirected'"]];
   if (filter.trackingId) conditions.push(["c.tracking_id = ?", filter.trackingId]);
   if (filter.jobId) conditions.push(["c.tracking_id in (select tracking_id from link_tracking where job_id = ?)", filter.jobId]);
@@ -185,10 +167,21 @@ export function* iterateClicks(db: Db, filter: ExportFilter): Generator<unknown[
 export function reclassifyClicks(db: Db, clickIds: string[], kind: ClickRow["visitorKind"], reason: string): void {
   if (clickIds.length === 0) return;
   clicksRewritten(db);
-  db.update(linkClicks)
-    .set({ visitorKind: kind, visitorReason: reason, isBot: kind !== "human" && kind !== "owner" })
-    .where(and(inArray(linkClicks.clickId, clickIds), eq(linkClicks.visitorKind, "human")))
-    .run();
+  const isBot = kind !== "human" && kind !== "owner";
+  db.transaction(
+    (tx) => {
+      tx.update(linkClicks)
+        .set({ visitorKind: kind, visitorReason: reason, isBot })
+        .where(and(inArray(linkClicks.clickId, clickIds), eq(linkClicks.visitorKind, "human")))
+        .run();
+      // The ones still waiting in the inbox are changed where they are (by its click_id index).
+      tx.update(clickInbox)
+        .set({ visitorKind: kind, visitorReason: reason, isBot: isBot ? 1 : 0 })
+        .where(and(inArray(clickInbox.clickId, clickIds), eq(clickInbox.visitorKind, "human")))
+        .run();
+    },
+    { behavior: "immediate" },
+  );
 }
 
 /**
@@ -196,6 +189,7 @@ export function reclassifyClicks(db: Db, clickIds: string[], kind: ClickRow["vis
  * and last (from the per-link index). Redirected clicks only.
  */
 export function perLinkKindCounts(db: Db, trackingIds: string[]) {
+  settleForRead(db);
   if (trackingIds.length === 0) return [];
   const counts = db.$client
     .query<{ trackingId: string; kind: ClickRow["visitorKind"]; clicks: number }, string[]>(
@@ -215,6 +209,7 @@ export function perLinkKindCounts(db: Db, trackingIds: string[]) {
 
 /** The latest `limit` human clicks of some links, in time order: the raw material of a timeline. */
 export function humanClicksOf(db: Db, trackingIds: string[], limit: number) {
+  settleForRead(db);
   if (trackingIds.length === 0) return [];
   const latest = db
     .select({
@@ -239,6 +234,7 @@ const daysOf = (p: Period) => [p.from.slice(0, 10), p.to.slice(0, 10)] as const;
 
 /** Redirected clicks of a period by kind. */
 export function kindCountsIn(db: Db, p: Period) {
+  settleForRead(db);
   return db.$client
     .query<{ kind: string; clicks: number }, [string, string]>(
       `select visitor_kind as kind, sum(clicks) as clicks from click_daily
@@ -248,6 +244,7 @@ export function kindCountsIn(db: Db, p: Period) {
 }
 
 export function topLinksIn(db: Db, p: Period, limit: number) {
+  settleForRead(db);
   return db.$client
     .query<{ trackingId: string; clicks: number }, [string, string, number]>(
       `select tracking_id as trackingId, sum(clicks) as clicks from click_daily
@@ -259,6 +256,7 @@ export function topLinksIn(db: Db, p: Period, limit: number) {
 }
 
 export function humanClicksPerDayIn(db: Db, p: Period) {
+  settleForRead(db);
   return db.$client
     .query<{ day: string; clicks: number }, [string, string]>(
       `select day, sum(clicks) as clicks from click_daily
@@ -269,6 +267,7 @@ export function humanClicksPerDayIn(db: Db, p: Period) {
 }
 
 export function recentClicksIn(db: Db, p: Period, limit: number) {
+  settleForRead(db);
   return db
     .select({
       clickedAt: linkClicks.clickedAt,
@@ -290,6 +289,7 @@ export function recentClicksIn(db: Db, p: Period, limit: number) {
  * for unknown ids. The place to spot a link a PDF line break cut short.
  */
 export function orphansIn(db: Db, p: Period, limit: number) {
+  settleForRead(db);
   const ids = db.$client
     .query<{ tracking_id: string; hits: number }, [string, string]>(
       `select tracking_id, sum(clicks) as hits from click_daily
@@ -308,6 +308,7 @@ export function orphansIn(db: Db, p: Period, limit: number) {
 
 /** Moves an orphan's hits to the link they were meant for; they count as its clicks from then on. */
 export function attributeOrphan(db: Db, orphanId: string, trackingId: string): number {
+  settleClicks(db);
   clicksRewritten(db);
   return db.$client
     .query(
@@ -320,12 +321,14 @@ export function attributeOrphan(db: Db, orphanId: string, trackingId: string): n
 
 /** Deletes every click from one IP address (a person's request to be forgotten). */
 export function deleteClicksFromIp(db: Db, ip: string): number {
+  settleClicks(db);
   clicksRewritten(db);
   return changes(db.delete(linkClicks).where(eq(linkClicks.ipAddress, ip)).run());
 }
 
 /** Deletes up to `limit` clicks older than `before`, oldest first; returns how many. */
 export function deleteClicksBefore(db: Db, before: string, limit: number): number {
+  settleClicks(db);
   clicksRewritten(db);
   return db.$client
     .query("delete from link_clicks where rowid in (select rowid from link_clicks where clicked_at < ? order by clicked_at limit ?)")
@@ -338,6 +341,7 @@ export function deleteClicksBefore(db: Db, before: string, limit: number): numbe
  * does not grow with the link's clicks.
  */
 export function previousHumanClickOfLink(db: Db, trackingId: string, clickedAt: string, clickId: string): string | null {
+  settleClicks(db);
   const [earlier, sameMoment] = perDb(db, "previous-human", () => [
     // The covering index answers this without reading the table.
     db.$client.query<{ clicked_at: string }, [string, string]>(
@@ -366,6 +370,7 @@ export function previousHumanClickOfLinks(db: Db, trackingIds: string[], clicked
 
 /** A link's latest hits of every kind, for the dashboard (no IP). */
 export function recentClicksOf(db: Db, trackingId: string, limit: number) {
+  settleForRead(db);
   return db
     .select({
       clickedAt: linkClicks.clickedAt,

@@ -3,6 +3,7 @@
  */
 import { and, desc, eq, lt, or, sql, type SQL } from "drizzle-orm";
 import { clicksRewritten } from "./clicks";
+import { settleClicks } from "./inbox";
 import { changes, perDb, type Db } from "./index";
 import { linkClicks, linkTracking, type LinkRow } from "./schema";
 
@@ -88,6 +89,7 @@ export function updateLink(db: Db, trackingId: string, changes: Partial<NewLink>
 
 /** Deletes the link and every click recorded for it; returns the number of clicks deleted, or null if no such link. */
 export function deleteLinkAndClicks(db: Db, trackingId: string): number | null {
+  settleClicks(db);
   clicksRewritten(db);
   const deleted = db.transaction(
     (tx) => {

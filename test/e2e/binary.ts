@@ -10,6 +10,13 @@ import { tempDir } from "../utils";
 const root = join(import.meta.dir, "../..");
 export const BINARY = join(root, "dist/link-tracker");
 
+/**
+ * Every stored click, as another process sees the database file: those already in
+ * link_clicks and the redirect clicks still waiting in the inbox (src/db/inbox.ts).
+ */
+export const STORED_CLICKS = `(select tracking_id, ip_address, click_source, metadata, origin, outcome, idempotency_key from link_clicks
+  union all select tracking_id, ip_address, click_source, metadata, origin, outcome, null from click_inbox)`;
+
 let built = false;
 
 /** Builds dist/link-tracker from the current sources, once per test run. */

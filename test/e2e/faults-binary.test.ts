@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { buildBinary, emptyFolder, startServer, stop, type Server } from "./binary";
+import { buildBinary, emptyFolder, startServer, STORED_CLICKS, stop, type Server } from "./binary";
 
 const KEY = "fault-key-0123456789abcdef";
 const ENV = { WEBHOOK_API_KEY: KEY };
@@ -104,8 +104,8 @@ describe("SIGKILL at random moments", () => {
       }
 
       const db = openDb(cwd);
-      const eventRows = db.query("select idempotency_key as k, count(*) as n from link_clicks where origin = 'ingest' group by idempotency_key").all() as { k: string; n: number }[];
-      const markerRows = db.query("select json_extract(metadata, '$.m') as m, count(*) as n from link_clicks where origin = 'redirect' group by m").all() as { m: string; n: number }[];
+      const eventRows = db.query(`select idempotency_key as k, count(*) as n from ${STORED_CLICKS} where origin = 'ingest' group by idempotency_key`).all() as { k: string; n: number }[];
+      const markerRows = db.query(`select json_extract(metadata, '$.m') as m, count(*) as n from ${STORED_CLICKS} where origin = 'redirect' group by m`).all() as { m: string; n: number }[];
       db.close();
       const storedEvents = new Map(eventRows.map((r) => [r.k.replace(/^event:/, ""), r.n]));
       const storedMarkers = new Map(markerRows.map((r) => [r.m, r.n]));
@@ -168,8 +168,8 @@ describe("load", () => {
       expect(errors).toBe(0);
       expect(rssMb).toBeLessThan(150);
       const db = openDb(cwd);
-      const clicks = (db.query("select count(*) as n from link_clicks where origin = 'redirect' and outcome = 'redirected'").get() as { n: number }).n;
-      const ingested = (db.query("select count(*) as n from link_clicks where origin = 'ingest'").get() as { n: number }).n;
+      const clicks = (db.query(`select count(*) as n from ${STORED_CLICKS} where origin = 'redirect' and outcome = 'redirected'`).get() as { n: number }).n;
+      const ingested = (db.query(`select count(*) as n from ${STORED_CLICKS} where origin = 'ingest'`).get() as { n: number }).n;
       db.close();
       expect(clicks).toBe(redirects);
       expect(ingested).toBe(events);
@@ -205,7 +205,7 @@ describe("load", () => {
       expect(await exit).toBe(0);
       expect(failedMidway).toBe(0);
       const db = openDb(cwd);
-      const stored = (db.query("select count(*) as n from link_clicks where outcome = 'redirected'").get() as { n: number }).n;
+      const stored = (db.query(`select count(*) as n from ${STORED_CLICKS} where outcome = 'redirected'`).get() as { n: number }).n;
       db.close();
       expect(redirected).toBeGreaterThan(100);
       expect(stored).toBe(redirected);

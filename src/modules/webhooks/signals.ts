@@ -51,8 +51,9 @@ function memoOf(db: Db): Memo {
 function previousAndNote(memo: Map<string, string | null>, key: string, click: ClickInsert, read: () => string | null): string | null {
   let latest = memo.get(key);
   if (latest === undefined) latest = read();
-  // A click older than the latest known (a late ingested event) asks the database.
-  const previous = latest !== null && latest >= click.clickedAt ? read() : latest;
+  // A click older than the latest known (a late ingested event) asks the database; one
+  // of the same millisecond comes after it (time-ordered ids), so the latest is its previous.
+  const previous = latest !== null && latest > click.clickedAt ? read() : latest;
   if (latest === null || click.clickedAt > latest) memo.set(key, click.clickedAt);
   else memo.set(key, latest);
   return previous;

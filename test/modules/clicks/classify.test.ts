@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { classify, ipMatcher } from "../../../src/modules/clicks/visitor";
 import { call, setup } from "../../utils";
+import { settleClicks } from "../../../src/db/inbox";
 
 const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
 const none = () => false;
@@ -44,7 +45,7 @@ describe("classification on the redirect", () => {
     await call(c.app, "/api/link-tracking/links/bulk", { json: { links } });
     const hit = (id: string, ip: string, ua = CHROME) =>
       c.app.handle(new Request(`http://localhost/x?uuid=${id}`, { headers: { "user-agent": ua, "accept-language": "en", "x-forwarded-for": ip } }));
-    const kinds = () => c.db.$client.query("select tracking_id, visitor_kind, visitor_reason from link_clicks order by rowid").all() as Record<string, string>[];
+    const kinds = () => (settleClicks(c.db), c.db.$client.query("select tracking_id, visitor_kind, visitor_reason from link_clicks order by clicked_at, click_id").all() as Record<string, string>[]);
     return { ...c, hit, kinds };
   }
 

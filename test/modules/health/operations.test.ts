@@ -7,6 +7,7 @@ import { createDb } from "../../../src/db";
 import { createMetrics, valueOf } from "../../../src/lib/metrics";
 import { createKey } from "../../../src/modules/auth/service";
 import { call, KEY, readOnlySetup, setup, tempDir } from "../../utils";
+import { settleClicks } from "../../../src/db/inbox";
 
 const BROWSER = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0", "accept-language": "en" };
 const link = { original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: "ops1" };
@@ -110,7 +111,7 @@ describe("database trouble", () => {
     const app = createApp({ db, config: testConfig({ webhookApiKey: KEY }), metrics });
     await call(app, "/api/link-tracking/links", { json: link });
     await app.handle(new Request("http://localhost/linkedin?uuid=ops1", { headers: BROWSER })); // today's salt is stored
-    const count = () => (db.$client.query("select count(*) as n from link_clicks").get() as { n: number }).n;
+    const count = () => (settleClicks(db), db.$client.query("select count(*) as n from link_clicks").get() as { n: number }).n;
     const before = count();
     // A database that may not grow by one more page: the state of a full disk.
     const pages = (db.$client.query("pragma page_count").get() as { page_count: number }).page_count;

@@ -4,6 +4,7 @@ import { anonymizeIp } from "../../../src/lib/ip";
 import { silentLogger } from "../../../src/lib/log";
 import { startRetention } from "../../../src/modules/privacy/service";
 import { call, clickCount, setup } from "../../utils";
+import { settleClicks } from "../../../src/db/inbox";
 
 const BROWSER = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0", "accept-language": "en" };
 
@@ -11,7 +12,7 @@ async function withLink(overrides: Parameters<typeof setup>[0] = {}) {
   const ctx = setup({ trustProxy: true, ...overrides });
   await call(ctx.app, "/api/link-tracking/links", { json: { original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: "p1" } });
   const hit = (headers: Record<string, string>) => ctx.app.handle(new Request("http://localhost/linkedin?uuid=p1", { headers: { ...BROWSER, ...headers } }));
-  const rows = () => ctx.db.$client.query("select ip_address, user_agent, session_id, visitor_kind from link_clicks order by rowid").all() as Record<string, string | null>[];
+  const rows = () => (settleClicks(ctx.db), ctx.db.$client.query("select ip_address, user_agent, session_id, visitor_kind from link_clicks order by clicked_at, click_id").all() as Record<string, string | null>[]);
   return { ...ctx, hit, rows };
 }
 

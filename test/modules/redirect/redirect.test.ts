@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { valueOf } from "../../../src/lib/metrics";
 import { sourceFromReferrer } from "../../../src/modules/redirect/service";
 import { call, clickCount, readOnlySetup, setup } from "../../utils";
+import { settleClicks } from "../../../src/db/inbox";
 
 const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
 const DEST = "https://linkedin.com/in/steve-glen";
@@ -24,7 +25,7 @@ const visit = (ctx: Ctx, path: string, init: RequestInit = {}) => {
   return ctx.app.handle(new Request(`http://localhost${path}`, { ...init, headers }));
 };
 
-const clicks = (ctx: Ctx) => ctx.db.$client.query("select * from link_clicks order by rowid").all() as Record<string, any>[];
+const clicks = (ctx: Ctx) => (settleClicks(ctx.db), ctx.db.$client.query("select * from link_clicks order by clicked_at, click_id").all() as Record<string, any>[]);
 
 const redirectsBy = (ctx: Ctx, outcome: string) => valueOf(ctx.metrics.registry, "link_tracker_redirects_total", { outcome });
 

@@ -1,0 +1,121 @@
+/**
+ * The click inbox: where a redirect's click is committed before its 302 is sent.
+ *
+ * link_clicks is indexed per link (tracking_id, clicked_at), so each click written there
+ * lands on its own page of that index, and a commit of N clicks from N links writes N
+ * pages to the WAL: three quarters of what a redirect cost. The inbox is a plain
+ * append-only table; a commit of N clicks writes a page or two. The clicks move on to
+ * link_clicks in bulk, sorted by link (so that a link's clicks share their index pages),
+ * and are counted in click_daily as they move:
+ *   - before anything reads or changes clicks (every reader in clicks.ts settles first),
+ *     so no reader ever misses a committed click;
+ *   - in the background, in slices, whenever the server is not busy (startInboxMover),
+ *     or once the backlog passes MAX_BACKLOG even when it is.
+ * A move is one transaction: a click is in the inbox or in link_clicks, never both.
+ * Only redirect clicks (which carry no idempotency key) wait here.
+ */
+import type { Logger } from "../lib/log";
+import { CLICK_COLUMNS, clickValues, type ClickInsert } from "./click-row";
+import { perDb, type Db } from "./index";
+
+const COLUMNS = CLICK_COLUMNS.join(", ");
+
+/** Background moves: a slice of at most SLICE clicks every TICK_MS, unless more than BUSY_CLICKS arrived since the last. */
+const TICK_MS = 50;
+const SLICE = 4000;
+const BUSY_CLICKS = 100;
+/** Past this many waiting clicks the mover works even while the server is busy. */
+export const MAX_BACKLOG = 1_000_000;
+
+function statements(db: Db) {
+  return perDb(db, "click-inbox", () => {
+    const sqlite = db.$client;
+    const insert = sqlite.prepare(`insert into click_inbox (${COLUMNS}) values (${CLICK_COLUMNS.map(() => "?").join(", ")})`);
+    const any = sqlite.prepare<{ seq: number }, []>("select seq from click_inbox limit 1");
+    const nth = sqlite.prepare<{ seq: number }, [number]>("select seq from click_inbox order by seq limit 1 offset ?");
+    const last = sqlite.prepare<{ seq: number | null }, []>("select max(seq) as seq from click_inbox");
+    const span = sqlite.prepare<{ n: number }, []>("select coalesce(max(seq) - min(seq) + 1, 0) as n from click_inbox");
+    // Sorted by link: the per-link index then takes each link's clicks on one page.
+    const move = sqlite.prepare(`insert into link_clicks (${COLUMNS}) select ${COLUMNS} from click_inbox where seq <= ? order by tracking_id, clicked_at`);
+    const count = sqlite.prepare(
+      `insert into click_daily (day, tracking_id, visitor_kind, outcome, clicks)
+       select substr(clicked_at, 1, 10), tracking_id, visitor_kind, outcome, count(*) from click_inbox where seq <= ? group by 1, 2, 3, 4
+       on conflict (day, tracking_id, visitor_kind, outcome) do update set clicks = clicks + excluded.clicks`,
+    );
+    const remove = sqlite.prepare("delete from click_inbox where seq <= ?");
+    const queue = sqlite.transaction((clicks: ClickInsert[], after?: (queued: ClickInsert[]) => void) => {
+      for (const c of clicks) insert.run(...clickValues(c));
+      after?.(clicks);
+    });
+    const settle = sqlite.transaction((limit: number): number => {
+      const upTo = Number.isFinite(limit) ? (nth.get(limit - 1)?.seq ?? last.get()?.seq) : last.get()?.seq;
+      if (upTo == null) return 0;
+      move.run(upTo);
+      count.run(upTo);
+      return remove.run(upTo).changes;
+    });
+    return { any, span, queue, settle, arrivals: { n: 0 } };
+  });
+}
+
+/**
+ * Commits redirect clicks to the inbox in one immediate transaction; `after` runs in it
+ * with them (their signals are stored with them, or neither is).
+ */
+export function queueClicks(db: Db, clicks: ClickInsert[], after?: (queued: ClickInsert[]) => void): void {
+  const s = statements(db);
+  s.queue.immediate(clicks, after);
+  s.arrivals.n += clicks.length;
+}
+
+/** How many clicks wait in the inbox. */
+export const inboxBacklog = (db: Db): number => statements(db).span.get()!.n;
+
+/**
+ * Moves up to `limit` of the oldest waiting clicks (all by default) into link_clicks and
+ * click_daily; returns how many moved. Costs one indexed read when the inbox is empty.
+ */
+export function settleClicks(db: Db, limit = Number.POSITIVE_INFINITY): number {
+  const s = statements(db);
+  if (!s.any.get()) return 0;
+  return db.$client.inTransaction ? s.settle(limit) : s.settle.immediate(limit);
+}
+
+/**
+ * For readers: settles first, or, where the database cannot be written (read-only,
+ * locked past the busy timeout), reads without the waiting clicks, which stay safe in
+ * the inbox. Anything that changes or deletes clicks uses settleClicks and fails instead.
+ */
+export function settleForRead(db: Db): void {
+  try {
+    settleClicks(db);
+  } catch {}
+}
+
+/**
+ * Moves the inbox over in the background: a slice whenever fewer than BUSY_CLICKS
+ * clicks came in since the last tick (at once again while the server stays quiet), or
+ * whatever the load once the backlog passes MAX_BACKLOG.
+ */
+export function startInboxMover(db: Db, log: Logger): { stop(): void } {
+  const s = statements(db);
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const tick = () => {
+    const arrived = s.arrivals.n;
+    s.arrivals.n = 0;
+    let moved = 0;
+    try {
+      if (arrived <= BUSY_CLICKS || inboxBacklog(db) >= MAX_BACKLOG) moved = settleClicks(db, SLICE);
+    } catch (error) {
+      log.warn({ err: error }, "waiting clicks could not be moved yet; they stay in the inbox");
+    }
+    timer = setTimeout(tick, moved === SLICE && arrived === 0 ? 0 : TICK_MS);
+  };
+  timer = setTimeout(tick, 0);
+  return {
+    stop() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}

@@ -1,0 +1,132 @@
+import { describe, expect, test } from "bun:test";
+import { inboxBacklog, queueClicks, settleClicks, startInboxMover } from "../../src/db/inbox";
+import { silentLogger } from "../../src/lib/log";
+import { call, setup } from "../utils";
+
+const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+const count = (ctx: ReturnType<typeof setup>, table: string) => (ctx.db.$client.query(`select count(*) as n from ${table}`).get() as { n: number }).n;
+
+async function withLinks(n: number) {
+  const ctx = setup();
+  const links = Array.from({ length: n }, (_, i) => ({ original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: `inbox-${i}` }));
+  expect((await call(ctx.app, "/api/link-tracking/links/bulk", { json: { links } })).status).toBe(201);
+  const click = (id: string) =>
+    ctx.app.handle(new Request(`http://localhost/linkedin?uuid=${id}`, { headers: { "user-agent": CHROME, "accept-language": "en" } }));
+  // A link's first click asks for its previous one (signals.ts), which settles the inbox:
+  // one click per link first, so that the clicks of a test wait in the inbox.
+  for (const l of links) await click(l.tracking_id);
+  settleClicks(ctx.db);
+  ctx.db.$client.run("delete from link_clicks");
+  ctx.db.$client.run("delete from click_daily");
+  return { ...ctx, click };
+}
+
+const waitFor = async (done: () => boolean, ms = 2000) => {
+  const end = Date.now() + ms;
+  while (!done() && Date.now() < end) await Bun.sleep(10);
+  return done();
+};
+
+describe("click inbox", () => {
+  test("a redirect's click is committed to the inbox; the first read moves it and counts it per day", async () => {
+    const ctx = await withLinks(3);
+    for (const id of ["inbox-0", "inbox-1", "inbox-0", "inbox-2"]) expect((await ctx.click(id)).status).toBe(302);
+    expect(count(ctx, "click_inbox")).toBe(4);
+    expect(count(ctx, "link_clicks")).toBe(0);
+
+    const res = await call(ctx.app, "/api/link-tracking/analytics/inbox-0");
+    expect(res.body.click_statistics.total_clicks).toBe(2);
+    expect(count(ctx, "click_inbox")).toBe(0);
+    expect(count(ctx, "link_clicks")).toBe(4);
+    const daily = ctx.db.$client.query("select tracking_id, clicks from click_daily order by tracking_id").all();
+    expect(daily).toEqual([
+      { tracking_id: "inbox-0", clicks: 2 },
+      { tracking_id: "inbox-1", clicks: 1 },
+      { tracking_id: "inbox-2", clicks: 1 },
+    ]);
+  });
+
+  test("a move takes the oldest clicks first, at most `limit`, each exactly once", async () => {
+    const ctx = await withLinks(5);
+    for (let i = 0; i < 25; i++) await ctx.click(`inbox-${i % 5}`);
+    expect(inboxBacklog(ctx.db)).toBe(25);
+    expect(settleClicks(ctx.db, 10)).toBe(10);
+    expect(inboxBacklog(ctx.db)).toBe(15);
+    const moved = ctx.db.$client.query("select click_id from link_clicks order by click_id").all() as { click_id: string }[];
+    const waiting = ctx.db.$client.query("select click_id from click_inbox order by click_id").all() as { click_id: string }[];
+    expect(moved.at(-1)!.click_id < waiting[0].click_id).toBe(true);
+    expect(settleClicks(ctx.db)).toBe(15);
+    expect(settleClicks(ctx.db)).toBe(0);
+    expect(count(ctx, "link_clicks")).toBe(25);
+    expect((ctx.db.$client.query("select count(distinct click_id) as n from link_clicks").get() as { n: number }).n).toBe(25);
+  });
+
+  test("a failed write leaves neither the clicks nor what `after` wrote", async () => {
+    const ctx = await withLinks(1);
+    const click = { clickId: Bun.randomUUIDv7(), trackingId: "inbox-0", clickedAt: new Date().toISOString(), receivedAt: new Date().toISOString(), origin: "redirect" as const };
+    expect(() =>
+      queueClicks(ctx.db, [click], () => {
+        throw new Error("signals failed");
+      }),
+    ).toThrow("signals failed");
+    expect(count(ctx, "click_inbox")).toBe(0);
+  });
+
+  test("deleting a link deletes its clicks still waiting in the inbox too", async () => {
+    const ctx = await withLinks(2);
+    await ctx.click("inbox-0");
+    await ctx.click("inbox-1");
+    const res = await call(ctx.app, "/api/link-tracking/links/inbox-0", { method: "DELETE" });
+    expect(res.status).toBe(200);
+    expect(count(ctx, "click_inbox") + count(ctx, "link_clicks")).toBe(1);
+    settleClicks(ctx.db);
+    expect(ctx.db.$client.query("select tracking_id from link_clicks").all()).toEqual([{ tracking_id: "inbox-1" }]);
+  });
+
+  test("erasing an IP erases its clicks still waiting in the inbox too", async () => {
+    const ctx = setup({ trustProxy: true, ipAnonymize: false });
+    await call(ctx.app, "/api/link-tracking/links", { json: { original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: "erase-me" } });
+    const hit = (ip: string) =>
+      ctx.app.handle(new Request("http://localhost/linkedin?uuid=erase-me", { headers: { "user-agent": CHROME, "accept-language": "en", "x-forwarded-for": ip } }));
+    await hit("198.51.100.9"); // the link's first click settles the inbox (see withLinks)
+    await hit("198.51.100.7");
+    await hit("198.51.100.8");
+    expect(count(ctx, "click_inbox")).toBe(2);
+    const res = await call(ctx.app, "/api/link-tracking/clicks?ip=198.51.100.7", { method: "DELETE" });
+    expect(res.status).toBe(200);
+    expect(count(ctx, "click_inbox")).toBe(0);
+    expect(ctx.db.$client.query("select ip_address from link_clicks order by clicked_at").all()).toEqual([{ ip_address: "198.51.100.9" }, { ip_address: "198.51.100.8" }]);
+  });
+
+  test("the mover empties the inbox by itself when the server is quiet", async () => {
+    const ctx = await withLinks(10);
+    for (let i = 0; i < 50; i++) await ctx.click(`inbox-${i % 10}`);
+    const mover = startInboxMover(ctx.db, silentLogger());
+    try {
+      expect(await waitFor(() => count(ctx, "click_inbox") === 0)).toBe(true);
+      expect(count(ctx, "link_clicks")).toBe(50);
+    } finally {
+      mover.stop();
+    }
+  });
+
+  test("the mover waits while clicks keep coming, so that redirects do not pay for it", async () => {
+    const ctx = await withLinks(10);
+    const mover = startInboxMover(ctx.db, silentLogger());
+    const until = Date.now() + 400;
+    let sent = 0;
+    try {
+      // Busy: far more than 100 clicks per 50 ms tick.
+      while (Date.now() < until) {
+        await Promise.all(Array.from({ length: 50 }, (_, i) => ctx.click(`inbox-${i % 10}`)));
+        sent += 50;
+      }
+      expect(sent).toBeGreaterThan(500);
+      expect(count(ctx, "click_inbox")).toBeGreaterThan(sent / 2);
+      expect(await waitFor(() => count(ctx, "click_inbox") === 0)).toBe(true);
+      expect(count(ctx, "link_clicks")).toBe(sent);
+    } finally {
+      mover.stop();
+    }
+  });
+});
