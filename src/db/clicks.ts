@@ -338,10 +338,10 @@ export function deleteClicksBefore(db: Db, before: string, limit: number): numbe
 /**
  * The latest human click of a link before the given click (by time, then id), if any.
  * Walks the per-link index backwards from the click's time and stops at once: its cost
- * does not grow with the link's clicks.
+ * does not grow with the link's clicks. Reads link_clicks only: the caller settles the
+ * inbox first (signals.ts does once per memo, which then notes every click queued).
  */
 export function previousHumanClickOfLink(db: Db, trackingId: string, clickedAt: string, clickId: string): string | null {
-  settleClicks(db);
   const [earlier, sameMoment] = perDb(db, "previous-human", () => [
     // The covering index answers this without reading the table.
     db.$client.query<{ clicked_at: string }, [string, string]>(

@@ -34,7 +34,11 @@ function statements(db: Db) {
     const any = sqlite.prepare<{ seq: number }, []>("select seq from click_inbox limit 1");
     const nth = sqlite.prepare<{ seq: number }, [number]>("select seq from click_inbox order by seq limit 1 offset ?");
     const last = sqlite.prepare<{ seq: number | null }, []>("select max(seq) as seq from click_inbox");
-    const span = sqlite.prepare<{ n: number }, []>("select coalesce(max(seq) - min(seq) + 1, 0) as n from click_inbox");
+    // Two statements: SQLite reads min() or max() of the key from one end of the table
+    // only when it is the query's one aggregate.
+    const first = sqlite.prepare<{ seq: number }, []>("select seq from click_inbox order by seq limit 1");
+    const latest = sqlite.prepare<{ seq: number }, []>("select seq from click_inbox order by seq desc limit 1");
+    const span = { get: () => ({ n: (latest.get()?.seq ?? 0) - (first.get()?.seq ?? 1) + 1 }) };
     // Sorted by link: the per-link index then takes each link's clicks on one page.
     const move = sqlite.prepare(`insert into link_clicks (${COLUMNS}) select ${COLUMNS} from click_inbox where seq <= ? order by tracking_id, clicked_at`);
     const count = sqlite.prepare(

@@ -11,6 +11,7 @@ import type { Db } from "../../db";
 import type { ClickInsert } from "../../db/clicks";
 import { clickRewrites, previousHumanClickOfLink, previousHumanClickOfLinks } from "../../db/clicks";
 import { perDb } from "../../db";
+import { settleClicks } from "../../db/inbox";
 import { allTrackingIds, findLinkCached, linksOf } from "../../db/links";
 import { cancelSignalsOf, insertSignal, signalExists, type SignalRow } from "../../db/signals";
 import type { LinkRow } from "../../db/schema";
@@ -40,6 +41,9 @@ type Memo = { generation: number; byLink: Map<string, string | null>; byApplicat
 function memoOf(db: Db): Memo {
   const memo = perDb<Memo>(db, "signal-memo", () => ({ generation: -1, byLink: new Map(), byApplication: new Map() }));
   if (memo.generation !== clickRewrites(db) || memo.byLink.size > 50_000) {
+    // Every click queued from here on is noted as it is stored, so the database is asked
+    // (and the inbox moved over) only now, not on each first sight of a link.
+    settleClicks(db);
     memo.generation = clickRewrites(db);
     memo.byLink.clear();
     memo.byApplication.clear();
@@ -48,12 +52,13 @@ function memoOf(db: Db): Memo {
 }
 
 /** The latest human click before `click` in `memo` (read once from the database), then `click` noted as the latest. */
-function previousAndNote(memo: Map<string, string | null>, key: string, click: ClickInsert, read: () => string | null): string | null {
+function previousAndNote(db: Db, memo: Map<string, string | null>, key: string, click: ClickInsert, read: () => string | null): string | null {
   let latest = memo.get(key);
   if (latest === undefined) latest = read();
-  // A click older than the latest known (a late ingested event) asks the database; one
-  // of the same millisecond comes after it (time-ordered ids), so the latest is its previous.
-  const previous = latest !== null && latest > click.clickedAt ? read() : latest;
+  // A click older than the latest known (a late ingested event) asks the database, with
+  // every click moved out of the inbox (the memo holds only the latest); one of the same
+  // millisecond comes after it (time-ordered ids), so the latest is its previous.
+  const previous = latest !== null && latest > click.clickedAt ? (settleClicks(db), read()) : latest;
   if (latest === null || click.clickedAt > latest) memo.set(key, click.clickedAt);
   else memo.set(key, latest);
   return previous;
@@ -69,17 +74,17 @@ function signalsOf(db: Db, click: ClickInsert, returnDays: number): Signal[] {
   const link = findLinkCached(db, click.trackingId, Date.now());
   if (!link) return [];
   const memo = memoOf(db);
-  const base = { link: linkSummary(link), job_id: link.jobId, application_id: link.applicationId, click: clickSummary(click) };
+  const base = () => ({ link: linkSummary(link), job_id: link.jobId, application_id: link.applicationId, click: clickSummary(click) });
   const out: Signal[] = [];
   const linkSubject = `link:${link.trackingId}`;
-  const previousOfLink = previousAndNote(memo.byLink, link.trackingId, click, () => previousHumanClickOfLink(db, link.trackingId, click.clickedAt, click.clickId));
+  const previousOfLink = previousAndNote(db, memo.byLink, link.trackingId, click, () => previousHumanClickOfLink(db, link.trackingId, click.clickedAt, click.clickId));
   if (!previousOfLink && !signalExists(db, "click.first_human", linkSubject)) {
-    out.push({ type: "click.first_human", subject: linkSubject, data: { scope: "link", ...base } });
+    out.push({ type: "click.first_human", subject: linkSubject, data: { scope: "link", ...base() } });
   }
   if (link.applicationId) {
     const appSubject = `application:${link.applicationId}`;
     const applicationId = link.applicationId;
-    const previous = previousAndNote(memo.byApplication, applicationId, click, () =>
+    const previous = previousAndNote(db, memo.byApplication, applicationId, click, () =>
       previousHumanClickOfLinks(
         db,
         linksOf(db, { applicationId }).map((l) => l.trackingId),
@@ -88,10 +93,10 @@ function signalsOf(db: Db, click: ClickInsert, returnDays: number): Signal[] {
       ),
     );
     if (!previous && !signalExists(db, "click.first_human", appSubject)) {
-      out.push({ type: "click.first_human", subject: appSubject, data: { scope: "application", ...base } });
+      out.push({ type: "click.first_human", subject: appSubject, data: { scope: "application", ...base() } });
     } else if (previous && Date.parse(click.clickedAt) - Date.parse(previous) > returnDays * DAY_MS) {
       const days = Math.floor((Date.parse(click.clickedAt) - Date.parse(previous)) / DAY_MS);
-      out.push({ type: "click.returned", subject: appSubject, data: { ...base, previous_human_click: previous, days_since_previous: days } });
+      out.push({ type: "click.returned", subject: appSubject, data: { ...base(), previous_human_click: previous, days_since_previous: days } });
     }
   }
   return out;
