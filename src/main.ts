@@ -93,11 +93,14 @@ function serve(): void {
     { version: VERSION, host: config.host, port: app.server?.port, database: config.databasePath, mode: config.edge ? "edge" : "central" },
     "listening",
   );
+  log.flush();
 
   const retention = startRetention(db, config.retentionDays, log);
   // Webhooks are delivered by the central server (an edge has no links to tell about).
   const delivery = config.edge ? null : startDelivery(db, log);
-  const mover = config.edge ? null : startInboxMover(db, log);
+  // When a burst of redirects ends, a full garbage collection hands the memory it took
+  // back to the system (a small VPS runs other things too) instead of keeping it warm.
+  const mover = config.edge ? null : startInboxMover(db, log, { onQuiet: () => Bun.gc(true) });
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -99,14 +99,18 @@ export function settleForRead(db: Db): void {
 /**
  * Moves the inbox over in the background: a slice whenever fewer than BUSY_CLICKS
  * clicks came in since the last tick (at once again while the server stays quiet), or
- * whatever the load once the backlog passes MAX_BACKLOG.
+ * whatever the load once the backlog passes MAX_BACKLOG. `onQuiet` runs when a busy
+ * spell ends.
  */
-export function startInboxMover(db: Db, log: Logger): { stop(): void } {
+export function startInboxMover(db: Db, log: Logger, options: { onQuiet?: () => void } = {}): { stop(): void } {
   const s = statements(db);
   let timer: ReturnType<typeof setTimeout> | null = null;
+  let busy = false;
   const tick = () => {
     const arrived = s.arrivals.n;
     s.arrivals.n = 0;
+    if (busy && arrived <= BUSY_CLICKS) options.onQuiet?.();
+    busy = arrived > BUSY_CLICKS;
     let moved = 0;
     try {
       if (arrived <= BUSY_CLICKS || inboxBacklog(db) >= MAX_BACKLOG) moved = settleClicks(db, SLICE);

@@ -110,9 +110,10 @@ describe("click inbox", () => {
     }
   });
 
-  test("the mover waits while clicks keep coming, so that redirects do not pay for it", async () => {
+  test("the mover waits while clicks keep coming, so that redirects do not pay for it; onQuiet marks the end of the spell", async () => {
     const ctx = await withLinks(10);
-    const mover = startInboxMover(ctx.db, silentLogger());
+    let quiet = 0;
+    const mover = startInboxMover(ctx.db, silentLogger(), { onQuiet: () => quiet++ });
     const until = Date.now() + 400;
     let sent = 0;
     try {
@@ -122,9 +123,11 @@ describe("click inbox", () => {
         sent += 50;
       }
       expect(sent).toBeGreaterThan(500);
+      expect(quiet).toBe(0);
       expect(count(ctx, "click_inbox")).toBeGreaterThan(sent / 2);
       expect(await waitFor(() => count(ctx, "click_inbox") === 0)).toBe(true);
       expect(count(ctx, "link_clicks")).toBe(sent);
+      expect(quiet).toBe(1);
     } finally {
       mover.stop();
     }

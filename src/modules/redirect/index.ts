@@ -29,9 +29,8 @@ type Hit = {
   source: string | null;
 };
 
-const REDIRECT_HEADERS = { "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" };
-
-const redirect = (location: string) => new Response(null, { status: 302, headers: { Location: location, ...REDIRECT_HEADERS } });
+const redirect = (location: string) =>
+  new Response(null, { status: 302, headers: { Location: location, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" } });
 
 export type RedirectDeps = {
   db: Db;

@@ -22,3 +22,6 @@ export function sourceSlug(linkFunction: string): string {
 /** Whether `/{slug}?uuid=` can carry a link: not empty, not the server's own, not swagger/dashboard pages. */
 export const isUsableSource = (slug: string): boolean =>
   slug !== "" && !RESERVED_SOURCES.has(slug) && !slug.startsWith("swagger") && !slug.startsWith("dashboard");
+
+/** The route patterns of the redirect (index.ts): what a recruiter's click hits. */
+export const isRedirectRoute = (pattern: string): boolean => pattern === "/:source" || pattern === "/track/:id";

@@ -54,6 +54,20 @@ describe("request logs", () => {
     const all = lines.join("\n");
     for (const secret of ["secret-id", "utm_source", KEY, "203.0.113.9"]) expect(all).not.toContain(secret);
   });
+
+  test("a redirect's 302 is logged at debug (its click is stored anyway); its 404 at info", async () => {
+    for (const level of ["info", "debug"] as const) {
+      const lines: string[] = [];
+      const log = pino({ level, base: undefined }, { write: (line: string) => lines.push(line) });
+      const app = createApp({ db: createDb(":memory:"), config: testConfig({ webhookApiKey: KEY }), log });
+      await call(app, "/api/link-tracking/links", { json: { original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: "logged" } });
+      await app.handle(new Request("http://localhost/linkedin?uuid=logged"));
+      await app.handle(new Request("http://localhost/linkedin?uuid=unknown"));
+      await Bun.sleep(5);
+      const redirects = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "request" && l.route === "/:source");
+      expect(redirects.map((l) => [l.level, l.status])).toEqual(level === "info" ? [[30, 404]] : [[20, 302], [30, 404]]);
+    }
+  });
 });
 
 describe("rate limits", () => {
