@@ -77,7 +77,7 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
       const ms = performance.now() - (started.get(request) ?? performance.now());
       const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200);
       const pattern = route || "(unmatched)";
-      metrics.requestSeconds.labels(request.method, pattern, String(status)).observe(ms / 1000);
+      metrics.observeRequest(request.method, pattern, status, ms / 1000);
       const level = status === 302 && isRedirectRoute(pattern) ? "debug" : "info";
       if (log.isLevelEnabled(level)) log[level]({ method: request.method, route: pattern, status, ms: Math.round(ms * 100) / 100 }, "request");
     })

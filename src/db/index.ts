@@ -53,15 +53,17 @@ export { schema };
 /** Rows changed by a write: bun:sqlite returns them, drizzle's type says void. */
 export const changes = (result: unknown): number => (result as { changes: number }).changes;
 
-const prepared = new WeakMap<Db, Map<string, unknown>>();
+const PER_DB = Symbol("per-db values");
 
 /**
  * A value made once per database, e.g. a prepared statement of a hot path:
- * `perDb(db, "find-link", () => db.$client.prepare(...))`.
+ * `perDb(db, "find-link", () => db.$client.prepare(...))`. Kept on the database object
+ * itself: the redirect asks for a few of them on every click.
  */
 export function perDb<T>(db: Db, key: string, make: () => T): T {
-  let cache = prepared.get(db);
-  if (!cache) prepared.set(db, (cache = new Map()));
-  if (!cache.has(key)) cache.set(key, make());
-  return cache.get(key) as T;
+  const holder = db as Db & { [PER_DB]?: Map<string, unknown> };
+  const cache = (holder[PER_DB] ??= new Map());
+  let value = cache.get(key) as T | undefined;
+  if (value === undefined) cache.set(key, (value = make()));
+  return value;
 }

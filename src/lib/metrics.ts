@@ -38,10 +38,23 @@ export function createMetrics() {
     oldestSeconds: new Gauge({ name: "link_tracker_outbox_oldest_age_seconds", help: "Edge mode: age of the oldest click waiting", registers }),
     deadLetters: new Gauge({ name: "link_tracker_outbox_dead_letters", help: "Edge mode: clicks the upstream rejected", registers }),
   };
+  // One labelled child per method, route and status, made once (labels() validates and
+  // builds a new child on every call).
+  const requestChildren = new Map<string, ReturnType<typeof requestSeconds.labels>>();
+  const observeRequest = (method: string, route: string, status: number, seconds: number) => {
+    const key = `${method} ${status} ${route}`;
+    let child = requestChildren.get(key);
+    if (!child) {
+      child = requestSeconds.labels(method, route, String(status));
+      if (requestChildren.size < 1000) requestChildren.set(key, child);
+    }
+    child.observe(seconds);
+  };
   return {
     registry,
     outbox,
     requestSeconds,
+    observeRequest,
     databaseBytes,
     redirects: {
       redirected: redirects.labels("redirected"),

