@@ -9,13 +9,20 @@ const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\
  * is not one or names a day or time that does not exist (2025-13-45, 2025-02-30).
  */
 export function parseIsoDateTime(value: string): string | null {
+  const ms = parseIsoDateTimeMs(value);
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** parseIsoDateTime's instant in milliseconds since the epoch, or null. */
+export function parseIsoDateTimeMs(value: string): number | null {
   const m = ISO_DATE_TIME.exec(value);
   if (!m) return null;
-  const [, y, mo, d, h, mi, s = "0"] = m;
-  const month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s);
+  const month = Number(m[2]), day = Number(m[3]), hour = Number(m[4]), minute = Number(m[5]), second = Number(m[6] ?? 0);
   if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return null;
-  const daysInMonth = new Date(Date.UTC(Number(y), month, 0)).getUTCDate();
-  if (day < 1 || day > daysInMonth) return null;
+  if (day < 1 || day > daysInMonth(Number(m[1]), month)) return null;
   const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+  return Number.isNaN(ms) ? null : ms;
 }
+
+const daysInMonth = (year: number, month: number): number =>
+  month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import { parseIsoDateTime } from "../../lib/time";
+import { parseIsoDateTimeMs } from "../../lib/time";
 
 export const MAX_EVENTS = 1000;
 export const MAX_METADATA_BYTES = 4096;
@@ -24,16 +24,16 @@ const CLICKED_AT_FORMAT = "Invalid clicked_at format (must be ISO 8601 datetime)
 const ClickedAt = z
   .string({ error: CLICKED_AT_FORMAT })
   .transform((value, ctx) => {
-    const iso = parseIsoDateTime(value);
-    if (iso === null) {
+    const ms = parseIsoDateTimeMs(value);
+    if (ms === null) {
       ctx.addIssue({ code: "custom", message: CLICKED_AT_FORMAT });
       return z.NEVER;
     }
-    if (Date.parse(iso) > Date.now() + DAY_MS) {
+    if (ms > Date.now() + DAY_MS) {
       ctx.addIssue({ code: "custom", message: "clicked_at is more than one day in the future" });
       return z.NEVER;
     }
-    return iso;
+    return new Date(ms).toISOString();
   })
   .meta({ format: "date-time", description: "ISO 8601 with Z or an offset; stored as UTC. Defaults to server time." });
 

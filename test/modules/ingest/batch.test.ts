@@ -87,6 +87,15 @@ describe("POST /api/tracking-ingest/batch: the seed's contract", () => {
     expect(JSON.parse(rows(db)[0].metadata)).toEqual({ utm_source: "email", utm_campaign: "job_search" });
   });
 
+  test("29 February of a leap year (2024, 2000) is a day like any other", async () => {
+    const { app, db } = setup();
+    const res = await call(app, URL, {
+      json: { events: [{ tracking_id: "leap", clicked_at: "2024-02-29T23:59:59Z" }, { tracking_id: "leap", clicked_at: "2000-02-29T00:00:00+01:00" }] },
+    });
+    expect(res.status).toBe(200);
+    expect(rows(db).map((r) => r.clicked_at)).toEqual(["2000-02-28T23:00:00.000Z", "2024-02-29T23:59:59.000Z"]);
+  });
+
   test("the seed's JS client's empty strings and nulls count as not sent", async () => {
     const { app, db } = setup();
     const res = await call(app, URL, {
@@ -194,6 +203,9 @@ describe("bad input: the documented 400 body, nothing written", () => {
     ["clicked_at yesterday", { tracking_id: "x", clicked_at: "yesterday" }, "Event 1: Invalid clicked_at format (must be ISO 8601 datetime)"],
     ["clicked_at 2025-13-45", { tracking_id: "x", clicked_at: "2025-13-45T00:00:00Z" }, "Event 1: Invalid clicked_at format (must be ISO 8601 datetime)"],
     ["clicked_at 30 February", { tracking_id: "x", clicked_at: "2025-02-30T00:00:00Z" }, "Event 1: Invalid clicked_at format (must be ISO 8601 datetime)"],
+    ["clicked_at 29 February of a common year", { tracking_id: "x", clicked_at: "2025-02-29T00:00:00Z" }, "Event 1: Invalid clicked_at format (must be ISO 8601 datetime)"],
+    ["clicked_at 29 February 1900 (not a leap year)", { tracking_id: "x", clicked_at: "1900-02-29T00:00:00Z" }, "Event 1: Invalid clicked_at format (must be ISO 8601 datetime)"],
+    ["clicked_at 31 April", { tracking_id: "x", clicked_at: "2025-04-31T00:00:00Z" }, "Event 1: Invalid clicked_at format (must be ISO 8601 datetime)"],
     ["clicked_at without zone", { tracking_id: "x", clicked_at: "2025-10-22T14:30:00" }, "Event 1: Invalid clicked_at format (must be ISO 8601 datetime)"],
     [
       "clicked_at two days ahead",
