@@ -1,26 +1,39 @@
 /** The signal_events, webhook_endpoints and webhook_deliveries tables. */
 import { and, asc, desc, eq, gt, inArray, isNull, lte, sql } from "drizzle-orm";
-import { changes, type Db } from "./index";
+import { changes, perDb, type Db } from "./index";
 import { signalEvents, webhookDeliveries, webhookEndpoints } from "./schema";
 
 export type SignalRow = typeof signalEvents.$inferSelect;
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 
-export function insertSignal(db: Db, row: typeof signalEvents.$inferInsert): void {
-  db.insert(signalEvents).values(row).run();
-}
+// Both run in a click's transaction (a link's first human click): prepared once.
+const statements = (db: Db) =>
+  perDb(db, "signal-events", () => ({
+    insert: db.$client.prepare(
+      `insert into signal_events (event_id, type, created_at, deliver_after, click_id, tracking_id, subject, payload, cancelled_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    exists: db.$client.prepare<{ one: number }, [string, string]>(
+      "select 1 as one from signal_events where type = ? and subject = ? and cancelled_at is null limit 1",
+    ),
+  }));
 
-export function signalExists(db: Db, type: SignalRow["type"], subject: string): boolean {
-  return (
-    db
-      .select({ one: sql`1` })
-      .from(signalEvents)
-      .where(and(eq(signalEvents.type, type), eq(signalEvents.subject, subject), isNull(signalEvents.cancelledAt)))
-      .limit(1)
-      .get() !== undefined
+export function insertSignal(db: Db, row: typeof signalEvents.$inferInsert): void {
+  statements(db).insert.run(
+    row.eventId,
+    row.type,
+    row.createdAt,
+    row.deliverAfter,
+    row.clickId,
+    row.trackingId,
+    row.subject,
+    JSON.stringify(row.payload),
+    row.cancelledAt ?? null,
   );
 }
+
+export const signalExists = (db: Db, type: SignalRow["type"], subject: string): boolean => statements(db).exists.get(type, subject) !== null;
 
 /** Withdraws the events of clicks found to be a scanner's; events already delivered stay delivered. */
 export function cancelSignalsOf(db: Db, clickIds: string[], at: string): number {
