@@ -20,10 +20,11 @@ import { perDb, type Db } from "./index";
 
 const COLUMNS = CLICK_COLUMNS.join(", ");
 
-/** Background moves: a slice of at most SLICE clicks every TICK_MS, unless more than BUSY_CLICKS arrived since the last. */
+/** Background moves: slices of at most SLICE clicks, looked at every TICK_MS, while fewer than BUSY_RATE clicks a second come in. */
 const TICK_MS = 50;
+const MIN_GAP_MS = 10;
 const SLICE = 4000;
-const BUSY_CLICKS = 100;
+const BUSY_RATE = 2000;
 /** Past this many waiting clicks the mover works even while the server is busy. */
 export const MAX_BACKLOG = 1_000_000;
 
@@ -97,27 +98,34 @@ export function settleForRead(db: Db): void {
 }
 
 /**
- * Moves the inbox over in the background: a slice whenever fewer than BUSY_CLICKS
- * clicks came in since the last tick (at once again while the server stays quiet), or
- * whatever the load once the backlog passes MAX_BACKLOG. `onQuiet` runs when a busy
- * spell ends.
+ * Moves the inbox over in the background, in slices, while the server is quiet: fewer
+ * than BUSY_RATE clicks a second came in since the last slice ended (arrivals are
+ * counted only while the event loop is free, so a slice cannot hide the load it
+ * delays), or whatever the load once the backlog passes MAX_BACKLOG. After a slice the
+ * loop stays free for at least as long as the slice took: a redirect that arrives in
+ * the middle of a move waits for one slice at most. `onQuiet` runs when a busy spell ends.
  */
 export function startInboxMover(db: Db, log: Logger, options: { onQuiet?: () => void } = {}): { stop(): void } {
   const s = statements(db);
   let timer: ReturnType<typeof setTimeout> | null = null;
   let busy = false;
+  let freeSince = performance.now();
   const tick = () => {
-    const arrived = s.arrivals.n;
+    const window = Math.max(performance.now() - freeSince, 1);
+    const quiet = (s.arrivals.n * 1000) / window <= BUSY_RATE;
     s.arrivals.n = 0;
-    if (busy && arrived <= BUSY_CLICKS) options.onQuiet?.();
-    busy = arrived > BUSY_CLICKS;
+    if (busy && quiet) options.onQuiet?.();
+    busy = !quiet;
     let moved = 0;
+    const start = performance.now();
     try {
-      if (arrived <= BUSY_CLICKS || inboxBacklog(db) >= MAX_BACKLOG) moved = settleClicks(db, SLICE);
+      if (quiet || inboxBacklog(db) >= MAX_BACKLOG) moved = settleClicks(db, SLICE);
     } catch (error) {
       log.warn({ err: error }, "waiting clicks could not be moved yet; they stay in the inbox");
     }
-    timer = setTimeout(tick, moved === SLICE && arrived === 0 ? 0 : TICK_MS);
+    freeSince = performance.now();
+    const took = freeSince - start;
+    timer = setTimeout(tick, moved === SLICE ? Math.max(MIN_GAP_MS, took) : TICK_MS);
   };
   timer = setTimeout(tick, 0);
   return {

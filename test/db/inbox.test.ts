@@ -110,6 +110,40 @@ describe("click inbox", () => {
     }
   });
 
+  test("a backlog does not starve redirects: once clicks come in over the network, the mover stops after a slice or two", async () => {
+    const ctx = await withLinks(10);
+    const now = new Date().toISOString();
+    const backlog = Array.from({ length: 150_000 }, (_, i) => ({ clickId: Bun.randomUUIDv7(), trackingId: `inbox-${i % 10}`, clickedAt: now, receivedAt: now, origin: "redirect" as const }));
+    queueClicks(ctx.db, backlog);
+    const server = ctx.app.listen({ port: 0, hostname: "127.0.0.1" });
+    const mover = startInboxMover(ctx.db, silentLogger());
+    try {
+      expect(await waitFor(() => count(ctx, "link_clicks") > 0)).toBe(true); // moving: the server is quiet
+      // The load comes from another process, so that it keeps coming while a slice holds this event loop.
+      const load = Bun.spawn(
+        [process.execPath, "-e", `
+          console.log("go");
+          const end = Date.now() + 1500;
+          await Promise.all(Array.from({ length: 16 }, async (_, i) => {
+            while (Date.now() < end) await fetch("http://127.0.0.1:${server.server!.port}/linkedin?uuid=inbox-" + (i % 10), { redirect: "manual", headers: { "accept-language": "en", "user-agent": "Mozilla/5.0 Firefox/133.0" } });
+          }));`],
+        { stdout: "pipe", stderr: "inherit" },
+      );
+      const reader = load.stdout.getReader();
+      await reader.read(); // "go": the load begins
+      const movedBefore = count(ctx, "link_clicks");
+      await load.exited;
+      const movedUnderLoad = count(ctx, "link_clicks") - movedBefore;
+      expect(movedBefore).toBeLessThan(150_000);
+      // At most the slice under way when the clicks began, and one more (4,000 clicks each).
+      expect(movedUnderLoad).toBeLessThanOrEqual(8000);
+      expect(await waitFor(() => count(ctx, "click_inbox") === 0, 15_000)).toBe(true);
+    } finally {
+      mover.stop();
+      await ctx.app.stop(true);
+    }
+  }, 30_000);
+
   test("the mover waits while clicks keep coming, so that redirects do not pay for it; onQuiet marks the end of the spell", async () => {
     const ctx = await withLinks(10);
     let quiet = 0;
