@@ -14,7 +14,9 @@ const RESTART_AT = 2000;
 
 self.onmessage = (event: MessageEvent<{ path: string }>) => {
   const db = new Database(event.data.path);
-  db.run("PRAGMA busy_timeout = 1000");
+  // Hardly any waiting: a RESTART that waits for readers blocks every writer meanwhile
+  // (a long export would hold recruiters' redirects for the whole timeout). Busy: next turn.
+  db.run("PRAGMA busy_timeout = 5");
   const passive = db.prepare<{ log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(PASSIVE)");
   const restart = db.prepare("PRAGMA wal_checkpoint(RESTART)");
   setInterval(() => {

@@ -22,7 +22,8 @@ const COLUMNS = CLICK_COLUMNS.join(", ");
 
 /** Background moves: slices of at most SLICE clicks, looked at every TICK_MS, while fewer than BUSY_RATE clicks a second come in. */
 const TICK_MS = 50;
-const MIN_GAP_MS = 10;
+/** Between two slices: time for the event loop to take the requests that came in meanwhile, and count them. */
+const GAP_MS = 5;
 const SLICE = 4000;
 const BUSY_RATE = 2000;
 /** Past this many waiting clicks the mover works even while the server is busy. */
@@ -101,9 +102,10 @@ export function settleForRead(db: Db): void {
  * Moves the inbox over in the background, in slices, while the server is quiet: fewer
  * than BUSY_RATE clicks a second came in since the last slice ended (arrivals are
  * counted only while the event loop is free, so a slice cannot hide the load it
- * delays), or whatever the load once the backlog passes MAX_BACKLOG. After a slice the
- * loop stays free for at least as long as the slice took: a redirect that arrives in
- * the middle of a move waits for one slice at most. `onQuiet` runs when a busy spell ends.
+ * delays), or whatever the load once the backlog passes MAX_BACKLOG. Between slices the
+ * loop is free for GAP_MS: a redirect that arrives in the middle of a move waits for
+ * that slice only, and the ones that came with it stop the next. `onQuiet` runs when a
+ * busy spell ends.
  */
 export function startInboxMover(db: Db, log: Logger, options: { onQuiet?: () => void } = {}): { stop(): void } {
   const s = statements(db);
@@ -117,15 +119,13 @@ export function startInboxMover(db: Db, log: Logger, options: { onQuiet?: () => 
     if (busy && quiet) options.onQuiet?.();
     busy = !quiet;
     let moved = 0;
-    const start = performance.now();
     try {
       if (quiet || inboxBacklog(db) >= MAX_BACKLOG) moved = settleClicks(db, SLICE);
     } catch (error) {
       log.warn({ err: error }, "waiting clicks could not be moved yet; they stay in the inbox");
     }
     freeSince = performance.now();
-    const took = freeSince - start;
-    timer = setTimeout(tick, moved === SLICE ? Math.max(MIN_GAP_MS, took) : TICK_MS);
+    timer = setTimeout(tick, moved === SLICE ? GAP_MS : TICK_MS);
   };
   timer = setTimeout(tick, 0);
   return {
