@@ -26,8 +26,8 @@ const TICK_MS = 50;
 const GAP_MS = 5;
 const SLICE = 4000;
 const BUSY_RATE = 2000;
-/** Past this many waiting clicks the mover works even while the server is busy. */
-export const MAX_BACKLOG = 1_000_000;
+/** Past this many waiting clicks (about 300 MB) the mover works even while the server is busy. */
+const MAX_BACKLOG = 1_000_000;
 
 function statements(db: Db) {
   return perDb(db, "click-inbox", () => {
@@ -102,12 +102,13 @@ export function settleForRead(db: Db): void {
  * Moves the inbox over in the background, in slices, while the server is quiet: fewer
  * than BUSY_RATE clicks a second came in since the last slice ended (arrivals are
  * counted only while the event loop is free, so a slice cannot hide the load it
- * delays), or whatever the load once the backlog passes MAX_BACKLOG. Between slices the
+ * delays), or whatever the load once the backlog passes maxBacklog. Between slices the
  * loop is free for GAP_MS: a redirect that arrives in the middle of a move waits for
  * that slice only, and the ones that came with it stop the next. `onQuiet` runs when a
  * busy spell ends.
  */
-export function startInboxMover(db: Db, log: Logger, options: { onQuiet?: () => void } = {}): { stop(): void } {
+export function startInboxMover(db: Db, log: Logger, options: { onQuiet?: () => void; maxBacklog?: number } = {}): { stop(): void } {
+  const maxBacklog = options.maxBacklog ?? MAX_BACKLOG;
   const s = statements(db);
   let timer: ReturnType<typeof setTimeout> | null = null;
   let busy = false;
@@ -120,12 +121,14 @@ export function startInboxMover(db: Db, log: Logger, options: { onQuiet?: () => 
     busy = !quiet;
     let moved = 0;
     try {
-      if (quiet || inboxBacklog(db) >= MAX_BACKLOG) moved = settleClicks(db, SLICE);
+      if (quiet || inboxBacklog(db) >= maxBacklog) moved = settleClicks(db, SLICE);
     } catch (error) {
       log.warn({ err: error }, "waiting clicks could not be moved yet; they stay in the inbox");
     }
     freeSince = performance.now();
-    timer = setTimeout(tick, moved === SLICE ? GAP_MS : TICK_MS);
+    // Quiet and more to move: the next slice soon. Busy (a backlog past MAX_BACKLOG): one
+    // slice a tick, so that redirects keep most of the time.
+    timer = setTimeout(tick, quiet && moved === SLICE ? GAP_MS : TICK_MS);
   };
   timer = setTimeout(tick, 0);
   return {

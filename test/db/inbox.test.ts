@@ -144,6 +144,19 @@ describe("click inbox", () => {
     }
   }, 30_000);
 
+  test("past maxBacklog the mover moves even while clicks keep coming", async () => {
+    const ctx = await withLinks(10);
+    const mover = startInboxMover(ctx.db, silentLogger(), { maxBacklog: 2000 });
+    const until = Date.now() + 1500;
+    try {
+      while (Date.now() < until) await Promise.all(Array.from({ length: 50 }, (_, i) => ctx.click(`inbox-${i % 10}`)));
+      // Busy all along (without the limit nothing moves: the test below): slice after slice moved.
+      expect(count(ctx, "link_clicks")).toBeGreaterThanOrEqual(8000);
+    } finally {
+      mover.stop();
+    }
+  });
+
   test("the mover waits while clicks keep coming, so that redirects do not pay for it; onQuiet marks the end of the spell", async () => {
     const ctx = await withLinks(10);
     let quiet = 0;
