@@ -126,8 +126,7 @@ async function createLinks(port: number): Promise<string[]> {
   return ids;
 }
 
-async function benchIngest(port: number) {
-  const senders = 8;
+async function benchIngest(port: number, senders: number) {
   const seconds = Math.min(DURATION, 5);
   const latencies: number[] = [];
   let events = 0;
@@ -140,7 +139,7 @@ async function benchIngest(port: number) {
         const batch = serial++;
         const body = JSON.stringify({
           events: Array.from({ length: 1000 }, (_, i) => ({
-            event_id: `b${batch}-${i}`,
+            event_id: `s${senders}-b${batch}-${i}`,
             tracking_id: `ingest-${i % 50}`,
             clicked_at: "2025-10-22T14:30:00Z",
             ip_address: "203.0.113.42",
@@ -241,8 +240,11 @@ async function main() {
   await lt.proc.exited;
 
   const ingestServer = await startLinkTracker(join(work, "ingest"));
-  const ingest = await benchIngest(ingestServer.port);
+  const ingest = await benchIngest(ingestServer.port, 8);
   console.log(`ingest: ${fmt(ingest.eventsPerSec, 0)} events/s over ${ingest.batches} batches of 1000 (8 senders), p99 per batch ${fmt(ingest.p99, 1)} ms`);
+  // The same batches from one sender: what a batch costs when it does not wait behind others.
+  const alone = await benchIngest(ingestServer.port, 1);
+  console.log(`ingest, one sender: ${fmt(alone.eventsPerSec, 0)} events/s over ${alone.batches} batches of 1000, p99 per batch ${fmt(alone.p99, 1)} ms`);
   ingestServer.proc.kill("SIGTERM");
   await ingestServer.proc.exited;
 
