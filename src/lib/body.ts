@@ -6,8 +6,9 @@ export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 export const isJsonContentType = (contentType: string | undefined): boolean =>
   /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType ?? "");
 
-/** Refuses a declared Content-Length over the limit without reading the body. */
+/** Refuses a declared Content-Length over the limit without reading the body (GET and HEAD bodies are never read). */
 export function checkDeclaredLength(request: Request): void {
+  if (request.method === "GET" || request.method === "HEAD") return;
   const declared = Number(request.headers.get("content-length") ?? 0);
   if (declared > MAX_BODY_BYTES) throw new PayloadTooLarge(MAX_BODY_BYTES);
 }
