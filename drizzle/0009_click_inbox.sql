@@ -1,5 +1,5 @@
 CREATE TABLE `click_inbox` (
-	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`seq` integer PRIMARY KEY NOT NULL,
 	`click_id` text NOT NULL,
 	`tracking_id` text NOT NULL,
 	`clicked_at` text NOT NULL,

@@ -61,7 +61,9 @@ export const linkClicks = sqliteTable("link_clicks", {
  * read of clicks, so every reader sees them. Never read directly.
  */
 export const clickInbox = sqliteTable("click_inbox", {
-  seq: integer("seq").primaryKey({ autoIncrement: true }),
+  // The rowid (no AUTOINCREMENT, which writes a page of its own to every commit): a new
+  // click always gets a higher one than every click still waiting.
+  seq: integer("seq").primaryKey(),
   clickId: text("click_id").notNull(),
   trackingId: text("tracking_id").notNull(),
   clickedAt: text("clicked_at").notNull(),
