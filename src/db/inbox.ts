@@ -22,6 +22,8 @@ const COLUMNS = CLICK_COLUMNS.join(", ");
 
 /** Background moves: slices of at most SLICE clicks, looked at every TICK_MS, while fewer than BUSY_RATE clicks a second come in. */
 const TICK_MS = 50;
+/** When nothing came in and nothing waits: a wake-up a second is enough. */
+const IDLE_TICK_MS = 1000;
 /** Between two slices: time for the event loop to take the requests that came in meanwhile, and count them. */
 const GAP_MS = 5;
 const SLICE = 4000;
@@ -115,7 +117,8 @@ export function startInboxMover(db: Db, log: Logger, options: { onQuiet?: () => 
   let freeSince = performance.now();
   const tick = () => {
     const window = Math.max(performance.now() - freeSince, 1);
-    const quiet = (s.arrivals.n * 1000) / window <= BUSY_RATE;
+    const arrived = s.arrivals.n;
+    const quiet = (arrived * 1000) / window <= BUSY_RATE;
     s.arrivals.n = 0;
     if (busy && quiet) options.onQuiet?.();
     busy = !quiet;
@@ -126,9 +129,10 @@ export function startInboxMover(db: Db, log: Logger, options: { onQuiet?: () => 
       log.warn({ err: error }, "waiting clicks could not be moved yet; they stay in the inbox");
     }
     freeSince = performance.now();
-    // Quiet and more to move: the next slice soon. Busy (a backlog past MAX_BACKLOG): one
-    // slice a tick, so that redirects keep most of the time.
-    timer = setTimeout(tick, quiet && moved === SLICE ? GAP_MS : TICK_MS);
+    // Quiet and more to move: the next slice soon. Busy (a backlog past the limit): one
+    // slice a tick, so that redirects keep most of the time. Nothing at all: a slow tick.
+    const idle = quiet && moved === 0 && arrived === 0;
+    timer = setTimeout(tick, quiet && moved === SLICE ? GAP_MS : idle ? IDLE_TICK_MS : TICK_MS);
   };
   timer = setTimeout(tick, 0);
   return {
