@@ -35,14 +35,10 @@ function statements(db: Db) {
   return perDb(db, "click-inbox", () => {
     const sqlite = db.$client;
     const insert = sqlite.prepare(`insert into click_inbox (${COLUMNS}) values (${CLICK_COLUMNS.map(() => "?").join(", ")})`);
-    const any = sqlite.prepare<{ seq: number }, []>("select seq from click_inbox limit 1");
-    const nth = sqlite.prepare<{ seq: number }, [number]>("select seq from click_inbox order by seq limit 1 offset ?");
-    const last = sqlite.prepare<{ seq: number | null }, []>("select max(seq) as seq from click_inbox");
-    // Two statements: SQLite reads min() or max() of the key from one end of the table
-    // only when it is the query's one aggregate.
+    // Each end of the inbox read from its end of the rowid's b-tree.
     const first = sqlite.prepare<{ seq: number }, []>("select seq from click_inbox order by seq limit 1");
-    const latest = sqlite.prepare<{ seq: number }, []>("select seq from click_inbox order by seq desc limit 1");
-    const span = { get: () => ({ n: (latest.get()?.seq ?? 0) - (first.get()?.seq ?? 1) + 1 }) };
+    const last = sqlite.prepare<{ seq: number }, []>("select seq from click_inbox order by seq desc limit 1");
+    const nth = sqlite.prepare<{ seq: number }, [number]>("select seq from click_inbox order by seq limit 1 offset ?");
     // Sorted by link: the per-link index then takes each link's clicks on one page.
     const move = sqlite.prepare(`insert into link_clicks (${COLUMNS}) select ${COLUMNS} from click_inbox where seq <= ? order by tracking_id, clicked_at`);
     const count = sqlite.prepare(
@@ -62,7 +58,7 @@ function statements(db: Db) {
       count.run(upTo);
       return remove.run(upTo).changes;
     });
-    return { any, span, queue, settle, arrivals: { n: 0 } };
+    return { first, last, queue, settle, arrivals: { n: 0 } };
   });
 }
 
@@ -76,8 +72,12 @@ export function queueClicks(db: Db, clicks: ClickInsert[], after?: (queued: Clic
   s.arrivals.n += clicks.length;
 }
 
-/** How many clicks wait in the inbox. */
-export const inboxBacklog = (db: Db): number => statements(db).span.get()!.n;
+/** How many clicks wait in the inbox (rows are only ever removed from its start). */
+export function inboxBacklog(db: Db): number {
+  const s = statements(db);
+  const first = s.first.get();
+  return first ? s.last.get()!.seq - first.seq + 1 : 0;
+}
 
 /**
  * Moves up to `limit` of the oldest waiting clicks (all by default) into link_clicks and
@@ -85,7 +85,7 @@ export const inboxBacklog = (db: Db): number => statements(db).span.get()!.n;
  */
 export function settleClicks(db: Db, limit = Number.POSITIVE_INFINITY): number {
   const s = statements(db);
-  if (!s.any.get()) return 0;
+  if (!s.first.get()) return 0;
   return db.$client.inTransaction ? s.settle(limit) : s.settle.immediate(limit);
 }
 
