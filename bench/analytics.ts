@@ -78,7 +78,7 @@ export async function benchAnalytics(log: (line: string) => void = console.log):
       await Bun.sleep(10);
     }
     const endpoints: [string, string][] = [
-      ["link analytics (1,000 clicks)", "/api/link-tracking/analytics/bench0042"],
+      [`link analytics (${(CLICKS / LINKS).toLocaleString("en")} clicks)`, "/api/link-tracking/analytics/bench0042"],
       ["link analytics, include_bots", "/api/link-tracking/analytics/bench0042?include_bots=true"],
       ["application roll-up (20 links)", `/api/link-tracking/analytics/applications/${applicationId(2)}`],
       ["job roll-up (100 links)", `/api/link-tracking/analytics/jobs/${jobId(1)}`],
