@@ -90,6 +90,24 @@ export function settleClicks(db: Db, limit = Number.POSITIVE_INFINITY): number {
 }
 
 /**
+ * Moves every click waiting now, a slice at a time, leaving the event loop GAP_MS between
+ * slices to serve other requests (redirects go on during a big move). An API request
+ * awaits it before it reads clicks; the read's own settleClicks then finds only what
+ * came in meanwhile, at most about a slice.
+ */
+export async function settleInSlices(db: Db): Promise<void> {
+  // Bounded: under a flood faster than the moves, the read's own settle takes the rest.
+  for (let slices = 0; slices < 1000 && inboxBacklog(db) > SLICE; slices++) {
+    try {
+      settleClicks(db, SLICE);
+    } catch {
+      return; // cannot write (read-only, locked): the read settles or reads as it can
+    }
+    await Bun.sleep(GAP_MS);
+  }
+}
+
+/**
  * For readers: settles first, or, where the database cannot be written (read-only,
  * locked past the busy timeout), reads without the waiting clicks, which stay safe in
  * the inbox. Anything that changes or deletes clicks uses settleClicks and fails instead.

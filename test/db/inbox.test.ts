@@ -61,6 +61,29 @@ describe("click inbox", () => {
     expect((ctx.db.$client.query("select count(distinct click_id) as n from link_clicks").get() as { n: number }).n).toBe(25);
   });
 
+  test("an API read moves a big backlog in slices: redirects are answered in between, and the read counts every click", async () => {
+    const ctx = await withLinks(10);
+    const now = new Date().toISOString();
+    const backlog = Array.from({ length: 40_000 }, (_, i) => ({ clickId: Bun.randomUUIDv7(), trackingId: `inbox-${i % 10}`, clickedAt: now, receivedAt: now, origin: "redirect" as const }));
+    queueClicks(ctx.db, backlog);
+    const order: string[] = [];
+    const read = call(ctx.app, "/api/link-tracking/analytics/inbox-0").then((res) => {
+      order.push("read");
+      return res;
+    });
+    await Bun.sleep(1); // the read is under way: moving its first slices
+    const redirect = ctx.click("inbox-1").then((res) => {
+      order.push("redirect");
+      return res;
+    });
+    expect((await redirect).status).toBe(302);
+    const res = await read;
+    expect(order).toEqual(["redirect", "read"]);
+    expect(res.status).toBe(200);
+    expect(res.body.click_statistics.total_clicks).toBe(4000);
+    expect(count(ctx, "click_inbox")).toBe(0);
+  });
+
   test("a failed write leaves neither the clicks nor what `after` wrote", async () => {
     const ctx = await withLinks(1);
     const click = { clickId: Bun.randomUUIDv7(), trackingId: "inbox-0", clickedAt: new Date().toISOString(), receivedAt: new Date().toISOString(), origin: "redirect" as const };
