@@ -7,6 +7,8 @@
 const WINDOW_MS = 10_000;
 const LINKS_IN_A_BURST = 3;
 const MAX_IPS = 10_000;
+/** Clicks remembered per IP: enough to see a burst, and a flood from one IP costs no more per click. */
+const MAX_PER_IP = 50;
 
 type Recent = { at: number; applicationId: string; trackingId: string; clickId: string };
 
@@ -20,7 +22,7 @@ export class BurstDetector {
    */
   note(ip: string | null, applicationId: string | null, trackingId: string, clickId: string, at: number): { reason: string; earlier: string[] } | null {
     if (!ip || !applicationId) return null;
-    const recent = (this.byIp.get(ip) ?? []).filter((r) => at - r.at < WINDOW_MS);
+    const recent = (this.byIp.get(ip) ?? []).filter((r) => at - r.at < WINDOW_MS).slice(-(MAX_PER_IP - 1));
     recent.push({ at, applicationId, trackingId, clickId });
     if (!this.byIp.has(ip) && this.byIp.size >= MAX_IPS) this.byIp.clear();
     this.byIp.set(ip, recent);
