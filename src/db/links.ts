@@ -36,10 +36,26 @@ type RawLink = Omit<LinkRow, "isActive"> & { isActive: number };
 const CHECK_EVERY_MS = 100;
 const MAX_CACHED = 10_000;
 
-type LinkCache = { entries: Map<string, LinkRow | null>; version: number; checkedAt: number };
+/** Links by id (unknown ids too), and every id (an orphan's probable link is looked for among them). */
+type LinkCache = { entries: Map<string, LinkRow | null>; ids: string[] | null; version: number; checkedAt: number };
 
 function cacheOf(db: Db): LinkCache {
-  return perDb(db, "link-cache", () => ({ entries: new Map(), version: -1, checkedAt: 0 }));
+  return perDb(db, "link-cache", () => ({ entries: new Map(), ids: null, version: -1, checkedAt: 0 }));
+}
+
+/** The cache, emptied first if another process changed links (looked at every CHECK_EVERY_MS). */
+function freshCache(db: Db, nowMs: number): LinkCache {
+  const cache = cacheOf(db);
+  if (nowMs - cache.checkedAt >= CHECK_EVERY_MS) {
+    cache.checkedAt = nowMs;
+    const version = linksVersion(db);
+    if (version !== cache.version) {
+      cache.entries.clear();
+      cache.ids = null;
+      cache.version = version;
+    }
+  }
+  return cache;
 }
 
 function linksVersion(db: Db): number {
@@ -48,15 +64,7 @@ function linksVersion(db: Db): number {
 }
 
 export function findLinkCached(db: Db, trackingId: string, nowMs: number): LinkRow | undefined {
-  const cache = cacheOf(db);
-  if (nowMs - cache.checkedAt >= CHECK_EVERY_MS) {
-    cache.checkedAt = nowMs;
-    const version = linksVersion(db);
-    if (version !== cache.version) {
-      cache.entries.clear();
-      cache.version = version;
-    }
-  }
+  const cache = freshCache(db, nowMs);
   const cached = cache.entries.get(trackingId);
   if (cached !== undefined) return cached ?? undefined;
   const link = findLink(db, trackingId);
@@ -69,7 +77,15 @@ export function findLinkCached(db: Db, trackingId: string, nowMs: number): LinkR
 function linksChanged(db: Db): void {
   const cache = cacheOf(db);
   cache.entries.clear();
+  cache.ids = null;
   cache.checkedAt = 0;
+}
+
+/** Every link's id, from memory (kept like findLinkCached's entries): each orphan hit looks through them. */
+export function allTrackingIdsCached(db: Db, nowMs: number): string[] {
+  const cache = freshCache(db, nowMs);
+  cache.ids ??= allTrackingIds(db);
+  return cache.ids;
 }
 
 /** Inserts all links in one transaction; throws on any taken id, leaving none written. */

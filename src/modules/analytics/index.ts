@@ -6,6 +6,7 @@ import { AnalyticsQuery, TrackingIdParam } from "./model";
 import { attribute, overview } from "./overview";
 import { applicationRollup, applicationsOverview, jobRollup } from "./rollups";
 import { kindsFor, linkAnalytics } from "./service";
+import { settleInSlices } from "../../db/inbox";
 
 const ExportQuery = AnalyticsQuery.and(
   z.object({
@@ -18,6 +19,9 @@ const ExportQuery = AnalyticsQuery.and(
 export const analyticsModule = ({ db, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Analytics"] })
     .use(authPlugin({ db, config, ...auth }))
+    // Every route here reads clicks: the ones waiting in the inbox are moved first, in
+    // slices that let redirects go on (src/db/inbox.ts).
+    .onBeforeHandle(() => settleInSlices(db))
     .get("/analytics", ({ query }) => overview(db, query), {
       auth: "read",
       query: AnalyticsQuery,

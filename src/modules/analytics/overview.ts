@@ -20,10 +20,17 @@ export function periodOf(query: AnalyticsQuery, now = Date.now()): Period {
 /** True when a and b differ by one inserted, deleted or replaced character. */
 export function oneEditApart(a: string, b: string): boolean {
   if (a === b || Math.abs(a.length - b.length) > 1) return false;
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  if (a.length === b.length) return a.slice(i + 1) === b.slice(i + 1);
-  return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
+  // The common start, then the common end: between them at most one character of each.
+  // (No substrings: every orphan hit runs this against every link.)
+  let start = 0;
+  while (start < a.length && start < b.length && a.charCodeAt(start) === b.charCodeAt(start)) start++;
+  let endA = a.length - 1;
+  let endB = b.length - 1;
+  while (endA >= start && endB >= start && a.charCodeAt(endA) === b.charCodeAt(endB)) {
+    endA--;
+    endB--;
+  }
+  return endA - start < 1 && endB - start < 1;
 }
 
 /**
@@ -33,8 +40,13 @@ export function oneEditApart(a: string, b: string): boolean {
  */
 export function probableLink(orphan: string, ids: string[]): string | null {
   if (orphan.length < 4) return null;
-  const fits = ids.filter((id) => (id.startsWith(orphan) && id !== orphan) || oneEditApart(orphan, id));
-  return fits.length === 1 ? fits[0] : null;
+  let fit: string | null = null;
+  for (const id of ids) {
+    if (!((id.startsWith(orphan) && id !== orphan) || oneEditApart(orphan, id))) continue;
+    if (fit !== null) return null; // two fit: neither is probable
+    fit = id;
+  }
+  return fit;
 }
 
 export function overview(db: Db, query: AnalyticsQuery) {

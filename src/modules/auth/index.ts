@@ -2,7 +2,6 @@ import { Elysia } from "elysia";
 import type { Config } from "../../config";
 import type { Db } from "../../db";
 import type { ClickInsert } from "../../db/clicks";
-import { settleInSlices } from "../../db/inbox";
 import { Forbidden, RateLimited, Unauthorized } from "../../lib/errors";
 import type { Metrics } from "../../lib/metrics";
 import { RateLimiter } from "../../lib/rate-limit";
@@ -51,12 +50,6 @@ export const authPlugin = ({ db, config, limits, clientIpOf }: ModuleContext) =>
         }
         if (limits.perKey.hit(principal.name)) throw new RateLimited(limits.perKey.retryAfter());
         if (!allows(principal.scope, needed)) throw new Forbidden(needed);
-      },
-      // Redirect clicks still waiting in the inbox are moved before a read (or a
-      // deletion) looks at clicks, in slices that let redirects go on meanwhile. Writes
-      // (ingest, new links) need none of it.
-      async beforeHandle({ request }) {
-        if (request.method === "GET" || request.method === "DELETE") await settleInSlices(db);
       },
     }),
   });

@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import QRCode from "qrcode";
 import { z } from "zod";
 import { jsonContent } from "../../lib/openapi";
+import { settleInSlices } from "../../db/inbox";
 import { authPlugin, type ModuleContext } from "../auth";
 import { CreateLink, LinkView, ListQuery, MAX_BULK_LINKS, PatchLink } from "./model";
 import { ClickEvent } from "../ingest/model";
@@ -10,6 +11,8 @@ import { createLink, createLinks, deleteLink, getLink, listLinkViews, patchLink 
 
 const IdParams = z.object({ tracking_id: z.string().max(100, "tracking_id exceeds 100 characters") });
 
+// Routes that read or delete clicks first move the ones waiting in the inbox, in slices
+// that let redirects go on (beforeHandle: settleInSlices, src/db/inbox.ts).
 export const linksModule = ({ db, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Links"] })
     .use(authPlugin({ db, config, ...auth }))
@@ -51,6 +54,7 @@ export const linksModule = ({ db, config, ...auth }: ModuleContext) =>
     )
     .get("/links", ({ query }) => listLinkViews(db, query), {
       auth: "read",
+      beforeHandle: () => settleInSlices(db),
       query: ListQuery,
       detail: { summary: "List links, newest first, with their human click counts; filters and cursor pagination" },
     })
@@ -85,6 +89,7 @@ export const linksModule = ({ db, config, ...auth }: ModuleContext) =>
     )
     .get("/links/:tracking_id", ({ params }) => getLink(db, params.tracking_id), {
       auth: "read",
+      beforeHandle: () => settleInSlices(db),
       params: IdParams,
       detail: { summary: "One link" },
     })
@@ -105,6 +110,7 @@ export const linksModule = ({ db, config, ...auth }: ModuleContext) =>
     })
     .delete("/links/:tracking_id", ({ params }) => deleteLink(db, params.tracking_id), {
       auth: "admin",
+      beforeHandle: () => settleInSlices(db),
       params: IdParams,
       detail: { summary: "Delete a link and all its clicks" },
     });

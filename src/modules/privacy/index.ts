@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
+import { settleInSlices } from "../../db/inbox";
 import { authPlugin, type ModuleContext } from "../auth";
 import { eraseClicksFromIp } from "./service";
 
@@ -8,6 +9,8 @@ export const privacyModule = ({ db, config, ...auth }: ModuleContext) =>
     .use(authPlugin({ db, config, ...auth }))
     .delete("/clicks", ({ query }) => eraseClicksFromIp(db, config, query.ip), {
       auth: "admin",
+      // The clicks waiting in the inbox are moved first, in slices that let redirects go on.
+      beforeHandle: () => settleInSlices(db),
       query: z.object({ ip: z.string({ error: "Missing required query parameter: ip" }).max(64, "ip must be a valid IPv4 or IPv6 address") }),
       detail: { summary: "Erase every click from one IP address (a person's request to be forgotten)" },
     });

@@ -12,7 +12,7 @@ import type { ClickInsert } from "../../db/clicks";
 import { clickRewrites, previousHumanClickOfLink, previousHumanClickOfLinks } from "../../db/clicks";
 import { perDb } from "../../db";
 import { settleClicks } from "../../db/inbox";
-import { allTrackingIds, findLinkCached, linksOf } from "../../db/links";
+import { allTrackingIdsCached, findLinkCached, linksOf } from "../../db/links";
 import { cancelSignalsOf, insertSignal, signalExists, type SignalRow } from "../../db/signals";
 import type { LinkRow } from "../../db/schema";
 import { probableLink } from "../analytics/overview";
@@ -66,7 +66,8 @@ function previousAndNote(db: Db, memo: Map<string, string | null>, key: string, 
 
 function signalsOf(db: Db, click: ClickInsert, returnDays: number): Signal[] {
   if ((click.outcome ?? "redirected") !== "redirected") {
-    const probably = click.trackingId.length >= 4 && !findLinkCached(db, click.trackingId, Date.now()) ? probableLink(click.trackingId, allTrackingIds(db)) : null;
+    const now = Date.now();
+    const probably = click.trackingId.length >= 4 && !findLinkCached(db, click.trackingId, now) ? probableLink(click.trackingId, allTrackingIdsCached(db, now)) : null;
     if (!probably) return [];
     return [{ type: "link.orphan_hit", subject: `orphan:${click.trackingId}`, data: { orphan_id: click.trackingId, probably: probably, click: clickSummary(click) } }];
   }

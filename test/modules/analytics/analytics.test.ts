@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { insertClicks, type ClickInsert } from "../../../src/db/clicks";
 import { oneEditApart, probableLink } from "../../../src/modules/analytics/overview";
 import { call, setup } from "../../utils";
@@ -225,6 +226,24 @@ describe("probable links", () => {
     expect(oneEditApart("abc", "abdc")).toBe(true);
     expect(oneEditApart("abc", "adbc")).toBe(true);
     expect(oneEditApart("abc", "cab")).toBe(false);
+  });
+
+  test("one edit apart is exactly a Levenshtein distance of 1 (2,000 random pairs)", () => {
+    const distance = (a: string, b: string): number => {
+      const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+      for (let i = 1; i <= a.length; i++) {
+        let diagonal = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+          const above = row[j];
+          row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+          diagonal = above;
+        }
+      }
+      return row[b.length];
+    };
+    const word = fc.string({ unit: fc.constantFrom("a", "b", "c"), maxLength: 6 });
+    fc.assert(fc.property(word, word, (a, b) => oneEditApart(a, b) === (distance(a, b) === 1)), { numRuns: 2000 });
   });
 });
 
