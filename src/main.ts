@@ -6,7 +6,7 @@ import { createApp } from "./app";
 import { runCli } from "./cli";
 import { loadConfig, type Config } from "./config";
 import { createDb, type Db } from "./db";
-import { settleClicks, startInboxMover } from "./db/inbox";
+import { settleWithin, startInboxMover } from "./db/inbox";
 import { createLogger, type Logger } from "./lib/log";
 import { createMetrics } from "./lib/metrics";
 import { ensureInitialKey } from "./modules/auth/service";
@@ -40,9 +40,8 @@ const SHUTDOWN_GRACE_MS = 3000;
 const SETTLE_ON_EXIT_MS = 1000;
 
 function settleBriefly(db: Db, log: Logger) {
-  const deadline = performance.now() + SETTLE_ON_EXIT_MS;
   try {
-    while (performance.now() < deadline && settleClicks(db, 4000) > 0);
+    settleWithin(db, SETTLE_ON_EXIT_MS);
   } catch (error) {
     log.warn({ err: error }, "waiting clicks stay in the inbox until the next start");
   }

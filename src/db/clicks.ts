@@ -326,13 +326,16 @@ export function deleteClicksFromIp(db: Db, ip: string): number {
   return changes(db.delete(linkClicks).where(eq(linkClicks.ipAddress, ip)).run());
 }
 
-/** Deletes up to `limit` clicks older than `before`, oldest first; returns how many. */
+/**
+ * Deletes up to `limit` clicks older than `before`, oldest first; returns how many.
+ * (Retention: days old. The inbox holds the newest clicks, which it leaves where they are.)
+ */
 export function deleteClicksBefore(db: Db, before: string, limit: number): number {
-  settleClicks(db);
-  clicksRewritten(db);
-  return db.$client
+  const deleted = db.$client
     .query("delete from link_clicks where rowid in (select rowid from link_clicks where clicked_at < ? order by clicked_at limit ?)")
     .run(before, limit).changes;
+  if (deleted > 0) clicksRewritten(db);
+  return deleted;
 }
 
 /**

@@ -107,6 +107,12 @@ export async function settleInSlices(db: Db): Promise<void> {
   }
 }
 
+/** Moves waiting clicks for at most `ms` (shutdown: the rest move at the next start). */
+export function settleWithin(db: Db, ms: number): void {
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline && settleClicks(db, SLICE) > 0);
+}
+
 /**
  * For readers: settles first, or, where the database cannot be written (read-only,
  * locked past the busy timeout), reads without the waiting clicks, which stay safe in

@@ -24,5 +24,7 @@ export function parseIsoDateTimeMs(value: string): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
+const THIRTY_DAYS = new Set([4, 6, 9, 11]);
+
 const daysInMonth = (year: number, month: number): number =>
-  month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : THIRTY_DAYS.has(month) ? 30 : 31;
