@@ -7,14 +7,14 @@ import type { Config } from "./config";
 import type { Db } from "./db";
 import { inboxClickWriter, type ClickWriter } from "./db/click-writer";
 import type { ClickInsert } from "./db/clicks";
-import { checkDeclaredLength, isJsonContentType, MAX_BODY_BYTES, readJsonBody } from "./lib/body";
-import { AppError } from "./lib/errors";
+import { checkDeclaredLength, MAX_BODY_BYTES, parseBody } from "./lib/body";
+import { AppError, NotFound } from "./lib/errors";
 import { clientIp } from "./lib/ip";
 import { silentLogger, type Logger } from "./lib/log";
 import { createMetrics, observeDatabaseSize, type Metrics } from "./lib/metrics";
 import { appErrorBody, errorBody } from "./lib/render-error";
 import { analyticsModule } from "./modules/analytics";
-import { authLimits, type ModuleContext } from "./modules/auth";
+import { authLimits, createGate, needsKeyFirst, type ModuleContext } from "./modules/auth";
 import { dashboardModule } from "./modules/dashboard";
 import { docsModule } from "./modules/docs";
 import { edgeApi } from "./modules/edge";
@@ -56,7 +56,9 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
   const recorder = new ClickRecorder(clickWriter, metrics, log, health);
   // The socket's address, or the proxy's headers with TRUST_PROXY: one rule for every route.
   const clientIpOf = (request: Request) => clientIp(request.headers, app.server?.requestIP(request)?.address, config.trustProxy);
-  const auth: ModuleContext = { db, config, limits: authLimits(config), clientIpOf, metrics, health, onClicksStored };
+  const limits = authLimits(config);
+  const gate = createGate(db, config, limits, clientIpOf);
+  const auth: ModuleContext = { db, config, limits, clientIpOf, gate, metrics, health, onClicksStored };
   const started = new WeakMap<Request, number>();
   observeDatabaseSize(metrics, db);
 
@@ -64,9 +66,16 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
     // A backstop for bodies that declare no length; declared ones are refused with JSON below.
     serve: { maxRequestBodySize: 4 * MAX_BODY_BYTES },
   })
+    // Before routing and before any body is read: an oversized declared body is a 413,
+    // and a request that needs a key and has no valid one is answered from its headers.
     .onRequest(({ request }) => {
       started.set(request, performance.now());
       checkDeclaredLength(request);
+      const path = pathOf(request);
+      if (needsKeyFirst(request.method, path)) {
+        gate(request);
+        if (path === "/api" || path === "/api/") throw new NotFound(`No route for ${request.method} ${path}`);
+      }
     })
     // One histogram observation and one JSON line per request: method, route pattern,
     // status and duration. No query string, no header, no IP. A redirect's 302 is logged
@@ -81,8 +90,10 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
       const level = status === 302 && isRedirectRoute(pattern) ? "debug" : "info";
       if (log.isLevelEnabled(level)) log[level]({ method: request.method, route: pattern, status, ms: Math.round(ms * 100) / 100 }, "request");
     })
+    // Every body is JSON: other types are refused unread, JSON is read capped and depth-checked.
     .onParse({ as: "global" }, ({ request, contentType }) => {
-      if (isJsonContentType(contentType)) return readJsonBody(request);
+      if (!contentType && !request.body) return;
+      return parseBody(request, contentType);
     })
     .onError({ as: "global" }, ({ code, error, request, set }) => {
       const path = pathOf(request);
@@ -103,7 +114,7 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
           return errorBody(path, 400, problems[0] ?? "Invalid request", { validation_errors: problems });
         }
         case "NOT_FOUND":
-          if (!path.startsWith("/api/")) return htmlPage(404, NOT_FOUND_PAGE, request.method);
+          if (path !== "/api" && !path.startsWith("/api/")) return htmlPage(404, NOT_FOUND_PAGE, request.method);
           set.status = 404;
           return errorBody(path, 404, `No route for ${request.method} ${path}`);
         default:

@@ -1,10 +1,11 @@
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import type { MigrationMeta } from "drizzle-orm/migrator";
 import * as schema from "./schema";
 import { embeddedMigrations } from "./migrations";
+import { runUpgrades } from "./upgrades";
 
 export type Db = ReturnType<typeof openDb>;
 
@@ -20,7 +21,7 @@ function openDb(sqlite: Database) {
  * ":memory:", and brings its schema up to date.
  */
 export function createDb(path: string, options: { migrate?: boolean; checkpointer?: boolean } = {}): Db {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:") createPrivately(path);
   const sqlite = new Database(path, { create: true, strict: true });
   sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.run("PRAGMA journal_mode = WAL");
@@ -46,6 +47,33 @@ export function migrateDb(db: Db): void {
     session: unknown;
   };
   internals.dialect.migrate(embeddedMigrations(), internals.session, { migrationsFolder: "" });
+  runUpgrades(db);
+}
+
+/** Owner only: the database holds IP addresses, webhook secrets, the owner cookie's key and the session salts. */
+const FOLDER_MODE = 0o700;
+const FILE_MODE = 0o600;
+
+/**
+ * Creates the data folder (0700) and the database file (0600) before SQLite opens it,
+ * whatever the umask; SQLite gives its -wal and -shm files the database file's mode.
+ * A folder that already exists keeps its mode (it may be shared, e.g. /var/lib); the
+ * database files in it are made owner-only at every start.
+ */
+export function createPrivately(path: string): void {
+  const folder = dirname(path);
+  if (!existsSync(folder)) {
+    mkdirSync(folder, { recursive: true, mode: FOLDER_MODE });
+    chmodSync(folder, FOLDER_MODE);
+  }
+  if (!existsSync(path)) closeSync(openSync(path, "a", FILE_MODE));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(file, FILE_MODE);
+    } catch {
+      // Not there (yet), or not ours: SQLite reports what matters when it opens it.
+    }
+  }
 }
 
 export { schema };

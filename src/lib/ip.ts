@@ -1,35 +1,54 @@
+/**
+ * IP addresses in one spelling. Every address is stored canonical (lower case, IPv6 in
+ * its shortest RFC 5952 form, an IPv4-mapped IPv6 address as plain IPv4), so that erasing
+ * an address finds every click of it, however its sender wrote it.
+ */
 import { isIP } from "node:net";
+import ipaddr from "ipaddr.js";
 
-/** A valid IP in its plain form (an IPv4-mapped IPv6 address becomes IPv4), or null. */
+/** A valid IP in its canonical form, or null. Brackets and an IPv6 zone (`%eth0`) are dropped. */
 export function normaliseIp(value: string | null | undefined): string | null {
   if (!value) return null;
   let ip = value.trim();
   if (ip.startsWith("[") && ip.includes("]")) ip = ip.slice(1, ip.indexOf("]"));
-  if (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(ip)) ip = ip.slice(7);
-  return isIP(ip) ? ip.toLowerCase() : null;
-}
-
-/** The eight 16-bit groups of an IPv6 address. */
-function ipv6Groups(ip: string): number[] {
-  const [head, tail] = ip.includes("::") ? ip.split("::") : [ip, undefined];
-  const parse = (part: string | undefined) => (part ? part.split(":").filter(Boolean) : []);
-  const left = parse(head);
-  const right = parse(tail);
-  // An embedded IPv4 tail (::ffff:1.2.3.4 style) counts as two groups.
-  const expand = (groups: string[]) =>
-    groups.flatMap((g) => (g.includes(".") ? (([a, b, c, d]) => [(a << 8) | b, (c << 8) | d])(g.split(".").map(Number)) : [parseInt(g, 16)]));
-  const l = expand(left);
-  const r = expand(right);
-  return [...l, ...Array(8 - l.length - r.length).fill(0), ...r];
+  const zone = ip.indexOf("%");
+  if (zone !== -1) ip = ip.slice(0, zone);
+  // node:net's check is the strict one (no "1.2.3", no octal "010.1.1.1"); ipaddr.js spells.
+  const family = isIP(ip);
+  if (family === 4) return ipaddr.IPv4.parse(ip).toString();
+  if (family !== 6) return null;
+  const v6 = ipaddr.IPv6.parse(ip);
+  return v6.isIPv4MappedAddress() ? v6.toIPv4Address().toString() : v6.toRFC5952String();
 }
 
 /** IPv4 cut to its /24 (203.0.113.0), IPv6 to its /48 (2001:db8:85a3::): a network, not a person. */
 export function anonymizeIp(ip: string | null): string | null {
-  if (!ip) return ip;
-  const family = isIP(ip);
-  if (family === 4) return ip.replace(/\.\d+$/, ".0");
-  if (family === 6) return `${ipv6Groups(ip).slice(0, 3).map((g) => g.toString(16)).join(":")}::`;
-  return null;
+  const canonical = normaliseIp(ip);
+  if (!canonical) return null;
+  const address = ipaddr.parse(canonical);
+  if (address.kind() === "ipv4") return ipaddr.IPv4.networkAddressFromCIDR(`${canonical}/24`).toString();
+  return ipaddr.IPv6.networkAddressFromCIDR(`${canonical}/48`).toRFC5952String();
+}
+
+/**
+ * The key a rate limit counts a client by: an IPv4 address, or an IPv6 address's /64
+ * (one subscriber's network: a client can take any address inside it at will).
+ */
+export function clientNetwork(ip: string | null): string {
+  const canonical = normaliseIp(ip);
+  if (!canonical) return "unknown";
+  if (isIP(canonical) === 4) return canonical;
+  return `${ipaddr.IPv6.networkAddressFromCIDR(`${canonical}/64`).toRFC5952String()}/64`;
+}
+
+/**
+ * True for addresses no webhook should be sent to: loopback, private (RFC 1918),
+ * link-local, unique-local, carrier-grade NAT, unspecified, multicast and reserved ranges.
+ */
+export function isNonPublicIp(ip: string): boolean {
+  const canonical = normaliseIp(ip);
+  if (!canonical) return true;
+  return ipaddr.parse(canonical).range() !== "unicast";
 }
 
 /**

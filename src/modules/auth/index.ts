@@ -6,14 +6,22 @@ import { Forbidden, RateLimited, Unauthorized } from "../../lib/errors";
 import type { Metrics } from "../../lib/metrics";
 import { RateLimiter } from "../../lib/rate-limit";
 import type { WriteHealth } from "../health/service";
-import { allows, authenticate, presentedKey, type Scope } from "./service";
+import { clientNetwork } from "../../lib/ip";
+import { allows, authenticate, presentedKey, type Principal, type Scope } from "./service";
 
 export type ClientIpOf = (request: Request) => string | null;
 
-/** The API's limits, shared by every module of one app. */
+/**
+ * The API's limits, shared by every module of one app. Failed sign-ins and wrong keys
+ * share one budget per client network (an IPv4 address, an IPv6 /64), and past its
+ * memory bound it refuses new networks rather than let them guess freely.
+ */
 export function authLimits(config: Config) {
-  return { perKey: new RateLimiter(config.rateLimits.api), failuresPerIp: new RateLimiter(config.rateLimits.authFailures) };
+  return { perKey: new RateLimiter(config.rateLimits.api), failures: new RateLimiter(config.rateLimits.authFailures, "refuse") };
 }
+
+/** Who sent a request: its key checked (and counted against the limits) once per request. */
+export type Gate = (request: Request) => Principal;
 
 /** What every API module of one app shares (the auth plugin takes it whole). */
 export type ModuleContext = {
@@ -21,6 +29,7 @@ export type ModuleContext = {
   config: Config;
   limits: ReturnType<typeof authLimits>;
   clientIpOf: ClientIpOf;
+  gate: Gate;
   metrics: Metrics;
   health: WriteHealth;
   /** Runs in the transaction of every batch of new clicks (signals). */
@@ -28,28 +37,49 @@ export type ModuleContext = {
 };
 
 /**
- * Adds the `auth` route option: `{ auth: "read" }` makes a route need a key whose
- * scope allows reading. Routes without it are public. A client IP that keeps sending
- * wrong keys is refused for the rest of the minute (RATE_LIMIT_AUTH_FAILURES), and each
- * key has its requests per minute (RATE_LIMIT_API).
+ * Requests whose key is checked from their headers as they arrive, before routing and
+ * before a byte of their body is read: every /api route but the health check, and the
+ * dashboard's sign-in. Without a valid key the answer is a 401 (or a 429 once the
+ * client's network has used up its failures), and the body is never parsed.
  */
-export const authPlugin = ({ db, config, limits, clientIpOf }: ModuleContext) =>
+export function needsKeyFirst(method: string, path: string): boolean {
+  if (path === "/api" || path.startsWith("/api/")) return !(path === "/api/tracking-ingest/health" && (method === "GET" || method === "HEAD"));
+  return path === "/dashboard/session" && method === "POST";
+}
+
+/**
+ * The gate: authenticates a request from `X-API-Key` or `Authorization: Bearer`, once
+ * (the answer is kept for the rest of the request). Wrong or missing keys count against
+ * RATE_LIMIT_AUTH_FAILURES per client network; each key has RATE_LIMIT_API a minute.
+ */
+export function createGate(db: Db, config: Config, limits: ReturnType<typeof authLimits>, clientIpOf: ClientIpOf): Gate {
+  const principals = new WeakMap<Request, Principal>();
+  return (request) => {
+    const known = principals.get(request);
+    if (known) return known;
+    const network = clientNetwork(clientIpOf(request));
+    if (limits.failures.exceeded(network)) throw new RateLimited(limits.failures.retryAfter());
+    const principal = authenticate(db, config, presentedKey(request.headers));
+    if (!principal) {
+      limits.failures.hit(network);
+      throw new Unauthorized();
+    }
+    if (limits.perKey.hit(principal.name)) throw new RateLimited(limits.perKey.retryAfter());
+    principals.set(request, principal);
+    return principal;
+  };
+}
+
+/**
+ * Adds the `auth` route option: `{ auth: "read" }` makes a route need a key whose
+ * scope allows reading. Routes without it are public. The key itself was checked by
+ * the gate as the request arrived (app.ts); here its scope is.
+ */
+export const authPlugin = ({ gate }: ModuleContext) =>
   new Elysia().macro({
     auth: (needed: Scope) => ({
-      // transform runs before body validation, so a caller without a key learns nothing
-      // of the schema. It reads the Request's own headers: Elysia's parsed `headers` is
-      // only filled in when its static analysis sees a hook use it, which minified code
-      // can hide.
       transform({ request }) {
-        const ip = clientIpOf(request) ?? "unknown";
-        if (limits.failuresPerIp.exceeded(ip)) throw new RateLimited(limits.failuresPerIp.retryAfter());
-        const principal = authenticate(db, config, presentedKey(request.headers));
-        if (!principal) {
-          limits.failuresPerIp.hit(ip);
-          throw new Unauthorized();
-        }
-        if (limits.perKey.hit(principal.name)) throw new RateLimited(limits.perKey.retryAfter());
-        if (!allows(principal.scope, needed)) throw new Forbidden(needed);
+        if (!allows(gate(request).scope, needed)) throw new Forbidden(needed);
       },
     }),
   });

@@ -6,9 +6,9 @@
 import { Elysia } from "elysia";
 import uplotCss from "uplot/dist/uPlot.min.css" with { type: "file" };
 import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "file" };
-import { Forbidden, Unauthorized } from "../../lib/errors";
+import { Forbidden } from "../../lib/errors";
 import type { ModuleContext } from "../auth";
-import { allows, authenticate, presentedKey } from "../auth/service";
+import { allows } from "../auth/service";
 import { clearOwnerCookie, ownerCookie } from "./owner";
 import appCss from "./web/app.css" with { type: "text" };
 import appJs from "./web/app.js" with { type: "text" };
@@ -30,7 +30,7 @@ const SECURITY = { "Content-Security-Policy": CSP, "X-Content-Type-Options": "no
 const asset = (body: string | Blob, type: string) => new Response(body, { headers: { ...SECURITY, "Content-Type": type } });
 const hide = { detail: { hide: true } };
 
-export const dashboardModule = ({ db, config }: ModuleContext) => {
+export const dashboardModule = ({ db, config, gate }: ModuleContext) => {
   const secure = config.publicBaseUrl.startsWith("https:");
   return new Elysia({ prefix: "/dashboard" })
     // Imported as text (Bun's types take .html for a bundle).
@@ -42,8 +42,8 @@ export const dashboardModule = ({ db, config }: ModuleContext) => {
     .post(
       "/session",
       ({ request, set }) => {
-        const principal = authenticate(db, config, presentedKey(request.headers));
-        if (!principal) throw new Unauthorized();
+        // Checked as the request arrived (app.ts), with the API's failure limit per client network.
+        const principal = gate(request);
         if (!allows(principal.scope, "read")) throw new Forbidden("read");
         set.headers["set-cookie"] = ownerCookie(db, secure);
         return { scope: principal.scope, name: principal.name };

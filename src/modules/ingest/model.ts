@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { normaliseIp } from "../../lib/ip";
 import { z } from "zod";
 import { parseIsoDateTimeMs } from "../../lib/time";
 
@@ -6,7 +7,8 @@ export const MAX_EVENTS = 1000;
 export const MAX_METADATA_BYTES = 4096;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export const TRACKING_ID_PATTERN = /^[A-Za-z0-9._~-]+$/;
+/** URL-safe characters; not dots alone (`.` and `..` are path segments: /track/.. is not a link). */
+export const TRACKING_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9._~-]+$/;
 
 const optionalText = (name: string, max: number) =>
   z.string({ error: `${name} must be a string` }).max(max, `${name} exceeds ${max} characters`).optional();
@@ -40,12 +42,20 @@ const ClickedAt = z
 const IpAddress = z
   .string({ error: "ip_address must be a string" })
   .max(45, "ip_address exceeds 45 characters")
-  .refine((v) => isIP(v) !== 0, "ip_address is not a valid IPv4 or IPv6 address");
+  .refine((v) => isIP(v) !== 0, "ip_address is not a valid IPv4 or IPv6 address")
+  // One spelling per address (2001:DB8::AB and ::ffff:1.2.3.4 too), so that erasure finds them.
+  .transform((v) => normaliseIp(v)!);
 
 const Metadata = z
   .record(z.string(), z.unknown(), { error: "metadata must be a JSON object" })
   .refine(
-    (v) => Buffer.byteLength(JSON.stringify(v)) <= MAX_METADATA_BYTES,
+    (v) => {
+      try {
+        return Buffer.byteLength(JSON.stringify(v)) <= MAX_METADATA_BYTES;
+      } catch {
+        return false; // too deep to serialise (bodies are depth-checked first; this is the backstop)
+      }
+    },
     `metadata exceeds ${MAX_METADATA_BYTES} bytes when serialised`,
   );
 

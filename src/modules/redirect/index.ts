@@ -9,6 +9,7 @@ import { reclassifyClicks } from "../../db/clicks";
 import { saltForDay } from "../../db/salts";
 import type { Logger } from "../../lib/log";
 import type { Metrics } from "../../lib/metrics";
+import { clientNetwork } from "../../lib/ip";
 import { RateLimiter } from "../../lib/rate-limit";
 import { nowIso } from "../../lib/time";
 import { TRACKING_ID_PATTERN } from "../ingest/model";
@@ -86,7 +87,7 @@ export const redirectModule = ({ db, config, links, recorder, metrics, log, clie
     config.notFoundRedirect ? redirect(config.notFoundRedirect) : htmlPage(status, status === 404 ? NOT_FOUND_PAGE : GONE_PAGE, method);
 
   async function handle({ request, query, trackingId, source }: Hit): Promise<Response> {
-    if (perIp.limit > 0 && perIp.hit(clientIpOf(request) ?? "unknown")) {
+    if (perIp.limit > 0 && perIp.hit(clientNetwork(clientIpOf(request)))) {
       metrics.redirects.limited.inc();
       return tooManyRequests(perIp.retryAfter());
     }

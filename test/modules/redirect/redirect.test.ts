@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { valueOf } from "../../../src/lib/metrics";
 import { sourceFromReferrer } from "../../../src/modules/redirect/service";
-import { call, clickCount, readOnlySetup, setup } from "../../utils";
+import { call, clickCount, KEY, readOnlySetup, setup } from "../../utils";
 import { settleClicks } from "../../../src/db/inbox";
 
 const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
@@ -249,11 +249,12 @@ describe("bad input", () => {
 
   test("reserved paths are never sources and record nothing", async () => {
     const ctx = await withLink();
-    for (const path of ["/api", "/health", "/favicon.ico", "/dashboardx", "/swaggerx", "/track"]) {
+    for (const path of ["/health", "/favicon.ico", "/dashboardx", "/swaggerx", "/track"]) {
       const res = await visit(ctx, `${path}?uuid=${ctx.id}`);
       expect(res.status).toBe(404);
     }
     expect((await visit(ctx, `/metrics?uuid=${ctx.id}`)).status).toBe(401); // the metrics route, which needs a key
+    expect((await visit(ctx, `/api?uuid=${ctx.id}`)).status).toBe(401); // the API, which needs a key
     expect((await visit(ctx, `/dashboard?uuid=${ctx.id}`)).headers.get("content-type")).toContain("text/html"); // the dashboard
     expect(clickCount(ctx.db).n).toBe(0);
   });
@@ -263,9 +264,13 @@ describe("bad input", () => {
     const page = await visit(ctx, "/a/b/c");
     expect(page.status).toBe(404);
     expect(page.headers.get("content-type")).toContain("text/html");
-    const api = await visit(ctx, "/api/nothing-here");
-    expect(api.status).toBe(404);
-    expect(api.headers.get("content-type")).toContain("application/json");
+    expect((await visit(ctx, "/api/nothing-here")).status).toBe(401); // no key: nothing is told
+    for (const path of ["/api/nothing-here", "/api", "/api/"]) {
+      const api = await visit(ctx, path, { headers: { "x-api-key": KEY } });
+      expect(api.status).toBe(404);
+      expect(api.headers.get("content-type")).toContain("application/json");
+      expect(((await api.json()) as { error: string }).error).toContain("No route");
+    }
   });
 });
 

@@ -1,0 +1,185 @@
+/**
+ * Requests that could hold the one event loop, or cost the server before it knows who
+ * is asking: each is refused from what arrived first (headers, the first bytes), never
+ * after reading or parsing everything.
+ */
+import { describe, expect, test } from "bun:test";
+import { JsonDepthScanner, MAX_JSON_DEPTH } from "../../../src/lib/body";
+import { RateLimiter } from "../../../src/lib/rate-limit";
+import { call, KEY, setup } from "../../utils";
+
+const DEEP = 30_000;
+const deepArray = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+
+/** A body that sends `first` and then never ends: a server that waits for the whole body never answers. */
+function hangingBody(first: string) {
+  let pulls = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      pulls++;
+      if (pulls === 1) controller.enqueue(new TextEncoder().encode(first));
+      // later pulls: nothing, ever
+      return new Promise(() => {});
+    },
+  });
+  return { stream, pulls: () => pulls };
+}
+
+const post = (path: string, body: ReadableStream<Uint8Array> | string, headers: Record<string, string>) =>
+  new Request(`http://localhost${path}`, { method: "POST", body, headers, duplex: "half" } as RequestInit);
+
+/** Answers `request`, or "no answer" when none came in `ms` (the request is stuck reading). */
+async function answerOf(app: { handle(r: Request): Promise<Response> }, request: Request, ms = 2000) {
+  const res = await Promise.race([app.handle(request), Bun.sleep(ms).then(() => null)]);
+  if (!res) return "no answer" as const;
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+const BODY_ROUTES = [
+  "/api/tracking-ingest/batch",
+  "/api/link-tracking/record-click",
+  "/api/link-tracking/links",
+  "/api/link-tracking/links/bulk",
+  "/api/link-tracking/webhooks",
+  "/api/link-tracking/orphans/x/attribute",
+];
+
+describe("the key is checked before the body is read", () => {
+  test.each(BODY_ROUTES)("POST %s without a key: 401 while the body is still arriving", async (path) => {
+    const { app } = setup();
+    const body = hangingBody(`{"events": ${"[".repeat(1000)}`);
+    const answer = await answerOf(app, post(path, body.stream, { "content-type": "application/json" }));
+    expect(answer).not.toBe("no answer");
+    expect(answer).toMatchObject({ status: 401, body: { success: false, error: "Unauthorized", message: "Valid API key required in X-API-Key header" } });
+  });
+
+  test("a wrong key on the dashboard's sign-in: 401 without reading the body", async () => {
+    const { app } = setup();
+    const body = hangingBody("a=1&".repeat(1000));
+    const answer = await answerOf(app, post("/dashboard/session", body.stream, { "content-type": "application/x-www-form-urlencoded", "x-api-key": "wrong-key-0123456789" }));
+    expect(answer).toMatchObject({ status: 401 });
+  });
+
+  test("a body of a type no route takes is refused unread (415), key or not", async () => {
+    const { app } = setup();
+    for (const type of ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x", "application/octet-stream"]) {
+      const body = hangingBody("a=1&".repeat(1000));
+      const answer = await answerOf(app, post("/api/link-tracking/links", body.stream, { "content-type": type, "x-api-key": KEY }));
+      expect(answer).toMatchObject({ status: 415, body: { error: "Content-Type must be application/json" } });
+    }
+  });
+
+  test("a streamed body past 5 MiB is a 413 in the documented shape", async () => {
+    const { app } = setup();
+    const chunk = new TextEncoder().encode(`{"a":"${"x".repeat(1024 * 1024)}`);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 8) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const answer = await answerOf(app, post("/api/tracking-ingest/batch", stream, { "content-type": "application/json", "x-api-key": KEY }));
+    expect(answer).toMatchObject({ status: 413, body: { success: false, error: "Payload Too Large" } });
+    expect(sent).toBeLessThan(8);
+  });
+});
+
+describe("JSON nested deeper than 32 levels is refused before parsing", () => {
+  const tooDeep = `Request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`;
+
+  test("a link whose description is an array nested 30,000 deep: 400 at once, while the body is still arriving", async () => {
+    const { app } = setup();
+    const body = hangingBody(`{"original_url":"https://example.com/","link_function":"x","description":${"[".repeat(DEEP)}`);
+    const answer = await answerOf(app, post("/api/link-tracking/links", body.stream, { "content-type": "application/json", "x-api-key": KEY }));
+    expect(answer).toMatchObject({ status: 400, body: { error: tooDeep } });
+  });
+
+  test.each([
+    ["POST", "/api/link-tracking/links", (v: string) => `{"original_url":"https://example.com/","link_function":"x","description":${v}}`],
+    ["POST", "/api/link-tracking/links/bulk", (v: string) => `{"links":[{"original_url":"https://example.com/","link_function":"x","description":${v}}]}`],
+    ["PATCH", "/api/link-tracking/links/abc", (v: string) => `{"description":${v}}`],
+    ["POST", "/api/link-tracking/webhooks", (v: string) => `{"url":"https://example.com/","events":${v}}`],
+    ["POST", "/api/link-tracking/orphans/abc/attribute", (v: string) => `{"tracking_id":${v}}`],
+    ["POST", "/api/link-tracking/record-click", (v: string) => `{"tracking_id":"abc","metadata":{"m":${v}}}`],
+  ])("%s %s with a value nested 100,000 deep: the documented 400, no 500", async (method, path, body) => {
+    const { app } = setup();
+    const res = await call(app, path, { method, body: body(deepArray(100_000)), headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: tooDeep });
+  });
+
+  test("an ingest event whose metadata nests 100,000 deep: the seed's 400 body, nothing stored", async () => {
+    const { app, db } = setup();
+    const res = await call(app, "/api/tracking-ingest/batch", {
+      body: `{"events":[{"tracking_id":"abc","metadata":{"m":${deepArray(100_000)}}}]}`,
+      method: "POST",
+      headers: { "content-type": "application/json" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ success: false, error: "Validation Failed", message: tooDeep, results: { failed: 0 } });
+    expect(db.$client.query("select count(*) as n from link_clicks").get()).toEqual({ n: 0 });
+  });
+
+  test("32 levels are accepted (an event's metadata can nest)", async () => {
+    const { app } = setup();
+    let metadata: unknown = "leaf";
+    for (let i = 0; i < MAX_JSON_DEPTH - 4; i++) metadata = { m: metadata };
+    const res = await call(app, "/api/tracking-ingest/batch", { json: { events: [{ tracking_id: "abc", metadata }] } });
+    expect(res.status).toBe(200);
+  });
+
+  test("the scanner ignores brackets inside strings and escaped quotes, across chunk boundaries", () => {
+    const scanner = new JsonDepthScanner(2);
+    expect(scanner.push(Buffer.from('{"a": "[[[[\\"[[[['))).toBe(true);
+    expect(scanner.push(Buffer.from('{{{{", "b": [1]'))).toBe(true);
+    expect(scanner.push(Buffer.from(', "c": [['))).toBe(false);
+    expect(new JsonDepthScanner(3).push(Buffer.from('{"é[": ["ü", {"k": "\\\\"}]}'))).toBe(true);
+    expect(new JsonDepthScanner(2).push(Buffer.from('{"é[": ["ü", {"k": "\\\\"}]}'))).toBe(false);
+  });
+});
+
+describe("one failure limit for every way in with a key", () => {
+  test("the dashboard's sign-in counts wrong keys and refuses a locked-out client, even with the right key", async () => {
+    const { app } = setup({ trustProxy: true, rateLimits: { api: 0, authFailures: 5, redirect: 0 } });
+    const signIn = (key: string) => app.handle(new Request("http://localhost/dashboard/session", { method: "POST", headers: { "x-api-key": key, "x-forwarded-for": "198.51.100.9" } }));
+    for (let i = 0; i < 5; i++) expect((await signIn(`wrong-${i}-0123456789abcdef`)).status).toBe(401);
+    const locked = await signIn(KEY);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  test("sign-in and API failures share the budget", async () => {
+    const { app } = setup({ trustProxy: true, rateLimits: { api: 0, authFailures: 4, redirect: 0 } });
+    const from = { "x-forwarded-for": "198.51.100.10" };
+    for (let i = 0; i < 2; i++) await app.handle(new Request("http://localhost/dashboard/session", { method: "POST", headers: { ...from, "x-api-key": "wrong-key-0123456789" } }));
+    for (let i = 0; i < 2; i++) expect((await call(app, "/api/link-tracking/links", { key: "wrong-key-0123456789", headers: from })).status).toBe(401);
+    expect((await call(app, "/api/link-tracking/links", { headers: from })).status).toBe(429);
+  });
+
+  test("an IPv6 client is limited per /64: rotating addresses inside it does not reset the count", async () => {
+    const { app } = setup({ trustProxy: true, rateLimits: { api: 0, authFailures: 5, redirect: 0 } });
+    const statuses: number[] = [];
+    for (let i = 1; i <= 8; i++) {
+      const res = await call(app, "/api/link-tracking/links", { key: "wrong-key-0123456789", headers: { "x-forwarded-for": `2001:db8:1:2:${i.toString(16)}::${i}` } });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    // Another /64 has its own budget.
+    expect((await call(app, "/api/link-tracking/links", { headers: { "x-forwarded-for": "2001:db8:1:3::1" } })).status).toBe(200);
+  });
+
+  test("a failure limiter whose table is full refuses new clients; the redirect limiter lets them pass", () => {
+    const failures = new RateLimiter(10, "refuse", 3);
+    const redirects = new RateLimiter(10, "pass", 3);
+    for (const key of ["a", "b", "c"]) {
+      failures.hit(key);
+      redirects.hit(key);
+    }
+    expect(failures.exceeded("d")).toBe(true);
+    expect(failures.hit("d")).toBe(true);
+    expect(failures.exceeded("a")).toBe(false); // clients already counted keep their budget
+    expect(redirects.exceeded("d")).toBe(false);
+    expect(redirects.hit("d")).toBe(false);
+  });
+});
