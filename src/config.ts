@@ -48,6 +48,7 @@ const EnvSchema = z.object({
   LOOKUP_CACHE_SECONDS: count(86_400).default(300),
   SIGNAL_RETURN_DAYS: count(3650).default(7),
   SIGNAL_HOLD_SECONDS: count(3600).default(15),
+  WEBHOOK_ALLOW_PRIVATE: z.stringbool().default(false),
 })
   .refine((e) => !e.TRACKING_API_URL === !e.LOOKUP_API_URL, {
     message: "edge mode needs both TRACKING_API_URL and LOOKUP_API_URL (or neither)",
@@ -92,6 +93,8 @@ export type Config = {
   signalReturnDays: number;
   /** How long an event waits before webhooks and the feed see it (a burst may withdraw it). */
   signalHoldSeconds: number;
+  /** Webhooks may target loopback, private and link-local addresses (a receiver on the same box or LAN). */
+  webhookAllowPrivate: boolean;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
@@ -128,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           : null,
       signalReturnDays: e.SIGNAL_RETURN_DAYS,
       signalHoldSeconds: e.SIGNAL_HOLD_SECONDS,
+      webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
     },
   };
 }

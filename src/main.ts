@@ -59,11 +59,16 @@ function serve(): void {
   checkpointer.onerror = (event) => log.error({ err: event.message }, "background checkpoints stopped; the server checkpoints itself");
   const initialKey = ensureInitialKey(db, config);
   if (initialKey) {
-    process.stdout.write(
-      `\nNo API key was configured, so an admin key was created. It is shown only this once:\n\n  ${initialKey}\n\n` +
+    // To stderr, never the request log: a terminal shows it, and a service manager's
+    // journal keeps it only as long as the operator lets it.
+    process.stderr.write(
+      `\nNo API key was configured, so an admin key was created. It is shown only this once;\n` +
+        `store it now (a password manager, or WEBHOOK_API_KEY in your .env):\n\n  ${initialKey}\n\n` +
         `Send it as "X-API-Key: <key>" or "Authorization: Bearer <key>", e.g.\n` +
-        `  curl -X POST -H "X-API-Key: ${initialKey}" ${config.publicBaseUrl}/api/tracking-ingest/test\n` +
-        `Only its hash is stored. To use your own key instead, set WEBHOOK_API_KEY.\n\n`,
+        `  curl -X POST -H "X-API-Key: <key>" ${config.publicBaseUrl}/api/tracking-ingest/test\n` +
+        `Only its hash is stored. Under systemd, clear it from the journal afterwards\n` +
+        `(journalctl --rotate && journalctl --vacuum-time=1s), or create keys with\n` +
+        `"link-tracker keys create" before the first start instead.\n\n`,
     );
   }
   // Edge mode: links from LOOKUP_API_URL, clicks to the outbox and on to TRACKING_API_URL.
@@ -96,7 +101,7 @@ function serve(): void {
 
   const retention = startRetention(db, config.retentionDays, log);
   // Webhooks are delivered by the central server (an edge has no links to tell about).
-  const delivery = config.edge ? null : startDelivery(db, log);
+  const delivery = config.edge ? null : startDelivery(db, log, { allowPrivate: config.webhookAllowPrivate });
   // When a burst of redirects ends, a full garbage collection hands the memory it took
   // back to the system (a small VPS runs other things too) instead of keeping it warm.
   const mover = config.edge ? null : startInboxMover(db, log, { onQuiet: () => Bun.gc(true) });

@@ -268,7 +268,8 @@ export function buildProgram(env: Env, serve: () => void): Command {
     .action((o) => {
       const parsed = CreateWebhook.safeParse({ url: o.url, event_types: o.events?.split(",").map((t: string) => t.trim()), description: o.description });
       if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join("; "), 2);
-      const created = createWebhook(database(config(env), { create: true }), parsed.data);
+      const settings = config(env);
+      const created = createWebhook(database(settings, { create: true }), parsed.data, settings.webhookAllowPrivate);
       if (o.json) return printJson(created);
       print(`${created.id}\n${created.secret}`);
       process.stderr.write("The secret is shown only this once: the receiver verifies signatures with it.\n");

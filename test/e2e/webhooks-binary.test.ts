@@ -25,7 +25,7 @@ test(
     });
     receivers.push(receiver);
     const cwd = emptyFolder();
-    const env = { WEBHOOK_API_KEY: KEY, SIGNAL_HOLD_SECONDS: "2" };
+    const env = { WEBHOOK_API_KEY: KEY, SIGNAL_HOLD_SECONDS: "2", WEBHOOK_ALLOW_PRIVATE: "true" };
     let server = await startServer(cwd, env);
     running.push(server);
 

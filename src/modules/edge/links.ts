@@ -5,6 +5,7 @@
  */
 import type { Config } from "../../config";
 import type { Logger } from "../../lib/log";
+import { DestinationUrl } from "../links/model";
 import { classifyLink, type LinkSource, type Resolution, type ResolvedLink } from "../redirect/service";
 
 const MAX_CACHED = 10_000;
@@ -28,10 +29,12 @@ export function upstreamLinks(edge: NonNullable<Config["edge"]>, apiKey: string,
       if (res.status === 404) return null;
       if (!res.ok) throw new Error(`lookup answered ${res.status}`);
       const body = (await res.json()) as Record<string, unknown>;
-      if (typeof body.original_url !== "string" || !/^https?:\/\//i.test(body.original_url)) throw new Error("lookup answer has no http(s) original_url");
+      // The same rules as a link created here: whatever the upstream holds goes into our Location header.
+      const destination = DestinationUrl.safeParse(body.original_url);
+      if (!destination.success) throw new Error("lookup answer has no usable original_url (an absolute http(s) URL with a host)");
       return {
         trackingId,
-        originalUrl: body.original_url,
+        originalUrl: destination.data,
         applicationId: typeof body.application_id === "string" ? body.application_id : null,
         isActive: body.is_active !== false,
         expiresAt: typeof body.expires_at === "string" ? body.expires_at : null,

@@ -44,14 +44,30 @@ export function sessionId(salt: string, ip: string | null, userAgent: string | n
   return `s_${digest.slice(0, 22)}`;
 }
 
+/** The referrer's origin alone (scheme, host, port): where from, not which page. */
+function originOf(referrer: string | null): string | null {
+  if (!referrer) return null;
+  try {
+    const origin = new URL(referrer).origin;
+    return origin === "null" ? null : origin;
+  } catch {
+    return null;
+  }
+}
+
+const onlyCampaign = (metadata: Record<string, string>) => Object.fromEntries(Object.entries(metadata).filter(([key]) => key.startsWith("utm_")));
+
 /** DNT: 1 or Sec-GPC: 1: the visitor asked not to be tracked. */
 export const asksNotToBeTracked = (headers: Headers) => headers.get("dnt") === "1" || headers.get("sec-gpc") === "1";
 
 /**
  * The visitor, with privacy settings applied: with RESPECT_DNT a visitor who asks not
- * to be tracked is counted without IP, user agent or session; with IP_ANONYMIZE the
- * IP is cut to its network. `networkIp` is the full address, for this request only
- * (owner and burst checks); it is never stored.
+ * to be tracked is counted without IP, user agent or session, with only the referrer's
+ * origin and the utm_* parameters; with IP_ANONYMIZE the IP is cut to its network, and
+ * the session id is made from that network too (a hash of the full address, with the
+ * day's salt in the same database, would give the address back in 256 guesses).
+ * `networkIp` is the full address, for this request only (owner and burst checks); it
+ * is never stored.
  */
 export function buildVisitor(input: {
   headers: Headers;
@@ -66,12 +82,15 @@ export function buildVisitor(input: {
   const userAgent = crop(headers.get("user-agent"), MAX_USER_AGENT);
   const kind = classify({ userAgent, ip, acceptLanguage: headers.get("accept-language"), isOwnerIp: config.isOwnerIp, ownerBrowser: input.ownerBrowser });
   const untracked = config.respectDnt && asksNotToBeTracked(headers);
+  const storedIp = config.ipAnonymize ? anonymizeIp(ip) : ip;
+  const referrer = crop(headers.get("referer"), MAX_REFERRER);
+  const metadata = queryMetadata(input.params);
   return {
-    ip: untracked ? null : config.ipAnonymize ? anonymizeIp(ip) : ip,
+    ip: untracked ? null : storedIp,
     userAgent: untracked ? null : userAgent,
-    referrer: crop(headers.get("referer"), MAX_REFERRER),
-    metadata: queryMetadata(input.params),
-    sessionId: untracked ? null : sessionId(input.salt, ip, userAgent),
+    referrer: untracked ? originOf(referrer) : referrer,
+    metadata: untracked ? onlyCampaign(metadata) : metadata,
+    sessionId: untracked ? null : sessionId(input.salt, storedIp, userAgent),
     networkIp: ip,
     ...kind,
   };

@@ -18,12 +18,12 @@ export const webhooksModule = ({ db, config, ...auth }: ModuleContext) =>
       "/webhooks",
       ({ body, set }) => {
         set.status = 201;
-        return createWebhook(db, body);
+        return createWebhook(db, body, config.webhookAllowPrivate);
       },
       { auth: "admin", parse: "json", body: CreateWebhook, detail: { summary: "Add a webhook endpoint; its secret is shown once" } },
     )
     .get("/webhooks", () => listWebhooks(db), { auth: "admin", detail: { summary: "Webhook endpoints (never their secrets)" } })
-    .patch("/webhooks/:id", ({ params, body }) => patchWebhook(db, params.id, body), {
+    .patch("/webhooks/:id", ({ params, body }) => patchWebhook(db, params.id, body, config.webhookAllowPrivate), {
       auth: "admin",
       parse: "json",
       params: IdParam,

@@ -21,16 +21,24 @@ import {
   updateEndpoint,
   type EndpointRow,
 } from "../../db/signals";
-import { backoffMs, postJson } from "../../lib/delivery";
+import { backoffMs, postJson, type Sent } from "../../lib/delivery";
 import { NotFound } from "../../lib/errors";
 import type { Logger } from "../../lib/log";
 import { nowIso } from "../../lib/time";
 import { EVENT_TYPES } from "./model";
+import { checkTargetUrl, targetRefusal } from "./target";
 
 /** A delivery is tried for a day, then marked failed. */
 const GIVE_UP_MS = 24 * 3600_000;
 
-export type DeliveryOptions = { everyMs?: number; timeoutMs?: number; baseDelayMs?: number; maxDelayMs?: number };
+export type DeliveryOptions = {
+  everyMs?: number;
+  timeoutMs?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** WEBHOOK_ALLOW_PRIVATE: deliver to loopback, private and link-local addresses too. */
+  allowPrivate?: boolean;
+};
 
 const newSecret = () => `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64")}`;
 
@@ -48,7 +56,8 @@ const view = (e: EndpointRow) => ({
   created_at: e.createdAt,
 });
 
-export function createWebhook(db: Db, input: { url: string; event_types?: string[]; description?: string }) {
+export function createWebhook(db: Db, input: { url: string; event_types?: string[]; description?: string }, allowPrivate: boolean) {
+  checkTargetUrl(input.url, allowPrivate);
   const row = insertEndpoint(db, {
     id: `wh_${Bun.randomUUIDv7().replaceAll("-", "").slice(-20)}`,
     url: input.url,
@@ -70,8 +79,9 @@ function endpoint(db: Db, id: string): EndpointRow {
   return row;
 }
 
-export function patchWebhook(db: Db, id: string, patch: { url?: string; event_types?: string[]; description?: string | null; active?: boolean }) {
+export function patchWebhook(db: Db, id: string, patch: { url?: string; event_types?: string[]; description?: string | null; active?: boolean }, allowPrivate: boolean) {
   endpoint(db, id);
+  if (patch.url !== undefined) checkTargetUrl(patch.url, allowPrivate);
   return view(
     updateEndpoint(db, id, {
       ...(patch.url !== undefined ? { url: patch.url } : {}),
@@ -121,7 +131,7 @@ export function feed(db: Db, after: number, limit: number) {
  * `everyMs`; the redirect never waits on it. Returns a function that stops it.
  */
 export function startDelivery(db: Db, log: Logger, options: DeliveryOptions = {}): { stop: () => void; tick: () => Promise<void> } {
-  const { everyMs = 1000, timeoutMs = 5000, baseDelayMs = 5000, maxDelayMs = 3600_000 } = options;
+  const { everyMs = 1000, timeoutMs = 5000, baseDelayMs = 5000, maxDelayMs = 3600_000, allowPrivate = false } = options;
   let running = false;
   const tick = async () => {
     if (running) return;
@@ -136,12 +146,15 @@ export function startDelivery(db: Db, log: Logger, options: DeliveryOptions = {}
         if (!target || !target.active || !event) continue;
         const body = JSON.stringify(event.payload);
         const timestamp = Math.floor(Date.now() / 1000);
-        const sent = await postJson(
-          target.url,
-          body,
-          { "webhook-id": event.eventId, "webhook-timestamp": String(timestamp), "webhook-signature": sign(target.secret, event.eventId, timestamp, body) },
-          timeoutMs,
-        );
+        const refusal = await targetRefusal(target.url, allowPrivate);
+        const sent: Sent = refusal
+          ? { ok: false, error: refusal }
+          : await postJson(
+              target.url,
+              body,
+              { "webhook-id": event.eventId, "webhook-timestamp": String(timestamp), "webhook-signature": sign(target.secret, event.eventId, timestamp, body) },
+              timeoutMs,
+            );
         const at = nowIso();
         const first = d.firstAttemptAt ?? at;
         const attempts = d.attempts + 1;
@@ -149,7 +162,9 @@ export function startDelivery(db: Db, log: Logger, options: DeliveryOptions = {}
           recordAttempt(db, d.seq, { status: "delivered", attempts, firstAttemptAt: first, lastAttemptAt: at, lastStatus: sent.status, lastError: null, deliveredAt: at });
           continue;
         }
-        const error = sent.ok ? `answered ${sent.status}` : sent.error;
+        // No answer is "unreachable", whatever the cause: the log must not tell a closed
+        // port from a filtered one (the server's own log keeps the detail).
+        const error = sent.ok ? `answered ${sent.status}` : sent.error.startsWith("refused:") ? sent.error : "unreachable";
         const giveUp = Date.parse(at) - Date.parse(first) >= GIVE_UP_MS;
         const wait = sent.ok && sent.retryAfterMs ? sent.retryAfterMs : backoffMs(attempts, baseDelayMs, maxDelayMs);
         recordAttempt(db, d.seq, {
@@ -161,7 +176,7 @@ export function startDelivery(db: Db, log: Logger, options: DeliveryOptions = {}
           lastError: error,
           nextAttemptAt: new Date(Date.now() + wait).toISOString(),
         });
-        log.warn({ webhook: target.id, event: event.eventId, error, attempts, gave_up: giveUp }, "webhook delivery failed");
+        log.warn({ webhook: target.id, event: event.eventId, error: sent.ok ? error : sent.error, attempts, gave_up: giveUp }, "webhook delivery failed");
       }
     } catch (error) {
       log.error({ err: error }, "webhook delivery round failed");

@@ -51,13 +51,13 @@ function verify(secret: string, r: Received): boolean {
   });
 }
 
-async function world(options: { hold?: number } = {}) {
-  const ctx = setup({ trustProxy: true, signalHoldSeconds: options.hold ?? 0 });
+async function world(options: { hold?: number; deliverPrivate?: boolean } = {}) {
+  const ctx = setup({ trustProxy: true, signalHoldSeconds: options.hold ?? 0, webhookAllowPrivate: true });
   const links = ["LinkedIn", "Portfolio", "Calendly"].map((f) => ({ original_url: `https://example.com/${f}`, link_function: f, application_id: APP, tracking_id: `sig-${f}` }));
   expect((await call(ctx.app, "/api/link-tracking/links/bulk", { json: { links } })).status).toBe(201);
   const hit = (id: string, ip: string, headers: Record<string, string> = BROWSER) =>
     ctx.app.handle(new Request(`http://localhost/x?uuid=${id}`, { headers: { ...headers, "x-forwarded-for": ip } }));
-  const delivery = startDelivery(ctx.db, silentLogger(), { everyMs: 60_000, timeoutMs: 300, baseDelayMs: 5, maxDelayMs: 20 });
+  const delivery = startDelivery(ctx.db, silentLogger(), { everyMs: 60_000, timeoutMs: 300, baseDelayMs: 5, maxDelayMs: 20, allowPrivate: options.deliverPrivate ?? true });
   stops.push(delivery.stop);
   const deliverUntil = async (check: () => boolean, rounds = 50) => {
     for (let i = 0; i < rounds && !check(); i++) {
@@ -199,5 +199,50 @@ describe("webhooks", () => {
     await w.hit("sig-LinkedIn", "198.51.100.30");
     await w.deliverUntil(() => false, 5);
     expect(r.got).toHaveLength(0);
+  });
+});
+
+describe("webhook targets on private addresses", () => {
+  test("a loopback, private, link-local or unique-local URL is refused (400) unless WEBHOOK_ALLOW_PRIVATE", async () => {
+    const ctx = setup();
+    const urls = ["http://127.0.0.1:9/x", "http://localhost:9/x", "http://[::1]:9/", "http://169.254.169.254/latest/meta-data", "http://10.0.0.1/", "http://192.168.1.1/", "http://[fd00::1]/", "http://[fe80::1]/", "http://0.0.0.0/", "http://[::ffff:127.0.0.1]/"];
+    for (const url of urls) {
+      const res = await call(ctx.app, "/api/link-tracking/webhooks", { json: { url } });
+      expect(`${url} ${res.status}`).toBe(`${url} 400`);
+      expect(res.body.error).toContain("WEBHOOK_ALLOW_PRIVATE");
+    }
+    const created = await call(ctx.app, "/api/link-tracking/webhooks", { json: { url: "https://hooks.example.com/x" } });
+    expect(created.status).toBe(201);
+    const patched = await call(ctx.app, `/api/link-tracking/webhooks/${created.body.id}`, { method: "PATCH", json: { url: "http://127.0.0.1/" } });
+    expect(patched.status).toBe(400);
+    const allowed = setup({ webhookAllowPrivate: true });
+    expect((await call(allowed.app, "/api/link-tracking/webhooks", { json: { url: "http://127.0.0.1:9/x" } })).status).toBe(201);
+  });
+
+  test("an endpoint that points at loopback is checked again at delivery: the receiver gets nothing, the log says why", async () => {
+    const w = await world({ deliverPrivate: false });
+    const r = receiver();
+    // Added while WEBHOOK_ALLOW_PRIVATE was on (the world allows it), delivered after it was turned off.
+    const { body } = await call(w.app, "/api/link-tracking/webhooks", { json: { url: r.url } });
+    await w.hit("sig-LinkedIn", "198.51.100.31");
+    await w.deliverUntil(() => false, 5);
+    expect(r.got).toHaveLength(0);
+    const log = (await call(w.app, `/api/link-tracking/webhooks/${body.id}/deliveries`)).body;
+    expect(log.length).toBeGreaterThan(0);
+    // The oldest delivery was tried (the later ones of the same link wait behind it).
+    expect(log.at(-1).last_error).toContain("refused");
+    expect(log.at(-1).status).toBe("pending");
+  });
+
+  test("no answer is stored as 'unreachable', whatever the port's state", async () => {
+    const w = await world();
+    const closed = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
+    const port = closed.port;
+    await closed.stop(true);
+    const { body } = await call(w.app, "/api/link-tracking/webhooks", { json: { url: `http://127.0.0.1:${port}/hooks` } });
+    await w.hit("sig-LinkedIn", "198.51.100.32");
+    await w.deliverUntil(() => false, 3);
+    const log = (await call(w.app, `/api/link-tracking/webhooks/${body.id}/deliveries`)).body;
+    expect(log.at(-1).last_error).toBe("unreachable");
   });
 });
