@@ -14,6 +14,7 @@ import { silentLogger, type Logger } from "./lib/log";
 import { createMetrics, observeDatabaseSize, type Metrics } from "./lib/metrics";
 import { appErrorBody, errorBody } from "./lib/render-error";
 import { analyticsModule } from "./modules/analytics";
+import { OffThreadReads, type MakeWorker } from "./modules/analytics/off-thread";
 import { authLimits, createGate, needsKeyFirst, type ModuleContext } from "./modules/auth";
 import { dashboardModule } from "./modules/dashboard";
 import { docsModule } from "./modules/docs";
@@ -39,7 +40,12 @@ export type AppDeps = {
   clickWriter?: ClickWriter;
   /** Where redirects find links: this database unless given (edge mode gives LOOKUP_API_URL's). */
   links?: LinkSource;
+  /** The worker thread of heavy reads; null runs them on this thread. */
+  analyticsWorker?: MakeWorker | null;
 };
+
+// Made from this file, beside main.ts: the compiled binary finds a worker's entry relative to its own.
+const defaultAnalyticsWorker: MakeWorker = () => new Worker(new URL("./modules/analytics/reader.ts", import.meta.url).href);
 
 const pathOf = (request: Request) => {
   const url = request.url;
@@ -48,7 +54,7 @@ const pathOf = (request: Request) => {
   return end === -1 ? url.slice(start) : url.slice(start, end);
 };
 
-export function createApp({ db, config, log = silentLogger(), metrics = createMetrics(), clickWriter, links = localLinks(db) }: AppDeps) {
+export function createApp({ db, config, log = silentLogger(), metrics = createMetrics(), clickWriter, links = localLinks(db), analyticsWorker = defaultAnalyticsWorker }: AppDeps) {
   // What new clicks cause (signals for webhooks and the feed) is stored in their transaction.
   const onClicksStored = (stored: ClickInsert[]) => recordSignals(db, config, stored);
   clickWriter ??= inboxClickWriter(db, onClicksStored);
@@ -58,7 +64,8 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
   const clientIpOf = (request: Request) => clientIp(request.headers, app.server?.requestIP(request)?.address, config.trustProxy);
   const limits = authLimits(config);
   const gate = createGate(db, config, limits, clientIpOf);
-  const auth: ModuleContext = { db, config, limits, clientIpOf, gate, metrics, health, onClicksStored };
+  const reads = new OffThreadReads(db, analyticsWorker, log);
+  const auth: ModuleContext = { db, config, limits, clientIpOf, gate, metrics, health, reads, onClicksStored };
   const started = new WeakMap<Request, number>();
   observeDatabaseSize(metrics, db);
 

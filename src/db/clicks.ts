@@ -143,24 +143,74 @@ export const EXPORT_COLUMNS = [
   "visitor_kind", "ip_address", "user_agent", "referrer_url", "session_id", "metadata", "origin",
 ] as const;
 
-/** Redirected clicks one row at a time, oldest first, so that any number can be streamed. */
-export function* iterateClicks(db: Db, filter: ExportFilter): Generator<unknown[]> {
+/** Rows one page of an export looks at, matching or not: what bounds a page's time, whatever the filter. */
+export const EXPORT_PAGE_ROWS = 1000;
+
+type ExportCursor = { clickedAt: string; rowid: number };
+
+/**
+ * Redirected clicks a page at a time, each page one short query that looks at most at
+ * EXPORT_PAGE_ROWS clicks in index order (clicked_at, then rowid), from where the last
+ * page stopped. No sort of the whole table, no read transaction held between pages: the
+ * caller may give the event loop back between pages. A link's clicks come from its own
+ * index range; a job's or an application's link after link; everything in time order.
+ */
+export function* exportPages(db: Db, filter: ExportFilter): Generator<unknown[][]> {
   settleForRead(db);
-  const conditions: [string, ...string[]][] = [["c.outcome = 'redirected'"]];
-  if (filter.trackingId) conditions.push(["c.tracking_id = ?", filter.trackingId]);
-  if (filter.jobId) conditions.push(["c.tracking_id in (select tracking_id from link_tracking where job_id = ?)", filter.jobId]);
-  if (filter.applicationId) conditions.push(["c.tracking_id in (select tracking_id from link_tracking where application_id = ?)", filter.applicationId]);
-  if (filter.from) conditions.push(["c.clicked_at >= ?", filter.from]);
-  if (filter.to) conditions.push(["c.clicked_at <= ?", filter.to]);
-  if (filter.kinds) conditions.push([`c.visitor_kind in (${filter.kinds.map(() => "?").join(", ")})`, ...filter.kinds]);
-  const where = conditions.map(([clause]) => clause).join(" and ");
-  const params = conditions.flatMap(([, ...values]) => values);
-  const columns = EXPORT_COLUMNS.map((c) => (["job_id", "application_id", "link_function"].includes(c) ? `l.${c}` : `c.${c}`));
-  const query = db.$client.query(
-    `select ${columns.join(", ")} from link_clicks c left join link_tracking l on l.tracking_id = c.tracking_id
-     where ${where} order by c.clicked_at, c.click_id`,
+  const kinds = filter.kinds ? new Set<string>(filter.kinds) : null;
+  const from = filter.from ?? "";
+  const linkColumns = db.$client.query<{ job_id: string | null; application_id: string | null; link_function: string | null }, [string]>(
+    "select job_id, application_id, link_function from link_tracking where tracking_id = ?",
   );
-  for (const row of query.iterate(...params)) yield Object.values(row as Record<string, unknown>);
+  const rowOf = (c: Record<string, unknown>, link: { job_id: string | null; application_id: string | null; link_function: string | null } | null) =>
+    EXPORT_COLUMNS.map((column) => (column === "job_id" || column === "application_id" || column === "link_function" ? (link?.[column] ?? null) : c[column]));
+
+  const columns = EXPORT_COLUMNS.filter((c) => c !== "job_id" && c !== "application_id" && c !== "link_function").join(", ");
+  function* walk(next: (after: ExportCursor) => Record<string, unknown>[], link: (c: Record<string, unknown>) => ReturnType<typeof linkColumns.get>) {
+    let after: ExportCursor = { clickedAt: from, rowid: -1 };
+    for (;;) {
+      const scanned = next(after);
+      if (scanned.length === 0) return;
+      const last = scanned.at(-1)!;
+      after = { clickedAt: last.clicked_at as string, rowid: last.rowid as number };
+      const rows = scanned
+        .filter((c) => c.outcome === "redirected" && (!kinds || kinds.has(c.visitor_kind as string)) && (!filter.to || (c.clicked_at as string) <= filter.to))
+        .map((c) => rowOf(c, link(c) ?? null));
+      if (rows.length > 0) yield rows;
+      if (scanned.length < EXPORT_PAGE_ROWS || (filter.to && after.clickedAt > filter.to)) return;
+    }
+  }
+
+  if (filter.trackingId || filter.jobId || filter.applicationId) {
+    const conditions: [string, string][] = [];
+    if (filter.trackingId) conditions.push(["tracking_id = ?", filter.trackingId]);
+    if (filter.jobId) conditions.push(["job_id = ?", filter.jobId]);
+    if (filter.applicationId) conditions.push(["application_id = ?", filter.applicationId]);
+    // A tracking_id alone may be an orphan's (no link): its clicks are asked for all the same.
+    const ids =
+      filter.trackingId && !filter.jobId && !filter.applicationId
+        ? [filter.trackingId]
+        : db.$client
+            .query<{ tracking_id: string }, string[]>(`select tracking_id from link_tracking where ${conditions.map(([c]) => c).join(" and ")} order by tracking_id`)
+            .all(...conditions.map(([, v]) => v))
+            .map((r) => r.tracking_id);
+    const page = db.$client.query<Record<string, unknown>, [string, string, number, number]>(
+      `select rowid, ${columns}, outcome from link_clicks
+       where tracking_id = ? and (clicked_at, rowid) > (?, ?)
+       order by clicked_at, rowid limit ?`,
+    );
+    for (const id of ids) {
+      const link = linkColumns.get(id);
+      yield* walk((a) => page.all(id, a.clickedAt, a.rowid, EXPORT_PAGE_ROWS), () => link);
+    }
+    return;
+  }
+  const page = db.$client.query<Record<string, unknown>, [string, number, number]>(
+    `select rowid, ${columns}, outcome from link_clicks
+     where (clicked_at, rowid) > (?, ?)
+     order by clicked_at, rowid limit ?`,
+  );
+  yield* walk((a) => page.all(a.clickedAt, a.rowid, EXPORT_PAGE_ROWS), (c) => linkColumns.get(c.tracking_id as string));
 }
 
 /** Gives clicks already stored another kind, e.g. when a burst shows them to be a scanner's. */

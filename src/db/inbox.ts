@@ -91,19 +91,20 @@ export function settleClicks(db: Db, limit = Number.POSITIVE_INFINITY): number {
 
 /**
  * Moves every click waiting now, a slice at a time, leaving the event loop GAP_MS between
- * slices to serve other requests (redirects go on during a big move). An API request
- * awaits it before it reads clicks; the read's own settleClicks then finds only what
- * came in meanwhile, at most about a slice.
+ * slices to serve other requests (redirects go on during a big move), then the last
+ * part slice. An API request awaits it before it reads clicks (a read on another
+ * connection, which cannot move them itself, then sees every click committed before).
  */
 export async function settleInSlices(db: Db): Promise<void> {
-  // Bounded: under a flood faster than the moves, the read's own settle takes the rest.
-  for (let slices = 0; slices < 1000 && inboxBacklog(db) > SLICE; slices++) {
-    try {
+  try {
+    // Bounded: under a flood faster than the moves, the read's own settle takes the rest.
+    for (let slices = 0; slices < 1000 && inboxBacklog(db) > SLICE; slices++) {
       settleClicks(db, SLICE);
-    } catch {
-      return; // cannot write (read-only, locked): the read settles or reads as it can
+      await Bun.sleep(GAP_MS);
     }
-    await Bun.sleep(GAP_MS);
+    settleClicks(db, SLICE);
+  } catch {
+    // Cannot write (read-only, locked): the read settles or reads as it can.
   }
 }
 

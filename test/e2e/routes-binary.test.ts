@@ -44,6 +44,10 @@ test("each route answers as in-process, with and without a key", async () => {
     ["POST", "/api/link-tracking/record-click", { tracking_id: "cal-1", event_id: "rc1" }, 201],
     ["POST", "/api/link-tracking/record-click", {}, 400],
     ["DELETE", "/api/link-tracking/links/cal-2", undefined, 200],
+    // Answered by the analytics worker thread, whose entry must be inside the binary.
+    ["GET", "/api/link-tracking/analytics/cal-1", undefined, 200],
+    ["GET", "/api/link-tracking/analytics/cal-2", undefined, 404],
+    ["GET", "/api/link-tracking/clicks.csv?tracking_id=cal-1", undefined, 200],
     ["GET", "/calendly?uuid=cal-1", undefined, 302],
     ["GET", "/track/cal-1", undefined, 302],
     ["GET", "/calendly?uuid=cal-2", undefined, 404],
@@ -55,7 +59,7 @@ test("each route answers as in-process, with and without a key", async () => {
   for (const [method, path, body, status] of cases) {
     const res = await api(method, path, body);
     expect(`${method} ${path} ${res.status}`).toBe(`${method} ${path} ${status}`);
-    if (path.startsWith("/api/")) expect(res.type).toContain("application/json");
+    if (path.startsWith("/api/") && !path.includes(".csv")) expect(res.type).toContain("application/json");
     if (path.startsWith("/api/") && path !== "/api/tracking-ingest/health" && path !== "/api/unknown") {
       const anonymous = await api(method, path, body, null);
       expect(`${method} ${path} without key ${anonymous.status}`).toBe(`${method} ${path} without key 401`);

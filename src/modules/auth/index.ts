@@ -5,6 +5,7 @@ import type { ClickInsert } from "../../db/clicks";
 import { Forbidden, RateLimited, Unauthorized } from "../../lib/errors";
 import type { Metrics } from "../../lib/metrics";
 import { RateLimiter } from "../../lib/rate-limit";
+import type { OffThreadReads } from "../analytics/off-thread";
 import type { WriteHealth } from "../health/service";
 import { clientNetwork } from "../../lib/ip";
 import { allows, authenticate, presentedKey, type Principal, type Scope } from "./service";
@@ -32,6 +33,8 @@ export type ModuleContext = {
   gate: Gate;
   metrics: Metrics;
   health: WriteHealth;
+  /** Heavy reads, on a worker thread (analytics/off-thread.ts). */
+  reads: OffThreadReads;
   /** Runs in the transaction of every batch of new clicks (signals). */
   onClicksStored?: (stored: ClickInsert[]) => void;
 };
