@@ -336,24 +336,33 @@ export function recentClicksIn(db: Db, p: Period, limit: number) {
 
 /**
  * Hits of a period on ids no link has: redirects that answered 404, and ingested events
- * for unknown ids. The place to spot a link a PDF line break cut short.
+ * for unknown ids. The place to spot a link a PDF line break cut short, so those come
+ * first: ids that a hit found near one of our links (its link.orphan_hit signal) or
+ * that begin one of our ids; then the most recent. Ranked and limited here, so that a
+ * flood of random ids can neither hide a real truncated link nor make this slow.
  */
 export function orphansIn(db: Db, p: Period, limit: number) {
   settleForRead(db);
-  const ids = db.$client
-    .query<{ tracking_id: string; hits: number }, [string, string]>(
-      `select tracking_id, sum(clicks) as hits from click_daily
-       where day between ? and ? and tracking_id not in (select tracking_id from link_tracking)
-       group by tracking_id having sum(clicks) > 0`,
+  const ranked = db.$client
+    .query<{ tracking_id: string; hits: number; near: number }, [string, string, number]>(
+      `select d.tracking_id, sum(d.clicks) as hits,
+         (exists (select 1 from signal_events s where s.type = 'link.orphan_hit' and s.subject = 'orphan:' || d.tracking_id)
+          or (length(d.tracking_id) >= 4 and exists (
+            select 1 from link_tracking l where l.tracking_id > d.tracking_id and l.tracking_id < d.tracking_id || char(127)))) as near
+       from click_daily d
+       where d.day between ? and ? and d.tracking_id not in (select tracking_id from link_tracking)
+       group by d.tracking_id having sum(d.clicks) > 0
+       order by near desc, max(d.day) desc, d.tracking_id
+       limit ?`,
     )
-    .all(...daysOf(p));
+    .all(...daysOf(p), limit);
   const seen = db.$client.query<{ first_seen: string; last_seen: string }, [string]>(
     "select min(clicked_at) as first_seen, max(clicked_at) as last_seen from link_clicks where tracking_id = ?",
   );
-  return ids
-    .map((o) => ({ ...o, ...seen.get(o.tracking_id)! }))
-    .sort((a, b) => b.last_seen.localeCompare(a.last_seen))
-    .slice(0, limit);
+  return ranked
+    .map(({ near, ...o }) => ({ ...o, near: near === 1, ...seen.get(o.tracking_id)! }))
+    .sort((a, b) => Number(b.near) - Number(a.near) || b.last_seen.localeCompare(a.last_seen))
+    .map(({ near: _, ...o }) => o);
 }
 
 /** Moves an orphan's hits to the link they were meant for; they count as its clicks from then on. */

@@ -298,3 +298,32 @@ describe("click_daily", () => {
     expect(truth.length).toBeGreaterThan(1);
   });
 });
+
+describe("orphans under a flood of random ids", () => {
+  test("60 junk ids hit after a truncated link's hit do not push it out of the overview, nor do a typo's", async () => {
+    const { app } = setup();
+    for (const id of ["Zq81LmTy0pRk2WvX4bNc7a", "Hd5sPq0LmZx9Wc2Vb7Nn4k"]) {
+      await call(app, "/api/link-tracking/links", { json: { original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: id } });
+    }
+    const visit = (id: string) => app.handle(new Request(`http://localhost/linkedin?uuid=${id}`, { headers: { "accept-language": "en", "user-agent": "Mozilla/5.0 Firefox/133.0" } }));
+    await visit("Zq81LmTy0pRk"); // cut short by a line break
+    await visit("Hd5sPq0LmZx9Wc2Vb7Nn4K"); // one character wrong
+    for (let i = 0; i < 60; i++) await visit(`junk${i}${crypto.randomUUID().slice(0, 8)}`);
+    const { body } = await call(app, "/api/link-tracking/analytics");
+    expect(body.orphans).toHaveLength(50);
+    expect(body.orphans.slice(0, 2).map((o: any) => [o.tracking_id, o.probably?.tracking_id])).toEqual([
+      ["Hd5sPq0LmZx9Wc2Vb7Nn4K", "Hd5sPq0LmZx9Wc2Vb7Nn4k"],
+      ["Zq81LmTy0pRk", "Zq81LmTy0pRk2WvX4bNc7a"],
+    ]);
+  });
+
+  test("a truncated id seen before its link existed still ranks first (it begins a link's id)", async () => {
+    const { app } = setup();
+    const visit = (id: string) => app.handle(new Request(`http://localhost/linkedin?uuid=${id}`, { headers: { "accept-language": "en", "user-agent": "Mozilla/5.0 Firefox/133.0" } }));
+    await visit("Qm3Kx8Lp");
+    for (let i = 0; i < 60; i++) await visit(`junk${i}${crypto.randomUUID().slice(0, 8)}`);
+    await call(app, "/api/link-tracking/links", { json: { original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: "Qm3Kx8LpVw2Zr5Tn" } });
+    const { body } = await call(app, "/api/link-tracking/analytics");
+    expect(body.orphans[0]).toMatchObject({ tracking_id: "Qm3Kx8Lp", probably: { tracking_id: "Qm3Kx8LpVw2Zr5Tn" } });
+  });
+});
