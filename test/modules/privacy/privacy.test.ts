@@ -5,6 +5,7 @@ import { silentLogger } from "../../../src/lib/log";
 import { startRetention } from "../../../src/modules/privacy/service";
 import { call, clickCount, setup } from "../../utils";
 import { settleClicks } from "../../../src/db/inbox";
+import { runUpgrades } from "../../../src/db/upgrades";
 
 const BROWSER = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0", "accept-language": "en" };
 
@@ -28,16 +29,28 @@ describe("IP_ANONYMIZE", () => {
     expect(anonymizeIp(ip)).toBe(stored);
   });
 
-  test("redirect and ingest store the network, not the address; sessions still group", async () => {
+  test("redirect and ingest store the network, not the address; sessions still group, by network and browser", async () => {
     const ctx = await withLink({ ipAnonymize: true });
     await ctx.hit({ "x-forwarded-for": "203.0.113.42" });
     await ctx.hit({ "x-forwarded-for": "203.0.113.42" });
     await ctx.hit({ "x-forwarded-for": "203.0.113.43" });
+    await ctx.hit({ "x-forwarded-for": "203.0.114.42" });
     await call(ctx.app, "/api/tracking-ingest/batch", { json: { events: [{ tracking_id: "p1", ip_address: "198.51.100.7" }] } });
     const rows = ctx.rows();
-    expect(rows.map((r) => r.ip_address)).toEqual(["203.0.113.0", "203.0.113.0", "203.0.113.0", "198.51.100.0"]);
+    expect(rows.map((r) => r.ip_address)).toEqual(["203.0.113.0", "203.0.113.0", "203.0.113.0", "203.0.114.0", "198.51.100.0"]);
     expect(rows[0].session_id).toBe(rows[1].session_id);
-    expect(rows[2].session_id).not.toBe(rows[0].session_id);
+    // The session id is made from the stored network, not the full address: one network, one browser, one session.
+    expect(rows[2].session_id).toBe(rows[0].session_id);
+    expect(rows[3].session_id).not.toBe(rows[0].session_id);
+  });
+
+  test("the session id cannot give the full address back, even with the day's salt from the database", async () => {
+    const ctx = await withLink({ ipAnonymize: true });
+    await ctx.hit({ "x-forwarded-for": "203.0.113.42", "user-agent": "Mozilla/5.0 Firefox/133.0" });
+    await ctx.hit({ "x-forwarded-for": "203.0.113.77", "user-agent": "Mozilla/5.0 Firefox/133.0" });
+    const [a, b] = ctx.rows();
+    // Every last octet gives the same id: guessing the 256 of them tells nothing.
+    expect(a.session_id).toBe(b.session_id);
   });
 });
 
@@ -48,6 +61,19 @@ describe("Do Not Track", () => {
     expect(res.status).toBe(302);
     expect(ctx.rows()).toEqual([{ ip_address: null, user_agent: null, session_id: null, visitor_kind: "human" }]);
     expect((await call(ctx.app, "/api/link-tracking/analytics/p1")).body.click_statistics.total_clicks).toBe(1);
+  });
+
+  test("a DNT click keeps only the referrer's origin and the utm_* parameters", async () => {
+    const ctx = await withLink();
+    await ctx.app.handle(
+      new Request("http://localhost/linkedin?uuid=p1&utm_source=resume&utm_medium=pdf&gclid=abc&name=steve", {
+        headers: { ...BROWSER, "sec-gpc": "1", referer: "https://mail.google.com/mail/u/0/#inbox/FMfcgzQXJ", "x-forwarded-for": "203.0.113.42" },
+      }),
+    );
+    settleClicks(ctx.db);
+    const row = ctx.db.$client.query("select referrer_url, metadata, click_source from link_clicks").get() as Record<string, string>;
+    expect(row.referrer_url).toBe("https://mail.google.com");
+    expect(JSON.parse(row.metadata)).toEqual({ utm_source: "resume", utm_medium: "pdf" });
   });
 
   test("RESPECT_DNT=false records them like any other", async () => {
@@ -72,6 +98,30 @@ describe("DELETE /api/link-tracking/clicks?ip=", () => {
     const ctx = await withLink({ ipAnonymize: true });
     await ctx.hit({ "x-forwarded-for": "203.0.113.42" });
     expect((await call(ctx.app, "/api/link-tracking/clicks?ip=203.0.113.42", { method: "DELETE" })).body).toEqual({ ip: "203.0.113.0", clicks_deleted: 1 });
+  });
+
+  test("erases every spelling of an address: ingested 2001:0db8:0:0::ab, 2001:DB8::AB and ::ffff:203.0.113.77", async () => {
+    const ctx = await withLink();
+    const events = ["2001:0db8:0:0::ab", "2001:DB8::AB", "2001:db8::ab", "::ffff:203.0.113.77", "203.0.113.77", "::FFFF:cb00:714d", "2001:db8::ac"].map((ip, i) => ({
+      tracking_id: "p1",
+      ip_address: ip,
+      event_id: `spelling-${i}`,
+    }));
+    expect((await call(ctx.app, "/api/tracking-ingest/batch", { json: { events } })).status).toBe(200);
+    expect((await call(ctx.app, "/api/link-tracking/clicks?ip=2001:0DB8::00AB", { method: "DELETE" })).body).toEqual({ ip: "2001:db8::ab", clicks_deleted: 3 });
+    expect((await call(ctx.app, "/api/link-tracking/clicks?ip=203.0.113.77", { method: "DELETE" })).body).toEqual({ ip: "203.0.113.77", clicks_deleted: 3 });
+    expect(ctx.rows().map((r) => r.ip_address)).toEqual(["2001:db8::ac"]);
+  });
+
+  test("addresses stored in another spelling before the upgrade are rewritten once, then erasable", () => {
+    const { db } = setup();
+    const insert = db.$client.prepare("insert into link_clicks (click_id, tracking_id, clicked_at, received_at, ip_address, metadata, origin) values (?, 'p1', ?, ?, ?, '{}', 'ingest')");
+    const at = new Date().toISOString();
+    for (const ip of ["2001:0db8:0:0::ab", "2001:DB8::AB", "::ffff:203.0.113.77", "198.51.100.1"]) insert.run(crypto.randomUUID(), at, at, ip);
+    db.$client.run("delete from settings where key = 'upgrade:canonical_ips'");
+    runUpgrades(db);
+    const stored = (db.$client.query("select ip_address from link_clicks order by ip_address").all() as { ip_address: string }[]).map((r) => r.ip_address);
+    expect(stored).toEqual(["198.51.100.1", "2001:db8::ab", "2001:db8::ab", "203.0.113.77"]);
   });
 
   test.each([["ip=nope"], [""]])("?%s is a 400", async (q) => {
