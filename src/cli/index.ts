@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import QRCode from "qrcode";
 import { loadConfig, type Config } from "../config";
 import { createDb, type Db } from "../db";
+import { backupTo } from "../db/backup";
 import { outboxStatus } from "../db/outbox";
 import { AppError, ValidationFailed } from "../lib/errors";
 import { parseIsoDateTime } from "../lib/time";
@@ -228,6 +229,22 @@ export function buildProgram(env: Env, serve: () => void): Command {
     .action((name: string) => {
       revokeKeyByName(database(config(env), { create: false }), name);
       print(`Key ${name} revoked.`);
+    });
+
+  program
+    .command("backup <file>")
+    .description("write a consistent copy of the database to <file> (safe while the server runs); restore by pointing DATABASE_PATH at it")
+    .action((file: string) => {
+      const cfg = config(env);
+      const db = database(cfg, { create: false });
+      try {
+        const { bytes } = backupTo(db, file);
+        print(`Backed up ${cfg.databasePath} to ${file} (${bytes} bytes).`);
+      } catch (error) {
+        throw new CliError(`backup failed: ${(error as Error).message}`);
+      } finally {
+        db.$client.close();
+      }
     });
 
   program

@@ -140,3 +140,17 @@ describe.skipIf(!available)("dashboard", () => {
     expect(errors.filter((e) => !e.includes("401"))).toEqual([]);
   }, 60_000);
 });
+
+describe.skipIf(!available)("/swagger under its Content-Security-Policy", () => {
+  test("the embedded Swagger UI renders the API with no CSP violation or console error", async () => {
+    const { page: p } = await page();
+    // Every console error but the browser's own favicon request.
+    const errors: string[] = [];
+    p.on("console", (m) => m.type() === "error" && !m.location().url.endsWith("/favicon.ico") && errors.push(m.text()));
+    await p.goto(`${server.base}/swagger`);
+    await p.locator(".swagger-ui .info .title").waitFor({ timeout: 15_000 });
+    await p.locator(".opblock").first().waitFor();
+    expect(await p.locator(".opblock").count()).toBeGreaterThan(10);
+    expect(errors).toEqual([]);
+  }, 30_000);
+});
