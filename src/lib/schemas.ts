@@ -7,6 +7,12 @@ export const queryLimit = (max: number) => {
   return z.string().regex(/^\d+$/, message).transform(Number).pipe(z.number().min(1, message).max(max, message));
 };
 
-/** For z.strictObject: name the unknown fields, or say the body is no object. */
-export const strictBodyError = (iss: { code?: string; keys?: string[] }) =>
-  iss.code === "unrecognized_keys" ? `Unknown field(s): ${(iss.keys ?? []).join(", ")}` : "Request body must be a JSON object";
+const NAMED_KEYS = 5;
+
+/** For z.strictObject: name the unknown fields (the first few, each cropped: no body is echoed back), or say the body is no object. */
+export const strictBodyError = (iss: { code?: string; keys?: string[] }) => {
+  if (iss.code !== "unrecognized_keys") return "Request body must be a JSON object";
+  const keys = iss.keys ?? [];
+  const named = keys.slice(0, NAMED_KEYS).map((k) => (k.length > 50 ? `${k.slice(0, 50)}…` : k));
+  return `Unknown field(s): ${named.join(", ")}${keys.length > NAMED_KEYS ? ` and ${keys.length - NAMED_KEYS} more` : ""}`;
+};

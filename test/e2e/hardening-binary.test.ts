@@ -78,7 +78,7 @@ describe("a running server", () => {
       fetch(`${server.base}/linkedin?uuid=none`, { redirect: "manual" }),
     ]);
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toContain("deeper than 32");
+    expect(((await bad.json()) as { error: string }).error).toContain("deeper than 32");
     expect(redirect.status).toBe(404);
   });
 

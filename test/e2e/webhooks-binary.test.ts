@@ -29,7 +29,7 @@ test(
     let server = await startServer(cwd, env);
     running.push(server);
 
-    const cli = (args: string[]) => Bun.spawnSync([BINARY, ...args], { cwd, env: { PATH: process.env.PATH ?? "" } });
+    const cli = (args: string[]) => Bun.spawnSync([BINARY, ...args], { cwd, env: { PATH: process.env.PATH ?? "", WEBHOOK_ALLOW_PRIVATE: "true" } });
     const created = cli(["webhooks", "create", "--url", `http://127.0.0.1:${receiver.port}/hook`, "--events", "click.first_human"]);
     expect(created.exitCode).toBe(0);
     const [id, secret] = created.stdout.toString().trim().split("\n");

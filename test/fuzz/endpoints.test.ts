@@ -3,7 +3,7 @@
  * body, headers and query string, the answer is never a 500, never takes long, and
  * never reflects input unescaped into HTML.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { KEY, setup } from "../utils";
 
@@ -132,4 +132,78 @@ describe(`fuzzing (${RUNS} cases per endpoint)`, () => {
       { numRuns: RUNS },
     );
   }, 120_000);
+});
+
+// Bodies built to cost the server: nesting far past the limit, hundreds of thousands of
+// fields, and any of them streamed in chunks of any size. With a key or without.
+const HOSTILE_RUNS = Math.max(10, Math.floor(RUNS / 40));
+// Its own app without failure limits: keyed cases must reach the parsers, not a 429.
+const hostile = setup({ rateLimits: { api: 0, authFailures: 0, redirect: 0 } });
+const nested = fc.record({ depth: fc.integer({ min: 33, max: 100_000 }), open: fc.constantFrom("[", '{"a":') }).map(({ depth, open }) => {
+  const close = open === "[" ? "]" : "}";
+  return open.repeat(depth) + "1" + close.repeat(depth);
+});
+const manyFields = fc.record({ count: fc.integer({ min: 10_000, max: 200_000 }), form: fc.boolean() }).map(({ count, form }) =>
+  form
+    ? Array.from({ length: count }, (_, i) => `f${i}=x`).join("&")
+    : `{${Array.from({ length: count }, (_, i) => `"f${i}":${i}`).join(",")}}`,
+);
+/** A body that a failing case reports by its start and length, not its megabytes. */
+const shown = (body: string) => Object.assign(new String(body), { [fc.toStringMethod]: () => `${JSON.stringify(body.slice(0, 60))}… (${body.length} chars)` });
+const hostileBody = fc
+  .oneof(
+    nested,
+    nested.map((n) => `{"events":[{"tracking_id":"fuzz-link","metadata":{"m":${n}}}]}`),
+    nested.map((n) => `{"original_url":"https://example.com/","link_function":"x","description":${n}}`),
+    manyFields,
+    manyFields.map((f) => (f.startsWith("{") ? `{"events":[${f}]}` : f)),
+  )
+  .map(shown);
+const chunking = fc.option(fc.integer({ min: 1, max: 65_536 }), { nil: undefined });
+
+function streamed(text: string, size: number): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(at, (at += size)));
+    },
+  });
+}
+
+const BODY_ROUTES: [string, (id: string) => string][] = [
+  ...JSON_ROUTES,
+  ["DELETE", (id) => `/api/link-tracking/links/${id}`],
+  ["DELETE", () => "/api/link-tracking/clicks"],
+  ["POST", () => "/dashboard/session"],
+  ["POST", (id) => `/api/link-tracking/webhooks/${id}/deliveries/1/redeliver`],
+  ["POST", () => "/api/link-tracking/unknown-route"],
+  ["POST", () => "/linkedin"],
+];
+
+describe(`hostile bodies (${HOSTILE_RUNS} cases per route)`, () => {
+  // Megabytes of bodies were made here: give the memory back before the next file's timing-sensitive tests.
+  afterAll(() => Bun.gc(true));
+  for (const [method, path] of BODY_ROUTES) {
+    test(`${method} ${path(":id")}: deep nesting, huge field counts, chunked; never a 500, never slow; no key, no look at the body`, async () => {
+      await fc.assert(
+        fc.asyncProperty(hostileBody, contentType, chunking, fc.boolean(), async (boxed, type, chunk, withKey) => {
+          const b = String(boxed);
+          const h: Record<string, string> = type ? { "content-type": type } : {};
+          if (withKey) h["x-api-key"] = KEY;
+          const init = { method, headers: h, body: chunk ? streamed(b, chunk) : b, duplex: "half" } as RequestInit;
+          const started = performance.now();
+          const res = await hostile.app.handle(new Request(`http://localhost${path("fuzz-link")}`, init));
+          expect(res.status).toBeLessThan(500);
+          const answer = await res.text();
+          expect(performance.now() - started).toBeLessThan(2000);
+          // Without a key: refused from the headers.
+          if (!withKey && path("x").startsWith("/api/")) expect(res.status).toBe(401);
+          if (res.status === 400 && b.length > 10_000) expect(answer.length).toBeLessThan(10_000); // no echo of the body
+        }),
+        { numRuns: HOSTILE_RUNS },
+      );
+    }, 120_000);
+  }
 });
