@@ -1,14 +1,18 @@
 /**
  * Analytics at scale: seeds 1,000,000 clicks over 1,000 links (50 applications, 10 jobs,
  * 30 days, every visitor kind), starts dist/link-tracker on that database and times each
- * analytics endpoint (median of 5). Part of `npm run bench`; runs alone with
- * `bun bench/analytics.ts`.
+ * analytics endpoint (median of 5). Then the hostile case: one link with 1,000,000 clicks
+ * of 100,000 different user agents (anyone can make them: redirects need no key), its
+ * analytics and CSV export read in a loop, and the redirect's p99 measured meanwhile,
+ * next to its p99 on the same server without that load. Part of `npm run bench`; runs
+ * alone with `bun bench/analytics.ts`.
  */
 import { $ } from "bun";
 import { Database } from "bun:sqlite";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { wrk } from "./wrk";
 
 const root = join(import.meta.dir, "..");
 const BINARY = join(root, "dist/link-tracker");
@@ -20,7 +24,105 @@ const uuid = (prefix: string, n: number) => `${prefix}${String(n).padStart(7, "0
 export const jobId = (n: number) => uuid("1", n);
 export const applicationId = (n: number) => uuid("a", n);
 
-export async function benchAnalytics(log: (line: string) => void = console.log): Promise<void> {
+async function startServer(dir: string) {
+  const proc = Bun.spawn([BINARY], { cwd: dir, env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", WEBHOOK_API_KEY: KEY, LOG_LEVEL: "info" }, stdout: "pipe", stderr: "pipe" });
+  let out = "";
+  (async () => {
+    for await (const c of proc.stdout) out += new TextDecoder().decode(c);
+  })();
+  let port = 0;
+  for (let i = 0; i < 500 && !port; i++) {
+    port = Number(/"msg":"listening".*?"port":(\d+)|"port":(\d+).*?"msg":"listening"/.exec(out)?.slice(1).find(Boolean) ?? 0);
+    await Bun.sleep(10);
+  }
+  return { proc, port };
+}
+
+/** One link with CLICKS clicks, each of 100,000 user agents, over the last 30 days (written straight into the database). */
+function seedHeavyLink(path: string) {
+  const db = new Database(path);
+  db.transaction(() => {
+    const created = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    db.run(
+      "insert into link_tracking (tracking_id, link_function, link_type, original_url, redirect_url, created_at, updated_at) values ('heavy', 'LinkedIn', 'profile', 'https://example.com/', 'http://localhost/linkedin?uuid=heavy', ?, ?)",
+      [created, created],
+    );
+    db.run(
+      `with recursive n(i) as (select 0 union all select i + 1 from n where i < ?)
+       insert into link_clicks (click_id, tracking_id, clicked_at, received_at, ip_address, user_agent, referrer_url, session_id, click_source, metadata, is_bot, visitor_kind, origin, outcome)
+       select printf('%08x-0000-7000-9000-%012x', i, i), 'heavy',
+              strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%d seconds', (i * 2593) % 2592000)),
+              strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+              '198.51.100.' || (i % 250),
+              'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/' || (i % 100000) || '.0 Safari/537.36',
+              'https://mail.google.com/', 's_' || (i % 5000), 'linkedin', '{}', 0, 'human', 'redirect', 'redirected'
+       from n`,
+      [CLICKS - 1],
+    );
+    db.run("insert into click_daily select substr(clicked_at, 1, 10), tracking_id, visitor_kind, outcome, count(*) from link_clicks where tracking_id = 'heavy' group by 1, 2, 3, 4");
+  })();
+  db.run("ANALYZE");
+  db.close();
+}
+
+/**
+ * The redirect's p99 on its own, then while the heavy link's analytics and its CSV
+ * export are read over and over (each by one client, one request after another).
+ */
+async function redirectUnderHeavyReads(dir: string, path: string, seconds: number, log: (line: string) => void) {
+  const t0 = performance.now();
+  seedHeavyLink(path);
+  log(`heavy reads: seeded one link with ${CLICKS.toLocaleString("en")} clicks of 100,000 user agents in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const { proc, port } = await startServer(dir);
+  const ids = join(dir, "ids.txt");
+  writeFileSync(ids, Array.from({ length: LINKS }, (_, i) => `bench${String(i).padStart(4, "0")}`).join("\n") + "\n");
+  try {
+    const plain = await wrk(port, 64, ids, seconds);
+    let reading = true;
+    const reads = { analytics: 0, csv: 0, csvBytes: 0, analyticsMs: [] as number[] };
+    const loops = [
+      (async () => {
+        while (reading) {
+          const s = performance.now();
+          const res = await fetch(`http://127.0.0.1:${port}/api/link-tracking/analytics/heavy?include_bots=true`, { headers: { "x-api-key": KEY } });
+          await res.arrayBuffer();
+          reads.analytics++;
+          reads.analyticsMs.push(performance.now() - s);
+        }
+      })(),
+      (async () => {
+        while (reading) {
+          const res = await fetch(`http://127.0.0.1:${port}/api/link-tracking/clicks.csv?tracking_id=heavy`, { headers: { "x-api-key": KEY } });
+          const reader = res.body!.getReader();
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done || !reading) break;
+            reads.csvBytes += value.byteLength;
+          }
+          await reader.cancel().catch(() => {});
+          reads.csv++;
+        }
+      })(),
+    ];
+    await Bun.sleep(500); // both reads under way
+    const loaded = await wrk(port, 64, ids, seconds);
+    reading = false;
+    await Promise.all(loops);
+    log(
+      `redirect p99 at 64 connections: ${plain.p99.toFixed(1)} ms alone (${plain.rps.toFixed(0)} req/s), ` +
+        `${loaded.p99.toFixed(1)} ms while the 1,000,000-click link's analytics and CSV export are read in a loop (${loaded.rps.toFixed(0)} req/s; target p99 <= 50 ms)`,
+    );
+    log(
+      `  meanwhile: ${reads.analytics} analytics answers (${reads.analyticsMs.length ? (reads.analyticsMs.reduce((a, b) => a + b, 0) / reads.analyticsMs.length / 1000).toFixed(1) : "n/a"} s each), ` +
+        `${(reads.csvBytes / 2 ** 20).toFixed(0)} MB of CSV over ${reads.csv} exports; redirect errors ${plain.errors} / ${loaded.errors}`,
+    );
+  } finally {
+    proc.kill("SIGTERM");
+    await proc.exited;
+  }
+}
+
+export async function benchAnalytics(log: (line: string) => void = console.log, seconds = 10): Promise<void> {
   const dir = join(tmpdir(), `link-tracker-analytics-${process.pid}`);
   mkdirSync(join(dir, "data"), { recursive: true });
   const path = join(dir, "data/link-tracker.db");
@@ -67,16 +169,7 @@ export async function benchAnalytics(log: (line: string) => void = console.log):
     db.close();
     log(`analytics: seeded ${CLICKS.toLocaleString("en")} clicks over ${LINKS} links in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-    const proc = Bun.spawn([BINARY], { cwd: dir, env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", WEBHOOK_API_KEY: KEY, LOG_LEVEL: "info" }, stdout: "pipe", stderr: "pipe" });
-    let out = "";
-    (async () => {
-      for await (const c of proc.stdout) out += new TextDecoder().decode(c);
-    })();
-    let port = 0;
-    for (let i = 0; i < 500 && !port; i++) {
-      port = Number(/"msg":"listening".*?"port":(\d+)|"port":(\d+).*?"msg":"listening"/.exec(out)?.slice(1).find(Boolean) ?? 0);
-      await Bun.sleep(10);
-    }
+    const { proc, port } = await startServer(dir);
     const endpoints: [string, string][] = [
       [`link analytics (${(CLICKS / LINKS).toLocaleString("en")} clicks)`, "/api/link-tracking/analytics/bench0042"],
       ["link analytics, include_bots", "/api/link-tracking/analytics/bench0042?include_bots=true"],
@@ -104,6 +197,8 @@ export async function benchAnalytics(log: (line: string) => void = console.log):
     }
     proc.kill("SIGTERM");
     await proc.exited;
+    log("");
+    await redirectUnderHeavyReads(dir, path, seconds, log);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

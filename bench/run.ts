@@ -13,6 +13,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { benchAnalytics } from "./analytics";
+import { wrk, type WrkResult } from "./wrk";
 
 const root = join(import.meta.dir, "..");
 const BINARY = join(root, "dist/link-tracker");
@@ -78,29 +79,6 @@ async function startLinkTracker(dir: string) {
   mkdirSync(dir, { recursive: true });
   // The default configuration, request log included (LOG_LEVEL=info).
   return start([BINARY], { PORT: "0", HOST: "127.0.0.1", WEBHOOK_API_KEY: KEY, LOG_LEVEL: "info" }, dir, linkTrackerPort);
-}
-
-type WrkResult = { rps: number; p50: number; p99: number; requests: number; errors: number };
-
-const ms = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? 1);
-
-async function wrk(port: number, connections: number, idsFile: string): Promise<WrkResult> {
-  const out = await $`wrk -t2 -c${connections} -d${DURATION}s --latency -s ${join(import.meta.dir, "redirect.lua")} http://127.0.0.1:${port}`
-    .env({ ...process.env, BENCH_IDS: idsFile })
-    .text();
-  const lat = (p: string) => {
-    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
-    return m ? ms(m[1], m[2]) : NaN;
-  };
-  const non3xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-    p50: lat("50"),
-    p99: lat("99"),
-    requests: Number(/(\d+) requests in/.exec(out)?.[1]),
-    errors: non3xx + (socketErrors ? socketErrors.slice(1).map(Number).reduce((a, b) => a + b, 0) : 0),
-  };
 }
 
 const rssMb = (pid: number) => {
@@ -252,7 +230,7 @@ async function main() {
 
   if (process.env.BENCH_ANALYTICS !== "0") {
     console.log("");
-    await benchAnalytics();
+    await benchAnalytics(console.log, DURATION);
   }
 }
 
