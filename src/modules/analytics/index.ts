@@ -1,7 +1,6 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import { authPlugin, type ModuleContext } from "../auth";
-import { csvStream } from "./export";
 import { AnalyticsQuery, TrackingIdParam } from "./model";
 import { attribute, overview } from "./overview";
 import { applicationRollup, applicationsOverview, jobRollup } from "./rollups";
@@ -66,7 +65,7 @@ export const analyticsModule = ({ db, config, ...auth }: ModuleContext) =>
       "/clicks.csv",
       ({ query }) =>
         new Response(
-          csvStream(db, {
+          auth.reads.csv({
             trackingId: query.tracking_id,
             jobId: query.job_id,
             applicationId: query.application_id,
