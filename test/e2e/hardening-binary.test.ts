@@ -82,6 +82,24 @@ describe("a running server", () => {
     expect(redirect.status).toBe(404);
   });
 
+  test("a declared body over the limit is the JSON 413, and the connection is closed rather than read", async () => {
+    const { connect } = await import("node:net");
+    const answer = await new Promise<string>((resolve) => {
+      let out = "";
+      const socket = connect(server.port, "127.0.0.1", () =>
+        socket.write(`POST /api/link-tracking/links HTTP/1.1\r\nHost: x\r\nX-API-Key: ${KEY}\r\nContent-Type: application/json\r\nContent-Length: 31457280\r\n\r\n{`),
+      );
+      socket.on("data", (d) => (out += d));
+      socket.on("close", () => resolve(out));
+      socket.on("error", () => {});
+      setTimeout(() => (socket.destroy(), resolve(`${out}[still open]`)), 3000);
+    });
+    expect(answer).toStartWith("HTTP/1.1 413");
+    expect(answer.toLowerCase()).toContain("connection: close");
+    expect(answer).toContain('"error":"Request body exceeds 5242880 bytes"');
+    expect(answer).not.toContain("[still open]");
+  });
+
   test("/swagger is served under a Content-Security-Policy", async () => {
     const res = await fetch(`${server.base}/swagger`);
     expect(res.status).toBe(200);

@@ -13,6 +13,14 @@ describe("CSV cells", () => {
     ["-1", "'-1"],
     ["@cmd", "'@cmd"],
     ['=HYPERLINK("x")', `"'=HYPERLINK(""x"")"`],
+    // A formula after leading blanks still runs in a spreadsheet.
+    [" =1+1", "' =1+1"],
+    ["\n=cmd|' /C calc'!A0", `"'\n=cmd|' /C calc'!A0"`],
+    ["\t@SUM(A1)", "'\t@SUM(A1)"],
+    ["\r+1", `"'\r+1"`],
+    ["\u00a0-2", "'\u00a0-2"],
+    [" plain", " plain"],
+    ["a=1", "a=1"],
     [null, ""],
     [42, "42"],
   ])("%p → %p", (input, expected) => {
