@@ -47,7 +47,7 @@ export type ModuleContext = {
  */
 export function needsKeyFirst(method: string, path: string): boolean {
   if (path === "/api" || path.startsWith("/api/")) return !(path === "/api/tracking-ingest/health" && (method === "GET" || method === "HEAD"));
-  return path === "/dashboard/session" && method === "POST";
+  return (path === "/dashboard/session" || path === "/dashboard/session/") && method === "POST";
 }
 
 /**
