@@ -62,10 +62,9 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
   const recorder = new ClickRecorder(clickWriter, metrics, log, health);
   // The socket's address, or the proxy's headers with TRUST_PROXY: one rule for every route.
   const clientIpOf = (request: Request) => clientIp(request.headers, app.server?.requestIP(request)?.address, config.trustProxy);
-  const limits = authLimits(config);
-  const gate = createGate(db, config, limits, clientIpOf);
+  const gate = createGate(db, config, authLimits(config), clientIpOf);
   const reads = new OffThreadReads(db, analyticsWorker, log);
-  const auth: ModuleContext = { db, config, limits, clientIpOf, gate, metrics, health, reads, onClicksStored };
+  const auth: ModuleContext = { db, config, clientIpOf, gate, metrics, health, reads, onClicksStored };
   const started = new WeakMap<Request, number>();
   observeDatabaseSize(metrics, db);
 

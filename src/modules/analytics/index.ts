@@ -17,7 +17,7 @@ const ExportQuery = AnalyticsQuery.and(
 
 export const analyticsModule = ({ db, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Analytics"] })
-    .use(authPlugin({ db, config, ...auth }))
+    .use(authPlugin(auth))
     // Every route here reads clicks: the ones waiting in the inbox are moved first, in
     // slices that let redirects go on (src/db/inbox.ts).
     .onBeforeHandle(() => settleInSlices(db))

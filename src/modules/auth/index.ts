@@ -28,7 +28,6 @@ export type Gate = (request: Request) => Principal;
 export type ModuleContext = {
   db: Db;
   config: Config;
-  limits: ReturnType<typeof authLimits>;
   clientIpOf: ClientIpOf;
   gate: Gate;
   metrics: Metrics;
@@ -78,7 +77,7 @@ export function createGate(db: Db, config: Config, limits: ReturnType<typeof aut
  * scope allows reading. Routes without it are public. The key itself was checked by
  * the gate as the request arrived (app.ts); here its scope is.
  */
-export const authPlugin = ({ gate }: ModuleContext) =>
+export const authPlugin = ({ gate }: Pick<ModuleContext, "gate">) =>
   new Elysia().macro({
     auth: (needed: Scope) => ({
       transform({ request }) {

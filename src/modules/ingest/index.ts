@@ -11,7 +11,7 @@ import { ingestBatch } from "./service";
 
 export const ingestModule = ({ db, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/tracking-ingest", tags: ["Tracking ingest"] })
-    .use(authPlugin({ db, config, ...auth }))
+    .use(authPlugin(auth))
     .get(
       "/health",
       ({ set }) => {

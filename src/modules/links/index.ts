@@ -15,7 +15,7 @@ const IdParams = z.object({ tracking_id: z.string().max(100, "tracking_id exceed
 // that let redirects go on (beforeHandle: settleInSlices, src/db/inbox.ts).
 export const linksModule = ({ db, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Links"] })
-    .use(authPlugin({ db, config, ...auth }))
+    .use(authPlugin(auth))
     .post(
       "/links",
       ({ body, set }) => {

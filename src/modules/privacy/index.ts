@@ -6,7 +6,7 @@ import { eraseClicksFromIp } from "./service";
 
 export const privacyModule = ({ db, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Privacy"] })
-    .use(authPlugin({ db, config, ...auth }))
+    .use(authPlugin(auth))
     .delete("/clicks", ({ query }) => eraseClicksFromIp(db, config, query.ip), {
       auth: "admin",
       // The clicks waiting in the inbox are moved first, in slices that let redirects go on.

@@ -8,7 +8,7 @@ const IdParam = z.object({ id: z.string().max(100) });
 
 export const webhooksModule = ({ db, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Signals"] })
-    .use(authPlugin({ db, config, ...auth }))
+    .use(authPlugin(auth))
     .get("/events", ({ query }) => feed(db, Number(query.after ?? 0), query.limit ?? 100), {
       auth: "read",
       query: FeedQuery,
