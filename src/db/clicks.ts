@@ -9,12 +9,33 @@ import { changes, perDb, type Db } from "./index";
 import { clickInbox, linkClicks, type ClickRow } from "./schema";
 
 /**
- * Bumped by every change to clicks already stored (reclassified, attributed, deleted):
- * memos built from stored clicks (signals.ts) start over when it moves.
+ * Bumped by every change to clicks already stored (attributed, deleted, a write rolled
+ * back): memos built from stored clicks (signals.ts) start over when it moves. A change
+ * that knows which links it touched (a reclassification) reports them instead, and a
+ * memo forgets only those (clicksTouched).
  */
 const rewrites = new WeakMap<Db, number>();
 export const clickRewrites = (db: Db): number => rewrites.get(db) ?? 0;
 export const clicksRewritten = (db: Db): void => void rewrites.set(db, clickRewrites(db) + 1);
+
+const touched = new WeakMap<Db, Set<string>>();
+/** Links whose stored clicks changed since the last call (taken: a second call returns what came after). */
+export function takeTouchedLinks(db: Db): Set<string> | null {
+  const links = touched.get(db);
+  if (!links || links.size === 0) return null;
+  touched.set(db, new Set());
+  return links;
+}
+const clicksTouched = (db: Db, trackingIds: Iterable<string>) => {
+  let links = touched.get(db);
+  if (!links) touched.set(db, (links = new Set()));
+  for (const id of trackingIds) links.add(id);
+  // Past this, forgetting everything is cheaper than remembering what to forget.
+  if (links.size > 10_000) {
+    links.clear();
+    clicksRewritten(db);
+  }
+};
 
 export type { ClickInsert };
 
@@ -213,25 +234,40 @@ export function* exportPages(db: Db, filter: ExportFilter): Generator<unknown[][
   yield* walk((a) => page.all(a.clickedAt, a.rowid, EXPORT_PAGE_ROWS), (c) => linkColumns.get(c.tracking_id as string));
 }
 
-/** Gives clicks already stored another kind, e.g. when a burst shows them to be a scanner's. */
-export function reclassifyClicks(db: Db, clickIds: string[], kind: ClickRow["visitorKind"], reason: string): void {
-  if (clickIds.length === 0) return;
-  clicksRewritten(db);
+/**
+ * Gives clicks already stored another kind, e.g. when a burst shows them to be a
+ * scanner's. Only human clicks change; the links whose clicks did are reported to the
+ * memos (clicksTouched). Returns how many clicks changed.
+ */
+export function reclassifyClicks(db: Db, clickIds: string[], kind: ClickRow["visitorKind"], reason: string): number {
+  if (clickIds.length === 0) return 0;
   const isBot = kind !== "human" && kind !== "owner";
-  db.transaction(
-    (tx) => {
-      tx.update(linkClicks)
-        .set({ visitorKind: kind, visitorReason: reason, isBot })
-        .where(and(inArray(linkClicks.clickId, clickIds), eq(linkClicks.visitorKind, "human")))
-        .run();
-      // The ones still waiting in the inbox are changed where they are (by its click_id index).
-      tx.update(clickInbox)
-        .set({ visitorKind: kind, visitorReason: reason, isBot: isBot ? 1 : 0 })
-        .where(and(inArray(clickInbox.clickId, clickIds), eq(clickInbox.visitorKind, "human")))
-        .run();
-    },
-    { behavior: "immediate" },
-  );
+  let changed: { trackingId: string }[] = [];
+  try {
+    changed = db.transaction(
+      (tx) => [
+        ...tx
+          .update(linkClicks)
+          .set({ visitorKind: kind, visitorReason: reason, isBot })
+          .where(and(inArray(linkClicks.clickId, clickIds), eq(linkClicks.visitorKind, "human")))
+          .returning({ trackingId: linkClicks.trackingId })
+          .all(),
+        // The ones still waiting in the inbox are changed where they are (by its click_id index).
+        ...tx
+          .update(clickInbox)
+          .set({ visitorKind: kind, visitorReason: reason, isBot: isBot ? 1 : 0 })
+          .where(and(inArray(clickInbox.clickId, clickIds), eq(clickInbox.visitorKind, "human")))
+          .returning({ trackingId: clickInbox.trackingId })
+          .all(),
+      ],
+      { behavior: "immediate" },
+    );
+  } catch (error) {
+    clicksRewritten(db);
+    throw error;
+  }
+  clicksTouched(db, changed.map((c) => c.trackingId));
+  return changed.length;
 }
 
 /**

@@ -75,6 +75,7 @@ export const redirectModule = ({ db, config, links, recorder, metrics, log, clie
   const bursts = new BurstDetector();
   /** The earlier clicks of a burst, once they are stored, are a scanner's too; so are their signals. */
   const reclassify = (clickIds: string[], reason: string) => {
+    if (clickIds.length === 0) return;
     try {
       reclassifyClicks(db, clickIds, "scanner", reason);
       withdrawSignals(db, clickIds);

@@ -9,7 +9,7 @@
 import type { Config } from "../../config";
 import type { Db } from "../../db";
 import type { ClickInsert } from "../../db/clicks";
-import { clickRewrites, previousHumanClickOfLink, previousHumanClickOfLinks } from "../../db/clicks";
+import { clickRewrites, previousHumanClickOfLink, previousHumanClickOfLinks, takeTouchedLinks } from "../../db/clicks";
 import { perDb } from "../../db";
 import { settleClicks } from "../../db/inbox";
 import { allTrackingIdsCached, findLinkCached, linksOf } from "../../db/links";
@@ -34,33 +34,56 @@ const linkSummary = (l: LinkRow) => ({ tracking_id: l.trackingId, link_function:
 /**
  * The latest human click per link and per application, remembered as clicks are stored,
  * so that a click costs no query to know whether it is a first or a return. Read from
- * the database the first time; forgotten when stored clicks change (clickRewrites).
+ * the database the first time; forgotten when stored clicks change: all of it when a
+ * change does not say what it touched (clickRewrites), the touched links and their
+ * applications when it does (a burst's reclassification, takeTouchedLinks). A link or
+ * application read from the database again after that first moves the inbox over
+ * (`unsettled`), so that the read sees every click committed before it.
  */
-type Memo = { generation: number; byLink: Map<string, string | null>; byApplication: Map<string, string | null> };
+type Memo = { generation: number; byLink: Map<string, string | null>; byApplication: Map<string, string | null>; unsettled: boolean };
 
 function memoOf(db: Db): Memo {
-  const memo = perDb<Memo>(db, "signal-memo", () => ({ generation: -1, byLink: new Map(), byApplication: new Map() }));
+  const memo = perDb<Memo>(db, "signal-memo", () => ({ generation: -1, byLink: new Map(), byApplication: new Map(), unsettled: false }));
   if (memo.generation !== clickRewrites(db) || memo.byLink.size > 50_000) {
     // Every click queued from here on is noted as it is stored, so the database is asked
     // (and the inbox moved over) only now, not on each first sight of a link.
     settleClicks(db);
+    takeTouchedLinks(db);
     memo.generation = clickRewrites(db);
     memo.byLink.clear();
     memo.byApplication.clear();
+    memo.unsettled = false;
+    return memo;
+  }
+  const touched = takeTouchedLinks(db);
+  if (touched) {
+    const now = Date.now();
+    for (const trackingId of touched) {
+      memo.byLink.delete(trackingId);
+      const applicationId = findLinkCached(db, trackingId, now)?.applicationId;
+      if (applicationId) memo.byApplication.delete(applicationId);
+    }
+    memo.unsettled = true;
   }
   return memo;
 }
 
 /** The latest human click before `click` in `memo` (read once from the database), then `click` noted as the latest. */
-function previousAndNote(db: Db, memo: Map<string, string | null>, key: string, click: ClickInsert, read: () => string | null): string | null {
-  let latest = memo.get(key);
-  if (latest === undefined) latest = read();
+function previousAndNote(db: Db, memo: Memo, map: Map<string, string | null>, key: string, click: ClickInsert, read: () => string | null): string | null {
+  let latest = map.get(key);
+  if (latest === undefined) {
+    if (memo.unsettled) {
+      settleClicks(db);
+      memo.unsettled = false;
+    }
+    latest = read();
+  }
   // A click older than the latest known (a late ingested event) asks the database, with
   // every click moved out of the inbox (the memo holds only the latest); one of the same
   // millisecond comes after it (time-ordered ids), so the latest is its previous.
   const previous = latest !== null && latest > click.clickedAt ? (settleClicks(db), read()) : latest;
-  if (latest === null || click.clickedAt > latest) memo.set(key, click.clickedAt);
-  else memo.set(key, latest);
+  if (latest === null || click.clickedAt > latest) map.set(key, click.clickedAt);
+  else map.set(key, latest);
   return previous;
 }
 
@@ -78,14 +101,14 @@ function signalsOf(db: Db, click: ClickInsert, returnDays: number): Signal[] {
   const base = () => ({ link: linkSummary(link), job_id: link.jobId, application_id: link.applicationId, click: clickSummary(click) });
   const out: Signal[] = [];
   const linkSubject = `link:${link.trackingId}`;
-  const previousOfLink = previousAndNote(db, memo.byLink, link.trackingId, click, () => previousHumanClickOfLink(db, link.trackingId, click.clickedAt, click.clickId));
+  const previousOfLink = previousAndNote(db, memo, memo.byLink, link.trackingId, click, () => previousHumanClickOfLink(db, link.trackingId, click.clickedAt, click.clickId));
   if (!previousOfLink && !signalExists(db, "click.first_human", linkSubject)) {
     out.push({ type: "click.first_human", subject: linkSubject, data: { scope: "link", ...base() } });
   }
   if (link.applicationId) {
     const appSubject = `application:${link.applicationId}`;
     const applicationId = link.applicationId;
-    const previous = previousAndNote(db, memo.byApplication, applicationId, click, () =>
+    const previous = previousAndNote(db, memo, memo.byApplication, applicationId, click, () =>
       previousHumanClickOfLinks(
         db,
         linksOf(db, { applicationId }).map((l) => l.trackingId),

@@ -21,4 +21,14 @@ describe("BurstDetector", () => {
     expect(burst!.earlier.length).toBe(49);
     expect(burst!.earlier.slice(-2)).toEqual(["flood19999", "x2"]);
   });
+
+  test("a burst that goes on names each earlier click once", () => {
+    const b = new BurstDetector();
+    b.note("198.51.100.1", "app", "l1", "c1", 0);
+    b.note("198.51.100.1", "app", "l2", "c2", 100);
+    expect(b.note("198.51.100.1", "app", "l3", "c3", 200)?.earlier).toEqual(["c1", "c2"]);
+    // c3 itself was classified a scanner's when it came; nothing earlier is left to name.
+    expect(b.note("198.51.100.1", "app", "l1", "c4", 300)).toEqual({ reason: "burst: 3 links of one application in 1 s", earlier: [] });
+    expect(b.note("198.51.100.1", "app", "l2", "c5", 400)?.earlier).toEqual([]);
+  });
 });
