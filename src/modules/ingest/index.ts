@@ -4,13 +4,15 @@ import { isJsonContentType } from "../../lib/body";
 import { UnsupportedMediaType } from "../../lib/errors";
 import { jsonContent } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
+import { OnePerTurn } from "../../lib/turns";
 import { authPlugin, type ModuleContext } from "../auth";
 import { healthAnswer } from "../health/service";
 import { BatchRequest, BatchResults } from "./model";
 import { ingestBatch } from "./service";
 
-export const ingestModule = ({ db, config, ...auth }: ModuleContext) =>
-  new Elysia({ prefix: "/api/tracking-ingest", tags: ["Tracking ingest"] })
+export const ingestModule = ({ db, config, ...auth }: ModuleContext) => {
+  const writes = new OnePerTurn();
+  return new Elysia({ prefix: "/api/tracking-ingest", tags: ["Tracking ingest"] })
     .use(authPlugin(auth))
     .get(
       "/health",
@@ -28,9 +30,9 @@ export const ingestModule = ({ db, config, ...auth }: ModuleContext) =>
     )
     .post(
       "/batch",
-      ({ body, request, set }) => {
+      async ({ body, request, set }) => {
         if (!isJsonContentType(request.headers.get("content-type") ?? undefined)) throw new UnsupportedMediaType();
-        const outcome = ingestBatch(db, config, auth, body);
+        const outcome = await ingestBatch(db, config, auth, writes, body);
         const timestamp = nowIso();
         if (outcome.kind === "invalid") {
           set.status = 400;
@@ -90,3 +92,4 @@ export const ingestModule = ({ db, config, ...auth }: ModuleContext) =>
         },
       },
     );
+};

@@ -4,6 +4,7 @@ import { isJsonContentType } from "../../lib/body";
 import { findClickByKey } from "../../db/clicks";
 import { UnsupportedMediaType, ValidationFailed } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
+import type { OnePerTurn } from "../../lib/turns";
 import { eventToClick, storeClicks } from "../clicks/service";
 import type { ClickInsert } from "../../db/clicks";
 import type { Metrics } from "../../lib/metrics";
@@ -21,14 +22,15 @@ function envelopeProblem(body: unknown): string | null {
   return parsed.error.issues[0]?.message ?? "Invalid request body";
 }
 
-/**
- * Validates every event, then stores all valid ones in one transaction. Nothing is
- * written when the envelope or every event is invalid.
- */
 /** Where ingest reports: write health and the accepted, rejected and duplicate counts. */
 export type IngestReporting = { health: WriteHealth; metrics: Metrics; onClicksStored?: (stored: ClickInsert[]) => void };
 
-export function ingestBatch(db: Db, config: Config, { health, metrics, onClicksStored }: IngestReporting, body: unknown): BatchOutcome {
+/**
+ * Validates every event, then stores all valid ones in one transaction, in a turn of the
+ * event loop of its own (`writes`: redirects are answered between two batches' writes).
+ * Nothing is written when the envelope or every event is invalid.
+ */
+export async function ingestBatch(db: Db, config: Config, { health, metrics, onClicksStored }: IngestReporting, writes: OnePerTurn, body: unknown): Promise<BatchOutcome> {
   const problem = envelopeProblem(body);
   if (problem) {
     const events = (body as { events?: unknown })?.events;
@@ -39,7 +41,7 @@ export function ingestBatch(db: Db, config: Config, { health, metrics, onClicksS
   const events = (body as { events: unknown[] }).events;
   const receivedAt = nowIso();
   const errors: string[] = [];
-  const clicks = [];
+  const clicks: ClickInsert[] = [];
   for (let i = 0; i < events.length; i++) {
     const check = checkEvent(events[i], i + 1);
     if (check.ok) clicks.push(eventToClick(check.event, "ingest", receivedAt, config));
@@ -49,7 +51,7 @@ export function ingestBatch(db: Db, config: Config, { health, metrics, onClicksS
   if (clicks.length === 0) {
     return { kind: "invalid", message: "One or more events failed validation", errors, total: events.length };
   }
-  const stored = storeClicks(db, clicks, health, onClicksStored);
+  const stored = await writes.run(() => storeClicks(db, clicks, health, onClicksStored));
   const duplicates = stored.filter((isNew) => !isNew).length;
   metrics.ingest.accepted.inc(clicks.length - duplicates);
   metrics.ingest.duplicate.inc(duplicates);

@@ -183,3 +183,27 @@ describe("one failure limit for every way in with a key", () => {
     expect(redirects.hit("d")).toBe(false);
   });
 });
+
+describe("ingest batches and redirects share the event loop", () => {
+  test("a redirect that arrives with four 1000-event batches is answered before the last of them is written", async () => {
+    const { app } = setup();
+    await call(app, "/api/link-tracking/links", { json: { original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: "shared-loop" } });
+    const batch = (n: number) =>
+      app.handle(
+        new Request("http://localhost/api/tracking-ingest/batch", {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-api-key": KEY },
+          body: JSON.stringify({ events: Array.from({ length: 1000 }, (_, i) => ({ event_id: `turn-${n}-${i}`, tracking_id: `ingest-${i % 50}`, clicked_at: "2025-10-22T14:30:00Z" })) }),
+        }),
+      );
+    const order: string[] = [];
+    const batches = [1, 2, 3, 4].map((n) => batch(n).then((res) => order.push(`batch ${res.status}`)));
+    const redirect = app
+      .handle(new Request("http://localhost/linkedin?uuid=shared-loop", { headers: { "accept-language": "en", "user-agent": "Mozilla/5.0 Firefox/133.0" } }))
+      .then((res) => order.push(`redirect ${res.status}`));
+    await Promise.all([...batches, redirect]);
+    expect(order.filter((o) => o.startsWith("batch"))).toEqual(["batch 200", "batch 200", "batch 200", "batch 200"]);
+    // Each batch is written in a turn of its own: the redirect's click is committed between two of them.
+    expect(order.indexOf("redirect 302")).toBeLessThan(order.length - 1);
+  });
+});
