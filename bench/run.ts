@@ -104,8 +104,7 @@ async function createLinks(port: number): Promise<string[]> {
   return ids;
 }
 
-async function benchIngest(port: number, senders: number) {
-  const seconds = Math.min(DURATION, 5);
+async function benchIngest(port: number, senders: number, seconds = Math.min(DURATION, 5)) {
   const latencies: number[] = [];
   let events = 0;
   let serial = 0;
@@ -223,6 +222,16 @@ async function main() {
   // The same batches from one sender: what a batch costs when it does not wait behind others.
   const alone = await benchIngest(ingestServer.port, 1);
   console.log(`ingest, one sender: ${fmt(alone.eventsPerSec, 0)} events/s over ${alone.batches} batches of 1000, p99 per batch ${fmt(alone.p99, 1)} ms`);
+  // Redirects while an ingest key's holder sends all it can: the two share one event loop.
+  const ingestIds = await createLinks(ingestServer.port);
+  const ingestIdsFile = join(work, "ingest-ids.txt");
+  writeFileSync(ingestIdsFile, `${ingestIds.join("\n")}\n`);
+  const quiet = await wrk(ingestServer.port, 64, ingestIdsFile);
+  const [underIngest, senders] = await Promise.all([wrk(ingestServer.port, 64, ingestIdsFile), benchIngest(ingestServer.port, 4, DURATION)]);
+  console.log(
+    `redirect p99 at 64 connections: ${fmt(quiet.p99, 1)} ms alone (${fmt(quiet.rps, 0)} req/s), ` +
+      `${fmt(underIngest.p99, 1)} ms while 4 senders loop 1000-event batches (${fmt(underIngest.rps, 0)} req/s; ${fmt(senders.eventsPerSec, 0)} events/s meanwhile)`,
+  );
   ingestServer.proc.kill("SIGTERM");
   await ingestServer.proc.exited;
 
