@@ -9,7 +9,7 @@ export class OnePerTurn {
   private tail: Promise<unknown> = Promise.resolve();
 
   run<T>(work: () => T): Promise<T> {
-    const result = this.tail.then(() => new Promise<void>((resolve) => setTimeout(resolve, 0))).then(work);
+    const result = this.tail.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(work);
     this.tail = result.catch(() => {});
     return result;
   }
