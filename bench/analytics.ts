@@ -30,6 +30,14 @@ async function startServer(dir: string) {
   (async () => {
     for await (const c of proc.stdout) out += new TextDecoder().decode(c);
   })();
+  // Its stderr is read too (a full pipe would block the server), and kept for a failure's report.
+  let errors = "";
+  (async () => {
+    for await (const c of proc.stderr) errors = (errors + new TextDecoder().decode(c)).slice(-4000);
+  })();
+  void proc.exited.then((code) => {
+    if (code !== 0 && code !== null && code !== 143) console.error(`link-tracker exited with ${code}:\n${errors}\n${out.slice(-4000)}`);
+  });
   let port = 0;
   for (let i = 0; i < 500 && !port; i++) {
     port = Number(/"msg":"listening".*?"port":(\d+)|"port":(\d+).*?"msg":"listening"/.exec(out)?.slice(1).find(Boolean) ?? 0);
@@ -69,23 +77,32 @@ function seedHeavyLink(path: string) {
   db.close();
 }
 
-/** Reads `path` over and over, one request after another, until stopped; counts answers and bytes. */
+/**
+ * Reads `path` over and over, one request after another, until stopped; counts answers
+ * and bytes. A kept-alive connection the server closed while the bench waited (its idle
+ * timeout) fails its next request: that is counted and the request made again, as a
+ * browser does.
+ */
 function readLoop(port: number, path: string) {
   let reading = true;
-  const stats = { answers: 0, bytes: 0, ms: [] as number[] };
+  const stats = { answers: 0, bytes: 0, ms: [] as number[], retried: 0 };
   const done = (async () => {
     while (reading) {
       const s = performance.now();
-      const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { "x-api-key": KEY } });
-      const reader = res.body!.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done || !reading) break;
-        stats.bytes += value.byteLength;
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { "x-api-key": KEY } });
+        const reader = res.body!.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done || !reading) break;
+          stats.bytes += value.byteLength;
+        }
+        await reader.cancel().catch(() => {});
+        stats.answers++;
+        stats.ms.push(performance.now() - s);
+      } catch {
+        stats.retried++;
       }
-      await reader.cancel().catch(() => {});
-      stats.answers++;
-      stats.ms.push(performance.now() - s);
     }
   })();
   return { stats, stop: () => ((reading = false), done) };
@@ -140,7 +157,8 @@ async function redirectUnderHeavyReads(dir: string, path: string, seconds: numbe
     const [a, c] = heavy;
     log(
       `  meanwhile: ${a ? `${a.stats.answers} analytics answers${a.stats.ms.length ? ` (${(a.stats.ms.reduce((x, y) => x + y, 0) / a.stats.ms.length / 1000).toFixed(1)} s each)` : " (none finished)"}` : "no analytics"}, ` +
-        `${c ? `${(c.stats.bytes / 2 ** 20).toFixed(0)} MB of CSV` : "no CSV"}`,
+        `${c ? `${(c.stats.bytes / 2 ** 20).toFixed(0)} MB of CSV` : "no CSV"}` +
+        `${(a?.stats.retried ?? 0) + (c?.stats.retried ?? 0) > 0 ? `; ${(a?.stats.retried ?? 0) + (c?.stats.retried ?? 0)} requests made again on a closed connection` : ""}`,
     );
   } finally {
     proc.kill("SIGTERM");
