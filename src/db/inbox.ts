@@ -65,7 +65,7 @@ function statements(db: Db) {
       count.run(upTo);
       return remove.run(upTo).changes;
     });
-    return { first, last, queue, settle, arrivals: { n: 0 }, readsSettling: { n: 0, running: null as Promise<void> | null } };
+    return { first, last, queue, settle, arrivals: { n: 0 }, readMove: { running: null as Promise<void> | null } };
   });
 }
 
@@ -106,15 +106,13 @@ export function settleInSlices(db: Db): Promise<void> {
   // Requests that arrive during a move wait for that one move rather than start another:
   // two moves side by side would take twice the event loop's time for the same clicks.
   const s = statements(db);
-  s.readsSettling.running ??= moveInSlices(db).finally(() => {
-    s.readsSettling.running = null;
+  s.readMove.running ??= moveInSlices(db).finally(() => {
+    s.readMove.running = null;
   });
-  return s.readsSettling.running;
+  return s.readMove.running;
 }
 
 async function moveInSlices(db: Db): Promise<void> {
-  const s = statements(db);
-  s.readsSettling.n++;
   try {
     // Bounded: under a flood faster than the moves, the read's own settle takes the rest.
     for (let slices = 0; slices < 4000 && inboxBacklog(db) > READ_SLICE; slices++) {
@@ -124,8 +122,6 @@ async function moveInSlices(db: Db): Promise<void> {
     settleClicks(db, READ_SLICE);
   } catch {
     // Cannot write (read-only, locked): the read settles or reads as it can.
-  } finally {
-    s.readsSettling.n--;
   }
 }
 
@@ -171,7 +167,7 @@ export function startInboxMover(db: Db, log: Logger, options: { onQuiet?: () => 
     let moved = 0;
     try {
       // While a read moves the inbox in its small slices, the mover leaves it to that read.
-      if (s.readsSettling.n === 0 && (quiet || inboxBacklog(db) >= maxBacklog)) moved = settleClicks(db, SLICE);
+      if (!s.readMove.running && (quiet || inboxBacklog(db) >= maxBacklog)) moved = settleClicks(db, SLICE);
     } catch (error) {
       log.warn({ err: error }, "waiting clicks could not be moved yet; they stay in the inbox");
     }
