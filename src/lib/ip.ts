@@ -13,9 +13,10 @@ export function normaliseIp(value: string | null | undefined): string | null {
   if (ip.startsWith("[") && ip.includes("]")) ip = ip.slice(1, ip.indexOf("]"));
   const zone = ip.indexOf("%");
   if (zone !== -1) ip = ip.slice(0, zone);
-  // node:net's check is the strict one (no "1.2.3", no octal "010.1.1.1"); ipaddr.js spells.
+  // node:net's check is the strict one (no "1.2.3", no leading zeros): an IPv4 address it
+  // accepts has one spelling already. ipaddr.js spells IPv6.
   const family = isIP(ip);
-  if (family === 4) return ipaddr.IPv4.parse(ip).toString();
+  if (family === 4) return ip;
   if (family !== 6) return null;
   const v6 = ipaddr.IPv6.parse(ip);
   return v6.isIPv4MappedAddress() ? v6.toIPv4Address().toString() : v6.toRFC5952String();
