@@ -70,9 +70,6 @@ export class JsonDepthScanner {
   }
 }
 
-/** True when `text` nests no deeper than `limit` (for JSON that arrives as a string, e.g. a stored column). */
-export const withinDepth = (text: string, limit = MAX_JSON_DEPTH): boolean => new JsonDepthScanner(limit).push(Buffer.from(text));
-
 /**
  * Reads a JSON body, stopping as soon as it passes the size limit (a chunked body
  * declares no length) or the depth limit. Every API body is a JSON object, so `null`,

@@ -150,10 +150,4 @@ export class OffThreadReads {
       { highWaterMark: 0 },
     );
   }
-
-  /** Ends the workers (reads under way fail); the next read starts them again. */
-  stop(): void {
-    this.analytics?.stop();
-    this.exports?.stop();
-  }
 }

@@ -11,7 +11,7 @@ import { isIP } from "node:net";
 import { ValidationFailed } from "../../lib/errors";
 import { isNonPublicIp } from "../../lib/ip";
 
-export const PRIVATE_TARGET_HINT = "set WEBHOOK_ALLOW_PRIVATE=true to deliver to private addresses";
+const PRIVATE_TARGET_HINT = "set WEBHOOK_ALLOW_PRIVATE=true to deliver to private addresses";
 
 const hostOf = (url: string) => new URL(url).hostname.replace(/^\[|\]$/g, "").toLowerCase();
 
