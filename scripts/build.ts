@@ -8,8 +8,8 @@ import pkg from "../package.json" with { type: "json" };
 const outfile = "dist/link-tracker";
 
 const result = await Bun.build({
-  // The checkpointer and heavy analytics reads run on worker threads; their entries must be in the bundle too.
-  entrypoints: ["src/main.ts", "src/db/checkpointer.ts", "src/modules/analytics/reader.ts"],
+  // The store's checkpointer, heavy reads and ingest writes run on worker threads (src/workers.ts); their entries must be in the bundle too.
+  entrypoints: ["src/main.ts", "src/db/sqlite/checkpointer.ts", "src/db/sqlite/reader.ts", "src/click-writer.ts"],
   compile: { outfile },
   minify: { whitespace: true, syntax: true, identifiers: false },
   sourcemap: "linked",

@@ -1,22 +1,20 @@
 /**
- * Builds the whole HTTP app for a given database and config. The server entry and the
+ * Builds the whole HTTP app for a given store and config. The server entry and the
  * tests use the same function, so tests exercise exactly what runs in production.
  */
 import { Elysia } from "elysia";
 import type { Config } from "./config";
-import type { Db } from "./db";
-import { inboxClickWriter, type ClickWriter } from "./db/click-writer";
-import type { ClickInsert } from "./db/clicks";
+import { StoreUnavailable, type Store } from "./db/store";
 import { checkDeclaredLength, parseBody } from "./lib/body";
-import { AppError, NotFound } from "./lib/errors";
+import { AppError, NotFound, Unavailable } from "./lib/errors";
 import { clientIp } from "./lib/ip";
 import { silentLogger, type Logger } from "./lib/log";
 import { createMetrics, observeDatabaseSize, type Metrics } from "./lib/metrics";
 import { appErrorBody, errorBody } from "./lib/render-error";
 import { analyticsModule } from "./modules/analytics";
-import { OffThreadReads, type MakeWorker } from "./modules/analytics/off-thread";
 import { authLimits, createGate, needsKeyFirst, type ModuleContext } from "./modules/auth";
 import { dashboardModule } from "./modules/dashboard";
+import { OwnerCookies } from "./modules/dashboard/owner";
 import { docsModule } from "./modules/docs";
 import { edgeApi } from "./modules/edge";
 import { healthModule } from "./modules/health";
@@ -27,25 +25,21 @@ import { privacyModule } from "./modules/privacy";
 import { redirectModule } from "./modules/redirect";
 import { isRedirectRoute } from "./modules/redirect/model";
 import { htmlPage, NOT_FOUND_PAGE } from "./modules/redirect/pages";
-import { ClickRecorder } from "./modules/redirect/recorder";
+import { ClickRecorder, type ClickWriter } from "./modules/redirect/recorder";
 import { localLinks, type LinkSource } from "./modules/redirect/service";
+import { TrackingService } from "./modules/redirect/tracking";
 import { webhooksModule } from "./modules/webhooks";
-import { recordSignals } from "./modules/webhooks/signals";
 
 export type AppDeps = {
-  db: Db;
+  store: Store;
   config: Config;
   log?: Logger;
   metrics?: Metrics;
+  /** Where redirect clicks go: the store unless given (edge mode gives its outbox). */
   clickWriter?: ClickWriter;
-  /** Where redirects find links: this database unless given (edge mode gives LOOKUP_API_URL's). */
+  /** Where redirects find links: the store unless given (edge mode gives LOOKUP_API_URL's). */
   links?: LinkSource;
-  /** The worker thread of heavy reads; null runs them on this thread. */
-  analyticsWorker?: MakeWorker | null;
 };
-
-// Made from this file, beside main.ts: the compiled binary finds a worker's entry relative to its own.
-const defaultAnalyticsWorker: MakeWorker = () => new Worker(new URL("./modules/analytics/reader.ts", import.meta.url).href);
 
 const pathOf = (request: Request) => {
   const url = request.url;
@@ -54,19 +48,17 @@ const pathOf = (request: Request) => {
   return end === -1 ? url.slice(start) : url.slice(start, end);
 };
 
-export function createApp({ db, config, log = silentLogger(), metrics = createMetrics(), clickWriter, links = localLinks(db), analyticsWorker = defaultAnalyticsWorker }: AppDeps) {
-  // What new clicks cause (signals for webhooks and the feed) is stored in their transaction.
-  const onClicksStored = (stored: ClickInsert[]) => recordSignals(db, config, stored);
-  clickWriter ??= inboxClickWriter(db, onClicksStored);
+export function createApp({ store, config, log = silentLogger(), metrics = createMetrics(), clickWriter, links = localLinks(store) }: AppDeps) {
   const health = new WriteHealth();
-  const recorder = new ClickRecorder(clickWriter, metrics, log, health);
+  const recorder = new ClickRecorder(clickWriter ?? { write: (clicks) => store.clicks.record(clicks) }, metrics, log, health);
+  const owner = new OwnerCookies(store);
+  const tracking = new TrackingService(store, config, recorder, owner, log);
   // The socket's address, or the proxy's headers with TRUST_PROXY: one rule for every route.
   const clientIpOf = (request: Request) => clientIp(request.headers, app.server?.requestIP(request)?.address, config.trustProxy);
-  const gate = createGate(db, config, authLimits(config), clientIpOf);
-  const reads = new OffThreadReads(db, analyticsWorker, log);
-  const auth: ModuleContext = { db, config, clientIpOf, gate, metrics, health, reads, onClicksStored };
+  const gate = createGate(store, config, authLimits(config), clientIpOf);
+  const auth: ModuleContext = { store, config, clientIpOf, gate, metrics, health };
   const started = new WeakMap<Request, number>();
-  observeDatabaseSize(metrics, db);
+  observeDatabaseSize(metrics, () => store.size());
 
   const app = new Elysia({
     // No limit of Bun's own: its 413 has no body, and past it Bun still reads (and drops)
@@ -76,12 +68,12 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
   })
     // Before routing and before any body is read: an oversized declared body is a 413,
     // and a request that needs a key and has no valid one is answered from its headers.
-    .onRequest(({ request }) => {
+    .onRequest(async ({ request }) => {
       started.set(request, performance.now());
       checkDeclaredLength(request);
       const path = pathOf(request);
       if (needsKeyFirst(request.method, path)) {
-        gate(request);
+        await gate(request);
         if (path === "/api" || path === "/api/") throw new NotFound(`No route for ${request.method} ${path}`);
       }
     })
@@ -109,7 +101,15 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
       // reading (and dropping) whatever the client sends, for as long as it sends.
       if (request.body !== null) set.headers.connection = "close";
       // A body parser's own error arrives wrapped as PARSE; its cause says what went wrong.
-      const appError = error instanceof AppError ? error : code === "PARSE" && error.cause instanceof AppError ? error.cause : null;
+      // A store that cannot answer now is a 503 with Retry-After, whatever the route.
+      const appError =
+        error instanceof AppError
+          ? error
+          : code === "PARSE" && error.cause instanceof AppError
+            ? error.cause
+            : error instanceof StoreUnavailable
+              ? new Unavailable("Database unavailable; retry later")
+              : null;
       if (appError) {
         set.status = appError.status;
         Object.assign(set.headers, appError.headers);
@@ -135,13 +135,13 @@ export function createApp({ db, config, log = silentLogger(), metrics = createMe
           return errorBody(path, 500, "Internal server error");
       }
     })
-    .use(config.edge ? edgeApi(auth) : centralApi(auth))
-    .use(redirectModule({ db, config, links, recorder, metrics, log, clientIpOf }));
+    .use(config.edge ? edgeApi(auth) : centralApi(auth, owner))
+    .use(redirectModule({ config, links, tracking, metrics, clientIpOf }));
   return app;
 }
 
 /** Everything but the redirect routes, on the central server. */
-const centralApi = (auth: ModuleContext) =>
+const centralApi = (auth: ModuleContext, owner: OwnerCookies) =>
   new Elysia()
     .use(docsModule())
     .use(healthModule(auth, auth.metrics))
@@ -150,6 +150,6 @@ const centralApi = (auth: ModuleContext) =>
     .use(analyticsModule(auth))
     .use(privacyModule(auth))
     .use(webhooksModule(auth))
-    .use(dashboardModule(auth));
+    .use(dashboardModule({ ...auth, owner }));
 
 export type App = ReturnType<typeof createApp>;

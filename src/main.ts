@@ -5,9 +5,9 @@
 import { createApp } from "./app";
 import { runCli } from "./cli";
 import { loadConfig, type Config } from "./config";
-import { createDb, type Db } from "./db";
-import { settleWithin, startInboxMover } from "./db/inbox";
-import { createLogger, type Logger } from "./lib/log";
+import { openSqliteStore, type SqliteStoreOptions } from "./db/sqlite/store";
+import type { Store } from "./db/store";
+import { createLogger } from "./lib/log";
 import { createMetrics } from "./lib/metrics";
 import { ensureInitialKey } from "./modules/auth/service";
 import { observeOutbox, outboxClickWriter } from "./modules/edge";
@@ -15,6 +15,8 @@ import { upstreamLinks } from "./modules/edge/links";
 import { Shipper } from "./modules/edge/shipper";
 import { startRetention } from "./modules/privacy/service";
 import { startDelivery } from "./modules/webhooks/service";
+import { signalRule } from "./modules/webhooks/signals";
+import { sqliteWorkers } from "./workers";
 import { VERSION } from "./version";
 
 function requireConfig(): Config {
@@ -26,9 +28,27 @@ function requireConfig(): Config {
   return loaded.config;
 }
 
-function openDatabase(config: Config, options: { checkpointer?: boolean } = {}) {
+/**
+ * The store the configuration names, with what the server gives it: the signal rule
+ * (webhooks and the feed), the worker threads, the background work of a server.
+ */
+function openStore(config: Config, server?: SqliteStoreOptions["background"], log?: SqliteStoreOptions["log"]): Store {
+  const returnDays = config.signalReturnDays;
+  const holdSeconds = config.signalHoldSeconds;
+  return openSqliteStore(config.databasePath, {
+    // An edge's database is its outbox: no signals there (the central server decides them).
+    signals: config.edge ? undefined : { rule: signalRule({ returnDays, holdSeconds }), returnDays, holdSeconds },
+    workers: sqliteWorkers,
+    background: server,
+    log,
+  });
+}
+
+function openForServer(config: Config, log: SqliteStoreOptions["log"]): Store {
   try {
-    return createDb(config.databasePath, options);
+    // When a burst of redirects ends, a full garbage collection hands the memory it took
+    // back to the system (a small VPS runs other things too) instead of keeping it warm.
+    return openStore(config, config.edge ? {} : { onQuiet: () => Bun.gc(true) }, log);
   } catch (error) {
     process.stderr.write(`link-tracker: cannot open database ${config.databasePath}: ${(error as Error).message}\n`);
     process.exit(1);
@@ -36,28 +56,16 @@ function openDatabase(config: Config, options: { checkpointer?: boolean } = {}) 
 }
 
 const SHUTDOWN_GRACE_MS = 3000;
-/** How long SIGTERM spends moving waiting clicks into link_clicks (the rest move at the next start). */
-const SETTLE_ON_EXIT_MS = 1000;
-
-function settleBriefly(db: Db, log: Logger) {
-  try {
-    settleWithin(db, SETTLE_ON_EXIT_MS);
-  } catch (error) {
-    log.warn({ err: error }, "waiting clicks stay in the inbox until the next start");
-  }
-}
+/** How long SIGTERM spends moving waiting work into place (the rest at the next start). */
+const CLOSE_MS = 1000;
 /** Edge mode: how long SIGTERM waits for the outbox to be shipped. */
 const EDGE_FLUSH_MS = 4000;
 
-function serve(): void {
+async function serve(): Promise<void> {
   const config = requireConfig();
   const log = createLogger(config.logLevel);
-  const db = openDatabase(config, { checkpointer: true });
-  // Referenced from here so that the compiled binary finds the worker's entry.
-  const checkpointer = new Worker(new URL("./db/checkpointer.ts", import.meta.url).href);
-  checkpointer.postMessage({ path: config.databasePath });
-  checkpointer.onerror = (event) => log.error({ err: event.message }, "background checkpoints stopped; the server checkpoints itself");
-  const initialKey = ensureInitialKey(db, config);
+  const store = openForServer(config, log);
+  const initialKey = await ensureInitialKey(store, config);
   if (initialKey) {
     // To stderr, never the request log: a terminal shows it, and a service manager's
     // journal keeps it only as long as the operator lets it.
@@ -72,19 +80,19 @@ function serve(): void {
     );
   }
   // Edge mode: links from LOOKUP_API_URL, clicks to the outbox and on to TRACKING_API_URL.
-  const shipper = config.edge ? new Shipper(db, { url: config.edge.trackingApiUrl, apiKey: config.webhookApiKey!, log }) : null;
+  const shipper = config.edge ? new Shipper(store, { url: config.edge.trackingApiUrl, apiKey: config.webhookApiKey!, log }) : null;
   const metrics = createMetrics();
   const app = createApp({
-    db,
+    store,
     config,
     log,
     metrics,
     ...(config.edge && shipper
-      ? { links: upstreamLinks(config.edge, config.webhookApiKey!, log), clickWriter: outboxClickWriter(db, () => shipper.wake()) }
+      ? { links: upstreamLinks(config.edge, config.webhookApiKey!, log), clickWriter: outboxClickWriter(store, () => shipper.wake()) }
       : {}),
   });
   if (shipper) {
-    observeOutbox(metrics, db);
+    observeOutbox(metrics, store);
     shipper.start();
   }
   try {
@@ -99,12 +107,9 @@ function serve(): void {
   );
   log.flush();
 
-  const retention = startRetention(db, config.retentionDays, log);
+  const retention = startRetention(store, config.retentionDays, log);
   // Webhooks are delivered by the central server (an edge has no links to tell about).
-  const delivery = config.edge ? null : startDelivery(db, log, { allowPrivate: config.webhookAllowPrivate });
-  // When a burst of redirects ends, a full garbage collection hands the memory it took
-  // back to the system (a small VPS runs other things too) instead of keeping it warm.
-  const mover = config.edge ? null : startInboxMover(db, log, { onQuiet: () => Bun.gc(true) });
+  const delivery = config.edge ? null : startDelivery(store, log, { allowPrivate: config.webhookAllowPrivate });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -123,10 +128,11 @@ function serve(): void {
     }
     retention.stop();
     delivery?.stop();
-    mover?.stop();
-    settleBriefly(db, log);
-    checkpointer.terminate();
-    db.$client.close();
+    try {
+      await store.close(CLOSE_MS);
+    } catch (error) {
+      log.warn({ err: error }, "the store did not close cleanly; waiting work is picked up at the next start");
+    }
     await new Promise<void>((resolve) => log.flush(() => resolve()));
     process.exit(0);
   };
@@ -134,4 +140,4 @@ function serve(): void {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
-process.exitCode = await runCli(process.argv.slice(2), process.env, serve);
+process.exitCode = await runCli(process.argv.slice(2), process.env, serve, (config) => openStore(config));

@@ -1,21 +1,51 @@
+import type { Database } from "bun:sqlite";
+import { tmpdir } from "node:os";
 import { createApp } from "../src/app";
 import { testConfig, type Config } from "../src/config";
-import { Database } from "bun:sqlite";
-import { tmpdir } from "node:os";
-import { drizzle } from "drizzle-orm/bun-sqlite";
-import { createDb, schema, type Db } from "../src/db";
+import { createDb } from "../src/db/sqlite";
+import { openSqliteStore, SqliteStore, type SqliteStoreOptions } from "../src/db/sqlite/store";
+import type { Store } from "../src/db/store";
 import { createMetrics } from "../src/lib/metrics";
-import { settleClicks } from "../src/db/inbox";
+import { signalRule } from "../src/modules/webhooks/signals";
+import { sqliteWorkers } from "../src/workers";
 
 export const KEY = "test-key-0123456789abcdef";
 
+/**
+ * A store as the server opens it (main.ts), on `path` (in memory by default): the
+ * config's signal rule, and with `workers` the reader and writer threads a file gets.
+ */
+export function testStore(config: Config, path = ":memory:", options: SqliteStoreOptions & { workers?: boolean | SqliteStoreOptions["workers"] } = {}): SqliteStore {
+  const returnDays = config.signalReturnDays;
+  const holdSeconds = config.signalHoldSeconds;
+  const { workers, ...rest } = options;
+  return openSqliteStore(path, {
+    signals: { rule: signalRule({ returnDays, holdSeconds }), returnDays, holdSeconds },
+    ...rest,
+    workers: workers === true ? { reader: sqliteWorkers.reader, writer: sqliteWorkers.writer } : workers || undefined,
+  });
+}
+
 export function setup(overrides: Partial<Config> = {}) {
   const config = testConfig({ webhookApiKey: KEY, ...overrides });
-  const db = createDb(":memory:");
+  const store = testStore(config);
   const metrics = createMetrics();
-  const app = createApp({ db, config, metrics });
-  return { app, db, config, metrics };
+  const app = createApp({ store, config, metrics });
+  return { app, store, config, metrics };
 }
+
+/**
+ * The tests' one way to the tables themselves (to look at stored rows, or to set up
+ * what no API makes): the SQLite connection, after every waiting click was moved into
+ * link_clicks (the store does that before any read of clicks).
+ */
+export async function sql(store: Store): Promise<Database> {
+  await store.clicks.count();
+  return sqliteOf(store);
+}
+
+/** The connection without moving anything first (for writes a test sets up). */
+export const sqliteOf = (store: Store): Database => (store as SqliteStore).db.$client;
 
 type ReqInit = RequestInit & { json?: unknown; key?: string | null };
 
@@ -41,8 +71,8 @@ export async function call(app: { handle(r: Request): Promise<Response> }, path:
   return { status: res.status, headers: res.headers, body };
 }
 
-/** Stored clicks, redirect clicks waiting in the inbox moved over first (as every reader in src/db does). */
-export const clickCount = (db: Db) => (settleClicks(db), db.$client.query("select count(*) as n from link_clicks").get() as { n: number });
+/** Stored clicks (through the store: the ones waiting in the inbox included). */
+export const clickCount = async (store: Store) => ({ n: await store.clicks.count() });
 
 export const tempDir = () => `${tmpdir()}/link-tracker-test-${crypto.randomUUID()}`;
 
@@ -50,8 +80,8 @@ export const tempDir = () => `${tmpdir()}/link-tracker-test-${crypto.randomUUID(
 export function readOnlySetup(overrides: Partial<Config> = {}) {
   const path = `${tempDir()}/db.sqlite`;
   createDb(path).$client.close();
-  const db = drizzle({ client: new Database(path, { readonly: true }), schema }) as unknown as Db;
   const config = testConfig({ webhookApiKey: KEY, ...overrides });
+  const store = testStore(config, path, { readonly: true });
   const metrics = createMetrics();
-  return { app: createApp({ db, config, metrics }), db, config, metrics };
+  return { app: createApp({ store, config, metrics }), store, config, metrics, path };
 }

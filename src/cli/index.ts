@@ -7,12 +7,10 @@ import { Command, CommanderError, Option } from "commander";
 import { existsSync } from "node:fs";
 import QRCode from "qrcode";
 import { loadConfig, type Config } from "../config";
-import { createDb, type Db } from "../db";
-import { backupTo } from "../db/backup";
-import { outboxStatus } from "../db/outbox";
+import type { Store } from "../db/store";
 import { AppError, ValidationFailed } from "../lib/errors";
 import { parseIsoDateTime } from "../lib/time";
-import { clicksCsv } from "../modules/analytics/export";
+import { csvStream } from "../modules/analytics/export";
 import { linkAnalytics } from "../modules/analytics/service";
 import { createKey, keyViews, revokeKeyByName, SCOPES, type Scope } from "../modules/auth/service";
 import { CreateLink } from "../modules/links/model";
@@ -34,23 +32,15 @@ export class CliError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** How the composition root (main.ts) opens the configured store for a command. */
+export type OpenStore = (config: Config) => Store;
+
 function config(env: Env): Config {
   const loaded = loadConfig(env);
   if (!loaded.ok) throw new CliError(`invalid configuration\n${loaded.message}`, 2);
   return loaded.config;
 }
 
-/** Opens the database; commands that only read refuse to create a missing one (a mistyped DATABASE_PATH). */
-function database(cfg: Config, { create }: { create: boolean }): Db {
-  if (!create && !existsSync(cfg.databasePath)) {
-    throw new CliError(`database ${cfg.databasePath} does not exist (check DATABASE_PATH, or run "link-tracker migrate")`);
-  }
-  try {
-    return createDb(cfg.databasePath);
-  } catch (error) {
-    throw new CliError(`cannot open database ${cfg.databasePath}: ${(error as Error).message}`);
-  }
-}
 
 function isoOption(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -61,7 +51,21 @@ function isoOption(name: string, value: string | undefined): string | undefined 
 
 const json = new Option("--json", "print JSON instead of text");
 
-export function buildProgram(env: Env, serve: () => void): Command {
+export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, opened: Store[]): Command {
+  /** Opens the store; commands that only read refuse to create a missing database (a mistyped DATABASE_PATH). */
+  const database = (cfg: Config, { create }: { create: boolean }): Store => {
+    if (!create && !existsSync(cfg.databasePath)) {
+      throw new CliError(`database ${cfg.databasePath} does not exist (check DATABASE_PATH, or run "link-tracker migrate")`);
+    }
+    try {
+      const store = openStore(cfg);
+      opened.push(store);
+      return store;
+    } catch (error) {
+      throw new CliError(`cannot open database ${cfg.databasePath}: ${(error as Error).message}`);
+    }
+  };
+
   const program = new Command("link-tracker")
     .description("Self-hosted redirect-and-click-tracking server. Configuration comes from the environment; see README.md.")
     .version(VERSION, "-v, --version", "print the version")
@@ -76,7 +80,7 @@ export function buildProgram(env: Env, serve: () => void): Command {
     .description("apply the database migrations and exit")
     .action(() => {
       const cfg = config(env);
-      database(cfg, { create: true }).$client.close();
+      database(cfg, { create: true });
       print(`Database ${cfg.databasePath} is up to date.`);
     });
 
@@ -108,7 +112,7 @@ export function buildProgram(env: Env, serve: () => void): Command {
       });
       if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join("; "), 2);
       const cfg = config(env);
-      const link = createLink(database(cfg, { create: true }), cfg, parsed.data);
+      const link = await createLink(database(cfg, { create: true }), cfg, parsed.data);
       print(link.redirect_url);
       if (o.qr) {
         if (o.qr.toLowerCase().endsWith(".svg")) await Bun.write(o.qr, await QRCode.toString(link.redirect_url, { type: "svg", margin: 2 }));
@@ -126,11 +130,11 @@ export function buildProgram(env: Env, serve: () => void): Command {
     .addOption(new Option("--active <bool>", "only active (true) or inactive (false) links").choices(["true", "false"]))
     .option("--limit <n>", "at most this many", "100")
     .addOption(json)
-    .action((o) => {
+    .action(async (o) => {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new CliError("--limit must be a whole number from 1 to 500", 2);
       const cfg = config(env);
-      const { links: rows } = listLinkViews(database(cfg, { create: false }), {
+      const { links: rows } = await listLinkViews(database(cfg, { create: false }), {
         job_id: o.job,
         application_id: o.application,
         link_function: o.function,
@@ -151,8 +155,8 @@ export function buildProgram(env: Env, serve: () => void): Command {
     .command("show <tracking_id>")
     .description("show one link")
     .addOption(json)
-    .action((id: string, o) => {
-      const link = getLink(database(config(env), { create: false }), id);
+    .action(async (id: string, o) => {
+      const link = await getLink(database(config(env), { create: false }), id);
       if (o.json) return printJson(link);
       print(table(["FIELD", "VALUE"], Object.entries(link).map(([k, v]) => [k, v === null ? "-" : String(v)])));
     });
@@ -161,8 +165,8 @@ export function buildProgram(env: Env, serve: () => void): Command {
     links
       .command(`${name} <tracking_id>`)
       .description(active ? "make a link redirect again" : "stop a link redirecting (it answers 410)")
-      .action((id: string) => {
-        patchLink(database(config(env), { create: false }), id, { is_active: active });
+      .action(async (id: string) => {
+        await patchLink(database(config(env), { create: false }), id, { is_active: active });
         print(`Link ${id} is now ${active ? "active" : "inactive"}.`);
       });
   }
@@ -170,8 +174,8 @@ export function buildProgram(env: Env, serve: () => void): Command {
   links
     .command("delete <tracking_id>")
     .description("delete a link and all its clicks")
-    .action((id: string) => {
-      const result = deleteLink(database(config(env), { create: false }), id);
+    .action(async (id: string) => {
+      const result = await deleteLink(database(config(env), { create: false }), id);
       print(`Deleted link ${id} and its ${result.clicks_deleted} clicks.`);
     });
 
@@ -182,9 +186,9 @@ export function buildProgram(env: Env, serve: () => void): Command {
     .option("--to <iso>", "clicks up to this time")
     .option("--include-bots", "count bots, previews and scanners too")
     .addOption(json)
-    .action((id: string, o) => {
+    .action(async (id: string, o) => {
       const query = { from: isoOption("--from", o.from), to: isoOption("--to", o.to), include_bots: o.includeBots ? ("true" as const) : undefined };
-      const stats = linkAnalytics(database(config(env), { create: false }), id, query);
+      const stats = await linkAnalytics(database(config(env), { create: false }), id, query);
       if (o.json) return printJson(stats);
       const s = stats.click_statistics;
       const info = stats.link_info;
@@ -207,17 +211,17 @@ export function buildProgram(env: Env, serve: () => void): Command {
     .description("create a key and print it (once: only its hash is kept)")
     .requiredOption("--name <name>", "a name to know it by")
     .addOption(new Option("--scope <scope>", "what it may do").choices(SCOPES).makeOptionMandatory())
-    .action((o: { name: string; scope: Scope }) => {
+    .action(async (o: { name: string; scope: Scope }) => {
       if (!/^[\w.@-]{1,100}$/.test(o.name)) throw new CliError("--name must be 1 to 100 letters, digits or . _ @ -", 2);
-      print(createKey(database(config(env), { create: true }), o.name, o.scope));
+      print(await createKey(database(config(env), { create: true }), o.name, o.scope));
     });
 
   keys
     .command("list")
     .description("list keys (never the keys themselves)")
     .addOption(json)
-    .action((o) => {
-      const rows = keyViews(database(config(env), { create: false }));
+    .action(async (o) => {
+      const rows = await keyViews(database(config(env), { create: false }));
       if (o.json) return printJson(rows);
       if (rows.length === 0) return print("No keys. Create one with: link-tracker keys create --name NAME --scope read");
       print(table(["NAME", "SCOPE", "CREATED", "LAST USED", "REVOKED"], rows.map((k) => [k.name, k.scope, k.created_at, k.last_used_at, k.revoked_at])));
@@ -226,24 +230,23 @@ export function buildProgram(env: Env, serve: () => void): Command {
   keys
     .command("revoke <name>")
     .description("revoke a key: it stops working at once")
-    .action((name: string) => {
-      revokeKeyByName(database(config(env), { create: false }), name);
+    .action(async (name: string) => {
+      await revokeKeyByName(database(config(env), { create: false }), name);
       print(`Key ${name} revoked.`);
     });
 
   program
     .command("backup <file>")
     .description("write a consistent copy of the database to <file> (safe while the server runs); restore by pointing DATABASE_PATH at it")
-    .action((file: string) => {
+    .action(async (file: string) => {
       const cfg = config(env);
-      const db = database(cfg, { create: false });
+      const store = database(cfg, { create: false });
+      if (!store.backupTo) throw new CliError("this store is backed up by its own server's tools");
       try {
-        const { bytes } = backupTo(db, file);
+        const { bytes } = await store.backupTo(file);
         print(`Backed up ${cfg.databasePath} to ${file} (${bytes} bytes).`);
       } catch (error) {
         throw new CliError(`backup failed: ${(error as Error).message}`);
-      } finally {
-        db.$client.close();
       }
     });
 
@@ -265,9 +268,9 @@ export function buildProgram(env: Env, serve: () => void): Command {
         to: isoOption("--to", o.to),
         kinds: o.includeBots ? undefined : (["human"] as const).slice(),
       };
-      const db = database(config(env), { create: false });
+      const store = database(config(env), { create: false });
       const out = Bun.stdout.writer();
-      for (const chunk of clicksCsv(db, filter)) {
+      for await (const chunk of csvStream(store, filter)) {
         out.write(chunk);
         await out.flush();
       }
@@ -282,11 +285,11 @@ export function buildProgram(env: Env, serve: () => void): Command {
     .option("--events <types>", `comma-separated: ${EVENT_TYPES.join(", ")} (default all)`)
     .option("--description <text>", "what it is for")
     .addOption(json)
-    .action((o) => {
+    .action(async (o) => {
       const parsed = CreateWebhook.safeParse({ url: o.url, event_types: o.events?.split(",").map((t: string) => t.trim()), description: o.description });
       if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join("; "), 2);
       const settings = config(env);
-      const created = createWebhook(database(settings, { create: true }), parsed.data, settings.webhookAllowPrivate);
+      const created = await createWebhook(database(settings, { create: true }), parsed.data, settings.webhookAllowPrivate);
       if (o.json) return printJson(created);
       print(`${created.id}\n${created.secret}`);
       process.stderr.write("The secret is shown only this once: the receiver verifies signatures with it.\n");
@@ -296,8 +299,8 @@ export function buildProgram(env: Env, serve: () => void): Command {
     .command("list")
     .description("endpoints (never their secrets)")
     .addOption(json)
-    .action((o) => {
-      const rows = listWebhooks(database(config(env), { create: false }));
+    .action(async (o) => {
+      const rows = await listWebhooks(database(config(env), { create: false }));
       if (o.json) return printJson(rows);
       if (rows.length === 0) return print("No webhooks. Add one with: link-tracker webhooks create --url URL");
       print(table(["ID", "ACTIVE", "EVENTS", "URL"], rows.map((w) => [w.id, w.active ? "yes" : "no", w.event_types.join(","), w.url])));
@@ -307,8 +310,8 @@ export function buildProgram(env: Env, serve: () => void): Command {
     .command("deliveries <id>")
     .description("the last 50 deliveries of an endpoint")
     .addOption(json)
-    .action((id: string, o) => {
-      const rows = deliveryLog(database(config(env), { create: false }), id);
+    .action(async (id: string, o) => {
+      const rows = await deliveryLog(database(config(env), { create: false }), id);
       if (o.json) return printJson(rows);
       if (rows.length === 0) return print("No deliveries yet.");
       print(
@@ -322,17 +325,17 @@ export function buildProgram(env: Env, serve: () => void): Command {
   webhooks
     .command("redeliver <id> <delivery>")
     .description("send a delivery again")
-    .action((id: string, delivery: string) => {
+    .action(async (id: string, delivery: string) => {
       if (!/^\d+$/.test(delivery)) throw new CliError("<delivery> must be a delivery number (see webhooks deliveries)", 2);
-      redeliver(database(config(env), { create: false }), id, Number(delivery));
+      await redeliver(database(config(env), { create: false }), id, Number(delivery));
       print(`Delivery ${delivery} will be sent again.`);
     });
 
   webhooks
     .command("delete <id>")
     .description("remove an endpoint")
-    .action((id: string) => {
-      removeWebhook(database(config(env), { create: false }), id);
+    .action(async (id: string) => {
+      await removeWebhook(database(config(env), { create: false }), id);
       print(`Webhook ${id} removed.`);
     });
 
@@ -342,8 +345,8 @@ export function buildProgram(env: Env, serve: () => void): Command {
     .command("status")
     .description("pending clicks, the oldest, and dead letters with their reasons")
     .addOption(json)
-    .action((o) => {
-      const status = outboxStatus(database(config(env), { create: false }));
+    .action(async (o) => {
+      const status = await database(config(env), { create: false }).outbox.status();
       if (o.json) return printJson(status);
       print(`pending: ${status.pending}${status.oldest_pending ? ` (oldest ${status.oldest_pending})` : ""}`);
       print(`dead letters: ${status.dead_letters}`);
@@ -356,8 +359,9 @@ export function buildProgram(env: Env, serve: () => void): Command {
 }
 
 /** Runs the command line; resolves with the exit code (serve keeps the process alive instead). */
-export async function runCli(argv: string[], env: Env, serve: () => void): Promise<number> {
-  const program = buildProgram(env, serve);
+export async function runCli(argv: string[], env: Env, serve: () => void, openStore: OpenStore): Promise<number> {
+  const opened: Store[] = [];
+  const program = buildProgram(env, serve, openStore, opened);
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {
     await program.parseAsync(argv.length === 0 ? ["serve"] : argv, { from: "user" });
@@ -377,5 +381,7 @@ export async function runCli(argv: string[], env: Env, serve: () => void): Promi
     }
     process.stderr.write(`link-tracker: ${(error as Error).message ?? String(error)}\n`);
     return 1;
+  } finally {
+    for (const store of opened) await store.close().catch(() => {});
   }
 }

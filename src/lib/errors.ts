@@ -84,9 +84,3 @@ export class Unavailable extends AppError {
     super("UNAVAILABLE", message, {}, { "Retry-After": String(retryAfterSeconds) });
   }
 }
-
-/** True when SQLite refused a write because the database is busy, locked, read-only or full. */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" && /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|PROTOCOL)/.test(code);
-}

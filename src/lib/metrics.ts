@@ -1,5 +1,4 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { Db } from "../db";
 
 /** The counters of one app instance, on their own registry (tests build many apps). */
 export function createMetrics() {
@@ -75,16 +74,12 @@ export function createMetrics() {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** The database's size, read when Prometheus scrapes. */
-export function observeDatabaseSize(metrics: Metrics, db: Db): void {
+/** The database's size, read when Prometheus scrapes (`bytes` answers 0 when it cannot tell: the last value is kept). */
+export function observeDatabaseSize(metrics: Metrics, bytes: () => number): void {
   const gauge = metrics.databaseBytes as Gauge & { collect?: () => void };
   gauge.collect = () => {
-    try {
-      const row = db.$client.query("select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()").get() as { bytes: number };
-      metrics.databaseBytes.set(row.bytes);
-    } catch {
-      // A closed or broken database: keep the last value.
-    }
+    const value = bytes();
+    if (value > 0) metrics.databaseBytes.set(value);
   };
 }
 

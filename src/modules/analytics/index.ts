@@ -4,8 +4,8 @@ import { authPlugin, type ModuleContext } from "../auth";
 import { AnalyticsQuery, TrackingIdParam } from "./model";
 import { attribute, overview } from "./overview";
 import { applicationRollup, applicationsOverview, jobRollup } from "./rollups";
-import { kindsFor } from "./service";
-import { settleInSlices } from "../../db/inbox";
+import { csvStream } from "./export";
+import { kindsFor, linkAnalytics } from "./service";
 
 const ExportQuery = AnalyticsQuery.and(
   z.object({
@@ -15,13 +15,10 @@ const ExportQuery = AnalyticsQuery.and(
   }),
 );
 
-export const analyticsModule = ({ db, config, ...auth }: ModuleContext) =>
+export const analyticsModule = ({ store, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Analytics"] })
     .use(authPlugin(auth))
-    // Every route here reads clicks: the ones waiting in the inbox are moved first, in
-    // slices that let redirects go on (src/db/inbox.ts).
-    .onBeforeHandle(() => settleInSlices(db))
-    .get("/analytics", ({ query }) => overview(db, query), {
+    .get("/analytics", ({ query }) => overview(store, query), {
       auth: "read",
       query: AnalyticsQuery,
       detail: {
@@ -29,21 +26,21 @@ export const analyticsModule = ({ db, config, ...auth }: ModuleContext) =>
         description: "Totals, top links, human clicks per day, recent clicks with their kind, orphan visits with the link they probably meant, applications without a human click.",
       },
     })
-    .get("/analytics/jobs/:job_id", ({ params }) => jobRollup(db, params.job_id), {
+    .get("/analytics/jobs/:job_id", ({ params }) => jobRollup(store, params.job_id), {
       auth: "read",
       params: z.object({ job_id: z.guid("job_id must be a UUID") }),
       detail: { summary: "One job: its applications and links with human clicks, first click and time to it, and visits" },
     })
-    .get("/analytics/applications", () => applicationsOverview(db), {
+    .get("/analytics/applications", () => applicationsOverview(store), {
       auth: "read",
       detail: { summary: "Every application with its links' human clicks and first human click" },
     })
-    .get("/analytics/applications/:application_id", ({ params }) => applicationRollup(db, params.application_id), {
+    .get("/analytics/applications/:application_id", ({ params }) => applicationRollup(store, params.application_id), {
       auth: "read",
       params: z.object({ application_id: z.guid("application_id must be a UUID") }),
       detail: { summary: "One application: its links with human clicks, first click and time to it, and its timeline of visits" },
     })
-    .post("/orphans/:orphan_id/attribute", ({ params, body }) => attribute(db, params.orphan_id, body.tracking_id), {
+    .post("/orphans/:orphan_id/attribute", ({ params, body }) => attribute(store, params.orphan_id, body.tracking_id), {
       auth: "admin",
       parse: "json",
       params: z.object({ orphan_id: z.string().max(100, "orphan_id exceeds 100 characters") }),
@@ -51,8 +48,7 @@ export const analyticsModule = ({ db, config, ...auth }: ModuleContext) =>
       detail: { summary: "Attribute an orphan id's hits to the link they were meant for" },
     })
     // The seeds' redirect handler resolves links through this route with its ingest key.
-    // Off the event loop: over a million clicks its breakdowns take seconds (off-thread.ts).
-    .get("/analytics/:tracking_id", ({ params, query }) => auth.reads.linkAnalytics(params.tracking_id, query), {
+    .get("/analytics/:tracking_id", ({ params, query }) => linkAnalytics(store, params.tracking_id, query), {
       auth: "ingest",
       params: TrackingIdParam,
       query: AnalyticsQuery,
@@ -65,7 +61,7 @@ export const analyticsModule = ({ db, config, ...auth }: ModuleContext) =>
       "/clicks.csv",
       ({ query }) =>
         new Response(
-          auth.reads.csv({
+          csvStream(store, {
             trackingId: query.tracking_id,
             jobId: query.job_id,
             applicationId: query.application_id,

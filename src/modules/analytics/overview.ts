@@ -1,7 +1,5 @@
 /** The whole picture of a period: totals, top links, days, recent clicks, orphans, waiting applications. */
-import type { Db } from "../../db";
-import { attributeOrphan, humanClicksPerDayIn, kindCountsIn, orphansIn, recentClicksIn, topLinksIn, type Period } from "../../db/clicks";
-import { allTrackingIds, applicationsWithoutHumanClick, findLink, linkCounts } from "../../db/links";
+import type { Link, Period, Store } from "../../db/store";
 import { NotFound, ValidationFailed } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import { linkNotFound } from "../links/service";
@@ -49,13 +47,24 @@ export function probableLink(orphan: string, ids: string[]): string | null {
   return fit;
 }
 
-export function overview(db: Db, query: AnalyticsQuery) {
+export async function overview(store: Store, query: AnalyticsQuery) {
   const period = periodOf(query);
-  const kinds = countsByKind(kindCountsIn(db, period));
-  const counts = linkCounts(db, nowIso());
-  const ids = allTrackingIds(db);
-  const link = (id: string) => findLink(db, id);
-  const waiting = applicationsWithoutHumanClick(db);
+  const [kindRows, counts, ids, waiting, top, perDay, recent, orphans] = await Promise.all([
+    store.clicks.kindCountsIn(period),
+    store.links.counts(nowIso()),
+    store.links.allIds(),
+    store.links.applicationsWithoutHumanClick(),
+    store.clicks.topLinksIn(period, 10),
+    store.clicks.humanPerDayIn(period),
+    store.clicks.recentIn(period, 20),
+    store.clicks.orphansIn(period, 50),
+  ]);
+  const kinds = countsByKind(kindRows);
+  const named = new Set([...top.map((r) => r.trackingId), ...recent.map((r) => r.trackingId)]);
+  const probable = new Map(orphans.map((o) => [o.tracking_id, probableLink(o.tracking_id, ids)]));
+  for (const p of probable.values()) if (p) named.add(p);
+  const links = new Map<string, Link | undefined>(await Promise.all([...named].map(async (id) => [id, await store.links.find(id)] as const)));
+  const link = (id: string) => links.get(id);
   return {
     period,
     totals: {
@@ -66,12 +75,12 @@ export function overview(db: Db, query: AnalyticsQuery) {
       human_clicks: kinds.human,
       clicks_by_kind: kinds,
     },
-    top_links: topLinksIn(db, period, 10).map((r) => {
+    top_links: top.map((r) => {
       const l = link(r.trackingId);
       return { tracking_id: r.trackingId, link_function: l?.linkFunction ?? null, application_id: l?.applicationId ?? null, human_clicks: r.clicks };
     }),
-    clicks_per_day: humanClicksPerDayIn(db, period),
-    recent_clicks: recentClicksIn(db, period, 20).map((r) => {
+    clicks_per_day: perDay,
+    recent_clicks: recent.map((r) => {
       const l = link(r.trackingId);
       return {
         clicked_at: r.clickedAt,
@@ -84,8 +93,8 @@ export function overview(db: Db, query: AnalyticsQuery) {
         outcome: r.outcome,
       };
     }),
-    orphans: orphansIn(db, period, 50).map((o) => {
-      const probably = probableLink(o.tracking_id, ids);
+    orphans: orphans.map((o) => {
+      const probably = probable.get(o.tracking_id) ?? null;
       return { ...o, probably: probably ? { tracking_id: probably, redirect_url: link(probably)?.redirectUrl ?? null } : null };
     }),
     applications_without_human_click: waiting,
@@ -93,10 +102,10 @@ export function overview(db: Db, query: AnalyticsQuery) {
 }
 
 /** The owner's one call: "this orphan was link X". Its hits become X's clicks. */
-export function attribute(db: Db, orphanId: string, trackingId: string) {
-  if (!findLink(db, trackingId)) throw linkNotFound(trackingId);
-  if (findLink(db, orphanId)) throw new ValidationFailed(`${orphanId} is a link, not an orphan`);
-  const moved = attributeOrphan(db, orphanId, trackingId);
+export async function attribute(store: Store, orphanId: string, trackingId: string) {
+  if (!(await store.links.find(trackingId))) throw linkNotFound(trackingId);
+  if (await store.links.find(orphanId)) throw new ValidationFailed(`${orphanId} is a link, not an orphan`);
+  const moved = await store.clicks.attributeOrphan(orphanId, trackingId);
   if (moved === 0) throw new NotFound("No orphan hits with this id", { tracking_id: orphanId });
   return { orphan_id: orphanId, tracking_id: trackingId, hits_attributed: moved };
 }

@@ -3,10 +3,7 @@
  * what. Roll-ups by job and by application, and one timeline per application with the
  * clicks grouped into visits.
  */
-import type { Db } from "../../db";
-import { humanClicksOf, perLinkKindCounts } from "../../db/clicks";
-import { applicationList, linksOf } from "../../db/links";
-import type { LinkRow } from "../../db/schema";
+import type { Link, Store } from "../../db/store";
 import { NotFound } from "../../lib/errors";
 import { countsByKind } from "../clicks/visitor";
 import { toView } from "../links/service";
@@ -16,11 +13,8 @@ const VISIT_GAP_MS = 30 * 60_000;
 /** A timeline shows the latest clicks; a résumé link with thousands is not a timeline any more. */
 const TIMELINE_CLICKS = 1000;
 
-function linkRollups(db: Db, links: LinkRow[]) {
-  const counts = perLinkKindCounts(
-    db,
-    links.map((l) => l.trackingId),
-  );
+async function linkRollups(store: Store, links: Link[]) {
+  const counts = await store.clicks.perLinkKindCounts(links.map((l) => l.trackingId));
   return links.map((link) => {
     const rows = counts.filter((c) => c.trackingId === link.trackingId);
     const kinds = countsByKind(rows);
@@ -57,12 +51,11 @@ export type Visit = {
  * into visits: one session (same visitor, same day) with no gap over 30 minutes. A
  * click without a session id (Do Not Track) is a visit of its own.
  */
-export function visitsOf(db: Db, links: LinkRow[]): Visit[] {
+export async function visitsOf(store: Store, links: Link[]): Promise<Visit[]> {
   const functionOf = new Map(links.map((l) => [l.trackingId, l.linkFunction]));
   const open = new Map<string, Visit>();
   const visits: Visit[] = [];
-  for (const click of humanClicksOf(
-    db,
+  for (const click of await store.clicks.humanOf(
     links.map((l) => l.trackingId),
     TIMELINE_CLICKS,
   )) {
@@ -80,7 +73,7 @@ export function visitsOf(db: Db, links: LinkRow[]): Visit[] {
   return visits;
 }
 
-function summary(rollups: ReturnType<typeof linkRollups>) {
+function summary(rollups: Awaited<ReturnType<typeof linkRollups>>) {
   const firsts = rollups.map((r) => r.first_human_click).filter((v): v is string => v !== null).sort();
   return {
     links: rollups.length,
@@ -90,32 +83,34 @@ function summary(rollups: ReturnType<typeof linkRollups>) {
   };
 }
 
-export function applicationRollup(db: Db, applicationId: string) {
-  const links = linksOf(db, { applicationId });
+export async function applicationRollup(store: Store, applicationId: string) {
+  const links = await store.links.of({ applicationId });
   if (links.length === 0) throw new NotFound("No links for this application", { application_id: applicationId });
-  const rollups = linkRollups(db, links);
-  return { application_id: applicationId, totals: summary(rollups), links: rollups, visits: visitsOf(db, links) };
+  const rollups = await linkRollups(store, links);
+  return { application_id: applicationId, totals: summary(rollups), links: rollups, visits: await visitsOf(store, links) };
 }
 
-export function jobRollup(db: Db, jobId: string) {
-  const links = linksOf(db, { jobId });
+export async function jobRollup(store: Store, jobId: string) {
+  const links = await store.links.of({ jobId });
   if (links.length === 0) throw new NotFound("No links for this job", { job_id: jobId });
-  const rollups = linkRollups(db, links);
+  const rollups = await linkRollups(store, links);
   const applications = [...new Set(links.map((l) => l.applicationId).filter((a): a is string => a !== null))];
   return {
     job_id: jobId,
     totals: summary(rollups),
     applications: applications.map((id) => ({ application_id: id, ...summary(rollups.filter((r) => r.application_id === id)) })),
     links: rollups,
-    visits: visitsOf(db, links),
+    visits: await visitsOf(store, links),
   };
 }
 
 /** Every application, each with its links' totals: the dashboard's first page. */
-export function applicationsOverview(db: Db) {
-  return applicationList(db).map((a) => {
-    const links = linksOf(db, { applicationId: a.application_id });
-    const rollups = linkRollups(db, links);
-    return { application_id: a.application_id, job_id: a.job_id, first_link_at: a.first_link_at, ...summary(rollups) };
-  });
+export async function applicationsOverview(store: Store) {
+  const out = [];
+  for (const a of await store.links.applications()) {
+    const links = await store.links.of({ applicationId: a.application_id });
+    const rollups = await linkRollups(store, links);
+    out.push({ application_id: a.application_id, job_id: a.job_id, first_link_at: a.first_link_at, ...summary(rollups) });
+  }
+  return out;
 }

@@ -1,8 +1,6 @@
 import UAParser from "ua-parser-js";
-import type { Db } from "../../db";
-import { clickCountsBy, clickTotals, recentClicksOf, type ClickFilter } from "../../db/clicks";
-import { findLink } from "../../db/links";
-import type { LinkRow } from "../../db/schema";
+import type { ClickFilter, Link, Store } from "../../db/store";
+import { nextTurn } from "../../lib/turns";
 import { linkNotFound, toView } from "../links/service";
 import { countsByKind } from "../clicks/visitor";
 import type { AnalyticsQuery } from "./model";
@@ -23,10 +21,15 @@ function parseAgent(userAgent: string): UAParser.IResult {
   return result;
 }
 
+/** Labels worked out between two turns of the event loop (a user agent's parse takes tens of microseconds). */
+const LABELS_PER_TURN = 200;
+
 /** Adds counts that map to the same label, largest first. */
-function regroup(rows: { value: string | null; clicks: number }[], label: (value: string | null) => string): Count[] {
+async function regroup(rows: { value: string | null; clicks: number }[], label: (value: string | null) => string): Promise<Count[]> {
   const totals = new Map<string, number>();
-  for (const row of rows) {
+  for (let i = 0; i < rows.length; i++) {
+    if (i > 0 && i % LABELS_PER_TURN === 0) await nextTurn();
+    const row = rows[i];
     const key = label(row.value);
     totals.set(key, (totals.get(key) ?? 0) + row.clicks);
   }
@@ -52,7 +55,7 @@ export function filterFor(trackingIds: string[], query: AnalyticsQuery): ClickFi
 }
 
 /** The seed's link_info: exactly its fields. */
-function linkInfo(link: LinkRow) {
+function linkInfo(link: Link) {
   const view = toView(link);
   return {
     tracking_id: view.tracking_id,
@@ -67,13 +70,21 @@ function linkInfo(link: LinkRow) {
 }
 
 /** external-domain-guide.md's "GET Link Information", plus bot counts and breakdowns. */
-export function linkAnalytics(db: Db, trackingId: string, query: AnalyticsQuery, now = Date.now()) {
-  const link = findLink(db, trackingId);
+export async function linkAnalytics(store: Store, trackingId: string, query: AnalyticsQuery, now = Date.now()) {
+  const link = await store.links.find(trackingId);
   if (!link) throw linkNotFound(trackingId);
   const filter = filterFor([trackingId], query);
-  const totals = clickTotals(db, filter, new Date(now - 24 * HOUR).toISOString(), new Date(now - 7 * 24 * HOUR).toISOString());
-  const byKind = countsByKind(clickCountsBy(db, { ...filter, kinds: undefined }, "kind").map((r) => ({ kind: r.value ?? "", clicks: r.clicks })));
-  const agents = clickCountsBy(db, filter, "userAgent");
+  // Asked together: the store answers them on its reader thread one after another.
+  const [totals, kinds, agents, sources, referrers, days, recent] = await Promise.all([
+    store.clicks.totals(filter, new Date(now - 24 * HOUR).toISOString(), new Date(now - 7 * 24 * HOUR).toISOString()),
+    store.clicks.countsBy({ ...filter, kinds: undefined }, "kind"),
+    store.clicks.countsBy(filter, "userAgent"),
+    store.clicks.countsBy(filter, "source"),
+    store.clicks.countsBy(filter, "referrer"),
+    store.clicks.countsBy(filter, "day"),
+    store.clicks.recentOf(trackingId, 20),
+  ]);
+  const byKind = countsByKind(kinds.map((r) => ({ kind: r.value ?? "", clicks: r.clicks })));
   return {
     link_info: linkInfo(link),
     click_statistics: {
@@ -88,15 +99,15 @@ export function linkAnalytics(db: Db, trackingId: string, query: AnalyticsQuery,
     clicks_by_kind: byKind,
     counted: filter.kinds ? "human clicks" : "all clicks",
     breakdowns: {
-      by_source: regroup(clickCountsBy(db, filter, "source"), (v) => v ?? "(none)"),
-      by_referrer_domain: regroup(clickCountsBy(db, filter, "referrer"), referrerDomain),
-      by_day: clickCountsBy(db, filter, "day").map((r) => ({ day: r.value, clicks: r.clicks })),
-      by_browser: regroup(agents, agentPart((r) => r.browser.name)),
-      by_os: regroup(agents, agentPart((r) => r.os.name)),
+      by_source: await regroup(sources, (v) => v ?? "(none)"),
+      by_referrer_domain: await regroup(referrers, referrerDomain),
+      by_day: days.map((r) => ({ day: r.value as string, clicks: r.clicks })),
+      by_browser: await regroup(agents, agentPart((r) => r.browser.name)),
+      by_os: await regroup(agents, agentPart((r) => r.os.name)),
       // ua-parser leaves desktops without a device type.
-      by_device: regroup(agents, agentPart((r) => r.device.type ?? (r.os.name ? "desktop" : undefined))),
+      by_device: await regroup(agents, agentPart((r) => r.device.type ?? (r.os.name ? "desktop" : undefined))),
     },
-    recent_clicks: recentClicksOf(db, trackingId, 20).map((c) => ({
+    recent_clicks: recent.map((c) => ({
       clicked_at: c.clickedAt,
       click_source: c.clickSource,
       visitor_kind: c.visitorKind,

@@ -1,11 +1,9 @@
 import { Elysia } from "elysia";
 import type { Config } from "../../config";
-import type { Db } from "../../db";
-import type { ClickInsert } from "../../db/clicks";
+import type { Store } from "../../db/store";
 import { Forbidden, RateLimited, Unauthorized } from "../../lib/errors";
 import type { Metrics } from "../../lib/metrics";
 import { RateLimiter } from "../../lib/rate-limit";
-import type { OffThreadReads } from "../analytics/off-thread";
 import type { WriteHealth } from "../health/service";
 import { clientNetwork } from "../../lib/ip";
 import { allows, authenticate, presentedKey, type Principal, type Scope } from "./service";
@@ -22,20 +20,16 @@ export function authLimits(config: Config) {
 }
 
 /** Who sent a request: its key checked (and counted against the limits) once per request. */
-export type Gate = (request: Request) => Principal;
+export type Gate = (request: Request) => Promise<Principal>;
 
 /** What every API module of one app shares (the auth plugin takes it whole). */
 export type ModuleContext = {
-  db: Db;
+  store: Store;
   config: Config;
   clientIpOf: ClientIpOf;
   gate: Gate;
   metrics: Metrics;
   health: WriteHealth;
-  /** Heavy reads, on a worker thread (analytics/off-thread.ts). */
-  reads: OffThreadReads;
-  /** Runs in the transaction of every batch of new clicks (signals). */
-  onClicksStored?: (stored: ClickInsert[]) => void;
 };
 
 /**
@@ -54,14 +48,14 @@ export function needsKeyFirst(method: string, path: string): boolean {
  * (the answer is kept for the rest of the request). Wrong or missing keys count against
  * RATE_LIMIT_AUTH_FAILURES per client network; each key has RATE_LIMIT_API a minute.
  */
-export function createGate(db: Db, config: Config, limits: ReturnType<typeof authLimits>, clientIpOf: ClientIpOf): Gate {
+export function createGate(store: Store, config: Config, limits: ReturnType<typeof authLimits>, clientIpOf: ClientIpOf): Gate {
   const principals = new WeakMap<Request, Principal>();
-  return (request) => {
+  return async (request) => {
     const known = principals.get(request);
     if (known) return known;
     const network = clientNetwork(clientIpOf(request));
     if (limits.failures.exceeded(network)) throw new RateLimited(limits.failures.retryAfter());
-    const principal = authenticate(db, config, presentedKey(request.headers));
+    const principal = await authenticate(store, config, presentedKey(request.headers));
     if (!principal) {
       limits.failures.hit(network);
       throw new Unauthorized();
@@ -80,8 +74,8 @@ export function createGate(db: Db, config: Config, limits: ReturnType<typeof aut
 export const authPlugin = ({ gate }: Pick<ModuleContext, "gate">) =>
   new Elysia().macro({
     auth: (needed: Scope) => ({
-      transform({ request }) {
-        if (!allows(gate(request).scope, needed)) throw new Forbidden(needed);
+      async transform({ request }) {
+        if (!allows((await gate(request)).scope, needed)) throw new Forbidden(needed);
       },
     }),
   });

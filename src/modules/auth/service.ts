@@ -1,11 +1,10 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Config } from "../../config";
-import type { Db } from "../../db";
-import { countActiveKeys, findActiveKeyByHash, findKeyByName, insertKey, listKeys, revokeKey, touchKey } from "../../db/keys";
+import type { Scope, Store } from "../../db/store";
 import { Conflict, NotFound } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 
-export type Scope = "ingest" | "read" | "admin";
+export type { Scope };
 
 /** Each scope allows everything the ones before it allow. */
 const RANK: Record<Scope, number> = { ingest: 0, read: 1, admin: 2 };
@@ -30,14 +29,14 @@ export function presentedKey(headers: Headers): string | undefined {
  * Who holds `key`, or null. WEBHOOK_API_KEY is compared in constant time (both sides
  * hashed first, so lengths never differ); stored keys are found by their hash.
  */
-export function authenticate(db: Db, config: Config, key: string | undefined): Principal | null {
+export async function authenticate(store: Store, config: Config, key: string | undefined): Promise<Principal | null> {
   if (!key) return null;
   if (config.webhookApiKey && timingSafeEqual(sha256(key), sha256(config.webhookApiKey))) {
     return { name: "WEBHOOK_API_KEY", scope: "admin" };
   }
-  const row = findActiveKeyByHash(db, hashKey(key));
+  const row = await store.keys.findActiveByHash(hashKey(key));
   if (!row) return null;
-  noteUse(db, row.id);
+  noteUse(store, row.id);
   return { name: row.name, scope: row.scope };
 }
 
@@ -45,24 +44,21 @@ const TOUCH_EVERY_MS = 60_000;
 const lastTouched = new Map<string, number>();
 
 /** Records when a key was last used, writing at most once a minute per key. */
-function noteUse(db: Db, keyId: string): void {
+function noteUse(store: Store, keyId: string): void {
   const now = Date.now();
   if (now - (lastTouched.get(keyId) ?? 0) < TOUCH_EVERY_MS) return;
   lastTouched.set(keyId, now);
-  try {
-    touchKey(db, keyId, new Date(now).toISOString());
-  } catch {
-    // A read-only or busy database must not refuse a valid key.
-  }
+  // A read-only or busy database must not refuse a valid key.
+  store.keys.touch(keyId, new Date(now).toISOString()).catch(() => {});
 }
 
 /** A new random key: 256 bits, URL-safe, with a prefix that makes it easy to spot in a leak scan. */
 export const generateKey = (): string => `lt_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")}`;
 
-export function createKey(db: Db, name: string, scope: Scope): string {
-  if (findKeyByName(db, name)) throw new Conflict(`a key named "${name}" already exists`);
+export async function createKey(store: Store, name: string, scope: Scope): Promise<string> {
+  if (await store.keys.findByName(name)) throw new Conflict(`a key named "${name}" already exists`);
   const key = generateKey();
-  insertKey(db, { id: Bun.randomUUIDv7(), name, scope, keyHash: hashKey(key), createdAt: nowIso() });
+  await store.keys.insert({ id: Bun.randomUUIDv7(), name, scope, keyHash: hashKey(key), createdAt: nowIso() });
   return key;
 }
 
@@ -70,17 +66,17 @@ export function createKey(db: Db, name: string, scope: Scope): string {
  * With no WEBHOOK_API_KEY and no stored key, nobody could use the API: make an admin
  * key and return it so the caller can show it once. Returns null when a key exists.
  */
-export function ensureInitialKey(db: Db, config: Config): string | null {
-  if (config.webhookApiKey || countActiveKeys(db) > 0) return null;
-  return createKey(db, "initial-admin", "admin");
+export async function ensureInitialKey(store: Store, config: Config): Promise<string | null> {
+  if (config.webhookApiKey || (await store.keys.countActive()) > 0) return null;
+  return createKey(store, "initial-admin", "admin");
 }
 
-export function revokeKeyByName(db: Db, name: string): void {
-  if (!revokeKey(db, name, nowIso())) throw new NotFound(`no active key named "${name}"`);
+export async function revokeKeyByName(store: Store, name: string): Promise<void> {
+  if (!(await store.keys.revoke(name, nowIso()))) throw new NotFound(`no active key named "${name}"`);
 }
 
-export function keyViews(db: Db) {
-  return listKeys(db).map((k) => ({
+export async function keyViews(store: Store) {
+  return (await store.keys.list()).map((k) => ({
     name: k.name,
     scope: k.scope,
     created_at: k.createdAt,

@@ -2,10 +2,9 @@
  * Turning a validated click event (from a batch or from record-click) into a stored click.
  * Both entry points share this, so both have the same fields, limits and idempotency.
  */
-import { insertClicks, type ClickInsert } from "../../db/clicks";
 import type { Config } from "../../config";
-import type { Db } from "../../db";
-import { isDatabaseUnavailable, Unavailable } from "../../lib/errors";
+import { StoreUnavailable, type NewClick, type Store } from "../../db/store";
+import { Unavailable } from "../../lib/errors";
 import { anonymizeIp } from "../../lib/ip";
 import type { WriteHealth } from "../health/service";
 import type { ClickEvent } from "../ingest/model";
@@ -31,7 +30,7 @@ export function idempotencyKey(event: ClickEvent): string | null {
   return `digest:${new Bun.CryptoHasher("sha256").update(JSON.stringify(fields)).digest("base64url")}`;
 }
 
-export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receivedAt: string, config: Pick<Config, "isOwnerIp" | "ipAnonymize">): ClickInsert {
+export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receivedAt: string, config: Pick<Config, "isOwnerIp" | "ipAnonymize">): NewClick {
   return {
     clickId: Bun.randomUUIDv7(),
     trackingId: event.tracking_id,
@@ -50,13 +49,13 @@ export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receiv
 }
 
 /** Stores the clicks in one transaction; a database that cannot take the write is a 503. */
-export function storeClicks(db: Db, clicks: ClickInsert[], health: WriteHealth, after?: (stored: ClickInsert[]) => void): boolean[] {
+export async function storeClicks(store: Store, clicks: NewClick[], health: WriteHealth): Promise<boolean[]> {
   try {
-    const stored = insertClicks(db, clicks, after);
+    const stored = await store.clicks.insert(clicks);
     health.ok();
     return stored;
   } catch (error) {
-    if (!isDatabaseUnavailable(error)) throw error;
+    if (!(error instanceof StoreUnavailable)) throw error;
     health.failed();
     throw new Unavailable("Database unavailable, nothing was written; retry later");
   }

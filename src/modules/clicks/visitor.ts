@@ -7,9 +7,9 @@
  *   4. bot      the user agent is on isbot's list
  *   5. scanner  a redirect request without Accept-Language (every browser sends one;
  *               scanners that pose as browsers often do not)
- *   6. human
- * The redirect adds one more, after the fact: one IP opening three or more links of the
- * same application within seconds is a scanner pre-clicking a whole message (burst.ts).
+ *   6. scanner  (redirects) one IP opening three or more links of the same application
+ *               within seconds: a scanner pre-clicking a whole message (burst.ts)
+ *   7. human
  */
 import { isbot } from "isbot";
 import { BlockList, isIPv4 } from "node:net";
@@ -73,6 +73,8 @@ export type VisitorFacts = {
   /** Only a redirect knows; an ingested event does not say. */
   acceptLanguage?: string | null;
   isOwnerIp: (ip: string | null | undefined) => boolean;
+  /** The last rule, asked only of a click every other rule finds human: a burst's reason, or null (redirect/burst.ts). */
+  burst?: () => string | null;
 };
 
 export function classify(facts: VisitorFacts): Classification {
@@ -81,5 +83,7 @@ export function classify(facts: VisitorFacts): Classification {
   const byAgent = byUserAgent(facts.userAgent ?? "");
   if (byAgent) return byAgent;
   if (facts.acceptLanguage === null) return { isBot: true, visitorKind: "scanner", visitorReason: "no Accept-Language" };
+  const burst = facts.burst?.();
+  if (burst) return { isBot: true, visitorKind: "scanner", visitorReason: burst };
   return HUMAN;
 }

@@ -9,7 +9,7 @@ import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "file" };
 import { Forbidden } from "../../lib/errors";
 import type { ModuleContext } from "../auth";
 import { allows } from "../auth/service";
-import { clearOwnerCookie, ownerCookie } from "./owner";
+import { clearOwnerCookie, type OwnerCookies } from "./owner";
 import appCss from "./web/app.css" with { type: "text" };
 import appJs from "./web/app.js" with { type: "text" };
 import indexHtml from "./web/index.html" with { type: "text" };
@@ -30,7 +30,7 @@ const SECURITY = { "Content-Security-Policy": CSP, "X-Content-Type-Options": "no
 const asset = (body: string | Blob, type: string) => new Response(body, { headers: { ...SECURITY, "Content-Type": type } });
 const hide = { detail: { hide: true } };
 
-export const dashboardModule = ({ db, config, gate }: ModuleContext) => {
+export const dashboardModule = ({ config, gate, owner }: ModuleContext & { owner: OwnerCookies }) => {
   const secure = config.publicBaseUrl.startsWith("https:");
   return new Elysia({ prefix: "/dashboard" })
     // Imported as text (Bun's types take .html for a bundle).
@@ -41,11 +41,11 @@ export const dashboardModule = ({ db, config, gate }: ModuleContext) => {
     .get("/uplot.css", () => asset(Bun.file(uplotCss), "text/css; charset=utf-8"), hide)
     .post(
       "/session",
-      ({ request, set }) => {
+      async ({ request, set }) => {
         // Checked as the request arrived (app.ts), with the API's failure limit per client network.
-        const principal = gate(request);
+        const principal = await gate(request);
         if (!allows(principal.scope, "read")) throw new Forbidden("read");
-        set.headers["set-cookie"] = ownerCookie(db, secure);
+        set.headers["set-cookie"] = await owner.cookie(secure);
         return { scope: principal.scope, name: principal.name };
       },
       { detail: { summary: "Sign in to the dashboard: checks the key, marks this browser as the owner's (HttpOnly cookie)" } },

@@ -5,15 +5,12 @@
  * TRACKING_API_URL by the shipper.
  */
 import { Elysia } from "elysia";
-import type { ClickInsert } from "../../db/clicks";
-import type { ClickWriter } from "../../db/click-writer";
-import type { Db } from "../../db";
-import { enqueue, outboxStatus, type OutboxEvent } from "../../db/outbox";
+import type { NewClick as ClickInsert, OutboxEvent, Store } from "../../db/store";
 import type { Metrics } from "../../lib/metrics";
 import { nowIso } from "../../lib/time";
 import type { ModuleContext } from "../auth";
 import { healthModule } from "../health";
-import { healthAnswer } from "../health/service";
+import type { ClickWriter } from "../redirect/recorder";
 
 /** A redirect's click as the ingest API takes it, its click_id as the event_id. */
 function toEvent(c: ClickInsert): OutboxEvent {
@@ -31,22 +28,22 @@ function toEvent(c: ClickInsert): OutboxEvent {
  * Clicks go to the outbox. Hits on inactive or expired links are not shipped (upstream
  * they would count as clicks); hits on unknown ids are, and become orphans there.
  */
-export function outboxClickWriter(db: Db, written: () => void): ClickWriter {
+export function outboxClickWriter(store: Store, written: () => void): ClickWriter {
   return {
     async write(clicks) {
       const events = clicks.filter((c) => c.outcome !== "gone").map(toEvent);
       if (events.length === 0) return;
-      enqueue(db, events, nowIso());
+      await store.outbox.enqueue(events, nowIso());
       written();
     },
   };
 }
 
 /** Outbox depth, oldest event age and dead letters, read when Prometheus scrapes. */
-export function observeOutbox(metrics: Metrics, db: Db): void {
-  const set = () => {
+export function observeOutbox(metrics: Metrics, store: Store): void {
+  const set = async () => {
     try {
-      const s = outboxStatus(db);
+      const s = await store.outbox.status();
       metrics.outbox.depth.set(s.pending);
       metrics.outbox.oldestSeconds.set(s.oldest_pending ? (Date.now() - Date.parse(s.oldest_pending)) / 1000 : 0);
       metrics.outbox.deadLetters.set(s.dead_letters);
@@ -54,19 +51,8 @@ export function observeOutbox(metrics: Metrics, db: Db): void {
       // Keep the last values.
     }
   };
-  (metrics.outbox.depth as unknown as { collect: () => void }).collect = set;
+  (metrics.outbox.depth as unknown as { collect: () => Promise<void> }).collect = set;
 }
 
-/** What an edge serves besides redirects: the health check and /metrics. */
-export const edgeApi = (auth: ModuleContext) =>
-  new Elysia({ tags: ["Edge"] })
-    .get(
-      "/api/tracking-ingest/health",
-      ({ set }) => {
-        const answer = healthAnswer(auth.db, auth.health);
-        set.status = answer.status;
-        return answer.body;
-      },
-      { detail: { summary: "Health check of this edge node (its local outbox database)" } },
-    )
-    .use(healthModule(auth, auth.metrics));
+/** What an edge serves besides redirects: the health check (healthRoute, of its local outbox database) and /metrics. */
+export const edgeApi = (auth: ModuleContext) => new Elysia({ tags: ["Edge"] }).use(healthModule(auth, auth.metrics));

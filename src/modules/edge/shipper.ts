@@ -6,8 +6,7 @@
  * are retried with exponential backoff and full jitter (Retry-After honoured), capped.
  * Any server that speaks tracking-ingest-guide.md will do, not only ours.
  */
-import type { Db } from "../../db";
-import { outboxStatus, peek, settle, type OutboxRow } from "../../db/outbox";
+import type { OutboxRow, Store } from "../../db/store";
 import { backoffMs, postJson, retryable } from "../../lib/delivery";
 import type { Logger } from "../../lib/log";
 import { nowIso } from "../../lib/time";
@@ -48,7 +47,7 @@ export class Shipper {
   readonly opts: Required<ShipperOptions>;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     options: ShipperOptions,
   ) {
     this.opts = { batchSize: 500, timeoutMs: 10_000, baseDelayMs: 500, maxDelayMs: 60_000, idleMs: 1000, ...options };
@@ -100,7 +99,7 @@ export class Shipper {
 
   /** One batch: send it and settle what the answer says. */
   async shipOnce(): Promise<Outcome> {
-    const rows = peek(this.db, this.opts.batchSize);
+    const rows = await this.store.outbox.peek(this.opts.batchSize);
     if (rows.length === 0) return { kind: "empty" };
     const sent = await postJson(this.opts.url, JSON.stringify({ events: rows.map((r) => r.event) }), { "X-API-Key": this.opts.apiKey }, this.opts.timeoutMs);
     if (!sent.ok) return this.retry(`network: ${sent.error}`);
@@ -118,7 +117,7 @@ export class Shipper {
         if (reason !== undefined) dead.push({ row, reason });
         else acked.push(row.seq);
       });
-      settle(this.db, acked, dead, nowIso());
+      await this.store.outbox.acknowledge(acked, dead, nowIso());
       if (dead.length > 0) this.opts.log.warn({ rejected: dead.length, first: dead[0].reason }, "upstream rejected events; kept as dead letters");
       this.failures = 0;
       return { kind: "settled", shipped: rows.length };
@@ -142,6 +141,6 @@ export class Shipper {
       const outcome = await Promise.race([this.shipOnce(), Bun.sleep(Math.max(0, end - Date.now())).then(() => null)]);
       if (!outcome || outcome.kind !== "settled") break;
     }
-    return outboxStatus(this.db).pending;
+    return (await this.store.outbox.status()).pending;
   }
 }

@@ -1,5 +1,4 @@
-import { sql } from "drizzle-orm";
-import { BUSY_TIMEOUT_MS, type Db } from "../../db";
+import type { Store } from "../../db/store";
 
 /**
  * Whether writes are getting through. The click recorder and the ingest API report
@@ -19,33 +18,32 @@ export class WriteHealth {
   }
 }
 
-const PROBE_BUSY_MS = 200;
-
 /**
- * Asks the database something real: a read, and a write that changes nothing (it
- * fails when the file is read-only or a lock is held elsewhere); and the last real
- * write must have gone through (a full disk can still rewrite a page it has, but not
- * add one). A health check that never touches the database proves nothing.
+ * Asks the database something real (the store's probe: a read, and a write that changes
+ * nothing, which fails when the file is read-only or a lock is held elsewhere); and the
+ * last real write must have gone through (a full disk can still rewrite a page it has,
+ * but not add one). A health check that never touches the database proves nothing.
  */
-export function checkDatabase(db: Db, health?: WriteHealth): boolean {
-  const sqlite = db.$client;
+export async function checkDatabase(store: Store, health?: WriteHealth): Promise<boolean> {
   try {
-    db.get(sql`select count(*) from link_tracking`);
-    sqlite.run(`PRAGMA busy_timeout = ${PROBE_BUSY_MS}`);
-    try {
-      sqlite.run("UPDATE links_version SET version = version WHERE id = 1");
-    } finally {
-      sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    }
+    await withTimeout(store.probe(), PROBE_MS);
     return !health?.writesFailing;
   } catch {
     return false;
   }
 }
 
+/** A probe that waits behind a held lock answers "unhealthy" after this, not after the store's own give-up time. */
+const PROBE_MS = 1000;
+
+const withTimeout = <T>(work: Promise<T>, ms: number): Promise<T> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([work, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error("timed out")), ms)))]).finally(() => clearTimeout(timer));
+};
+
 /** The seed's health answer (tracking-ingest-guide.md), after a real check of the database. */
-export function healthAnswer(db: Db, health: WriteHealth) {
-  const healthy = checkDatabase(db, health);
+export async function healthAnswer(store: Store, health: WriteHealth) {
+  const healthy = await checkDatabase(store, health);
   return {
     status: healthy ? 200 : 503,
     body: { status: healthy ? "healthy" : "unhealthy", service: "tracking_ingest_api", version: INGEST_API_VERSION, timestamp: new Date().toISOString() },

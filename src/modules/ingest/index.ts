@@ -4,25 +4,13 @@ import { isJsonContentType } from "../../lib/body";
 import { UnsupportedMediaType } from "../../lib/errors";
 import { jsonContent } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
-import { OnePerTurn } from "../../lib/turns";
 import { authPlugin, type ModuleContext } from "../auth";
-import { healthAnswer } from "../health/service";
 import { BatchRequest, BatchResults } from "./model";
 import { ingestBatch } from "./service";
 
-export const ingestModule = ({ db, config, ...auth }: ModuleContext) => {
-  const writes = new OnePerTurn();
+export const ingestModule = ({ store, config, ...auth }: ModuleContext) => {
   return new Elysia({ prefix: "/api/tracking-ingest", tags: ["Tracking ingest"] })
     .use(authPlugin(auth))
-    .get(
-      "/health",
-      ({ set }) => {
-        const answer = healthAnswer(db, auth.health);
-        set.status = answer.status;
-        return answer.body;
-      },
-      { detail: { summary: "Health check (no authentication); reads and writes the database" } },
-    )
     .post(
       "/test",
       () => ({ success: true, message: "API connection successful", authenticated: true, timestamp: nowIso() }),
@@ -32,7 +20,7 @@ export const ingestModule = ({ db, config, ...auth }: ModuleContext) => {
       "/batch",
       async ({ body, request, set }) => {
         if (!isJsonContentType(request.headers.get("content-type") ?? undefined)) throw new UnsupportedMediaType();
-        const outcome = await ingestBatch(db, config, auth, writes, body);
+        const outcome = await ingestBatch(store, config, auth, body);
         const timestamp = nowIso();
         if (outcome.kind === "invalid") {
           set.status = 400;

@@ -2,7 +2,6 @@ import { Elysia } from "elysia";
 import QRCode from "qrcode";
 import { z } from "zod";
 import { jsonContent } from "../../lib/openapi";
-import { settleInSlices } from "../../db/inbox";
 import { authPlugin, type ModuleContext } from "../auth";
 import { CreateLink, LinkView, ListQuery, MAX_BULK_LINKS, PatchLink } from "./model";
 import { ClickEvent } from "../ingest/model";
@@ -11,16 +10,14 @@ import { createLink, createLinks, deleteLink, getLink, listLinkViews, patchLink 
 
 const IdParams = z.object({ tracking_id: z.string().max(100, "tracking_id exceeds 100 characters") });
 
-// Routes that read or delete clicks first move the ones waiting in the inbox, in slices
-// that let redirects go on (beforeHandle: settleInSlices, src/db/inbox.ts).
-export const linksModule = ({ db, config, ...auth }: ModuleContext) =>
+export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Links"] })
     .use(authPlugin(auth))
     .post(
       "/links",
       ({ body, set }) => {
         set.status = 201;
-        return createLink(db, config, body);
+        return createLink(store, config, body);
       },
       {
         auth: "admin",
@@ -37,9 +34,9 @@ export const linksModule = ({ db, config, ...auth }: ModuleContext) =>
     )
     .post(
       "/links/bulk",
-      ({ body, set }) => {
+      async ({ body, set }) => {
         set.status = 201;
-        return { links: createLinks(db, config, body) };
+        return { links: await createLinks(store, config, body) };
       },
       {
         auth: "admin",
@@ -52,13 +49,12 @@ export const linksModule = ({ db, config, ...auth }: ModuleContext) =>
         },
       },
     )
-    .get("/links", ({ query }) => listLinkViews(db, query), {
+    .get("/links", ({ query }) => listLinkViews(store, query), {
       auth: "read",
-      beforeHandle: () => settleInSlices(db),
       query: ListQuery,
       detail: { summary: "List links, newest first, with their human click counts; filters and cursor pagination" },
     })
-    .get("/lookup/:tracking_id", ({ params }) => getLink(db, params.tracking_id), {
+    .get("/lookup/:tracking_id", ({ params }) => getLink(store, params.tracking_id), {
       auth: "ingest",
       params: IdParams,
       detail: {
@@ -66,15 +62,15 @@ export const linksModule = ({ db, config, ...auth }: ModuleContext) =>
         description: "Inactive and expired links are answered too, with is_active false, so the node can answer 410. Unknown ids: 404.",
       },
     })
-    .get("/lookup", ({ query }) => getLink(db, query.uuid), {
+    .get("/lookup", ({ query }) => getLink(store, query.uuid), {
       auth: "ingest",
       query: z.object({ uuid: z.string({ error: "Missing required query parameter: uuid" }).max(100, "uuid exceeds 100 characters") }),
       detail: { summary: "Resolve a link: ?uuid={tracking_id}" },
     })
     .post(
       "/record-click",
-      ({ body, request, set }) => {
-        const { click, created } = recordClick(db, config, auth, request.headers.get("content-type") ?? undefined, body);
+      async ({ body, request, set }) => {
+        const { click, created } = await recordClick(store, config, auth, request.headers.get("content-type") ?? undefined, body);
         set.status = created ? 201 : 200;
         return click;
       },
@@ -87,30 +83,28 @@ export const linksModule = ({ db, config, ...auth }: ModuleContext) =>
         },
       },
     )
-    .get("/links/:tracking_id", ({ params }) => getLink(db, params.tracking_id), {
+    .get("/links/:tracking_id", ({ params }) => getLink(store, params.tracking_id), {
       auth: "read",
-      beforeHandle: () => settleInSlices(db),
       params: IdParams,
       detail: { summary: "One link" },
     })
     .get(
       "/links/:tracking_id/qr.svg",
       async ({ params }) =>
-        new Response(await QRCode.toString(getLink(db, params.tracking_id).redirect_url, { type: "svg", margin: 2 }), {
+        new Response(await QRCode.toString((await getLink(store, params.tracking_id)).redirect_url, { type: "svg", margin: 2 }), {
           headers: { "Content-Type": "image/svg+xml", "Cache-Control": "no-store" },
         }),
       { auth: "read", params: IdParams, detail: { summary: "A QR code (SVG) of the link's tracked URL, for a printed résumé" } },
     )
-    .patch("/links/:tracking_id", ({ params, body }) => patchLink(db, params.tracking_id, body), {
+    .patch("/links/:tracking_id", ({ params, body }) => patchLink(store, params.tracking_id, body), {
       auth: "admin",
       params: IdParams,
       parse: "json",
       body: PatchLink,
       detail: { summary: "Activate, deactivate, change the destination, expiry, description or ids" },
     })
-    .delete("/links/:tracking_id", ({ params }) => deleteLink(db, params.tracking_id), {
+    .delete("/links/:tracking_id", ({ params }) => deleteLink(store, params.tracking_id), {
       auth: "admin",
-      beforeHandle: () => settleInSlices(db),
       params: IdParams,
       detail: { summary: "Delete a link and all its clicks" },
     });

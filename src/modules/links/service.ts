@@ -1,8 +1,5 @@
 import type { Config } from "../../config";
-import type { Db } from "../../db";
-import { perLinkKindCounts } from "../../db/clicks";
-import { deleteLinkAndClicks, findLink, insertLinks, listLinks, updateLink, type NewLink } from "../../db/links";
-import type { LinkRow } from "../../db/schema";
+import type { Link, LinkChanges, Store } from "../../db/store";
 import { Conflict, NotFound, ValidationFailed } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import { isUsableSource, sourceSlug } from "../redirect/model";
@@ -33,7 +30,7 @@ export function trackedUrl(baseUrl: string, linkFunction: string, trackingId: st
 }
 
 
-export function toView(link: LinkRow, now = nowIso()): LinkView {
+export function toView(link: Link, now = nowIso()): LinkView {
   return {
     tracking_id: link.trackingId,
     original_url: link.originalUrl,
@@ -54,7 +51,7 @@ export function toView(link: LinkRow, now = nowIso()): LinkView {
 
 export const linkNotFound = (trackingId: string) => new NotFound("Link not found or expired", { tracking_id: trackingId });
 
-function newLinkRow(input: CreateLink, config: Config, now: string): NewLink {
+function newLink(input: CreateLink, config: Config, now: string): Link {
   const trackingId = input.tracking_id ?? generateTrackingId();
   return {
     trackingId,
@@ -73,23 +70,22 @@ function newLinkRow(input: CreateLink, config: Config, now: string): NewLink {
   };
 }
 
-function insertOrConflict(db: Db, rows: NewLink[]): LinkRow[] {
+/** All or none; a taken id is a Conflict (the store's insert names it). */
+function insertOrConflict(store: Store, rows: Link[]): Promise<Link[]> {
   const ids = rows.map((r) => r.trackingId);
   const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
   if (repeated) throw new Conflict(`tracking_id ${repeated} appears twice in the request`, { tracking_id: repeated });
-  const taken = ids.find((id) => findLink(db, id));
-  if (taken) throw new Conflict("tracking_id is already taken", { tracking_id: taken });
-  return insertLinks(db, rows);
+  return store.links.insert(rows);
 }
 
-export function createLink(db: Db, config: Config, input: CreateLink): LinkView {
+export async function createLink(store: Store, config: Config, input: CreateLink): Promise<LinkView> {
   const now = nowIso();
-  const [row] = insertOrConflict(db, [newLinkRow(input, config, now)]);
+  const [row] = await insertOrConflict(store, [newLink(input, config, now)]);
   return toView(row, now);
 }
 
 /** All the links of one résumé, or none: any invalid link or taken id fails the whole request. */
-export function createLinks(db: Db, config: Config, body: unknown): LinkView[] {
+export async function createLinks(store: Store, config: Config, body: unknown): Promise<LinkView[]> {
   const envelope = BulkCreateLinks.safeParse(body);
   if (!envelope.success) {
     const message = envelope.error.issues[0]?.message ?? "Invalid request body";
@@ -104,19 +100,19 @@ export function createLinks(db: Db, config: Config, body: unknown): LinkView[] {
   });
   if (errors.length > 0) throw new ValidationFailed("One or more links failed validation; none was created", { validation_errors: errors });
   const now = nowIso();
-  return insertOrConflict(db, inputs.map((input) => newLinkRow(input, config, now))).map((row) => toView(row, now));
+  return (await insertOrConflict(store, inputs.map((input) => newLink(input, config, now)))).map((row) => toView(row, now));
 }
 
 /** Also what a redirect node's lookup answers: inactive and expired links too, with is_active false. */
-export function getLink(db: Db, trackingId: string): LinkView {
-  const link = findLink(db, trackingId);
+export async function getLink(store: Store, trackingId: string): Promise<LinkView> {
+  const link = await store.links.find(trackingId);
   if (!link) throw linkNotFound(trackingId);
   return toView(link);
 }
 
-export function patchLink(db: Db, trackingId: string, patch: PatchLink): LinkView {
+export async function patchLink(store: Store, trackingId: string, patch: PatchLink): Promise<LinkView> {
   const now = nowIso();
-  const changes: Partial<NewLink> = { updatedAt: now };
+  const changes: LinkChanges = { updatedAt: now };
   if (patch.is_active !== undefined) changes.isActive = patch.is_active;
   if (patch.original_url !== undefined) changes.originalUrl = patch.original_url;
   if (patch.expires_at !== undefined) changes.expiresAt = patch.expires_at;
@@ -124,18 +120,18 @@ export function patchLink(db: Db, trackingId: string, patch: PatchLink): LinkVie
   if (patch.link_type !== undefined) changes.linkType = patch.link_type;
   if (patch.job_id !== undefined) changes.jobId = patch.job_id;
   if (patch.application_id !== undefined) changes.applicationId = patch.application_id;
-  const updated = updateLink(db, trackingId, changes);
+  const updated = await store.links.update(trackingId, changes);
   if (!updated) throw linkNotFound(trackingId);
   return toView(updated, now);
 }
 
-export function deleteLink(db: Db, trackingId: string): { tracking_id: string; deleted: true; clicks_deleted: number } {
-  const clicks = deleteLinkAndClicks(db, trackingId);
+export async function deleteLink(store: Store, trackingId: string): Promise<{ tracking_id: string; deleted: true; clicks_deleted: number }> {
+  const clicks = await store.links.deleteWithClicks(trackingId);
   if (clicks === null) throw linkNotFound(trackingId);
   return { tracking_id: trackingId, deleted: true, clicks_deleted: clicks };
 }
 
-const encodeCursor = (link: LinkRow) => Buffer.from(JSON.stringify([link.createdAt, link.trackingId])).toString("base64url");
+const encodeCursor = (link: Link) => Buffer.from(JSON.stringify([link.createdAt, link.trackingId])).toString("base64url");
 
 function decodeCursor(cursor: string): { createdAt: string; trackingId: string } {
   try {
@@ -154,10 +150,10 @@ export type ListOptions = {
   cursor?: string;
 };
 
-export function listLinkViews(db: Db, options: ListOptions) {
+export async function listLinkViews(store: Store, options: ListOptions) {
   const limit = options.limit ?? 50;
   const now = nowIso();
-  const rows = listLinks(db, {
+  const rows = await store.links.list({
     jobId: options.job_id,
     applicationId: options.application_id,
     linkFunction: options.link_function,
@@ -168,10 +164,7 @@ export function listLinkViews(db: Db, options: ListOptions) {
   });
   const page = rows.slice(0, limit);
   const human = new Map(
-    perLinkKindCounts(
-      db,
-      page.map((r) => r.trackingId),
-    )
+    (await store.clicks.perLinkKindCounts(page.map((r) => r.trackingId)))
       .filter((c) => c.kind === "human")
       .map((c) => [c.trackingId, c.clicks]),
   );

@@ -1,16 +1,15 @@
 import type { Config } from "../../config";
-import type { Db } from "../../db";
-import { deleteClicksBefore, deleteClicksFromIp } from "../../db/clicks";
+import type { Store } from "../../db/store";
 import { ValidationFailed } from "../../lib/errors";
 import { anonymizeIp, normaliseIp } from "../../lib/ip";
 import type { Logger } from "../../lib/log";
 
 /** Erases one person's clicks. With IP_ANONYMIZE the stored address is the network's, so that is what is matched. */
-export function eraseClicksFromIp(db: Db, config: Pick<Config, "ipAnonymize">, raw: string) {
+export async function eraseClicksFromIp(store: Store, config: Pick<Config, "ipAnonymize">, raw: string) {
   const ip = normaliseIp(raw);
   if (!ip) throw new ValidationFailed("ip must be a valid IPv4 or IPv6 address", { validation_errors: ["ip must be a valid IPv4 or IPv6 address"] });
   const stored = config.ipAnonymize ? anonymizeIp(ip)! : ip;
-  return { ip: stored, clicks_deleted: deleteClicksFromIp(db, stored) };
+  return { ip: stored, clicks_deleted: await store.clicks.deleteFromIp(stored) };
 }
 
 const BATCH = 1000;
@@ -21,7 +20,7 @@ const HOUR_MS = 3600_000;
  * event loop free in between, so that a large first prune never stalls redirects.
  * Returns a function that stops it.
  */
-export function startRetention(db: Db, days: number, log: Logger): { done: Promise<void>; stop: () => void } {
+export function startRetention(store: Store, days: number, log: Logger): { done: Promise<void>; stop: () => void } {
   if (days <= 0) return { done: Promise.resolve(), stop: () => {} };
   let stopped = false;
   const prune = async () => {
@@ -29,7 +28,7 @@ export function startRetention(db: Db, days: number, log: Logger): { done: Promi
     let total = 0;
     try {
       for (;;) {
-        const deleted = deleteClicksBefore(db, before, BATCH);
+        const deleted = await store.clicks.deleteBefore(before, BATCH);
         total += deleted;
         if (deleted < BATCH || stopped) break;
         await new Promise((resolve) => setImmediate(resolve));

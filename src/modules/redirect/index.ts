@@ -1,34 +1,19 @@
 /**
- * The public side: what a recruiter's click hits. Resolve the link, record the visit
- * (never for HEAD), then answer. Nothing here needs a key.
+ * The public side: what a recruiter's click hits. The controller parses the hit,
+ * resolves the link, has the tracking service record the visit (never for HEAD), then
+ * answers. Nothing here needs a key.
  */
 import { Elysia } from "elysia";
 import type { Config } from "../../config";
-import type { Db } from "../../db";
-import { reclassifyClicks } from "../../db/clicks";
-import { saltForDay } from "../../db/salts";
-import type { Logger } from "../../lib/log";
-import type { Metrics } from "../../lib/metrics";
 import { clientNetwork } from "../../lib/ip";
+import type { Metrics } from "../../lib/metrics";
 import { RateLimiter } from "../../lib/rate-limit";
 import { nowIso } from "../../lib/time";
 import { TRACKING_ID_PATTERN } from "../ingest/model";
-import { withdrawSignals } from "../webhooks/signals";
-import { isOwnerBrowser } from "../dashboard/owner";
-import { BurstDetector } from "./burst";
 import { isUsableSource } from "./model";
 import { GONE_PAGE, htmlPage, NOT_FOUND_PAGE, ROBOTS_TXT, tooManyRequests, UNAVAILABLE_PAGE } from "./pages";
-import type { ClickRecorder } from "./recorder";
-import { orphanId, sourceFromReferrer, type LinkSource, type Resolution } from "./service";
-import { buildVisitor } from "./visitor";
-
-type Hit = {
-  request: Request;
-  query: URLSearchParams;
-  trackingId: string | null;
-  /** click_source from the path, or null for /track/{id} (then it comes from the Referer). */
-  source: string | null;
-};
+import type { LinkSource, Resolution } from "./service";
+import type { TrackingService } from "./tracking";
 
 /** A redirect's headers, made once per destination: a Response copies them (measured: twice as fast as from an object). */
 const redirectHeaders = new Map<string, Headers>();
@@ -44,95 +29,34 @@ const redirect = (location: string) => {
 };
 
 export type RedirectDeps = {
-  db: Db;
   config: Config;
   links: LinkSource;
-  recorder: ClickRecorder;
+  tracking: TrackingService;
   metrics: Metrics;
-  log: Logger;
   clientIpOf: (request: Request) => string | null;
 };
 
-export const redirectModule = ({ db, config, links, recorder, metrics, log, clientIpOf }: RedirectDeps) => {
+export const redirectModule = ({ config, links, tracking, metrics, clientIpOf }: RedirectDeps) => {
   const perIp = new RateLimiter(config.rateLimits.redirect);
-  let salt = { day: "", value: "", stored: false };
-  const saltOf = (now: string) => {
-    const day = now.slice(0, 10);
-    if (salt.day === day && salt.stored) return salt.value;
-    try {
-      salt = { day, value: saltForDay(db, day), stored: true };
-    } catch (error) {
-      // The database cannot store today's salt: use one of our own until it can (session
-      // ids then differ from other processes' for the day, nothing worse).
-      if (salt.day !== day) {
-        log.warn({ err: error }, "daily salt could not be stored; using an in-memory one");
-        salt = { day, value: crypto.randomUUID(), stored: false };
-      }
-    }
-    return salt.value;
-  };
-
-  const bursts = new BurstDetector();
-  /** The earlier clicks of a burst, once they are stored, are a scanner's too; so are their signals. */
-  const reclassify = (clickIds: string[], reason: string) => {
-    if (clickIds.length === 0) return;
-    try {
-      reclassifyClicks(db, clickIds, "scanner", reason);
-      withdrawSignals(db, clickIds);
-    } catch (error) {
-      log.warn({ err: error }, "could not reclassify the clicks of a burst");
-    }
-  };
 
   const refused = (status: 404 | 410, method: string) =>
     config.notFoundRedirect ? redirect(config.notFoundRedirect) : htmlPage(status, status === 404 ? NOT_FOUND_PAGE : GONE_PAGE, method);
 
-  async function handle({ request, query, trackingId, source }: Hit): Promise<Response> {
-    if (perIp.limit > 0 && perIp.hit(clientNetwork(clientIpOf(request)))) {
+  type Parsed = { request: Request; query: URLSearchParams; trackingId: string | null; source: string | null };
+
+  async function handle({ request, query, trackingId, source }: Parsed): Promise<Response> {
+    const ip = clientIpOf(request);
+    if (perIp.limit > 0 && perIp.hit(clientNetwork(ip))) {
       metrics.redirects.limited.inc();
       return tooManyRequests(perIp.retryAfter());
     }
-    const isHead = request.method === "HEAD";
     const now = nowIso();
     const valid = trackingId !== null && trackingId.length <= 100 && TRACKING_ID_PATTERN.test(trackingId);
     const resolution: Resolution = valid ? await links.resolve(trackingId, now) : { kind: "unknown" };
-
     // A hit without a uuid is kept only where a link could have been cut short.
-    const worthKeeping = () => trackingId !== null || (source !== null && links.sourceInUse(source));
-    if (!isHead && (resolution.kind !== "unknown" || worthKeeping())) {
-      const visitor = buildVisitor({
-        headers: request.headers,
-        params: query,
-        ip: clientIpOf(request),
-        config,
-        salt: saltOf(now),
-        ownerBrowser: isOwnerBrowser(db, request.headers.get("cookie")),
-      });
-      const clickId = Bun.randomUUIDv7();
-      const burst =
-        resolution.kind === "live" && visitor.visitorKind === "human"
-          ? bursts.note(visitor.networkIp, resolution.link.applicationId, resolution.link.trackingId, clickId, Date.parse(now))
-          : null;
-      if (burst) Object.assign(visitor, { isBot: true, visitorKind: "scanner", visitorReason: burst.reason });
-      await recorder.record({
-        clickId,
-        trackingId: orphanId(trackingId ?? ""),
-        clickedAt: now,
-        receivedAt: now,
-        ipAddress: visitor.ip,
-        userAgent: visitor.userAgent,
-        referrerUrl: visitor.referrer,
-        sessionId: visitor.sessionId,
-        clickSource: (source ?? sourceFromReferrer(visitor.referrer)).slice(0, 50),
-        metadata: visitor.metadata,
-        isBot: visitor.isBot,
-        visitorKind: visitor.visitorKind,
-        visitorReason: visitor.visitorReason,
-        origin: "redirect",
-        outcome: resolution.kind === "live" ? "redirected" : resolution.kind === "gone" ? "gone" : "not_found",
-      });
-      // The earlier clicks were queued before this one, so they are committed with it or before.
-      if (burst) reclassify(burst.earlier, burst.reason);
+    const worthKeeping = async () => trackingId !== null || (source !== null && (await links.sourceInUse(source)));
+    if (request.method !== "HEAD" && (resolution.kind !== "unknown" || (await worthKeeping()))) {
+      await tracking.track({ request, query, trackingId, source, ip, now }, resolution);
     }
 
     switch (resolution.kind) {

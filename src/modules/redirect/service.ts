@@ -1,9 +1,7 @@
-import type { Db } from "../../db";
-import { findLinkCached, sourceInUse } from "../../db/links";
-import type { LinkRow } from "../../db/schema";
+import type { Link, Store } from "../../db/store";
 
 /** What a redirect needs of a link, wherever it comes from. */
-export type ResolvedLink = Pick<LinkRow, "trackingId" | "originalUrl" | "applicationId" | "isActive" | "expiresAt">;
+export type ResolvedLink = Pick<Link, "trackingId" | "originalUrl" | "applicationId" | "isActive" | "expiresAt">;
 
 export type Resolution =
   | { kind: "live"; link: ResolvedLink }
@@ -16,7 +14,7 @@ export type Resolution =
 export interface LinkSource {
   resolve(trackingId: string, now: string): Resolution | Promise<Resolution>;
   /** Whether `/{source}` without a uuid may be one of our links cut short. */
-  sourceInUse(source: string): boolean;
+  sourceInUse(source: string): boolean | Promise<boolean>;
 }
 
 export const isLiveLink = (link: ResolvedLink, now: string): boolean => link.isActive && (link.expiresAt === null || link.expiresAt > now);
@@ -24,10 +22,11 @@ export const isLiveLink = (link: ResolvedLink, now: string): boolean => link.isA
 export const classifyLink = (link: ResolvedLink | undefined, now: string): Resolution =>
   !link ? { kind: "unknown" } : isLiveLink(link, now) ? { kind: "live", link } : { kind: "gone", link };
 
-export function localLinks(db: Db): LinkSource {
+/** The store's links, from its in-memory cache: no turn of the event loop waited for. */
+export function localLinks(store: Store): LinkSource {
   return {
-    resolve: (trackingId, now) => classifyLink(findLinkCached(db, trackingId, Date.parse(now)), now),
-    sourceInUse: (source) => sourceInUse(db, source),
+    resolve: (trackingId, now) => classifyLink(store.links.findCached(trackingId, Date.parse(now)), now),
+    sourceInUse: (source) => store.links.sourceInUse(source),
   };
 }
 

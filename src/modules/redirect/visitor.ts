@@ -77,10 +77,19 @@ export function buildVisitor(input: {
   config: Pick<Config, "isOwnerIp" | "ipAnonymize" | "respectDnt">;
   salt: string;
   ownerBrowser?: boolean;
+  /** The burst rule of classification (clicks/visitor.ts), for a live link's hit. */
+  burst?: () => string | null;
 }): Visitor & { networkIp: string | null } {
   const { headers, config, ip } = input;
   const userAgent = crop(headers.get("user-agent"), MAX_USER_AGENT);
-  const kind = classify({ userAgent, ip, acceptLanguage: headers.get("accept-language"), isOwnerIp: config.isOwnerIp, ownerBrowser: input.ownerBrowser });
+  const kind = classify({
+    userAgent,
+    ip,
+    acceptLanguage: headers.get("accept-language"),
+    isOwnerIp: config.isOwnerIp,
+    ownerBrowser: input.ownerBrowser,
+    burst: input.burst,
+  });
   const untracked = config.respectDnt && asksNotToBeTracked(headers);
   const storedIp = config.ipAnonymize ? anonymizeIp(ip) : ip;
   const referrer = crop(headers.get("referer"), MAX_REFERRER);

@@ -6,10 +6,10 @@ import { createWebhook, deliveryLog, feed, listWebhooks, patchWebhook, redeliver
 
 const IdParam = z.object({ id: z.string().max(100) });
 
-export const webhooksModule = ({ db, config, ...auth }: ModuleContext) =>
+export const webhooksModule = ({ store, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Signals"] })
     .use(authPlugin(auth))
-    .get("/events", ({ query }) => feed(db, Number(query.after ?? 0), query.limit ?? 100), {
+    .get("/events", ({ query }) => feed(store, Number(query.after ?? 0), query.limit ?? 100), {
       auth: "read",
       query: FeedQuery,
       detail: { summary: "The signals in order, for systems that cannot take webhooks: ask again with next_cursor" },
@@ -18,25 +18,25 @@ export const webhooksModule = ({ db, config, ...auth }: ModuleContext) =>
       "/webhooks",
       ({ body, set }) => {
         set.status = 201;
-        return createWebhook(db, body, config.webhookAllowPrivate);
+        return createWebhook(store, body, config.webhookAllowPrivate);
       },
       { auth: "admin", parse: "json", body: CreateWebhook, detail: { summary: "Add a webhook endpoint; its secret is shown once" } },
     )
-    .get("/webhooks", () => listWebhooks(db), { auth: "admin", detail: { summary: "Webhook endpoints (never their secrets)" } })
-    .patch("/webhooks/:id", ({ params, body }) => patchWebhook(db, params.id, body, config.webhookAllowPrivate), {
+    .get("/webhooks", () => listWebhooks(store), { auth: "admin", detail: { summary: "Webhook endpoints (never their secrets)" } })
+    .patch("/webhooks/:id", ({ params, body }) => patchWebhook(store, params.id, body, config.webhookAllowPrivate), {
       auth: "admin",
       parse: "json",
       params: IdParam,
       body: PatchWebhook,
       detail: { summary: "Change an endpoint's URL, event types, description, or turn it off" },
     })
-    .delete("/webhooks/:id", ({ params }) => removeWebhook(db, params.id), { auth: "admin", params: IdParam, detail: { summary: "Remove an endpoint" } })
-    .get("/webhooks/:id/deliveries", ({ params }) => deliveryLog(db, params.id), {
+    .delete("/webhooks/:id", ({ params }) => removeWebhook(store, params.id), { auth: "admin", params: IdParam, detail: { summary: "Remove an endpoint" } })
+    .get("/webhooks/:id/deliveries", ({ params }) => deliveryLog(store, params.id), {
       auth: "admin",
       params: IdParam,
       detail: { summary: "The last 50 deliveries: attempts, status codes, next retry" },
     })
-    .post("/webhooks/:id/deliveries/:delivery/redeliver", ({ params }) => redeliver(db, params.id, params.delivery), {
+    .post("/webhooks/:id/deliveries/:delivery/redeliver", ({ params }) => redeliver(store, params.id, params.delivery), {
       auth: "admin",
       params: z.object({ id: z.string().max(100), delivery: z.coerce.number({ error: "delivery must be a delivery id" }).int().positive() }),
       detail: { summary: "Send a delivery again" },

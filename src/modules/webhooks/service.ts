@@ -4,23 +4,7 @@
  * ("v1," + base64 HMAC-SHA256 of "id.timestamp.body" keyed with the secret's bytes).
  */
 import { createHmac } from "node:crypto";
-import type { Db } from "../../db";
-import {
-  deleteEndpoint,
-  deliveriesOf,
-  dueDeliveries,
-  dueSignals,
-  findDelivery,
-  findEndpoint,
-  insertEndpoint,
-  listEndpoints,
-  maxSignalSeq,
-  recordAttempt,
-  scheduleDeliveries,
-  signalBySeq,
-  updateEndpoint,
-  type EndpointRow,
-} from "../../db/signals";
+import type { Endpoint, Store } from "../../db/store";
 import { backoffMs, postJson, type Sent } from "../../lib/delivery";
 import { NotFound } from "../../lib/errors";
 import type { Logger } from "../../lib/log";
@@ -47,7 +31,7 @@ export function sign(secret: string, id: string, timestamp: number, body: string
   return `v1,${createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64")}`;
 }
 
-const view = (e: EndpointRow) => ({
+const view = (e: Endpoint) => ({
   id: e.id,
   url: e.url,
   event_types: e.eventTypes,
@@ -56,9 +40,9 @@ const view = (e: EndpointRow) => ({
   created_at: e.createdAt,
 });
 
-export function createWebhook(db: Db, input: { url: string; event_types?: string[]; description?: string }, allowPrivate: boolean) {
+export async function createWebhook(store: Store, input: { url: string; event_types?: string[]; description?: string }, allowPrivate: boolean) {
   checkTargetUrl(input.url, allowPrivate);
-  const row = insertEndpoint(db, {
+  const row = await store.webhooks.insert({
     id: `wh_${Bun.randomUUIDv7().replaceAll("-", "").slice(-20)}`,
     url: input.url,
     secret: newSecret(),
@@ -66,40 +50,41 @@ export function createWebhook(db: Db, input: { url: string; event_types?: string
     description: input.description ?? null,
     createdAt: nowIso(),
     // What happens from now on, not what happened before.
-    scannedSeq: maxSignalSeq(db),
+    scannedSeq: await store.signals.maxSeq(),
+    active: true,
   });
   return { ...view(row), secret: row.secret };
 }
 
-export const listWebhooks = (db: Db) => listEndpoints(db).map(view);
+export const listWebhooks = async (store: Store) => (await store.webhooks.list()).map(view);
 
-function endpoint(db: Db, id: string): EndpointRow {
-  const row = findEndpoint(db, id);
+async function endpoint(store: Store, id: string): Promise<Endpoint> {
+  const row = await store.webhooks.find(id);
   if (!row) throw new NotFound("Webhook not found", { webhook_id: id });
   return row;
 }
 
-export function patchWebhook(db: Db, id: string, patch: { url?: string; event_types?: string[]; description?: string | null; active?: boolean }, allowPrivate: boolean) {
-  endpoint(db, id);
+export async function patchWebhook(store: Store, id: string, patch: { url?: string; event_types?: string[]; description?: string | null; active?: boolean }, allowPrivate: boolean) {
+  await endpoint(store, id);
   if (patch.url !== undefined) checkTargetUrl(patch.url, allowPrivate);
   return view(
-    updateEndpoint(db, id, {
+    (await store.webhooks.update(id, {
       ...(patch.url !== undefined ? { url: patch.url } : {}),
       ...(patch.event_types !== undefined ? { eventTypes: patch.event_types } : {}),
       ...(patch.description !== undefined ? { description: patch.description } : {}),
       ...(patch.active !== undefined ? { active: patch.active } : {}),
-    })!,
+    }))!,
   );
 }
 
-export function removeWebhook(db: Db, id: string) {
-  if (!deleteEndpoint(db, id)) throw new NotFound("Webhook not found", { webhook_id: id });
+export async function removeWebhook(store: Store, id: string) {
+  if (!(await store.webhooks.delete(id))) throw new NotFound("Webhook not found", { webhook_id: id });
   return { id, deleted: true };
 }
 
-export function deliveryLog(db: Db, id: string) {
-  endpoint(db, id);
-  return deliveriesOf(db, id, 50).map(({ delivery: d, eventId, type }) => ({
+export async function deliveryLog(store: Store, id: string) {
+  await endpoint(store, id);
+  return (await store.webhooks.deliveriesOf(id, 50)).map(({ delivery: d, eventId, type }) => ({
     delivery_id: d.seq,
     event_id: eventId,
     type,
@@ -113,16 +98,16 @@ export function deliveryLog(db: Db, id: string) {
   }));
 }
 
-export function redeliver(db: Db, id: string, deliveryId: number) {
-  endpoint(db, id);
-  if (!findDelivery(db, id, deliveryId)) throw new NotFound("Delivery not found", { delivery_id: deliveryId });
-  recordAttempt(db, deliveryId, { status: "pending", attempts: 0, firstAttemptAt: null, nextAttemptAt: nowIso(), lastError: null });
+export async function redeliver(store: Store, id: string, deliveryId: number) {
+  await endpoint(store, id);
+  if (!(await store.webhooks.findDelivery(id, deliveryId))) throw new NotFound("Delivery not found", { delivery_id: deliveryId });
+  await store.webhooks.recordAttempt(deliveryId, { status: "pending", attempts: 0, firstAttemptAt: null, nextAttemptAt: nowIso(), lastError: null });
   return { delivery_id: deliveryId, status: "pending" };
 }
 
 /** The polling feed: due events after a cursor, in order, and the cursor to ask with next. */
-export function feed(db: Db, after: number, limit: number) {
-  const events = dueSignals(db, after, nowIso(), limit);
+export async function feed(store: Store, after: number, limit: number) {
+  const events = await store.signals.due(after, nowIso(), limit);
   return { events: events.map((e) => e.payload), next_cursor: String(events.at(-1)?.seq ?? after) };
 }
 
@@ -130,7 +115,7 @@ export function feed(db: Db, after: number, limit: number) {
  * Delivers due events to the active endpoints, one at a time, each signed. Runs every
  * `everyMs`; the redirect never waits on it. Returns a function that stops it.
  */
-export function startDelivery(db: Db, log: Logger, options: DeliveryOptions = {}): { stop: () => void; tick: () => Promise<void> } {
+export function startDelivery(store: Store, log: Logger, options: DeliveryOptions = {}): { stop: () => void; tick: () => Promise<void> } {
   const { everyMs = 1000, timeoutMs = 5000, baseDelayMs = 5000, maxDelayMs = 3600_000, allowPrivate = false } = options;
   let running = false;
   const tick = async () => {
@@ -138,11 +123,11 @@ export function startDelivery(db: Db, log: Logger, options: DeliveryOptions = {}
     running = true;
     try {
       const now = nowIso();
-      const endpoints = new Map(listEndpoints(db).map((e) => [e.id, e]));
-      for (const e of endpoints.values()) if (e.active) scheduleDeliveries(db, e, now);
-      for (const d of dueDeliveries(db, now, 100)) {
+      const endpoints = new Map((await store.webhooks.list()).map((e) => [e.id, e]));
+      for (const e of endpoints.values()) if (e.active) await store.webhooks.schedule(e, now);
+      for (const d of await store.webhooks.dueDeliveries(now, 100)) {
         const target = endpoints.get(d.endpointId);
-        const event = signalBySeq(db, d.eventSeq);
+        const event = await store.signals.bySeq(d.eventSeq);
         if (!target || !target.active || !event) continue;
         const body = JSON.stringify(event.payload);
         const timestamp = Math.floor(Date.now() / 1000);
@@ -159,7 +144,7 @@ export function startDelivery(db: Db, log: Logger, options: DeliveryOptions = {}
         const first = d.firstAttemptAt ?? at;
         const attempts = d.attempts + 1;
         if (sent.ok && sent.status >= 200 && sent.status < 300) {
-          recordAttempt(db, d.seq, { status: "delivered", attempts, firstAttemptAt: first, lastAttemptAt: at, lastStatus: sent.status, lastError: null, deliveredAt: at });
+          await store.webhooks.recordAttempt(d.seq, { status: "delivered", attempts, firstAttemptAt: first, lastAttemptAt: at, lastStatus: sent.status, lastError: null, deliveredAt: at });
           continue;
         }
         // No answer is "unreachable", whatever the cause: the log must not tell a closed
@@ -167,7 +152,7 @@ export function startDelivery(db: Db, log: Logger, options: DeliveryOptions = {}
         const error = sent.ok ? `answered ${sent.status}` : sent.error.startsWith("refused:") ? sent.error : "unreachable";
         const giveUp = Date.parse(at) - Date.parse(first) >= GIVE_UP_MS;
         const wait = sent.ok && sent.retryAfterMs ? sent.retryAfterMs : backoffMs(attempts, baseDelayMs, maxDelayMs);
-        recordAttempt(db, d.seq, {
+        await store.webhooks.recordAttempt(d.seq, {
           status: giveUp ? "failed" : "pending",
           attempts,
           firstAttemptAt: first,

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { insertClicks, type ClickInsert } from "../../../src/db/clicks";
+import type { NewClick as ClickInsert } from "../../../src/db/store";
 import { oneEditApart, probableLink } from "../../../src/modules/analytics/overview";
-import { call, setup } from "../../utils";
+import { call, setup, sql, sqliteOf } from "../../utils";
 
 const JOB1 = "11111111-1111-4111-8111-111111111111";
 const JOB2 = "22222222-2222-4222-8222-222222222222";
@@ -14,7 +14,7 @@ const now = Date.now();
 const at = (daysAgo: number, minutes = 0) => new Date(now - daysAgo * DAY + minutes * 60_000).toISOString();
 
 const ctx = setup();
-const { app, db } = ctx;
+const { app, store } = ctx;
 
 function click(trackingId: string, clickedAt: string, kind: ClickInsert["visitorKind"], extra: Partial<ClickInsert> = {}): ClickInsert {
   return {
@@ -43,8 +43,8 @@ beforeAll(async () => {
   const res = await call(app, "/api/link-tracking/links/bulk", { json: { links } });
   expect(res.status).toBe(201);
   // Links made 12 days ago, so time-to-first-click is easy to check.
-  db.$client.run("update link_tracking set created_at = ?", [at(12)]);
-  insertClicks(db, [
+  (await sql(store)).run("update link_tracking set created_at = ?", [at(12)]);
+  await store.clicks.insert([
     // Application A: one visit of three clicks (session s1), a second visit days later, bots.
     click("linkA1linkedin", at(9), "human", { sessionId: "s1", referrerUrl: "https://mail.google.com/mail/u/0/" }),
     click("linkA2portfolio", at(9, 5), "human", { sessionId: "s1" }),
@@ -250,7 +250,7 @@ describe("probable links", () => {
 describe("every analytics query uses an index", () => {
   test("EXPLAIN QUERY PLAN shows no full scan of link_clicks", async () => {
     const seen = new Set<string>();
-    const client = db.$client as any;
+    const client = sqliteOf(store) as any;
     const prepare = client.prepare.bind(client);
     const query = client.query.bind(client);
     client.prepare = (sql: string, ...rest: unknown[]) => (seen.add(sql), prepare(sql, ...rest));
@@ -269,7 +269,7 @@ describe("every analytics query uses an index", () => {
     expect(clickQueries.length).toBeGreaterThan(8);
     for (const sql of clickQueries) {
       const params = (sql.match(/\?/g) ?? []).map(() => "x");
-      const plan = (db.$client.query(`explain query plan ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
+      const plan = (client.query(`explain query plan ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
       const fullScans = plan.filter((d) => /^SCAN (link_clicks|c)\b/.test(d));
       expect({ sql, fullScans }).toEqual({ sql, fullScans: [] });
     }
@@ -278,7 +278,7 @@ describe("every analytics query uses an index", () => {
 
 describe("click_daily", () => {
   test("stays equal to the clicks it counts through inserts, reclassification, attribution and deletion", async () => {
-    const { app: a, db: d } = setup({ trustProxy: true });
+    const { app: a, store: d } = setup({ trustProxy: true });
     const links = ["LinkedIn", "Portfolio", "Calendly"].map((f) => ({ original_url: "https://example.com/", link_function: f, application_id: APP_A, tracking_id: `daily-${f}` }));
     await call(a, "/api/link-tracking/links/bulk", { json: { links } });
     const hit = (id: string, ip: string) =>
@@ -290,10 +290,10 @@ describe("click_daily", () => {
     await call(a, "/api/link-tracking/orphans/daily-Linked/attribute", { json: { tracking_id: "daily-LinkedIn" } });
     await call(a, "/api/link-tracking/clicks?ip=198.51.100.1", { method: "DELETE" });
     await call(a, "/api/link-tracking/links/daily-Calendly", { method: "DELETE" });
-    const truth = d.$client
+    const truth = (await sql(d))
       .query("select substr(clicked_at, 1, 10) as day, tracking_id, visitor_kind, outcome, count(*) as clicks from link_clicks group by 1, 2, 3, 4 order by 1, 2, 3, 4")
       .all();
-    const daily = d.$client.query("select day, tracking_id, visitor_kind, outcome, clicks from click_daily where clicks > 0 order by 1, 2, 3, 4").all();
+    const daily = sqliteOf(d).query("select day, tracking_id, visitor_kind, outcome, clicks from click_daily where clicks > 0 order by 1, 2, 3, 4").all();
     expect(daily).toEqual(truth);
     expect(truth.length).toBeGreaterThan(1);
   });

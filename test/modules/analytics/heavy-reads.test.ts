@@ -7,27 +7,30 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { createApp } from "../../../src/app";
 import { testConfig } from "../../../src/config";
-import { createDb, type Db } from "../../../src/db";
-import { EXPORT_PAGE_ROWS } from "../../../src/db/clicks";
-import { KEY, tempDir } from "../../utils";
+import { EXPORT_PAGE_ROWS } from "../../../src/db/sqlite/clicks";
+import type { SqliteStore } from "../../../src/db/sqlite/store";
+import { KEY, sqliteOf, tempDir, testStore } from "../../utils";
 
 const CLICKS = 30_000;
-let db: Db;
+let store: SqliteStore;
 let app: ReturnType<typeof createApp>;
 let base: string;
 
 beforeAll(() => {
   const dir = tempDir();
   mkdirSync(dir, { recursive: true });
-  db = createDb(`${dir}/db.sqlite`);
-  app = createApp({ db, config: testConfig({ webhookApiKey: KEY, databasePath: `${dir}/db.sqlite` }) });
-  db.$client.run(
+  const config = testConfig({ webhookApiKey: KEY, databasePath: `${dir}/db.sqlite` });
+  // As the server opens it: heavy reads on the reader thread.
+  store = testStore(config, `${dir}/db.sqlite`, { workers: true });
+  app = createApp({ store, config });
+  const db = sqliteOf(store);
+  db.run(
     `insert into link_tracking (tracking_id, link_function, link_type, original_url, redirect_url, created_at, updated_at)
      values ('heavy', 'LinkedIn', 'link', 'https://example.com/', 'http://localhost/linkedin?uuid=heavy', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`,
   );
   // Every click with its own user agent: the breakdowns parse each one.
-  db.$client.transaction(() => {
-    const insert = db.$client.prepare(
+  db.transaction(() => {
+    const insert = db.prepare(
       `insert into link_clicks (click_id, tracking_id, clicked_at, received_at, user_agent, session_id, click_source, metadata, is_bot, visitor_kind, origin, outcome)
        values (?, 'heavy', ?, ?, ?, ?, 'linkedin', '{}', 0, ?, 'redirect', 'redirected')`,
     );
@@ -39,7 +42,10 @@ beforeAll(() => {
   })();
   base = `http://127.0.0.1:${app.listen({ port: 0, hostname: "127.0.0.1" }).server!.port}`;
 });
-afterAll(() => app.stop(true));
+afterAll(async () => {
+  await app.stop(true);
+  await store.close();
+});
 
 const redirect = () => fetch(`${base}/linkedin?uuid=heavy`, { redirect: "manual", headers: { "accept-language": "en", "user-agent": "Mozilla/5.0 Firefox/133.0" } });
 
@@ -57,6 +63,8 @@ async function race(heavy: () => Promise<unknown>) {
 
 describe("heavy reads and a concurrent redirect", () => {
   test("a link's analytics over many clicks: the redirect is answered first, the answer is whole", async () => {
+    // A click committed before the read, still waiting in the inbox: the read must count it.
+    expect((await redirect()).status).toBe(302);
     let body: any;
     const order = await race(async () => {
       const res = await fetch(`${base}/api/link-tracking/analytics/heavy?include_bots=true`, { headers: { "x-api-key": KEY } });
@@ -64,9 +72,12 @@ describe("heavy reads and a concurrent redirect", () => {
       expect(res.status).toBe(200);
     });
     expect(order).toEqual(["redirect", "heavy"]);
-    // Counted on the worker's own connection, the clicks moved out of the inbox first (the race's redirect among them).
-    expect(body.click_statistics.total_clicks).toBe(CLICKS + 1);
-    expect(body.clicks_by_kind).toMatchObject({ human: CLICKS * 0.75 + 1, bot: CLICKS * 0.25 });
+    // Counted on the reader's own connection, the clicks moved out of the inbox first: the
+    // one committed before the read certainly, the race's own redirect if it came in time.
+    expect(body.click_statistics.total_clicks).toBeGreaterThanOrEqual(CLICKS + 1);
+    expect(body.click_statistics.total_clicks).toBeLessThanOrEqual(CLICKS + 2);
+    expect(body.clicks_by_kind.bot).toBe(CLICKS * 0.25);
+    expect(body.clicks_by_kind.human).toBe(body.click_statistics.total_clicks - CLICKS * 0.25);
     expect(body.breakdowns.by_browser[0]).toEqual({ value: "Chrome", clicks: CLICKS });
   }, 60_000);
 
@@ -96,7 +107,7 @@ describe("heavy reads and a concurrent redirect", () => {
       "select rowid from link_clicks where tracking_id = ? and (clicked_at, rowid) > (?, ?) order by clicked_at, rowid limit ?",
       "select rowid from link_clicks where (clicked_at, rowid) > (?, ?) order by clicked_at, rowid limit ?",
     ].map((sql) =>
-      (db.$client.query(`explain query plan ${sql}`).all(...(sql.includes("tracking_id") ? ["heavy", "", -1, EXPORT_PAGE_ROWS] : ["", -1, EXPORT_PAGE_ROWS])) as { detail: string }[])
+      (sqliteOf(store).query(`explain query plan ${sql}`).all(...(sql.includes("tracking_id") ? ["heavy", "", -1, EXPORT_PAGE_ROWS] : ["", -1, EXPORT_PAGE_ROWS])) as { detail: string }[])
         .map((r) => r.detail)
         .join("; "),
     );

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createKey, ensureInitialKey, hashKey } from "../../../src/modules/auth/service";
-import { call, KEY, setup } from "../../utils";
+import { call, KEY, setup, sql } from "../../utils";
 
 const TEST_URL = "/api/tracking-ingest/test";
 const UNAUTHORIZED = { success: false, error: "Unauthorized", message: "Valid API key required in X-API-Key header" };
@@ -40,11 +40,11 @@ describe("API keys", () => {
   });
 
   test("a wrong key on the batch route is 401 and stores nothing", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const res = await call(app, "/api/tracking-ingest/batch", { json: { events: [{ tracking_id: "x" }] }, key: "wrong-key-0123456789" });
     expect(res.status).toBe(401);
     expect(res.body).toEqual(UNAUTHORIZED);
-    expect((db.$client.query("select count(*) as n from link_clicks").get() as { n: number }).n).toBe(0);
+    expect(((await sql(store)).query("select count(*) as n from link_clicks").get() as { n: number }).n).toBe(0);
   });
 
   test("the health route needs no key", async () => {
@@ -54,30 +54,30 @@ describe("API keys", () => {
   });
 
   test("a stored key works, is kept only as its hash, and stops working once revoked", async () => {
-    const { app, db } = setup({ webhookApiKey: undefined });
-    const key = createKey(db, "redirect-node", "ingest");
+    const { app, store } = setup({ webhookApiKey: undefined });
+    const key = await createKey(store, "redirect-node", "ingest");
     expect(key).toMatch(/^lt_[A-Za-z0-9_-]{43}$/);
-    const stored = db.$client.query("select * from api_keys").get() as Record<string, string>;
+    const stored = (await sql(store)).query("select * from api_keys").get() as Record<string, string>;
     expect(stored.key_hash).toBe(hashKey(key));
     expect(JSON.stringify(stored)).not.toContain(key);
     expect((await call(app, TEST_URL, { method: "POST", key })).status).toBe(200);
-    db.$client.run("update api_keys set revoked_at = ?", [new Date().toISOString()]);
+    (await sql(store)).run("update api_keys set revoked_at = ?", [new Date().toISOString()]);
     expect((await call(app, TEST_URL, { method: "POST", key })).status).toBe(401);
   });
 });
 
 describe("first start", () => {
-  test("with no key configured, an admin key is made once and only its hash stored", () => {
-    const { db, config } = setup({ webhookApiKey: undefined });
-    const key = ensureInitialKey(db, config);
+  test("with no key configured, an admin key is made once and only its hash stored", async () => {
+    const { store, config } = setup({ webhookApiKey: undefined });
+    const key = await ensureInitialKey(store, config);
     expect(key).toMatch(/^lt_/);
-    expect(ensureInitialKey(db, config)).toBeNull();
-    const rows = db.$client.query("select name, scope, key_hash from api_keys").all();
+    expect(await ensureInitialKey(store, config)).toBeNull();
+    const rows = (await sql(store)).query("select name, scope, key_hash from api_keys").all();
     expect(rows).toEqual([{ name: "initial-admin", scope: "admin", key_hash: hashKey(key!) }]);
   });
 
-  test("with WEBHOOK_API_KEY set, no key is made", () => {
-    const { db, config } = setup();
-    expect(ensureInitialKey(db, config)).toBeNull();
+  test("with WEBHOOK_API_KEY set, no key is made", async () => {
+    const { store, config } = setup();
+    expect(await ensureInitialKey(store, config)).toBeNull();
   });
 });

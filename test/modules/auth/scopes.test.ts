@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createKey, type Scope } from "../../../src/modules/auth/service";
-import { call, setup } from "../../utils";
+import { call, setup, sql } from "../../utils";
 
 const link = { original_url: "https://linkedin.com/in/steve-glen", link_function: "LinkedIn" };
 
@@ -34,8 +34,8 @@ const RANK: Record<Scope, number> = { ingest: 0, read: 1, admin: 2 };
 
 describe("scopes", () => {
   test("each key scope reaches exactly the routes of its scope and below", async () => {
-    const { app, db } = setup({ webhookApiKey: undefined });
-    const keys = { ingest: createKey(db, "i", "ingest"), read: createKey(db, "r", "read"), admin: createKey(db, "a", "admin") };
+    const { app, store } = setup({ webhookApiKey: undefined });
+    const keys = { ingest: await createKey(store, "i", "ingest"), read: await createKey(store, "r", "read"), admin: await createKey(store, "a", "admin") };
     await call(app, "/api/link-tracking/links", {
       json: { ...link, tracking_id: "fixed", application_id: "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", job_id: "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb" },
       key: keys.admin,
@@ -59,10 +59,10 @@ describe("scopes", () => {
   });
 
   test("a stored key's last use is recorded", async () => {
-    const { app, db } = setup({ webhookApiKey: undefined });
-    const key = createKey(db, "used", "ingest");
+    const { app, store } = setup({ webhookApiKey: undefined });
+    const key = await createKey(store, "used", "ingest");
     await call(app, "/api/tracking-ingest/test", { method: "POST", key });
-    const row = db.$client.query("select last_used_at from api_keys where name = 'used'").get() as { last_used_at: string | null };
+    const row = (await sql(store)).query("select last_used_at from api_keys where name = 'used'").get() as { last_used_at: string | null };
     expect(row.last_used_at).toMatch(/Z$/);
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { classify, ipMatcher } from "../../../src/modules/clicks/visitor";
-import { call, setup } from "../../utils";
-import { settleClicks } from "../../../src/db/inbox";
+import { call, setup, sql } from "../../utils";
 
 const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
 const none = () => false;
@@ -45,28 +44,28 @@ describe("classification on the redirect", () => {
     await call(c.app, "/api/link-tracking/links/bulk", { json: { links } });
     const hit = (id: string, ip: string, ua = CHROME) =>
       c.app.handle(new Request(`http://localhost/x?uuid=${id}`, { headers: { "user-agent": ua, "accept-language": "en", "x-forwarded-for": ip } }));
-    const kinds = () => (settleClicks(c.db), c.db.$client.query("select tracking_id, visitor_kind, visitor_reason from link_clicks order by clicked_at, click_id").all() as Record<string, string>[]);
+    const kinds = async () => ((await sql(c.store)).query("select tracking_id, visitor_kind, visitor_reason from link_clicks order by clicked_at, click_id").all() as Record<string, string>[]);
     return { ...c, hit, kinds };
   }
 
   test("the owner's own clicks are marked owner", async () => {
     const c = await ctx();
     await c.hit("burst-LinkedIn", "192.0.2.10");
-    expect(c.kinds()).toEqual([{ tracking_id: "burst-LinkedIn", visitor_kind: "owner", visitor_reason: "EXCLUDE_IPS" }]);
+    expect((await c.kinds())).toEqual([{ tracking_id: "burst-LinkedIn", visitor_kind: "owner", visitor_reason: "EXCLUDE_IPS" }]);
   });
 
   test("three links of one application from one IP within seconds: all three are a scanner's", async () => {
     const c = await ctx();
     for (const f of ["LinkedIn", "Portfolio", "Calendly"]) await c.hit(`burst-${f}`, "198.51.100.50");
     await Bun.sleep(5); // the earlier clicks are reclassified after the next commit
-    expect(c.kinds().map((k) => k.visitor_kind)).toEqual(["scanner", "scanner", "scanner"]);
-    expect(c.kinds()[2].visitor_reason).toMatch(/^burst: 3 links of one application in \d+ s$/);
+    expect((await c.kinds()).map((k) => k.visitor_kind)).toEqual(["scanner", "scanner", "scanner"]);
+    expect((await c.kinds())[2].visitor_reason).toMatch(/^burst: 3 links of one application in \d+ s$/);
   });
 
   test("a burst arriving all at once (one event-loop turn) is a scanner's too", async () => {
     const c = await ctx();
     await Promise.all(["LinkedIn", "Portfolio", "Calendly"].map((f) => c.hit(`burst-${f}`, "198.51.100.51")));
-    expect(c.kinds().map((k) => k.visitor_kind)).toEqual(["scanner", "scanner", "scanner"]);
+    expect((await c.kinds()).map((k) => k.visitor_kind)).toEqual(["scanner", "scanner", "scanner"]);
   });
 
   test("a recruiter opening two links, and another IP the third, stay human", async () => {
@@ -76,14 +75,14 @@ describe("classification on the redirect", () => {
     await c.hit("burst-Calendly", "198.51.100.61");
     await c.hit("burst-LinkedIn", "198.51.100.60"); // the same link again is no burst
     await Bun.sleep(5);
-    expect(c.kinds().map((k) => k.visitor_kind)).toEqual(["human", "human", "human", "human"]);
+    expect((await c.kinds()).map((k) => k.visitor_kind)).toEqual(["human", "human", "human", "human"]);
   });
 
   test("a link-preview fetch is redirected, recorded as preview, and not counted", async () => {
     const c = await ctx();
     const res = await c.hit("burst-LinkedIn", "198.51.100.70", "LinkedInBot/1.0");
     expect(res.status).toBe(302);
-    expect(c.kinds()[0].visitor_kind).toBe("preview");
+    expect((await c.kinds())[0].visitor_kind).toBe("preview");
     expect((await call(c.app, "/api/link-tracking/analytics/burst-LinkedIn")).body.click_statistics.total_clicks).toBe(0);
   });
 });

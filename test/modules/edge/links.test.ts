@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createApp } from "../../../src/app";
 import { testConfig } from "../../../src/config";
-import { createDb } from "../../../src/db";
+import { openSqliteStore } from "../../../src/db/sqlite/store";
 import { silentLogger } from "../../../src/lib/log";
 import { upstreamLinks } from "../../../src/modules/edge/links";
 
@@ -33,10 +33,10 @@ function upstream(originalUrl: string) {
 function edgeApp(lookupApiUrl: string) {
   const edge = { trackingApiUrl: "http://127.0.0.1:9/api/tracking-ingest/batch", lookupApiUrl, cacheSeconds: 60 };
   const config = testConfig({ webhookApiKey: "edge-key-0123456789abcdef", edge });
-  const db = createDb(":memory:");
+  const store = openSqliteStore(":memory:");
   const links = upstreamLinks(edge, config.webhookApiKey!, silentLogger());
   const writes: unknown[] = [];
-  return createApp({ db, config, links, clickWriter: { write: async (clicks) => void writes.push(...clicks) } });
+  return createApp({ store, config, links, clickWriter: { write: async (clicks) => void writes.push(...clicks) } });
 }
 
 const visit = (app: ReturnType<typeof edgeApp>, path: string) => app.handle(new Request(`http://localhost${path}`, { headers: { "accept-language": "en" } }));

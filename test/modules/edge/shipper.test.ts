@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { createDb } from "../../../src/db";
-import { enqueue, outboxStatus, peek } from "../../../src/db/outbox";
+import { openSqliteStore } from "../../../src/db/sqlite/store";
+import type { Store } from "../../../src/db/store";
 import { silentLogger } from "../../../src/lib/log";
 import { Shipper } from "../../../src/modules/edge/shipper";
 
@@ -29,22 +29,21 @@ function upstream(handler: Handler) {
 
 const ok = (n: number) => Response.json({ success: true, message: `Processed ${n} events`, results: { total_events: n, successful: n, failed: 0, errors: [] } });
 
-function outboxWith(n: number) {
-  const db = createDb(":memory:");
-  enqueue(
-    db,
+async function outboxWith(n: number) {
+  const db = openSqliteStore(":memory:");
+  await db.outbox.enqueue(
     Array.from({ length: n }, (_, i) => ({ event_id: `ev${i}`, tracking_id: "t1", clicked_at: "2025-10-22T14:30:00.000Z" })),
     new Date().toISOString(),
   );
   return db;
 }
 
-const shipper = (db: ReturnType<typeof createDb>, url: string, extra: Partial<ConstructorParameters<typeof Shipper>[1]> = {}) =>
+const shipper = (db: Store, url: string, extra: Partial<ConstructorParameters<typeof Shipper>[1]> = {}) =>
   new Shipper(db, { url, apiKey: "edge-key-0123456789", log: silentLogger(), baseDelayMs: 20, maxDelayMs: 200, idleMs: 20, ...extra });
 
-async function until(check: () => boolean, ms = 5000) {
+async function until(check: () => boolean | Promise<boolean>, ms = 5000) {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error("timed out waiting");
     await Bun.sleep(10);
   }
@@ -56,12 +55,12 @@ describe("the shipper", () => {
     const up = upstream(async (b) => ok(b.events.length));
     const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => ((key = req.headers.get("x-api-key") ?? ""), ok(0)) });
     servers.push(server);
-    await shipper(outboxWith(1), `http://127.0.0.1:${server.port}/`).shipOnce();
+    await shipper(await outboxWith(1), `http://127.0.0.1:${server.port}/`).shipOnce();
     expect(key).toBe("edge-key-0123456789");
-    const db = outboxWith(1200);
+    const db = await outboxWith(1200);
     const s = shipper(db, up.url);
     s.start();
-    await until(() => outboxStatus(db).pending === 0);
+    await until(async () => (await db.outbox.status()).pending === 0);
     await s.flush(100);
     expect(up.received.map((b) => b.length)).toEqual([500, 500, 200]);
     expect(new Set(up.received.flat()).size).toBe(1200);
@@ -69,13 +68,13 @@ describe("the shipper", () => {
 
   test("500 twice, then 200: retried with backoff, nothing lost, nothing sent once acknowledged", async () => {
     const up = upstream((b, attempt) => (attempt <= 2 ? new Response("boom", { status: 500 }) : ok(b.events.length)));
-    const db = outboxWith(3);
+    const db = await outboxWith(3);
     const s = shipper(db, up.url);
     s.start();
-    await until(() => outboxStatus(db).pending === 0);
+    await until(async () => (await db.outbox.status()).pending === 0);
     await s.flush(100);
     expect(up.received).toEqual([["ev0", "ev1", "ev2"], ["ev0", "ev1", "ev2"], ["ev0", "ev1", "ev2"]]);
-    expect(outboxStatus(db).dead_letters).toBe(0);
+    expect((await db.outbox.status()).dead_letters).toBe(0);
   });
 
   test("429 with Retry-After: waits that long before trying again", async () => {
@@ -84,10 +83,10 @@ describe("the shipper", () => {
       times.push(Date.now());
       return attempt === 1 ? new Response("slow down", { status: 429, headers: { "Retry-After": "1" } }) : ok(b.events.length);
     });
-    const db = outboxWith(2);
+    const db = await outboxWith(2);
     const s = shipper(db, up.url, { maxDelayMs: 5000 });
     s.start();
-    await until(() => outboxStatus(db).pending === 0);
+    await until(async () => (await db.outbox.status()).pending === 0);
     await s.flush(100);
     expect(times).toHaveLength(2);
     expect(times[1] - times[0]).toBeGreaterThanOrEqual(950);
@@ -105,9 +104,9 @@ describe("the shipper", () => {
         { status: 207 },
       ),
     );
-    const db = outboxWith(3);
+    const db = await outboxWith(3);
     await shipper(db, up.url).shipOnce();
-    const status = outboxStatus(db);
+    const status = (await db.outbox.status());
     expect(status.pending).toBe(0);
     expect(status.dead_letters).toBe(1);
     expect(status.recent_dead_letters).toEqual([{ event_id: "ev1", reason: "Invalid tracking_id format", failed_at: expect.any(String) }]);
@@ -118,35 +117,35 @@ describe("the shipper", () => {
       if (attempt === 1) await Bun.sleep(10_000);
       return ok(b.events.length);
     });
-    const db = outboxWith(2);
+    const db = await outboxWith(2);
     const s = shipper(db, up.url, { timeoutMs: 300 });
     const first = await s.shipOnce();
     expect(first.kind).toBe("retry");
-    expect(peek(db, 10).map((r) => r.eventId)).toEqual(["ev0", "ev1"]);
+    expect((await db.outbox.peek(10)).map((r) => r.eventId)).toEqual(["ev0", "ev1"]);
     expect((await s.shipOnce()).kind).toBe("settled");
-    expect(outboxStatus(db).pending).toBe(0);
+    expect((await db.outbox.status()).pending).toBe(0);
   });
 
   test("401 (a wrong key) keeps the events: a setting to fix, not clicks to drop", async () => {
     const up = upstream(() => Response.json({ success: false, error: "Unauthorized" }, { status: 401 }));
-    const db = outboxWith(2);
+    const db = await outboxWith(2);
     const outcome = await shipper(db, up.url).shipOnce();
     expect(outcome.kind).toBe("retry");
-    expect(outboxStatus(db)).toMatchObject({ pending: 2, dead_letters: 0 });
+    expect((await db.outbox.status())).toMatchObject({ pending: 2, dead_letters: 0 });
   });
 
   test("an upstream that is not there: network errors are retried, events kept", async () => {
-    const db = outboxWith(1);
+    const db = await outboxWith(1);
     const outcome = await shipper(db, "http://127.0.0.1:1/api/tracking-ingest/batch").shipOnce();
     expect(outcome.kind).toBe("retry");
-    expect(outboxStatus(db).pending).toBe(1);
+    expect((await db.outbox.status()).pending).toBe(1);
   });
 });
 
 describe("backoff and new clicks", () => {
   test("new clicks do not cut a backoff short: a failing upstream is not sent a batch per click", async () => {
     const up = upstream(() => new Response("down", { status: 503 }));
-    const db = outboxWith(1);
+    const db = await outboxWith(1);
     const s = shipper(db, up.url, { baseDelayMs: 400, maxDelayMs: 400 });
     s.start();
     await until(() => up.received.length >= 1);

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { JsonDepthScanner, MAX_JSON_DEPTH } from "../../../src/lib/body";
 import { RateLimiter } from "../../../src/lib/rate-limit";
-import { call, KEY, setup } from "../../utils";
+import { call, KEY, setup, sql } from "../../utils";
 
 const DEEP = 30_000;
 const deepArray = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
@@ -110,7 +110,7 @@ describe("JSON nested deeper than 32 levels is refused before parsing", () => {
   });
 
   test("an ingest event whose metadata nests 100,000 deep: the seed's 400 body, nothing stored", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const res = await call(app, "/api/tracking-ingest/batch", {
       body: `{"events":[{"tracking_id":"abc","metadata":{"m":${deepArray(100_000)}}}]}`,
       method: "POST",
@@ -118,7 +118,7 @@ describe("JSON nested deeper than 32 levels is refused before parsing", () => {
     });
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ success: false, error: "Validation Failed", message: tooDeep, results: { failed: 0 } });
-    expect(db.$client.query("select count(*) as n from link_clicks").get()).toEqual({ n: 0 });
+    expect((await sql(store)).query("select count(*) as n from link_clicks").get()).toEqual({ n: 0 });
   });
 
   test("32 levels are accepted (an event's metadata can nest)", async () => {

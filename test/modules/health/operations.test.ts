@@ -3,26 +3,24 @@ import { Database } from "bun:sqlite";
 import pino from "pino";
 import { createApp } from "../../../src/app";
 import { testConfig } from "../../../src/config";
-import { createDb } from "../../../src/db";
 import { createMetrics, valueOf } from "../../../src/lib/metrics";
 import { createKey } from "../../../src/modules/auth/service";
-import { call, KEY, readOnlySetup, setup, tempDir } from "../../utils";
-import { settleClicks } from "../../../src/db/inbox";
+import { call, KEY, readOnlySetup, setup, tempDir, sql, testStore } from "../../utils";
 
 const BROWSER = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0", "accept-language": "en" };
 const link = { original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: "ops1" };
 
 describe("GET /metrics", () => {
   test("Prometheus text for a read key; 401 without, 403 for an ingest key", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     await call(app, "/api/link-tracking/links", { json: link });
     await app.handle(new Request("http://localhost/linkedin?uuid=ops1", { headers: BROWSER }));
     await app.handle(new Request("http://localhost/linkedin?uuid=nope", { headers: BROWSER }));
     await call(app, "/api/tracking-ingest/batch", { json: { events: [{ tracking_id: "ops1" }, { tracking_id: "bad id" }] } });
     await Bun.sleep(5);
     expect((await call(app, "/metrics", { key: null })).status).toBe(401);
-    expect((await call(app, "/metrics", { key: createKey(db, "ing", "ingest") })).status).toBe(403);
-    const res = await call(app, "/metrics", { key: null, headers: { authorization: `Bearer ${createKey(db, "prom", "read")}` } });
+    expect((await call(app, "/metrics", { key: await createKey(store, "ing", "ingest") })).status).toBe(403);
+    const res = await call(app, "/metrics", { key: null, headers: { authorization: `Bearer ${await createKey(store, "prom", "read")}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/plain");
     const text: string = res.body;
@@ -42,7 +40,7 @@ describe("request logs", () => {
   test("one JSON line per request: method, route pattern, status, duration; no query, key or IP", async () => {
     const lines: string[] = [];
     const log = pino({ level: "info", base: undefined }, { write: (line: string) => lines.push(line) });
-    const app = createApp({ db: createDb(":memory:"), config: testConfig({ webhookApiKey: KEY, trustProxy: true }), log });
+    const app = createApp({ store: testStore(testConfig()), config: testConfig({ webhookApiKey: KEY, trustProxy: true }), log });
     await app.handle(new Request("http://localhost/linkedin?uuid=secret-id&utm_source=x", { headers: { "x-forwarded-for": "203.0.113.9" } }));
     await app.handle(new Request("http://localhost/api/tracking-ingest/test", { method: "POST", headers: { "x-api-key": KEY } }));
     await Bun.sleep(5);
@@ -59,7 +57,7 @@ describe("request logs", () => {
     for (const level of ["info", "debug"] as const) {
       const lines: string[] = [];
       const log = pino({ level, base: undefined }, { write: (line: string) => lines.push(line) });
-      const app = createApp({ db: createDb(":memory:"), config: testConfig({ webhookApiKey: KEY }), log });
+      const app = createApp({ store: testStore(testConfig()), config: testConfig({ webhookApiKey: KEY }), log });
       await call(app, "/api/link-tracking/links", { json: { original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: "logged" } });
       await app.handle(new Request("http://localhost/linkedin?uuid=logged"));
       await app.handle(new Request("http://localhost/linkedin?uuid=unknown"));
@@ -120,35 +118,35 @@ describe("database trouble", () => {
 
   test("disk full: redirects still 302, ingest 503 with nothing written, health unhealthy, then recovery", async () => {
     const path = `${tempDir()}/db.sqlite`;
-    const db = createDb(path);
+    const store = testStore(testConfig(), path);
     const metrics = createMetrics();
-    const app = createApp({ db, config: testConfig({ webhookApiKey: KEY }), metrics });
+    const app = createApp({ store, config: testConfig({ webhookApiKey: KEY }), metrics });
     await call(app, "/api/link-tracking/links", { json: link });
     await app.handle(new Request("http://localhost/linkedin?uuid=ops1", { headers: BROWSER })); // today's salt is stored
-    const count = () => (settleClicks(db), db.$client.query("select count(*) as n from link_clicks").get() as { n: number }).n;
-    const before = count();
+    const count = async () => ((await sql(store)).query("select count(*) as n from link_clicks").get() as { n: number }).n;
+    const before = await count();
     // A database that may not grow by one more page: the state of a full disk.
-    const pages = (db.$client.query("pragma page_count").get() as { page_count: number }).page_count;
-    db.$client.run(`pragma max_page_count = ${pages}`);
+    const pages = ((await sql(store)).query("pragma page_count").get() as { page_count: number }).page_count;
+    (await sql(store)).run(`pragma max_page_count = ${pages}`);
     const bigBatch = { events: Array.from({ length: 500 }, (_, i) => ({ tracking_id: "ops1", event_id: `full-${i}`, user_agent: "u".repeat(400) })) };
     const ingest = await call(app, "/api/tracking-ingest/batch", { json: bigBatch });
     expect(ingest.status).toBe(503);
-    expect(count()).toBe(before);
+    expect(await count()).toBe(before);
     const redirects = [];
     for (let i = 0; i < 300; i++) redirects.push(app.handle(new Request(`http://localhost/linkedin?uuid=ops1&pad=${"p".repeat(400)}${i}`, { headers: BROWSER })));
     for (const res of await Promise.all(redirects)) expect(res.status).toBe(302);
     expect(await valueOf(metrics.registry, "link_tracker_clicks_total", { result: "failed" })).toBeGreaterThan(0);
     expect((await call(app, "/api/tracking-ingest/health", { key: null })).status).toBe(503);
     // The disk has room again: the next writes go through and health recovers by itself.
-    db.$client.run("pragma max_page_count = 1073741823");
+    (await sql(store)).run("pragma max_page_count = 1073741823");
     expect((await call(app, "/api/tracking-ingest/batch", { json: bigBatch })).status).toBe(200);
     expect((await call(app, "/api/tracking-ingest/health", { key: null })).status).toBe(200);
   });
 
   test("a lock held by another process: health says so quickly, and recovers", async () => {
     const path = `${tempDir()}/db.sqlite`;
-    const db = createDb(path);
-    const app = createApp({ db, config: testConfig({ webhookApiKey: KEY }) });
+    const store = testStore(testConfig(), path);
+    const app = createApp({ store, config: testConfig({ webhookApiKey: KEY }) });
     const other = new Database(path);
     other.run("begin immediate");
     const started = performance.now();

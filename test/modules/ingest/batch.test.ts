@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { call, clickCount, KEY, readOnlySetup, setup } from "../../utils";
+import type { Store } from "../../../src/db/store";
+import { call, clickCount, KEY, readOnlySetup, setup, sql } from "../../utils";
 
 const URL = "/api/tracking-ingest/batch";
 const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -22,12 +23,11 @@ const seedEvents = [
   },
 ];
 
-const rows = (db: ReturnType<typeof setup>["db"]) =>
-  db.$client.query("select * from link_clicks order by clicked_at").all() as Record<string, any>[];
+const rows = async (store: Store) => (await sql(store)).query("select * from link_clicks order by clicked_at").all() as Record<string, any>[];
 
 describe("POST /api/tracking-ingest/batch: the seed's contract", () => {
   test("the recommended body answers the seed's 200 body and stores both events", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const res = await call(app, URL, { json: { events: seedEvents } });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
@@ -36,7 +36,7 @@ describe("POST /api/tracking-ingest/batch: the seed's contract", () => {
       results: { total_events: 2, successful: 2, failed: 0, duplicates: 0, errors: [] },
       timestamp: expect.stringMatching(ISO_Z),
     });
-    const stored = rows(db);
+    const stored = (await rows(store));
     expect(stored).toHaveLength(2);
     expect(stored[0]).toMatchObject({
       tracking_id: "dfsgzzpzpweeAFGJJEkdlfjoxbvnv",
@@ -52,17 +52,17 @@ describe("POST /api/tracking-ingest/batch: the seed's contract", () => {
   });
 
   test("the minimal body (tracking_id only) is stored with the server's time", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const before = new Date().toISOString();
     const res = await call(app, URL, { json: { events: [{ tracking_id: "dfsgzzpzpweeAFGJJEkdlfjoxbvnv" }] } });
     expect(res.status).toBe(200);
-    const [row] = rows(db);
+    const [row] = (await rows(store));
     expect(row.clicked_at >= before).toBe(true);
     expect(row.clicked_at).toMatch(ISO_Z);
   });
 
   test("offsets are stored as UTC; referrer, session and metadata are kept", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const res = await call(app, URL, {
       json: {
         events: [
@@ -78,31 +78,31 @@ describe("POST /api/tracking-ingest/batch: the seed's contract", () => {
       },
     });
     expect(res.status).toBe(200);
-    expect(rows(db)[0]).toMatchObject({
+    expect((await rows(store))[0]).toMatchObject({
       clicked_at: "2025-10-22T14:30:00.000Z",
       ip_address: "2001:db8::1",
       referrer_url: "https://indeed.com/job/123",
       session_id: "sess_xyz789",
     });
-    expect(JSON.parse(rows(db)[0].metadata)).toEqual({ utm_source: "email", utm_campaign: "job_search" });
+    expect(JSON.parse((await rows(store))[0].metadata)).toEqual({ utm_source: "email", utm_campaign: "job_search" });
   });
 
   test("29 February of a leap year (2024, 2000) is a day like any other", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const res = await call(app, URL, {
       json: { events: [{ tracking_id: "leap", clicked_at: "2024-02-29T23:59:59Z" }, { tracking_id: "leap", clicked_at: "2000-02-29T00:00:00+01:00" }] },
     });
     expect(res.status).toBe(200);
-    expect(rows(db).map((r) => r.clicked_at)).toEqual(["2000-02-28T23:00:00.000Z", "2024-02-29T23:59:59.000Z"]);
+    expect((await rows(store)).map((r) => r.clicked_at)).toEqual(["2000-02-28T23:00:00.000Z", "2024-02-29T23:59:59.000Z"]);
   });
 
   test("the seed's JS client's empty strings and nulls count as not sent", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const res = await call(app, URL, {
       json: { events: [{ tracking_id: "x1", user_agent: "", referrer_url: "", ip_address: null, metadata: null, clicked_at: "" }] },
     });
     expect(res.status).toBe(200);
-    expect(rows(db)[0]).toMatchObject({ user_agent: null, referrer_url: null, ip_address: null, metadata: "{}" });
+    expect((await rows(store))[0]).toMatchObject({ user_agent: null, referrer_url: null, ip_address: null, metadata: "{}" });
   });
 
   test("unknown fields are ignored", async () => {
@@ -112,13 +112,13 @@ describe("POST /api/tracking-ingest/batch: the seed's contract", () => {
   });
 
   test("a bot's user agent is flagged", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     await call(app, URL, { json: { events: [{ tracking_id: "x1", user_agent: "Googlebot/2.1 (+http://www.google.com/bot.html)" }] } });
-    expect(rows(db)[0]).toMatchObject({ is_bot: 1, visitor_kind: "bot" });
+    expect((await rows(store))[0]).toMatchObject({ is_bot: 1, visitor_kind: "bot" });
   });
 
   test("some events invalid: the valid ones are stored and the answer is the seed's 207 body", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const res = await call(app, URL, { json: { events: [seedEvents[0], { tracking_id: "bad id" }] } });
     expect(res.status).toBe(207);
     expect(res.body).toEqual({
@@ -134,52 +134,52 @@ describe("POST /api/tracking-ingest/batch: the seed's contract", () => {
       },
       timestamp: expect.stringMatching(ISO_Z),
     });
-    expect(clickCount(db).n).toBe(1);
+    expect((await clickCount(store)).n).toBe(1);
   });
 
   test("1000 events are taken in one batch", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const events = Array.from({ length: 1000 }, (_, i) => ({ tracking_id: `t${i}`, clicked_at: "2025-10-22T14:30:00Z" }));
     const res = await call(app, URL, { json: { events } });
     expect(res.status).toBe(200);
     expect(res.body.results.successful).toBe(1000);
-    expect(clickCount(db).n).toBe(1000);
+    expect((await clickCount(store)).n).toBe(1000);
   });
 });
 
 describe("idempotency", () => {
   test("a re-sent batch with event_ids counts as successful, reports duplicates and is stored once", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const events = seedEvents.map((e, i) => ({ ...e, event_id: `evt-${i}` }));
     await call(app, URL, { json: { events } });
     const again = await call(app, URL, { json: { events } });
     expect(again.status).toBe(200);
     expect(again.body.success).toBe(true);
     expect(again.body.results).toEqual({ total_events: 2, successful: 2, failed: 0, duplicates: 2, errors: [] });
-    expect(clickCount(db).n).toBe(2);
+    expect((await clickCount(store)).n).toBe(2);
   });
 
   test("without event_id, identical events with clicked_at are stored once, even within one batch", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const res = await call(app, URL, { json: { events: [seedEvents[0], seedEvents[0], seedEvents[1]] } });
     expect(res.body.results.duplicates).toBe(1);
     await call(app, URL, { json: { events: seedEvents } });
-    expect(clickCount(db).n).toBe(2);
+    expect((await clickCount(store)).n).toBe(2);
   });
 
   test("events without clicked_at or event_id are distinct clicks each time", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     await call(app, URL, { json: { events: [{ tracking_id: "x1" }] } });
     await call(app, URL, { json: { events: [{ tracking_id: "x1" }] } });
-    expect(clickCount(db).n).toBe(2);
+    expect((await clickCount(store)).n).toBe(2);
   });
 
   test("the same event_id with different fields is still the same event", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     await call(app, URL, { json: { events: [{ tracking_id: "x1", event_id: "e1" }] } });
     const res = await call(app, URL, { json: { events: [{ tracking_id: "x2", event_id: "e1" }] } });
     expect(res.body.results.duplicates).toBe(1);
-    expect(clickCount(db).n).toBe(1);
+    expect((await clickCount(store)).n).toBe(1);
   });
 });
 
@@ -226,13 +226,13 @@ describe("bad input: the documented 400 body, nothing written", () => {
   ];
 
   test.each(eventCases)("%s", async (_name, event, error) => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const res = await call(app, URL, { json: { events: [event] } });
     expect(res.status).toBe(400);
     expect(res.body).toEqual(validationFailed([error]));
     expect(res.body.message).toBe("One or more events failed validation");
     expect(res.body.results).toEqual({ total_events: 1, successful: 0, failed: 1, duplicates: 0, errors: [error] });
-    expect(clickCount(db).n).toBe(0);
+    expect((await clickCount(store)).n).toBe(0);
   });
 
   test("every invalid event is reported with its 1-based position, problems joined", async () => {
@@ -259,22 +259,22 @@ describe("bad input: the documented 400 body, nothing written", () => {
   ];
 
   test.each(envelopeCases)("envelope: %s", async (_name, body, message) => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const res = await call(app, URL, { method: "POST", body, headers: { "content-type": "application/json" } });
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ success: false, error: "Validation Failed", message, validation_errors: [message] });
     expect(res.body.results).toMatchObject({ successful: 0, errors: [message] });
     expect(res.body.timestamp).toMatch(ISO_Z);
-    expect(clickCount(db).n).toBe(0);
+    expect((await clickCount(store)).n).toBe(0);
   });
 
   test("a body of 6 MiB is refused with 413 JSON before it is read", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const big = JSON.stringify({ events: [{ tracking_id: "x", metadata: { pad: "p".repeat(6 * 1024 * 1024) } }] });
     const res = await call(app, URL, { method: "POST", body: big, headers: { "content-type": "application/json" } });
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ success: false, error: "Payload Too Large", message: "Request body exceeds 5242880 bytes" });
-    expect(clickCount(db).n).toBe(0);
+    expect((await clickCount(store)).n).toBe(0);
   });
 
   test("a 6 MiB body that declares no length is cut off at the limit with 413 JSON", async () => {
@@ -295,12 +295,12 @@ describe("bad input: the documented 400 body, nothing written", () => {
   });
 
   test.each([["text/plain"], ["application/x-www-form-urlencoded"], [null]])("Content-Type %s is refused with 415 JSON", async (type) => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const headers: Record<string, string> = type ? { "content-type": type } : {};
     const res = await call(app, URL, { method: "POST", body: JSON.stringify({ events: seedEvents }), headers });
     expect(res.status).toBe(415);
     expect(res.body).toMatchObject({ success: false, error: "Unsupported Media Type", message: "Content-Type must be application/json" });
-    expect(clickCount(db).n).toBe(0);
+    expect((await clickCount(store)).n).toBe(0);
   });
 
   test("application/json; charset=utf-8 is accepted", async () => {
@@ -323,11 +323,11 @@ describe("bad input: the documented 400 body, nothing written", () => {
 
 describe("database trouble", () => {
   test("a database that refuses writes answers 503 with Retry-After and writes nothing", async () => {
-    const { app, db } = readOnlySetup();
+    const { app, store } = readOnlySetup();
     const res = await call(app, URL, { json: { events: seedEvents } });
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("5");
     expect(res.body).toMatchObject({ success: false, error: "Service Unavailable", message: expect.stringContaining("nothing was written") });
-    expect(clickCount(db).n).toBe(0);
+    expect((await clickCount(store)).n).toBe(0);
   });
 });

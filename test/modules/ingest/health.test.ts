@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { call, setup } from "../../utils";
+import { call, setup, sqliteOf } from "../../utils";
 
 describe("GET /api/tracking-ingest/health", () => {
   test("answers the seed's body after really querying the database", async () => {
@@ -10,8 +10,8 @@ describe("GET /api/tracking-ingest/health", () => {
   });
 
   test("a database that cannot be queried answers 503 unhealthy", async () => {
-    const { app, db } = setup();
-    db.$client.close();
+    const { app, store } = setup();
+    sqliteOf(store).close();
     const res = await call(app, "/api/tracking-ingest/health", { key: null });
     expect(res.status).toBe(503);
     expect(res.body.status).toBe("unhealthy");

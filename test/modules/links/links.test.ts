@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createKey } from "../../../src/modules/auth/service";
 import { generateTrackingId, trackedUrl } from "../../../src/modules/links/service";
-import { call, clickCount, setup } from "../../utils";
+import { call, clickCount, setup, sql } from "../../utils";
 
 const LINKS = "/api/link-tracking/links";
 const JOB = "550e8400-e29b-41d4-a716-446655440000";
@@ -81,11 +81,11 @@ describe("POST /api/link-tracking/links", () => {
   ];
 
   test.each(bad)("%s: 400 with the error named, nothing stored", async (_name, change, message) => {
-    const { app, db } = withBase();
+    const { app, store } = withBase();
     const res = await call(app, LINKS, { json: { ...linkedin, ...change } });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: message, validation_errors: [message], timestamp: expect.stringMatching(/Z$/) });
-    expect((db.$client.query("select count(*) as n from link_tracking").get() as { n: number }).n).toBe(0);
+    expect(((await sql(store)).query("select count(*) as n from link_tracking").get() as { n: number }).n).toBe(0);
   });
 
   test("malformed JSON is a 400 in the same shape", async () => {
@@ -117,19 +117,19 @@ describe("POST /api/link-tracking/links/bulk", () => {
   });
 
   test("one invalid link fails them all, naming it; nothing is stored", async () => {
-    const { app, db } = withBase();
+    const { app, store } = withBase();
     const res = await call(app, `${LINKS}/bulk`, { json: { links: [linkedin, { ...linkedin, original_url: "javascript:x" }] } });
     expect(res.status).toBe(400);
     expect(res.body.validation_errors).toEqual(["Link 2: original_url must be an absolute http:// or https:// URL with a host"]);
-    expect((db.$client.query("select count(*) as n from link_tracking").get() as { n: number }).n).toBe(0);
+    expect(((await sql(store)).query("select count(*) as n from link_tracking").get() as { n: number }).n).toBe(0);
   });
 
   test("one taken id fails them all with 409; nothing is stored", async () => {
-    const { app, db } = withBase();
+    const { app, store } = withBase();
     await call(app, LINKS, { json: { ...linkedin, tracking_id: "taken" } });
     const res = await call(app, `${LINKS}/bulk`, { json: { links: [linkedin, { ...linkedin, tracking_id: "taken" }] } });
     expect(res.status).toBe(409);
-    expect((db.$client.query("select count(*) as n from link_tracking").get() as { n: number }).n).toBe(1);
+    expect(((await sql(store)).query("select count(*) as n from link_tracking").get() as { n: number }).n).toBe(1);
   });
 
   test.each([
@@ -227,28 +227,28 @@ describe("PATCH and DELETE /api/link-tracking/links/{id}", () => {
   });
 
   test("DELETE removes the link and its clicks", async () => {
-    const { app, db } = withBase();
+    const { app, store } = withBase();
     await call(app, LINKS, { json: { ...linkedin, tracking_id: "d1" } });
     await app.handle(new Request("http://localhost/linkedin?uuid=d1"));
     await app.handle(new Request("http://localhost/linkedin?uuid=d1"));
-    expect(clickCount(db).n).toBe(2);
+    expect((await clickCount(store)).n).toBe(2);
     const res = await call(app, `${LINKS}/d1`, { method: "DELETE" });
     expect(res.body).toEqual({ tracking_id: "d1", deleted: true, clicks_deleted: 2 });
-    expect(clickCount(db).n).toBe(0);
+    expect((await clickCount(store)).n).toBe(0);
     expect((await app.handle(new Request("http://localhost/linkedin?uuid=d1"))).status).toBe(404);
   });
 });
 
 describe("scopes", () => {
   test("link management needs an admin key: ingest and read keys get 403", async () => {
-    const { app, db } = withBase();
+    const { app, store } = withBase();
     for (const scope of ["ingest", "read"] as const) {
-      const key = createKey(db, `k-${scope}`, scope);
+      const key = await createKey(store, `k-${scope}`, scope);
       const res = await call(app, LINKS, { json: linkedin, key });
       expect(res.status).toBe(403);
       expect(res.body.error).toContain("admin");
     }
-    const admin = createKey(db, "k-admin", "admin");
+    const admin = await createKey(store, "k-admin", "admin");
     expect((await call(app, LINKS, { json: linkedin, key: admin })).status).toBe(201);
   });
 

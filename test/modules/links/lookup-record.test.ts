@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createKey } from "../../../src/modules/auth/service";
-import { call, clickCount, KEY, setup } from "../../utils";
+import { call, clickCount, KEY, setup, sql } from "../../utils";
 
 const linkedin = { original_url: "https://linkedin.com/in/steve-glen", link_function: "LinkedIn", link_type: "profile" };
 
@@ -45,8 +45,8 @@ describe("GET /api/link-tracking/lookup", () => {
   });
 
   test("an ingest key may look up; ?uuid missing is a 400", async () => {
-    const { app, db } = setup();
-    const key = createKey(db, "node", "ingest");
+    const { app, store } = setup();
+    const key = await createKey(store, "node", "ingest");
     expect((await call(app, "/api/link-tracking/lookup/x", { key })).status).toBe(404);
     const res = await call(app, "/api/link-tracking/lookup", { key });
     expect(res.status).toBe(400);
@@ -67,7 +67,7 @@ describe("POST /api/link-tracking/record-click", () => {
   };
 
   test("the seed's request answers 201 with the seed's body and stores the click", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const res = await call(app, "/api/link-tracking/record-click", { json: click });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
@@ -77,17 +77,17 @@ describe("POST /api/link-tracking/record-click", () => {
       click_source: "email",
       status: "recorded",
     });
-    const row = db.$client.query("select * from link_clicks").get() as Record<string, unknown>;
+    const row = (await sql(store)).query("select * from link_clicks").get() as Record<string, unknown>;
     expect(row).toMatchObject({ click_id: res.body.click_id, origin: "api", session_id: "sess_xyz789", referrer_url: "https://gmail.com" });
   });
 
   test("sent twice, it is stored once and the second answer names the same click", async () => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const first = await call(app, "/api/link-tracking/record-click", { json: click });
     const second = await call(app, "/api/link-tracking/record-click", { json: click });
     expect(second.status).toBe(200);
     expect(second.body).toEqual({ ...first.body, status: "duplicate" });
-    expect(clickCount(db).n).toBe(1);
+    expect((await clickCount(store)).n).toBe(1);
   });
 
   test.each([
@@ -95,11 +95,11 @@ describe("POST /api/link-tracking/record-click", () => {
     ["clicked_at invalid", { tracking_id: "x", clicked_at: "yesterday" }, "Invalid clicked_at format (must be ISO 8601 datetime)"],
     ["ip_address invalid", { tracking_id: "x", ip_address: "999.1.1.1" }, "ip_address is not a valid IPv4 or IPv6 address"],
   ])("%s: the seed's 400 body", async (_name, body, message) => {
-    const { app, db } = setup();
+    const { app, store } = setup();
     const res = await call(app, "/api/link-tracking/record-click", { json: body });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: message, required_fields: ["tracking_id"], timestamp: expect.stringMatching(/Z$/) });
-    expect(clickCount(db).n).toBe(0);
+    expect((await clickCount(store)).n).toBe(0);
   });
 
   test("a read-only database is a 503 with Retry-After", async () => {

@@ -1,11 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { insertClicks } from "../../../src/db/clicks";
 import { anonymizeIp } from "../../../src/lib/ip";
 import { silentLogger } from "../../../src/lib/log";
 import { startRetention } from "../../../src/modules/privacy/service";
-import { call, clickCount, setup } from "../../utils";
-import { settleClicks } from "../../../src/db/inbox";
-import { runUpgrades } from "../../../src/db/upgrades";
+import { call, clickCount, setup, sql } from "../../utils";
+import { runUpgrades } from "../../../src/db/sqlite/upgrades";
+import type { SqliteStore } from "../../../src/db/sqlite/store";
 
 const BROWSER = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0", "accept-language": "en" };
 
@@ -13,7 +12,7 @@ async function withLink(overrides: Parameters<typeof setup>[0] = {}) {
   const ctx = setup({ trustProxy: true, ...overrides });
   await call(ctx.app, "/api/link-tracking/links", { json: { original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: "p1" } });
   const hit = (headers: Record<string, string>) => ctx.app.handle(new Request("http://localhost/linkedin?uuid=p1", { headers: { ...BROWSER, ...headers } }));
-  const rows = () => (settleClicks(ctx.db), ctx.db.$client.query("select ip_address, user_agent, session_id, visitor_kind from link_clicks order by clicked_at, click_id").all() as Record<string, string | null>[]);
+  const rows = async () => ((await sql(ctx.store)).query("select ip_address, user_agent, session_id, visitor_kind from link_clicks order by clicked_at, click_id").all() as Record<string, string | null>[]);
   return { ...ctx, hit, rows };
 }
 
@@ -36,7 +35,7 @@ describe("IP_ANONYMIZE", () => {
     await ctx.hit({ "x-forwarded-for": "203.0.113.43" });
     await ctx.hit({ "x-forwarded-for": "203.0.114.42" });
     await call(ctx.app, "/api/tracking-ingest/batch", { json: { events: [{ tracking_id: "p1", ip_address: "198.51.100.7" }] } });
-    const rows = ctx.rows();
+    const rows = (await ctx.rows());
     expect(rows.map((r) => r.ip_address)).toEqual(["203.0.113.0", "203.0.113.0", "203.0.113.0", "203.0.114.0", "198.51.100.0"]);
     expect(rows[0].session_id).toBe(rows[1].session_id);
     // The session id is made from the stored network, not the full address: one network, one browser, one session.
@@ -48,7 +47,7 @@ describe("IP_ANONYMIZE", () => {
     const ctx = await withLink({ ipAnonymize: true });
     await ctx.hit({ "x-forwarded-for": "203.0.113.42", "user-agent": "Mozilla/5.0 Firefox/133.0" });
     await ctx.hit({ "x-forwarded-for": "203.0.113.77", "user-agent": "Mozilla/5.0 Firefox/133.0" });
-    const [a, b] = ctx.rows();
+    const [a, b] = (await ctx.rows());
     // Every last octet gives the same id: guessing the 256 of them tells nothing.
     expect(a.session_id).toBe(b.session_id);
   });
@@ -59,7 +58,7 @@ describe("Do Not Track", () => {
     const ctx = await withLink();
     const res = await ctx.hit({ [header]: "1", "x-forwarded-for": "203.0.113.42" });
     expect(res.status).toBe(302);
-    expect(ctx.rows()).toEqual([{ ip_address: null, user_agent: null, session_id: null, visitor_kind: "human" }]);
+    expect((await ctx.rows())).toEqual([{ ip_address: null, user_agent: null, session_id: null, visitor_kind: "human" }]);
     expect((await call(ctx.app, "/api/link-tracking/analytics/p1")).body.click_statistics.total_clicks).toBe(1);
   });
 
@@ -70,8 +69,7 @@ describe("Do Not Track", () => {
         headers: { ...BROWSER, "sec-gpc": "1", referer: "https://mail.google.com/mail/u/0/#inbox/FMfcgzQXJ", "x-forwarded-for": "203.0.113.42" },
       }),
     );
-    settleClicks(ctx.db);
-    const row = ctx.db.$client.query("select referrer_url, metadata, click_source from link_clicks").get() as Record<string, string>;
+    const row = (await sql(ctx.store)).query("select referrer_url, metadata, click_source from link_clicks").get() as Record<string, string>;
     expect(row.referrer_url).toBe("https://mail.google.com");
     expect(JSON.parse(row.metadata)).toEqual({ utm_source: "resume", utm_medium: "pdf" });
   });
@@ -79,7 +77,7 @@ describe("Do Not Track", () => {
   test("RESPECT_DNT=false records them like any other", async () => {
     const ctx = await withLink({ respectDnt: false });
     await ctx.hit({ dnt: "1", "x-forwarded-for": "203.0.113.42" });
-    expect(ctx.rows()[0].ip_address).toBe("203.0.113.42");
+    expect((await ctx.rows())[0].ip_address).toBe("203.0.113.42");
   });
 });
 
@@ -91,7 +89,7 @@ describe("DELETE /api/link-tracking/clicks?ip=", () => {
     await ctx.hit({ "x-forwarded-for": "198.51.100.1" });
     const res = await call(ctx.app, "/api/link-tracking/clicks?ip=203.0.113.42", { method: "DELETE" });
     expect(res.body).toEqual({ ip: "203.0.113.42", clicks_deleted: 2 });
-    expect(ctx.rows().map((r) => r.ip_address)).toEqual(["198.51.100.1"]);
+    expect((await ctx.rows()).map((r) => r.ip_address)).toEqual(["198.51.100.1"]);
   });
 
   test("with IP_ANONYMIZE the network is erased", async () => {
@@ -110,17 +108,17 @@ describe("DELETE /api/link-tracking/clicks?ip=", () => {
     expect((await call(ctx.app, "/api/tracking-ingest/batch", { json: { events } })).status).toBe(200);
     expect((await call(ctx.app, "/api/link-tracking/clicks?ip=2001:0DB8::00AB", { method: "DELETE" })).body).toEqual({ ip: "2001:db8::ab", clicks_deleted: 3 });
     expect((await call(ctx.app, "/api/link-tracking/clicks?ip=203.0.113.77", { method: "DELETE" })).body).toEqual({ ip: "203.0.113.77", clicks_deleted: 3 });
-    expect(ctx.rows().map((r) => r.ip_address)).toEqual(["2001:db8::ac"]);
+    expect((await ctx.rows()).map((r) => r.ip_address)).toEqual(["2001:db8::ac"]);
   });
 
-  test("addresses stored in another spelling before the upgrade are rewritten once, then erasable", () => {
-    const { db } = setup();
-    const insert = db.$client.prepare("insert into link_clicks (click_id, tracking_id, clicked_at, received_at, ip_address, metadata, origin) values (?, 'p1', ?, ?, ?, '{}', 'ingest')");
+  test("addresses stored in another spelling before the upgrade are rewritten once, then erasable", async () => {
+    const { store } = setup();
+    const insert = (await sql(store)).prepare("insert into link_clicks (click_id, tracking_id, clicked_at, received_at, ip_address, metadata, origin) values (?, 'p1', ?, ?, ?, '{}', 'ingest')");
     const at = new Date().toISOString();
     for (const ip of ["2001:0db8:0:0::ab", "2001:DB8::AB", "::ffff:203.0.113.77", "198.51.100.1"]) insert.run(crypto.randomUUID(), at, at, ip);
-    db.$client.run("delete from settings where key = 'upgrade:canonical_ips'");
-    runUpgrades(db);
-    const stored = (db.$client.query("select ip_address from link_clicks order by ip_address").all() as { ip_address: string }[]).map((r) => r.ip_address);
+    (await sql(store)).run("delete from settings where key = 'upgrade:canonical_ips'");
+    runUpgrades((store as SqliteStore).db);
+    const stored = ((await sql(store)).query("select ip_address from link_clicks order by ip_address").all() as { ip_address: string }[]).map((r) => r.ip_address);
     expect(stored).toEqual(["198.51.100.1", "2001:db8::ab", "2001:db8::ab", "203.0.113.77"]);
   });
 
@@ -133,14 +131,14 @@ describe("DELETE /api/link-tracking/clicks?ip=", () => {
 
 describe("RETENTION_DAYS", () => {
   test("clicks older than the limit are pruned in batches; newer ones stay", async () => {
-    const { db } = setup();
+    const { store } = setup();
     const old = new Date(Date.now() - 40 * 86_400_000).toISOString();
     const recent = new Date().toISOString();
     const click = (clickedAt: string) => ({ clickId: crypto.randomUUID(), trackingId: "x", clickedAt, receivedAt: clickedAt, origin: "redirect" as const });
-    insertClicks(db, [...Array.from({ length: 2500 }, () => click(old)), ...Array.from({ length: 3 }, () => click(recent))]);
-    const retention = startRetention(db, 30, silentLogger());
+    await store.clicks.insert([...Array.from({ length: 2500 }, () => click(old)), ...Array.from({ length: 3 }, () => click(recent))]);
+    const retention = startRetention(store, 30, silentLogger());
     await retention.done;
     retention.stop();
-    expect(clickCount(db).n).toBe(3);
+    expect((await clickCount(store)).n).toBe(3);
   });
 });

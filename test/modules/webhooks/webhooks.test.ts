@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { insertClicks } from "../../../src/db/clicks";
 import { silentLogger } from "../../../src/lib/log";
 import { startDelivery } from "../../../src/modules/webhooks/service";
-import { call, setup } from "../../utils";
+import { call, setup, sqliteOf } from "../../utils";
 
 const APP = "dddddddd-dddd-4ddd-8ddd-dddddddddddd";
 const BROWSER = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "accept-language": "en" };
@@ -57,7 +56,7 @@ async function world(options: { hold?: number; deliverPrivate?: boolean } = {}) 
   expect((await call(ctx.app, "/api/link-tracking/links/bulk", { json: { links } })).status).toBe(201);
   const hit = (id: string, ip: string, headers: Record<string, string> = BROWSER) =>
     ctx.app.handle(new Request(`http://localhost/x?uuid=${id}`, { headers: { ...headers, "x-forwarded-for": ip } }));
-  const delivery = startDelivery(ctx.db, silentLogger(), { everyMs: 60_000, timeoutMs: 300, baseDelayMs: 5, maxDelayMs: 20, allowPrivate: options.deliverPrivate ?? true });
+  const delivery = startDelivery(ctx.store, silentLogger(), { everyMs: 60_000, timeoutMs: 300, baseDelayMs: 5, maxDelayMs: 20, allowPrivate: options.deliverPrivate ?? true });
   stops.push(delivery.stop);
   const deliverUntil = async (check: () => boolean, rounds = 50) => {
     for (let i = 0; i < rounds && !check(); i++) {
@@ -89,7 +88,11 @@ describe("signals", () => {
   test("click.returned when a human comes back after more than N days", async () => {
     const w = await world();
     const old = new Date(Date.now() - 10 * 86_400_000).toISOString();
-    insertClicks(w.db, [{ clickId: crypto.randomUUID(), trackingId: "sig-Portfolio", clickedAt: old, receivedAt: old, origin: "redirect", visitorKind: "human" }]);
+    // A click stored before this server ran (no signal of its own).
+    sqliteOf(w.store).run(
+      "insert into link_clicks (click_id, tracking_id, clicked_at, received_at, metadata, origin, visitor_kind) values (?, 'sig-Portfolio', ?, ?, '{}', 'redirect', 'human')",
+      [crypto.randomUUID(), old, old],
+    );
     await w.hit("sig-LinkedIn", "198.51.100.2");
     const { events } = await w.events();
     expect(events.map((e: any) => e.type)).toEqual(["click.first_human", "click.returned"]);

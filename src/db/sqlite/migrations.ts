@@ -5,17 +5,17 @@
  * this list and the journal drift apart.
  */
 import type { MigrationMeta } from "drizzle-orm/migrator";
-import journal from "../../drizzle/meta/_journal.json" with { type: "json" };
-import m0000 from "../../drizzle/0000_init.sql" with { type: "text" };
-import m0001 from "../../drizzle/0001_links_version.sql" with { type: "text" };
-import m0002 from "../../drizzle/0002_classification.sql" with { type: "text" };
-import m0003 from "../../drizzle/0003_edge_outbox.sql" with { type: "text" };
-import m0004 from "../../drizzle/0004_signals.sql" with { type: "text" };
-import m0005 from "../../drizzle/0005_settings.sql" with { type: "text" };
-import m0006 from "../../drizzle/0006_click_daily.sql" with { type: "text" };
-import m0007 from "../../drizzle/0007_click_daily_triggers.sql" with { type: "text" };
-import m0008 from "../../drizzle/0008_narrow_time_index.sql" with { type: "text" };
-import m0009 from "../../drizzle/0009_click_inbox.sql" with { type: "text" };
+import journal from "../../../drizzle/meta/_journal.json" with { type: "json" };
+import m0000 from "../../../drizzle/0000_init.sql" with { type: "text" };
+import m0001 from "../../../drizzle/0001_links_version.sql" with { type: "text" };
+import m0002 from "../../../drizzle/0002_classification.sql" with { type: "text" };
+import m0003 from "../../../drizzle/0003_edge_outbox.sql" with { type: "text" };
+import m0004 from "../../../drizzle/0004_signals.sql" with { type: "text" };
+import m0005 from "../../../drizzle/0005_settings.sql" with { type: "text" };
+import m0006 from "../../../drizzle/0006_click_daily.sql" with { type: "text" };
+import m0007 from "../../../drizzle/0007_click_daily_triggers.sql" with { type: "text" };
+import m0008 from "../../../drizzle/0008_narrow_time_index.sql" with { type: "text" };
+import m0009 from "../../../drizzle/0009_click_inbox.sql" with { type: "text" };
 
 export const embeddedSql: Record<string, string> = {
   "0000_init": m0000,

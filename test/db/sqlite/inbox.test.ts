@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { inboxBacklog, queueClicks, settleClicks, startInboxMover } from "../../src/db/inbox";
-import { silentLogger } from "../../src/lib/log";
-import { call, setup } from "../utils";
+import { inboxBacklog, queueClicks, settleClicks, startInboxMover } from "../../../src/db/sqlite/inbox";
+import { silentLogger } from "../../../src/lib/log";
+import { call, setup, sqliteOf } from "../../utils";
 
 const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
-const count = (ctx: ReturnType<typeof setup>, table: string) => (ctx.db.$client.query(`select count(*) as n from ${table}`).get() as { n: number }).n;
+const count = (ctx: ReturnType<typeof setup>, table: string) => (sqliteOf(ctx.store).query(`select count(*) as n from ${table}`).get() as { n: number }).n;
 
 async function withLinks(n: number) {
   const ctx = setup();
@@ -12,12 +12,12 @@ async function withLinks(n: number) {
   expect((await call(ctx.app, "/api/link-tracking/links/bulk", { json: { links } })).status).toBe(201);
   const click = (id: string) =>
     ctx.app.handle(new Request(`http://localhost/linkedin?uuid=${id}`, { headers: { "user-agent": CHROME, "accept-language": "en" } }));
-  // A link's first click asks for its previous one (signals.ts), which settles the inbox:
-  // one click per link first, so that the clicks of a test wait in the inbox.
+  // One click per link first, so that the signals memo knows every link (signal-facts.ts)
+  // and the clicks of a test only ever wait in the inbox.
   for (const l of links) await click(l.tracking_id);
-  settleClicks(ctx.db);
-  ctx.db.$client.run("delete from link_clicks");
-  ctx.db.$client.run("delete from click_daily");
+  settleClicks(ctx.store.db);
+  sqliteOf(ctx.store).run("delete from link_clicks");
+  sqliteOf(ctx.store).run("delete from click_daily");
   return { ...ctx, click };
 }
 
@@ -38,7 +38,7 @@ describe("click inbox", () => {
     expect(res.body.click_statistics.total_clicks).toBe(2);
     expect(count(ctx, "click_inbox")).toBe(0);
     expect(count(ctx, "link_clicks")).toBe(4);
-    const daily = ctx.db.$client.query("select tracking_id, clicks from click_daily order by tracking_id").all();
+    const daily = sqliteOf(ctx.store).query("select tracking_id, clicks from click_daily order by tracking_id").all();
     expect(daily).toEqual([
       { tracking_id: "inbox-0", clicks: 2 },
       { tracking_id: "inbox-1", clicks: 1 },
@@ -49,23 +49,23 @@ describe("click inbox", () => {
   test("a move takes the oldest clicks first, at most `limit`, each exactly once", async () => {
     const ctx = await withLinks(5);
     for (let i = 0; i < 25; i++) await ctx.click(`inbox-${i % 5}`);
-    expect(inboxBacklog(ctx.db)).toBe(25);
-    expect(settleClicks(ctx.db, 10)).toBe(10);
-    expect(inboxBacklog(ctx.db)).toBe(15);
-    const moved = ctx.db.$client.query("select click_id from link_clicks order by click_id").all() as { click_id: string }[];
-    const waiting = ctx.db.$client.query("select click_id from click_inbox order by click_id").all() as { click_id: string }[];
+    expect(inboxBacklog(ctx.store.db)).toBe(25);
+    expect(settleClicks(ctx.store.db, 10)).toBe(10);
+    expect(inboxBacklog(ctx.store.db)).toBe(15);
+    const moved = sqliteOf(ctx.store).query("select click_id from link_clicks order by click_id").all() as { click_id: string }[];
+    const waiting = sqliteOf(ctx.store).query("select click_id from click_inbox order by click_id").all() as { click_id: string }[];
     expect(moved.at(-1)!.click_id < waiting[0].click_id).toBe(true);
-    expect(settleClicks(ctx.db)).toBe(15);
-    expect(settleClicks(ctx.db)).toBe(0);
+    expect(settleClicks(ctx.store.db)).toBe(15);
+    expect(settleClicks(ctx.store.db)).toBe(0);
     expect(count(ctx, "link_clicks")).toBe(25);
-    expect((ctx.db.$client.query("select count(distinct click_id) as n from link_clicks").get() as { n: number }).n).toBe(25);
+    expect((sqliteOf(ctx.store).query("select count(distinct click_id) as n from link_clicks").get() as { n: number }).n).toBe(25);
   });
 
   test("an API read moves a big backlog in slices: redirects are answered in between, and the read counts every click", async () => {
     const ctx = await withLinks(10);
     const now = new Date().toISOString();
     const backlog = Array.from({ length: 40_000 }, (_, i) => ({ clickId: Bun.randomUUIDv7(), trackingId: `inbox-${i % 10}`, clickedAt: now, receivedAt: now, origin: "redirect" as const }));
-    queueClicks(ctx.db, backlog);
+    queueClicks(ctx.store.db, backlog);
     const order: string[] = [];
     const read = call(ctx.app, "/api/link-tracking/analytics/inbox-0").then((res) => {
       order.push("read");
@@ -88,7 +88,7 @@ describe("click inbox", () => {
     const ctx = await withLinks(1);
     const click = { clickId: Bun.randomUUIDv7(), trackingId: "inbox-0", clickedAt: new Date().toISOString(), receivedAt: new Date().toISOString(), origin: "redirect" as const };
     expect(() =>
-      queueClicks(ctx.db, [click], () => {
+      queueClicks(ctx.store.db, [click], () => {
         throw new Error("signals failed");
       }),
     ).toThrow("signals failed");
@@ -102,8 +102,8 @@ describe("click inbox", () => {
     const res = await call(ctx.app, "/api/link-tracking/links/inbox-0", { method: "DELETE" });
     expect(res.status).toBe(200);
     expect(count(ctx, "click_inbox") + count(ctx, "link_clicks")).toBe(1);
-    settleClicks(ctx.db);
-    expect(ctx.db.$client.query("select tracking_id from link_clicks").all()).toEqual([{ tracking_id: "inbox-1" }]);
+    settleClicks(ctx.store.db);
+    expect(sqliteOf(ctx.store).query("select tracking_id from link_clicks").all()).toEqual([{ tracking_id: "inbox-1" }]);
   });
 
   test("erasing an IP erases its clicks still waiting in the inbox too", async () => {
@@ -111,20 +111,20 @@ describe("click inbox", () => {
     await call(ctx.app, "/api/link-tracking/links", { json: { original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: "erase-me" } });
     const hit = (ip: string) =>
       ctx.app.handle(new Request("http://localhost/linkedin?uuid=erase-me", { headers: { "user-agent": CHROME, "accept-language": "en", "x-forwarded-for": ip } }));
-    await hit("198.51.100.9"); // the link's first click settles the inbox (see withLinks)
+    await hit("198.51.100.9");
     await hit("198.51.100.7");
     await hit("198.51.100.8");
-    expect(count(ctx, "click_inbox")).toBe(2);
+    expect(count(ctx, "click_inbox")).toBe(3);
     const res = await call(ctx.app, "/api/link-tracking/clicks?ip=198.51.100.7", { method: "DELETE" });
     expect(res.status).toBe(200);
     expect(count(ctx, "click_inbox")).toBe(0);
-    expect(ctx.db.$client.query("select ip_address from link_clicks order by clicked_at").all()).toEqual([{ ip_address: "198.51.100.9" }, { ip_address: "198.51.100.8" }]);
+    expect(sqliteOf(ctx.store).query("select ip_address from link_clicks order by clicked_at").all()).toEqual([{ ip_address: "198.51.100.9" }, { ip_address: "198.51.100.8" }]);
   });
 
   test("the mover empties the inbox by itself when the server is quiet", async () => {
     const ctx = await withLinks(10);
     for (let i = 0; i < 50; i++) await ctx.click(`inbox-${i % 10}`);
-    const mover = startInboxMover(ctx.db, silentLogger());
+    const mover = startInboxMover(ctx.store.db, silentLogger());
     try {
       expect(await waitFor(() => count(ctx, "click_inbox") === 0)).toBe(true);
       expect(count(ctx, "link_clicks")).toBe(50);
@@ -137,9 +137,9 @@ describe("click inbox", () => {
     const ctx = await withLinks(10);
     const now = new Date().toISOString();
     const backlog = Array.from({ length: 150_000 }, (_, i) => ({ clickId: Bun.randomUUIDv7(), trackingId: `inbox-${i % 10}`, clickedAt: now, receivedAt: now, origin: "redirect" as const }));
-    queueClicks(ctx.db, backlog);
+    queueClicks(ctx.store.db, backlog);
     const server = ctx.app.listen({ port: 0, hostname: "127.0.0.1" });
-    const mover = startInboxMover(ctx.db, silentLogger());
+    const mover = startInboxMover(ctx.store.db, silentLogger());
     try {
       expect(await waitFor(() => count(ctx, "link_clicks") > 0)).toBe(true); // moving: the server is quiet
       // The load comes from another process, so that it keeps coming while a slice holds this event loop.
@@ -171,7 +171,7 @@ describe("click inbox", () => {
 
   test("past maxBacklog the mover moves even while clicks keep coming", async () => {
     const ctx = await withLinks(10);
-    const mover = startInboxMover(ctx.db, silentLogger(), { maxBacklog: 2000 });
+    const mover = startInboxMover(ctx.store.db, silentLogger(), { maxBacklog: 2000 });
     const until = Date.now() + 1500;
     try {
       while (Date.now() < until) await Promise.all(Array.from({ length: 50 }, (_, i) => ctx.click(`inbox-${i % 10}`)));
@@ -185,7 +185,7 @@ describe("click inbox", () => {
   test("the mover waits while clicks keep coming, so that redirects do not pay for it; onQuiet marks the end of the spell", async () => {
     const ctx = await withLinks(10);
     const quietAt: number[] = [];
-    const mover = startInboxMover(ctx.db, silentLogger(), { onQuiet: () => quietAt.push(Date.now()) });
+    const mover = startInboxMover(ctx.store.db, silentLogger(), { onQuiet: () => quietAt.push(Date.now()) });
     const until = Date.now() + 400;
     let sent = 0;
     try {

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createDb } from "../../src/db";
-import { embeddedSql, journal } from "../../src/db/migrations";
+import { createDb } from "../../../src/db/sqlite";
+import { embeddedSql, journal } from "../../../src/db/sqlite/migrations";
 
-const folder = join(import.meta.dir, "../../drizzle");
+const folder = join(import.meta.dir, "../../../drizzle");
 
 describe("embedded migrations", () => {
   test("the journal, the .sql files and the embedded list name the same migrations", () => {

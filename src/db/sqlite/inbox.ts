@@ -7,15 +7,16 @@
  * append-only table; a commit of N clicks writes a page or two. The clicks move on to
  * link_clicks in bulk, sorted by link (so that a link's clicks share their index pages),
  * and are counted in click_daily as they move:
- *   - before anything reads or changes clicks (every reader in clicks.ts settles first),
- *     so no reader ever misses a committed click;
+ *   - before the store reads or changes clicks (store.ts, in slices that let redirects
+ *     go on), so no reader ever misses a committed click;
  *   - in the background, in slices, whenever the server is not busy (startInboxMover),
  *     or once the backlog passes MAX_BACKLOG even when it is.
  * A move is one transaction: a click is in the inbox or in link_clicks, never both.
  * Only redirect clicks (which carry no idempotency key) wait here.
  */
-import type { Logger } from "../lib/log";
-import { CLICK_COLUMNS, clickValues, type ClickInsert } from "./click-row";
+import type { Logger } from "../../lib/log";
+import type { NewClick as ClickInsert } from "../store";
+import { CLICK_COLUMNS, clickValues } from "./click-row";
 import { perDb, type Db } from "./index";
 
 const COLUMNS = CLICK_COLUMNS.join(", ");
@@ -25,7 +26,7 @@ const TICK_MS = 50;
 /** When nothing came in and nothing waits: a wake-up a second is enough. */
 const IDLE_TICK_MS = 1000;
 /** Between two slices: time for the event loop to take the requests that came in meanwhile, and count them. */
-const GAP_MS = 5;
+export const GAP_MS = 5;
 const SLICE = 4000;
 /**
  * An API read's slices are smaller: it moves while redirects may be pouring in (a
@@ -33,7 +34,7 @@ const SLICE = 4000;
  * a wrk flood: a slice of 4000 held the event loop 30 to 80 ms, one of 1000 15 to 65 ms,
  * one of 250 a few. 250 every 5 ms still moves 25,000 clicks a second.
  */
-const READ_SLICE = 250;
+export const READ_SLICE = 250;
 const BUSY_RATE = 2000;
 /** Past this many waiting clicks (about 300 MB) the mover works even while the server is busy. */
 const MAX_BACKLOG = 1_000_000;
@@ -65,7 +66,7 @@ function statements(db: Db) {
       count.run(upTo);
       return remove.run(upTo).changes;
     });
-    return { first, last, queue, settle, arrivals: { n: 0 }, readMove: { running: null as Promise<void> | null } };
+    return { first, last, queue, settle, arrivals: { n: 0 } };
   });
 }
 
@@ -96,51 +97,12 @@ export function settleClicks(db: Db, limit = Number.POSITIVE_INFINITY): number {
   return db.$client.inTransaction ? s.settle(limit) : s.settle.immediate(limit);
 }
 
-/**
- * Moves every click waiting now, a slice at a time, leaving the event loop GAP_MS between
- * slices to serve other requests (redirects go on during a big move), then the last
- * part slice. An API request awaits it before it reads clicks (a read on another
- * connection, which cannot move them itself, then sees every click committed before).
- */
-export function settleInSlices(db: Db): Promise<void> {
-  // Requests that arrive during a move wait for that one move rather than start another:
-  // two moves side by side would take twice the event loop's time for the same clicks.
-  const s = statements(db);
-  s.readMove.running ??= moveInSlices(db).finally(() => {
-    s.readMove.running = null;
-  });
-  return s.readMove.running;
-}
-
-async function moveInSlices(db: Db): Promise<void> {
-  try {
-    // Bounded: under a flood faster than the moves, the read's own settle takes the rest.
-    for (let slices = 0; slices < 4000 && inboxBacklog(db) > READ_SLICE; slices++) {
-      settleClicks(db, READ_SLICE);
-      await Bun.sleep(GAP_MS);
-    }
-    settleClicks(db, READ_SLICE);
-  } catch {
-    // Cannot write (read-only, locked): the read settles or reads as it can.
-  }
-}
-
 /** Moves waiting clicks for at most `ms` (shutdown: the rest move at the next start). */
 export function settleWithin(db: Db, ms: number): void {
   const deadline = performance.now() + ms;
   while (performance.now() < deadline && settleClicks(db, SLICE) > 0);
 }
 
-/**
- * For readers: settles first, or, where the database cannot be written (read-only,
- * locked past the busy timeout), reads without the waiting clicks, which stay safe in
- * the inbox. Anything that changes or deletes clicks uses settleClicks and fails instead.
- */
-export function settleForRead(db: Db): void {
-  try {
-    settleClicks(db);
-  } catch {}
-}
 
 /**
  * Moves the inbox over in the background, in slices, while the server is quiet: fewer
@@ -151,7 +113,11 @@ export function settleForRead(db: Db): void {
  * that slice only, and the ones that came with it stop the next. `onQuiet` runs when a
  * busy spell ends.
  */
-export function startInboxMover(db: Db, log: Logger, options: { onQuiet?: () => void; maxBacklog?: number } = {}): { stop(): void } {
+export function startInboxMover(
+  db: Db,
+  log: Logger,
+  options: { onQuiet?: () => void; maxBacklog?: number; /** A read is moving the inbox in its own slices: leave it to that read. */ paused?: () => boolean } = {},
+): { stop(): void } {
   const maxBacklog = options.maxBacklog ?? MAX_BACKLOG;
   const s = statements(db);
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -167,7 +133,7 @@ export function startInboxMover(db: Db, log: Logger, options: { onQuiet?: () => 
     let moved = 0;
     try {
       // While a read moves the inbox in its small slices, the mover leaves it to that read.
-      if (!s.readMove.running && (quiet || inboxBacklog(db) >= maxBacklog)) moved = settleClicks(db, SLICE);
+      if (!options.paused?.() && (quiet || inboxBacklog(db) >= maxBacklog)) moved = settleClicks(db, SLICE);
     } catch (error) {
       log.warn({ err: error }, "waiting clicks could not be moved yet; they stay in the inbox");
     }

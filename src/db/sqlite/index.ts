@@ -20,9 +20,25 @@ function openDb(sqlite: Database) {
  * Opens (creating when needed) the database at `path`, or an in-memory one for
  * ":memory:", and brings its schema up to date.
  */
-export function createDb(path: string, options: { migrate?: boolean; checkpointer?: boolean } = {}): Db {
+export function createDb(
+  path: string,
+  options: {
+    migrate?: boolean;
+    checkpointer?: boolean;
+    readonly?: boolean;
+    /** The server's connection never blocks its thread on a lock: 0, and store.ts tries again later. */
+    busyTimeoutMs?: number;
+  } = {},
+): Db {
+  if (options.readonly) {
+    const sqlite = new Database(path, { readonly: true, strict: true });
+    sqlite.run(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
+    return openDb(sqlite);
+  }
   if (path !== ":memory:") createPrivately(path);
   const sqlite = new Database(path, { create: true, strict: true });
+  // Migrations (two processes may start together) wait for the lock; the server's
+  // connection then sets its own timeout below.
   sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.run("PRAGMA journal_mode = WAL");
   // NORMAL in WAL mode: a committed transaction is in the WAL file when the commit
@@ -36,6 +52,7 @@ export function createDb(path: string, options: { migrate?: boolean; checkpointe
   sqlite.run("PRAGMA foreign_keys = ON");
   const db = openDb(sqlite);
   if (options.migrate !== false) migrateDb(db);
+  if (options.busyTimeoutMs !== undefined) sqlite.run(`PRAGMA busy_timeout = ${options.busyTimeoutMs}`);
   return db;
 }
 

@@ -1,12 +1,13 @@
 /**
  * The link_clicks table: every write and read of clicks goes through here. Redirect
- * clicks arrive through the inbox (inbox.ts): every reader here settles it first.
+ * clicks arrive through the inbox (inbox.ts); the store (store.ts) moves it over before
+ * it calls any reader here, so these functions read link_clicks alone.
  */
 import { and, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
-import { CLICK_COLUMNS, clickValues, type ClickInsert } from "./click-row";
-import { settleClicks, settleForRead } from "./inbox";
+import { CLICK_COLUMNS, clickValues } from "./click-row";
 import { changes, perDb, type Db } from "./index";
-import { clickInbox, linkClicks, type ClickRow } from "./schema";
+import { EXPORT_COLUMNS, type NewClick as ClickInsert, type ClickFilter, type ExportFilter, type Period, type VisitorKind } from "../store";
+import { clickInbox, linkClicks } from "./schema";
 
 /**
  * Bumped by every change to clicks already stored (attributed, deleted, a write rolled
@@ -37,7 +38,6 @@ const clicksTouched = (db: Db, trackingIds: Iterable<string>) => {
   }
 };
 
-export type { ClickInsert };
 
 function writer(db: Db) {
   return perDb(db, "insert-clicks", () => {
@@ -87,7 +87,6 @@ export function insertClicks(db: Db, clicks: ClickInsert[], after?: (stored: Cli
 }
 
 export function countClicks(db: Db): number {
-  settleForRead(db);
   const row = db.select({ n: sql<number>`count(*)` }).from(linkClicks).get();
   return row?.n ?? 0;
 }
@@ -96,13 +95,6 @@ export function findClickByKey(db: Db, idempotencyKey: string) {
   return db.select().from(linkClicks).where(eq(linkClicks.idempotencyKey, idempotencyKey)).get();
 }
 
-export type ClickFilter = {
-  trackingIds: string[];
-  from?: string;
-  to?: string;
-  /** Visitor kinds counted; undefined counts every kind. */
-  kinds?: ClickRow["visitorKind"][];
-};
 
 /** WHERE for redirected clicks of some links; every condition rides the (tracking_id, clicked_at) index. */
 function clickWhere(filter: ClickFilter) {
@@ -116,7 +108,6 @@ function clickWhere(filter: ClickFilter) {
 }
 
 export function clickTotals(db: Db, filter: ClickFilter, since24h: string, since7d: string) {
-  settleForRead(db);
   return db
     .select({
       total: sql<number>`count(*)`,
@@ -133,7 +124,6 @@ export function clickTotals(db: Db, filter: ClickFilter, since24h: string, since
 
 /** Click counts grouped by a column (or an expression over one), largest first. */
 export function clickCountsBy(db: Db, filter: ClickFilter, by: "source" | "referrer" | "userAgent" | "day" | "kind") {
-  settleForRead(db);
   const column = {
     source: sql<string | null>`${linkClicks.clickSource}`,
     referrer: sql<string | null>`${linkClicks.referrerUrl}`,
@@ -150,19 +140,6 @@ export function clickCountsBy(db: Db, filter: ClickFilter, by: "source" | "refer
     .all();
 }
 
-export type ExportFilter = {
-  trackingId?: string;
-  jobId?: string;
-  applicationId?: string;
-  from?: string;
-  to?: string;
-  kinds?: ClickRow["visitorKind"][];
-};
-
-export const EXPORT_COLUMNS = [
-  "click_id", "tracking_id", "job_id", "application_id", "link_function", "clicked_at", "click_source",
-  "visitor_kind", "ip_address", "user_agent", "referrer_url", "session_id", "metadata", "origin",
-] as const;
 
 /** Rows one page of an export looks at, matching or not: what bounds a page's time, whatever the filter. */
 export const EXPORT_PAGE_ROWS = 1000;
@@ -177,7 +154,6 @@ type ExportCursor = { clickedAt: string; rowid: number };
  * index range; a job's or an application's link after link; everything in time order.
  */
 export function* exportPages(db: Db, filter: ExportFilter): Generator<unknown[][]> {
-  settleForRead(db);
   const kinds = filter.kinds ? new Set<string>(filter.kinds) : null;
   const from = filter.from ?? "";
   const linkColumns = db.$client.query<{ job_id: string | null; application_id: string | null; link_function: string | null }, [string]>(
@@ -239,7 +215,7 @@ export function* exportPages(db: Db, filter: ExportFilter): Generator<unknown[][
  * scanner's. Only human clicks change; the links whose clicks did are reported to the
  * memos (clicksTouched). Returns how many clicks changed.
  */
-export function reclassifyClicks(db: Db, clickIds: string[], kind: ClickRow["visitorKind"], reason: string): number {
+export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, reason: string): number {
   if (clickIds.length === 0) return 0;
   const isBot = kind !== "human" && kind !== "owner";
   let changed: { trackingId: string }[] = [];
@@ -275,10 +251,9 @@ export function reclassifyClicks(db: Db, clickIds: string[], kind: ClickRow["vis
  * and last (from the per-link index). Redirected clicks only.
  */
 export function perLinkKindCounts(db: Db, trackingIds: string[]) {
-  settleForRead(db);
   if (trackingIds.length === 0) return [];
   const counts = db.$client
-    .query<{ trackingId: string; kind: ClickRow["visitorKind"]; clicks: number }, string[]>(
+    .query<{ trackingId: string; kind: VisitorKind; clicks: number }, string[]>(
       `select tracking_id as trackingId, visitor_kind as kind, sum(clicks) as clicks from click_daily
        where tracking_id in (${trackingIds.map(() => "?").join(", ")}) and outcome = 'redirected'
        group by tracking_id, visitor_kind having sum(clicks) > 0`,
@@ -295,7 +270,6 @@ export function perLinkKindCounts(db: Db, trackingIds: string[]) {
 
 /** The latest `limit` human clicks of some links, in time order: the raw material of a timeline. */
 export function humanClicksOf(db: Db, trackingIds: string[], limit: number) {
-  settleForRead(db);
   if (trackingIds.length === 0) return [];
   const latest = db
     .select({
@@ -313,14 +287,12 @@ export function humanClicksOf(db: Db, trackingIds: string[], limit: number) {
   return latest.reverse();
 }
 
-export type Period = { from: string; to: string };
 
 /** The whole UTC days a period touches: the overview counts days, from click_daily. */
 const daysOf = (p: Period) => [p.from.slice(0, 10), p.to.slice(0, 10)] as const;
 
 /** Redirected clicks of a period by kind. */
 export function kindCountsIn(db: Db, p: Period) {
-  settleForRead(db);
   return db.$client
     .query<{ kind: string; clicks: number }, [string, string]>(
       `select visitor_kind as kind, sum(clicks) as clicks from click_daily
@@ -330,7 +302,6 @@ export function kindCountsIn(db: Db, p: Period) {
 }
 
 export function topLinksIn(db: Db, p: Period, limit: number) {
-  settleForRead(db);
   return db.$client
     .query<{ trackingId: string; clicks: number }, [string, string, number]>(
       `select tracking_id as trackingId, sum(clicks) as clicks from click_daily
@@ -342,7 +313,6 @@ export function topLinksIn(db: Db, p: Period, limit: number) {
 }
 
 export function humanClicksPerDayIn(db: Db, p: Period) {
-  settleForRead(db);
   return db.$client
     .query<{ day: string; clicks: number }, [string, string]>(
       `select day, sum(clicks) as clicks from click_daily
@@ -353,7 +323,6 @@ export function humanClicksPerDayIn(db: Db, p: Period) {
 }
 
 export function recentClicksIn(db: Db, p: Period, limit: number) {
-  settleForRead(db);
   return db
     .select({
       clickedAt: linkClicks.clickedAt,
@@ -378,7 +347,6 @@ export function recentClicksIn(db: Db, p: Period, limit: number) {
  * flood of random ids can neither hide a real truncated link nor make this slow.
  */
 export function orphansIn(db: Db, p: Period, limit: number) {
-  settleForRead(db);
   const ranked = db.$client
     .query<{ tracking_id: string; hits: number; near: number }, [string, string, number]>(
       `select d.tracking_id, sum(d.clicks) as hits,
@@ -403,7 +371,6 @@ export function orphansIn(db: Db, p: Period, limit: number) {
 
 /** Moves an orphan's hits to the link they were meant for; they count as its clicks from then on. */
 export function attributeOrphan(db: Db, orphanId: string, trackingId: string): number {
-  settleClicks(db);
   clicksRewritten(db);
   return db.$client
     .query(
@@ -416,7 +383,6 @@ export function attributeOrphan(db: Db, orphanId: string, trackingId: string): n
 
 /** Deletes every click from one IP address (a person's request to be forgotten). */
 export function deleteClicksFromIp(db: Db, ip: string): number {
-  settleClicks(db);
   clicksRewritten(db);
   return changes(db.delete(linkClicks).where(eq(linkClicks.ipAddress, ip)).run());
 }
@@ -468,7 +434,6 @@ export function previousHumanClickOfLinks(db: Db, trackingIds: string[], clicked
 
 /** A link's latest hits of every kind, for the dashboard (no IP). */
 export function recentClicksOf(db: Db, trackingId: string, limit: number) {
-  settleForRead(db);
   return db
     .select({
       clickedAt: linkClicks.clickedAt,

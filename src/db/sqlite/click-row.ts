@@ -2,10 +2,7 @@
  * A click as it is written: the columns a new click fills, in order, and their values.
  * Shared by link_clicks (clicks.ts) and the inbox that redirect clicks wait in (inbox.ts).
  */
-import type { NewClick } from "./schema";
-
-export type ClickInsert = Required<Pick<NewClick, "clickId" | "trackingId" | "clickedAt" | "receivedAt" | "origin">> &
-  Omit<NewClick, "clickId" | "trackingId" | "clickedAt" | "receivedAt" | "origin">;
+import type { NewClick as ClickInsert } from "../store";
 
 // Written with raw prepared statements, without the query builder's per-row mapping
 // (a third of the cost of a click on the redirect's hot path).

@@ -3,7 +3,7 @@
  * migrations and remembered in settings. Each must be safe to run again (a crash
  * before its mark is stored runs it a second time).
  */
-import { normaliseIp } from "../lib/ip";
+import { normaliseIp } from "../../lib/ip";
 import type { Db } from "./index";
 
 type Upgrade = { key: string; run: (db: Db) => void };

@@ -3,11 +3,9 @@
  */
 import { and, desc, eq, lt, or, sql, type SQL } from "drizzle-orm";
 import { clicksRewritten } from "./clicks";
-import { settleClicks } from "./inbox";
 import { changes, perDb, type Db } from "./index";
-import { linkClicks, linkTracking, type LinkRow } from "./schema";
-
-export type NewLink = typeof linkTracking.$inferInsert;
+import type { Link as LinkRow, LinkChanges, LinkFilter } from "../store";
+import { linkClicks, linkTracking } from "./schema";
 
 /** One raw prepared primary-key read, mapped by hand. */
 export function findLink(db: Db, trackingId: string): LinkRow | undefined {
@@ -89,7 +87,7 @@ export function allTrackingIdsCached(db: Db, nowMs: number): string[] {
 }
 
 /** Inserts all links in one transaction; throws on any taken id, leaving none written. */
-export function insertLinks(db: Db, links: NewLink[]): LinkRow[] {
+export function insertLinks(db: Db, links: LinkRow[]): LinkRow[] {
   const rows = db.transaction((tx) => links.map((link) => tx.insert(linkTracking).values(link).returning().get()), {
     behavior: "immediate",
   });
@@ -97,7 +95,7 @@ export function insertLinks(db: Db, links: NewLink[]): LinkRow[] {
   return rows;
 }
 
-export function updateLink(db: Db, trackingId: string, changes: Partial<NewLink>): LinkRow | undefined {
+export function updateLink(db: Db, trackingId: string, changes: LinkChanges): LinkRow | undefined {
   const row = db.update(linkTracking).set(changes).where(eq(linkTracking.trackingId, trackingId)).returning().get();
   linksChanged(db);
   return row;
@@ -105,7 +103,6 @@ export function updateLink(db: Db, trackingId: string, changes: Partial<NewLink>
 
 /** Deletes the link and every click recorded for it; returns the number of clicks deleted, or null if no such link. */
 export function deleteLinkAndClicks(db: Db, trackingId: string): number | null {
-  settleClicks(db);
   clicksRewritten(db);
   const deleted = db.transaction(
     (tx) => {
@@ -118,17 +115,6 @@ export function deleteLinkAndClicks(db: Db, trackingId: string): number | null {
   linksChanged(db);
   return deleted;
 }
-
-export type LinkFilter = {
-  jobId?: string;
-  applicationId?: string;
-  linkFunction?: string;
-  active?: boolean;
-  /** Rows strictly after this (created_at, tracking_id) in newest-first order. */
-  after?: { createdAt: string; trackingId: string };
-  limit: number;
-  now: string;
-};
 
 /** Newest first. (Counts come separately, for the page only: see humanClickCounts.) */
 export function listLinks(db: Db, filter: LinkFilter): LinkRow[] {

@@ -1,0 +1,443 @@
+/**
+ * The SQLite store: today's bun:sqlite code behind the async Store interface.
+ *
+ * What no caller has to know:
+ *   - Redirect clicks wait in the inbox (inbox.ts). Every read of clicks moves it over
+ *     first, here and only here, in slices that leave the event loop free between them;
+ *     concurrent reads share one move. A move that fails is the read's error.
+ *   - This connection never waits for SQLite's lock by blocking the thread: its busy
+ *     timeout is 0 and a busy write is tried again on a later turn of the event loop
+ *     (up to BUSY_WAIT_MS), so a redirect never stalls behind another connection's write.
+ *   - Reads that can touch a million rows run on a reader thread with a read-only
+ *     connection, and ingested batches are written by a writer thread with its own
+ *     connection (when the database is a file and the composition gives the workers).
+ *   - Errors that mean "the database cannot take this now" (busy, read-only, full, I/O)
+ *     become StoreUnavailable; the app answers them 503.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Logger } from "../../lib/log";
+import { silentLogger } from "../../lib/log";
+import { Conflict } from "../../lib/errors";
+import {
+  StoreUnavailable,
+  type ApiKey,
+  type ClickFilter,
+  type ClickRepository,
+  type Delivery,
+  type Endpoint,
+  type ExportFilter,
+  type KeyRepository,
+  type Link,
+  type LinkRepository,
+  type NewClick,
+  type OutboxRepository,
+  type SettingRepository,
+  type Signal,
+  type SignalRepository,
+  type SignalRule,
+  type Store,
+  type StoredClick,
+  type WebhookRepository,
+} from "../store";
+import { backupTo } from "./backup";
+import * as clicks from "./clicks";
+import { createDb, type Db } from "./index";
+import { inboxBacklog, queueClicks, READ_SLICE, GAP_MS, settleClicks, settleWithin, startInboxMover } from "./inbox";
+import * as keys from "./keys";
+import { Lane, type MakeWorker } from "./lane";
+import * as links from "./links";
+import * as outbox from "./outbox";
+import type { ReadRequest } from "./reader";
+import { saltForDay } from "./salts";
+import { settingOrCreate } from "./settings";
+import { ClickFacts, storeSignals } from "./signal-facts";
+import * as signals from "./signals";
+import type { WriteAnswer, WriteRequest, WriterInit } from "./writer";
+
+/** How long a write keeps trying while another connection holds the lock (then: unavailable). */
+const BUSY_WAIT_MS = 5000;
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|PROTOCOL|NOTADB|CORRUPT)/;
+const isBusy = (error: unknown) => /^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown })?.code ?? ""));
+const asStoreError = (error: unknown) => (UNAVAILABLE.test(String((error as { code?: unknown })?.code ?? "")) ? new StoreUnavailable(error) : error);
+
+/** The store whose tx() the current async call runs in. */
+const inTransaction = new AsyncLocalStorage<SqliteStore>();
+
+export type SqliteStoreOptions = {
+  /** Migrations applied at open (default true). */
+  migrate?: boolean;
+  /** Open an existing file read-only (every write is then StoreUnavailable). */
+  readonly?: boolean;
+  /** Decides the signals of new clicks (webhooks, the feed); none when absent. */
+  signals?: { rule: SignalRule; returnDays: number; holdSeconds: number };
+  /** Worker threads for heavy reads and ingest writes; without them the work runs on this thread. */
+  workers?: { reader?: MakeWorker; writer?: MakeWorker; checkpointer?: MakeWorker };
+  /** A server: the inbox is moved in the background and the WAL checkpointed by a worker. */
+  background?: { onQuiet?: () => void };
+  log?: Logger;
+};
+
+export class SqliteStore implements Store {
+  readonly links: LinkRepository;
+  readonly clicks: ClickRepository;
+  readonly signals: SignalRepository;
+  readonly webhooks: WebhookRepository;
+  readonly keys: KeyRepository;
+  readonly settings: SettingRepository;
+  readonly outbox: OutboxRepository;
+
+  private readonly facts: ClickFacts;
+  private readonly rule: SignalRule | undefined;
+  private readonly reader: Lane<ReadRequest> | null;
+  private readonly writer: Lane<WriteRequest> | null;
+  private readonly stops: (() => void)[] = [];
+  private moving: Promise<void> | null = null;
+  /** Writes of tx() and the redirect's group commits, one at a time on this connection. */
+  private exclusive: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    /** The connection; only src/db/sqlite and the tests' one helper touch it. */
+    readonly db: Db,
+    readonly path: string,
+    private readonly options: SqliteStoreOptions = {},
+  ) {
+    const log = options.log ?? silentLogger();
+    this.facts = ClickFacts.lasting(db);
+    this.rule = options.signals?.rule;
+    const onFile = path !== ":memory:" && !options.readonly;
+    this.reader = onFile && options.workers?.reader ? new Lane("reader", options.workers.reader, log, { path }) : null;
+    const writerInit: WriterInit = { path, signals: options.signals ? { returnDays: options.signals.returnDays, holdSeconds: options.signals.holdSeconds } : null };
+    this.writer = onFile && options.workers?.writer ? new Lane("writer", options.workers.writer, log, writerInit) : null;
+    if (options.background && onFile) this.startBackground(log, options.background.onQuiet);
+    this.links = this.linkRepository();
+    this.clicks = this.clickRepository();
+    this.signals = this.signalRepository();
+    this.webhooks = this.webhookRepository();
+    this.keys = this.keyRepository();
+    this.settings = this.settingRepository();
+    this.outbox = this.outboxRepository();
+  }
+
+  private startBackground(log: Logger, onQuiet?: () => void) {
+    const mover = startInboxMover(this.db, log, { onQuiet, paused: () => this.moving !== null });
+    this.stops.push(() => mover.stop());
+    const make = this.options.workers?.checkpointer;
+    if (make) {
+      const checkpointer = make();
+      checkpointer.postMessage({ path: this.path });
+      checkpointer.onerror = (event) => log.error({ err: event.message }, "background checkpoints stopped; the connection checkpoints itself");
+      this.stops.push(() => checkpointer.terminate());
+    }
+  }
+
+  /** Runs `work` now, again on later turns while the database is busy, then gives up as unavailable. */
+  private async attempt<T>(work: () => T): Promise<T> {
+    const deadline = performance.now() + BUSY_WAIT_MS;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+      try {
+        return work();
+      } catch (error) {
+        if (!isBusy(error) || performance.now() >= deadline) throw asStoreError(error);
+      }
+      await Bun.sleep(wait);
+    }
+  }
+
+  /** A write that must not interleave with an open tx() on this connection (inside that tx(), it runs at once). */
+  private write<T>(work: () => T): Promise<T> {
+    if (inTransaction.getStore() === this) return this.attempt(work);
+    const run = this.exclusive.then(() => this.attempt(work));
+    this.exclusive = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Moves every click waiting in the inbox into link_clicks, in slices with the event
+   * loop free between them. Reads that arrive meanwhile share the move under way: it
+   * goes on until a slice finds the inbox (nearly) empty, so it also moves theirs.
+   */
+  private settled(): Promise<void> {
+    this.moving ??= this.moveInbox().finally(() => {
+      this.moving = null;
+    });
+    return this.moving;
+  }
+
+  private async moveInbox(): Promise<void> {
+    if ((await this.attempt(() => inboxBacklog(this.db))) === 0) return;
+    for (let slices = 0; slices < 4000; slices++) {
+      const moved = await this.write(() => settleClicks(this.db, READ_SLICE));
+      if (moved < READ_SLICE) break;
+      await Bun.sleep(GAP_MS);
+    }
+    await this.write(() => settleClicks(this.db));
+    this.facts.settled();
+  }
+
+  /** A read of clicks: every click committed before it is in link_clicks first. */
+  private async readClicks<T>(work: () => T): Promise<T> {
+    await this.settled();
+    return this.attempt(work);
+  }
+
+  /** A change to stored clicks: the inbox moved first, so that it changes those too. */
+  private async changeClicks<T>(work: () => T): Promise<T> {
+    await this.settled();
+    return this.write(work);
+  }
+
+  private read<T>(work: () => T): Promise<T> {
+    return this.attempt(work);
+  }
+
+  private linkRepository(): LinkRepository {
+    const db = this.db;
+    return {
+      find: (id) => this.read(() => links.findLink(db, id)),
+      findCached: (id, nowMs) => links.findLinkCached(db, id, nowMs),
+      insert: (rows) =>
+        this.write(() => {
+          try {
+            return links.insertLinks(db, rows);
+          } catch (error) {
+            if (String((error as { code?: unknown }).code).startsWith("SQLITE_CONSTRAINT")) {
+              const taken = rows.find((r) => links.findLink(db, r.trackingId));
+              throw new Conflict("tracking_id is already taken", { tracking_id: taken?.trackingId ?? null });
+            }
+            throw error;
+          }
+        }),
+      update: (id, changes) => this.write(() => links.updateLink(db, id, changes)),
+      deleteWithClicks: (id) => this.changeClicks(() => links.deleteLinkAndClicks(db, id)),
+      list: (filter) => this.read(() => links.listLinks(db, filter)),
+      sourceInUse: (source) => this.read(() => links.sourceInUse(db, source)),
+      of: (by) => this.read(() => links.linksOf(db, by)),
+      allIds: () => this.read(() => links.allTrackingIds(db)),
+      counts: (now) => this.read(() => links.linkCounts(db, now)),
+      applications: () => this.read(() => links.applicationList(db)),
+      applicationsWithoutHumanClick: () => this.readClicks(() => links.applicationsWithoutHumanClick(db)),
+    };
+  }
+
+  /** Signals of new clicks, in their transaction, decided with this connection's memo. */
+  private afterStored = (stored: NewClick[]) => storeSignals(this.db, this.rule, this.facts, stored);
+
+  private async record(batch: NewClick[]): Promise<void> {
+    // The memo reads link_clicks when it has forgotten something: move the inbox over
+    // first, in slices, rather than inside this commit.
+    if (this.rule && this.facts.stale()) {
+      try {
+        await this.settled();
+      } catch {
+        // Not moved now: the clicks are still written; the memo reads what link_clicks has.
+      }
+    }
+    await this.write(() => {
+      try {
+        queueClicks(this.db, batch, this.afterStored);
+      } catch (error) {
+        // Rolled back: what the memo noted of these clicks must be forgotten too.
+        clicks.clicksRewritten(this.db);
+        throw error;
+      }
+    });
+  }
+
+  private async insert(batch: NewClick[]): Promise<boolean[]> {
+    if (this.writer) {
+      const answer = (await this.writer.ask({ id: this.writer.nextId(), type: "insert", clicks: batch }).catch((error) => {
+        throw asStoreError(error);
+      })) as WriteAnswer;
+      if (answer.touched.length > 0) this.facts.forget(answer.touched);
+      return answer.isNew;
+    }
+    if (this.rule && this.facts.stale()) await this.settled();
+    return this.write(() => clicks.insertClicks(this.db, batch, this.afterStored));
+  }
+
+  private async *exportPages(filter: ExportFilter): AsyncIterable<unknown[][]> {
+    await this.settled();
+    const lane = this.reader;
+    if (!lane) {
+      // On this thread: a page at a time, the event loop's turn between two.
+      for (const page of clicks.exportPages(this.db, filter)) {
+        yield page;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return;
+    }
+    const stream = lane.nextId();
+    lane.open++;
+    let finished = false;
+    try {
+      for (;;) {
+        const page = (await lane.ask({ id: lane.nextId(), type: "export-next", stream, filter })) as unknown[][] | null;
+        if (page === null) {
+          finished = true;
+          return;
+        }
+        yield page;
+      }
+    } finally {
+      lane.open--;
+      if (!finished) lane.tell({ id: lane.nextId(), type: "export-cancel", stream });
+    }
+  }
+
+  private clickRepository(): ClickRepository {
+    const db = this.db;
+    const reader = this.reader;
+    type Heavy = Extract<ReadRequest, { type: "totals" | "countsBy" }>;
+    const offThread = <T>(request: Heavy extends infer R ? (R extends Heavy ? Omit<R, "id"> : never) : never, inline: () => T): Promise<T> =>
+      this.readClicks(() => null).then(() =>
+        reader ? (reader.ask({ ...request, id: reader.nextId() } as ReadRequest).catch((e) => Promise.reject(asStoreError(e))) as Promise<T>) : this.read(inline),
+      );
+    return {
+      record: (batch) => this.record(batch),
+      insert: (batch) => this.insert(batch),
+      count: () => this.readClicks(() => clicks.countClicks(db)),
+      findByKey: (key) => this.read(() => clicks.findClickByKey(db, key) as StoredClick | undefined),
+      totals: (filter: ClickFilter, since24h, since7d) =>
+        offThread({ type: "totals", filter, since24h, since7d }, () => clicks.clickTotals(db, filter, since24h, since7d)),
+      countsBy: (filter, by) => offThread({ type: "countsBy", filter, by }, () => clicks.clickCountsBy(db, filter, by)),
+      recentOf: (id, limit) => this.readClicks(() => clicks.recentClicksOf(db, id, limit)),
+      exportPages: (filter) => this.exportPages(filter),
+      reclassify: (ids, kind, reason) => this.write(() => clicks.reclassifyClicks(db, ids, kind, reason)),
+      perLinkKindCounts: (ids) => this.readClicks(() => clicks.perLinkKindCounts(db, ids)),
+      humanOf: (ids, limit) => this.readClicks(() => clicks.humanClicksOf(db, ids, limit)),
+      kindCountsIn: (p) => this.readClicks(() => clicks.kindCountsIn(db, p)),
+      topLinksIn: (p, limit) => this.readClicks(() => clicks.topLinksIn(db, p, limit)),
+      humanPerDayIn: (p) => this.readClicks(() => clicks.humanClicksPerDayIn(db, p)),
+      recentIn: (p, limit) => this.readClicks(() => clicks.recentClicksIn(db, p, limit)),
+      orphansIn: (p, limit) => this.readClicks(() => clicks.orphansIn(db, p, limit)),
+      attributeOrphan: (orphan, id) => this.changeClicks(() => clicks.attributeOrphan(db, orphan, id)),
+      deleteFromIp: (ip) => this.changeClicks(() => clicks.deleteClicksFromIp(db, ip)),
+      // Retention: the inbox holds the newest clicks, which it leaves where they are.
+      deleteBefore: (before, limit) => this.write(() => clicks.deleteClicksBefore(db, before, limit)),
+    };
+  }
+
+  private signalRepository(): SignalRepository {
+    const db = this.db;
+    return {
+      cancelOf: (ids, at) => this.write(() => signals.cancelSignalsOf(db, ids, at)),
+      due: (after, now, limit) => this.read(() => signals.dueSignals(db, after, now, limit) as Signal[]),
+      maxSeq: () => this.read(() => signals.maxSignalSeq(db)),
+      bySeq: (seq) => this.read(() => signals.signalBySeq(db, seq) as Signal | undefined),
+    };
+  }
+
+  private webhookRepository(): WebhookRepository {
+    const db = this.db;
+    return {
+      insert: (endpoint) => this.write(() => signals.insertEndpoint(db, endpoint) as Endpoint),
+      list: () => this.read(() => signals.listEndpoints(db) as Endpoint[]),
+      find: (id) => this.read(() => signals.findEndpoint(db, id) as Endpoint | undefined),
+      update: (id, changes) => this.write(() => signals.updateEndpoint(db, id, changes) as Endpoint | undefined),
+      delete: (id) => this.write(() => signals.deleteEndpoint(db, id)),
+      schedule: (endpoint, now) => this.write(() => signals.scheduleDeliveries(db, endpoint, now)),
+      dueDeliveries: (now, limit) => this.read(() => signals.dueDeliveries(db, now, limit) as Delivery[]),
+      recordAttempt: (seq, changes) => this.write(() => signals.recordAttempt(db, seq, changes)),
+      deliveriesOf: (id, limit) => this.read(() => signals.deliveriesOf(db, id, limit) as { delivery: Delivery; eventId: string; type: Signal["type"] }[]),
+      findDelivery: (id, seq) => this.read(() => signals.findDelivery(db, id, seq) as Delivery | undefined),
+    };
+  }
+
+  private keyRepository(): KeyRepository {
+    const db = this.db;
+    return {
+      findActiveByHash: (hash) => this.read(() => keys.findActiveKeyByHash(db, hash) as ApiKey | undefined),
+      countActive: () => this.read(() => keys.countActiveKeys(db)),
+      insert: (key) => this.write(() => keys.insertKey(db, key)),
+      list: () => this.read(() => keys.listKeys(db) as ApiKey[]),
+      findByName: (name) => this.read(() => keys.findKeyByName(db, name) as ApiKey | undefined),
+      revoke: (name, at) => this.write(() => keys.revokeKey(db, name, at)),
+      touch: (id, at) => this.write(() => keys.touchKey(db, id, at)),
+    };
+  }
+
+  private settingRepository(): SettingRepository {
+    const db = this.db;
+    return {
+      getOrCreate: (key, make) => this.write(() => settingOrCreate(db, key, make)),
+      saltForDay: (day) => this.write(() => saltForDay(db, day)),
+    };
+  }
+
+  private outboxRepository(): OutboxRepository {
+    const db = this.db;
+    return {
+      enqueue: (events, at) => this.write(() => outbox.enqueue(db, events, at)),
+      peek: (limit) => this.read(() => outbox.peek(db, limit)),
+      acknowledge: (acked, rejected, at) => this.write(() => outbox.settle(db, acked, rejected, at)),
+      status: () => this.read(() => outbox.outboxStatus(db)),
+    };
+  }
+
+  /**
+   * One transaction around `work`. Other writes through this store wait for it (they
+   * would otherwise land inside it); reads go on and see its changes.
+   */
+  tx<T>(work: (store: Store) => Promise<T>): Promise<T> {
+    const sqlite = this.db.$client;
+    const run = this.exclusive.then(async () => {
+      await this.attempt(() => sqlite.run("BEGIN IMMEDIATE"));
+      try {
+        const result = await inTransaction.run(this, () => work(this));
+        sqlite.run("COMMIT");
+        return result;
+      } catch (error) {
+        if (sqlite.inTransaction) sqlite.run("ROLLBACK");
+        throw asStoreError(error);
+      }
+    });
+    this.exclusive = run.catch(() => {});
+    return run;
+  }
+
+  async probe(): Promise<void> {
+    await this.read(() => this.db.$client.query("select count(*) from link_tracking").get());
+    await this.write(() => this.db.$client.run("UPDATE links_version SET version = version WHERE id = 1"));
+  }
+
+  size(): number {
+    try {
+      const row = this.db.$client.query("select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()").get() as { bytes: number };
+      return row.bytes;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** A consistent copy of the live database (backup.ts). */
+  async backupTo(file: string): Promise<{ bytes: number }> {
+    return backupTo(this.db, file);
+  }
+
+  /** Moves the inbox for at most `ms` (the rest move at the next start), ends the workers, closes. */
+  async close(ms = 1000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const stop of this.stops) stop();
+    await Promise.all([this.writer?.stop(ms), this.reader?.stop(0)]);
+    await this.exclusive;
+    try {
+      settleWithin(this.db, ms);
+    } catch {
+      // Read-only or busy: the waiting clicks move at the next start.
+    }
+    this.db.$client.close();
+  }
+}
+
+/** Opens (creating when needed) the database at `path`, or an in-memory one for ":memory:". */
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+  const db = createDb(path, {
+    migrate: options.migrate,
+    readonly: options.readonly,
+    checkpointer: !!options.workers?.checkpointer && !!options.background,
+    busyTimeoutMs: 0,
+  });
+  return new SqliteStore(db, path, options);
+}

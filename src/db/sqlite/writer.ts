@@ -1,0 +1,40 @@
+/**
+ * Worker thread: writes ingested and API clicks on a connection of its own. A batch of a
+ * thousand events is one transaction of 10 to 30 ms, with its signals; on the server's
+ * thread each one held every redirect waiting behind it. Here it holds only SQLite's
+ * write lock, which the server's own writes wait for without blocking (store.ts retries
+ * them on later turns of its event loop).
+ */
+import type { NewClick, SignalRule } from "../store";
+import { insertClicks } from "./clicks";
+import { createDb, type Db } from "./index";
+import { serveLane } from "./lane";
+import { ClickFacts, storeSignals } from "./signal-facts";
+
+declare const self: Worker;
+
+export type WriterInit = { path: string; signals: { returnDays: number; holdSeconds: number } | null };
+export type WriteRequest = { id: number; type: "insert"; clicks: NewClick[] };
+/** Per click whether it was new, and the links whose human clicks were stored (the server's memo forgets them). */
+export type WriteAnswer = { isNew: boolean[]; touched: string[] };
+
+/** Serves writes with the signal rule the composition gives (the entry point is src/click-writer.ts). */
+export function serveClickWriter(makeRule: (signals: NonNullable<WriterInit["signals"]>) => SignalRule): void {
+  let db: Db | null = null;
+  let rule: SignalRule | undefined;
+  serveLane<WriteRequest>(
+    self,
+    (init: WriterInit) => {
+      db = createDb(init.path, { migrate: false });
+      rule = init.signals ? makeRule(init.signals) : undefined;
+    },
+    (request): WriteAnswer => {
+      const touched = new Set<string>();
+      const isNew = insertClicks(db!, request.clicks, (stored) => {
+        storeSignals(db!, rule, ClickFacts.oneTransaction(db!), stored);
+        for (const c of stored) if ((c.visitorKind ?? "human") === "human") touched.add(c.trackingId);
+      });
+      return { isNew, touched: [...touched] };
+    },
+  );
+}

@@ -1,0 +1,303 @@
+/**
+ * The one way routes and services reach stored data: an async store, one repository per
+ * table family. Nothing above this file knows which database it is, how clicks get from
+ * a redirect into the tables, or what must happen before a read sees them: a read through
+ * the store includes every click committed before it, whatever the implementation does to
+ * make that true. Types here are the domain's, written by hand; timestamps are ISO 8601
+ * UTC strings ending in `Z`.
+ *
+ * A few calls are synchronous on purpose: the redirect's hot path (a link from memory,
+ * today's salt, the owner cookie's key) must not wait a turn of the event loop for what
+ * the store already holds in memory.
+ */
+
+export type VisitorKind = "human" | "bot" | "preview" | "scanner" | "owner";
+export type ClickOrigin = "redirect" | "ingest" | "api";
+export type ClickOutcome = "redirected" | "not_found" | "gone";
+export type Scope = "ingest" | "read" | "admin";
+export type SignalType = "click.first_human" | "click.returned" | "link.orphan_hit";
+
+export type Link = {
+  trackingId: string;
+  jobId: string | null;
+  applicationId: string | null;
+  linkFunction: string;
+  linkType: string;
+  originalUrl: string;
+  redirectUrl: string;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  isActive: boolean;
+  description: string | null;
+  expiresAt: string | null;
+};
+
+export type LinkChanges = Partial<Omit<Link, "trackingId" | "createdAt" | "createdBy" | "redirectUrl" | "linkFunction">> & { updatedAt: string };
+
+/** A click as it is written. */
+export type NewClick = {
+  clickId: string;
+  trackingId: string;
+  clickedAt: string;
+  receivedAt: string;
+  origin: ClickOrigin;
+  ipAddress?: string | null;
+  userAgent?: string | null;
+  referrerUrl?: string | null;
+  sessionId?: string | null;
+  clickSource?: string | null;
+  metadata?: Record<string, unknown>;
+  isBot?: boolean;
+  visitorKind?: VisitorKind;
+  visitorReason?: string | null;
+  outcome?: ClickOutcome;
+  /** Ingested and API clicks: the event_id, or a digest of the event's fields. */
+  idempotencyKey?: string | null;
+};
+
+export type StoredClick = Required<Omit<NewClick, "idempotencyKey">> & { idempotencyKey: string | null };
+
+export type ClickFilter = {
+  trackingIds: string[];
+  from?: string;
+  to?: string;
+  /** Visitor kinds counted; undefined counts every kind. */
+  kinds?: VisitorKind[];
+};
+
+export type ExportFilter = {
+  trackingId?: string;
+  jobId?: string;
+  applicationId?: string;
+  from?: string;
+  to?: string;
+  kinds?: VisitorKind[];
+};
+
+/** The columns of an export, in order (values in a page's rows follow it). */
+export const EXPORT_COLUMNS = [
+  "click_id", "tracking_id", "job_id", "application_id", "link_function", "clicked_at", "click_source",
+  "visitor_kind", "ip_address", "user_agent", "referrer_url", "session_id", "metadata", "origin",
+] as const;
+
+export type Period = { from: string; to: string };
+
+export type LinkFilter = {
+  jobId?: string;
+  applicationId?: string;
+  linkFunction?: string;
+  active?: boolean;
+  /** Rows strictly after this (created_at, tracking_id) in newest-first order. */
+  after?: { createdAt: string; trackingId: string };
+  limit: number;
+  now: string;
+};
+
+export type ClickTotals = { total: number; sessions: number; first: string | null; last: string | null; last24h: number; last7d: number };
+export type KindCount = { trackingId: string; kind: VisitorKind; clicks: number; first: string | null; last: string | null };
+export type Orphan = { tracking_id: string; hits: number; first_seen: string; last_seen: string };
+
+export type ApiKey = { id: string; name: string; scope: Scope; keyHash: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null };
+
+export type Signal = {
+  seq: number;
+  eventId: string;
+  type: SignalType;
+  createdAt: string;
+  deliverAfter: string;
+  clickId: string;
+  trackingId: string;
+  subject: string;
+  payload: Record<string, unknown>;
+  cancelledAt: string | null;
+};
+export type NewSignal = Omit<Signal, "seq" | "cancelledAt">;
+
+export type Endpoint = {
+  id: string;
+  url: string;
+  secret: string;
+  eventTypes: string[];
+  description: string | null;
+  active: boolean;
+  createdAt: string;
+  scannedSeq: number;
+};
+
+export type Delivery = {
+  seq: number;
+  eventSeq: number;
+  endpointId: string;
+  trackingId: string;
+  status: "pending" | "delivered" | "failed";
+  attempts: number;
+  firstAttemptAt: string | null;
+  nextAttemptAt: string;
+  lastAttemptAt: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  deliveredAt: string | null;
+};
+
+export type OutboxEvent = Record<string, unknown> & { event_id: string };
+export type OutboxRow = { seq: number; eventId: string; event: OutboxEvent };
+export type OutboxStatus = {
+  pending: number;
+  oldest_pending: string | null;
+  dead_letters: number;
+  recent_dead_letters: { event_id: string; reason: string; failed_at: string }[];
+};
+
+/**
+ * What the signals of new clicks are decided from, asked inside the clicks' own
+ * transaction (so a signal is stored with its click, or neither is). Synchronous: it is
+ * answered from the transaction's connection and memory.
+ */
+export interface SignalFacts {
+  link(trackingId: string): Link | undefined;
+  allTrackingIds(): string[];
+  /** The latest human click of the link before `click` (by time, then id), or null. */
+  previousHumanOfLink(trackingId: string, click: NewClick): string | null;
+  /** The latest human click on any link of the application before `click`, or null. */
+  previousHumanOfApplication(applicationId: string, click: NewClick): string | null;
+  signalExists(type: SignalType, subject: string): boolean;
+}
+
+/** Decides the signals of clicks just stored; given to the store at composition. */
+export type SignalRule = (facts: SignalFacts, clicks: NewClick[]) => NewSignal[];
+
+export interface LinkRepository {
+  find(trackingId: string): Promise<Link | undefined>;
+  /** From memory (kept fresh within a fraction of a second): the redirect's lookup. */
+  findCached(trackingId: string, nowMs: number): Link | undefined;
+  /** Inserts all or none; a taken id is a Conflict naming it. */
+  insert(links: Link[]): Promise<Link[]>;
+  update(trackingId: string, changes: LinkChanges): Promise<Link | undefined>;
+  /** The link and all its clicks; the number of clicks deleted, or null for no such link. */
+  deleteWithClicks(trackingId: string): Promise<number | null>;
+  list(filter: LinkFilter): Promise<Link[]>;
+  /** Whether some link's tracked URL uses `/{source}?uuid=`. */
+  sourceInUse(source: string): Promise<boolean>;
+  of(by: { jobId?: string; applicationId?: string }): Promise<Link[]>;
+  allIds(): Promise<string[]>;
+  counts(now: string): Promise<{ links: number; active: number; applications: number }>;
+  applications(): Promise<{ application_id: string; job_id: string | null; links: number; first_link_at: string }[]>;
+  applicationsWithoutHumanClick(): Promise<{ application_id: string; links: number; first_link_at: string }[]>;
+}
+
+export interface ClickRepository {
+  /**
+   * Redirect clicks, group-committed: resolves once they are durable, rejects if they
+   * could not be written. Their signals are stored with them.
+   */
+  record(clicks: NewClick[]): Promise<void>;
+  /**
+   * Ingested and API clicks in one transaction, all or none, each stored once by its
+   * idempotency key; their signals with them. Per click, whether it was new.
+   */
+  insert(clicks: NewClick[]): Promise<boolean[]>;
+  count(): Promise<number>;
+  findByKey(idempotencyKey: string): Promise<StoredClick | undefined>;
+  totals(filter: ClickFilter, since24h: string, since7d: string): Promise<ClickTotals>;
+  countsBy(filter: ClickFilter, by: "source" | "referrer" | "userAgent" | "day" | "kind"): Promise<{ value: string | null; clicks: number }[]>;
+  recentOf(trackingId: string, limit: number): Promise<
+    { clickedAt: string; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; userAgent: string | null; referrerUrl: string | null }[]
+  >;
+  /** Redirected clicks in pages of EXPORT_COLUMNS rows; the next page is read when the last was taken. */
+  exportPages(filter: ExportFilter): AsyncIterable<unknown[][]>;
+  /** Gives human clicks another kind (a burst found them a scanner's); how many changed. */
+  reclassify(clickIds: string[], kind: VisitorKind, reason: string): Promise<number>;
+  perLinkKindCounts(trackingIds: string[]): Promise<KindCount[]>;
+  /** The latest `limit` human clicks of some links, in time order. */
+  humanOf(trackingIds: string[], limit: number): Promise<{ clickId: string; trackingId: string; clickedAt: string; clickSource: string | null; sessionId: string | null }[]>;
+  kindCountsIn(p: Period): Promise<{ kind: string; clicks: number }[]>;
+  topLinksIn(p: Period, limit: number): Promise<{ trackingId: string; clicks: number }[]>;
+  humanPerDayIn(p: Period): Promise<{ day: string; clicks: number }[]>;
+  recentIn(p: Period, limit: number): Promise<
+    { clickedAt: string; trackingId: string; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; outcome: ClickOutcome }[]
+  >;
+  orphansIn(p: Period, limit: number): Promise<Orphan[]>;
+  /** Moves an orphan's hits to a link; how many moved. */
+  attributeOrphan(orphanId: string, trackingId: string): Promise<number>;
+  deleteFromIp(ip: string): Promise<number>;
+  /** Deletes up to `limit` clicks older than `before`, oldest first; how many. */
+  deleteBefore(before: string, limit: number): Promise<number>;
+}
+
+export interface SignalRepository {
+  /** Withdraws the not yet due events of these clicks; how many. */
+  cancelOf(clickIds: string[], at: string): Promise<number>;
+  due(afterSeq: number, now: string, limit: number): Promise<Signal[]>;
+  maxSeq(): Promise<number>;
+  bySeq(seq: number): Promise<Signal | undefined>;
+}
+
+export interface WebhookRepository {
+  insert(endpoint: Endpoint): Promise<Endpoint>;
+  list(): Promise<Endpoint[]>;
+  find(id: string): Promise<Endpoint | undefined>;
+  update(id: string, changes: Partial<Omit<Endpoint, "id">>): Promise<Endpoint | undefined>;
+  delete(id: string): Promise<boolean>;
+  /** Creates the deliveries of the due events an endpoint has not seen yet. */
+  schedule(endpoint: Endpoint, now: string): Promise<void>;
+  /** Due now, oldest first, only the first pending one per (endpoint, link). */
+  dueDeliveries(now: string, limit: number): Promise<Delivery[]>;
+  recordAttempt(seq: number, changes: Partial<Omit<Delivery, "seq">>): Promise<void>;
+  deliveriesOf(endpointId: string, limit: number): Promise<{ delivery: Delivery; eventId: string; type: SignalType }[]>;
+  findDelivery(endpointId: string, seq: number): Promise<Delivery | undefined>;
+}
+
+export interface KeyRepository {
+  findActiveByHash(keyHash: string): Promise<ApiKey | undefined>;
+  countActive(): Promise<number>;
+  insert(key: Omit<ApiKey, "lastUsedAt" | "revokedAt">): Promise<void>;
+  list(): Promise<ApiKey[]>;
+  findByName(name: string): Promise<ApiKey | undefined>;
+  revoke(name: string, at: string): Promise<boolean>;
+  touch(id: string, at: string): Promise<void>;
+}
+
+export interface SettingRepository {
+  /** The value of `key`, made by `make` and kept the first time (the first maker wins). */
+  getOrCreate(key: string, make: () => string): Promise<string>;
+  /** Today's salt of session ids: made once a day, the older ones deleted. */
+  saltForDay(day: string): Promise<string>;
+}
+
+/** Edge mode: clicks waiting to be shipped upstream. */
+export interface OutboxRepository {
+  /** An event already queued (same event_id) is not added twice. */
+  enqueue(events: OutboxEvent[], at: string): Promise<void>;
+  peek(limit: number): Promise<OutboxRow[]>;
+  /** The acknowledged leave, the rejected move to the dead letters; one transaction. */
+  acknowledge(acknowledged: number[], rejected: { row: OutboxRow; reason: string }[], at: string): Promise<void>;
+  status(): Promise<OutboxStatus>;
+}
+
+export interface Store {
+  readonly links: LinkRepository;
+  readonly clicks: ClickRepository;
+  readonly signals: SignalRepository;
+  readonly webhooks: WebhookRepository;
+  readonly keys: KeyRepository;
+  readonly settings: SettingRepository;
+  readonly outbox: OutboxRepository;
+  /** Runs `work` as one transaction: every write in it lands, or none does. */
+  tx<T>(work: (store: Store) => Promise<T>): Promise<T>;
+  /** A real read and a write that changes nothing: throws when either fails. */
+  probe(): Promise<void>;
+  /** A consistent copy of the live data in a new file, where the store can make one (SQLite). */
+  backupTo?(file: string): Promise<{ bytes: number }>;
+  /** Bytes the data takes (for /metrics); 0 when unknown. */
+  size(): number;
+  /** Waiting work done (within `ms`), connections closed. */
+  close(ms?: number): Promise<void>;
+}
+
+/** A write refused because the database is busy, read-only, full or unreachable: a 503 to the caller. */
+export class StoreUnavailable extends Error {
+  constructor(readonly cause: unknown) {
+    super("database unavailable");
+  }
+}
