@@ -400,12 +400,11 @@ export function deleteClicksBefore(db: Db, before: string, limit: number): numbe
 }
 
 /**
- * The latest human click of a link before the given click (by time, then id), if any.
- * Walks the per-link index backwards from the click's time and stops at once: its cost
- * does not grow with the link's clicks. Reads link_clicks only: the caller settles the
- * inbox first (signals.ts does once per memo, which then notes every click queued).
+ * The latest human click of a link before the given click (by time, then id), if any,
+ * in link_clicks. Walks the per-link index backwards from the click's time and stops at
+ * once: its cost does not grow with the link's clicks.
  */
-export function previousHumanClickOfLink(db: Db, trackingId: string, clickedAt: string, clickId: string): string | null {
+function previousInLinkClicks(db: Db, trackingId: string, clickedAt: string, clickId: string): string | null {
   const [earlier, sameMoment] = perDb(db, "previous-human", () => [
     // The covering index answers this without reading the table.
     db.$client.query<{ clicked_at: string }, [string, string]>(
@@ -422,13 +421,29 @@ export function previousHumanClickOfLink(db: Db, trackingId: string, clickedAt: 
   return sameMoment.get(trackingId, clickedAt, clickId)?.clicked_at ?? earlier.get(trackingId, clickedAt)?.clicked_at ?? null;
 }
 
-/** The latest human click on any of these links (one application's) before the given click, if any. */
-export function previousHumanClickOfLinks(db: Db, trackingIds: string[], clickedAt: string, clickId: string): string | null {
-  let latest: string | null = null;
-  for (const id of trackingIds) {
-    const at = previousHumanClickOfLink(db, id, clickedAt, clickId);
-    if (at && (!latest || at > latest)) latest = at;
-  }
+/**
+ * The same among the redirect clicks still waiting in the inbox: read where they are,
+ * so that no write has to move the inbox first. The inbox is kept short by the mover;
+ * this is asked only when the signals memo has not seen the link (signal-facts.ts).
+ */
+function previousInInbox(db: Db, trackingIds: string[], clickedAt: string, clickId: string): string | null {
+  if (trackingIds.length === 0) return null;
+  const row = db.$client
+    .query<{ at: string | null }, string[]>(
+      `select max(clicked_at) as at from click_inbox
+       where tracking_id in (${trackingIds.map(() => "?").join(", ")}) and outcome = 'redirected' and visitor_kind = 'human'
+         and (clicked_at < ? or (clicked_at = ? and click_id < ?))`,
+    )
+    .get(...trackingIds, clickedAt, clickedAt, clickId);
+  return row?.at ?? null;
+}
+
+const later = (a: string | null, b: string | null) => (a === null ? b : b === null || a >= b ? a : b);
+
+/** The latest human click on any of these links before the given click, stored or still waiting in the inbox. */
+export function previousHumanClick(db: Db, trackingIds: string[], clickedAt: string, clickId: string): string | null {
+  let latest = previousInInbox(db, trackingIds, clickedAt, clickId);
+  for (const id of trackingIds) latest = later(latest, previousInLinkClicks(db, id, clickedAt, clickId));
   return latest;
 }
 

@@ -4,19 +4,17 @@
  *
  * The latest human click per link and per application is remembered as clicks are
  * stored, so that a redirect's click costs no query to know whether it is a first or a
- * return. It is read from link_clicks the first time, which must then hold every click
- * committed before: the store moves the inbox over before a write whose memo is stale
- * (`stale()`), never inside the write. The memo forgets all of it when stored clicks
- * change without saying which (clickRewrites), and only the touched links and their
- * applications when they do (a burst's reclassification, another connection's writes).
+ * return. It is read from the database the first time (link_clicks by its index, and the
+ * clicks still waiting in the inbox where they are: no write ever moves the inbox first).
+ * The memo forgets all of it when stored clicks change without saying which
+ * (clickRewrites), and only the touched links and their applications when they do (a
+ * burst's reclassification, the writer thread's clicks).
  *
- * A writer on another connection (the ingest worker) keeps no memo across transactions:
- * `oneTransaction` reads the database each time, the inbox moved first within the
- * same transaction when a read is needed.
+ * The writer thread keeps no memo across transactions (`oneTransaction`): the server's
+ * connection writes clicks it would not know of.
  */
 import type { Link, NewClick, SignalFacts, SignalRule, SignalType } from "../store";
-import { clickRewrites, previousHumanClickOfLink, previousHumanClickOfLinks, takeTouchedLinks } from "./clicks";
-import { inboxBacklog, settleClicks } from "./inbox";
+import { clickRewrites, previousHumanClick, takeTouchedLinks } from "./clicks";
 import type { Db } from "./index";
 import { allTrackingIdsCached, findLinkCached, linksOf } from "./links";
 import { insertSignal, signalExists } from "./signals";
@@ -25,36 +23,19 @@ type Memo = { generation: number; byLink: Map<string, string | null>; byApplicat
 
 export class ClickFacts implements SignalFacts {
   private memo: Memo = { generation: -1, byLink: new Map(), byApplication: new Map() };
-  /** Links forgotten since the inbox was last moved: reading them needs the inbox moved first. */
-  private forgotten = false;
 
-  private constructor(
-    private readonly db: Db,
-    private readonly settleInside: boolean,
-  ) {}
+  private constructor(private readonly db: Db) {}
 
   /** The server's connection: one memo for its lifetime. */
   static lasting(db: Db): ClickFacts {
-    return new ClickFacts(db, false);
+    return new ClickFacts(db);
   }
 
-  /** Another connection's writer: nothing remembered between transactions; the inbox moved inside the transaction when needed. */
+  /** Another connection's writer: nothing remembered beyond one transaction. */
   static oneTransaction(db: Db): ClickFacts {
-    const facts = new ClickFacts(db, true);
+    const facts = new ClickFacts(db);
     facts.memo.generation = clickRewrites(db);
     return facts;
-  }
-
-  /** Whether the next write must have the inbox moved first (its memo will read link_clicks). */
-  stale(): boolean {
-    return this.forgotten || this.memo.generation !== clickRewrites(this.db) || this.peekTouched();
-  }
-
-  private peekTouched(): boolean {
-    const touched = takeTouchedLinks(this.db);
-    if (!touched) return false;
-    this.forget(touched);
-    return true;
   }
 
   /** Links whose stored clicks changed elsewhere (another connection wrote them). */
@@ -65,12 +46,6 @@ export class ClickFacts implements SignalFacts {
       const applicationId = findLinkCached(this.db, trackingId, now)?.applicationId;
       if (applicationId) this.memo.byApplication.delete(applicationId);
     }
-    this.forgotten = true;
-  }
-
-  /** The inbox was moved: whatever is read from link_clicks now is complete. */
-  settled(): void {
-    this.forgotten = false;
   }
 
   private current(): Memo {
@@ -80,25 +55,21 @@ export class ClickFacts implements SignalFacts {
       memo.generation = clickRewrites(this.db);
       memo.byLink.clear();
       memo.byApplication.clear();
-    } else this.peekTouched();
+    } else {
+      const touched = takeTouchedLinks(this.db);
+      if (touched) this.forget(touched);
+    }
     return memo;
-  }
-
-  private beforeRead(): void {
-    if (this.settleInside && inboxBacklog(this.db) > 0) settleClicks(this.db);
   }
 
   /** The latest human click before `click` (read once), then `click` noted as the latest. */
   private previousAndNote(map: Map<string, string | null>, key: string, click: NewClick, read: () => string | null): string | null {
-    let latest = map.get(key);
-    if (latest === undefined) {
-      this.beforeRead();
-      latest = read();
-    }
+    const known = map.get(key);
+    const latest = known === undefined ? read() : known;
     // A click older than the latest known (a late ingested event) asks the database (the
     // memo holds only the latest); one of the same millisecond comes after it
     // (time-ordered ids), so the latest is its previous.
-    const previous = latest !== null && latest > click.clickedAt ? (this.beforeRead(), read()) : latest;
+    const previous = latest !== null && latest > click.clickedAt ? read() : latest;
     map.set(key, latest === null || click.clickedAt > latest ? click.clickedAt : latest);
     return previous;
   }
@@ -113,13 +84,13 @@ export class ClickFacts implements SignalFacts {
 
   previousHumanOfLink(trackingId: string, click: NewClick): string | null {
     const memo = this.current();
-    return this.previousAndNote(memo.byLink, trackingId, click, () => previousHumanClickOfLink(this.db, trackingId, click.clickedAt, click.clickId));
+    return this.previousAndNote(memo.byLink, trackingId, click, () => previousHumanClick(this.db, [trackingId], click.clickedAt, click.clickId));
   }
 
   previousHumanOfApplication(applicationId: string, click: NewClick): string | null {
     const memo = this.current();
     return this.previousAndNote(memo.byApplication, applicationId, click, () =>
-      previousHumanClickOfLinks(
+      previousHumanClick(
         this.db,
         linksOf(this.db, { applicationId }).map((l) => l.trackingId),
         click.clickedAt,

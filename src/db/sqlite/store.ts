@@ -92,8 +92,14 @@ export class SqliteStore implements Store {
   private readonly writer: Lane<WriteRequest> | null;
   private readonly stops: (() => void)[] = [];
   private moving: Promise<void> | null = null;
-  /** Writes of tx() and the redirect's group commits, one at a time on this connection. */
-  private exclusive: Promise<unknown> = Promise.resolve();
+  /**
+   * Every write of this store, its writer thread's included, one at a time: SQLite takes
+   * one writer anyway, and queued here none of them waits for the lock by polling. A
+   * redirect's commit (and every other small write) goes before the ingest batches
+   * waiting: it waits for one batch at most, never for a queue of them.
+   */
+  private readonly queues: { urgent: (() => Promise<void>)[]; bulk: (() => Promise<void>)[] } = { urgent: [], bulk: [] };
+  private pumping = false;
   private closed = false;
 
   constructor(
@@ -107,7 +113,11 @@ export class SqliteStore implements Store {
     this.rule = options.signals?.rule;
     const onFile = path !== ":memory:" && !options.readonly;
     this.reader = onFile && options.workers?.reader ? new Lane("reader", options.workers.reader, log, { path }) : null;
-    const writerInit: WriterInit = { path, signals: options.signals ? { returnDays: options.signals.returnDays, holdSeconds: options.signals.holdSeconds } : null };
+    const writerInit: WriterInit = {
+      path,
+      signals: options.signals ? { returnDays: options.signals.returnDays, holdSeconds: options.signals.holdSeconds } : null,
+      checkpointer: !!options.background && !!options.workers?.checkpointer,
+    };
     this.writer = onFile && options.workers?.writer ? new Lane("writer", options.workers.writer, log, writerInit) : null;
     if (options.background && onFile) this.startBackground(log, options.background.onQuiet);
     this.links = this.linkRepository();
@@ -144,12 +154,30 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** A write that must not interleave with an open tx() on this connection (inside that tx(), it runs at once). */
+  /** Runs `work` in its turn among the store's writes (see `queues`). */
+  private schedule<T>(kind: "urgent" | "bulk", work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queues[kind].push(() => work().then(resolve, reject));
+      void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (let next = this.queues.urgent.shift() ?? this.queues.bulk.shift(); next; next = this.queues.urgent.shift() ?? this.queues.bulk.shift()) {
+        await next();
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** A write on this connection, in its turn (inside a tx(), at once: the tx holds the turn). */
   private write<T>(work: () => T): Promise<T> {
     if (inTransaction.getStore() === this) return this.attempt(work);
-    const run = this.exclusive.then(() => this.attempt(work));
-    this.exclusive = run.catch(() => {});
-    return run;
+    return this.schedule("urgent", () => this.attempt(work));
   }
 
   /**
@@ -172,7 +200,6 @@ export class SqliteStore implements Store {
       await Bun.sleep(GAP_MS);
     }
     await this.write(() => settleClicks(this.db));
-    this.facts.settled();
   }
 
   /** A read of clicks: every click committed before it is in link_clicks first. */
@@ -224,15 +251,6 @@ export class SqliteStore implements Store {
   private afterStored = (stored: NewClick[]) => storeSignals(this.db, this.rule, this.facts, stored);
 
   private async record(batch: NewClick[]): Promise<void> {
-    // The memo reads link_clicks when it has forgotten something: move the inbox over
-    // first, in slices, rather than inside this commit.
-    if (this.rule && this.facts.stale()) {
-      try {
-        await this.settled();
-      } catch {
-        // Not moved now: the clicks are still written; the memo reads what link_clicks has.
-      }
-    }
     await this.write(() => {
       try {
         queueClicks(this.db, batch, this.afterStored);
@@ -246,13 +264,13 @@ export class SqliteStore implements Store {
 
   private async insert(batch: NewClick[]): Promise<boolean[]> {
     if (this.writer) {
-      const answer = (await this.writer.ask({ id: this.writer.nextId(), type: "insert", clicks: batch }).catch((error) => {
+      const writer = this.writer;
+      const answer = (await this.schedule("bulk", () => writer.ask({ id: writer.nextId(), type: "insert", clicks: batch })).catch((error) => {
         throw asStoreError(error);
       })) as WriteAnswer;
       if (answer.touched.length > 0) this.facts.forget(answer.touched);
       return answer.isNew;
     }
-    if (this.rule && this.facts.stale()) await this.settled();
     return this.write(() => clicks.insertClicks(this.db, batch, this.afterStored));
   }
 
@@ -381,7 +399,7 @@ export class SqliteStore implements Store {
    */
   tx<T>(work: (store: Store) => Promise<T>): Promise<T> {
     const sqlite = this.db.$client;
-    const run = this.exclusive.then(async () => {
+    return this.schedule("urgent", async () => {
       await this.attempt(() => sqlite.run("BEGIN IMMEDIATE"));
       try {
         const result = await inTransaction.run(this, () => work(this));
@@ -392,8 +410,6 @@ export class SqliteStore implements Store {
         throw asStoreError(error);
       }
     });
-    this.exclusive = run.catch(() => {});
-    return run;
   }
 
   async probe(): Promise<void> {
@@ -421,7 +437,6 @@ export class SqliteStore implements Store {
     this.closed = true;
     for (const stop of this.stops) stop();
     await Promise.all([this.writer?.stop(ms), this.reader?.stop(0)]);
-    await this.exclusive;
     try {
       settleWithin(this.db, ms);
     } catch {

@@ -13,7 +13,12 @@ import { ClickFacts, storeSignals } from "./signal-facts";
 
 declare const self: Worker;
 
-export type WriterInit = { path: string; signals: { returnDays: number; holdSeconds: number } | null };
+export type WriterInit = {
+  path: string;
+  signals: { returnDays: number; holdSeconds: number } | null;
+  /** A checkpointer thread keeps the WAL short: this connection checkpoints only as a last resort. */
+  checkpointer: boolean;
+};
 export type WriteRequest = { id: number; type: "insert"; clicks: NewClick[] };
 /** Per click whether it was new, and the links whose human clicks were stored (the server's memo forgets them). */
 export type WriteAnswer = { isNew: boolean[]; touched: string[] };
@@ -25,14 +30,15 @@ export function serveClickWriter(makeRule: (signals: NonNullable<WriterInit["sig
   serveLane<WriteRequest>(
     self,
     (init: WriterInit) => {
-      db = createDb(init.path, { migrate: false });
+      db = createDb(init.path, { migrate: false, checkpointer: init.checkpointer });
       rule = init.signals ? makeRule(init.signals) : undefined;
     },
     (request): WriteAnswer => {
       const touched = new Set<string>();
       const isNew = insertClicks(db!, request.clicks, (stored) => {
-        storeSignals(db!, rule, ClickFacts.oneTransaction(db!), stored);
-        for (const c of stored) if ((c.visitorKind ?? "human") === "human") touched.add(c.trackingId);
+        const facts = ClickFacts.oneTransaction(db!);
+        storeSignals(db!, rule, facts, stored);
+        for (const c of stored) if ((c.visitorKind ?? "human") === "human" && facts.link(c.trackingId)) touched.add(c.trackingId);
       });
       return { isNew, touched: [...touched] };
     },
