@@ -111,7 +111,7 @@ function readLoop(port: number, path: string) {
 /** Waits until the click inbox is empty (the mover works when the server is quiet), so that each run starts alike. */
 async function inboxDrained(path: string) {
   for (let i = 0; i < 600; i++) {
-    const db = new Database(path, { readonly: true });
+    const db = new Database(`${path}-inbox`, { readonly: true });
     const n = (db.query("select count(*) as n from click_inbox").get() as { n: number }).n;
     db.close();
     if (n === 0) return;

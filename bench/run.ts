@@ -167,10 +167,11 @@ async function main() {
   const dbPath = join(work, "redirect/data/link-tracker.db");
   const countClicks = () => {
     const db = new Database(dbPath, { readonly: true });
-    // Committed clicks: those in link_clicks and those still waiting in the inbox (src/db/inbox.ts).
+    // Committed clicks: those in link_clicks and those still waiting in the inbox's own file (src/db/sqlite/inbox.ts).
+    db.run("attach database ? as inbox", [`${dbPath}-inbox`]);
     const n = (
       db.query(
-        "select (select count(*) from link_clicks where outcome = 'redirected') + (select count(*) from click_inbox where outcome = 'redirected') as n",
+        "select (select count(*) from link_clicks where outcome = 'redirected') + (select count(*) from inbox.click_inbox where outcome = 'redirected') as n",
       ).get() as { n: number }
     ).n;
     db.close();

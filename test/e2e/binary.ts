@@ -3,6 +3,7 @@
  * a free port (PORT=0, read back from the "listening" log line), health polled.
  */
 import { spawnSync, type Subprocess } from "bun";
+import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../utils";
@@ -11,11 +12,20 @@ const root = join(import.meta.dir, "../..");
 export const BINARY = join(root, "dist/link-tracker");
 
 /**
- * Every stored click, as another process sees the database file: those already in
- * link_clicks and the redirect clicks still waiting in the inbox (src/db/inbox.ts).
+ * Every stored click, as another process sees the database (opened with storedClicksDb):
+ * those already in link_clicks and the redirect clicks still waiting in the inbox's own
+ * file (src/db/sqlite/inbox.ts).
  */
 export const STORED_CLICKS = `(select tracking_id, ip_address, click_source, metadata, origin, outcome, idempotency_key from link_clicks
-  union all select tracking_id, ip_address, click_source, metadata, origin, outcome, null from click_inbox)`;
+  union all select tracking_id, ip_address, click_source, metadata, origin, outcome, null from inbox.click_inbox)`;
+
+/** The server's database file, read-only, with the click inbox's file attached as `inbox`. */
+export function storedClicksDb(cwd: string): Database {
+  const path = join(cwd, "data/link-tracker.db");
+  const db = new Database(path, { readonly: true });
+  db.run("attach database ? as inbox", [`${path}-inbox`]);
+  return db;
+}
 
 let built = false;
 

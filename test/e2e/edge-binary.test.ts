@@ -3,9 +3,8 @@
  * compiled binary, on loopback.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { buildBinary, emptyFolder, startServer, stop, type Server } from "./binary";
+import { buildBinary, emptyFolder, startServer, stop, type Server, storedClicksDb } from "./binary";
 
 const KEY = "edge-e2e-key-0123456789abcdef";
 const BROWSER = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "accept-language": "en" };
@@ -40,7 +39,7 @@ async function edge(cwd: string, centralPort: number) {
 
 /** Markers (the `m` query parameter) of the clicks the central server has stored, with their counts. */
 function centralMarkers(cwd: string): Map<string, number> {
-  const db = new Database(join(cwd, "data/link-tracker.db"), { readonly: true });
+  const db = storedClicksDb(cwd);
   const rows = db.query("select json_extract(metadata, '$.m') as m, count(*) as n from link_clicks where origin = 'ingest' group by m").all() as { m: string; n: number }[];
   db.close();
   return new Map(rows.map((r) => [r.m, r.n]));

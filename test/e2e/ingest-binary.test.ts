@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { BINARY, buildBinary, emptyFolder, startServer, stop, type Server } from "./binary";
+import { BINARY, buildBinary, emptyFolder, startServer, stop, type Server, storedClicksDb } from "./binary";
 
 const running: Server[] = [];
 afterAll(() => {
@@ -71,7 +70,7 @@ describe("dist/link-tracker", () => {
       const second = await startServer(cwd);
       running.push(second);
       expect(second.output()).not.toContain("lt_"); // the key is shown once, on the first start only
-      const db = new Database(join(cwd, "data/link-tracker.db"), { readonly: true });
+      const db = storedClicksDb(cwd);
       const stored = new Set((db.query("select idempotency_key as k from link_clicks").all() as { k: string }[]).map((r) => r.k));
       db.close();
       expect(stored.size).toBe(acknowledged.length);

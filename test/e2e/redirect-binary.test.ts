@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { buildBinary, emptyFolder, startServer, STORED_CLICKS, stop, type Server } from "./binary";
+import { buildBinary, emptyFolder, startServer, STORED_CLICKS, stop, type Server, storedClicksDb } from "./binary";
 
 const KEY = "e2e-key-0123456789abcdef";
 const running: Server[] = [];
@@ -48,14 +47,14 @@ describe("dist/link-tracker redirects", () => {
       // The clicks still waiting in the inbox are moved into link_clicks by the restarted
       // server on its own, while it is idle.
       const moved = () => {
-        const db = new Database(join(cwd, "data/link-tracker.db"), { readonly: true });
+        const db = storedClicksDb(cwd);
         const n = (db.query("select count(*) as n from link_clicks where tracking_id = ?").get(link.tracking_id) as { n: number }).n;
         db.close();
         return n;
       };
       for (let i = 0; i < 100 && moved() < 200; i++) await Bun.sleep(50);
       expect(moved()).toBe(200);
-      const db = new Database(join(cwd, "data/link-tracker.db"), { readonly: true });
+      const db = storedClicksDb(cwd);
       const rows = db.query(`select metadata, ip_address, click_source from ${STORED_CLICKS} where tracking_id = ?`).all(link.tracking_id) as {
         metadata: string;
         ip_address: string;

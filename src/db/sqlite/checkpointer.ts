@@ -12,8 +12,13 @@ const EVERY_MS = 200;
 /** WAL frames past which the log is restarted, so that it stops growing. */
 const RESTART_AT = 2000;
 
-self.onmessage = (event: MessageEvent<{ path: string }>) => {
-  const db = new Database(event.data.path);
+/** Both files: the database and the click inbox's (each has its own WAL). */
+self.onmessage = (event: MessageEvent<{ paths: string[] }>) => {
+  for (const path of event.data.paths) checkpoint(path);
+};
+
+function checkpoint(path: string): void {
+  const db = new Database(path);
   // Hardly any waiting: a RESTART that waits for readers blocks every writer meanwhile
   // (a long export would hold recruiters' redirects for the whole timeout). Busy: next turn.
   db.run("PRAGMA busy_timeout = 5");
@@ -32,4 +37,4 @@ self.onmessage = (event: MessageEvent<{ path: string }>) => {
       // own connection checkpoints if the WAL grows past its safety limit.
     }
   }, EVERY_MS);
-};
+}

@@ -5,9 +5,10 @@
  */
 import { and, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { CLICK_COLUMNS, clickValues } from "./click-row";
+import { countAddedClicks } from "./daily";
 import { changes, perDb, type Db } from "./index";
 import { EXPORT_COLUMNS, type NewClick as ClickInsert, type ClickFilter, type ExportFilter, type Period, type VisitorKind } from "../store";
-import { clickInbox, linkClicks } from "./schema";
+import { linkClicks } from "./schema";
 
 /**
  * Bumped by every change to clicks already stored (attributed, deleted, a write rolled
@@ -46,39 +47,32 @@ function writer(db: Db) {
       `insert into link_clicks (${columns.join(", ")}) values (${columns.map(() => "?").join(", ")})
        on conflict (idempotency_key) where idempotency_key is not null do nothing`,
     );
-    const insertOne = (c: ClickInsert): boolean => insert.run(...clickValues(c), c.idempotencyKey ?? null).changes > 0;
-    const countDay = db.$client.prepare(
-      `insert into click_daily (day, tracking_id, visitor_kind, outcome, clicks) values (?, ?, ?, ?, ?)
-       on conflict (day, tracking_id, visitor_kind, outcome) do update set clicks = clicks + excluded.clicks`,
-    );
     return db.$client.transaction((clicks: ClickInsert[], after?: (stored: ClickInsert[]) => void) => {
-      const isNew = clicks.map(insertOne);
-      const stored = clicks.filter((_, i) => isNew[i]);
-      // click_daily, one upsert per (day, link, kind, outcome) of the batch.
-      const groups = new Map<string, [string, string, string, string, number]>();
-      for (const c of stored) {
-        const row = [c.clickedAt.slice(0, 10), c.trackingId, c.visitorKind ?? "human", c.outcome ?? "redirected"] as const;
-        const key = row.join("\u0000");
-        const group = groups.get(key);
-        if (group) group[4]++;
-        else groups.set(key, [...row, 1]);
-      }
-      for (const g of groups.values()) countDay.run(...g);
-      after?.(stored);
+      // Deferred, and its first statement a write: the transaction takes the main
+      // database's lock at once (a read first could meet a newer commit and fail), and
+      // never the inbox file's (a redirect's commit never waits for it).
+      let firstRowid: number | null = null;
+      const isNew = clicks.map((c) => {
+        const result = insert.run(...clickValues(c), c.idempotencyKey ?? null);
+        if (result.changes > 0) firstRowid ??= Number(result.lastInsertRowid);
+        return result.changes > 0;
+      });
+      if (firstRowid !== null) countAddedClicks(db, firstRowid - 1);
+      after?.(clicks.filter((_, i) => isNew[i]));
       return isNew;
     });
   });
 }
 
 /**
- * Writes all clicks in one immediate transaction: either every one is stored (or found
+ * Writes all clicks in one transaction: either every one is stored (or found
  * already stored by its idempotency key) or none is. `after` runs in the same
  * transaction with the clicks that were new (what they cause is stored with them).
  * Returns, per click, whether it was new.
  */
 export function insertClicks(db: Db, clicks: ClickInsert[], after?: (stored: ClickInsert[]) => void): boolean[] {
   try {
-    return writer(db).immediate(clicks, after);
+    return writer(db)(clicks, after);
   } catch (error) {
     // Rolled back: what `after` noted of these clicks must be forgotten too.
     clicksRewritten(db);
@@ -229,12 +223,12 @@ export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, 
           .returning({ trackingId: linkClicks.trackingId })
           .all(),
         // The ones still waiting in the inbox are changed where they are (by its click_id index).
-        ...tx
-          .update(clickInbox)
-          .set({ visitorKind: kind, visitorReason: reason, isBot: isBot ? 1 : 0 })
-          .where(and(inArray(clickInbox.clickId, clickIds), eq(clickInbox.visitorKind, "human")))
-          .returning({ trackingId: clickInbox.trackingId })
-          .all(),
+        ...db.$client
+          .query<{ trackingId: string }, (string | number)[]>(
+            `update inbox.click_inbox set visitor_kind = ?, visitor_reason = ?, is_bot = ?
+             where click_id in (${clickIds.map(() => "?").join(", ")}) and visitor_kind = 'human' returning tracking_id as trackingId`,
+          )
+          .all(kind, reason, isBot ? 1 : 0, ...clickIds),
       ],
       { behavior: "immediate" },
     );
@@ -430,7 +424,7 @@ function previousInInbox(db: Db, trackingIds: string[], clickedAt: string, click
   if (trackingIds.length === 0) return null;
   const row = db.$client
     .query<{ at: string | null }, string[]>(
-      `select max(clicked_at) as at from click_inbox
+      `select max(clicked_at) as at from inbox.click_inbox
        where tracking_id in (${trackingIds.map(() => "?").join(", ")}) and outcome = 'redirected' and visitor_kind = 'human'
          and (clicked_at < ? or (clicked_at = ? and click_id < ?))`,
     )

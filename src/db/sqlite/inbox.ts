@@ -1,6 +1,13 @@
 /**
  * The click inbox: where a redirect's click is committed before its 302 is sent.
  *
+ * It is a database file of its own (the database's path + "-inbox", attached to the
+ * connection as `inbox`): a redirect's commit takes that file's lock only, so it never
+ * waits for a write to the main database (an ingest batch on the writer thread, a move).
+ * A move spans both files, which SQLite commits one after the other in WAL mode: a
+ * crash between the two leaves the clicks in both, and the next move inserts only the
+ * ones link_clicks does not have (by click_id) and counts only those.
+ *
  * link_clicks is indexed per link (tracking_id, clicked_at), so each click written there
  * lands on its own page of that index, and a commit of N clicks from N links writes N
  * pages to the WAL: three quarters of what a redirect cost. The inbox is a plain
@@ -17,9 +24,24 @@
 import type { Logger } from "../../lib/log";
 import type { NewClick as ClickInsert } from "../store";
 import { CLICK_COLUMNS, clickValues } from "./click-row";
+import { countAddedClicks, lastClickRowid } from "./daily";
 import { perDb, type Db } from "./index";
 
 const COLUMNS = CLICK_COLUMNS.join(", ");
+
+/**
+ * The inbox file's one table (made at open by index.ts; a queue, not part of the
+ * migrated schema). seq is the rowid (no AUTOINCREMENT, which writes a page of its own
+ * to every commit): a new click always gets a higher one than every click still waiting.
+ * Click ids are time-ordered (UUIDv7), so the click_id index only grows at its end; it
+ * finds the clicks of a burst to reclassify.
+ */
+export const INBOX_TABLE = `CREATE TABLE IF NOT EXISTS inbox.click_inbox (
+  seq integer PRIMARY KEY NOT NULL, click_id text NOT NULL, tracking_id text NOT NULL, clicked_at text NOT NULL,
+  received_at text NOT NULL, ip_address text, user_agent text, referrer_url text, session_id text, click_source text,
+  metadata text NOT NULL, is_bot integer NOT NULL, visitor_kind text NOT NULL, visitor_reason text, origin text NOT NULL,
+  outcome text NOT NULL
+)`;
 
 /** Background moves: slices of at most SLICE clicks, looked at every TICK_MS, while fewer than BUSY_RATE clicks a second come in. */
 const TICK_MS = 50;
@@ -42,19 +64,19 @@ const MAX_BACKLOG = 1_000_000;
 function statements(db: Db) {
   return perDb(db, "click-inbox", () => {
     const sqlite = db.$client;
-    const insert = sqlite.prepare(`insert into click_inbox (${COLUMNS}) values (${CLICK_COLUMNS.map(() => "?").join(", ")})`);
+    const insert = sqlite.prepare(`insert into inbox.click_inbox (${COLUMNS}) values (${CLICK_COLUMNS.map(() => "?").join(", ")})`);
     // Each end of the inbox read from its end of the rowid's b-tree.
-    const first = sqlite.prepare<{ seq: number }, []>("select seq from click_inbox order by seq limit 1");
-    const last = sqlite.prepare<{ seq: number }, []>("select seq from click_inbox order by seq desc limit 1");
-    const nth = sqlite.prepare<{ seq: number }, [number]>("select seq from click_inbox order by seq limit 1 offset ?");
+    const first = sqlite.prepare<{ seq: number }, []>("select seq from inbox.click_inbox order by seq limit 1");
+    const last = sqlite.prepare<{ seq: number }, []>("select seq from inbox.click_inbox order by seq desc limit 1");
+    const nth = sqlite.prepare<{ seq: number }, [number]>("select seq from inbox.click_inbox order by seq limit 1 offset ?");
     // Sorted by link: the per-link index then takes each link's clicks on one page.
-    const move = sqlite.prepare(`insert into link_clicks (${COLUMNS}) select ${COLUMNS} from click_inbox where seq <= ? order by tracking_id, clicked_at`);
-    const count = sqlite.prepare(
-      `insert into click_daily (day, tracking_id, visitor_kind, outcome, clicks)
-       select substr(clicked_at, 1, 10), tracking_id, visitor_kind, outcome, count(*) from click_inbox where seq <= ? group by 1, 2, 3, 4
-       on conflict (day, tracking_id, visitor_kind, outcome) do update set clicks = clicks + excluded.clicks`,
+    const move = sqlite.prepare(
+      `insert into main.link_clicks (${COLUMNS}) select ${COLUMNS} from inbox.click_inbox where seq <= ? order by tracking_id, clicked_at
+       on conflict (click_id) do nothing`,
     );
-    const remove = sqlite.prepare("delete from click_inbox where seq <= ?");
+    const remove = sqlite.prepare("delete from inbox.click_inbox where seq <= ?");
+    // Deferred: the first insert takes the inbox file's lock alone. (Signals stored with
+    // the clicks take the main database's too; only a link's first human click has one.)
     const queue = sqlite.transaction((clicks: ClickInsert[], after?: (queued: ClickInsert[]) => void) => {
       for (const c of clicks) insert.run(...clickValues(c));
       after?.(clicks);
@@ -62,8 +84,9 @@ function statements(db: Db) {
     const settle = sqlite.transaction((limit: number): number => {
       const upTo = Number.isFinite(limit) ? (nth.get(limit - 1)?.seq ?? last.get()?.seq) : last.get()?.seq;
       if (upTo == null) return 0;
+      const after = lastClickRowid(db);
       move.run(upTo);
-      count.run(upTo);
+      countAddedClicks(db, after);
       return remove.run(upTo).changes;
     });
     return { first, last, queue, settle, arrivals: { n: 0 } };
@@ -71,12 +94,12 @@ function statements(db: Db) {
 }
 
 /**
- * Commits redirect clicks to the inbox in one immediate transaction; `after` runs in it
- * with them (their signals are stored with them, or neither is).
+ * Commits redirect clicks to the inbox in one transaction; `after` runs in it with them
+ * (their signals are stored with them).
  */
 export function queueClicks(db: Db, clicks: ClickInsert[], after?: (queued: ClickInsert[]) => void): void {
   const s = statements(db);
-  s.queue.immediate(clicks, after);
+  s.queue(clicks, after);
   s.arrivals.n += clicks.length;
 }
 

@@ -6,6 +6,7 @@ import type { MigrationMeta } from "drizzle-orm/migrator";
 import * as schema from "./schema";
 import { embeddedMigrations } from "./migrations";
 import { runUpgrades } from "./upgrades";
+import { INBOX_TABLE } from "./inbox";
 
 export type Db = ReturnType<typeof openDb>;
 
@@ -28,11 +29,15 @@ export function createDb(
     readonly?: boolean;
     /** The server's connection never blocks its thread on a lock: 0, and store.ts tries again later. */
     busyTimeoutMs?: number;
+    /** Attach the click inbox's file (inbox.ts) as `inbox` (default true). */
+    inbox?: boolean;
   } = {},
 ): Db {
   if (options.readonly) {
     const sqlite = new Database(path, { readonly: true, strict: true });
     sqlite.run(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
+    // Attached with the connection's own flags: read-only too.
+    if (options.inbox !== false) sqlite.run("ATTACH DATABASE ? AS inbox", [inboxPath(path)]);
     return openDb(sqlite);
   }
   if (path !== ":memory:") createPrivately(path);
@@ -50,10 +55,26 @@ export function createDb(
   sqlite.run(`PRAGMA wal_autocheckpoint = ${options.checkpointer ? 10000 : 1000}`);
   sqlite.run("PRAGMA journal_size_limit = 67108864");
   sqlite.run("PRAGMA foreign_keys = ON");
+  if (options.inbox !== false) attachInbox(sqlite, path);
   const db = openDb(sqlite);
   if (options.migrate !== false) migrateDb(db);
   if (options.busyTimeoutMs !== undefined) sqlite.run(`PRAGMA busy_timeout = ${options.busyTimeoutMs}`);
   return db;
+}
+
+/** The click inbox's own database file, beside the database (in memory for an in-memory one). */
+export const inboxPath = (path: string): string => (path === ":memory:" ? ":memory:" : `${path}-inbox`);
+
+/** Attaches the inbox's file as `inbox`, creating it (0600) and its table when needed, with the main file's settings. */
+function attachInbox(sqlite: Database, path: string): void {
+  const file = inboxPath(path);
+  if (file !== ":memory:") createPrivately(file);
+  sqlite.run("ATTACH DATABASE ? AS inbox", [file]);
+  sqlite.run("PRAGMA inbox.journal_mode = WAL");
+  sqlite.run("PRAGMA inbox.synchronous = NORMAL");
+  sqlite.run("PRAGMA inbox.journal_size_limit = 67108864");
+  sqlite.run(INBOX_TABLE);
+  sqlite.run("CREATE INDEX IF NOT EXISTS inbox.click_inbox_click_idx ON click_inbox (click_id)");
 }
 
 /** Applies the embedded migrations the way drizzle's own bun-sqlite migrator does. */

@@ -35,6 +35,7 @@ let db: Db | null = null;
 const streams = new Map<number, Generator<unknown[][]>>();
 
 function open(path: string): Db {
+  // link_clicks only: the store moved the inbox's clicks over before it asked.
   const sqlite = new Database(path, { readonly: true });
   sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   return drizzle({ client: sqlite, schema }) as unknown as Db;

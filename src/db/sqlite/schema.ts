@@ -54,37 +54,6 @@ export const linkClicks = sqliteTable("link_clicks", {
   uniqueIndex("link_clicks_idempotency_key_unique").on(t.idempotencyKey).where(sql`idempotency_key is not null`),
 ]);
 
-/**
- * Redirect clicks as they are committed, before they are in link_clicks: appending here
- * costs a redirect no random write into link_clicks' per-link index. src/db/inbox.ts
- * moves them over in bulk, sorted by link, when the server is not busy and before any
- * read of clicks, so every reader sees them. Never read directly.
- */
-export const clickInbox = sqliteTable("click_inbox", {
-  // The rowid (no AUTOINCREMENT, which writes a page of its own to every commit): a new
-  // click always gets a higher one than every click still waiting.
-  seq: integer("seq").primaryKey(),
-  clickId: text("click_id").notNull(),
-  trackingId: text("tracking_id").notNull(),
-  clickedAt: text("clicked_at").notNull(),
-  receivedAt: text("received_at").notNull(),
-  ipAddress: text("ip_address"),
-  userAgent: text("user_agent"),
-  referrerUrl: text("referrer_url"),
-  sessionId: text("session_id"),
-  clickSource: text("click_source"),
-  metadata: text("metadata").notNull(),
-  isBot: integer("is_bot").notNull(),
-  visitorKind: text("visitor_kind").notNull(),
-  visitorReason: text("visitor_reason"),
-  origin: text("origin").notNull(),
-  outcome: text("outcome").notNull(),
-}, (t) => [
-  // Click ids are time-ordered (UUIDv7), so this index only grows at its end; it finds
-  // the clicks of a burst to reclassify.
-  index("click_inbox_click_idx").on(t.clickId),
-]);
-
 export const apiKeys = sqliteTable("api_keys", {
   id: text("id").primaryKey(),
   name: text("name").notNull().unique(),

@@ -41,7 +41,7 @@ import {
 } from "../store";
 import { backupTo } from "./backup";
 import * as clicks from "./clicks";
-import { createDb, type Db } from "./index";
+import { createDb, inboxPath, type Db } from "./index";
 import { inboxBacklog, queueClicks, READ_SLICE, GAP_MS, settleClicks, settleWithin, startInboxMover } from "./inbox";
 import * as keys from "./keys";
 import { Lane, type MakeWorker } from "./lane";
@@ -59,6 +59,16 @@ const BUSY_WAIT_MS = 5000;
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|PROTOCOL|NOTADB|CORRUPT)/;
 const isBusy = (error: unknown) => /^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown })?.code ?? ""));
 const asStoreError = (error: unknown) => (UNAVAILABLE.test(String((error as { code?: unknown })?.code ?? "")) ? new StoreUnavailable(error) : error);
+
+/** A write whose signals were decided with the memo: rolled back (to be tried again, or failed), the memo forgets what it noted. */
+function forgetIfRolledBack<T>(db: Db, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    clicks.clicksRewritten(db);
+    throw error;
+  }
+}
 
 /** The store whose tx() the current async call runs in. */
 const inTransaction = new AsyncLocalStorage<SqliteStore>();
@@ -100,6 +110,7 @@ export class SqliteStore implements Store {
    */
   private readonly queues: { urgent: (() => Promise<void>)[]; bulk: (() => Promise<void>)[] } = { urgent: [], bulk: [] };
   private pumping = false;
+  private txOpen = false;
   private closed = false;
 
   constructor(
@@ -135,7 +146,7 @@ export class SqliteStore implements Store {
     const make = this.options.workers?.checkpointer;
     if (make) {
       const checkpointer = make();
-      checkpointer.postMessage({ path: this.path });
+      checkpointer.postMessage({ paths: [this.path, inboxPath(this.path)] });
       checkpointer.onerror = (event) => log.error({ err: event.message }, "background checkpoints stopped; the connection checkpoints itself");
       this.stops.push(() => checkpointer.terminate());
     }
@@ -208,10 +219,16 @@ export class SqliteStore implements Store {
     return this.attempt(work);
   }
 
-  /** A change to stored clicks: the inbox moved first, so that it changes those too. */
+  /**
+   * A change to stored clicks: the inbox moved first (in slices), and what came in since
+   * moved with the change, in its turn, so that it changes those too.
+   */
   private async changeClicks<T>(work: () => T): Promise<T> {
     await this.settled();
-    return this.write(work);
+    return this.write(() => {
+      settleClicks(this.db);
+      return work();
+    });
   }
 
   private read<T>(work: () => T): Promise<T> {
@@ -250,16 +267,14 @@ export class SqliteStore implements Store {
   /** Signals of new clicks, in their transaction, decided with this connection's memo. */
   private afterStored = (stored: NewClick[]) => storeSignals(this.db, this.rule, this.facts, stored);
 
-  private async record(batch: NewClick[]): Promise<void> {
-    await this.write(() => {
-      try {
-        queueClicks(this.db, batch, this.afterStored);
-      } catch (error) {
-        // Rolled back: what the memo noted of these clicks must be forgotten too.
-        clicks.clicksRewritten(this.db);
-        throw error;
-      }
-    });
+  /**
+   * A redirect's group commit takes the inbox file's lock, which nothing else on another
+   * connection holds for long: it does not wait its turn behind the main database's
+   * writes (an ingest batch on the writer thread), only behind an open tx().
+   */
+  private record(batch: NewClick[]): Promise<void> {
+    const work = () => forgetIfRolledBack(this.db, () => queueClicks(this.db, batch, this.afterStored));
+    return this.txOpen ? this.write(work) : this.attempt(work);
   }
 
   private async insert(batch: NewClick[]): Promise<boolean[]> {
@@ -401,6 +416,7 @@ export class SqliteStore implements Store {
     const sqlite = this.db.$client;
     return this.schedule("urgent", async () => {
       await this.attempt(() => sqlite.run("BEGIN IMMEDIATE"));
+      this.txOpen = true;
       try {
         const result = await inTransaction.run(this, () => work(this));
         sqlite.run("COMMIT");
@@ -408,6 +424,8 @@ export class SqliteStore implements Store {
       } catch (error) {
         if (sqlite.inTransaction) sqlite.run("ROLLBACK");
         throw asStoreError(error);
+      } finally {
+        this.txOpen = false;
       }
     });
   }
@@ -428,6 +446,8 @@ export class SqliteStore implements Store {
 
   /** A consistent copy of the live database (backup.ts). */
   async backupTo(file: string): Promise<{ bytes: number }> {
+    // The copy is of the main file: the waiting clicks go into it first.
+    await this.settled();
     return backupTo(this.db, file);
   }
 

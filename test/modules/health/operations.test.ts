@@ -126,8 +126,12 @@ describe("database trouble", () => {
     const count = async () => ((await sql(store)).query("select count(*) as n from link_clicks").get() as { n: number }).n;
     const before = await count();
     // A database that may not grow by one more page: the state of a full disk.
-    const pages = ((await sql(store)).query("pragma page_count").get() as { page_count: number }).page_count;
-    (await sql(store)).run(`pragma max_page_count = ${pages}`);
+    // (Both files: the database and the click inbox's.)
+    const db = await sql(store);
+    for (const file of ["main", "inbox"]) {
+      const pages = (db.query(`pragma ${file}.page_count`).get() as { page_count: number }).page_count;
+      db.run(`pragma ${file}.max_page_count = ${pages}`);
+    }
     const bigBatch = { events: Array.from({ length: 500 }, (_, i) => ({ tracking_id: "ops1", event_id: `full-${i}`, user_agent: "u".repeat(400) })) };
     const ingest = await call(app, "/api/tracking-ingest/batch", { json: bigBatch });
     expect(ingest.status).toBe(503);
@@ -138,7 +142,7 @@ describe("database trouble", () => {
     expect(await valueOf(metrics.registry, "link_tracker_clicks_total", { result: "failed" })).toBeGreaterThan(0);
     expect((await call(app, "/api/tracking-ingest/health", { key: null })).status).toBe(503);
     // The disk has room again: the next writes go through and health recovers by itself.
-    (await sql(store)).run("pragma max_page_count = 1073741823");
+    for (const file of ["main", "inbox"]) db.run(`pragma ${file}.max_page_count = 1073741823`);
     expect((await call(app, "/api/tracking-ingest/batch", { json: bigBatch })).status).toBe(200);
     expect((await call(app, "/api/tracking-ingest/health", { key: null })).status).toBe(200);
   });
