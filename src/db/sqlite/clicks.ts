@@ -290,7 +290,7 @@ export function kindCountsIn(db: Db, p: Period) {
   return db.$client
     .query<{ kind: string; clicks: number }, [string, string]>(
       `select visitor_kind as kind, sum(clicks) as clicks from click_daily
-       where day between ? and ? and outcome = 'redirected' group by visitor_kind`,
+       where day between ? and ? and outcome = 'redirected' group by visitor_kind having sum(clicks) > 0`,
     )
     .all(...daysOf(p));
 }

@@ -1,0 +1,287 @@
+/**
+ * What every Store implementation must do, asked through the interface alone
+ * (src/db/store.ts). Each implementation's test file runs it with its own opener; a new
+ * store (PostgreSQL) passes this before any route uses it.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { AppError } from "../../../src/lib/errors";
+import type { Link, NewClick, Store, VisitorKind } from "../../../src/db/store";
+
+/** `signals`: open the store with the server's signal rule (webhooks/signals.ts) with these settings. */
+export type OpenStore = (options: { signals?: { returnDays: number; holdSeconds: number } }) => Promise<Store> | Store;
+
+const T0 = Date.parse("2026-03-02T10:00:00.000Z");
+const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
+
+export function link(id: string, extra: Partial<Link> = {}): Link {
+  return {
+    trackingId: id,
+    jobId: null,
+    applicationId: null,
+    linkFunction: "LinkedIn",
+    linkType: "profile",
+    originalUrl: `https://example.com/${id}`,
+    redirectUrl: `https://steve-glen.com/linkedin?uuid=${id}`,
+    createdAt: at(0),
+    updatedAt: at(0),
+    createdBy: "system",
+    isActive: true,
+    description: null,
+    expiresAt: null,
+    ...extra,
+  };
+}
+
+let serial = 0;
+export function click(trackingId: string, minutes: number, extra: Partial<NewClick> = {}): NewClick {
+  serial++;
+  // Time-ordered ids, as Bun.randomUUIDv7 gives the server's clicks.
+  const id = `0190${String(serial).padStart(4, "0")}-0000-7000-8000-${String(serial).padStart(12, "0")}`;
+  return { clickId: id, trackingId, clickedAt: at(minutes), receivedAt: at(minutes), origin: "redirect", visitorKind: "human", ...extra };
+}
+
+async function allPages(pages: AsyncIterable<unknown[][]>): Promise<unknown[][]> {
+  const rows: unknown[][] = [];
+  for await (const page of pages) rows.push(...page);
+  return rows;
+}
+
+export function storeConformance(name: string, open: OpenStore) {
+  const opened: Store[] = [];
+  const fresh = async (options: Parameters<OpenStore>[0] = {}) => {
+    const store = await open(options);
+    opened.push(store);
+    return store;
+  };
+  afterAll(async () => {
+    for (const store of opened) await store.close();
+  });
+
+  describe(`${name}: links`, () => {
+    test("insert, find (from the store and from memory), update, list newest first with a cursor", async () => {
+      const store = await fresh();
+      await store.links.insert([link("a1", { createdAt: at(1), applicationId: "app-1" }), link("a2", { createdAt: at(2), applicationId: "app-1" }), link("a3", { createdAt: at(3), jobId: "job-1" })]);
+      expect(await store.links.find("a2")).toEqual(link("a2", { createdAt: at(2), applicationId: "app-1" }));
+      expect(store.links.findCached("a2", Date.now())?.trackingId).toBe("a2");
+      expect(await store.links.find("nope")).toBeUndefined();
+      const updated = await store.links.update("a1", { isActive: false, updatedAt: at(9) });
+      expect(updated).toMatchObject({ trackingId: "a1", isActive: false, updatedAt: at(9) });
+      expect(store.links.findCached("a1", Date.now())?.isActive).toBe(false);
+      expect(await store.links.update("nope", { updatedAt: at(9) })).toBeUndefined();
+      const page = await store.links.list({ limit: 2, now: at(5) });
+      expect(page.map((l) => l.trackingId)).toEqual(["a3", "a2"]);
+      const next = await store.links.list({ limit: 2, now: at(5), after: { createdAt: page[1].createdAt, trackingId: page[1].trackingId } });
+      expect(next.map((l) => l.trackingId)).toEqual(["a1"]);
+      expect((await store.links.list({ limit: 10, now: at(5), active: true })).map((l) => l.trackingId).sort()).toEqual(["a2", "a3"]);
+      expect((await store.links.of({ applicationId: "app-1" })).map((l) => l.trackingId)).toEqual(["a1", "a2"]);
+      expect((await store.links.of({ jobId: "job-1" })).map((l) => l.trackingId)).toEqual(["a3"]);
+      expect((await store.links.allIds()).sort()).toEqual(["a1", "a2", "a3"]);
+      expect(await store.links.counts(at(5))).toEqual({ links: 3, active: 2, applications: 1 });
+      expect(await store.links.sourceInUse("linkedin")).toBe(true);
+      expect(await store.links.sourceInUse("calendly")).toBe(false);
+    });
+
+    test("inserting a taken id is a Conflict naming it, and writes none of the batch", async () => {
+      const store = await fresh();
+      await store.links.insert([link("taken")]);
+      const error = await store.links.insert([link("free"), link("taken")]).catch((e) => e);
+      expect(error).toBeInstanceOf(AppError);
+      expect(error).toMatchObject({ status: 409, details: { tracking_id: "taken" } });
+      expect(await store.links.find("free")).toBeUndefined();
+    });
+
+    test("deleting a link deletes its clicks, the ones just recorded included", async () => {
+      const store = await fresh();
+      await store.links.insert([link("d1"), link("d2")]);
+      await store.clicks.insert([click("d1", 1, { origin: "ingest", idempotencyKey: "k1" })]);
+      await store.clicks.record([click("d1", 2), click("d2", 2)]);
+      expect(await store.links.deleteWithClicks("d1")).toBe(2);
+      expect(await store.links.deleteWithClicks("d1")).toBeNull();
+      expect(await store.clicks.count()).toBe(1);
+    });
+  });
+
+  describe(`${name}: clicks`, () => {
+    test("a read includes every click recorded before it, without the caller doing anything", async () => {
+      const store = await fresh();
+      await store.links.insert([link("r1")]);
+      await store.clicks.record([click("r1", 1), click("r1", 2, { visitorKind: "bot", isBot: true })]);
+      await store.clicks.record([click("r1", 3)]);
+      expect(await store.clicks.count()).toBe(3);
+      const filter = { trackingIds: ["r1"], kinds: ["human" as VisitorKind] };
+      expect(await store.clicks.totals(filter, at(-1), at(-1))).toMatchObject({ total: 2, first: at(1), last: at(3) });
+      expect(await store.clicks.countsBy({ trackingIds: ["r1"] }, "kind")).toEqual(expect.arrayContaining([{ value: "human", clicks: 2 }, { value: "bot", clicks: 1 }]));
+      expect(await store.clicks.perLinkKindCounts(["r1"])).toEqual(
+        expect.arrayContaining([{ trackingId: "r1", kind: "human", clicks: 2, first: at(1), last: at(3) }, { trackingId: "r1", kind: "bot", clicks: 1, first: null, last: null }]),
+      );
+      expect((await store.clicks.humanOf(["r1"], 10)).map((c) => c.clickedAt)).toEqual([at(1), at(3)]);
+      expect((await store.clicks.recentOf("r1", 2)).map((c) => c.clickedAt)).toEqual([at(3), at(2)]);
+    });
+
+    test("insert stores each idempotency key once and says which clicks were new; all or none", async () => {
+      const store = await fresh();
+      expect(await store.clicks.insert([click("i1", 1, { origin: "ingest", idempotencyKey: "e1" }), click("i1", 2, { origin: "ingest", idempotencyKey: "e2" })])).toEqual([true, true]);
+      expect(await store.clicks.insert([click("i1", 1, { origin: "ingest", idempotencyKey: "e1" }), click("i1", 3, { origin: "ingest", idempotencyKey: "e3" })])).toEqual([false, true]);
+      expect(await store.clicks.count()).toBe(3);
+      expect((await store.clicks.findByKey("e2"))?.clickedAt).toBe(at(2));
+      expect(await store.clicks.findByKey("nope")).toBeUndefined();
+    });
+
+    test("daily counts follow inserts, reclassification, attribution and deletion", async () => {
+      const store = await fresh();
+      await store.links.insert([link("k1")]);
+      const scanned = [click("k1", 1, { ipAddress: "203.0.113.9" }), click("k1", 2, { ipAddress: "203.0.113.9" })];
+      await store.clicks.record([...scanned, click("k1", 3, { ipAddress: "198.51.100.1" })]);
+      await store.clicks.insert([click("k1-cut", 4, { origin: "ingest", idempotencyKey: "o1", outcome: "not_found" })]);
+      const period = { from: at(-60), to: at(60 * 24) };
+      expect(await store.clicks.kindCountsIn(period)).toEqual([{ kind: "human", clicks: 3 }]);
+      expect(await store.clicks.reclassify(scanned.map((c) => c.clickId), "scanner", "burst")).toBe(2);
+      expect(await store.clicks.reclassify(scanned.map((c) => c.clickId), "scanner", "burst")).toBe(0);
+      expect(await store.clicks.topLinksIn(period, 5)).toEqual([{ trackingId: "k1", clicks: 1 }]);
+      expect((await store.clicks.orphansIn(period, 5)).map((o) => o.tracking_id)).toEqual(["k1-cut"]);
+      expect(await store.clicks.attributeOrphan("k1-cut", "k1")).toBe(1);
+      expect(await store.clicks.orphansIn(period, 5)).toEqual([]);
+      expect(await store.clicks.humanPerDayIn(period)).toEqual([{ day: at(0).slice(0, 10), clicks: 2 }]);
+      expect(await store.clicks.deleteFromIp("203.0.113.9")).toBe(2);
+      expect(await store.clicks.kindCountsIn(period)).toEqual([{ kind: "human", clicks: 2 }]);
+      expect((await store.clicks.recentIn(period, 10)).map((c) => c.clickedAt)).toEqual([at(4), at(3)]);
+    });
+
+    test("deleteBefore prunes the oldest, at most `limit` a call", async () => {
+      const store = await fresh();
+      await store.clicks.insert(Array.from({ length: 5 }, (_, i) => click("p1", i, { origin: "ingest", idempotencyKey: `p${i}` })));
+      expect(await store.clicks.deleteBefore(at(3), 2)).toBe(2);
+      expect(await store.clicks.deleteBefore(at(3), 2)).toBe(1);
+      expect(await store.clicks.deleteBefore(at(3), 2)).toBe(0);
+      expect(await store.clicks.count()).toBe(2);
+    });
+
+    test("an export pages through redirected clicks with the link's columns, recorded ones included", async () => {
+      const store = await fresh();
+      await store.links.insert([link("x1", { applicationId: "app-x" }), link("x2", { applicationId: "app-x" })]);
+      await store.clicks.insert(Array.from({ length: 1500 }, (_, i) => click("x1", i / 100, { origin: "ingest", idempotencyKey: `x${i}` })));
+      await store.clicks.record([click("x2", 30), click("x2", 31, { outcome: "gone" })]);
+      const rows = await allPages(store.clicks.exportPages({ applicationId: "app-x" }));
+      expect(rows.length).toBe(1501);
+      expect(rows.at(-1)).toEqual(expect.arrayContaining(["x2", "app-x", "LinkedIn"]));
+      const one = await allPages(store.clicks.exportPages({ trackingId: "x1", from: at(10), to: at(12) }));
+      expect(one.length).toBe(201);
+    });
+  });
+
+  describe(`${name}: signals`, () => {
+    test("signals are decided as clicks are stored, by either way they come, and stored with them", async () => {
+      const store = await fresh({ signals: { returnDays: 1, holdSeconds: 0 } });
+      await store.links.insert([link("s1", { applicationId: "app-s" }), link("s2", { applicationId: "app-s" })]);
+      const first = click("s1", 1);
+      await store.clicks.record([first]);
+      // Another human click of the link, then of the application: no new first.
+      await store.clicks.insert([click("s1", 2, { origin: "ingest", idempotencyKey: "s-2" })]);
+      const second = click("s2", 3);
+      await store.clicks.record([second]);
+      // Two days later, through ingest: the application's recruiter came back.
+      const back = click("s1", 2 * 24 * 60, { origin: "ingest", idempotencyKey: "s-3" });
+      await store.clicks.insert([back]);
+      // A scanner's click decides nothing.
+      await store.clicks.record([click("s2", 2 * 24 * 60 + 1, { visitorKind: "scanner", isBot: true })]);
+      // Held until created + holdSeconds, by the clock: due from now on.
+      const soon = new Date(Date.now() + 1000).toISOString();
+      const due = await store.signals.due(0, soon, 10);
+      expect(due.map((s) => [s.type, s.subject, s.clickId])).toEqual([
+        ["click.first_human", "link:s1", first.clickId],
+        ["click.first_human", "application:app-s", first.clickId],
+        ["click.first_human", "link:s2", second.clickId],
+        ["click.returned", "application:app-s", back.clickId],
+      ]);
+      expect(await store.signals.maxSeq()).toBe(due.at(-1)!.seq);
+      expect((await store.signals.bySeq(due[0].seq))?.payload).toMatchObject({ type: "click.first_human" });
+      // Withdrawn only while not yet due.
+      expect(await store.signals.cancelOf([first.clickId], soon)).toBe(0);
+      expect(await store.signals.cancelOf([first.clickId], new Date(Date.now() - 60_000).toISOString())).toBe(2);
+      expect((await store.signals.due(0, soon, 10)).length).toBe(2);
+    });
+  });
+
+  describe(`${name}: webhooks, keys, settings, outbox`, () => {
+    test("webhook endpoints and their deliveries", async () => {
+      const store = await fresh({ signals: { returnDays: 30, holdSeconds: 0 } });
+      await store.links.insert([link("w1", { applicationId: "app-w" })]);
+      const endpoint = await store.webhooks.insert({ id: "wh_1", url: "http://127.0.0.1:9/hook", secret: "whsec_x", eventTypes: ["click.first_human"], description: null, active: true, createdAt: at(0), scannedSeq: 0 });
+      expect(await store.webhooks.list()).toEqual([endpoint]);
+      // A first human click: of the link, and of its application (two events of one link).
+      await store.clicks.record([click("w1", 1)]);
+      await store.webhooks.schedule(endpoint, new Date().toISOString());
+      const now = new Date().toISOString();
+      const due = await store.webhooks.dueDeliveries(now, 10);
+      expect(due.length).toBe(1); // a link's second event waits for its first
+      await store.webhooks.recordAttempt(due[0].seq, { status: "delivered", attempts: 1, deliveredAt: now });
+      expect((await store.webhooks.dueDeliveries(now, 10)).length).toBe(1);
+      expect((await store.webhooks.deliveriesOf("wh_1", 10)).map((d) => d.delivery.status).sort()).toEqual(["delivered", "pending"]);
+      expect(await store.webhooks.findDelivery("wh_1", due[0].seq)).toMatchObject({ status: "delivered" });
+      expect(await store.webhooks.update("wh_1", { active: false })).toMatchObject({ active: false });
+      expect(await store.webhooks.delete("wh_1")).toBe(true);
+      expect(await store.webhooks.find("wh_1")).toBeUndefined();
+    });
+
+    test("keys: by hash while active, by name, revoked once", async () => {
+      const store = await fresh();
+      await store.keys.insert({ id: "k1", name: "node", scope: "ingest", keyHash: "h1", createdAt: at(0) });
+      expect(await store.keys.findActiveByHash("h1")).toMatchObject({ name: "node", scope: "ingest", lastUsedAt: null });
+      await store.keys.touch("k1", at(5));
+      expect((await store.keys.findByName("node"))?.lastUsedAt).toBe(at(5));
+      expect(await store.keys.countActive()).toBe(1);
+      expect(await store.keys.revoke("node", at(6))).toBe(true);
+      expect(await store.keys.revoke("node", at(7))).toBe(false);
+      expect(await store.keys.findActiveByHash("h1")).toBeUndefined();
+      expect((await store.keys.list()).map((k) => k.revokedAt)).toEqual([at(6)]);
+    });
+
+    test("settings are made once; the day's salt is kept for the day", async () => {
+      const store = await fresh();
+      expect(await store.settings.getOrCreate("k", () => "first")).toBe("first");
+      expect(await store.settings.getOrCreate("k", () => "second")).toBe("first");
+      const salt = await store.settings.saltForDay("2026-03-02");
+      expect(await store.settings.saltForDay("2026-03-02")).toBe(salt);
+      expect(await store.settings.saltForDay("2026-03-03")).not.toBe(salt);
+    });
+
+    test("the outbox: queued once per event id, acknowledged or dead-lettered", async () => {
+      const store = await fresh();
+      const events = ["e1", "e2", "e3"].map((id) => ({ event_id: id, tracking_id: "t" }));
+      await store.outbox.enqueue(events, at(0));
+      await store.outbox.enqueue(events.slice(0, 1), at(1));
+      const rows = await store.outbox.peek(10);
+      expect(rows.map((r) => r.eventId)).toEqual(["e1", "e2", "e3"]);
+      await store.outbox.acknowledge([rows[0].seq], [{ row: rows[1], reason: "Event 2: bad" }], at(2));
+      expect(await store.outbox.status()).toMatchObject({ pending: 1, dead_letters: 1, recent_dead_letters: [{ event_id: "e2", reason: "Event 2: bad" }] });
+    });
+  });
+
+  describe(`${name}: transactions and health`, () => {
+    test("tx: every write in it lands, or none does", async () => {
+      const store = await fresh();
+      await store.tx(async (tx) => {
+        await tx.links.insert([link("t1")]);
+        await tx.keys.insert({ id: "k", name: "n", scope: "read", keyHash: "h", createdAt: at(0) });
+      });
+      expect(await store.links.find("t1")).toBeDefined();
+      const failed = await store
+        .tx(async (tx) => {
+          await tx.links.insert([link("t2")]);
+          throw new Error("changed my mind");
+        })
+        .catch((e: Error) => e.message);
+      expect(failed).toBe("changed my mind");
+      expect(await store.links.find("t2")).toBeUndefined();
+      // The store goes on taking writes after a rolled-back transaction.
+      await store.links.insert([link("t3")]);
+      expect(await store.links.find("t3")).toBeDefined();
+    });
+
+    test("probe answers, size is a number", async () => {
+      const store = await fresh();
+      await store.probe();
+      expect(store.size()).toBeGreaterThanOrEqual(0);
+    });
+  });
+}
