@@ -140,6 +140,37 @@ async function benchIngest(port: number, senders: number, seconds = Math.min(DUR
   return { eventsPerSec: events / ((performance.now() - t0) / 1000), p99: latencies[Math.floor(latencies.length * 0.99)] ?? NaN, batches: latencies.length };
 }
 
+/** Redirects one after another, as recruiters click (a pause between two), for `ms`: their latencies. */
+async function sequentialRedirects(port: number, ids: string[], ms: number) {
+  const latencies: number[] = [];
+  const end = performance.now() + ms;
+  for (let i = 0; performance.now() < end; i++) {
+    const started = performance.now();
+    const res = await fetch(`http://127.0.0.1:${port}/linkedin?uuid=${ids[i % ids.length]}`, {
+      redirect: "manual",
+      headers: { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36", "accept-language": "en" },
+    });
+    await res.arrayBuffer();
+    latencies.push(performance.now() - started);
+    await Bun.sleep(5);
+  }
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))];
+  return { n: latencies.length, p50: at(0.5), p99: at(0.99) };
+}
+
+/** Sequential redirects while `senders` loop 1000-event batches from another thread (bench/senders.ts). */
+async function redirectsUnderIngest(port: number, ids: string[], senders: number, seconds: number) {
+  const worker = new Worker(new URL("./senders.ts", import.meta.url).href);
+  const sent = new Promise<{ eventsPerSec: number }>((resolve) => (worker.onmessage = (e) => resolve(e.data)));
+  worker.postMessage({ base: `http://127.0.0.1:${port}`, key: KEY, senders, ms: seconds * 1000 + 500 });
+  await Bun.sleep(500);
+  const redirects = await sequentialRedirects(port, ids, seconds * 1000);
+  const { eventsPerSec } = await sent;
+  worker.terminate();
+  return { ...redirects, eventsPerSec };
+}
+
 async function coldStart() {
   const times: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -232,6 +263,14 @@ async function main() {
   console.log(
     `redirect p99 at 64 connections: ${fmt(quiet.p99, 1)} ms alone (${fmt(quiet.rps, 0)} req/s), ` +
       `${fmt(underIngest.p99, 1)} ms while 4 senders loop 1000-event batches (${fmt(underIngest.rps, 0)} req/s; ${fmt(senders.eventsPerSec, 0)} events/s meanwhile)`,
+  );
+  // What a recruiter sees: one click at a time, alone and while the senders loop.
+  const alone1 = await sequentialRedirects(ingestServer.port, ingestIds, DURATION * 500);
+  const loaded = await redirectsUnderIngest(ingestServer.port, ingestIds, 4, DURATION);
+  console.log(
+    `redirects one at a time: p50 ${fmt(alone1.p50, 1)} ms, p99 ${fmt(alone1.p99, 1)} ms alone; ` +
+      `p50 ${fmt(loaded.p50, 1)} ms, p99 ${fmt(loaded.p99, 1)} ms while 4 senders loop 1000-event batches ` +
+      `(${loaded.n} redirects, ${fmt(loaded.eventsPerSec, 0)} events/s meanwhile; target p99 <= 50 ms)`,
   );
   ingestServer.proc.kill("SIGTERM");
   await ingestServer.proc.exited;
