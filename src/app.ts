@@ -68,14 +68,15 @@ export function createApp({ store, config, log = silentLogger(), metrics = creat
   })
     // Before routing and before any body is read: an oversized declared body is a 413,
     // and a request that needs a key and has no valid one is answered from its headers.
-    .onRequest(async ({ request }) => {
+    // (A promise only when there is a key to check: a redirect does not wait a turn for nothing.)
+    .onRequest(({ request }) => {
       started.set(request, performance.now());
       checkDeclaredLength(request);
       const path = pathOf(request);
-      if (needsKeyFirst(request.method, path)) {
-        await gate(request);
+      if (!needsKeyFirst(request.method, path)) return;
+      return gate(request).then(() => {
         if (path === "/api" || path === "/api/") throw new NotFound(`No route for ${request.method} ${path}`);
-      }
+      });
     })
     // One histogram observation and one JSON line per request: method, route pattern,
     // status and duration. No query string, no header, no IP. A redirect's 302 is logged

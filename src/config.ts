@@ -1,9 +1,8 @@
 /**
  * The one place the environment is read. Everything else receives a Config.
  */
-import { isIP } from "node:net";
 import { z } from "zod";
-import { ipMatcher } from "./modules/clicks/visitor";
+import { ipMatcher, isIpOrCidr } from "./lib/ip";
 
 const port = z
   .string()
@@ -20,7 +19,8 @@ const count = (max: number) =>
 
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
 
-const EnvSchema = z.object({
+/** The environment's variables, checked, then shaped into the Config every part of the server receives. */
+const ConfigSchema = z.object({
   PORT: port.default(5001),
   HOST: z.string().min(1).default("0.0.0.0"),
   DATABASE_PATH: z.string().min(1).default("./data/link-tracker.db"),
@@ -57,45 +57,41 @@ const EnvSchema = z.object({
   .refine((e) => !e.TRACKING_API_URL || e.WEBHOOK_API_KEY, {
     message: "edge mode sends WEBHOOK_API_KEY to the upstream: set it",
     path: ["WEBHOOK_API_KEY"],
-  });
+  })
+  .transform((e) => ({
+    port: e.PORT,
+    host: e.HOST,
+    databasePath: e.DATABASE_PATH,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    webhookApiKey: e.WEBHOOK_API_KEY,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    notFoundRedirect: e.NOT_FOUND_REDIRECT,
+    excludeIps: e.EXCLUDE_IPS,
+    /** EXCLUDE_IPS as a matcher: the job seeker's own addresses, whose clicks are "owner". */
+    isOwnerIp: ipMatcher(e.EXCLUDE_IPS),
+    /** Store IPv4 addresses as their /24 and IPv6 as their /48. */
+    ipAnonymize: e.IP_ANONYMIZE,
+    /** DNT: 1 or Sec-GPC: 1 → the click is counted without IP, user agent or session. */
+    respectDnt: e.RESPECT_DNT,
+    /** Clicks older than this many days are deleted; 0 keeps them. */
+    retentionDays: e.RETENTION_DAYS,
+    /** Requests per minute: per API key, failed authentications per client IP, redirects per client IP (0 = no limit). */
+    rateLimits: { api: e.RATE_LIMIT_API, authFailures: e.RATE_LIMIT_AUTH_FAILURES, redirect: e.RATE_LIMIT_REDIRECT },
+    /** Edge mode (both URLs set): redirect only, links from LOOKUP_API_URL, clicks shipped to TRACKING_API_URL. */
+    edge:
+      e.TRACKING_API_URL && e.LOOKUP_API_URL
+        ? { trackingApiUrl: e.TRACKING_API_URL, lookupApiUrl: e.LOOKUP_API_URL.replace(/\/+$/, ""), cacheSeconds: e.LOOKUP_CACHE_SECONDS }
+        : null,
+    /** click.returned: a human click on an application whose last one is older than this. */
+    signalReturnDays: e.SIGNAL_RETURN_DAYS,
+    /** How long an event waits before webhooks and the feed see it (a burst may withdraw it). */
+    signalHoldSeconds: e.SIGNAL_HOLD_SECONDS,
+    /** Webhooks may target loopback, private and link-local addresses (a receiver on the same box or LAN). */
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+  }));
 
-function isIpOrCidr(entry: string): boolean {
-  const [address, bits, extra] = entry.split("/");
-  const family = isIP(address);
-  if (family === 0 || extra !== undefined) return false;
-  if (bits === undefined) return true;
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
-}
-
-export type Config = {
-  port: number;
-  host: string;
-  databasePath: string;
-  publicBaseUrl: string;
-  webhookApiKey: string | undefined;
-  logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
-  trustProxy: boolean;
-  notFoundRedirect: string | undefined;
-  excludeIps: string[];
-  /** EXCLUDE_IPS as a matcher: the job seeker's own addresses, whose clicks are "owner". */
-  isOwnerIp: (ip: string | null | undefined) => boolean;
-  /** Store IPv4 addresses as their /24 and IPv6 as their /48. */
-  ipAnonymize: boolean;
-  /** DNT: 1 or Sec-GPC: 1 → the click is counted without IP, user agent or session. */
-  respectDnt: boolean;
-  /** Clicks older than this many days are deleted; 0 keeps them. */
-  retentionDays: number;
-  /** Requests per minute: per API key, failed authentications per client IP, redirects per client IP (0 = no limit). */
-  rateLimits: { api: number; authFailures: number; redirect: number };
-  /** Edge mode (both URLs set): redirect only, links from LOOKUP_API_URL, clicks shipped to TRACKING_API_URL. */
-  edge: { trackingApiUrl: string; lookupApiUrl: string; cacheSeconds: number } | null;
-  /** click.returned: a human click on an application whose last one is older than this. */
-  signalReturnDays: number;
-  /** How long an event waits before webhooks and the feed see it (a burst may withdraw it). */
-  signalHoldSeconds: number;
-  /** Webhooks may target loopback, private and link-local addresses (a receiver on the same box or LAN). */
-  webhookAllowPrivate: boolean;
-};
+export type Config = z.output<typeof ConfigSchema>;
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
 
@@ -105,35 +101,9 @@ function withoutEmpty(env: Record<string, string | undefined>) {
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): ConfigResult {
-  const parsed = EnvSchema.safeParse(withoutEmpty(env));
+  const parsed = ConfigSchema.safeParse(withoutEmpty(env));
   if (!parsed.success) return { ok: false, message: z.prettifyError(parsed.error) };
-  const e = parsed.data;
-  return {
-    ok: true,
-    config: {
-      port: e.PORT,
-      host: e.HOST,
-      databasePath: e.DATABASE_PATH,
-      publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
-      webhookApiKey: e.WEBHOOK_API_KEY,
-      logLevel: e.LOG_LEVEL,
-      trustProxy: e.TRUST_PROXY,
-      notFoundRedirect: e.NOT_FOUND_REDIRECT,
-      excludeIps: e.EXCLUDE_IPS,
-      isOwnerIp: ipMatcher(e.EXCLUDE_IPS),
-      ipAnonymize: e.IP_ANONYMIZE,
-      respectDnt: e.RESPECT_DNT,
-      retentionDays: e.RETENTION_DAYS,
-      rateLimits: { api: e.RATE_LIMIT_API, authFailures: e.RATE_LIMIT_AUTH_FAILURES, redirect: e.RATE_LIMIT_REDIRECT },
-      edge:
-        e.TRACKING_API_URL && e.LOOKUP_API_URL
-          ? { trackingApiUrl: e.TRACKING_API_URL, lookupApiUrl: e.LOOKUP_API_URL.replace(/\/+$/, ""), cacheSeconds: e.LOOKUP_CACHE_SECONDS }
-          : null,
-      signalReturnDays: e.SIGNAL_RETURN_DAYS,
-      signalHoldSeconds: e.SIGNAL_HOLD_SECONDS,
-      webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
-    },
-  };
+  return { ok: true, config: parsed.data };
 }
 
 /** A config for tests and embedding: defaults, with the given fields replaced. */

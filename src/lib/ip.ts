@@ -3,7 +3,7 @@
  * its shortest RFC 5952 form, an IPv4-mapped IPv6 address as plain IPv4), so that erasing
  * an address finds every click of it, however its sender wrote it.
  */
-import { isIP } from "node:net";
+import { BlockList, isIP, isIPv4 } from "node:net";
 import ipaddr from "ipaddr.js";
 
 /** A valid IP in its canonical form, or null. Brackets and an IPv6 zone (`%eth0`) are dropped. */
@@ -68,4 +68,26 @@ export function clientIp(headers: Headers, socketIp: string | null | undefined, 
     if (real) return real;
   }
   return normaliseIp(socketIp);
+}
+
+/** An IP address or a CIDR range of one (EXCLUDE_IPS' entries). */
+export function isIpOrCidr(entry: string): boolean {
+  const [address, bits, extra] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** Addresses and CIDR ranges (IPv4 and IPv6) as a matcher: EXCLUDE_IPS, the job seeker's own. */
+export function ipMatcher(entries: string[]): (ip: string | null | undefined) => boolean {
+  if (entries.length === 0) return () => false;
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address, bits] = entry.split("/");
+    const family = isIPv4(address) ? "ipv4" : "ipv6";
+    if (bits === undefined) list.addAddress(address, family);
+    else list.addSubnet(address, Number(bits), family);
+  }
+  return (ip) => !!ip && list.check(ip, isIPv4(ip) ? "ipv4" : "ipv6");
 }

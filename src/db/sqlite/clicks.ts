@@ -71,13 +71,7 @@ function writer(db: Db) {
  * Returns, per click, whether it was new.
  */
 export function insertClicks(db: Db, clicks: ClickInsert[], after?: (stored: ClickInsert[]) => void): boolean[] {
-  try {
-    return writer(db)(clicks, after);
-  } catch (error) {
-    // Rolled back: what `after` noted of these clicks must be forgotten too.
-    clicksRewritten(db);
-    throw error;
-  }
+  return writer(db)(clicks, after);
 }
 
 export function countClicks(db: Db): number {

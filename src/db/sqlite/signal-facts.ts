@@ -23,6 +23,8 @@ type Memo = { generation: number; byLink: Map<string, string | null>; byApplicat
 
 export class ClickFacts implements SignalFacts {
   private memo: Memo = { generation: -1, byLink: new Map(), byApplication: new Map() };
+  /** What the open write noted, with the values it replaced: undone if the write rolls back. */
+  private journal: [Map<string, string | null>, string, string | null | undefined][] = [];
 
   private constructor(private readonly db: Db) {}
 
@@ -36,6 +38,22 @@ export class ClickFacts implements SignalFacts {
     const facts = new ClickFacts(db);
     facts.memo.generation = clickRewrites(db);
     return facts;
+  }
+
+  /** Runs a write that may note clicks: kept if it commits, undone if it throws (rolled back). */
+  within<T>(write: () => T): T {
+    this.journal = [];
+    try {
+      return write();
+    } catch (error) {
+      for (const [map, key, before] of this.journal.reverse()) {
+        if (before === undefined) map.delete(key);
+        else map.set(key, before);
+      }
+      throw error;
+    } finally {
+      this.journal = [];
+    }
   }
 
   /** Links whose stored clicks changed elsewhere (another connection wrote them). */
@@ -70,6 +88,7 @@ export class ClickFacts implements SignalFacts {
     // memo holds only the latest); one of the same millisecond comes after it
     // (time-ordered ids), so the latest is its previous.
     const previous = latest !== null && latest > click.clickedAt ? read() : latest;
+    this.journal.push([map, key, known]);
     map.set(key, latest === null || click.clickedAt > latest ? click.clickedAt : latest);
     return previous;
   }

@@ -60,16 +60,6 @@ const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|PROTOCOL|
 const isBusy = (error: unknown) => /^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown })?.code ?? ""));
 const asStoreError = (error: unknown) => (UNAVAILABLE.test(String((error as { code?: unknown })?.code ?? "")) ? new StoreUnavailable(error) : error);
 
-/** A write whose signals were decided with the memo: rolled back (to be tried again, or failed), the memo forgets what it noted. */
-function forgetIfRolledBack<T>(db: Db, work: () => T): T {
-  try {
-    return work();
-  } catch (error) {
-    clicks.clicksRewritten(db);
-    throw error;
-  }
-}
-
 /** The store whose tx() the current async call runs in. */
 const inTransaction = new AsyncLocalStorage<SqliteStore>();
 
@@ -273,7 +263,8 @@ export class SqliteStore implements Store {
    * writes (an ingest batch on the writer thread), only behind an open tx().
    */
   private record(batch: NewClick[]): Promise<void> {
-    const work = () => forgetIfRolledBack(this.db, () => queueClicks(this.db, batch, this.afterStored));
+    // Rolled back (to be tried again, or failed): the memo undoes what it noted.
+    const work = () => this.facts.within(() => queueClicks(this.db, batch, this.afterStored));
     return this.txOpen ? this.write(work) : this.attempt(work);
   }
 
@@ -286,7 +277,7 @@ export class SqliteStore implements Store {
       if (answer.touched.length > 0) this.facts.forget(answer.touched);
       return answer.isNew;
     }
-    return this.write(() => clicks.insertClicks(this.db, batch, this.afterStored));
+    return this.write(() => this.facts.within(() => clicks.insertClicks(this.db, batch, this.afterStored)));
   }
 
   private async *exportPages(filter: ExportFilter): AsyncIterable<unknown[][]> {

@@ -12,7 +12,6 @@
  *   7. human
  */
 import { isbot } from "isbot";
-import { BlockList, isIPv4 } from "node:net";
 
 export const VISITOR_KINDS = ["human", "bot", "preview", "scanner", "owner"] as const;
 export type VisitorKind = (typeof VISITOR_KINDS)[number];
@@ -50,19 +49,6 @@ function byUserAgent(userAgent: string): Classification | null {
   if (remembered.size >= MAX_REMEMBERED) remembered.clear();
   remembered.set(userAgent, result);
   return result;
-}
-
-/** EXCLUDE_IPS as a matcher: addresses and CIDR ranges, IPv4 and IPv6. */
-export function ipMatcher(entries: string[]): (ip: string | null | undefined) => boolean {
-  if (entries.length === 0) return () => false;
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [address, bits] = entry.split("/");
-    const family = isIPv4(address) ? "ipv4" : "ipv6";
-    if (bits === undefined) list.addAddress(address, family);
-    else list.addSubnet(address, Number(bits), family);
-  }
-  return (ip) => !!ip && list.check(ip, isIPv4(ip) ? "ipv4" : "ipv6");
 }
 
 export type VisitorFacts = {

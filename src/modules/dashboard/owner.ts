@@ -10,6 +10,9 @@ import type { Store } from "../../db/store";
 export const OWNER_COOKIE = "lt_owner";
 const LIFETIME_S = 365 * 86_400;
 
+/** Whether a Cookie header carries an owner cookie at all (most requests: no, and nothing is awaited). */
+export const hasOwnerCookie = (cookieHeader: string | null): cookieHeader is string => !!cookieHeader && cookieHeader.includes(OWNER_COOKIE);
+
 /** The cookie's signing key, made once and kept in settings; read once per process. */
 export class OwnerCookies {
   private key: Promise<Buffer> | null = null;
@@ -39,7 +42,7 @@ export class OwnerCookies {
 
   /** True when the request carries a valid, unexpired owner cookie (no cookie: answered at once). */
   async isOwnerBrowser(cookieHeader: string | null): Promise<boolean> {
-    if (!cookieHeader || !cookieHeader.includes(OWNER_COOKIE)) return false;
+    if (!hasOwnerCookie(cookieHeader)) return false;
     const value = cookieHeader
       .split(";")
       .map((c) => c.trim())

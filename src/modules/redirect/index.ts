@@ -52,7 +52,9 @@ export const redirectModule = ({ config, links, tracking, metrics, clientIpOf }:
     }
     const now = nowIso();
     const valid = trackingId !== null && trackingId.length <= 100 && TRACKING_ID_PATTERN.test(trackingId);
-    const resolution: Resolution = valid ? await links.resolve(trackingId, now) : { kind: "unknown" };
+    // The store's links answer from memory: awaited only when a lookup really is a promise (edge mode).
+    const resolved = valid ? links.resolve(trackingId, now) : ({ kind: "unknown" } as const);
+    const resolution: Resolution = resolved instanceof Promise ? await resolved : resolved;
     // A hit without a uuid is kept only where a link could have been cut short.
     const worthKeeping = async () => trackingId !== null || (source !== null && (await links.sourceInUse(source)));
     if (request.method !== "HEAD" && (resolution.kind !== "unknown" || (await worthKeeping()))) {

@@ -7,7 +7,7 @@
 import type { Config } from "../../config";
 import type { Store } from "../../db/store";
 import type { Logger } from "../../lib/log";
-import type { OwnerCookies } from "../dashboard/owner";
+import { hasOwnerCookie, type OwnerCookies } from "../dashboard/owner";
 import { BurstDetector } from "./burst";
 import type { ClickRecorder } from "./recorder";
 import { orphanId, sourceFromReferrer, type Resolution } from "./service";
@@ -66,6 +66,7 @@ export class TrackingService {
   /** Records the hit (HEAD is never tracked) and resolves once its click is written, or given up on. */
   async track({ request, query, trackingId, source, ip, now }: Hit, resolution: Resolution): Promise<void> {
     if (!this.salt.stored) await this.ready(now);
+    const cookie = request.headers.get("cookie");
     const clickId = Bun.randomUUIDv7();
     const link = resolution.kind === "live" ? resolution.link : null;
     let earlier: string[] = [];
@@ -75,7 +76,7 @@ export class TrackingService {
       ip,
       config: this.config,
       salt: this.saltOf(now),
-      ownerBrowser: await this.owner.isOwnerBrowser(request.headers.get("cookie")),
+      ownerBrowser: hasOwnerCookie(cookie) && (await this.owner.isOwnerBrowser(cookie)),
       burst: link
         ? () => {
             const burst = this.bursts.note(ip, link.applicationId, link.trackingId, clickId, Date.parse(now));

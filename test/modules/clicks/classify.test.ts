@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { classify, ipMatcher } from "../../../src/modules/clicks/visitor";
+import { ipMatcher } from "../../../src/lib/ip";
+import { classify } from "../../../src/modules/clicks/visitor";
 import { call, setup, sql } from "../../utils";
 
 const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
