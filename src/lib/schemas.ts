@@ -1,5 +1,78 @@
-/** Zod pieces several modules' models share. */
+/** Zod pieces several modules' models share, and the one way a list of items is checked. */
 import { z } from "zod";
+import { parseIsoDateTime } from "./time";
+import { nextTurn } from "./turns";
+
+/** URL-safe characters; not dots alone (`.` and `..` are path segments: /track/.. is not a link). */
+export const TRACKING_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9._~-]+$/;
+
+const missing = (name: string) => `Missing required field: ${name}`;
+
+/** A tracking_id: 1 to 100 characters of A-Z a-z 0-9 . _ ~ - (tracking-ingest-guide.md). */
+export const TrackingId = z
+  .string({ error: (iss) => (iss.input == null ? missing("tracking_id") : "tracking_id must be a string") })
+  .min(1, { error: missing("tracking_id"), abort: true })
+  .max(100, "tracking_id exceeds 100 characters")
+  .regex(TRACKING_ID_PATTERN, "Invalid tracking_id format (allowed: A-Z a-z 0-9 . _ ~ -)");
+
+/** An ISO 8601 date-time with Z or an offset, as the UTC instant it names (`…Z`). */
+export const isoInstant = (name: string) =>
+  z
+    .string({ error: `${name} must be an ISO 8601 date-time` })
+    .transform((value, ctx) => {
+      const iso = parseIsoDateTime(value);
+      if (iso === null) {
+        ctx.addIssue({ code: "custom", message: `${name} must be an ISO 8601 date-time with Z or an offset` });
+        return z.NEVER;
+      }
+      return iso;
+    })
+    .meta({ format: "date-time" });
+
+/**
+ * An absolute http(s) URL with a host, at most 1000 characters, in its normal form:
+ * nothing a browser would run, or resolve against another page.
+ */
+export const httpUrl = (name: string) =>
+  z
+    .string({ error: (iss) => (iss.input == null ? missing(name) : `${name} must be a string`) })
+    .max(1000, `${name} exceeds 1000 characters`)
+    .refine((value) => {
+      try {
+        const url = new URL(value);
+        return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "" && /^https?:\/\/[^/]/i.test(value);
+      } catch {
+        return false;
+      }
+    }, `${name} must be an absolute http:// or https:// URL with a host`)
+    .transform((value) => new URL(value).href)
+    .refine((href) => href.length <= 1000, `${name} exceeds 1000 characters`);
+
+/** The first problem of a request's envelope (e.g. no events array, too many links), or null. */
+export function envelopeProblem(schema: z.ZodType, body: unknown): string | null {
+  const parsed = schema.safeParse(body);
+  return parsed.success ? null : (parsed.error.issues[0]?.message ?? "Invalid request body");
+}
+
+/** Items checked between two turns of the event loop: a few hundred microseconds' work. */
+const ITEMS_PER_TURN = 100;
+
+/**
+ * Checks each item of a list, a slice per turn of the event loop (redirects are answered
+ * between slices): the valid ones parsed, and each invalid one's problems as
+ * "`label` N: …" (N 1-based), the way the seeds' guides word them.
+ */
+export async function checkEach<T>(items: unknown[], check: (item: unknown) => z.ZodSafeParseResult<T>, label: string) {
+  const valid: { position: number; value: T }[] = [];
+  const errors: string[] = [];
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % ITEMS_PER_TURN === 0) await nextTurn();
+    const parsed = check(items[i]);
+    if (parsed.success) valid.push({ position: i + 1, value: parsed.data });
+    else errors.push(`${label} ${i + 1}: ${[...new Set(parsed.error.issues.map((issue) => issue.message))].join("; ")}`);
+  }
+  return { valid, errors };
+}
 
 /** `?limit=` as a whole number from 1 to `max`. */
 export const queryLimit = (max: number) => {

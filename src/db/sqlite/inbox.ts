@@ -139,14 +139,25 @@ export function settleWithin(db: Db, ms: number): void {
 export function startInboxMover(
   db: Db,
   log: Logger,
-  options: { onQuiet?: () => void; maxBacklog?: number; /** A read is moving the inbox in its own slices: leave it to that read. */ paused?: () => boolean } = {},
+  options: {
+    onQuiet?: () => void;
+    maxBacklog?: number;
+    /** A read is moving the inbox in its own slices: leave it to that read. */
+    paused?: () => boolean;
+    /** How a slice is moved: here by default; the store gives its writer thread's. */
+    move?: (limit: number) => Promise<number>;
+    slice?: number;
+  } = {},
 ): { stop(): void } {
   const maxBacklog = options.maxBacklog ?? MAX_BACKLOG;
+  const slice = options.slice ?? SLICE;
+  const move = options.move ?? (async (limit: number) => settleClicks(db, limit));
   const s = statements(db);
   let timer: ReturnType<typeof setTimeout> | null = null;
+  let stopped = false;
   let busy = false;
   let freeSince = performance.now();
-  const tick = () => {
+  const tick = async () => {
     const window = Math.max(performance.now() - freeSince, 1);
     const arrived = s.arrivals.n;
     const quiet = (arrived * 1000) / window <= BUSY_RATE;
@@ -156,19 +167,21 @@ export function startInboxMover(
     let moved = 0;
     try {
       // While a read moves the inbox in its small slices, the mover leaves it to that read.
-      if (!options.paused?.() && (quiet || inboxBacklog(db) >= maxBacklog)) moved = settleClicks(db, SLICE);
+      if (!options.paused?.() && (quiet || inboxBacklog(db) >= maxBacklog)) moved = await move(slice);
     } catch (error) {
       log.warn({ err: error }, "waiting clicks could not be moved yet; they stay in the inbox");
     }
+    if (stopped) return;
     freeSince = performance.now();
     // Quiet and more to move: the next slice soon. Busy (a backlog past the limit): one
     // slice a tick, so that redirects keep most of the time. Nothing at all: a slow tick.
     const idle = quiet && moved === 0 && arrived === 0;
-    timer = setTimeout(tick, quiet && moved === SLICE ? GAP_MS : idle ? IDLE_TICK_MS : TICK_MS);
+    timer = setTimeout(tick, quiet && moved === slice ? GAP_MS : idle ? IDLE_TICK_MS : TICK_MS);
   };
   timer = setTimeout(tick, 0);
   return {
     stop() {
+      stopped = true;
       if (timer) clearTimeout(timer);
       timer = null;
     },

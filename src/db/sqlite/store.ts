@@ -54,6 +54,9 @@ import { ClickFacts, storeSignals } from "./signal-facts";
 import * as signals from "./signals";
 import type { WriteAnswer, WriteRequest, WriterInit } from "./writer";
 
+/** Clicks the writer thread moves from the inbox in one transaction (the inbox's lock held meanwhile: a few milliseconds). */
+const WORKER_SLICE = 1000;
+
 /** How long a write keeps trying while another connection holds the lock (then: unavailable). */
 const BUSY_WAIT_MS = 5000;
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|PROTOCOL|NOTADB|CORRUPT)/;
@@ -88,7 +91,9 @@ export class SqliteStore implements Store {
 
   private readonly facts: ClickFacts;
   private readonly rule: SignalRule | undefined;
+  /** Two reader threads: an export waits behind no analytics, and the other way round. */
   private readonly reader: Lane<ReadRequest> | null;
+  private readonly exporter: Lane<ReadRequest> | null;
   private readonly writer: Lane<WriteRequest> | null;
   private readonly stops: (() => void)[] = [];
   private moving: Promise<void> | null = null;
@@ -114,6 +119,7 @@ export class SqliteStore implements Store {
     this.rule = options.signals?.rule;
     const onFile = path !== ":memory:" && !options.readonly;
     this.reader = onFile && options.workers?.reader ? new Lane("reader", options.workers.reader, log, { path }) : null;
+    this.exporter = onFile && options.workers?.reader ? new Lane("exporter", options.workers.reader, log, { path }) : null;
     const writerInit: WriterInit = {
       path,
       signals: options.signals ? { returnDays: options.signals.returnDays, holdSeconds: options.signals.holdSeconds } : null,
@@ -131,7 +137,12 @@ export class SqliteStore implements Store {
   }
 
   private startBackground(log: Logger, onQuiet?: () => void) {
-    const mover = startInboxMover(this.db, log, { onQuiet, paused: () => this.moving !== null });
+    const mover = startInboxMover(this.db, log, {
+      onQuiet,
+      paused: () => this.moving !== null,
+      move: (limit) => this.moveSlice(limit),
+      slice: this.writer ? WORKER_SLICE : undefined,
+    });
     this.stops.push(() => mover.stop());
     const make = this.options.workers?.checkpointer;
     if (make) {
@@ -195,12 +206,24 @@ export class SqliteStore implements Store {
 
   private async moveInbox(): Promise<void> {
     if ((await this.attempt(() => inboxBacklog(this.db))) === 0) return;
+    // On the writer thread, larger slices and no pause: this thread is free meanwhile,
+    // and a redirect's commit waits for one slice's lock at most.
+    const slice = this.writer ? WORKER_SLICE : READ_SLICE;
     for (let slices = 0; slices < 4000; slices++) {
-      const moved = await this.write(() => settleClicks(this.db, READ_SLICE));
-      if (moved < READ_SLICE) break;
-      await Bun.sleep(GAP_MS);
+      const moved = await this.moveSlice(slice);
+      if (moved < slice) break;
+      if (!this.writer) await Bun.sleep(GAP_MS);
     }
-    await this.write(() => settleClicks(this.db));
+    await this.moveSlice(Number.POSITIVE_INFINITY);
+  }
+
+  /** Moves up to `limit` waiting clicks, on the writer thread when there is one. */
+  private moveSlice(limit: number): Promise<number> {
+    const writer = this.writer;
+    if (!writer) return this.write(() => settleClicks(this.db, limit));
+    return this.schedule("urgent", () => writer.ask({ id: writer.nextId(), type: "move", limit }) as Promise<number>).catch((error) => {
+      throw asStoreError(error);
+    });
   }
 
   /** A read of clicks: every click committed before it is in link_clicks first. */
@@ -282,7 +305,7 @@ export class SqliteStore implements Store {
 
   private async *exportPages(filter: ExportFilter): AsyncIterable<unknown[][]> {
     await this.settled();
-    const lane = this.reader;
+    const lane = this.exporter;
     if (!lane) {
       // On this thread: a page at a time, the event loop's turn between two.
       for (const page of clicks.exportPages(this.db, filter)) {
@@ -447,7 +470,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     for (const stop of this.stops) stop();
-    await Promise.all([this.writer?.stop(ms), this.reader?.stop(0)]);
+    await Promise.all([this.writer?.stop(ms), this.reader?.stop(0), this.exporter?.stop(0)]);
     try {
       settleWithin(this.db, ms);
     } catch {

@@ -1,13 +1,15 @@
 /**
- * Worker thread: writes ingested and API clicks on a connection of its own. A batch of a
- * thousand events is one transaction of 10 to 30 ms, with its signals; on the server's
- * thread each one held every redirect waiting behind it. Here it holds only SQLite's
- * write lock, which the server's own writes wait for without blocking (store.ts retries
- * them on later turns of its event loop).
+ * Worker thread: writes ingested and API clicks on a connection of its own, and moves the
+ * click inbox into link_clicks. A batch of a thousand events is one transaction of 10 to
+ * 30 ms, with its signals, and a move of a few thousand waiting clicks as long; on the
+ * server's thread each one held every redirect waiting behind it. Here they hold only
+ * SQLite's locks: an ingest batch the main database's alone (a redirect's commit, which
+ * takes the inbox file's, goes on meanwhile), a move both, one slice at a time.
  */
 import type { NewClick, SignalRule } from "../store";
 import { insertClicks } from "./clicks";
 import { createDb, type Db } from "./index";
+import { settleClicks } from "./inbox";
 import { serveLane } from "./lane";
 import { ClickFacts, storeSignals } from "./signal-facts";
 
@@ -19,7 +21,10 @@ export type WriterInit = {
   /** A checkpointer thread keeps the WAL short: this connection checkpoints only as a last resort. */
   checkpointer: boolean;
 };
-export type WriteRequest = { id: number; type: "insert"; clicks: NewClick[] };
+export type WriteRequest =
+  | { id: number; type: "insert"; clicks: NewClick[] }
+  /** Moves up to `limit` waiting clicks from the inbox into link_clicks; answers how many. */
+  | { id: number; type: "move"; limit: number };
 /** Per click whether it was new, and the links whose human clicks were stored (the server's memo forgets them). */
 export type WriteAnswer = { isNew: boolean[]; touched: string[] };
 
@@ -33,7 +38,8 @@ export function serveClickWriter(makeRule: (signals: NonNullable<WriterInit["sig
       db = createDb(init.path, { migrate: false, checkpointer: init.checkpointer });
       rule = init.signals ? makeRule(init.signals) : undefined;
     },
-    (request): WriteAnswer => {
+    (request): WriteAnswer | number => {
+      if (request.type === "move") return settleClicks(db!, request.limit);
       const touched = new Set<string>();
       const isNew = insertClicks(db!, request.clicks, (stored) => {
         const facts = ClickFacts.oneTransaction(db!);

@@ -1,20 +1,10 @@
 import { z } from "zod";
-import { parseIsoDateTime } from "../../lib/time";
-
-const instant = (name: string) =>
-  z.string().transform((value, ctx) => {
-    const iso = parseIsoDateTime(value);
-    if (iso === null) {
-      ctx.addIssue({ code: "custom", message: `${name} must be an ISO 8601 date-time with Z or an offset` });
-      return z.NEVER;
-    }
-    return iso;
-  });
+import { isoInstant } from "../../lib/schemas";
 
 export const AnalyticsQuery = z
   .object({
-    from: instant("from").optional(),
-    to: instant("to").optional(),
+    from: isoInstant("from").optional(),
+    to: isoInstant("to").optional(),
     include_bots: z.enum(["true", "false"], { error: "include_bots must be true or false" }).optional(),
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, "from must not be after to");

@@ -1,25 +1,15 @@
 import { isIP } from "node:net";
-import { normaliseIp } from "../../lib/ip";
 import { z } from "zod";
+import { normaliseIp } from "../../lib/ip";
+import { TrackingId } from "../../lib/schemas";
 import { parseIsoDateTimeMs } from "../../lib/time";
 
 export const MAX_EVENTS = 1000;
 export const MAX_METADATA_BYTES = 4096;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** URL-safe characters; not dots alone (`.` and `..` are path segments: /track/.. is not a link). */
-export const TRACKING_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9._~-]+$/;
-
 const optionalText = (name: string, max: number) =>
   z.string({ error: `${name} must be a string` }).max(max, `${name} exceeds ${max} characters`).optional();
-
-const missing = (name: string) => `Missing required field: ${name}`;
-
-export const TrackingId = z
-  .string({ error: (iss) => (iss.input == null ? missing("tracking_id") : "tracking_id must be a string") })
-  .min(1, { error: missing("tracking_id"), abort: true })
-  .max(100, "tracking_id exceeds 100 characters")
-  .regex(TRACKING_ID_PATTERN, "Invalid tracking_id format (allowed: A-Z a-z 0-9 . _ ~ -)");
 
 const CLICKED_AT_FORMAT = "Invalid clicked_at format (must be ISO 8601 datetime)";
 
@@ -89,8 +79,6 @@ export const BatchEnvelope = z.object(
 /** For the OpenAPI document: the envelope with its events described. */
 export const BatchRequest = z.object({ events: z.array(ClickEvent).min(1).max(MAX_EVENTS) });
 
-export type EventCheck = { ok: true; event: ClickEvent } | { ok: false; error: string };
-
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
@@ -107,19 +95,10 @@ export function withoutEmptyFields(input: Record<string, unknown>): Record<strin
   return out;
 }
 
-/** Parses one event, empty fields dropped first. */
-export const parseClickEvent = (input: Record<string, unknown>) => ClickEvent.safeParse(withoutEmptyFields(input));
+const NOT_AN_OBJECT = z.never({ error: "Event must be a JSON object" });
 
-/** Validates one event; `position` is 1-based, as the error strings are. */
-export function checkEvent(input: unknown, position: number): EventCheck {
-  if (!isObject(input)) {
-    return { ok: false, error: `Event ${position}: Event must be a JSON object` };
-  }
-  const parsed = parseClickEvent(input);
-  if (parsed.success) return { ok: true, event: parsed.data };
-  const messages = [...new Set(parsed.error.issues.map((i) => i.message))];
-  return { ok: false, error: `Event ${position}: ${messages.join("; ")}` };
-}
+/** Parses one event, empty fields dropped first (anything but an object: "Event must be a JSON object"). */
+export const parseClickEvent = (input: unknown) => (isObject(input) ? ClickEvent.safeParse(withoutEmptyFields(input)) : NOT_AN_OBJECT.safeParse(input));
 
 export const BatchResults = z.object({
   total_events: z.number(),

@@ -3,28 +3,18 @@ import type { NewClick, Store } from "../../db/store";
 import { isJsonContentType } from "../../lib/body";
 import { UnsupportedMediaType, ValidationFailed } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
-import { nextTurn } from "../../lib/turns";
+import { checkEach, envelopeProblem } from "../../lib/schemas";
 import { eventToClick, storeClicks } from "../clicks/service";
 import type { Metrics } from "../../lib/metrics";
 import type { WriteHealth } from "../health/service";
-import { BatchEnvelope, checkEvent, parseClickEvent } from "./model";
+import { BatchEnvelope, parseClickEvent } from "./model";
 
 export type BatchOutcome =
   | { kind: "invalid"; message: string; errors: string[]; total: number }
   | { kind: "stored"; total: number; successful: number; duplicates: number; errors: string[] };
 
-/** Message of the first envelope problem, e.g. no events array or over 1000 events. */
-function envelopeProblem(body: unknown): string | null {
-  const parsed = BatchEnvelope.safeParse(body);
-  if (parsed.success) return null;
-  return parsed.error.issues[0]?.message ?? "Invalid request body";
-}
-
 /** Where ingest reports: write health and the accepted, rejected and duplicate counts. */
 export type IngestReporting = { health: WriteHealth; metrics: Metrics };
-
-/** Events validated between two turns of the event loop: a few hundred microseconds' work. */
-const EVENTS_PER_TURN = 100;
 
 /**
  * Validates every event, a slice per turn of the event loop (a thousand events take a
@@ -33,7 +23,7 @@ const EVENTS_PER_TURN = 100;
  * Nothing is written when the envelope or every event is invalid.
  */
 export async function ingestBatch(store: Store, config: Config, { health, metrics }: IngestReporting, body: unknown): Promise<BatchOutcome> {
-  const problem = envelopeProblem(body);
+  const problem = envelopeProblem(BatchEnvelope, body);
   if (problem) {
     const events = (body as { events?: unknown })?.events;
     const total = Array.isArray(events) ? events.length : 0;
@@ -42,14 +32,8 @@ export async function ingestBatch(store: Store, config: Config, { health, metric
   }
   const events = (body as { events: unknown[] }).events;
   const receivedAt = nowIso();
-  const errors: string[] = [];
-  const clicks: NewClick[] = [];
-  for (let i = 0; i < events.length; i++) {
-    if (i > 0 && i % EVENTS_PER_TURN === 0) await nextTurn();
-    const check = checkEvent(events[i], i + 1);
-    if (check.ok) clicks.push(eventToClick(check.event, "ingest", receivedAt, config));
-    else errors.push(check.error);
-  }
+  const { valid, errors } = await checkEach(events, parseClickEvent, "Event");
+  const clicks: NewClick[] = valid.map(({ value }) => eventToClick(value, "ingest", receivedAt, config));
   metrics.ingest.rejected.inc(errors.length);
   if (clicks.length === 0) {
     return { kind: "invalid", message: "One or more events failed validation", errors, total: events.length };
@@ -67,7 +51,7 @@ export async function ingestBatch(store: Store, config: Config, { health, metric
  */
 export async function recordClick(store: Store, config: Config, { health, metrics }: IngestReporting, contentType: string | undefined, body: unknown) {
   if (!isJsonContentType(contentType)) throw new UnsupportedMediaType();
-  const parsed = parseClickEvent(body as Record<string, unknown>);
+  const parsed = parseClickEvent(body);
   if (!parsed.success) {
     const message = [...new Set(parsed.error.issues.map((i) => i.message))].join("; ");
     metrics.ingest.rejected.inc();

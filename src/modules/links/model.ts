@@ -1,24 +1,10 @@
 import { z } from "zod";
-import { queryLimit, strictBodyError } from "../../lib/schemas";
-import { parseIsoDateTime } from "../../lib/time";
-import { TRACKING_ID_PATTERN } from "../ingest/model";
+import { httpUrl, isoInstant, queryLimit, strictBodyError, TrackingId } from "../../lib/schemas";
 
 export const MAX_BULK_LINKS = 100;
 
 /** http(s) with a host, at most 1000 characters: nothing a browser would run or resolve elsewhere. */
-export const DestinationUrl = z
-  .string({ error: (iss) => (iss.input == null ? "Missing required field: original_url" : "original_url must be a string") })
-  .max(1000, "original_url exceeds 1000 characters")
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "" && /^https?:\/\/[^/]/i.test(value);
-    } catch {
-      return false;
-    }
-  }, "original_url must be an absolute http:// or https:// URL with a host")
-  .transform((value) => new URL(value).href)
-  .refine((href) => href.length <= 1000, "original_url exceeds 1000 characters");
+export const DestinationUrl = httpUrl("original_url");
 
 const label = (name: string) =>
   z
@@ -29,25 +15,6 @@ const label = (name: string) =>
 
 const Uuid = (name: string) => z.guid(`${name} must be a UUID`);
 
-const FutureOrPastDateTime = (name: string) =>
-  z
-    .string({ error: `${name} must be an ISO 8601 date-time` })
-    .transform((value, ctx) => {
-      const iso = parseIsoDateTime(value);
-      if (iso === null) {
-        ctx.addIssue({ code: "custom", message: `${name} must be an ISO 8601 date-time with Z or an offset` });
-        return z.NEVER;
-      }
-      return iso;
-    })
-    .meta({ format: "date-time" });
-
-export const CustomTrackingId = z
-  .string({ error: "tracking_id must be a string" })
-  .min(1, "tracking_id must not be empty")
-  .max(100, "tracking_id exceeds 100 characters")
-  .regex(TRACKING_ID_PATTERN, "Invalid tracking_id format (allowed: A-Z a-z 0-9 . _ ~ -)");
-
 export const CreateLink = z.object({
   original_url: DestinationUrl,
   link_function: label("link_function").describe('What the link is for: "LinkedIn", "Calendly", "Portfolio"…; its lower case is the URL path'),
@@ -55,8 +22,8 @@ export const CreateLink = z.object({
   job_id: Uuid("job_id").nullish(),
   application_id: Uuid("application_id").nullish(),
   description: z.string({ error: "description must be a string" }).max(2000, "description exceeds 2000 characters").nullish(),
-  expires_at: FutureOrPastDateTime("expires_at").nullish(),
-  tracking_id: CustomTrackingId.optional().describe("Custom id; generated (22 random letters and digits) when absent"),
+  expires_at: isoInstant("expires_at").nullish(),
+  tracking_id: TrackingId.optional().describe("Custom id; generated (22 random letters and digits) when absent"),
   created_by: z.string().trim().min(1).max(100, "created_by exceeds 100 characters").optional(),
 });
 export type CreateLink = z.infer<typeof CreateLink>;
@@ -73,7 +40,7 @@ export const PatchLink = z
     {
       is_active: z.boolean({ error: "is_active must be true or false" }).optional(),
       original_url: DestinationUrl.optional(),
-      expires_at: FutureOrPastDateTime("expires_at").nullable().optional(),
+      expires_at: isoInstant("expires_at").nullable().optional(),
       description: z.string({ error: "description must be a string" }).max(2000, "description exceeds 2000 characters").nullable().optional(),
       link_type: label("link_type").optional(),
       job_id: Uuid("job_id").nullable().optional(),

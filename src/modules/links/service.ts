@@ -1,6 +1,7 @@
 import type { Config } from "../../config";
 import type { Link, LinkChanges, Store } from "../../db/store";
 import { Conflict, NotFound, ValidationFailed } from "../../lib/errors";
+import { checkEach, envelopeProblem } from "../../lib/schemas";
 import { nowIso } from "../../lib/time";
 import { isUsableSource, sourceSlug } from "../redirect/model";
 import { isLiveLink } from "../redirect/service";
@@ -86,21 +87,12 @@ export async function createLink(store: Store, config: Config, input: CreateLink
 
 /** All the links of one résumé, or none: any invalid link or taken id fails the whole request. */
 export async function createLinks(store: Store, config: Config, body: unknown): Promise<LinkView[]> {
-  const envelope = BulkCreateLinks.safeParse(body);
-  if (!envelope.success) {
-    const message = envelope.error.issues[0]?.message ?? "Invalid request body";
-    throw new ValidationFailed(message, { validation_errors: [message] });
-  }
-  const errors: string[] = [];
-  const inputs: CreateLink[] = [];
-  envelope.data.links.forEach((item, i) => {
-    const parsed = CreateLink.safeParse(item);
-    if (parsed.success) inputs.push(parsed.data);
-    else errors.push(`Link ${i + 1}: ${[...new Set(parsed.error.issues.map((x) => x.message))].join("; ")}`);
-  });
+  const problem = envelopeProblem(BulkCreateLinks, body);
+  if (problem) throw new ValidationFailed(problem, { validation_errors: [problem] });
+  const { valid, errors } = await checkEach((body as { links: unknown[] }).links, (item) => CreateLink.safeParse(item), "Link");
   if (errors.length > 0) throw new ValidationFailed("One or more links failed validation; none was created", { validation_errors: errors });
   const now = nowIso();
-  return (await insertOrConflict(store, inputs.map((input) => newLink(input, config, now)))).map((row) => toView(row, now));
+  return (await insertOrConflict(store, valid.map(({ value }) => newLink(value, config, now)))).map((row) => toView(row, now));
 }
 
 /** Also what a redirect node's lookup answers: inactive and expired links too, with is_active false. */

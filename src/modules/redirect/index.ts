@@ -9,7 +9,7 @@ import { clientNetwork } from "../../lib/ip";
 import type { Metrics } from "../../lib/metrics";
 import { RateLimiter } from "../../lib/rate-limit";
 import { nowIso } from "../../lib/time";
-import { TRACKING_ID_PATTERN } from "../ingest/model";
+import { TRACKING_ID_PATTERN } from "../../lib/schemas";
 import { isUsableSource } from "./model";
 import { GONE_PAGE, htmlPage, NOT_FOUND_PAGE, ROBOTS_TXT, tooManyRequests, UNAVAILABLE_PAGE } from "./pages";
 import type { LinkSource, Resolution } from "./service";

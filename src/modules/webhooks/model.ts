@@ -1,19 +1,9 @@
 import { z } from "zod";
-import { queryLimit, strictBodyError } from "../../lib/schemas";
+import { httpUrl, queryLimit, strictBodyError } from "../../lib/schemas";
 
 export const EVENT_TYPES = ["click.first_human", "click.returned", "link.orphan_hit"] as const;
 
-const WebhookUrl = z
-  .string({ error: "Missing required field: url" })
-  .max(1000, "url exceeds 1000 characters")
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
-    } catch {
-      return false;
-    }
-  }, "url must be an absolute http:// or https:// URL");
+const WebhookUrl = httpUrl("url");
 
 export const CreateWebhook = z.object({
   url: WebhookUrl,
