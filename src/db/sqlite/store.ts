@@ -51,11 +51,17 @@ import type { ReadRequest } from "./reader";
 import { saltForDay } from "./salts";
 import { settingOrCreate } from "./settings";
 import { ClickFacts, storeSignals } from "./signal-facts";
+import { Turns } from "./turns";
 import * as signals from "./signals";
 import type { WriteAnswer, WriteRequest, WriterInit } from "./writer";
 
-/** Clicks the writer thread moves from the inbox in one transaction (the inbox's lock held meanwhile: a few milliseconds). */
-const WORKER_SLICE = 1000;
+/**
+ * Clicks the writer thread moves from the inbox in one transaction, holding the inbox's
+ * lock meanwhile: in the background a few milliseconds' worth (a recruiter's commit waits
+ * for one at most), for a read that waits for them four times that.
+ */
+const MOVER_SLICE = 250;
+const READ_MOVE_SLICE = 1000;
 
 /** How long a write keeps trying while another connection holds the lock (then: unavailable). */
 const BUSY_WAIT_MS = 5000;
@@ -98,13 +104,14 @@ export class SqliteStore implements Store {
   private readonly stops: (() => void)[] = [];
   private moving: Promise<void> | null = null;
   /**
-   * Every write of this store, its writer thread's included, one at a time: SQLite takes
-   * one writer anyway, and queued here none of them waits for the lock by polling. A
-   * redirect's commit (and every other small write) goes before the ingest batches
-   * waiting: it waits for one batch at most, never for a queue of them.
+   * Every write of this store, its writer thread's included, takes its turn at the lock it
+   * needs (turns.ts): the main database's, the inbox file's, or both (a move). None of
+   * them then waits for a lock by polling. A redirect's commit needs the inbox's alone and
+   * goes before the next slice of a move; a small write goes before the ingest batches
+   * waiting, so it waits for one batch at most, never for a queue of them.
    */
-  private readonly queues: { urgent: (() => Promise<void>)[]; bulk: (() => Promise<void>)[] } = { urgent: [], bulk: [] };
-  private pumping = false;
+  private readonly mainLock = new Turns();
+  private readonly inboxLock = new Turns();
   private txOpen = false;
   private closed = false;
 
@@ -141,7 +148,7 @@ export class SqliteStore implements Store {
       onQuiet,
       paused: () => this.moving !== null,
       move: (limit) => this.moveSlice(limit),
-      slice: this.writer ? WORKER_SLICE : undefined,
+      slice: this.writer ? MOVER_SLICE : undefined,
     });
     this.stops.push(() => mover.stop());
     const make = this.options.workers?.checkpointer;
@@ -166,30 +173,10 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Runs `work` in its turn among the store's writes (see `queues`). */
-  private schedule<T>(kind: "urgent" | "bulk", work: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queues[kind].push(() => work().then(resolve, reject));
-      void this.pump();
-    });
-  }
-
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      for (let next = this.queues.urgent.shift() ?? this.queues.bulk.shift(); next; next = this.queues.urgent.shift() ?? this.queues.bulk.shift()) {
-        await next();
-      }
-    } finally {
-      this.pumping = false;
-    }
-  }
-
   /** A write on this connection, in its turn (inside a tx(), at once: the tx holds the turn). */
   private write<T>(work: () => T): Promise<T> {
     if (inTransaction.getStore() === this) return this.attempt(work);
-    return this.schedule("urgent", () => this.attempt(work));
+    return this.mainLock.run("urgent", () => this.attempt(work));
   }
 
   /**
@@ -208,7 +195,7 @@ export class SqliteStore implements Store {
     if ((await this.attempt(() => inboxBacklog(this.db))) === 0) return;
     // On the writer thread, larger slices and no pause: this thread is free meanwhile,
     // and a redirect's commit waits for one slice's lock at most.
-    const slice = this.writer ? WORKER_SLICE : READ_SLICE;
+    const slice = this.writer ? READ_MOVE_SLICE : READ_SLICE;
     for (let slices = 0; slices < 4000; slices++) {
       const moved = await this.moveSlice(slice);
       if (moved < slice) break;
@@ -221,7 +208,9 @@ export class SqliteStore implements Store {
   private moveSlice(limit: number): Promise<number> {
     const writer = this.writer;
     if (!writer) return this.write(() => settleClicks(this.db, limit));
-    return this.schedule("urgent", () => writer.ask({ id: writer.nextId(), type: "move", limit }) as Promise<number>).catch((error) => {
+    // Both locks, in this order (a redirect's commit takes the inbox's alone: no cycle).
+    const move = () => this.inboxLock.run("urgent", () => writer.ask({ id: writer.nextId(), type: "move", limit }) as Promise<number>);
+    return this.mainLock.run("urgent", move).catch((error) => {
       throw asStoreError(error);
     });
   }
@@ -281,20 +270,20 @@ export class SqliteStore implements Store {
   private afterStored = (stored: NewClick[]) => storeSignals(this.db, this.rule, this.facts, stored);
 
   /**
-   * A redirect's group commit takes the inbox file's lock, which nothing else on another
-   * connection holds for long: it does not wait its turn behind the main database's
-   * writes (an ingest batch on the writer thread), only behind an open tx().
+   * A redirect's group commit takes its turn at the inbox file's lock, first: it waits
+   * for one slice of a move at most, and never for the main database's writes (an ingest
+   * batch on the writer thread); inside an open tx(), for that tx.
    */
   private record(batch: NewClick[]): Promise<void> {
     // Rolled back (to be tried again, or failed): the memo undoes what it noted.
     const work = () => this.facts.within(() => queueClicks(this.db, batch, this.afterStored));
-    return this.txOpen ? this.write(work) : this.attempt(work);
+    return this.txOpen ? this.write(work) : this.inboxLock.run("first", () => this.attempt(work));
   }
 
   private async insert(batch: NewClick[]): Promise<boolean[]> {
     if (this.writer) {
       const writer = this.writer;
-      const answer = (await this.schedule("bulk", () => writer.ask({ id: writer.nextId(), type: "insert", clicks: batch })).catch((error) => {
+      const answer = (await this.mainLock.run("bulk", () => writer.ask({ id: writer.nextId(), type: "insert", clicks: batch })).catch((error) => {
         throw asStoreError(error);
       })) as WriteAnswer;
       if (answer.touched.length > 0) this.facts.forget(answer.touched);
@@ -428,7 +417,7 @@ export class SqliteStore implements Store {
    */
   tx<T>(work: (store: Store) => Promise<T>): Promise<T> {
     const sqlite = this.db.$client;
-    return this.schedule("urgent", async () => {
+    return this.mainLock.run("urgent", async () => {
       await this.attempt(() => sqlite.run("BEGIN IMMEDIATE"));
       this.txOpen = true;
       try {
