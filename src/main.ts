@@ -48,7 +48,7 @@ function openForServer(config: Config, log: SqliteStoreOptions["log"]): Store {
   try {
     // When a burst of redirects ends, a full garbage collection hands the memory it took
     // back to the system (a small VPS runs other things too) instead of keeping it warm.
-    return openStore(config, config.edge ? {} : { onQuiet: () => Bun.gc(false) }, log);
+    return openStore(config, config.edge ? {} : { onQuiet: () => Bun.gc(true) }, log);
   } catch (error) {
     process.stderr.write(`link-tracker: cannot open database ${config.databasePath}: ${(error as Error).message}\n`);
     process.exit(1);

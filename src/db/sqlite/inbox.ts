@@ -26,6 +26,7 @@ import type { NewClick as ClickInsert } from "../store";
 import { CLICK_COLUMNS, clickValues } from "./click-row";
 import { countAddedClicks, lastClickRowid } from "./daily";
 import { perDb, type Db } from "./index";
+import { moveSignals } from "./signals";
 
 const COLUMNS = CLICK_COLUMNS.join(", ");
 
@@ -36,12 +37,22 @@ const COLUMNS = CLICK_COLUMNS.join(", ");
  * Click ids are time-ordered (UUIDv7), so the click_id index only grows at its end; it
  * finds the clicks of a burst to reclassify.
  */
-export const INBOX_TABLE = `CREATE TABLE IF NOT EXISTS inbox.click_inbox (
-  seq integer PRIMARY KEY NOT NULL, click_id text NOT NULL, tracking_id text NOT NULL, clicked_at text NOT NULL,
-  received_at text NOT NULL, ip_address text, user_agent text, referrer_url text, session_id text, click_source text,
-  metadata text NOT NULL, is_bot integer NOT NULL, visitor_kind text NOT NULL, visitor_reason text, origin text NOT NULL,
-  outcome text NOT NULL
-)`;
+export const INBOX_SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS inbox.click_inbox (
+    seq integer PRIMARY KEY NOT NULL, click_id text NOT NULL, tracking_id text NOT NULL, clicked_at text NOT NULL,
+    received_at text NOT NULL, ip_address text, user_agent text, referrer_url text, session_id text, click_source text,
+    metadata text NOT NULL, is_bot integer NOT NULL, visitor_kind text NOT NULL, visitor_reason text, origin text NOT NULL,
+    outcome text NOT NULL
+  )`,
+  "CREATE INDEX IF NOT EXISTS inbox.click_inbox_click_idx ON click_inbox (click_id)",
+  // The events of those clicks (signals.ts), waiting with them.
+  `CREATE TABLE IF NOT EXISTS inbox.signal_inbox (
+    seq integer PRIMARY KEY NOT NULL, event_id text NOT NULL, type text NOT NULL, created_at text NOT NULL,
+    deliver_after text NOT NULL, click_id text NOT NULL, tracking_id text NOT NULL, subject text NOT NULL,
+    payload text NOT NULL, cancelled_at text
+  )`,
+  "CREATE INDEX IF NOT EXISTS inbox.signal_inbox_subject_idx ON signal_inbox (type, subject)",
+];
 
 /** Background moves: slices of at most SLICE clicks, looked at every TICK_MS, while fewer than BUSY_RATE clicks a second come in. */
 const TICK_MS = 50;
@@ -82,6 +93,8 @@ function statements(db: Db) {
       after?.(clicks);
     });
     const settle = sqlite.transaction((limit: number): number => {
+      // The waiting events first (a few, whatever their click's place in the queue).
+      moveSignals(db);
       const upTo = Number.isFinite(limit) ? (nth.get(limit - 1)?.seq ?? last.get()?.seq) : last.get()?.seq;
       if (upTo == null) return 0;
       const after = lastClickRowid(db);

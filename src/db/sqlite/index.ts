@@ -6,7 +6,7 @@ import type { MigrationMeta } from "drizzle-orm/migrator";
 import * as schema from "./schema";
 import { embeddedMigrations } from "./migrations";
 import { runUpgrades } from "./upgrades";
-import { INBOX_TABLE } from "./inbox";
+import { INBOX_SCHEMA } from "./inbox";
 
 export type Db = ReturnType<typeof openDb>;
 
@@ -73,8 +73,7 @@ function attachInbox(sqlite: Database, path: string): void {
   sqlite.run("PRAGMA inbox.journal_mode = WAL");
   sqlite.run("PRAGMA inbox.synchronous = NORMAL");
   sqlite.run("PRAGMA inbox.journal_size_limit = 67108864");
-  sqlite.run(INBOX_TABLE);
-  sqlite.run("CREATE INDEX IF NOT EXISTS inbox.click_inbox_click_idx ON click_inbox (click_id)");
+  for (const statement of INBOX_SCHEMA) sqlite.run(statement);
 }
 
 /** Applies the embedded migrations the way drizzle's own bun-sqlite migrator does. */

@@ -17,7 +17,7 @@ import type { Link, NewClick, SignalFacts, SignalRule, SignalType } from "../sto
 import { clickRewrites, previousHumanClick, takeTouchedLinks } from "./clicks";
 import type { Db } from "./index";
 import { allTrackingIdsCached, findLinkCached, linksOf } from "./links";
-import { insertSignal, signalExists } from "./signals";
+import { insertSignal, moveSignals, signalExists } from "./signals";
 
 type Memo = { generation: number; byLink: Map<string, string | null>; byApplication: Map<string, string | null> };
 
@@ -123,8 +123,12 @@ export class ClickFacts implements SignalFacts {
   }
 }
 
-/** Stores what `rule` decides about clicks just stored, in their transaction. */
-export function storeSignals(db: Db, rule: SignalRule | undefined, facts: ClickFacts, clicks: NewClick[]): void {
+/** Stores what `rule` decides about clicks just stored, in their transaction (`waiting`: redirect clicks', beside them in the inbox's file). */
+export function storeSignals(db: Db, rule: SignalRule | undefined, facts: ClickFacts, clicks: NewClick[], waiting = false): void {
   if (!rule || clicks.length === 0) return;
-  for (const signal of rule(facts, clicks)) insertSignal(db, signal);
+  const decided = rule(facts, clicks);
+  // Events keep the order they happened in: redirect clicks' events still waiting go
+  // first (rare: only a batch that has events of its own waits for the inbox's lock).
+  if (decided.length > 0 && !waiting) moveSignals(db);
+  for (const signal of decided) insertSignal(db, signal, waiting);
 }

@@ -7,20 +7,49 @@ export type SignalRow = typeof signalEvents.$inferSelect;
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 
-// Both run in a click's transaction (a link's first human click): prepared once.
+const SIGNAL_COLUMNS = "event_id, type, created_at, deliver_after, click_id, tracking_id, subject, payload, cancelled_at";
+
+/**
+ * The events of redirect clicks wait with their clicks in the inbox's file
+ * (inbox.signal_inbox, made by inbox.ts): a redirect's commit, a link's first human click
+ * included, never takes the main database's lock. They move into signal_events with the
+ * inbox's clicks, and whenever the events are read (moveSignals). Ingested clicks' events
+ * go straight to signal_events.
+ */
 const statements = (db: Db) =>
   perDb(db, "signal-events", () => ({
-    insert: db.$client.prepare(
-      `insert into signal_events (event_id, type, created_at, deliver_after, click_id, tracking_id, subject, payload, cancelled_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    insert: db.$client.prepare(`insert into main.signal_events (${SIGNAL_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertWaiting: db.$client.prepare(`insert into inbox.signal_inbox (${SIGNAL_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    exists: db.$client.prepare<{ one: number }, [string, string, string, string]>(
+      `select 1 as one from main.signal_events where type = ? and subject = ? and cancelled_at is null
+       union all select 1 from inbox.signal_inbox where type = ? and subject = ? and cancelled_at is null limit 1`,
     ),
-    exists: db.$client.prepare<{ one: number }, [string, string]>(
-      "select 1 as one from signal_events where type = ? and subject = ? and cancelled_at is null limit 1",
+    anyWaiting: db.$client.prepare<{ one: number }, []>("select 1 as one from inbox.signal_inbox limit 1"),
+    move: db.$client.prepare(
+      `insert into main.signal_events (${SIGNAL_COLUMNS}) select ${SIGNAL_COLUMNS} from inbox.signal_inbox where true order by seq
+       on conflict (event_id) do nothing`,
     ),
+    removeWaiting: db.$client.prepare("delete from inbox.signal_inbox"),
   }));
 
-export function insertSignal(db: Db, row: typeof signalEvents.$inferInsert): void {
-  statements(db).insert.run(
+export const hasWaitingSignals = (db: Db): boolean => statements(db).anyWaiting.get() !== null;
+
+/** Moves the events waiting in the inbox's file into signal_events (in the caller's transaction, or one of its own). */
+export function moveSignals(db: Db): void {
+  const s = statements(db);
+  if (!s.anyWaiting.get()) return;
+  const move = () => {
+    s.move.run();
+    s.removeWaiting.run();
+  };
+  if (db.$client.inTransaction) move();
+  else db.$client.transaction(move).immediate();
+}
+
+/** Stores an event: in signal_events, or (`waiting`: a redirect's commit) beside its click in the inbox's file. */
+export function insertSignal(db: Db, row: typeof signalEvents.$inferInsert, waiting = false): void {
+  const s = statements(db);
+  (waiting ? s.insertWaiting : s.insert).run(
     row.eventId,
     row.type,
     row.createdAt,
@@ -33,11 +62,12 @@ export function insertSignal(db: Db, row: typeof signalEvents.$inferInsert): voi
   );
 }
 
-export const signalExists = (db: Db, type: SignalRow["type"], subject: string): boolean => statements(db).exists.get(type, subject) !== null;
+export const signalExists = (db: Db, type: SignalRow["type"], subject: string): boolean => statements(db).exists.get(type, subject, type, subject) !== null;
 
 /** Withdraws the events of clicks found to be a scanner's; events already delivered stay delivered. */
 export function cancelSignalsOf(db: Db, clickIds: string[], at: string): number {
   if (clickIds.length === 0) return 0;
+  moveSignals(db);
   return changes(
     db
       .update(signalEvents)
@@ -85,6 +115,7 @@ export function deleteEndpoint(db: Db, id: string): boolean {
 
 /** Creates the deliveries of the events an active endpoint has not seen yet. */
 export function scheduleDeliveries(db: Db, endpoint: EndpointRow, now: string): void {
+  moveSignals(db);
   const events = dueSignals(db, endpoint.scannedSeq, now, 500);
   if (events.length === 0) return;
   db.transaction((tx) => {

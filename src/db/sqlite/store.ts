@@ -266,8 +266,9 @@ export class SqliteStore implements Store {
     };
   }
 
-  /** Signals of new clicks, in their transaction, decided with this connection's memo. */
+  /** Signals of new clicks, in their transaction, decided with this connection's memo (a redirect's: waiting with its clicks). */
   private afterStored = (stored: NewClick[]) => storeSignals(this.db, this.rule, this.facts, stored);
+  private afterQueued = (queued: NewClick[]) => storeSignals(this.db, this.rule, this.facts, queued, true);
 
   /**
    * A redirect's group commit takes its turn at the inbox file's lock, first: it waits
@@ -276,7 +277,7 @@ export class SqliteStore implements Store {
    */
   private record(batch: NewClick[]): Promise<void> {
     // Rolled back (to be tried again, or failed): the memo undoes what it noted.
-    const work = () => this.facts.within(() => queueClicks(this.db, batch, this.afterStored));
+    const work = () => this.facts.within(() => queueClicks(this.db, batch, this.afterQueued));
     return this.txOpen ? this.write(work) : this.inboxLock.run("first", () => this.attempt(work));
   }
 
@@ -354,13 +355,19 @@ export class SqliteStore implements Store {
     };
   }
 
+  /** A read of events: those waiting beside redirect clicks in the inbox's file moved first (a few rows). */
+  private async readSignals<T>(work: () => T): Promise<T> {
+    if (await this.read(() => signals.hasWaitingSignals(this.db))) await this.write(() => signals.moveSignals(this.db));
+    return this.read(work);
+  }
+
   private signalRepository(): SignalRepository {
     const db = this.db;
     return {
       cancelOf: (ids, at) => this.write(() => signals.cancelSignalsOf(db, ids, at)),
-      due: (after, now, limit) => this.read(() => signals.dueSignals(db, after, now, limit) as Signal[]),
-      maxSeq: () => this.read(() => signals.maxSignalSeq(db)),
-      bySeq: (seq) => this.read(() => signals.signalBySeq(db, seq) as Signal | undefined),
+      due: (after, now, limit) => this.readSignals(() => signals.dueSignals(db, after, now, limit) as Signal[]),
+      maxSeq: () => this.readSignals(() => signals.maxSignalSeq(db)),
+      bySeq: (seq) => this.readSignals(() => signals.signalBySeq(db, seq) as Signal | undefined),
     };
   }
 

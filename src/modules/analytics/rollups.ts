@@ -6,12 +6,14 @@
 import type { Link, Store } from "../../db/store";
 import { NotFound } from "../../lib/errors";
 import { countsByKind } from "../clicks/visitor";
-import { toView } from "../links/service";
+import { viewOf } from "../links/service";
 
 /** Clicks of one session more than this apart are two visits. */
 const VISIT_GAP_MS = 30 * 60_000;
 /** A timeline shows the latest clicks; a résumé link with thousands is not a timeline any more. */
 const TIMELINE_CLICKS = 1000;
+
+const ROLLUP_FIELDS = ["tracking_id", "link_function", "link_type", "original_url", "redirect_url", "job_id", "application_id", "is_active", "created_at"] as const;
 
 async function linkRollups(store: Store, links: Link[]) {
   const counts = await store.clicks.perLinkKindCounts(links.map((l) => l.trackingId));
@@ -19,17 +21,8 @@ async function linkRollups(store: Store, links: Link[]) {
     const rows = counts.filter((c) => c.trackingId === link.trackingId);
     const kinds = countsByKind(rows);
     const human = rows.find((r) => r.kind === "human");
-    const view = toView(link);
     return {
-      tracking_id: view.tracking_id,
-      link_function: view.link_function,
-      link_type: view.link_type,
-      original_url: view.original_url,
-      redirect_url: view.redirect_url,
-      job_id: view.job_id,
-      application_id: view.application_id,
-      is_active: view.is_active,
-      created_at: view.created_at,
+      ...viewOf(link, ROLLUP_FIELDS),
       human_clicks: kinds.human,
       clicks_by_kind: kinds,
       first_human_click: human?.first ?? null,

@@ -1,7 +1,7 @@
 import UAParser from "ua-parser-js";
 import type { ClickFilter, Link, Store } from "../../db/store";
 import { nextTurn } from "../../lib/turns";
-import { linkNotFound, toView } from "../links/service";
+import { linkNotFound, viewOf } from "../links/service";
 import { countsByKind } from "../clicks/visitor";
 import type { AnalyticsQuery } from "./model";
 
@@ -55,19 +55,7 @@ export function filterFor(trackingIds: string[], query: AnalyticsQuery): ClickFi
 }
 
 /** The seed's link_info: exactly its fields. */
-function linkInfo(link: Link) {
-  const view = toView(link);
-  return {
-    tracking_id: view.tracking_id,
-    original_url: view.original_url,
-    link_function: view.link_function,
-    link_type: view.link_type,
-    job_id: view.job_id,
-    application_id: view.application_id,
-    is_active: view.is_active,
-    description: view.description,
-  };
-}
+const LINK_INFO = ["tracking_id", "original_url", "link_function", "link_type", "job_id", "application_id", "is_active", "description"] as const;
 
 /** external-domain-guide.md's "GET Link Information", plus bot counts and breakdowns. */
 export async function linkAnalytics(store: Store, trackingId: string, query: AnalyticsQuery, now = Date.now()) {
@@ -86,7 +74,7 @@ export async function linkAnalytics(store: Store, trackingId: string, query: Ana
   ]);
   const byKind = countsByKind(kinds.map((r) => ({ kind: r.value ?? "", clicks: r.clicks })));
   return {
-    link_info: linkInfo(link),
+    link_info: viewOf(link, LINK_INFO),
     click_statistics: {
       total_clicks: totals.total,
       unique_sessions: totals.sessions,

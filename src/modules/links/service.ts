@@ -50,6 +50,12 @@ export function toView(link: Link, now = nowIso()): LinkView {
   };
 }
 
+/** Some fields of a link's view (toView), in the order given: the one way any answer shows a link. */
+export function viewOf<K extends keyof LinkView>(link: Link, keys: readonly K[], now = nowIso()): Pick<LinkView, K> {
+  const view = toView(link, now);
+  return Object.fromEntries(keys.map((key) => [key, view[key]])) as Pick<LinkView, K>;
+}
+
 export const linkNotFound = (trackingId: string) => new NotFound("Link not found or expired", { tracking_id: trackingId });
 
 function newLink(input: CreateLink, config: Config, now: string): Link {
