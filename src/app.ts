@@ -111,6 +111,7 @@ export function createApp({ store, config, log = silentLogger(), metrics = creat
             : error instanceof StoreUnavailable
               ? new Unavailable("Database unavailable; retry later")
               : null;
+      if (error instanceof StoreUnavailable) log.warn({ err: error.cause, path, method: request.method }, "database unavailable; answered 503");
       if (appError) {
         set.status = appError.status;
         Object.assign(set.headers, appError.headers);

@@ -167,6 +167,7 @@ describe("load", () => {
       const status = require("node:fs").readFileSync(`/proc/${server.proc.pid}/status`, "utf8") as string;
       const rssMb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
       console.log(`load: ${JSON.stringify(Object.fromEntries(statuses))}, RSS ${rssMb.toFixed(0)} MB`);
+      if (errors > 0) console.log(server.output().split("\n").filter((line) => /"level":(40|50)/.test(line)).slice(0, 5).join("\n"));
       expect(errors).toBe(0);
       expect(rssMb).toBeLessThan(150);
       const db = openDb(cwd);

@@ -28,10 +28,11 @@ describe("first start", () => {
       process.umask(umask);
     }
     servers.push(server);
-    // A write, so that the WAL exists.
+    // A click in the inbox's file (the first start's key was written to the database), so that both WALs exist.
     await fetch(`${server.base}/linkedin?uuid=nothing-here`);
     expect(mode(join(cwd, "data"))).toBe("700");
-    for (const file of ["link-tracker.db", "link-tracker.db-wal", "link-tracker.db-shm"]) expect(`${file} ${mode(join(cwd, "data", file))}`).toBe(`${file} 600`);
+    const files = ["link-tracker.db", "link-tracker.db-wal", "link-tracker.db-shm", "link-tracker.db-inbox", "link-tracker.db-inbox-wal", "link-tracker.db-inbox-shm"];
+    for (const file of files) expect(`${file} ${mode(join(cwd, "data", file))}`).toBe(`${file} 600`);
     expect(await stop(server)).toBe(0);
     // startServer mixes both streams; run again to tell them apart.
     const cwd2 = emptyFolder();

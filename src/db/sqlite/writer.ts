@@ -28,6 +28,26 @@ export type WriteRequest =
 /** Per click whether it was new, and the links whose human clicks were stored (the server's memo forgets them). */
 export type WriteAnswer = { isNew: boolean[]; touched: string[] };
 
+const RETRY_FOR_MS = 5000;
+
+/**
+ * A transaction SQLite refused without waiting (a snapshot another connection's commit
+ * made stale: it reads the inbox's file, then writes it), tried again from the start;
+ * this thread may block while it waits.
+ */
+function retryWhileBusy<T>(work: () => T): T {
+  const deadline = performance.now() + RETRY_FOR_MS;
+  for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+    try {
+      return work();
+    } catch (error) {
+      const code = String((error as { code?: unknown })?.code ?? "");
+      if (!/^SQLITE_(BUSY|LOCKED)/.test(code) || performance.now() >= deadline) throw error;
+    }
+    Bun.sleepSync(wait);
+  }
+}
+
 /** Serves writes with the signal rule the composition gives (the entry point is src/click-writer.ts). */
 export function serveClickWriter(makeRule: (signals: NonNullable<WriterInit["signals"]>) => SignalRule): void {
   let db: Db | null = null;
@@ -38,15 +58,16 @@ export function serveClickWriter(makeRule: (signals: NonNullable<WriterInit["sig
       db = createDb(init.path, { migrate: false, checkpointer: init.checkpointer });
       rule = init.signals ? makeRule(init.signals) : undefined;
     },
-    (request): WriteAnswer | number => {
-      if (request.type === "move") return settleClicks(db!, request.limit);
-      const touched = new Set<string>();
-      const isNew = insertClicks(db!, request.clicks, (stored) => {
-        const facts = ClickFacts.oneTransaction(db!);
-        storeSignals(db!, rule, facts, stored);
-        for (const c of stored) if ((c.visitorKind ?? "human") === "human" && facts.link(c.trackingId)) touched.add(c.trackingId);
-      });
-      return { isNew, touched: [...touched] };
-    },
+    (request): WriteAnswer | number =>
+      retryWhileBusy(() => {
+        if (request.type === "move") return settleClicks(db!, request.limit);
+        const touched = new Set<string>();
+        const isNew = insertClicks(db!, request.clicks, (stored) => {
+          const facts = ClickFacts.oneTransaction(db!);
+          storeSignals(db!, rule, facts, stored);
+          for (const c of stored) if ((c.visitorKind ?? "human") === "human" && facts.link(c.trackingId)) touched.add(c.trackingId);
+        });
+        return { isNew, touched: [...touched] };
+      }),
   );
 }

@@ -17,5 +17,6 @@ storeConformance("SQLite file, worker threads", ({ signals }) => {
     // The writer thread composes the same rule from these settings (src/click-writer.ts).
     signals: withRule(signals),
     workers: { reader: sqliteWorkers.reader, writer: sqliteWorkers.writer },
+    ingestOnWriter: "always",
   });
 });
