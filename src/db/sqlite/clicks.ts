@@ -5,7 +5,7 @@
  */
 import { and, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { CLICK_COLUMNS, clickValues } from "./click-row";
-import { countAddedClicks } from "./daily";
+import { countAddedClicks, recountClicks, uncountClicks } from "./daily";
 import { changes, perDb, type Db } from "./index";
 import { EXPORT_COLUMNS, type NewClick as ClickInsert, type ClickFilter, type ExportFilter, type Period, type VisitorKind } from "../store";
 import { linkClicks } from "./schema";
@@ -209,21 +209,26 @@ export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, 
   let changed: { trackingId: string }[] = [];
   try {
     changed = db.transaction(
-      (tx) => [
-        ...tx
-          .update(linkClicks)
-          .set({ visitorKind: kind, visitorReason: reason, isBot })
-          .where(and(inArray(linkClicks.clickId, clickIds), eq(linkClicks.visitorKind, "human")))
-          .returning({ trackingId: linkClicks.trackingId })
-          .all(),
-        // The ones still waiting in the inbox are changed where they are (by its click_id index).
-        ...db.$client
-          .query<{ trackingId: string }, (string | number)[]>(
-            `update inbox.click_inbox set visitor_kind = ?, visitor_reason = ?, is_bot = ?
-             where click_id in (${clickIds.map(() => "?").join(", ")}) and visitor_kind = 'human' returning tracking_id as trackingId`,
-          )
-          .all(kind, reason, isBot ? 1 : 0, ...clickIds),
-      ],
+      (tx) => {
+        const stored = `click_id in (${clickIds.map(() => "?").join(", ")}) and visitor_kind = 'human'`;
+        recountClicks(db, stored, clickIds, () => ({ visitor_kind: kind }));
+        return [
+          ...tx
+            .update(linkClicks)
+            .set({ visitorKind: kind, visitorReason: reason, isBot })
+            .where(and(inArray(linkClicks.clickId, clickIds), eq(linkClicks.visitorKind, "human")))
+            .returning({ trackingId: linkClicks.trackingId })
+            .all(),
+          // The ones still waiting in the inbox are changed where they are (by its click_id
+          // index); they are counted when they move.
+          ...db.$client
+            .query<{ trackingId: string }, (string | number)[]>(
+              `update inbox.click_inbox set visitor_kind = ?, visitor_reason = ?, is_bot = ?
+               where click_id in (${clickIds.map(() => "?").join(", ")}) and visitor_kind = 'human' returning tracking_id as trackingId`,
+            )
+            .all(kind, reason, isBot ? 1 : 0, ...clickIds),
+        ];
+      },
       { behavior: "immediate" },
     );
   } catch (error) {
@@ -360,19 +365,22 @@ export function orphansIn(db: Db, p: Period, limit: number) {
 /** Moves an orphan's hits to the link they were meant for; they count as its clicks from then on. */
 export function attributeOrphan(db: Db, orphanId: string, trackingId: string): number {
   clicksRewritten(db);
-  return db.$client
-    .query(
-      `update link_clicks
-       set tracking_id = ?, outcome = 'redirected', metadata = json_set(metadata, '$.attributed_from', ?)
-       where tracking_id = ? and tracking_id not in (select tracking_id from link_tracking)`,
-    )
-    .run(trackingId, orphanId, orphanId).changes;
+  const where = "tracking_id = ? and tracking_id not in (select tracking_id from link_tracking)";
+  return db.$client.transaction(() => {
+    recountClicks(db, where, [orphanId], () => ({ tracking_id: trackingId, outcome: "redirected" }));
+    return db.$client
+      .query(`update link_clicks set tracking_id = ?, outcome = 'redirected', metadata = json_set(metadata, '$.attributed_from', ?) where ${where}`)
+      .run(trackingId, orphanId, orphanId).changes;
+  })();
 }
 
 /** Deletes every click from one IP address (a person's request to be forgotten). */
 export function deleteClicksFromIp(db: Db, ip: string): number {
   clicksRewritten(db);
-  return changes(db.delete(linkClicks).where(eq(linkClicks.ipAddress, ip)).run());
+  return db.$client.transaction(() => {
+    uncountClicks(db, "ip_address = ?", [ip]);
+    return changes(db.delete(linkClicks).where(eq(linkClicks.ipAddress, ip)).run());
+  })();
 }
 
 /**
@@ -380,9 +388,11 @@ export function deleteClicksFromIp(db: Db, ip: string): number {
  * (Retention: days old. The inbox holds the newest clicks, which it leaves where they are.)
  */
 export function deleteClicksBefore(db: Db, before: string, limit: number): number {
-  const deleted = db.$client
-    .query("delete from link_clicks where rowid in (select rowid from link_clicks where clicked_at < ? order by clicked_at limit ?)")
-    .run(before, limit).changes;
+  const where = "rowid in (select rowid from link_clicks where clicked_at < ? order by clicked_at limit ?)";
+  const deleted = db.$client.transaction(() => {
+    uncountClicks(db, where, [before, limit]);
+    return db.$client.query(`delete from link_clicks where ${where}`).run(before, limit).changes;
+  })();
   if (deleted > 0) clicksRewritten(db);
   return deleted;
 }

@@ -17,6 +17,7 @@ import m0007 from "../../../drizzle/0007_click_daily_triggers.sql" with { type: 
 import m0008 from "../../../drizzle/0008_narrow_time_index.sql" with { type: "text" };
 import m0009 from "../../../drizzle/0009_click_inbox.sql" with { type: "text" };
 import m0010 from "../../../drizzle/0010_inbox_file.sql" with { type: "text" };
+import m0011 from "../../../drizzle/0011_drop_daily_triggers.sql" with { type: "text" };
 
 export const embeddedSql: Record<string, string> = {
   "0000_init": m0000,
@@ -30,6 +31,7 @@ export const embeddedSql: Record<string, string> = {
   "0008_narrow_time_index": m0008,
   "0009_click_inbox": m0009,
   "0010_inbox_file": m0010,
+  "0011_drop_daily_triggers": m0011,
 };
 
 export { journal };

@@ -134,10 +134,9 @@ export const webhookDeliveries = sqliteTable("webhook_deliveries", {
 ]);
 
 /**
- * Clicks counted per day, link, visitor kind and outcome, kept exact as clicks enter
- * link_clicks (by the inserting code, and by the inbox's moves) and by triggers on its
- * deletions and reclassifications: the overview reads a period from here instead of
- * counting a million clicks.
+ * Clicks counted per day, link, visitor kind and outcome, kept exact by every change to
+ * link_clicks in its own transaction (daily.ts: clicks added, deleted, reclassified,
+ * attributed): the overview reads a period from here instead of counting a million clicks.
  */
 export const clickDaily = sqliteTable("click_daily", {
   day: text("day").notNull(),

@@ -154,6 +154,8 @@ export function storeConformance(name: string, open: OpenStore) {
       expect(await store.clicks.deleteBefore(at(3), 2)).toBe(1);
       expect(await store.clicks.deleteBefore(at(3), 2)).toBe(0);
       expect(await store.clicks.count()).toBe(2);
+      // The daily counts follow the deletions.
+      expect(await store.clicks.kindCountsIn({ from: at(-60), to: at(60) })).toEqual([{ kind: "human", clicks: 2 }]);
     });
 
     test("an export pages through redirected clicks with the link's columns, recorded ones included", async () => {
