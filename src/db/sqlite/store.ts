@@ -2,15 +2,17 @@
  * The SQLite store: today's bun:sqlite code behind the async Store interface.
  *
  * What no caller has to know:
- *   - Redirect clicks wait in the inbox (inbox.ts). Every read of clicks moves it over
- *     first, here and only here, in slices that leave the event loop free between them;
- *     concurrent reads share one move. A move that fails is the read's error.
+ *   - Redirect clicks (and their events) wait in the inbox, a file of its own (inbox.ts).
+ *     Every read of clicks moves it over first, here and only here, in slices that leave
+ *     the event loop free; concurrent reads share one move. A move that fails is the
+ *     read's error.
  *   - This connection never waits for SQLite's lock by blocking the thread: its busy
  *     timeout is 0 and a busy write is tried again on a later turn of the event loop
  *     (up to BUSY_WAIT_MS), so a redirect never stalls behind another connection's write.
- *   - Reads that can touch a million rows run on a reader thread with a read-only
- *     connection, and ingested batches are written by a writer thread with its own
- *     connection (when the database is a file and the composition gives the workers).
+ *   - Reads that can touch a million rows run on reader threads with read-only
+ *     connections; ingest batches (while redirects come in) and inbox moves run on a
+ *     writer thread with its own connection (when the database is a file and the
+ *     composition gives the workers).
  *   - Errors that mean "the database cannot take this now" (busy, read-only, full, I/O)
  *     become StoreUnavailable; the app answers them 503.
  */
