@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Makes sure a local PostgreSQL server runs for the multi-instance and fault tests (and
+# the bench), and prints a URL for a role that may create databases, alone on stdout:
+#   postgres://link_tracker_test:link_tracker_test@127.0.0.1:PORT/postgres
+# Debian's postgresql package, installed with apt-get when missing, the cluster started
+# with pg_ctlcluster. Exit 1 with the reason on stderr where that cannot be done (not
+# root, no apt): the tests that need it then say so and are skipped.
+set -u
+say() { echo "ensure-postgres: $*" >&2; }
+SUDO=""
+if [ "$(id -u)" != "0" ]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else
+    command -v pg_lsclusters >/dev/null 2>&1 || { say "PostgreSQL is not installed and this user cannot install it"; exit 1; }
+  fi
+fi
+
+if ! command -v pg_ctlcluster >/dev/null 2>&1 || [ -z "$(ls /usr/lib/postgresql/*/bin/postgres 2>/dev/null)" ]; then
+  say "installing postgresql (apt-get)..."
+  { $SUDO apt-get install -y postgresql >/dev/null 2>&1 || { $SUDO apt-get update >/dev/null 2>&1 && $SUDO apt-get install -y postgresql >/dev/null 2>&1; }; } ||
+    { say "apt-get could not install postgresql"; exit 1; }
+fi
+
+# The first cluster Debian knows of (the package makes "main"); one is created when none exists.
+cluster=$(pg_lsclusters --no-header 2>/dev/null | head -n 1)
+if [ -z "$cluster" ]; then
+  version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+  $SUDO pg_createcluster "$version" main >/dev/null 2>&1 || { say "pg_createcluster $version main failed"; exit 1; }
+  cluster=$(pg_lsclusters --no-header | head -n 1)
+fi
+read -r version name port status _ <<<"$cluster"
+if [ "$status" != "online" ]; then
+  $SUDO pg_ctlcluster "$version" "$name" start >/dev/null 2>&1 || { say "pg_ctlcluster $version $name start failed"; exit 1; }
+fi
+
+psql_admin() { $SUDO su postgres -s /bin/sh -c "psql -p $port -v ON_ERROR_STOP=1 -qAtX $*"; }
+for _ in $(seq 1 50); do psql_admin "-c 'select 1'" >/dev/null 2>&1 && break; sleep 0.2; done
+psql_admin "-c \"do \\\$\\\$ begin
+  if not exists (select from pg_roles where rolname = 'link_tracker_test') then
+    create role link_tracker_test login createdb password 'link_tracker_test';
+  end if; end \\\$\\\$\"" >/dev/null || { say "could not create the test role"; exit 1; }
+
+echo "postgres://link_tracker_test:link_tracker_test@127.0.0.1:$port/postgres"

@@ -1,0 +1,163 @@
+/**
+ * The PostgreSQL schema. `link_tracking` and `link_clicks` keep the seeds' names, columns
+ * and types (UUID, INET, JSONB, timestamps as timestamptz) in the public schema, so the
+ * job-application system can read them directly; the columns we add have defaults, so its
+ * own inserts still work and are counted. Everything else is link-tracker's own, in
+ * schema `link_tracker`. Timestamps are timestamptz and read back as ISO strings (store.ts).
+ */
+import { sql } from "drizzle-orm";
+import { bigint, bigserial, boolean, date, index, inet, integer, jsonb, pgSchema, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, varchar } from "drizzle-orm/pg-core";
+
+const at = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: "string" });
+
+export const linkTracking = pgTable("link_tracking", {
+  trackingId: varchar("tracking_id", { length: 100 }).primaryKey(),
+  jobId: uuid("job_id"),
+  applicationId: uuid("application_id"),
+  linkFunction: varchar("link_function", { length: 50 }).notNull(),
+  linkType: varchar("link_type", { length: 50 }).notNull(),
+  originalUrl: varchar("original_url", { length: 1000 }).notNull(),
+  redirectUrl: varchar("redirect_url", { length: 1000 }).notNull(),
+  createdAt: at("created_at").notNull().defaultNow(),
+  createdBy: varchar("created_by", { length: 100 }).notNull().default("system"),
+  isActive: boolean("is_active").notNull().default(true),
+  description: text("description"),
+  updatedAt: at("updated_at").notNull().defaultNow(),
+  expiresAt: at("expires_at"),
+}, (t) => [
+  index("link_tracking_job_idx").on(t.jobId),
+  index("link_tracking_application_idx").on(t.applicationId),
+  index("link_tracking_created_idx").on(t.createdAt.desc(), t.trackingId.desc()),
+]);
+
+export const linkClicks = pgTable("link_clicks", {
+  clickId: uuid("click_id").primaryKey().default(sql`gen_random_uuid()`),
+  trackingId: varchar("tracking_id", { length: 100 }).notNull(),
+  clickedAt: at("clicked_at").notNull().defaultNow(),
+  ipAddress: inet("ip_address"),
+  userAgent: text("user_agent"),
+  referrerUrl: varchar("referrer_url", { length: 1000 }),
+  sessionId: varchar("session_id", { length: 100 }),
+  clickSource: varchar("click_source", { length: 50 }),
+  metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+  receivedAt: at("received_at").notNull().defaultNow(),
+  isBot: boolean("is_bot").notNull().default(false),
+  visitorKind: varchar("visitor_kind", { length: 10 }).notNull().default("human"),
+  visitorReason: text("visitor_reason"),
+  // A row the job-application system inserts itself is an API click.
+  origin: varchar("origin", { length: 10 }).notNull().default("api"),
+  outcome: varchar("outcome", { length: 10 }).notNull().default("redirected"),
+  idempotencyKey: varchar("idempotency_key", { length: 200 }),
+}, (t) => [
+  index("link_clicks_tracking_clicked_idx").on(t.trackingId, t.clickedAt, t.outcome, t.visitorKind),
+  index("link_clicks_time_idx").on(t.clickedAt),
+  index("link_clicks_ip_idx").on(t.ipAddress),
+  uniqueIndex("link_clicks_idempotency_key_unique").on(t.idempotencyKey).where(sql`idempotency_key is not null`),
+]);
+
+export const own = pgSchema("link_tracker");
+
+export const apiKeys = own.table("api_keys", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  scope: text("scope").notNull(),
+  keyHash: text("key_hash").notNull().unique(),
+  createdAt: at("created_at").notNull(),
+  lastUsedAt: at("last_used_at"),
+  revokedAt: at("revoked_at"),
+});
+
+/**
+ * Signals, written in the clicks' transaction. A link's or an application's first human
+ * click is one row whatever the number of instances: the partial unique index below makes
+ * the second instance's insert do nothing (no in-memory memo decides it).
+ */
+export const signalEvents = own.table("signal_events", {
+  seq: bigserial("seq", { mode: "number" }).primaryKey(),
+  eventId: text("event_id").notNull().unique(),
+  type: text("type").notNull(),
+  createdAt: at("created_at").notNull(),
+  deliverAfter: at("deliver_after").notNull(),
+  clickId: uuid("click_id").notNull(),
+  trackingId: varchar("tracking_id", { length: 100 }).notNull(),
+  subject: text("subject").notNull(),
+  payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+  cancelledAt: at("cancelled_at"),
+}, (t) => [
+  index("signal_events_click_idx").on(t.clickId),
+  index("signal_events_subject_idx").on(t.type, t.subject),
+  uniqueIndex("signal_events_first_human_unique").on(t.subject).where(sql`type = 'click.first_human' and cancelled_at is null`),
+]);
+
+export const webhookEndpoints = own.table("webhook_endpoints", {
+  id: text("id").primaryKey(),
+  url: text("url").notNull(),
+  secret: text("secret").notNull(),
+  eventTypes: jsonb("event_types").$type<string[]>().notNull(),
+  description: text("description"),
+  active: boolean("active").notNull().default(true),
+  createdAt: at("created_at").notNull(),
+  scannedSeq: bigint("scanned_seq", { mode: "number" }).notNull().default(0),
+});
+
+/**
+ * Deliveries are claimed before they are sent: `FOR UPDATE SKIP LOCKED` picks rows no
+ * other instance is claiming, and the lease says how long the claim holds (an instance
+ * killed mid-send loses its claims when their leases run out).
+ */
+export const webhookDeliveries = own.table("webhook_deliveries", {
+  seq: bigserial("seq", { mode: "number" }).primaryKey(),
+  eventSeq: bigint("event_seq", { mode: "number" }).notNull(),
+  endpointId: text("endpoint_id").notNull(),
+  trackingId: varchar("tracking_id", { length: 100 }).notNull(),
+  status: text("status").notNull().default("pending"),
+  attempts: integer("attempts").notNull().default(0),
+  firstAttemptAt: at("first_attempt_at"),
+  nextAttemptAt: at("next_attempt_at").notNull(),
+  lastAttemptAt: at("last_attempt_at"),
+  lastStatus: integer("last_status"),
+  lastError: text("last_error"),
+  deliveredAt: at("delivered_at"),
+  leasedUntil: at("leased_until"),
+  leasedBy: text("leased_by"),
+}, (t) => [
+  uniqueIndex("webhook_deliveries_event_endpoint_unique").on(t.eventSeq, t.endpointId),
+  index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+  index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.seq),
+]);
+
+/** Clicks per day, link, kind and outcome: kept by statement-level triggers on link_clicks, whoever writes it. */
+export const clickDaily = own.table("click_daily", {
+  day: date("day", { mode: "string" }).notNull(),
+  trackingId: varchar("tracking_id", { length: 100 }).notNull(),
+  visitorKind: varchar("visitor_kind", { length: 10 }).notNull(),
+  outcome: varchar("outcome", { length: 10 }).notNull(),
+  clicks: bigint("clicks", { mode: "number" }).notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.day, t.trackingId, t.visitorKind, t.outcome] }),
+  index("click_daily_tracking_idx").on(t.trackingId, t.visitorKind, t.outcome),
+]);
+
+export const settings = own.table("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
+
+export const dailySalts = own.table("daily_salts", {
+  day: text("day").primaryKey(),
+  salt: text("salt").notNull(),
+});
+
+/** Bumped by a trigger on every change to link_tracking: each instance polls it to drop its link cache. */
+export const linksVersion = own.table("links_version", {
+  id: integer("id").primaryKey(),
+  version: bigint("version", { mode: "number" }).notNull(),
+});
+
+/** copy-store's progress: what part of each table has been copied, so a second run resumes. */
+export const copyProgress = own.table("copy_progress", {
+  tableName: text("table_name").primaryKey(),
+  cursor: text("cursor").notNull(),
+  copied: bigint("copied", { mode: "number" }).notNull(),
+  done: boolean("done").notNull().default(false),
+});

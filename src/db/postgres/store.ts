@@ -1,0 +1,1044 @@
+/**
+ * The PostgreSQL store: the Store interface over drizzle's PgDatabase (postgres.js in a
+ * server, PGlite in the tests), for several link-tracker instances sharing one database.
+ *
+ * What no caller has to know:
+ *   - Clicks go straight into link_clicks, a batch in one `INSERT … SELECT FROM
+ *     jsonb_to_recordset(…)` (a redirect's group commit, an ingest batch): no inbox.
+ *     click_daily is kept by statement-level triggers, whoever writes the table.
+ *   - Idempotency and "exactly once" are unique keys, not memory: a retried ingest
+ *     event meets its idempotency key (ON CONFLICT DO NOTHING), a link's first human click
+ *     is one row by a partial unique index, whichever instance decides it.
+ *   - Signals are inserted under a transaction-level advisory lock, so their seq order is
+ *     their commit order: a reader that has seen seq N never later finds an N-1.
+ *   - Webhook deliveries are claimed (FOR UPDATE SKIP LOCKED) with a lease; retention and
+ *     delivery scheduling take transaction-level advisory locks and skip their turn when
+ *     another instance holds one. No session state: a transaction-mode pooler works.
+ *   - Links are held in memory (every one of them), so a redirect never waits for the
+ *     database and keeps answering while it is down; links_version, bumped by a trigger
+ *     on every change, is polled to see other instances' changes within a second.
+ *   - Errors meaning "the database cannot take this now" (connection lost, shutting down,
+ *     statement timeout, read-only, out of resources) become StoreUnavailable.
+ */
+import { isIP } from "node:net";
+import { sql, type SQL } from "drizzle-orm";
+import { Conflict } from "../../lib/errors";
+import type { Logger } from "../../lib/log";
+import { silentLogger } from "../../lib/log";
+import {
+  EXPORT_COLUMNS,
+  StoreUnavailable,
+  type ApiKey,
+  type ClickFilter,
+  type ClickRepository,
+  type Delivery,
+  type Endpoint,
+  type ExportFilter,
+  type KeyRepository,
+  type Link,
+  type LinkRepository,
+  type NewClick,
+  type NewSignal,
+  type OutboxRepository,
+  type Period,
+  type SettingRepository,
+  type Signal,
+  type SignalFacts,
+  type SignalRepository,
+  type SignalRule,
+  type SignalType,
+  type Store,
+  type StoredClick,
+  type VisitorKind,
+  type WebhookRepository,
+} from "../store";
+import { pgErrorCode, type PgDb } from "./driver";
+import { iso, isoOrNull, isUuid, jsonWithoutNul, num, rowsOf } from "./rows";
+
+/** Transaction-level advisory locks: one instance at a time does each of these. */
+const LOCKS = { signals: 0x6c74_7367, retention: 0x6c74_7274, schedule: 0x6c74_7363 } as const;
+
+/** How often each instance asks whether links changed elsewhere. */
+const LINKS_POLL_MS = 250;
+const EXPORT_PAGE_ROWS = 1000;
+
+const UNAVAILABLE_CODES = new Set([
+  "57014", // statement timeout
+  "25006", // read-only transaction (a standby)
+  "28P01", // password authentication failed (changed under us)
+  "28000",
+  "3D000", // database does not exist (dropped under us)
+  "42501", // insufficient privilege
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ETIMEDOUT",
+  "EPIPE",
+]);
+/** Connection exceptions, insufficient resources, operator intervention (shutdown, crash). */
+const UNAVAILABLE_CLASSES = /^(08|53|57P)/;
+const RETRYABLE = new Set(["40001", "40P01"]); // serialization failure, deadlock
+
+function asStoreError(error: unknown): unknown {
+  if (error instanceof StoreUnavailable) return error;
+  const code = pgErrorCode(error);
+  if (code && (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_CLASSES.test(code) || RETRYABLE.has(code))) return new StoreUnavailable(error);
+  // postgres.js reports a pool that could not connect without a SQLSTATE.
+  if (/connect|terminat|closed/i.test(String((error as Error)?.message ?? ""))) return new StoreUnavailable(error);
+  return error;
+}
+
+const LINK_COLUMNS = sql.raw(`tracking_id as "trackingId", job_id as "jobId", application_id as "applicationId",
+  link_function as "linkFunction", link_type as "linkType", original_url as "originalUrl", redirect_url as "redirectUrl",
+  created_at as "createdAt", updated_at as "updatedAt", created_by as "createdBy", is_active as "isActive",
+  description, expires_at as "expiresAt"`);
+
+type RawLink = Omit<Link, "createdAt" | "updatedAt" | "expiresAt"> & { createdAt: unknown; updatedAt: unknown; expiresAt: unknown };
+const linkOf = (r: RawLink): Link => ({ ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt), expiresAt: isoOrNull(r.expiresAt) });
+
+const later = (a: string | null, b: string | null) => (a === null ? b : b === null || a >= b ? a : b);
+const daysOf = (p: Period) => [p.from.slice(0, 10), p.to.slice(0, 10)] as const;
+const json = (value: unknown) => sql`${jsonWithoutNul(value)}::jsonb`;
+
+/** Every link in memory: the redirect's lookups and the orphan matcher's ids. */
+class LinkMirror {
+  private links = new Map<string, Link>();
+  private ids: string[] | null = null;
+  private version = -1;
+  private loading: Promise<void> | null = null;
+
+  constructor(private readonly log: Logger) {}
+
+  find(trackingId: string): Link | undefined {
+    return this.links.get(trackingId);
+  }
+
+  allIds(): string[] {
+    this.ids ??= [...this.links.keys()];
+    return this.ids;
+  }
+
+  put(link: Link): void {
+    this.links.set(link.trackingId, link);
+    this.ids = null;
+  }
+
+  drop(trackingId: string): void {
+    this.links.delete(trackingId);
+    this.ids = null;
+  }
+
+  /** Loads every link when links_version moved (read first: a change after it is seen at the next look). */
+  refresh(db: PgDb, force = false): Promise<void> {
+    this.loading ??= (async () => {
+      const [row] = rowsOf<{ version: unknown }>(await db.execute(sql`select version from link_tracker.links_version where id = 1`));
+      const version = num(row?.version);
+      if (!force && version === this.version) return;
+      const rows = rowsOf<RawLink>(await db.execute(sql`select ${LINK_COLUMNS} from link_tracking`));
+      this.links = new Map(rows.map((r) => [r.trackingId, linkOf(r)]));
+      this.ids = null;
+      this.version = version;
+    })().finally(() => {
+      this.loading = null;
+    });
+    return this.loading;
+  }
+
+  /** Polls links_version every LINKS_POLL_MS; while the database is down the links in memory keep serving. */
+  watch(db: PgDb): () => void {
+    let failing = false;
+    const timer = setInterval(() => {
+      this.refresh(db).then(
+        () => {
+          if (failing) this.log.info("links are read from PostgreSQL again");
+          failing = false;
+        },
+        (error) => {
+          if (!failing) this.log.warn({ err: error }, "cannot read links from PostgreSQL; redirects use the links in memory");
+          failing = true;
+        },
+      );
+    }, LINKS_POLL_MS);
+    timer.unref?.();
+    return () => clearInterval(timer);
+  }
+}
+
+export type PostgresStoreOptions = {
+  /** Decides the signals of new clicks (webhooks, the feed); none when absent. */
+  signals?: { rule: SignalRule; returnDays: number; holdSeconds: number };
+  /** How long a claimed webhook delivery stays this instance's (default 60 s). */
+  deliveryLeaseMs?: number;
+  /** Names this instance in delivery claims (default: a random id). */
+  instanceId?: string;
+  /** A server: other instances' link changes are polled for. */
+  background?: boolean;
+  log?: Logger;
+  /** Ends the connection pool (close()). */
+  end?: (timeoutSeconds: number) => Promise<void>;
+};
+
+type Shared = {
+  mirror: LinkMirror;
+  options: PostgresStoreOptions;
+  instanceId: string;
+  sizeBytes: number;
+  stops: (() => void)[];
+  closed: boolean;
+};
+
+type Q = PgDb;
+
+export class PostgresStore implements Store {
+  readonly links: LinkRepository;
+  readonly clicks: ClickRepository;
+  readonly signals: SignalRepository;
+  readonly webhooks: WebhookRepository;
+  readonly keys: KeyRepository;
+  readonly settings: SettingRepository;
+  readonly outbox: OutboxRepository;
+
+  private constructor(
+    private readonly db: Q,
+    private readonly shared: Shared,
+  ) {
+    this.links = this.linkRepository();
+    this.clicks = this.clickRepository();
+    this.signals = this.signalRepository();
+    this.webhooks = this.webhookRepository();
+    this.keys = this.keyRepository();
+    this.settings = this.settingRepository();
+    this.outbox = unsupportedOutbox;
+  }
+
+  /** A store over `db`, its schema already migrated; the links are loaded before it is returned. */
+  static async open(db: PgDb, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const log = options.log ?? silentLogger();
+    const shared: Shared = {
+      mirror: new LinkMirror(log),
+      options,
+      instanceId: options.instanceId ?? `lt_${crypto.randomUUID().slice(0, 8)}`,
+      sizeBytes: 0,
+      stops: [],
+      closed: false,
+    };
+    const store = new PostgresStore(db, shared);
+    await store.guard(() => shared.mirror.refresh(db, true));
+    if (options.background) shared.stops.push(shared.mirror.watch(db));
+    return store;
+  }
+
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw asStoreError(error);
+    }
+  }
+
+  private async all<T>(query: SQL, q: Q = this.db): Promise<T[]> {
+    return this.guard(async () => rowsOf<T>(await q.execute(query)));
+  }
+
+  private async one<T>(query: SQL, q: Q = this.db): Promise<T | undefined> {
+    return (await this.all<T>(query, q))[0];
+  }
+
+  /** A transaction, tried again (up to 3 times) when PostgreSQL answers a deadlock or a serialization failure. */
+  private async transaction<T>(work: (tx: Q) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction((tx) => work(tx as unknown as Q));
+      } catch (error) {
+        const code = pgErrorCode(error);
+        if (!(code && RETRYABLE.has(code)) || attempt >= 3) throw asStoreError(error);
+        await Bun.sleep(5 * attempt + Math.random() * 10);
+      }
+    }
+  }
+
+  private linkRepository(): LinkRepository {
+    const mirror = this.shared.mirror;
+    const byUuid = (column: "job_id" | "application_id", value: string) => sql`${sql.raw(column)} = ${value}::uuid`;
+    return {
+      find: async (id) => {
+        const row = await this.one<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id = ${id}`);
+        return row ? linkOf(row) : undefined;
+      },
+      findCached: (id) => mirror.find(id),
+      insert: async (links) => {
+        if (links.length === 0) return [];
+        const rows = links.map((l) => ({
+          tracking_id: l.trackingId,
+          job_id: l.jobId,
+          application_id: l.applicationId,
+          link_function: l.linkFunction,
+          link_type: l.linkType,
+          original_url: l.originalUrl,
+          redirect_url: l.redirectUrl,
+          created_at: l.createdAt,
+          updated_at: l.updatedAt,
+          created_by: l.createdBy,
+          is_active: l.isActive,
+          description: l.description,
+          expires_at: l.expiresAt,
+        }));
+        let inserted: RawLink[];
+        try {
+          inserted = rowsOf<RawLink>(
+            await this.db.execute(sql`insert into link_tracking (tracking_id, job_id, application_id, link_function, link_type, original_url,
+                redirect_url, created_at, updated_at, created_by, is_active, description, expires_at)
+              select * from jsonb_to_recordset(${json(rows)}) as r(tracking_id text, job_id uuid, application_id uuid, link_function text,
+                link_type text, original_url text, redirect_url text, created_at timestamptz, updated_at timestamptz, created_by text,
+                is_active boolean, description text, expires_at timestamptz)
+              returning ${LINK_COLUMNS}`),
+          );
+        } catch (error) {
+          if (pgErrorCode(error) === "23505") {
+            const ids = links.map((l) => l.trackingId);
+            const taken = await this.one<{ id: string }>(sql`select tracking_id as id from link_tracking where tracking_id in (select jsonb_array_elements_text(${json(ids)})) limit 1`);
+            throw new Conflict("tracking_id is already taken", { tracking_id: taken?.id ?? null });
+          }
+          throw asStoreError(error);
+        }
+        const byId = new Map(inserted.map((r) => [r.trackingId, linkOf(r)]));
+        for (const link of byId.values()) mirror.put(link);
+        return links.map((l) => byId.get(l.trackingId)!);
+      },
+      update: async (id, changes) => {
+        const columns: Record<string, string> = {
+          jobId: "job_id",
+          applicationId: "application_id",
+          linkType: "link_type",
+          originalUrl: "original_url",
+          updatedAt: "updated_at",
+          isActive: "is_active",
+          description: "description",
+          expiresAt: "expires_at",
+        };
+        const casts: Record<string, string> = { jobId: "uuid", applicationId: "uuid", updatedAt: "timestamptz", expiresAt: "timestamptz" };
+        const sets = Object.entries(changes)
+          .filter(([key, value]) => columns[key] && value !== undefined)
+          .map(([key, value]) => (casts[key] ? sql`${sql.raw(columns[key])} = ${value}::${sql.raw(casts[key])}` : sql`${sql.raw(columns[key])} = ${value}`));
+        const row = await this.one<RawLink>(sql`update link_tracking set ${sql.join(sets, sql`, `)} where tracking_id = ${id} returning ${LINK_COLUMNS}`);
+        if (!row) return undefined;
+        const link = linkOf(row);
+        mirror.put(link);
+        return link;
+      },
+      deleteWithClicks: async (id) => {
+        const deleted = await this.transaction(async (tx) => {
+          const link = await this.one<{ id: string }>(sql`delete from link_tracking where tracking_id = ${id} returning tracking_id as id`, tx);
+          if (!link) return null;
+          const clicks = await this.all<{ one: number }>(sql`delete from link_clicks where tracking_id = ${id} returning 1 as one`, tx);
+          return clicks.length;
+        });
+        mirror.drop(id);
+        return deleted;
+      },
+      list: async (filter) => {
+        const conditions: SQL[] = [sql`true`];
+        if (filter.jobId) conditions.push(isUuid(filter.jobId) ? byUuid("job_id", filter.jobId) : sql`false`);
+        if (filter.applicationId) conditions.push(isUuid(filter.applicationId) ? byUuid("application_id", filter.applicationId) : sql`false`);
+        if (filter.linkFunction) conditions.push(sql`lower(link_function) = lower(${filter.linkFunction})`);
+        if (filter.active !== undefined) {
+          const live = sql`(is_active and (expires_at is null or expires_at > ${filter.now}::timestamptz))`;
+          conditions.push(filter.active ? live : sql`not ${live}`);
+        }
+        if (filter.after) {
+          const { createdAt, trackingId } = filter.after;
+          conditions.push(sql`(created_at < ${createdAt}::timestamptz or (created_at = ${createdAt}::timestamptz and tracking_id collate "C" < ${trackingId}))`);
+        }
+        const rows = await this.all<RawLink>(
+          sql`select ${LINK_COLUMNS} from link_tracking where ${sql.join(conditions, sql` and `)}
+              order by created_at desc, tracking_id collate "C" desc limit ${filter.limit}`,
+        );
+        return rows.map(linkOf);
+      },
+      sourceInUse: async (source) => (await this.one(sql`select 1 as one from link_tracking where position(${`/${source}?uuid=`} in redirect_url) > 0 limit 1`)) !== undefined,
+      of: async (by) => {
+        const value = by.jobId ?? by.applicationId!;
+        if (!isUuid(value)) return [];
+        const rows = await this.all<RawLink>(
+          sql`select ${LINK_COLUMNS} from link_tracking where ${by.jobId ? byUuid("job_id", value) : byUuid("application_id", value)}
+              order by created_at, tracking_id collate "C"`,
+        );
+        return rows.map(linkOf);
+      },
+      allIds: async () => (await this.all<{ id: string }>(sql`select tracking_id as id from link_tracking`)).map((r) => r.id),
+      counts: async (now) => {
+        const row = await this.one<{ links: unknown; active: unknown; applications: unknown }>(
+          sql`select count(*) as links, count(*) filter (where is_active and (expires_at is null or expires_at > ${now}::timestamptz)) as active,
+                count(distinct application_id) as applications from link_tracking`,
+        );
+        return { links: num(row?.links), active: num(row?.active), applications: num(row?.applications) };
+      },
+      applications: async () =>
+        (
+          await this.all<{ application_id: string; job_id: string | null; links: unknown; first_link_at: unknown }>(
+            sql`select application_id::text as application_id, max(job_id::text) as job_id, count(*) as links, min(created_at) as first_link_at
+                from link_tracking where application_id is not null group by application_id order by first_link_at desc`,
+          )
+        ).map((r) => ({ ...r, links: num(r.links), first_link_at: iso(r.first_link_at) })),
+      applicationsWithoutHumanClick: async () =>
+        (
+          await this.all<{ application_id: string; links: unknown; first_link_at: unknown }>(
+            sql`select application_id::text as application_id, count(*) as links, min(created_at) as first_link_at
+                from link_tracking l where application_id is not null
+                group by application_id
+                having not exists (
+                  select 1 from link_tracking l2 join link_tracker.click_daily d on d.tracking_id = l2.tracking_id
+                  where l2.application_id = l.application_id and d.outcome = 'redirected' and d.visitor_kind = 'human' and d.clicks > 0)
+                order by first_link_at`,
+          )
+        ).map((r) => ({ ...r, links: num(r.links), first_link_at: iso(r.first_link_at) })),
+    };
+  }
+
+  /**
+   * Writes clicks in one transaction: all, or none. With `idempotent`, a click whose key
+   * is stored already is skipped (per click: whether it was new). Their signals are
+   * decided from what the database holds (the facts read before the insert, in the
+   * transaction) and stored with them.
+   */
+  private async writeClicks(clicks: NewClick[], idempotent: boolean): Promise<boolean[]> {
+    if (clicks.length === 0) return [];
+    const rows = clicks.map((c) => ({
+      click_id: c.clickId,
+      tracking_id: c.trackingId,
+      clicked_at: c.clickedAt,
+      received_at: c.receivedAt,
+      ip_address: c.ipAddress && isIP(c.ipAddress) ? c.ipAddress : null,
+      user_agent: c.userAgent ?? null,
+      referrer_url: c.referrerUrl ?? null,
+      session_id: c.sessionId ?? null,
+      click_source: c.clickSource ?? null,
+      metadata: c.metadata ?? {},
+      is_bot: c.isBot ?? false,
+      visitor_kind: c.visitorKind ?? "human",
+      visitor_reason: c.visitorReason ?? null,
+      origin: c.origin,
+      outcome: c.outcome ?? "redirected",
+      idempotency_key: c.idempotencyKey ?? null,
+    }));
+    const rule = this.shared.options.signals?.rule;
+    return this.transaction(async (tx) => {
+      const facts = rule ? await this.readFacts(tx, clicks) : null;
+      const inserted = await this.all<{ id: string }>(
+        sql`insert into link_clicks (click_id, tracking_id, clicked_at, received_at, ip_address, user_agent, referrer_url, session_id,
+              click_source, metadata, is_bot, visitor_kind, visitor_reason, origin, outcome, idempotency_key)
+            select * from jsonb_to_recordset(${json(rows)}) as r(click_id uuid, tracking_id text, clicked_at timestamptz,
+              received_at timestamptz, ip_address inet, user_agent text, referrer_url text, session_id text, click_source text,
+              metadata jsonb, is_bot boolean, visitor_kind text, visitor_reason text, origin text, outcome text, idempotency_key text)
+            ${idempotent ? sql`on conflict (idempotency_key) where idempotency_key is not null do nothing` : sql``}
+            returning click_id::text as id`,
+        tx,
+      );
+      const fresh = new Set(inserted.map((r) => r.id));
+      const isNew = clicks.map((c) => fresh.has(c.clickId.toLowerCase()));
+      if (rule && facts) {
+        const stored = clicks.filter((_, i) => isNew[i]);
+        const signals = stored.length > 0 ? rule(facts.with(stored), stored) : [];
+        if (signals.length > 0) await this.insertSignals(tx, signals);
+      }
+      return isNew;
+    });
+  }
+
+  /**
+   * What the signal rule asks, read before the clicks are inserted (so that they do not
+   * see themselves): the links, and for each human click the latest human click before
+   * it of its link and of its application, and the first-human events already stored.
+   * Clicks of the same batch are then taken into account in memory.
+   */
+  private async readFacts(tx: Q, clicks: NewClick[]) {
+    const ids = [...new Set(clicks.map((c) => c.trackingId))];
+    const links = new Map(
+      (await this.all<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id in (select jsonb_array_elements_text(${json(ids)}))`, tx)).map((r) => [
+        r.trackingId,
+        linkOf(r),
+      ]),
+    );
+    const humans = clicks.filter((c) => (c.outcome ?? "redirected") === "redirected" && (c.visitorKind ?? "human") === "human" && links.has(c.trackingId));
+    const previousOfLink = new Map<string, string | null>();
+    const previousOfApplication = new Map<string, string | null>();
+    const firsts = new Set<string>();
+    if (humans.length > 0) {
+      const byLink = humans.map((c) => ({ cid: c.clickId, tid: c.trackingId, at: c.clickedAt }));
+      for (const r of await this.all<{ cid: string; at: unknown }>(
+        sql`select b.cid::text as cid, p.at from jsonb_to_recordset(${json(byLink)}) as b(cid uuid, tid text, at timestamptz)
+            left join lateral (
+              select c.clicked_at as at from link_clicks c
+              where c.tracking_id = b.tid and c.outcome = 'redirected' and c.visitor_kind = 'human'
+                and c.clicked_at <= b.at and (c.clicked_at < b.at or c.click_id < b.cid)
+              order by c.clicked_at desc limit 1) p on true`,
+        tx,
+      )) {
+        previousOfLink.set(r.cid, isoOrNull(r.at));
+      }
+      const withApplication = humans.filter((c) => links.get(c.trackingId)!.applicationId);
+      if (withApplication.length > 0) {
+        const byApplication = withApplication.map((c) => ({ cid: c.clickId, app: links.get(c.trackingId)!.applicationId, at: c.clickedAt }));
+        for (const r of await this.all<{ cid: string; at: unknown }>(
+          sql`select b.cid::text as cid, max(p.at) as at from jsonb_to_recordset(${json(byApplication)}) as b(cid uuid, app uuid, at timestamptz)
+              join link_tracking l on l.application_id = b.app
+              left join lateral (
+                select c.clicked_at as at from link_clicks c
+                where c.tracking_id = l.tracking_id and c.outcome = 'redirected' and c.visitor_kind = 'human'
+                  and c.clicked_at <= b.at and (c.clicked_at < b.at or c.click_id < b.cid)
+                order by c.clicked_at desc limit 1) p on true
+              group by b.cid`,
+          tx,
+        )) {
+          previousOfApplication.set(r.cid, isoOrNull(r.at));
+        }
+      }
+      const subjects = [...new Set(humans.flatMap((c) => [`link:${c.trackingId}`, ...(links.get(c.trackingId)!.applicationId ? [`application:${links.get(c.trackingId)!.applicationId}`] : [])]))];
+      for (const r of await this.all<{ subject: string }>(
+        sql`select subject from link_tracker.signal_events
+            where type = 'click.first_human' and cancelled_at is null and subject in (select jsonb_array_elements_text(${json(subjects)}))`,
+        tx,
+      )) {
+        firsts.add(r.subject);
+      }
+    }
+    const mirror = this.shared.mirror;
+    return {
+      /** The facts for the clicks really stored (a duplicate's decides nothing, and is no one's previous in the batch). */
+      with(stored: NewClick[]): SignalFacts {
+        const human = (c: NewClick) => (c.outcome ?? "redirected") === "redirected" && (c.visitorKind ?? "human") === "human";
+        const before = (a: NewClick, b: NewClick) => a.clickedAt < b.clickedAt || (a.clickedAt === b.clickedAt && a.clickId < b.clickId);
+        const latestInBatch = (click: NewClick, same: (c: NewClick) => boolean) => {
+          let latest: string | null = null;
+          for (const c of stored) if (c !== click && human(c) && same(c) && before(c, click)) latest = later(latest, c.clickedAt);
+          return latest;
+        };
+        return {
+          link: (trackingId) => links.get(trackingId) ?? mirror.find(trackingId),
+          allTrackingIds: () => mirror.allIds(),
+          previousHumanOfLink: (trackingId, click) =>
+            later(previousOfLink.get(click.clickId) ?? null, latestInBatch(click, (c) => c.trackingId === trackingId)),
+          previousHumanOfApplication: (applicationId, click) =>
+            later(previousOfApplication.get(click.clickId) ?? null, latestInBatch(click, (c) => links.get(c.trackingId)?.applicationId === applicationId)),
+          signalExists: (type: SignalType, subject) => type === "click.first_human" && firsts.has(subject),
+        };
+      },
+    };
+  }
+
+  /**
+   * Under the signals' advisory lock, held to commit: events get their seq in commit
+   * order. A first human click another instance stored meanwhile makes ours do nothing.
+   */
+  private async insertSignals(tx: Q, signals: NewSignal[]): Promise<void> {
+    await this.all(sql`select pg_advisory_xact_lock(${LOCKS.signals})`, tx);
+    const rows = signals.map((s) => ({
+      event_id: s.eventId,
+      type: s.type,
+      created_at: s.createdAt,
+      deliver_after: s.deliverAfter,
+      click_id: s.clickId,
+      tracking_id: s.trackingId,
+      subject: s.subject,
+      payload: s.payload,
+    }));
+    await this.all(
+      sql`insert into link_tracker.signal_events (event_id, type, created_at, deliver_after, click_id, tracking_id, subject, payload)
+          select * from jsonb_to_recordset(${json(rows)}) as r(event_id text, type text, created_at timestamptz, deliver_after timestamptz,
+            click_id uuid, tracking_id text, subject text, payload jsonb)
+          on conflict do nothing`,
+      tx,
+    );
+  }
+
+  private clickRepository(): ClickRepository {
+    const where = (filter: ClickFilter) =>
+      sql.join(
+        [
+          sql`tracking_id in (select jsonb_array_elements_text(${json(filter.trackingIds)}))`,
+          sql`outcome = 'redirected'`,
+          filter.from ? sql`clicked_at >= ${filter.from}::timestamptz` : undefined,
+          filter.to ? sql`clicked_at <= ${filter.to}::timestamptz` : undefined,
+          filter.kinds ? sql`visitor_kind in (select jsonb_array_elements_text(${json(filter.kinds)}))` : undefined,
+        ].filter((c): c is SQL => c !== undefined),
+        sql` and `,
+      );
+    const uuids = (ids: string[]) => ids.filter(isUuid);
+    return {
+      record: async (batch) => {
+        await this.writeClicks(batch, false);
+      },
+      insert: (batch) => this.writeClicks(batch, true),
+      count: async () => num((await this.one<{ n: unknown }>(sql`select count(*) as n from link_clicks`))?.n),
+      findByKey: async (key) => {
+        const r = await this.one<Record<string, unknown>>(
+          sql`select click_id::text as "clickId", tracking_id as "trackingId", clicked_at as "clickedAt", received_at as "receivedAt",
+                origin, ip_address as "ipAddress", user_agent as "userAgent", referrer_url as "referrerUrl", session_id as "sessionId",
+                click_source as "clickSource", metadata, is_bot as "isBot", visitor_kind as "visitorKind", visitor_reason as "visitorReason",
+                outcome, idempotency_key as "idempotencyKey"
+              from link_clicks where idempotency_key = ${key}`,
+        );
+        return r ? ({ ...r, clickedAt: iso(r.clickedAt), receivedAt: iso(r.receivedAt) } as StoredClick) : undefined;
+      },
+      totals: async (filter, since24h, since7d) => {
+        const r = await this.one<Record<string, unknown>>(
+          sql`select count(*) as total, count(distinct session_id) as sessions, min(clicked_at) as first, max(clicked_at) as last,
+                count(*) filter (where clicked_at >= ${since24h}::timestamptz) as last24h,
+                count(*) filter (where clicked_at >= ${since7d}::timestamptz) as last7d
+              from link_clicks where ${where(filter)}`,
+        );
+        return { total: num(r?.total), sessions: num(r?.sessions), first: isoOrNull(r?.first), last: isoOrNull(r?.last), last24h: num(r?.last24h), last7d: num(r?.last7d) };
+      },
+      countsBy: async (filter, by) => {
+        const column = {
+          source: sql`click_source`,
+          referrer: sql`referrer_url`,
+          userAgent: sql`user_agent`,
+          day: sql`to_char(clicked_at at time zone 'UTC', 'YYYY-MM-DD')`,
+          kind: sql`visitor_kind`,
+        }[by];
+        const rows = await this.all<{ value: string | null; clicks: unknown }>(
+          sql`select ${column} as value, count(*) as clicks from link_clicks where ${where(filter)}
+              group by 1 order by ${by === "day" ? sql`1` : sql`count(*) desc`}`,
+        );
+        return rows.map((r) => ({ value: r.value, clicks: num(r.clicks) }));
+      },
+      recentOf: async (id, limit) =>
+        (
+          await this.all<{ clickedAt: unknown; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; userAgent: string | null; referrerUrl: string | null }>(
+            sql`select clicked_at as "clickedAt", click_source as "clickSource", visitor_kind as "visitorKind", visitor_reason as "visitorReason",
+                  user_agent as "userAgent", referrer_url as "referrerUrl"
+                from link_clicks where tracking_id = ${id} and outcome = 'redirected' order by clicked_at desc limit ${limit}`,
+          )
+        ).map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })),
+      exportPages: (filter) => this.exportPages(filter),
+      reclassify: async (ids, kind, reason) => {
+        const clickIds = uuids(ids);
+        if (clickIds.length === 0) return 0;
+        const isBot = kind !== "human" && kind !== "owner";
+        const changed = await this.all(
+          sql`update link_clicks set visitor_kind = ${kind}, visitor_reason = ${reason}, is_bot = ${isBot}
+              where click_id in (select (jsonb_array_elements_text(${json(clickIds)}))::uuid) and visitor_kind = 'human' returning 1 as one`,
+        );
+        return changed.length;
+      },
+      perLinkKindCounts: async (ids) => {
+        if (ids.length === 0) return [];
+        const rows = await this.all<{ trackingId: string; kind: VisitorKind; clicks: unknown; first: unknown; last: unknown }>(
+          sql`select d.tracking_id as "trackingId", d.visitor_kind as kind, sum(d.clicks) as clicks, s.first, s.last
+              from link_tracker.click_daily d
+              left join lateral (
+                select min(clicked_at) as first, max(clicked_at) as last from link_clicks c
+                where c.tracking_id = d.tracking_id and c.outcome = 'redirected' and c.visitor_kind = 'human' and d.visitor_kind = 'human') s on true
+              where d.tracking_id in (select jsonb_array_elements_text(${json(ids)})) and d.outcome = 'redirected'
+              group by d.tracking_id, d.visitor_kind, s.first, s.last having sum(d.clicks) > 0`,
+        );
+        return rows.map((r) => ({ trackingId: r.trackingId, kind: r.kind, clicks: num(r.clicks), first: isoOrNull(r.first), last: isoOrNull(r.last) }));
+      },
+      humanOf: async (ids, limit) => {
+        if (ids.length === 0) return [];
+        const rows = await this.all<{ clickId: string; trackingId: string; clickedAt: unknown; clickSource: string | null; sessionId: string | null }>(
+          sql`select click_id::text as "clickId", tracking_id as "trackingId", clicked_at as "clickedAt", click_source as "clickSource", session_id as "sessionId"
+              from link_clicks where tracking_id in (select jsonb_array_elements_text(${json(ids)})) and outcome = 'redirected' and visitor_kind = 'human'
+              order by clicked_at desc limit ${limit}`,
+        );
+        return rows.map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })).reverse();
+      },
+      kindCountsIn: async (p) => {
+        const [from, to] = daysOf(p);
+        const rows = await this.all<{ kind: string; clicks: unknown }>(
+          sql`select visitor_kind as kind, sum(clicks) as clicks from link_tracker.click_daily
+              where day between ${from}::date and ${to}::date and outcome = 'redirected' group by visitor_kind having sum(clicks) > 0`,
+        );
+        return rows.map((r) => ({ kind: r.kind, clicks: num(r.clicks) }));
+      },
+      topLinksIn: async (p, limit) => {
+        const [from, to] = daysOf(p);
+        const rows = await this.all<{ trackingId: string; clicks: unknown }>(
+          sql`select tracking_id as "trackingId", sum(clicks) as clicks from link_tracker.click_daily
+              where day between ${from}::date and ${to}::date and outcome = 'redirected' and visitor_kind = 'human'
+                and tracking_id in (select tracking_id from link_tracking)
+              group by tracking_id having sum(clicks) > 0 order by clicks desc, tracking_id collate "C" limit ${limit}`,
+        );
+        return rows.map((r) => ({ trackingId: r.trackingId, clicks: num(r.clicks) }));
+      },
+      humanPerDayIn: async (p) => {
+        const [from, to] = daysOf(p);
+        const rows = await this.all<{ day: string; clicks: unknown }>(
+          sql`select to_char(day, 'YYYY-MM-DD') as day, sum(clicks) as clicks from link_tracker.click_daily
+              where day between ${from}::date and ${to}::date and outcome = 'redirected' and visitor_kind = 'human'
+              group by day having sum(clicks) > 0 order by day`,
+        );
+        return rows.map((r) => ({ day: r.day, clicks: num(r.clicks) }));
+      },
+      recentIn: async (p, limit) =>
+        (
+          await this.all<{ clickedAt: unknown; trackingId: string; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; outcome: "redirected" | "not_found" | "gone" }>(
+            sql`select clicked_at as "clickedAt", tracking_id as "trackingId", click_source as "clickSource", visitor_kind as "visitorKind",
+                  visitor_reason as "visitorReason", outcome
+                from link_clicks where clicked_at >= ${p.from}::timestamptz and clicked_at <= ${p.to}::timestamptz
+                order by clicked_at desc limit ${limit}`,
+          )
+        ).map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })),
+      orphansIn: async (p, limit) => {
+        const [from, to] = daysOf(p);
+        const ranked = await this.all<{ tracking_id: string; hits: unknown; near: boolean; first_seen: unknown; last_seen: unknown }>(
+          sql`with ranked as (
+                select d.tracking_id, sum(d.clicks) as hits,
+                  (exists (select 1 from link_tracker.signal_events s where s.type = 'link.orphan_hit' and s.subject = 'orphan:' || d.tracking_id)
+                   or (length(d.tracking_id) >= 4 and exists (
+                     select 1 from link_tracking l where starts_with(l.tracking_id, d.tracking_id) and l.tracking_id <> d.tracking_id))) as near,
+                  max(d.day) as last_day
+                from link_tracker.click_daily d
+                where d.day between ${from}::date and ${to}::date and not exists (select 1 from link_tracking l where l.tracking_id = d.tracking_id)
+                group by d.tracking_id having sum(d.clicks) > 0
+                order by near desc, last_day desc, d.tracking_id collate "C" limit ${limit})
+              select r.tracking_id, r.hits, r.near, s.first_seen, s.last_seen from ranked r
+              cross join lateral (select min(clicked_at) as first_seen, max(clicked_at) as last_seen from link_clicks c where c.tracking_id = r.tracking_id) s`,
+        );
+        return ranked
+          .map((o) => ({ tracking_id: o.tracking_id, hits: num(o.hits), near: o.near, first_seen: iso(o.first_seen), last_seen: iso(o.last_seen) }))
+          .sort((a, b) => Number(b.near) - Number(a.near) || b.last_seen.localeCompare(a.last_seen))
+          .map(({ near: _, ...o }) => o);
+      },
+      attributeOrphan: async (orphan, id) =>
+        (
+          await this.all(
+            sql`update link_clicks set tracking_id = ${id}, outcome = 'redirected', metadata = metadata || jsonb_build_object('attributed_from', ${orphan}::text)
+                where tracking_id = ${orphan} and not exists (select 1 from link_tracking where tracking_id = ${orphan}) returning 1 as one`,
+          )
+        ).length,
+      deleteFromIp: async (ip) => {
+        if (!isIP(ip)) return 0;
+        return (await this.all(sql`delete from link_clicks where ip_address = ${ip}::inet returning 1 as one`)).length;
+      },
+      // Retention: one instance at a time; the others find the lock taken and leave it to it.
+      deleteBefore: (before, limit) =>
+        this.transaction(async (tx) => {
+          const [lock] = await this.all<{ ok: boolean }>(sql`select pg_try_advisory_xact_lock(${LOCKS.retention}) as ok`, tx);
+          if (!lock?.ok) return 0;
+          const deleted = await this.all(
+            sql`delete from link_clicks where click_id in (select click_id from link_clicks where clicked_at < ${before}::timestamptz order by clicked_at limit ${limit})
+                returning 1 as one`,
+            tx,
+          );
+          return deleted.length;
+        }),
+    };
+  }
+
+  /**
+   * Redirected clicks a page at a time in (clicked_at, click_id) order from where the last
+   * page stopped: no read transaction held between pages. A job's or an application's
+   * links one after the other, as the SQLite store gives them.
+   */
+  private async *exportPages(filter: ExportFilter): AsyncIterable<unknown[][]> {
+    const conditions = [
+      sql`c.outcome = 'redirected'`,
+      filter.from ? sql`c.clicked_at >= ${filter.from}::timestamptz` : undefined,
+      filter.to ? sql`c.clicked_at <= ${filter.to}::timestamptz` : undefined,
+      filter.kinds ? sql`c.visitor_kind in (select jsonb_array_elements_text(${json(filter.kinds)}))` : undefined,
+    ].filter((c): c is SQL => c !== undefined);
+    const page = (scope: SQL, after: { at: string; id: string } | null) =>
+      this.all<Record<string, unknown>>(
+        sql`select c.click_id::text as click_id, c.tracking_id, l.job_id::text as job_id, l.application_id::text as application_id, l.link_function,
+              c.clicked_at, c.click_source, c.visitor_kind, c.ip_address, c.user_agent, c.referrer_url, c.session_id, c.metadata::text as metadata, c.origin
+            from link_clicks c left join link_tracking l on l.tracking_id = c.tracking_id
+            where ${scope} and ${sql.join(conditions, sql` and `)}
+              ${after ? sql`and (c.clicked_at, c.click_id) > (${after.at}::timestamptz, ${after.id}::uuid)` : sql``}
+            order by c.clicked_at, c.click_id limit ${EXPORT_PAGE_ROWS}`,
+      );
+    const walk = async function* (scope: SQL) {
+      let after: { at: string; id: string } | null = null;
+      for (;;) {
+        const rows = await page(scope, after);
+        if (rows.length === 0) return;
+        const last = rows.at(-1)!;
+        after = { at: iso(last.clicked_at), id: last.click_id as string };
+        yield rows.map((r) => EXPORT_COLUMNS.map((column) => (column === "clicked_at" ? iso(r.clicked_at) : (r[column] ?? null))));
+        if (rows.length < EXPORT_PAGE_ROWS) return;
+      }
+    };
+    if (filter.trackingId || filter.jobId || filter.applicationId) {
+      if ((filter.jobId && !isUuid(filter.jobId)) || (filter.applicationId && !isUuid(filter.applicationId))) return;
+      const ids =
+        filter.trackingId && !filter.jobId && !filter.applicationId
+          ? [filter.trackingId]
+          : (
+              await this.all<{ id: string }>(
+                sql`select tracking_id as id from link_tracking where ${sql.join(
+                  [
+                    filter.trackingId ? sql`tracking_id = ${filter.trackingId}` : undefined,
+                    filter.jobId ? sql`job_id = ${filter.jobId}::uuid` : undefined,
+                    filter.applicationId ? sql`application_id = ${filter.applicationId}::uuid` : undefined,
+                  ].filter((c): c is SQL => c !== undefined),
+                  sql` and `,
+                )} order by tracking_id collate "C"`,
+              )
+            ).map((r) => r.id);
+      for (const id of ids) yield* walk(sql`c.tracking_id = ${id}`);
+      return;
+    }
+    yield* walk(sql`true`);
+  }
+
+  private signalRepository(): SignalRepository {
+    const columns = sql.raw(`seq, event_id as "eventId", type, created_at as "createdAt", deliver_after as "deliverAfter", click_id::text as "clickId",
+      tracking_id as "trackingId", subject, payload, cancelled_at as "cancelledAt"`);
+    const signalOf = (r: Record<string, unknown>): Signal =>
+      ({ ...r, seq: num(r.seq), createdAt: iso(r.createdAt), deliverAfter: iso(r.deliverAfter), cancelledAt: isoOrNull(r.cancelledAt) }) as Signal;
+    return {
+      cancelOf: async (ids, at) => {
+        const clickIds = ids.filter(isUuid);
+        if (clickIds.length === 0) return 0;
+        return (
+          await this.all(
+            sql`update link_tracker.signal_events set cancelled_at = ${at}::timestamptz
+                where click_id in (select (jsonb_array_elements_text(${json(clickIds)}))::uuid) and cancelled_at is null and deliver_after > ${at}::timestamptz
+                returning 1 as one`,
+          )
+        ).length;
+      },
+      due: async (after, now, limit) =>
+        (
+          await this.all<Record<string, unknown>>(
+            sql`select ${columns} from link_tracker.signal_events
+                where seq > ${after} and cancelled_at is null and deliver_after <= ${now}::timestamptz order by seq limit ${limit}`,
+          )
+        ).map(signalOf),
+      maxSeq: async () => num((await this.one<{ m: unknown }>(sql`select coalesce(max(seq), 0) as m from link_tracker.signal_events`))?.m),
+      bySeq: async (seq) => {
+        const r = await this.one<Record<string, unknown>>(sql`select ${columns} from link_tracker.signal_events where seq = ${seq}`);
+        return r ? signalOf(r) : undefined;
+      },
+    };
+  }
+
+  private webhookRepository(): WebhookRepository {
+    const endpointColumns = sql.raw(`id, url, secret, event_types as "eventTypes", description, active, created_at as "createdAt", scanned_seq as "scannedSeq"`);
+    const endpointOf = (r: Record<string, unknown>): Endpoint => ({ ...r, createdAt: iso(r.createdAt), scannedSeq: num(r.scannedSeq) }) as Endpoint;
+    const deliveryColumns = (prefix: string) =>
+      sql.raw(
+        ["seq", "event_seq as \"eventSeq\"", "endpoint_id as \"endpointId\"", "tracking_id as \"trackingId\"", "status", "attempts",
+          "first_attempt_at as \"firstAttemptAt\"", "next_attempt_at as \"nextAttemptAt\"", "last_attempt_at as \"lastAttemptAt\"",
+          "last_status as \"lastStatus\"", "last_error as \"lastError\"", "delivered_at as \"deliveredAt\""]
+          .map((c) => `${prefix}.${c}`)
+          .join(", "),
+      );
+    const deliveryOf = (r: Record<string, unknown>): Delivery => ({
+      seq: num(r.seq),
+      eventSeq: num(r.eventSeq),
+      endpointId: r.endpointId as string,
+      trackingId: r.trackingId as string,
+      status: r.status as Delivery["status"],
+      attempts: num(r.attempts),
+      firstAttemptAt: isoOrNull(r.firstAttemptAt),
+      nextAttemptAt: iso(r.nextAttemptAt),
+      lastAttemptAt: isoOrNull(r.lastAttemptAt),
+      lastStatus: r.lastStatus === null ? null : num(r.lastStatus),
+      lastError: (r.lastError as string | null) ?? null,
+      deliveredAt: isoOrNull(r.deliveredAt),
+    });
+    const endpointSets = (changes: Partial<Omit<Endpoint, "id">>) => {
+      const sets: SQL[] = [];
+      if (changes.url !== undefined) sets.push(sql`url = ${changes.url}`);
+      if (changes.secret !== undefined) sets.push(sql`secret = ${changes.secret}`);
+      if (changes.eventTypes !== undefined) sets.push(sql`event_types = ${json(changes.eventTypes)}`);
+      if (changes.description !== undefined) sets.push(sql`description = ${changes.description}`);
+      if (changes.active !== undefined) sets.push(sql`active = ${changes.active}`);
+      if (changes.scannedSeq !== undefined) sets.push(sql`scanned_seq = ${changes.scannedSeq}`);
+      return sets;
+    };
+    const deliverySets = (changes: Partial<Omit<Delivery, "seq">>) => {
+      const columns: Record<string, [string, string | null]> = {
+        status: ["status", null],
+        attempts: ["attempts", null],
+        firstAttemptAt: ["first_attempt_at", "timestamptz"],
+        nextAttemptAt: ["next_attempt_at", "timestamptz"],
+        lastAttemptAt: ["last_attempt_at", "timestamptz"],
+        lastStatus: ["last_status", null],
+        lastError: ["last_error", null],
+        deliveredAt: ["delivered_at", "timestamptz"],
+      };
+      return Object.entries(changes)
+        .filter(([key, value]) => columns[key] && value !== undefined)
+        .map(([key, value]) => {
+          const [column, cast] = columns[key];
+          return cast ? sql`${sql.raw(column)} = ${value}::${sql.raw(cast)}` : sql`${sql.raw(column)} = ${value}`;
+        });
+    };
+    const leaseMs = this.shared.options.deliveryLeaseMs ?? 60_000;
+    return {
+      insert: async (e) =>
+        endpointOf(
+          (await this.one<Record<string, unknown>>(
+            sql`insert into link_tracker.webhook_endpoints (id, url, secret, event_types, description, active, created_at, scanned_seq)
+                values (${e.id}, ${e.url}, ${e.secret}, ${json(e.eventTypes)}, ${e.description}, ${e.active}, ${e.createdAt}::timestamptz, ${e.scannedSeq})
+                returning ${endpointColumns}`,
+          ))!,
+        ),
+      list: async () => (await this.all<Record<string, unknown>>(sql`select ${endpointColumns} from link_tracker.webhook_endpoints order by created_at, id`)).map(endpointOf),
+      find: async (id) => {
+        const r = await this.one<Record<string, unknown>>(sql`select ${endpointColumns} from link_tracker.webhook_endpoints where id = ${id}`);
+        return r ? endpointOf(r) : undefined;
+      },
+      update: async (id, changes) => {
+        const sets = endpointSets(changes);
+        const r = sets.length
+          ? await this.one<Record<string, unknown>>(sql`update link_tracker.webhook_endpoints set ${sql.join(sets, sql`, `)} where id = ${id} returning ${endpointColumns}`)
+          : await this.one<Record<string, unknown>>(sql`select ${endpointColumns} from link_tracker.webhook_endpoints where id = ${id}`);
+        return r ? endpointOf(r) : undefined;
+      },
+      delete: (id) =>
+        this.transaction(async (tx) => {
+          await this.all(sql`delete from link_tracker.webhook_deliveries where endpoint_id = ${id}`, tx);
+          return (await this.all(sql`delete from link_tracker.webhook_endpoints where id = ${id} returning 1 as one`, tx)).length > 0;
+        }),
+      // One instance schedules at a time; its cursor is read (and locked) from the database, not from the caller's copy.
+      schedule: (endpoint, now) =>
+        this.transaction(async (tx) => {
+          const [lock] = await this.all<{ ok: boolean }>(sql`select pg_try_advisory_xact_lock(${LOCKS.schedule}) as ok`, tx);
+          if (!lock?.ok) return;
+          const current = await this.one<{ scanned: unknown; types: string[] }>(
+            sql`select scanned_seq as scanned, event_types as types from link_tracker.webhook_endpoints where id = ${endpoint.id} and active for update`,
+            tx,
+          );
+          if (!current) return;
+          const events = await this.all<{ seq: unknown; type: string; trackingId: string }>(
+            sql`select seq, type, tracking_id as "trackingId" from link_tracker.signal_events
+                where seq > ${num(current.scanned)} and cancelled_at is null and deliver_after <= ${now}::timestamptz order by seq limit 500`,
+            tx,
+          );
+          if (events.length === 0) return;
+          const wanted = events.filter((e) => current.types.includes(e.type)).map((e) => ({ event_seq: num(e.seq), tracking_id: e.trackingId }));
+          if (wanted.length > 0) {
+            await this.all(
+              sql`insert into link_tracker.webhook_deliveries (event_seq, endpoint_id, tracking_id, next_attempt_at)
+                  select r.event_seq, ${endpoint.id}, r.tracking_id, ${now}::timestamptz from jsonb_to_recordset(${json(wanted)}) as r(event_seq bigint, tracking_id text)
+                  order by r.event_seq
+                  on conflict do nothing`,
+              tx,
+            );
+          }
+          await this.all(sql`update link_tracker.webhook_endpoints set scanned_seq = ${num(events.at(-1)!.seq)} where id = ${endpoint.id}`, tx);
+        }),
+      // Claimed for this instance until the lease ends: no other instance sends them meanwhile.
+      dueDeliveries: async (now, limit) => {
+        const rows = await this.all<Record<string, unknown>>(
+          sql`with due as (
+                select seq from link_tracker.webhook_deliveries w
+                where status = 'pending' and next_attempt_at <= ${now}::timestamptz and (leased_until is null or leased_until < now())
+                  and not exists (select 1 from link_tracker.webhook_deliveries d2 where d2.endpoint_id = w.endpoint_id
+                    and d2.tracking_id = w.tracking_id and d2.status = 'pending' and d2.event_seq < w.event_seq)
+                order by event_seq limit ${limit} for update skip locked)
+              update link_tracker.webhook_deliveries d set leased_until = now() + ${leaseMs} * interval '1 millisecond', leased_by = ${this.shared.instanceId}
+              from due where d.seq = due.seq
+              returning ${deliveryColumns("d")}`,
+        );
+        return rows.map(deliveryOf).sort((a, b) => a.eventSeq - b.eventSeq);
+      },
+      recordAttempt: async (seq, changes) => {
+        const sets = [...deliverySets(changes), sql`leased_until = null`, sql`leased_by = null`];
+        await this.all(sql`update link_tracker.webhook_deliveries set ${sql.join(sets, sql`, `)} where seq = ${seq}`);
+      },
+      deliveriesOf: async (id, limit) =>
+        (
+          await this.all<Record<string, unknown>>(
+            sql`select ${deliveryColumns("d")}, s.event_id as "eventId", s.type from link_tracker.webhook_deliveries d
+                join link_tracker.signal_events s on s.seq = d.event_seq
+                where d.endpoint_id = ${id} order by d.seq desc limit ${limit}`,
+          )
+        ).map((r) => ({ delivery: deliveryOf(r), eventId: r.eventId as string, type: r.type as SignalType })),
+      findDelivery: async (id, seq) => {
+        const r = await this.one<Record<string, unknown>>(sql`select ${deliveryColumns("d")} from link_tracker.webhook_deliveries d where d.endpoint_id = ${id} and d.seq = ${seq}`);
+        return r ? deliveryOf(r) : undefined;
+      },
+    };
+  }
+
+  private keyRepository(): KeyRepository {
+    const columns = sql.raw(`id, name, scope, key_hash as "keyHash", created_at as "createdAt", last_used_at as "lastUsedAt", revoked_at as "revokedAt"`);
+    const keyOf = (r: Record<string, unknown>): ApiKey => ({ ...r, createdAt: iso(r.createdAt), lastUsedAt: isoOrNull(r.lastUsedAt), revokedAt: isoOrNull(r.revokedAt) }) as ApiKey;
+    return {
+      findActiveByHash: async (hash) => {
+        const r = await this.one<Record<string, unknown>>(sql`select ${columns} from link_tracker.api_keys where key_hash = ${hash} and revoked_at is null`);
+        return r ? keyOf(r) : undefined;
+      },
+      countActive: async () => num((await this.one<{ n: unknown }>(sql`select count(*) as n from link_tracker.api_keys where revoked_at is null`))?.n),
+      insert: async (k) => {
+        try {
+          await this.db.execute(
+            sql`insert into link_tracker.api_keys (id, name, scope, key_hash, created_at) values (${k.id}, ${k.name}, ${k.scope}, ${k.keyHash}, ${k.createdAt}::timestamptz)`,
+          );
+        } catch (error) {
+          if (pgErrorCode(error) === "23505") throw new Conflict(`a key named "${k.name}" already exists`);
+          throw asStoreError(error);
+        }
+      },
+      list: async () => (await this.all<Record<string, unknown>>(sql`select ${columns} from link_tracker.api_keys order by created_at, id`)).map(keyOf),
+      findByName: async (name) => {
+        const r = await this.one<Record<string, unknown>>(sql`select ${columns} from link_tracker.api_keys where name = ${name}`);
+        return r ? keyOf(r) : undefined;
+      },
+      revoke: async (name, at) =>
+        (await this.all(sql`update link_tracker.api_keys set revoked_at = ${at}::timestamptz where name = ${name} and revoked_at is null returning 1 as one`)).length > 0,
+      touch: async (id, at) => {
+        await this.all(sql`update link_tracker.api_keys set last_used_at = ${at}::timestamptz where id = ${id}`);
+      },
+    };
+  }
+
+  private settingRepository(): SettingRepository {
+    return {
+      getOrCreate: async (key, make) => {
+        const found = await this.one<{ value: string }>(sql`select value from link_tracker.settings where key = ${key}`);
+        if (found) return found.value;
+        // Another instance may make it at the same moment: the first insert wins, everyone reads it.
+        await this.all(sql`insert into link_tracker.settings (key, value) values (${key}, ${make()}) on conflict do nothing`);
+        return (await this.one<{ value: string }>(sql`select value from link_tracker.settings where key = ${key}`))!.value;
+      },
+      saltForDay: async (day) => {
+        const found = await this.one<{ salt: string }>(sql`select salt from link_tracker.daily_salts where day = ${day}`);
+        if (found) return found.salt;
+        const salt = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+        return this.transaction(async (tx) => {
+          await this.all(sql`insert into link_tracker.daily_salts (day, salt) values (${day}, ${salt}) on conflict do nothing`, tx);
+          await this.all(sql`delete from link_tracker.daily_salts where day <> ${day}`, tx);
+          return (await this.one<{ salt: string }>(sql`select salt from link_tracker.daily_salts where day = ${day}`, tx))!.salt;
+        });
+      },
+    };
+  }
+
+  /** Runs `work` in one transaction on one connection: its writes land together, or none does. */
+  tx<T>(work: (store: Store) => Promise<T>): Promise<T> {
+    return this.guard(() => this.db.transaction((tx) => work(new PostgresStore(tx as unknown as Q, this.shared))));
+  }
+
+  async probe(): Promise<void> {
+    await this.all(sql`select count(*) from link_tracking`);
+    await this.all(sql`update link_tracker.links_version set version = version where id = 1 and false`);
+    const size = await this.one<{ bytes: unknown }>(sql`select pg_database_size(current_database()) as bytes`);
+    this.shared.sizeBytes = num(size?.bytes);
+  }
+
+  size(): number {
+    return this.shared.sizeBytes;
+  }
+
+  async close(ms = 1000): Promise<void> {
+    if (this.shared.closed) return;
+    this.shared.closed = true;
+    for (const stop of this.shared.stops) stop();
+    await this.shared.options.end?.(Math.max(1, Math.ceil(ms / 1000)));
+  }
+}
+
+/** An edge keeps its outbox in SQLite (DATABASE_PATH) whatever the central store is. */
+const unsupported = () => Promise.reject(new Error("the edge outbox is kept in SQLite, not in PostgreSQL"));
+const unsupportedOutbox: OutboxRepository = { enqueue: unsupported, peek: unsupported, acknowledge: unsupported, status: unsupported };

@@ -1,0 +1,78 @@
+/**
+ * PostgreSQL for the tests: PGlite in process (always there), and a real server from
+ * scripts/ensure-postgres.sh (installed and started where it can be; the tests that need
+ * it are skipped with the reason where it cannot).
+ */
+import { PGlite } from "@electric-sql/pglite";
+import { drizzle } from "drizzle-orm/pglite";
+import postgres from "postgres";
+import { join } from "node:path";
+import type { PgDb } from "../src/db/postgres/driver";
+import { migratePostgres } from "../src/db/postgres/migrations";
+import { PostgresStore, type PostgresStoreOptions } from "../src/db/postgres/store";
+
+let migrated: Promise<PGlite> | null = null;
+
+const OWN_TABLES = [
+  "link_tracking", "link_clicks", "link_tracker.api_keys", "link_tracker.signal_events", "link_tracker.webhook_endpoints",
+  "link_tracker.webhook_deliveries", "link_tracker.click_daily", "link_tracker.settings", "link_tracker.daily_salts", "link_tracker.copy_progress",
+];
+
+/**
+ * An empty migrated database on PGlite: one instance per test file (it takes seconds to
+ * start), emptied for each caller. A store opened earlier on it must not be used again.
+ */
+export async function freshPgliteDb(): Promise<{ db: PgDb; open: (options?: PostgresStoreOptions) => Promise<PostgresStore> }> {
+  migrated ??= (async () => {
+    const lite = new PGlite();
+    await lite.exec("SET TIME ZONE 'UTC'");
+    await migratePostgres(drizzle({ client: lite }) as unknown as PgDb);
+    return lite;
+  })();
+  const lite = await migrated;
+  await lite.exec(`TRUNCATE ${OWN_TABLES.join(", ")} RESTART IDENTITY`);
+  const db = drizzle({ client: lite }) as unknown as PgDb;
+  return { db, open: (options = {}) => PostgresStore.open(db, options) };
+}
+
+type RealPostgres = {
+  /** The admin URL (a role that may create databases), or null when there is no server. */
+  url: string | null;
+  reason: string;
+  /** A new empty database; its URL. */
+  freshDatabase(): Promise<string>;
+  dropAll(): Promise<void>;
+};
+
+let real: Promise<RealPostgres> | null = null;
+
+/** The real server, asked for once per test file. */
+export function realPostgres(): Promise<RealPostgres> {
+  real ??= (async () => {
+    const script = join(import.meta.dir, "../scripts/ensure-postgres.sh");
+    const run = Bun.spawnSync(["bash", script], { stderr: "pipe" });
+    const url = run.exitCode === 0 ? run.stdout.toString().trim() : null;
+    const reason = url ? "" : `no PostgreSQL server (scripts/ensure-postgres.sh: ${run.stderr.toString().trim() || `exit ${run.exitCode}`})`;
+    if (!url) console.warn(`skipping the tests that need a PostgreSQL server: ${reason}`);
+    const made: string[] = [];
+    const admin = url ? postgres(url, { max: 1, onnotice: () => {} }) : null;
+    return {
+      url,
+      reason,
+      async freshDatabase() {
+        if (!admin || !url) throw new Error(reason);
+        const name = `lt_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+        await admin.unsafe(`create database ${name}`);
+        made.push(name);
+        const u = new URL(url);
+        u.pathname = `/${name}`;
+        return u.toString();
+      },
+      async dropAll() {
+        if (!admin) return;
+        for (const name of made.splice(0)) await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
+      },
+    };
+  })();
+  return real;
+}
