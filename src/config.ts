@@ -23,7 +23,23 @@ const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or http
 const ConfigSchema = z.object({
   PORT: port.default(5001),
   HOST: z.string().min(1).default("0.0.0.0"),
-  DATABASE_PATH: z.string().min(1).default("./data/link-tracker.db"),
+  // Unset, not defaulted, here: setting it beside DATABASE_URL is an error (defaulted below).
+  DATABASE_PATH: z.string().min(1).optional(),
+  DATABASE_URL: z
+    .string()
+    .refine((v) => {
+      try {
+        const u = new URL(v);
+        return (u.protocol === "postgres:" || u.protocol === "postgresql:") && u.hostname !== "";
+      } catch {
+        return false;
+      }
+    }, "must be a postgres:// URL, e.g. postgres://user:password@db.example.com:5432/link_tracker")
+    .optional(),
+  DATABASE_POOL_SIZE: count(1000).pipe(z.number().min(1, "must be at least 1")).default(10),
+  DATABASE_PREPARE: z.stringbool().default(true),
+  DATABASE_CONNECT_WAIT_SECONDS: count(3600).default(30),
+  WEBHOOK_LEASE_SECONDS: count(86_400).pipe(z.number().min(1, "must be at least 1")).default(60),
   PUBLIC_BASE_URL: httpUrl.optional(),
   WEBHOOK_API_KEY: z
     .string()
@@ -54,6 +70,14 @@ const ConfigSchema = z.object({
     message: "edge mode needs both TRACKING_API_URL and LOOKUP_API_URL (or neither)",
     path: ["TRACKING_API_URL"],
   })
+  .refine((e) => !(e.DATABASE_URL && e.DATABASE_PATH), {
+    message: "set DATABASE_URL (PostgreSQL) or DATABASE_PATH (SQLite), not both",
+    path: ["DATABASE_URL"],
+  })
+  .refine((e) => !(e.DATABASE_URL && e.TRACKING_API_URL), {
+    message: "an edge keeps its outbox in SQLite (DATABASE_PATH); DATABASE_URL is for the central server",
+    path: ["DATABASE_URL"],
+  })
   .refine((e) => !e.TRACKING_API_URL || e.WEBHOOK_API_KEY, {
     message: "edge mode sends WEBHOOK_API_KEY to the upstream: set it",
     path: ["WEBHOOK_API_KEY"],
@@ -61,7 +85,13 @@ const ConfigSchema = z.object({
   .transform((e) => ({
     port: e.PORT,
     host: e.HOST,
-    databasePath: e.DATABASE_PATH,
+    databasePath: e.DATABASE_PATH ?? "./data/link-tracker.db",
+    /** DATABASE_URL: the central store on PostgreSQL (several instances may share it) instead of SQLite. */
+    postgres: e.DATABASE_URL
+      ? { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, prepare: e.DATABASE_PREPARE, connectWaitSeconds: e.DATABASE_CONNECT_WAIT_SECONDS }
+      : null,
+    /** How long an instance's claim on a webhook delivery holds (another instance takes it over after). */
+    webhookLeaseSeconds: e.WEBHOOK_LEASE_SECONDS,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
     webhookApiKey: e.WEBHOOK_API_KEY,
     logLevel: e.LOG_LEVEL,

@@ -5,6 +5,8 @@
 import { createApp } from "./app";
 import { runCli } from "./cli";
 import { loadConfig, type Config } from "./config";
+import { openPostgresStore, PostgresOpenError } from "./db/postgres";
+import { redactUrl } from "./lib/url";
 import { openSqliteStore, type SqliteStoreOptions } from "./db/sqlite/store";
 import type { Store } from "./db/store";
 import { createLogger } from "./lib/log";
@@ -28,29 +30,41 @@ function requireConfig(): Config {
   return loaded.config;
 }
 
+/** Where the data is, for messages and the log (a PostgreSQL URL without its password). */
+export const databaseLabel = (config: Config): string => (config.postgres ? redactUrl(config.postgres.url) : config.databasePath);
+
 /**
- * The store the configuration names, with what the server gives it: the signal rule
- * (webhooks and the feed), the worker threads, the background work of a server.
+ * The store the configuration names (SQLite by default, PostgreSQL with DATABASE_URL),
+ * with what the server gives it: the signal rule (webhooks and the feed), the worker
+ * threads, the background work of a server.
  */
-function openStore(config: Config, server?: SqliteStoreOptions["background"], log?: SqliteStoreOptions["log"]): Store {
+async function openStore(config: Config, server?: SqliteStoreOptions["background"], log?: SqliteStoreOptions["log"]): Promise<Store> {
   const returnDays = config.signalReturnDays;
   const holdSeconds = config.signalHoldSeconds;
-  return openSqliteStore(config.databasePath, {
-    // An edge's database is its outbox: no signals there (the central server decides them).
-    signals: config.edge ? undefined : { rule: signalRule({ returnDays, holdSeconds }), returnDays, holdSeconds },
-    workers: sqliteWorkers,
-    background: server,
-    log,
-  });
+  // An edge's database is its outbox: no signals there (the central server decides them).
+  const signals = config.edge ? undefined : { rule: signalRule({ returnDays, holdSeconds }), returnDays, holdSeconds };
+  if (config.postgres) {
+    const { url, poolSize, prepare, connectWaitSeconds } = config.postgres;
+    return openPostgresStore(url, {
+      signals,
+      log,
+      background: !!server,
+      deliveryLeaseMs: config.webhookLeaseSeconds * 1000,
+      waitMs: connectWaitSeconds * 1000,
+      connection: { max: server ? poolSize : 2, prepare },
+    });
+  }
+  return openSqliteStore(config.databasePath, { signals, workers: sqliteWorkers, background: server, log });
 }
 
-function openForServer(config: Config, log: SqliteStoreOptions["log"]): Store {
+async function openForServer(config: Config, log: SqliteStoreOptions["log"]): Promise<Store> {
   try {
     // When a burst of redirects ends, a full garbage collection hands the memory it took
     // back to the system (a small VPS runs other things too) instead of keeping it warm.
-    return openStore(config, config.edge ? {} : { onQuiet: () => Bun.gc(true) }, log);
+    return await openStore(config, config.edge ? {} : { onQuiet: () => Bun.gc(true) }, log);
   } catch (error) {
-    process.stderr.write(`link-tracker: cannot open database ${config.databasePath}: ${(error as Error).message}\n`);
+    const message = error instanceof PostgresOpenError ? error.message : `cannot open database ${databaseLabel(config)}: ${(error as Error).message}`;
+    process.stderr.write(`link-tracker: ${message}\n`);
     process.exit(1);
   }
 }
@@ -64,7 +78,7 @@ const EDGE_FLUSH_MS = 4000;
 async function serve(): Promise<void> {
   const config = requireConfig();
   const log = createLogger(config.logLevel);
-  const store = openForServer(config, log);
+  const store = await openForServer(config, log);
   const initialKey = await ensureInitialKey(store, config);
   if (initialKey) {
     // To stderr, never the request log: a terminal shows it, and a service manager's
@@ -102,7 +116,7 @@ async function serve(): Promise<void> {
     process.exit(1);
   }
   log.info(
-    { version: VERSION, host: config.host, port: app.server?.port, database: config.databasePath, mode: config.edge ? "edge" : "central" },
+    { version: VERSION, host: config.host, port: app.server?.port, database: databaseLabel(config), mode: config.edge ? "edge" : "central" },
     "listening",
   );
   log.flush();

@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import { existsSync } from "node:fs";
 import QRCode from "qrcode";
 import { loadConfig, type Config } from "../config";
+import { redactUrl } from "../lib/url";
 import type { Store } from "../db/store";
 import { AppError, ValidationFailed } from "../lib/errors";
 import { parseIsoDateTime } from "../lib/time";
@@ -33,7 +34,7 @@ export class CliError extends Error {
 type Env = Record<string, string | undefined>;
 
 /** How the composition root (main.ts) opens the configured store for a command. */
-export type OpenStore = (config: Config) => Store;
+export type OpenStore = (config: Config) => Promise<Store>;
 
 function config(env: Env): Config {
   const loaded = loadConfig(env);
@@ -52,17 +53,18 @@ function isoOption(name: string, value: string | undefined): string | undefined 
 const json = new Option("--json", "print JSON instead of text");
 
 export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, opened: Store[]): Command {
-  /** Opens the store; commands that only read refuse to create a missing database (a mistyped DATABASE_PATH). */
-  const database = (cfg: Config, { create }: { create: boolean }): Store => {
-    if (!create && !existsSync(cfg.databasePath)) {
+  /** Opens the store; commands that only read refuse to create a missing SQLite file (a mistyped DATABASE_PATH). */
+  const database = async (cfg: Config, { create }: { create: boolean }): Promise<Store> => {
+    if (!cfg.postgres && !create && !existsSync(cfg.databasePath)) {
       throw new CliError(`database ${cfg.databasePath} does not exist (check DATABASE_PATH, or run "link-tracker migrate")`);
     }
     try {
-      const store = openStore(cfg);
+      const store = await openStore(cfg);
       opened.push(store);
       return store;
     } catch (error) {
-      throw new CliError(`cannot open database ${cfg.databasePath}: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      throw new CliError(cfg.postgres ? message : `cannot open database ${cfg.databasePath}: ${message}`);
     }
   };
 
@@ -78,10 +80,10 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
   program
     .command("migrate")
     .description("apply the database migrations and exit")
-    .action(() => {
+    .action(async () => {
       const cfg = config(env);
-      database(cfg, { create: true });
-      print(`Database ${cfg.databasePath} is up to date.`);
+      await database(cfg, { create: true });
+      print(`Database ${cfg.postgres ? redactUrl(cfg.postgres.url) : cfg.databasePath} is up to date.`);
     });
 
   const links = program.command("links").description("create and manage tracked links");
@@ -112,7 +114,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       });
       if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join("; "), 2);
       const cfg = config(env);
-      const link = await createLink(database(cfg, { create: true }), cfg, parsed.data);
+      const link = await createLink(await database(cfg, { create: true }), cfg, parsed.data);
       print(link.redirect_url);
       if (o.qr) {
         if (o.qr.toLowerCase().endsWith(".svg")) await Bun.write(o.qr, await QRCode.toString(link.redirect_url, { type: "svg", margin: 2 }));
@@ -134,7 +136,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new CliError("--limit must be a whole number from 1 to 500", 2);
       const cfg = config(env);
-      const { links: rows } = await listLinkViews(database(cfg, { create: false }), {
+      const { links: rows } = await listLinkViews(await database(cfg, { create: false }), {
         job_id: o.job,
         application_id: o.application,
         link_function: o.function,
@@ -156,7 +158,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .description("show one link")
     .addOption(json)
     .action(async (id: string, o) => {
-      const link = await getLink(database(config(env), { create: false }), id);
+      const link = await getLink(await database(config(env), { create: false }), id);
       if (o.json) return printJson(link);
       print(table(["FIELD", "VALUE"], Object.entries(link).map(([k, v]) => [k, v === null ? "-" : String(v)])));
     });
@@ -166,7 +168,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       .command(`${name} <tracking_id>`)
       .description(active ? "make a link redirect again" : "stop a link redirecting (it answers 410)")
       .action(async (id: string) => {
-        await patchLink(database(config(env), { create: false }), id, { is_active: active });
+        await patchLink(await database(config(env), { create: false }), id, { is_active: active });
         print(`Link ${id} is now ${active ? "active" : "inactive"}.`);
       });
   }
@@ -175,7 +177,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .command("delete <tracking_id>")
     .description("delete a link and all its clicks")
     .action(async (id: string) => {
-      const result = await deleteLink(database(config(env), { create: false }), id);
+      const result = await deleteLink(await database(config(env), { create: false }), id);
       print(`Deleted link ${id} and its ${result.clicks_deleted} clicks.`);
     });
 
@@ -188,7 +190,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .addOption(json)
     .action(async (id: string, o) => {
       const query = { from: isoOption("--from", o.from), to: isoOption("--to", o.to), include_bots: o.includeBots ? ("true" as const) : undefined };
-      const stats = await linkAnalytics(database(config(env), { create: false }), id, query);
+      const stats = await linkAnalytics(await database(config(env), { create: false }), id, query);
       if (o.json) return printJson(stats);
       const s = stats.click_statistics;
       const info = stats.link_info;
@@ -213,7 +215,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .addOption(new Option("--scope <scope>", "what it may do").choices(SCOPES).makeOptionMandatory())
     .action(async (o: { name: string; scope: Scope }) => {
       if (!/^[\w.@-]{1,100}$/.test(o.name)) throw new CliError("--name must be 1 to 100 letters, digits or . _ @ -", 2);
-      print(await createKey(database(config(env), { create: true }), o.name, o.scope));
+      print(await createKey(await database(config(env), { create: true }), o.name, o.scope));
     });
 
   keys
@@ -221,7 +223,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .description("list keys (never the keys themselves)")
     .addOption(json)
     .action(async (o) => {
-      const rows = await keyViews(database(config(env), { create: false }));
+      const rows = await keyViews(await database(config(env), { create: false }));
       if (o.json) return printJson(rows);
       if (rows.length === 0) return print("No keys. Create one with: link-tracker keys create --name NAME --scope read");
       print(table(["NAME", "SCOPE", "CREATED", "LAST USED", "REVOKED"], rows.map((k) => [k.name, k.scope, k.created_at, k.last_used_at, k.revoked_at])));
@@ -231,7 +233,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .command("revoke <name>")
     .description("revoke a key: it stops working at once")
     .action(async (name: string) => {
-      await revokeKeyByName(database(config(env), { create: false }), name);
+      await revokeKeyByName(await database(config(env), { create: false }), name);
       print(`Key ${name} revoked.`);
     });
 
@@ -240,7 +242,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .description("write a consistent copy of the database to <file> (safe while the server runs); restore by pointing DATABASE_PATH at it")
     .action(async (file: string) => {
       const cfg = config(env);
-      const store = database(cfg, { create: false });
+      const store = await database(cfg, { create: false });
       if (!store.backupTo) throw new CliError("this store is backed up by its own server's tools");
       try {
         const { bytes } = await store.backupTo(file);
@@ -268,7 +270,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
         to: isoOption("--to", o.to),
         kinds: o.includeBots ? undefined : (["human"] as const).slice(),
       };
-      const store = database(config(env), { create: false });
+      const store = await database(config(env), { create: false });
       const out = Bun.stdout.writer();
       for await (const chunk of csvStream(store, filter)) {
         out.write(chunk);
@@ -289,7 +291,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       const parsed = CreateWebhook.safeParse({ url: o.url, event_types: o.events?.split(",").map((t: string) => t.trim()), description: o.description });
       if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join("; "), 2);
       const settings = config(env);
-      const created = await createWebhook(database(settings, { create: true }), parsed.data, settings.webhookAllowPrivate);
+      const created = await createWebhook(await database(settings, { create: true }), parsed.data, settings.webhookAllowPrivate);
       if (o.json) return printJson(created);
       print(`${created.id}\n${created.secret}`);
       process.stderr.write("The secret is shown only this once: the receiver verifies signatures with it.\n");
@@ -300,7 +302,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .description("endpoints (never their secrets)")
     .addOption(json)
     .action(async (o) => {
-      const rows = await listWebhooks(database(config(env), { create: false }));
+      const rows = await listWebhooks(await database(config(env), { create: false }));
       if (o.json) return printJson(rows);
       if (rows.length === 0) return print("No webhooks. Add one with: link-tracker webhooks create --url URL");
       print(table(["ID", "ACTIVE", "EVENTS", "URL"], rows.map((w) => [w.id, w.active ? "yes" : "no", w.event_types.join(","), w.url])));
@@ -311,7 +313,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .description("the last 50 deliveries of an endpoint")
     .addOption(json)
     .action(async (id: string, o) => {
-      const rows = await deliveryLog(database(config(env), { create: false }), id);
+      const rows = await deliveryLog(await database(config(env), { create: false }), id);
       if (o.json) return printJson(rows);
       if (rows.length === 0) return print("No deliveries yet.");
       print(
@@ -327,7 +329,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .description("send a delivery again")
     .action(async (id: string, delivery: string) => {
       if (!/^\d+$/.test(delivery)) throw new CliError("<delivery> must be a delivery number (see webhooks deliveries)", 2);
-      await redeliver(database(config(env), { create: false }), id, Number(delivery));
+      await redeliver(await database(config(env), { create: false }), id, Number(delivery));
       print(`Delivery ${delivery} will be sent again.`);
     });
 
@@ -335,7 +337,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .command("delete <id>")
     .description("remove an endpoint")
     .action(async (id: string) => {
-      await removeWebhook(database(config(env), { create: false }), id);
+      await removeWebhook(await database(config(env), { create: false }), id);
       print(`Webhook ${id} removed.`);
     });
 
@@ -346,7 +348,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .description("pending clicks, the oldest, and dead letters with their reasons")
     .addOption(json)
     .action(async (o) => {
-      const status = await database(config(env), { create: false }).outbox.status();
+      const status = await (await database(config(env), { create: false })).outbox.status();
       if (o.json) return printJson(status);
       print(`pending: ${status.pending}${status.oldest_pending ? ` (oldest ${status.oldest_pending})` : ""}`);
       print(`dead letters: ${status.dead_letters}`);

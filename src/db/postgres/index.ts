@@ -6,6 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Logger } from "../../lib/log";
+import { redactUrl } from "../../lib/url";
 import { connectPostgres, pgErrorCode, type PgConnectionOptions, type PgDb } from "./driver";
 import { migratePostgres } from "./migrations";
 import { PostgresStore, type PostgresStoreOptions } from "./store";
@@ -19,17 +20,6 @@ const FATAL: Record<string, string> = {
   "42501": "the role lacks a privilege it needs (it must be able to create tables in the database: see the README, \"More than one machine\")",
   "42P01": "a table is missing",
 };
-
-/** A URL with its password hidden, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "(malformed URL)";
-  }
-}
 
 function explain(error: unknown): { fatal: boolean; message: string } {
   const code = pgErrorCode(error);

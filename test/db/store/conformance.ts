@@ -257,7 +257,7 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       expect(await store.settings.saltForDay("2026-03-03")).not.toBe(salt);
     });
 
-    test.skipIf(capabilities.outbox === false)("the outbox: queued once per event id, acknowledged or dead-lettered", async () => {
+    if (capabilities.outbox !== false) test("the outbox: queued once per event id, acknowledged or dead-lettered", async () => {
       const store = await fresh();
       const events = ["e1", "e2", "e3"].map((id) => ({ event_id: id, tracking_id: "t" }));
       await store.outbox.enqueue(events, at(0));
