@@ -16,6 +16,7 @@ import { observeOutbox, outboxClickWriter } from "./modules/edge";
 import { upstreamLinks } from "./modules/edge/links";
 import { Shipper } from "./modules/edge/shipper";
 import { startRetention } from "./modules/privacy/service";
+import { startBurstSweep } from "./modules/redirect/burst-sweep";
 import { startDelivery } from "./modules/webhooks/service";
 import { signalRule } from "./modules/webhooks/signals";
 import { sqliteWorkers } from "./workers";
@@ -124,6 +125,8 @@ async function serve(): Promise<void> {
   const retention = startRetention(store, config.retentionDays, log);
   // Webhooks are delivered by the central server (an edge has no links to tell about).
   const delivery = config.edge ? null : startDelivery(store, log, { allowPrivate: config.webhookAllowPrivate });
+  // Several instances share a PostgreSQL store: a scanner's clicks may reach each of them.
+  const sweep = config.postgres ? startBurstSweep(store, log) : null;
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -142,6 +145,7 @@ async function serve(): Promise<void> {
     }
     retention.stop();
     delivery?.stop();
+    sweep?.stop();
     try {
       await store.close(CLOSE_MS);
     } catch (error) {

@@ -98,6 +98,8 @@ export type ClickTotals = { total: number; sessions: number; first: string | nul
 export type KindCount = { trackingId: string; kind: VisitorKind; clicks: number; first: string | null; last: string | null };
 export type Orphan = { tracking_id: string; hits: number; first_seen: string; last_seen: string };
 
+export type BurstCandidate = { clickId: string; trackingId: string; applicationId: string; ipAddress: string; clickedAt: string; visitorKind: VisitorKind };
+
 export type ApiKey = { id: string; name: string; scope: Scope; keyHash: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null };
 
 export type Signal = {
@@ -218,6 +220,11 @@ export interface ClickRepository {
     { clickedAt: string; trackingId: string; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; outcome: ClickOutcome }[]
   >;
   orphansIn(p: Period, limit: number): Promise<Orphan[]>;
+  /**
+   * Redirected clicks since `since` that carry an address and belong to an application,
+   * in time order: what a burst is looked for in across instances (and ways in).
+   */
+  burstCandidates(since: string, limit: number): Promise<BurstCandidate[]>;
   /** Moves an orphan's hits to a link; how many moved. */
   attributeOrphan(orphanId: string, trackingId: string): Promise<number>;
   deleteFromIp(ip: string): Promise<number>;

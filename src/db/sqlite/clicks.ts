@@ -462,3 +462,16 @@ export function recentClicksOf(db: Db, trackingId: string, limit: number) {
     .limit(limit)
     .all();
 }
+
+/** Redirected clicks since `since` with an address, on links of an application, in time order (burst-sweep.ts). */
+export function burstCandidates(db: Db, since: string, limit: number) {
+  return db.$client
+    .query<{ clickId: string; trackingId: string; applicationId: string; ipAddress: string; clickedAt: string; visitorKind: VisitorKind }, [string, number]>(
+      `select c.click_id as clickId, c.tracking_id as trackingId, l.application_id as applicationId, c.ip_address as ipAddress,
+         c.clicked_at as clickedAt, c.visitor_kind as visitorKind
+       from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
+       where c.clicked_at >= ? and c.outcome = 'redirected' and c.ip_address is not null and l.application_id is not null
+       order by c.clicked_at, c.click_id limit ?`,
+    )
+    .all(since, limit);
+}
