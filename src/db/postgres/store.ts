@@ -56,7 +56,7 @@ import { pgErrorCode, type PgDb } from "./driver";
 import { iso, isoOrNull, isUuid, jsonWithoutNul, num, rowsOf } from "./rows";
 
 /** Transaction-level advisory locks: one instance at a time does each of these. */
-const LOCKS = { signals: 0x6c74_7367, retention: 0x6c74_7274, schedule: 0x6c74_7363 } as const;
+export const LOCKS = { signals: 0x6c74_7367, retention: 0x6c74_7274, schedule: 0x6c74_7363 } as const;
 
 /** How often each instance asks whether links changed elsewhere. */
 const LINKS_POLL_MS = 250;
