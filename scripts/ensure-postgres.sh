@@ -2,6 +2,8 @@
 # Makes sure a local PostgreSQL server runs for the multi-instance and fault tests (and
 # the bench), and prints a URL for a role that may create databases, alone on stdout:
 #   postgres://link_tracker_test:link_tracker_test@127.0.0.1:PORT/postgres
+# With NAME and PORT (ensure-postgres.sh NAME PORT): a cluster of that name of its own,
+# made when missing, that a fault test may stop and start without disturbing the others.
 # Debian's postgresql package, installed with apt-get when missing, the cluster started
 # with pg_ctlcluster. Exit 1 with the reason on stderr where that cannot be done (not
 # root, no apt): the tests that need it then say so and are skipped.
@@ -20,12 +22,22 @@ if ! command -v pg_ctlcluster >/dev/null 2>&1 || [ -z "$(ls /usr/lib/postgresql/
     { say "apt-get could not install postgresql"; exit 1; }
 fi
 
-# The first cluster Debian knows of (the package makes "main"); one is created when none exists.
-cluster=$(pg_lsclusters --no-header 2>/dev/null | head -n 1)
-if [ -z "$cluster" ]; then
-  version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
-  $SUDO pg_createcluster "$version" main >/dev/null 2>&1 || { say "pg_createcluster $version main failed"; exit 1; }
-  cluster=$(pg_lsclusters --no-header | head -n 1)
+want_name=${1:-}
+want_port=${2:-}
+version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+if [ -n "$want_name" ]; then
+  cluster=$(pg_lsclusters --no-header 2>/dev/null | awk -v n="$want_name" '$2 == n' | head -n 1)
+  if [ -z "$cluster" ]; then
+    $SUDO pg_createcluster "$version" "$want_name" -p "$want_port" >/dev/null 2>&1 || { say "pg_createcluster $version $want_name failed"; exit 1; }
+    cluster=$(pg_lsclusters --no-header | awk -v n="$want_name" '$2 == n' | head -n 1)
+  fi
+else
+  # The first cluster Debian knows of (the package makes "main"); one is created when none exists.
+  cluster=$(pg_lsclusters --no-header 2>/dev/null | head -n 1)
+  if [ -z "$cluster" ]; then
+    $SUDO pg_createcluster "$version" main >/dev/null 2>&1 || { say "pg_createcluster $version main failed"; exit 1; }
+    cluster=$(pg_lsclusters --no-header | head -n 1)
+  fi
 fi
 read -r version name port status _ <<<"$cluster"
 if [ "$status" != "online" ]; then

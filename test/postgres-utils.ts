@@ -42,37 +42,59 @@ type RealPostgres = {
   /** A new empty database; its URL. */
   freshDatabase(): Promise<string>;
   dropAll(): Promise<void>;
+  /** Stops and starts the cluster (only for a cluster of a test's own: realPostgres({ name, port })). */
+  control(action: "stop" | "start"): void;
 };
 
-let real: Promise<RealPostgres> | null = null;
+const reals = new Map<string, Promise<RealPostgres>>();
 
-/** The real server, asked for once per test file. */
-export function realPostgres(): Promise<RealPostgres> {
-  real ??= (async () => {
-    const script = join(import.meta.dir, "../scripts/ensure-postgres.sh");
-    const run = Bun.spawnSync(["bash", script], { stderr: "pipe" });
-    const url = run.exitCode === 0 ? run.stdout.toString().trim() : null;
-    const reason = url ? "" : `no PostgreSQL server (scripts/ensure-postgres.sh: ${run.stderr.toString().trim() || `exit ${run.exitCode}`})`;
-    if (!url) console.warn(`skipping the tests that need a PostgreSQL server: ${reason}`);
-    const made: string[] = [];
-    const admin = url ? postgres(url, { max: 1, onnotice: () => {} }) : null;
-    return {
-      url,
-      reason,
-      async freshDatabase() {
-        if (!admin || !url) throw new Error(reason);
-        const name = `lt_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-        await admin.unsafe(`create database ${name}`);
-        made.push(name);
-        const u = new URL(url);
-        u.pathname = `/${name}`;
-        return u.toString();
-      },
-      async dropAll() {
-        if (!admin) return;
-        for (const name of made.splice(0)) await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
-      },
-    };
-  })();
-  return real;
+/**
+ * The real server, asked for once per test file: Debian's first cluster, or (`own`) a
+ * cluster of that name and port made for a test that stops and starts it.
+ */
+export function realPostgres(own?: { name: string; port: number }): Promise<RealPostgres> {
+  const key = own ? own.name : "";
+  let found = reals.get(key);
+  if (!found) {
+    found = (async () => {
+      const script = join(import.meta.dir, "../scripts/ensure-postgres.sh");
+      const run = Bun.spawnSync(["bash", script, ...(own ? [own.name, String(own.port)] : [])], { stderr: "pipe" });
+      const url = run.exitCode === 0 ? run.stdout.toString().trim() : null;
+      const reason = url ? "" : `no PostgreSQL server (scripts/ensure-postgres.sh: ${run.stderr.toString().trim() || `exit ${run.exitCode}`})`;
+      if (!url) console.warn(`skipping the tests that need a PostgreSQL server: ${reason}`);
+      const made: string[] = [];
+      let admin = url ? postgres(url, { max: 1, onnotice: () => {} }) : null;
+      return {
+        url,
+        reason,
+        async freshDatabase() {
+          if (!admin || !url) throw new Error(reason);
+          const name = `lt_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+          await admin.unsafe(`create database ${name}`);
+          made.push(name);
+          const u = new URL(url);
+          u.pathname = `/${name}`;
+          return u.toString();
+        },
+        async dropAll() {
+          if (!admin) return;
+          for (const name of made.splice(0)) await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
+          await admin.end({ timeout: 1 });
+          admin = url ? postgres(url, { max: 1, onnotice: () => {} }) : null;
+        },
+        control(action) {
+          if (!own) throw new Error("only a test's own cluster is stopped and started");
+          const line = Bun.spawnSync(["pg_lsclusters", "--no-header"]).stdout.toString().split("\n").find((l) => l.split(/\s+/)[1] === own.name);
+          if (!line) throw new Error(`no cluster ${own.name}`);
+          const version = line.split(/\s+/)[0];
+          const state = line.split(/\s+/)[3];
+          if ((action === "start") === (state === "online")) return;
+          const done = Bun.spawnSync(["pg_ctlcluster", version, own.name, action, ...(action === "stop" ? ["-m", "fast"] : [])], { stderr: "pipe" });
+          if (done.exitCode !== 0) throw new Error(`pg_ctlcluster ${action}: ${done.stderr.toString()}`);
+        },
+      };
+    })();
+    reals.set(key, found);
+  }
+  return found;
 }

@@ -294,6 +294,12 @@ export interface Store {
   tx<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** A real read and a write that changes nothing: throws when either fails. */
   probe(): Promise<void>;
+  /**
+   * Whether probe()'s write is a real one (a row rewritten), so that its success shows
+   * writes get through again after they failed. SQLite's is not: a full disk still lets
+   * it rewrite a page it has.
+   */
+  readonly probeWrites: boolean;
   /** A consistent copy of the live data in a new file, where the store can make one (SQLite). */
   backupTo?(file: string): Promise<{ bytes: number }>;
   /** Bytes the data takes (for /metrics); 0 when unknown. */

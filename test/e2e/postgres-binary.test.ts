@@ -83,8 +83,9 @@ describe.skipIf(!pg.url)(`several instances on one PostgreSQL database${pg.url ?
         { tracking_id: "retried", clicked_at: "2026-11-01T10:00:00Z", ip_address: "198.51.100.2", user_agent: "Mozilla/5.0 Firefox/133.0" },
       ],
     };
-    const first = await (await api(a, "/api/tracking-ingest/batch", { json: batch })).json();
-    const again = await (await api(b, "/api/tracking-ingest/batch", { json: batch })).json();
+    type Answer = { results: Record<string, number> };
+    const first = (await (await api(a, "/api/tracking-ingest/batch", { json: batch })).json()) as Answer;
+    const again = (await (await api(b, "/api/tracking-ingest/batch", { json: batch })).json()) as Answer;
     expect(first.results).toMatchObject({ successful: 2, duplicates: 0 });
     expect(again.results).toMatchObject({ successful: 2, duplicates: 2 });
     const [{ n }] = await db`select count(*)::int as n from link_clicks where tracking_id = 'retried'`;
@@ -105,7 +106,7 @@ describe.skipIf(!pg.url)(`several instances on one PostgreSQL database${pg.url ?
     expect(human).toBe(ids.length * 12);
     const firsts = await db`select subject, count(*)::int as n from link_tracker.signal_events where type = 'click.first_human' group by subject order by subject`;
     expect([...firsts].sort((x, y) => (x.subject < y.subject ? -1 : 1))).toEqual(ids.map((id) => ({ subject: `link:${id}`, n: 1 })).sort((x, y) => (x.subject < y.subject ? -1 : 1)));
-    const feed = await (await api(b, "/api/link-tracking/events?after=0")).json();
+    const feed = (await (await api(b, "/api/link-tracking/events?after=0")).json()) as { events: { type: string }[] };
     expect(feed.events.filter((e: { type: string }) => e.type === "click.first_human")).toHaveLength(ids.length);
   }, 30_000);
 

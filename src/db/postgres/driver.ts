@@ -40,6 +40,10 @@ export function connectPostgres(url: string, options: PgConnectionOptions = {}):
     // A connection is replaced now and then, so a failover or a pooler restart is picked up.
     max_lifetime: 60 * 30,
     onnotice: () => {},
+    // Reconnecting after the server went away: postgres.js's own backoff grows to 20 s,
+    // during which every query waits; this one tries again within a second, so an
+    // outage ends for us as soon as the server is back (and a query fails fast meanwhile).
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     connection: {
       application_name: options.applicationName ?? "link-tracker",
       // Timestamps are read back in UTC (store.ts turns them into ISO strings ending in Z).

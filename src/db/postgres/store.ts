@@ -202,6 +202,7 @@ export class PostgresStore implements Store {
   readonly keys: KeyRepository;
   readonly settings: SettingRepository;
   readonly outbox: OutboxRepository;
+  readonly probeWrites = true;
 
   private constructor(
     private readonly db: Q,
@@ -1032,7 +1033,8 @@ export class PostgresStore implements Store {
 
   async probe(): Promise<void> {
     await this.all(sql`select count(*) from link_tracking`);
-    await this.all(sql`update link_tracker.links_version set version = version where id = 1 and false`);
+    // A real write (a new row version): it needs the server writable and with room.
+    await this.all(sql`update link_tracker.links_version set version = version where id = 1`);
     const size = await this.one<{ bytes: unknown }>(sql`select pg_database_size(current_database()) as bytes`);
     this.shared.sizeBytes = num(size?.bytes);
   }

@@ -119,6 +119,7 @@ export class SqliteStore implements Store {
    */
   private readonly mainLock = new Turns();
   private readonly inboxLock = new Turns();
+  readonly probeWrites = false;
   private txOpen = false;
   private lastRecordAt = Number.NEGATIVE_INFINITY;
   private closed = false;

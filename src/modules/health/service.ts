@@ -27,6 +27,8 @@ export class WriteHealth {
 export async function checkDatabase(store: Store, health?: WriteHealth): Promise<boolean> {
   try {
     await withTimeout(store.probe(), PROBE_MS);
+    // A probe that really wrote shows writes get through again (PostgreSQL back after an outage).
+    if (store.probeWrites) health?.ok();
     return !health?.writesFailing;
   } catch {
     return false;

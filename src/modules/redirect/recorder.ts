@@ -25,12 +25,14 @@ export interface ClickWriter {
   write(clicks: ClickInsert[]): Promise<void>;
 }
 
-type Pending = { click: ClickInsert; done: () => void };
+type Pending = { click: ClickInsert; done: () => void; at: number };
 
 export class ClickRecorder {
   private queue: Pending[] = [];
   private scheduled = false;
   private writing: Promise<void> | null = null;
+  /** Releases clicks waiting behind a write that does not end (a database gone away) at their deadline. */
+  private queueTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly writer: ClickWriter,
@@ -41,22 +43,36 @@ export class ClickRecorder {
 
   record(click: ClickInsert): Promise<void> {
     return new Promise((done) => {
-      this.queue.push({ click, done });
+      this.queue.push({ click, done, at: performance.now() });
       if (!this.scheduled && !this.writing) {
         this.scheduled = true;
         setImmediate(this.flush);
+      } else if (this.writing && !this.queueTimer) {
+        this.queueTimer = setTimeout(this.releaseQueued, MAX_WAIT_MS);
       }
     });
   }
+
+  /** The clicks queued behind a write still under way have waited long enough: their redirects go (they are written after). */
+  private releaseQueued = (): void => {
+    this.queueTimer = null;
+    for (const p of this.queue) p.done();
+  };
 
   private flush = (): void => {
     this.scheduled = false;
     if (this.writing || this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
-    const timer = setTimeout(() => {
-      for (const p of batch) p.done();
-    }, MAX_WAIT_MS);
+    if (this.queueTimer) clearTimeout(this.queueTimer);
+    this.queueTimer = null;
+    // Each click waits MAX_WAIT_MS at most from when it came, queued time included.
+    const timer = setTimeout(
+      () => {
+        for (const p of batch) p.done();
+      },
+      Math.max(0, MAX_WAIT_MS - (performance.now() - batch[0].at)),
+    );
     this.writing = this.writer
       .write(batch.map((p) => p.click))
       .then(

@@ -1,0 +1,153 @@
+/**
+ * Faults with the PostgreSQL store, on the compiled binary: an instance killed under
+ * load loses no acknowledged click and doubles none; PostgreSQL stopped and started
+ * under load is ridden out (302s from the links in memory, 503 for ingest, health
+ * unhealthy) and recovered from without a restart. The second test stops a cluster of its
+ * own (scripts/ensure-postgres.sh link_tracker_faults 55433), never the shared one.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import postgres from "postgres";
+import { realPostgres } from "../postgres-utils";
+import { buildBinary, emptyFolder, startServer, stop, type Server } from "./binary";
+
+const KEY = "pg-fault-key-0123456789abcdef";
+const BROWSER = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "accept-language": "en-GB" };
+
+const shared = await realPostgres();
+const own = shared.url ? await realPostgres({ name: "link_tracker_faults", port: 55433 }) : shared;
+const running: Server[] = [];
+const clients: postgres.Sql[] = [];
+
+afterAll(async () => {
+  for (const s of running) if (s.proc.exitCode === null) s.proc.kill("SIGKILL");
+  for (const c of clients) await c.end({ timeout: 1 });
+  if (own.url) own.control("start");
+  await shared.dropAll();
+  await own.dropAll();
+});
+
+const post = (server: Server, path: string, json: unknown) =>
+  fetch(`${server.base}${path}`, { method: "POST", headers: { "x-api-key": KEY, "content-type": "application/json" }, body: JSON.stringify(json) });
+
+async function createLink(server: Server, id: string) {
+  expect((await post(server, "/api/link-tracking/links", { tracking_id: id, original_url: "https://example.com/", link_function: "LinkedIn" })).status).toBe(201);
+}
+
+describe.skipIf(!shared.url)(`PostgreSQL faults${shared.url ? "" : ` (skipped: ${shared.reason})`}`, () => {
+  beforeAll(() => buildBinary(), 60_000);
+
+  test(
+    "kill -9 of an instance under redirect and ingest load: every acknowledged click stored, none twice",
+    async () => {
+      const url = await shared.freshDatabase();
+      const db = postgres(url, { max: 2, onnotice: () => {} });
+      clients.push(db);
+      const env = { WEBHOOK_API_KEY: KEY, DATABASE_URL: url };
+      const [a, b] = await Promise.all([startServer(emptyFolder(), env), startServer(emptyFolder(), env)]);
+      running.push(a, b);
+      await createLink(a, "loaded");
+      await Bun.sleep(400);
+
+      const redirected: number[] = [];
+      const batches = new Map<number, { acknowledged: boolean; events: { event_id: string; tracking_id: string }[] }>();
+      let n = 0;
+      let stopped = false;
+      const redirects = async () => {
+        while (!stopped) {
+          const i = n++;
+          try {
+            const res = await fetch(`${a.base}/linkedin?uuid=loaded&n=${i}`, { redirect: "manual", headers: BROWSER });
+            if (res.status === 302) redirected.push(i);
+          } catch {}
+        }
+      };
+      let batch = 0;
+      const ingest = async () => {
+        while (!stopped) {
+          const id = batch++;
+          const events = Array.from({ length: 50 }, (_, e) => ({ event_id: `b${id}-e${e}`, tracking_id: "loaded", click_source: "edge" }));
+          batches.set(id, { acknowledged: false, events });
+          try {
+            const res = await post(a, "/api/tracking-ingest/batch", { events });
+            if (res.status === 200) batches.get(id)!.acknowledged = true;
+          } catch {}
+        }
+      };
+      const load = [...Array.from({ length: 8 }, redirects), ...Array.from({ length: 2 }, ingest)];
+      await Bun.sleep(1500);
+      await stop(a, "SIGKILL");
+      stopped = true;
+      await Promise.all(load);
+      expect(redirected.length).toBeGreaterThan(20);
+
+      // The edge resends what was not acknowledged, to the instance still up.
+      for (const { acknowledged, events } of batches.values()) {
+        if (!acknowledged) expect((await post(b, "/api/tracking-ingest/batch", { events })).status).toBe(200);
+      }
+      const stored = await db`select metadata->>'n' as n, count(*)::int as copies from link_clicks where origin = 'redirect' and outcome = 'redirected' group by 1`;
+      const storedRedirects = new Map(stored.map((r) => [Number(r.n), r.copies as number]));
+      for (const i of redirected) expect(storedRedirects.get(i)).toBe(1);
+      expect([...storedRedirects.values()].every((copies) => copies === 1)).toBe(true);
+      const events = await db`select idempotency_key, count(*)::int as copies from link_clicks where origin = 'ingest' group by 1`;
+      expect(events.length).toBe([...batches.values()].reduce((sum, b) => sum + b.events.length, 0));
+      expect(events.every((e) => e.copies === 1)).toBe(true);
+      // The daily counts agree with the rows (both written in each click's transaction).
+      const [{ rows, counted }] = await db`select (select count(*)::int from link_clicks) as rows,
+        (select coalesce(sum(clicks), 0)::int from link_tracker.click_daily) as counted`;
+      expect(counted).toBe(rows);
+    },
+    60_000,
+  );
+
+  test.skipIf(!own.url)(
+    "PostgreSQL stopped and started under load: 302s go on, ingest answers 503, health says unhealthy, all recovers by itself",
+    async () => {
+      const url = await own.freshDatabase();
+      const server = await startServer(emptyFolder(), { WEBHOOK_API_KEY: KEY, DATABASE_URL: url });
+      running.push(server);
+      await createLink(server, "steady");
+      const redirect = () => fetch(`${server.base}/linkedin?uuid=steady`, { redirect: "manual", headers: BROWSER }).then((r) => r.status);
+      const ingest = () => post(server, "/api/tracking-ingest/batch", { events: [{ tracking_id: "steady", event_id: crypto.randomUUID() }] });
+      const health = () => fetch(`${server.base}/api/tracking-ingest/health`).then((r) => r.status);
+      expect(await redirect()).toBe(302);
+      // Recruiters keep clicking through all of it: four at a time.
+      const statuses: number[] = [];
+      let loading = true;
+      const load = Array.from({ length: 4 }, async () => {
+        while (loading) statuses.push(await redirect().catch(() => 0));
+      });
+
+      await Bun.sleep(300);
+      own.control("stop");
+      const during = statuses.length;
+      await Bun.sleep(1500);
+      expect(statuses.length).toBeGreaterThan(during);
+      const refused = await ingest();
+      expect(refused.status).toBe(503);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(await refused.json()).toMatchObject({ success: false });
+      expect(await health()).toBe(503);
+      const metrics = await (await fetch(`${server.base}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
+      expect(Number(/link_tracker_clicks_total\{[^}]*"failed"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
+      expect(server.output()).toContain("clicks could not be recorded; redirects sent anyway");
+
+      own.control("start");
+      const end = Date.now() + 20_000;
+      while ((await health()) !== 200 && Date.now() < end) await Bun.sleep(200);
+      expect(await health()).toBe(200);
+      expect((await ingest()).status).toBe(200);
+      await Bun.sleep(300);
+      loading = false;
+      await Promise.all(load);
+      expect(statuses.length).toBeGreaterThan(20);
+      expect(statuses.filter((s) => s !== 302)).toEqual([]);
+      const db = postgres(url, { max: 1, onnotice: () => {} });
+      clients.push(db);
+      const [{ n }] = await db`select count(*)::int as n from link_clicks where origin = 'redirect'`;
+      // The first and the last redirect are stored; the ones during the outage were counted as failed.
+      expect(n).toBeGreaterThanOrEqual(2);
+      expect(server.proc.exitCode).toBeNull();
+    },
+    60_000,
+  );
+});
