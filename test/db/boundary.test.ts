@@ -1,7 +1,8 @@
 /**
- * The store's boundary: outside src/db/sqlite/ (and main.ts, the composition root that
- * chooses the store) no file knows it is SQLite. A route or service that reached for the
- * driver, the connection, the inbox or a SQLite error code fails here.
+ * The store's boundary: outside src/db/sqlite/ and src/db/postgres/ (and main.ts, the
+ * composition root that chooses the store) no file knows which database it is. A route or
+ * service that reached for a driver, the connection, the inbox or a database's error code
+ * fails here. Inside src/db/postgres/, only driver.ts knows the driver.
  */
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -19,6 +20,13 @@ const FORBIDDEN: [string, RegExp][] = [
   ["imports from src/db/sqlite", /from\s+["'][./]*(db\/)?sqlite\//],
 ];
 
+const POSTGRES: [string, RegExp][] = [
+  ["imports the postgres.js driver", /from\s+["']postgres["']/],
+  ["imports PGlite", /from\s+["']@electric-sql\/pglite/],
+  ["imports drizzle's PostgreSQL drivers or schema", /from\s+["']drizzle-orm\/(postgres-js|pglite|pg-core|node-postgres|bun-sql)["']/],
+  ["imports from src/db/postgres", /from\s+["'][./]*(db\/)?postgres\//],
+];
+
 function* files(dir: string): Generator<string> {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
@@ -33,7 +41,7 @@ const ROOTS = new Set(["main.ts", "workers.ts", "click-writer.ts"]);
 describe("the store's boundary", () => {
   const checked = [...files(SRC)].filter((f) => {
     const rel = relative(SRC, f);
-    return !rel.startsWith("db/sqlite/") && !ROOTS.has(rel);
+    return !rel.startsWith("db/sqlite/") && !rel.startsWith("db/postgres/") && !ROOTS.has(rel);
   });
 
   test("covers every module, lib and cli file", () => {
@@ -50,6 +58,23 @@ describe("the store's boundary", () => {
       for (const [what, pattern] of FORBIDDEN) if (pattern.test(text)) found.push(`${relative(SRC, file)} ${what}`);
     }
     expect(found).toEqual([]);
+  });
+
+  test("no file outside src/db/postgres knows the database is PostgreSQL; the SQLite store neither", () => {
+    const found: string[] = [];
+    const sqliteStore = [...files(join(SRC, "db/sqlite"))];
+    for (const file of [...checked, ...sqliteStore]) {
+      const text = readFileSync(file, "utf8");
+      for (const [what, pattern] of POSTGRES) if (pattern.test(text)) found.push(`${relative(SRC, file)} ${what}`);
+    }
+    expect(found).toEqual([]);
+  });
+
+  test("inside src/db/postgres only driver.ts knows the driver", () => {
+    const drivers = [...files(join(SRC, "db/postgres"))]
+      .filter((f) => /from\s+["'](postgres|drizzle-orm\/postgres-js)["']/.test(readFileSync(f, "utf8")))
+      .map((f) => relative(SRC, f));
+    expect(drivers).toEqual(["db/postgres/driver.ts"]);
   });
 
   test("the check finds what it looks for", () => {
