@@ -32,11 +32,12 @@ if [ -n "$want_name" ]; then
     cluster=$(pg_lsclusters --no-header | awk -v n="$want_name" '$2 == n' | head -n 1)
   fi
 else
-  # The first cluster Debian knows of (the package makes "main"); one is created when none exists.
-  cluster=$(pg_lsclusters --no-header 2>/dev/null | head -n 1)
+  # Debian's "main" (the package makes it), else the first other one but the fault tests'; one is created when none exists.
+  cluster=$(pg_lsclusters --no-header 2>/dev/null | awk '$2 == "main"' | head -n 1)
+  [ -z "$cluster" ] && cluster=$(pg_lsclusters --no-header 2>/dev/null | awk '$2 != "link_tracker_faults"' | head -n 1)
   if [ -z "$cluster" ]; then
     $SUDO pg_createcluster "$version" main >/dev/null 2>&1 || { say "pg_createcluster $version main failed"; exit 1; }
-    cluster=$(pg_lsclusters --no-header | head -n 1)
+    cluster=$(pg_lsclusters --no-header | awk '$2 == "main"' | head -n 1)
   fi
 fi
 read -r version name port status _ <<<"$cluster"
@@ -48,7 +49,9 @@ psql_admin() { $SUDO su postgres -s /bin/sh -c "psql -p $port -v ON_ERROR_STOP=1
 for _ in $(seq 1 50); do psql_admin "-c 'select 1'" >/dev/null 2>&1 && break; sleep 0.2; done
 psql_admin "-c \"do \\\$\\\$ begin
   if not exists (select from pg_roles where rolname = 'link_tracker_test') then
-    create role link_tracker_test login createdb password 'link_tracker_test';
+    create role link_tracker_test login createdb createrole password 'link_tracker_test';
   end if; end \\\$\\\$\"" >/dev/null || { say "could not create the test role"; exit 1; }
+# (createrole: the tests make a role without privileges, to see it refused clearly.)
+psql_admin "-c 'alter role link_tracker_test createdb createrole'" >/dev/null || { say "could not grant the test role"; exit 1; }
 
 echo "postgres://link_tracker_test:link_tracker_test@127.0.0.1:$port/postgres"

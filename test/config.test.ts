@@ -23,6 +23,28 @@ describe("configuration", () => {
     expect(loadConfig({}).ok && (loadConfig({}) as { config: { edge: unknown } }).config.edge).toBeNull();
   });
 
+  test("DATABASE_URL selects PostgreSQL; malformed, beside DATABASE_PATH, or on an edge it is refused", () => {
+    const url = "postgres://lt:secret@db.example.com:5432/link_tracker";
+    const pg = loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: "4" });
+    expect(pg.ok && pg.config.postgres).toEqual({ url, poolSize: 4, connectWaitSeconds: 30 });
+    expect(loadConfig({}).ok && (loadConfig({}) as { config: { postgres: unknown } }).config.postgres).toBeNull();
+    for (const bad of ["mysql://db/x", "postgres//db/x", "not a url", "postgres:///nohost"]) {
+      const r = loadConfig({ DATABASE_URL: bad });
+      expect(!r.ok && r.message).toContain("must be a postgres:// URL");
+    }
+    const both = loadConfig({ DATABASE_URL: url, DATABASE_PATH: "./x.db" });
+    expect(!both.ok && both.message).toContain("not both");
+    const edge = loadConfig({
+      DATABASE_URL: url,
+      TRACKING_API_URL: "https://central.example/api/tracking-ingest/batch",
+      LOOKUP_API_URL: "https://central.example/api/link-tracking/lookup/",
+      WEBHOOK_API_KEY: "k".repeat(20),
+    });
+    expect(!edge.ok && edge.message).toContain("an edge keeps its outbox in SQLite");
+    const pool = loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: "0" });
+    expect(!pool.ok && pool.message).toContain("DATABASE_POOL_SIZE");
+  });
+
   test("EXCLUDE_IPS takes addresses and ranges", () => {
     const result = loadConfig({ EXCLUDE_IPS: "192.0.2.1, 10.0.0.0/8,2001:db8::/32" });
     expect(result.ok && result.config.excludeIps).toEqual(["192.0.2.1", "10.0.0.0/8", "2001:db8::/32"]);

@@ -21,7 +21,7 @@ const FORBIDDEN: [string, RegExp][] = [
 ];
 
 const POSTGRES: [string, RegExp][] = [
-  ["imports the postgres.js driver", /from\s+["']postgres["']/],
+  ["imports a PostgreSQL driver", /from\s+["'](pg|postgres)["']/],
   ["imports PGlite", /from\s+["']@electric-sql\/pglite/],
   ["imports drizzle's PostgreSQL drivers or schema", /from\s+["']drizzle-orm\/(postgres-js|pglite|pg-core|node-postgres|bun-sql)["']/],
   ["imports from src/db/postgres", /from\s+["'][./]*(db\/)?postgres\//],
@@ -72,7 +72,7 @@ describe("the store's boundary", () => {
 
   test("inside src/db/postgres only driver.ts knows the driver", () => {
     const drivers = [...files(join(SRC, "db/postgres"))]
-      .filter((f) => /from\s+["'](postgres|drizzle-orm\/postgres-js)["']/.test(readFileSync(f, "utf8")))
+      .filter((f) => /from\s+["'](pg|postgres|drizzle-orm\/(node-postgres|postgres-js))["']/.test(readFileSync(f, "utf8")))
       .map((f) => relative(SRC, f));
     expect(drivers).toEqual(["db/postgres/driver.ts"]);
   });

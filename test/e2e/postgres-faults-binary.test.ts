@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
 import { realPostgres } from "../postgres-utils";
-import { buildBinary, emptyFolder, startServer, stop, type Server } from "./binary";
+import { BINARY, buildBinary, emptyFolder, startServer, stop, type Server } from "./binary";
 
 const KEY = "pg-fault-key-0123456789abcdef";
 const BROWSER = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "accept-language": "en-GB" };
@@ -99,6 +99,49 @@ describe.skipIf(!shared.url)(`PostgreSQL faults${shared.url ? "" : ` (skipped: $
     60_000,
   );
 
+  test(
+    "connections dropped in the middle of transactions: each batch stored whole or not at all, redirects go on, the server stays up",
+    async () => {
+      const url = await shared.freshDatabase();
+      const server = await startServer(emptyFolder(), { WEBHOOK_API_KEY: KEY, DATABASE_URL: url });
+      running.push(server);
+      const db = postgres(url, { max: 1, onnotice: () => {} });
+      clients.push(db);
+      await createLink(server, "dropped");
+      const redirects: number[] = [];
+      let loading = true;
+      const load = Array.from({ length: 4 }, async () => {
+        while (loading) {
+          const res = await fetch(`${server.base}/linkedin?uuid=dropped`, { redirect: "manual", headers: BROWSER }).catch(() => null);
+          redirects.push(res?.status ?? 0);
+        }
+      });
+      const statuses: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        const events = Array.from({ length: 500 }, (_, e) => ({ event_id: `t${i}-${e}`, tracking_id: "dropped", user_agent: "x".repeat(200) }));
+        const sent = post(server, "/api/tracking-ingest/batch", { events });
+        await Bun.sleep(i % 5);
+        await db`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'link-tracker' and datname = current_database()`;
+        const res = await sent;
+        statuses.push(res.status);
+        const [{ n }] = await db`select count(*)::int as n from link_clicks where idempotency_key like ${`event:t${i}-%`}`;
+        expect([0, 500]).toContain(n);
+        if (res.status === 200) expect(n).toBe(500);
+        else expect(res.status).toBe(503);
+      }
+      loading = false;
+      await Promise.all(load);
+      // It recovers by itself: the next batch goes through; no recruiter saw anything but a 302.
+      const after = await post(server, "/api/tracking-ingest/batch", { events: [{ event_id: "after", tracking_id: "dropped" }] });
+      expect(after.status).toBe(200);
+      expect(statuses.some((s) => s === 503)).toBe(true);
+      expect(redirects.length).toBeGreaterThan(20);
+      expect(redirects.filter((s) => s !== 302)).toEqual([]);
+      expect(server.proc.exitCode).toBeNull();
+    },
+    60_000,
+  );
+
   test.skipIf(!own.url)(
     "PostgreSQL stopped and started under load: 302s go on, ingest answers 503, health says unhealthy, all recovers by itself",
     async () => {
@@ -150,4 +193,63 @@ describe.skipIf(!shared.url)(`PostgreSQL faults${shared.url ? "" : ` (skipped: $
     },
     60_000,
   );
+});
+
+/** Runs the binary until it exits by itself; its exit code and what it said. */
+async function runToExit(env: Record<string, string>): Promise<{ code: number | null; err: string }> {
+  const proc = Bun.spawn([BINARY], { cwd: emptyFolder(), env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", WEBHOOK_API_KEY: KEY, ...env }, stdout: "pipe", stderr: "pipe" });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
+  const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  return { code, err };
+}
+
+describe("a DATABASE_URL that cannot be used: a clear message, nothing half-made", () => {
+  beforeAll(() => buildBinary(), 60_000);
+
+  test("malformed: exit 2 naming the variable", async () => {
+    const { code, err } = await runToExit({ DATABASE_URL: "postgres//nohost/x" });
+    expect(code).toBe(2);
+    expect(err).toContain("DATABASE_URL");
+  });
+
+  test("nothing listening: tried again for DATABASE_CONNECT_WAIT_SECONDS, then exit 1, the password never shown", async () => {
+    const { code, err } = await runToExit({ DATABASE_URL: "postgres://lt:hunter2@127.0.0.1:1/x", DATABASE_CONNECT_WAIT_SECONDS: "2" });
+    expect(code).toBe(1);
+    expect(err).toContain("cannot connect to postgres://lt:***@127.0.0.1:1/x");
+    expect(err).toContain("ECONNREFUSED");
+    expect(err).not.toContain("hunter2");
+  }, 30_000);
+
+  test.skipIf(!shared.url)("wrong password, no such database, a role without privileges: exit 1 saying which", async () => {
+    const admin = postgres(shared.url!, { max: 1, onnotice: () => {} });
+    clients.push(admin);
+    const url = new URL(await shared.freshDatabase());
+    const wrong = new URL(url);
+    wrong.password = "not-the-password";
+    const refused = await runToExit({ DATABASE_URL: wrong.toString() });
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain("the password was refused");
+
+    const missing = new URL(url);
+    missing.pathname = "/no_such_database_here";
+    const absent = await runToExit({ DATABASE_URL: missing.toString() });
+    expect(absent.code).toBe(1);
+    expect(absent.err).toContain("the database does not exist");
+
+    await admin.unsafe("drop role if exists lt_no_privileges");
+    await admin.unsafe("create role lt_no_privileges login password 'lt_no_privileges'");
+    const weak = new URL(url);
+    weak.username = "lt_no_privileges";
+    weak.password = "lt_no_privileges";
+    const denied = await runToExit({ DATABASE_URL: weak.toString() });
+    expect(denied.code).toBe(1);
+    expect(denied.err).toContain("the role lacks a privilege it needs");
+    // Nothing half-made: the migrations ran in one transaction that was rolled back.
+    const db = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    clients.push(db);
+    expect([...(await db`select schema_name from information_schema.schemata where schema_name in ('link_tracker', 'drizzle')`)]).toEqual([]);
+    await db.end();
+    await admin.unsafe("drop role if exists lt_no_privileges");
+  }, 60_000);
 });

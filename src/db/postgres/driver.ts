@@ -1,16 +1,17 @@
 /**
- * The one file that knows the PostgreSQL driver: postgres.js through drizzle-orm's
- * postgres-js adapter. (Bun's built-in SQL client ran pooled queries inside another
+ * The one file that knows the PostgreSQL driver: node-postgres (pg) through drizzle-orm's
+ * node-postgres adapter. (Bun's built-in SQL client ran pooled queries inside another
  * caller's transaction and routed one query's rows to another through 2026; postgres.js
- * has had neither on Bun.) Everything above this file sees drizzle's PgDatabase, which the
- * tests also build on PGlite.
+ * on Bun throws from a timer when the server drops a connection with a write pending,
+ * which ends the process, and leaves that connection unable to send again.) Everything
+ * above this file sees drizzle's PgDatabase, which the tests also build on PGlite.
  *
- * No session state is used (no SET, no session advisory locks, no LISTEN): every setting
- * is a startup parameter and every lock is a transaction's, so a transaction-mode pooler
- * (PgBouncer) can sit between; with one, set `prepare: false` (DATABASE_PREPARE=false).
+ * No session state is used (no SET, no session advisory locks, no LISTEN, no named
+ * prepared statements): every setting is a startup parameter and every lock is a
+ * transaction's, so a transaction-mode pooler (PgBouncer) can sit between.
  */
-import postgres from "postgres";
-import { drizzle } from "drizzle-orm/postgres-js";
+import pg from "pg";
+import { drizzle } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 
 export type PgDb = PgDatabase<PgQueryResultHKT>;
@@ -18,40 +19,48 @@ export type PgDb = PgDatabase<PgQueryResultHKT>;
 export type PgConnectionOptions = {
   /** Connections in the pool (default 10). */
   max?: number;
-  /** Prepared statements (default true); false behind a transaction-mode pooler. */
-  prepare?: boolean;
-  /** Seconds to wait for a connection to open (default 5). */
-  connectTimeoutSeconds?: number;
-  /** Seconds an unused connection stays open (default 30). */
-  idleTimeoutSeconds?: number;
+  /** Milliseconds to wait for a connection to open (default 5000). */
+  connectTimeoutMs?: number;
+  /** Milliseconds an unused connection stays open (default 30000). */
+  idleTimeoutMs?: number;
   /** Milliseconds after which the server cancels a statement (default 15000). */
   statementTimeoutMs?: number;
   applicationName?: string;
+  /** Told of a connection the server closed outside a query (the pool replaces it). */
+  onConnectionError?: (error: Error) => void;
 };
 
 export type PgConnection = { db: PgDb; end(timeoutSeconds?: number): Promise<void> };
 
 export function connectPostgres(url: string, options: PgConnectionOptions = {}): PgConnection {
-  const client = postgres(url, {
+  const pool = new pg.Pool({
+    connectionString: url,
     max: options.max ?? 10,
-    prepare: options.prepare ?? true,
-    connect_timeout: options.connectTimeoutSeconds ?? 5,
-    idle_timeout: options.idleTimeoutSeconds ?? 30,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
     // A connection is replaced now and then, so a failover or a pooler restart is picked up.
-    max_lifetime: 60 * 30,
-    onnotice: () => {},
-    // Reconnecting after the server went away: postgres.js's own backoff grows to 20 s,
-    // during which every query waits; this one tries again within a second, so an
-    // outage ends for us as soon as the server is back (and a query fails fast meanwhile).
-    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
-    connection: {
-      application_name: options.applicationName ?? "link-tracker",
-      // Timestamps are read back in UTC (store.ts turns them into ISO strings ending in Z).
-      TimeZone: "UTC",
-      statement_timeout: options.statementTimeoutMs ?? 15_000,
-    },
+    maxLifetimeSeconds: 60 * 30,
+    statement_timeout: options.statementTimeoutMs ?? 15_000,
+    application_name: options.applicationName ?? "link-tracker",
+    keepAlive: true,
   });
-  return { db: drizzle({ client }) as unknown as PgDb, end: (timeout = 2) => client.end({ timeout }) };
+  // A connection the server closes is an 'error' event: on the pool while it sits idle,
+  // on its client while it is lent out (in a transaction, between two statements).
+  // Without a listener either would end the process. The client's queries fail with the
+  // error (a transaction is rolled back by the server); the pool then drops the
+  // connection and opens another when one is next needed.
+  const report = (error: Error) => options.onConnectionError?.(error);
+  pool.on("error", report);
+  pool.on("connect", (client) => client.on("error", report));
+  let ended = false;
+  return {
+    db: drizzle({ client: pool }) as unknown as PgDb,
+    end: async (timeoutSeconds = 2) => {
+      if (ended) return;
+      ended = true;
+      await Promise.race([pool.end(), Bun.sleep(timeoutSeconds * 1000)]);
+    },
+  };
 }
 
 /** What a driver error means, for the store: a SQLSTATE code, or a connection failure. */
@@ -63,3 +72,4 @@ export function pgErrorCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+

@@ -88,8 +88,10 @@ function asStoreError(error: unknown): unknown {
   if (error instanceof StoreUnavailable) return error;
   const code = pgErrorCode(error);
   if (code && (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_CLASSES.test(code) || RETRYABLE.has(code))) return new StoreUnavailable(error);
-  // postgres.js reports a pool that could not connect without a SQLSTATE.
-  if (/connect|terminat|closed/i.test(String((error as Error)?.message ?? ""))) return new StoreUnavailable(error);
+  // A connection lost or never made has no SQLSTATE; drizzle wraps the driver's error ("Failed query: …", the cause).
+  for (let e = error as { message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (/connect|terminat|closed|timeout exceeded/i.test(String(e.message ?? ""))) return new StoreUnavailable(error);
+  }
   return error;
 }
 
