@@ -6,6 +6,7 @@ import { createApp } from "./app";
 import { runCli } from "./cli";
 import { loadConfig, type Config } from "./config";
 import { openPostgresStore, PostgresOpenError } from "./db/postgres";
+import { copyStore } from "./db/postgres/copy-store";
 import { redactUrl } from "./lib/url";
 import { openSqliteStore, type SqliteStoreOptions } from "./db/sqlite/store";
 import type { Store } from "./db/store";
@@ -159,4 +160,14 @@ async function serve(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
-process.exitCode = await runCli(process.argv.slice(2), process.env, serve, (config) => openStore(config));
+/** copy-store: the configured SQLite database, opened with its migrations, into PostgreSQL. */
+async function copyToPostgres(config: Config, url: string, progress: (line: string) => void) {
+  const source = openSqliteStore(config.databasePath);
+  try {
+    return await copyStore(source, url, progress);
+  } finally {
+    await source.close();
+  }
+}
+
+process.exitCode = await runCli(process.argv.slice(2), process.env, serve, (config) => openStore(config), copyToPostgres);

@@ -36,6 +36,9 @@ type Env = Record<string, string | undefined>;
 /** How the composition root (main.ts) opens the configured store for a command. */
 export type OpenStore = (config: Config) => Promise<Store>;
 
+/** copy-store: the SQLite database of `config` into PostgreSQL at `url` (main.ts composes it); per table, rows on each side. */
+export type CopyStore = (config: Config, url: string, progress: (line: string) => void) => Promise<{ table: string; source: number; target: number }[]>;
+
 function config(env: Env): Config {
   const loaded = loadConfig(env);
   if (!loaded.ok) throw new CliError(`invalid configuration\n${loaded.message}`, 2);
@@ -52,7 +55,7 @@ function isoOption(name: string, value: string | undefined): string | undefined 
 
 const json = new Option("--json", "print JSON instead of text");
 
-export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, opened: Store[]): Command {
+export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, opened: Store[], copyStore?: CopyStore): Command {
   /** Opens the store; commands that only read refuse to create a missing SQLite file (a mistyped DATABASE_PATH). */
   const database = async (cfg: Config, { create }: { create: boolean }): Promise<Store> => {
     if (!cfg.postgres && !create && !existsSync(cfg.databasePath)) {
@@ -253,6 +256,26 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     });
 
   program
+    .command("copy-store")
+    .description("copy the SQLite database (DATABASE_PATH) into PostgreSQL; resumable: run it again to go on or to bring over what changed since")
+    .requiredOption("--to <url>", "the PostgreSQL database, postgres://user:password@host:5432/name (made empty, or holding this copy)")
+    .action(async (o: { to: string }) => {
+      const cfg = config(env);
+      if (cfg.postgres) throw new CliError("copy-store reads the SQLite database at DATABASE_PATH: unset DATABASE_URL for it", 2);
+      const target = loadConfig({ DATABASE_URL: o.to });
+      if (!target.ok) throw new CliError(`--to must be a postgres:// URL, e.g. postgres://user:password@db.example.com:5432/link_tracker`, 2);
+      if (!existsSync(cfg.databasePath)) throw new CliError(`database ${cfg.databasePath} does not exist (check DATABASE_PATH)`);
+      if (!copyStore) throw new CliError("copy-store is not available here");
+      const report = await copyStore(cfg, o.to, (line) => process.stderr.write(`${line}\n`)).catch((error: Error) => {
+        throw new CliError(`copy-store: ${error.message}`);
+      });
+      print(table(["TABLE", "SQLITE", "POSTGRESQL"], report.map((r) => [r.table, r.source, r.target])));
+      const short = report.filter((r) => r.target < r.source);
+      if (short.length > 0) throw new CliError(`copy incomplete: ${short.map((r) => r.table).join(", ")} has fewer rows in PostgreSQL; run copy-store again`);
+      print(`Copied ${cfg.databasePath} to ${redactUrl(o.to)}. Start link-tracker with DATABASE_URL set to it (and DATABASE_PATH unset).`);
+    });
+
+  program
     .command("export")
     .description("clicks as CSV on standard output (human only unless --include-bots)")
     .option("--link <tracking_id>", "one link's clicks")
@@ -361,9 +384,9 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
 }
 
 /** Runs the command line; resolves with the exit code (serve keeps the process alive instead). */
-export async function runCli(argv: string[], env: Env, serve: () => void, openStore: OpenStore): Promise<number> {
+export async function runCli(argv: string[], env: Env, serve: () => void, openStore: OpenStore, copyStore?: CopyStore): Promise<number> {
   const opened: Store[] = [];
-  const program = buildProgram(env, serve, openStore, opened);
+  const program = buildProgram(env, serve, openStore, opened, copyStore);
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {
     await program.parseAsync(argv.length === 0 ? ["serve"] : argv, { from: "user" });
