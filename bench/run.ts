@@ -6,12 +6,16 @@
  * Options (environment): BENCH_DURATION seconds per wrk run (10), BENCH_CONNECTIONS
  * (16,64), BENCH_ROUNDS alternations of bare/link-tracker (2), BENCH_ANALYTICS=0 to skip
  * the analytics timings at 1,000,000 clicks (bench/analytics.ts), BENCH_CLICKS for another size.
+ * PostgreSQL: the redirect and ingest figures again on a PostgreSQL store in the same run,
+ * on BENCH_DATABASE_URL (an empty database), or else on a local server that
+ * scripts/ensure-postgres.sh provides; BENCH_POSTGRES=0 skips them.
  */
 import { $, type Subprocess } from "bun";
 import { Database } from "bun:sqlite";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import postgres from "postgres";
 import { benchAnalytics } from "./analytics";
 import { wrk, type WrkResult } from "./wrk";
 
@@ -75,10 +79,30 @@ async function start(cmd: string[], env: Record<string, string>, cwd: string, po
 
 const linkTrackerPort = (out: string) => Number(/"msg":"listening"/.test(out) && /"port":(\d+)/.exec(out)?.[1]) || null;
 
-async function startLinkTracker(dir: string) {
+async function startLinkTracker(dir: string, env: Record<string, string> = {}) {
   mkdirSync(dir, { recursive: true });
   // The default configuration, request log included (LOG_LEVEL=info).
-  return start([BINARY], { PORT: "0", HOST: "127.0.0.1", WEBHOOK_API_KEY: KEY, LOG_LEVEL: "info" }, dir, linkTrackerPort);
+  return start([BINARY], { PORT: "0", HOST: "127.0.0.1", WEBHOOK_API_KEY: KEY, LOG_LEVEL: "info", ...env }, dir, linkTrackerPort);
+}
+
+/** An empty PostgreSQL database for the PostgreSQL figures: BENCH_DATABASE_URL, or one made on the local server. */
+async function benchDatabase(): Promise<string | null> {
+  if (process.env.BENCH_POSTGRES === "0") return null;
+  if (process.env.BENCH_DATABASE_URL) return process.env.BENCH_DATABASE_URL;
+  const ensured = await $`bash ${join(root, "scripts/ensure-postgres.sh")}`.nothrow().quiet();
+  if (ensured.exitCode !== 0) {
+    console.log(`PostgreSQL figures skipped: ${ensured.stderr.toString().trim()}`);
+    return null;
+  }
+  const admin = ensured.stdout.toString().trim();
+  const sql = postgres(admin, { max: 1, onnotice: () => {} });
+  const name = `lt_bench_${process.pid}`;
+  await sql.unsafe(`drop database if exists ${name} with (force)`);
+  await sql.unsafe(`create database ${name}`);
+  await sql.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
 
 const rssMb = (pid: number) => {
@@ -280,9 +304,62 @@ async function main() {
 
   console.log(`cold start to first health answer (median of 5): ${fmt(await coldStart(), 0)} ms`);
 
+  const pgUrl = await benchDatabase();
+  if (pgUrl) await benchPostgres(pgUrl);
+
   if (process.env.BENCH_ANALYTICS !== "0") {
     console.log("");
     await benchAnalytics(console.log, DURATION);
+  }
+}
+
+/**
+ * The redirect and ingest on a PostgreSQL store, against the same bare 302 in alternation:
+ * every click durable at its 302 (synchronous_commit as the server has it, on by default).
+ */
+async function benchPostgres(url: string) {
+  const bare = await start([process.execPath, join(import.meta.dir, "bare.ts")], {}, root, (out) => Number(/"port":(\d+)/.exec(out)?.[1]) || null);
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const lt = await startLinkTracker(join(work, "postgres"), { DATABASE_URL: url });
+  const [{ synchronous_commit }] = await sql`show synchronous_commit`;
+  const [{ server_version }] = await sql`show server_version`;
+  console.log(`\nPostgreSQL ${server_version} on this machine (synchronous_commit=${synchronous_commit}): link-tracker with DATABASE_URL`);
+  const ids = await createLinks(lt.port);
+  const idsFile = join(work, "pg-ids.txt");
+  writeFileSync(idsFile, `${ids.join("\n")}\n`);
+  const countClicks = async () => Number((await sql`select count(*)::int as n from link_clicks where outcome = 'redirected'`)[0].n);
+  let answered = 0;
+  const before = await countClicks();
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const conns of CONNECTIONS) {
+      const b = await wrk(bare.port, conns, idsFile);
+      const l = await wrk(lt.port, conns, idsFile);
+      answered += l.requests;
+      console.log(
+        `  round ${round}, ${conns} connections: bare ${fmt(b.rps, 0)} req/s, link-tracker on PostgreSQL ${fmt(l.rps, 0)} req/s ` +
+          `(${fmt(l.rps / b.rps, 2)}x), p50 ${fmt(l.p50, 2)} ms, p99 ${fmt(l.p99, 2)} ms, errors ${l.errors}`,
+      );
+    }
+  }
+  await Bun.sleep(300);
+  const recorded = (await countClicks()) - before;
+  console.log(`  clicks in PostgreSQL: ${recorded} for ${answered} 302s counted by wrk (the difference is at most the in-flight tail)`);
+  console.log(`  link-tracker RSS after the PostgreSQL redirect runs: ${fmt(rssMb(lt.proc.pid), 0)} MB`);
+  const ingest = await benchIngest(lt.port, 8);
+  console.log(`  ingest on PostgreSQL: ${fmt(ingest.eventsPerSec, 0)} events/s over ${ingest.batches} batches of 1000 (8 senders), p99 per batch ${fmt(ingest.p99, 1)} ms`);
+  const alone = await benchIngest(lt.port, 1);
+  console.log(`  ingest on PostgreSQL, one sender: ${fmt(alone.eventsPerSec, 0)} events/s, p99 per batch ${fmt(alone.p99, 1)} ms`);
+  bare.proc.kill("SIGTERM");
+  lt.proc.kill("SIGTERM");
+  await lt.proc.exited;
+  await sql.end();
+  if (!process.env.BENCH_DATABASE_URL) {
+    const admin = new URL(url);
+    const name = admin.pathname.slice(1);
+    admin.pathname = "/postgres";
+    const drop = postgres(admin.toString(), { max: 1, onnotice: () => {} });
+    await drop.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
+    await drop.end();
   }
 }
 

@@ -123,7 +123,6 @@ CREATE TABLE "link_tracker"."webhook_endpoints" (
 CREATE INDEX "click_daily_tracking_idx" ON "link_tracker"."click_daily" USING btree ("tracking_id","visitor_kind","outcome");--> statement-breakpoint
 CREATE INDEX "link_clicks_tracking_clicked_idx" ON "link_clicks" USING btree ("tracking_id","clicked_at","outcome","visitor_kind");--> statement-breakpoint
 CREATE INDEX "link_clicks_time_idx" ON "link_clicks" USING btree ("clicked_at");--> statement-breakpoint
-CREATE INDEX "link_clicks_ip_idx" ON "link_clicks" USING btree ("ip_address");--> statement-breakpoint
 CREATE UNIQUE INDEX "link_clicks_idempotency_key_unique" ON "link_clicks" USING btree ("idempotency_key") WHERE idempotency_key is not null;--> statement-breakpoint
 CREATE INDEX "link_tracking_job_idx" ON "link_tracking" USING btree ("job_id");--> statement-breakpoint
 CREATE INDEX "link_tracking_application_idx" ON "link_tracking" USING btree ("application_id");--> statement-breakpoint

@@ -25,8 +25,8 @@ describe("configuration", () => {
 
   test("DATABASE_URL selects PostgreSQL; malformed, beside DATABASE_PATH, or on an edge it is refused", () => {
     const url = "postgres://lt:secret@db.example.com:5432/link_tracker";
-    const pg = loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: "4" });
-    expect(pg.ok && pg.config.postgres).toEqual({ url, poolSize: 4, connectWaitSeconds: 30 });
+    const pg = loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: "4", DATABASE_PREPARE: "false" });
+    expect(pg.ok && pg.config.postgres).toEqual({ url, poolSize: 4, prepare: false, connectWaitSeconds: 30 });
     expect(loadConfig({}).ok && (loadConfig({}) as { config: { postgres: unknown } }).config.postgres).toBeNull();
     for (const bad of ["mysql://db/x", "postgres//db/x", "not a url", "postgres:///nohost"]) {
       const r = loadConfig({ DATABASE_URL: bad });

@@ -300,6 +300,7 @@ export interface Store {
    * it rewrite a page it has.
    */
   readonly probeWrites: boolean;
+
   /** A consistent copy of the live data in a new file, where the store can make one (SQLite). */
   backupTo?(file: string): Promise<{ bytes: number }>;
   /** Bytes the data takes (for /metrics); 0 when unknown. */

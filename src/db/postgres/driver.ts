@@ -6,9 +6,11 @@
  * which ends the process, and leaves that connection unable to send again.) Everything
  * above this file sees drizzle's PgDatabase, which the tests also build on PGlite.
  *
- * No session state is used (no SET, no session advisory locks, no LISTEN, no named
- * prepared statements): every setting is a startup parameter and every lock is a
- * transaction's, so a transaction-mode pooler (PgBouncer) can sit between.
+ * No session state is used but named prepared statements (no SET, no session advisory
+ * locks, no LISTEN): every setting is a startup parameter and every lock is a
+ * transaction's, so a transaction-mode pooler (PgBouncer) can sit between; one that does
+ * not keep prepared statements (PgBouncer before 1.21, or without max_prepared_statements)
+ * needs `prepare: false` (DATABASE_PREPARE=false).
  */
 import pg from "pg";
 import { drizzle } from "drizzle-orm/node-postgres";
@@ -19,6 +21,8 @@ export type PgDb = PgDatabase<PgQueryResultHKT>;
 export type PgConnectionOptions = {
   /** Connections in the pool (default 10). */
   max?: number;
+  /** Named prepared statements for the hot inserts (default true); false behind a transaction-mode pooler. */
+  prepare?: boolean;
   /** Milliseconds to wait for a connection to open (default 5000). */
   connectTimeoutMs?: number;
   /** Milliseconds an unused connection stays open (default 30000). */
@@ -30,7 +34,16 @@ export type PgConnectionOptions = {
   onConnectionError?: (error: Error) => void;
 };
 
-export type PgConnection = { db: PgDb; end(timeoutSeconds?: number): Promise<void> };
+export type PgConnection = {
+  db: PgDb;
+  /**
+   * A statement prepared once per connection under `name` and then only bound and run:
+   * the redirect's insert skips the server's parse and plan. Absent with
+   * `prepare: false` (behind a transaction-mode pooler that does not keep them).
+   */
+  prepared?: (name: string, text: string, values: unknown[]) => Promise<unknown[]>;
+  end(timeoutSeconds?: number): Promise<void>;
+};
 
 export function connectPostgres(url: string, options: PgConnectionOptions = {}): PgConnection {
   const pool = new pg.Pool({
@@ -55,6 +68,7 @@ export function connectPostgres(url: string, options: PgConnectionOptions = {}):
   let ended = false;
   return {
     db: drizzle({ client: pool }) as unknown as PgDb,
+    prepared: options.prepare === false ? undefined : async (name, text, values) => (await pool.query({ name, text, values })).rows,
     end: async (timeoutSeconds = 2) => {
       if (ended) return;
       ended = true;

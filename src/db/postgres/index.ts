@@ -62,7 +62,7 @@ export async function openPostgresStore(url: string, options: OpenPostgresOption
     }
   }
   try {
-    return await openPostgresOn(connection.db, { ...options, end: (s) => connection.end(s) });
+    return await openPostgresOn(connection.db, { ...options, end: (s) => connection.end(s), prepared: connection.prepared });
   } catch (error) {
     await connection.end(0).catch(() => {});
     const { message } = explain(error);

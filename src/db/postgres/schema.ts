@@ -51,7 +51,6 @@ export const linkClicks = pgTable("link_clicks", {
 }, (t) => [
   index("link_clicks_tracking_clicked_idx").on(t.trackingId, t.clickedAt, t.outcome, t.visitorKind),
   index("link_clicks_time_idx").on(t.clickedAt),
-  index("link_clicks_ip_idx").on(t.ipAddress),
   uniqueIndex("link_clicks_idempotency_key_unique").on(t.idempotencyKey).where(sql`idempotency_key is not null`),
 ]);
 

@@ -22,6 +22,7 @@
  */
 import { isIP } from "node:net";
 import { sql, type SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import { Conflict } from "../../lib/errors";
 import type { Logger } from "../../lib/log";
 import { silentLogger } from "../../lib/log";
@@ -53,6 +54,7 @@ import {
   type WebhookRepository,
 } from "../store";
 import { pgErrorCode, type PgDb } from "./driver";
+import { HumanMemo, NeedsDatabase } from "./human-memo";
 import { iso, isoOrNull, isUuid, jsonWithoutNul, num, rowsOf } from "./rows";
 
 /** Transaction-level advisory locks: one instance at a time does each of these. */
@@ -106,6 +108,8 @@ const linkOf = (r: RawLink): Link => ({ ...r, createdAt: iso(r.createdAt), updat
 const later = (a: string | null, b: string | null) => (a === null ? b : b === null || a >= b ? a : b);
 const daysOf = (p: Period) => [p.from.slice(0, 10), p.to.slice(0, 10)] as const;
 const json = (value: unknown) => sql`${jsonWithoutNul(value)}::jsonb`;
+/** Turns a query into its text and parameters, for the driver's prepared statements. */
+const dialect = new PgDialect();
 
 /** Every link in memory: the redirect's lookups and the orphan matcher's ids. */
 class LinkMirror {
@@ -183,10 +187,13 @@ export type PostgresStoreOptions = {
   log?: Logger;
   /** Ends the connection pool (close()). */
   end?: (timeoutSeconds: number) => Promise<void>;
+  /** The driver's prepared statements, for the redirect's and ingest's insert (driver.ts). */
+  prepared?: (name: string, text: string, values: unknown[]) => Promise<unknown[]>;
 };
 
 type Shared = {
   mirror: LinkMirror;
+  memo: HumanMemo;
   options: PostgresStoreOptions;
   instanceId: string;
   sizeBytes: number;
@@ -209,6 +216,8 @@ export class PostgresStore implements Store {
   private constructor(
     private readonly db: Q,
     private readonly shared: Shared,
+    /** A store of tx(): its writes go through the transaction's connection. */
+    private readonly inTx = false,
   ) {
     this.links = this.linkRepository();
     this.clicks = this.clickRepository();
@@ -224,6 +233,7 @@ export class PostgresStore implements Store {
     const log = options.log ?? silentLogger();
     const shared: Shared = {
       mirror: new LinkMirror(log),
+      memo: new HumanMemo(options.signals?.returnDays ?? 0),
       options,
       instanceId: options.instanceId ?? `lt_${crypto.randomUUID().slice(0, 8)}`,
       sizeBytes: 0,
@@ -232,8 +242,54 @@ export class PostgresStore implements Store {
     };
     const store = new PostgresStore(db, shared);
     await store.guard(() => shared.mirror.refresh(db, true));
-    if (options.background) shared.stops.push(shared.mirror.watch(db));
+    if (options.background) {
+      shared.stops.push(shared.mirror.watch(db));
+      shared.stops.push(store.refreshMemo());
+    }
     return store;
+  }
+
+  /**
+   * Reads again, every second, the latest human click of the links and applications the
+   * memory knows of whose entries are getting old: a busy link's redirects keep deciding
+   * from memory, and another instance's reclassification is seen within seconds.
+   */
+  private refreshMemo(): () => void {
+    const memo = this.shared.memo;
+    let running = false;
+    const timer = setInterval(async () => {
+      if (running) return;
+      running = true;
+      try {
+        const { links, applications } = memo.stale(5000);
+        const readAt = Date.now();
+        if (links.length > 0) {
+          const rows = await this.all<{ id: string; at: unknown }>(
+            sql`select k.id, p.at from unnest(${sql.param(links)}::text[]) as k(id)
+                left join lateral (select c.clicked_at as at from link_clicks c
+                  where c.tracking_id = k.id and c.outcome = 'redirected' and c.visitor_kind = 'human' order by c.clicked_at desc limit 1) p on true`,
+          );
+          memo.refreshed("link", new Map(rows.map((r) => [r.id, isoOrNull(r.at)])), readAt);
+        }
+        const apps = applications.filter(isUuid);
+        if (apps.length > 0) {
+          const rows = await this.all<{ id: string; at: unknown }>(
+            sql`select k.id::text as id, max(p.at) as at from unnest(${sql.param(apps)}::uuid[]) as k(id)
+                left join link_tracking l on l.application_id = k.id
+                left join lateral (select c.clicked_at as at from link_clicks c
+                  where c.tracking_id = l.tracking_id and c.outcome = 'redirected' and c.visitor_kind = 'human' order by c.clicked_at desc limit 1) p on true
+                group by k.id`,
+          );
+          memo.refreshed("application", new Map(rows.map((r) => [r.id, isoOrNull(r.at)])), readAt);
+        }
+      } catch {
+        // The database is away: entries expire and redirects' commits read what they need.
+      } finally {
+        running = false;
+      }
+    }, 1000);
+    timer.unref?.();
+    return () => clearInterval(timer);
   }
 
   private async guard<T>(work: () => Promise<T>): Promise<T> {
@@ -341,6 +397,7 @@ export class PostgresStore implements Store {
           const clicks = await this.all<{ one: number }>(sql`delete from link_clicks where tracking_id = ${id} returning 1 as one`, tx);
           return clicks.length;
         });
+        this.shared.memo.clear();
         mirror.drop(id);
         return deleted;
       },
@@ -411,46 +468,90 @@ export class PostgresStore implements Store {
    */
   private async writeClicks(clicks: NewClick[], idempotent: boolean): Promise<boolean[]> {
     if (clicks.length === 0) return [];
-    const rows = clicks.map((c) => ({
-      click_id: c.clickId,
-      tracking_id: c.trackingId,
-      clicked_at: c.clickedAt,
-      received_at: c.receivedAt,
-      ip_address: c.ipAddress && isIP(c.ipAddress) ? c.ipAddress : null,
-      user_agent: c.userAgent ?? null,
-      referrer_url: c.referrerUrl ?? null,
-      session_id: c.sessionId ?? null,
-      click_source: c.clickSource ?? null,
-      metadata: c.metadata ?? {},
-      is_bot: c.isBot ?? false,
-      visitor_kind: c.visitorKind ?? "human",
-      visitor_reason: c.visitorReason ?? null,
-      origin: c.origin,
-      outcome: c.outcome ?? "redirected",
-      idempotency_key: c.idempotencyKey ?? null,
-    }));
+    // One array per column, unnested into rows: a batch of any size is one statement with
+    // sixteen parameters (cheaper for the server than a JSON document of the same rows).
+    const text = (v: string | null | undefined) => (v === null || v === undefined ? null : v.includes("\u0000") ? v.replaceAll("\u0000", "") : v);
+    const columns = [
+      clicks.map((c) => c.clickId),
+      clicks.map((c) => text(c.trackingId)),
+      clicks.map((c) => c.clickedAt),
+      clicks.map((c) => c.receivedAt),
+      clicks.map((c) => (c.ipAddress && isIP(c.ipAddress) ? c.ipAddress : null)),
+      clicks.map((c) => text(c.userAgent)),
+      clicks.map((c) => text(c.referrerUrl)),
+      clicks.map((c) => text(c.sessionId)),
+      clicks.map((c) => text(c.clickSource)),
+      clicks.map((c) => jsonWithoutNul(c.metadata ?? {})),
+      clicks.map((c) => c.isBot ?? false),
+      clicks.map((c) => c.visitorKind ?? "human"),
+      clicks.map((c) => text(c.visitorReason)),
+      clicks.map((c) => c.origin),
+      clicks.map((c) => c.outcome ?? "redirected"),
+      clicks.map((c) => text(c.idempotencyKey)),
+    ];
+    const types = ["uuid", "text", "timestamptz", "timestamptz", "inet", "text", "text", "text", "text", "jsonb", "bool", "text", "text", "text", "text", "text"];
+    const arrays = sql.join(
+      columns.map((values, i) => sql`${sql.param(values)}::${sql.raw(types[i])}[]`),
+      sql`, `,
+    );
     const rule = this.shared.options.signals?.rule;
-    return this.transaction(async (tx) => {
-      const facts = rule ? await this.readFacts(tx, clicks) : null;
-      const inserted = await this.all<{ id: string }>(
-        sql`insert into link_clicks (click_id, tracking_id, clicked_at, received_at, ip_address, user_agent, referrer_url, session_id,
-              click_source, metadata, is_bot, visitor_kind, visitor_reason, origin, outcome, idempotency_key)
-            select * from jsonb_to_recordset(${json(rows)}) as r(click_id uuid, tracking_id text, clicked_at timestamptz,
-              received_at timestamptz, ip_address inet, user_agent text, referrer_url text, session_id text, click_source text,
-              metadata jsonb, is_bot boolean, visitor_kind text, visitor_reason text, origin text, outcome text, idempotency_key text)
-            ${idempotent ? sql`on conflict (idempotency_key) where idempotency_key is not null do nothing` : sql``}
-            returning click_id::text as id`,
-        tx,
-      );
+    // Redirect clicks are all new (fresh ids, no key): nothing to return.
+    const statement = sql`insert into link_clicks (click_id, tracking_id, clicked_at, received_at, ip_address, user_agent, referrer_url, session_id,
+          click_source, metadata, is_bot, visitor_kind, visitor_reason, origin, outcome, idempotency_key)
+        select * from unnest(${arrays})
+        ${idempotent ? sql`on conflict (idempotency_key) where idempotency_key is not null do nothing returning click_id::text as id` : sql``}`;
+    const insert = (q: Q) => this.all<{ id: string }>(statement, q);
+    const newOf = (inserted: { id: string }[]) => {
+      if (!idempotent) return clicks.map(() => true);
       const fresh = new Set(inserted.map((r) => r.id));
-      const isNew = clicks.map((c) => fresh.has(c.clickId.toLowerCase()));
-      if (rule && facts) {
-        const stored = clicks.filter((_, i) => isNew[i]);
-        const signals = stored.length > 0 ? rule(facts.with(stored), stored) : [];
-        if (signals.length > 0) await this.insertSignals(tx, signals);
-      }
+      return clicks.map((c) => fresh.has(c.clickId.toLowerCase()));
+    };
+    // Most batches decide no signal from what this instance remembers: then the insert
+    // alone, one statement (prepared, where the driver can), is the whole transaction.
+    if (!rule || this.decidesNothing(rule, clicks)) {
+      const prepared = this.inTx ? undefined : this.shared.options.prepared;
+      const inserted = prepared
+        ? await this.guard(async () => {
+            const { sql: text, params } = dialect.sqlToQuery(statement);
+            return (await prepared(idempotent ? "lt_insert_clicks_once" : "lt_insert_clicks", text, params)) as { id: string }[];
+          })
+        : await this.guard(() => insert(this.db));
+      const isNew = newOf(inserted);
+      this.remember(clicks.filter((_, i) => isNew[i]));
+      return isNew;
+    }
+    return this.transaction(async (tx) => {
+      const facts = await this.readFacts(tx, clicks);
+      const isNew = newOf(await insert(tx));
+      const stored = clicks.filter((_, i) => isNew[i]);
+      const signals = stored.length > 0 ? rule(facts.with(stored), stored) : [];
+      if (signals.length > 0) await this.insertSignals(tx, signals);
+      facts.remember(stored);
       return isNew;
     });
+  }
+
+  /** Whether the rule decides no signal for `clicks` from memory alone (an ingested click of a link not in memory: unknown). */
+  private decidesNothing(rule: SignalRule, clicks: NewClick[]): boolean {
+    const mirror = this.shared.mirror;
+    for (const c of clicks) if (c.origin !== "redirect" && (c.outcome ?? "redirected") === "redirected" && !mirror.find(c.trackingId)) return false;
+    try {
+      return rule(this.shared.memo.facts((id) => mirror.find(id), () => mirror.allIds()), clicks).length === 0;
+    } catch (error) {
+      if (error instanceof NeedsDatabase) return false;
+      throw error;
+    }
+  }
+
+  /** Human clicks just stored, in the memory of this instance. */
+  private remember(stored: NewClick[]): void {
+    for (const c of stored) {
+      if ((c.outcome ?? "redirected") !== "redirected" || (c.visitorKind ?? "human") !== "human") continue;
+      const link = this.shared.mirror.find(c.trackingId);
+      if (!link) continue;
+      this.shared.memo.noteLink(link.trackingId, c.clickedAt);
+      if (link.applicationId) this.shared.memo.noteApplication(link.applicationId, c.clickedAt);
+    }
   }
 
   /**
@@ -511,7 +612,25 @@ export class PostgresStore implements Store {
       }
     }
     const mirror = this.shared.mirror;
+    const memo = this.shared.memo;
     return {
+      /** What was read and stored, remembered once the transaction commits (read: the entries renewed). */
+      remember(stored: NewClick[]) {
+        for (const c of humans) {
+          const link = links.get(c.trackingId)!;
+          const before = previousOfLink.get(c.clickId);
+          if (before) memo.noteLink(link.trackingId, before, true);
+          const beforeApp = previousOfApplication.get(c.clickId);
+          if (beforeApp && link.applicationId) memo.noteApplication(link.applicationId, beforeApp, true);
+        }
+        for (const c of stored) {
+          if ((c.outcome ?? "redirected") !== "redirected" || (c.visitorKind ?? "human") !== "human") continue;
+          const link = links.get(c.trackingId);
+          if (!link) continue;
+          memo.noteLink(link.trackingId, c.clickedAt, true);
+          if (link.applicationId) memo.noteApplication(link.applicationId, c.clickedAt, true);
+        }
+      },
       /** The facts for the clicks really stored (a duplicate's decides nothing, and is no one's previous in the batch). */
       with(stored: NewClick[]): SignalFacts {
         const human = (c: NewClick) => (c.outcome ?? "redirected") === "redirected" && (c.visitorKind ?? "human") === "human";
@@ -624,10 +743,12 @@ export class PostgresStore implements Store {
         const clickIds = uuids(ids);
         if (clickIds.length === 0) return 0;
         const isBot = kind !== "human" && kind !== "owner";
-        const changed = await this.all(
+        const changed = await this.all<{ trackingId: string }>(
           sql`update link_clicks set visitor_kind = ${kind}, visitor_reason = ${reason}, is_bot = ${isBot}
-              where click_id in (select (jsonb_array_elements_text(${json(clickIds)}))::uuid) and visitor_kind = 'human' returning 1 as one`,
+              where click_id in (select (jsonb_array_elements_text(${json(clickIds)}))::uuid) and visitor_kind = 'human'
+              returning tracking_id as "trackingId"`,
         );
+        this.shared.memo.forget(new Set(changed.map((c) => c.trackingId)), (id) => this.shared.mirror.find(id)?.applicationId);
         return changed.length;
       },
       perLinkKindCounts: async (ids) => {
@@ -728,7 +849,9 @@ export class PostgresStore implements Store {
         ).length,
       deleteFromIp: async (ip) => {
         if (!isIP(ip)) return 0;
-        return (await this.all(sql`delete from link_clicks where ip_address = ${ip}::inet returning 1 as one`)).length;
+        const deleted = (await this.all(sql`delete from link_clicks where ip_address = ${ip}::inet returning 1 as one`)).length;
+        this.shared.memo.clear();
+        return deleted;
       },
       // Retention: one instance at a time; the others find the lock taken and leave it to it.
       deleteBefore: (before, limit) =>
@@ -740,6 +863,7 @@ export class PostgresStore implements Store {
                 returning 1 as one`,
             tx,
           );
+          if (deleted.length > 0) this.shared.memo.clear();
           return deleted.length;
         }),
     };
@@ -1030,7 +1154,7 @@ export class PostgresStore implements Store {
 
   /** Runs `work` in one transaction on one connection: its writes land together, or none does. */
   tx<T>(work: (store: Store) => Promise<T>): Promise<T> {
-    return this.guard(() => this.db.transaction((tx) => work(new PostgresStore(tx as unknown as Q, this.shared))));
+    return this.guard(() => this.db.transaction((tx) => work(new PostgresStore(tx as unknown as Q, this.shared, true))));
   }
 
   async probe(): Promise<void> {
