@@ -17,8 +17,9 @@ CREATE TABLE "link_tracker"."click_daily" (
 	"tracking_id" varchar(100) NOT NULL,
 	"visitor_kind" varchar(10) NOT NULL,
 	"outcome" varchar(10) NOT NULL,
+	"shard" smallint DEFAULT 0 NOT NULL,
 	"clicks" bigint NOT NULL,
-	CONSTRAINT "click_daily_day_tracking_id_visitor_kind_outcome_pk" PRIMARY KEY("day","tracking_id","visitor_kind","outcome")
+	CONSTRAINT "click_daily_day_tracking_id_visitor_kind_outcome_shard_pk" PRIMARY KEY("day","tracking_id","visitor_kind","outcome","shard")
 );
 --> statement-breakpoint
 CREATE TABLE "link_tracker"."copy_progress" (

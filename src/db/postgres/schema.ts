@@ -6,7 +6,7 @@
  * schema `link_tracker`. Timestamps are timestamptz and read back as ISO strings (store.ts).
  */
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, boolean, date, index, inet, integer, jsonb, pgSchema, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, varchar } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, date, index, inet, integer, jsonb, pgSchema, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid, varchar } from "drizzle-orm/pg-core";
 
 const at = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: "string" });
 
@@ -125,15 +125,22 @@ export const webhookDeliveries = own.table("webhook_deliveries", {
   index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.seq),
 ]);
 
-/** Clicks per day, link, kind and outcome: kept by statement-level triggers on link_clicks, whoever writes it. */
+/**
+ * Clicks per day, link, kind and outcome: kept by statement-level triggers on link_clicks,
+ * whoever writes it. Each group is spread over shards (the writing connection's backend
+ * pid modulo 16): concurrent writers counting the same link and day update different
+ * rows instead of waiting for each other's commit. Readers sum the shards; one shard alone
+ * means nothing (a click counted in one may be uncounted in another).
+ */
 export const clickDaily = own.table("click_daily", {
   day: date("day", { mode: "string" }).notNull(),
   trackingId: varchar("tracking_id", { length: 100 }).notNull(),
   visitorKind: varchar("visitor_kind", { length: 10 }).notNull(),
   outcome: varchar("outcome", { length: 10 }).notNull(),
+  shard: smallint("shard").notNull().default(0),
   clicks: bigint("clicks", { mode: "number" }).notNull(),
 }, (t) => [
-  primaryKey({ columns: [t.day, t.trackingId, t.visitorKind, t.outcome] }),
+  primaryKey({ columns: [t.day, t.trackingId, t.visitorKind, t.outcome, t.shard] }),
   index("click_daily_tracking_idx").on(t.trackingId, t.visitorKind, t.outcome),
 ]);
 

@@ -453,7 +453,8 @@ export class PostgresStore implements Store {
                 group by application_id
                 having not exists (
                   select 1 from link_tracking l2 join link_tracker.click_daily d on d.tracking_id = l2.tracking_id
-                  where l2.application_id = l.application_id and d.outcome = 'redirected' and d.visitor_kind = 'human' and d.clicks > 0)
+                  where l2.application_id = l.application_id and d.outcome = 'redirected' and d.visitor_kind = 'human'
+                  group by d.tracking_id having sum(d.clicks) > 0)
                 order by first_link_at`,
           )
         ).map((r) => ({ ...r, links: num(r.links), first_link_at: iso(r.first_link_at) })),
