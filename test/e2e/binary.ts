@@ -87,3 +87,23 @@ export async function stop(server: Server, signal: "SIGTERM" | "SIGKILL" = "SIGT
   server.proc.kill(signal);
   return server.proc.exited;
 }
+
+/**
+ * A webhook receiver on loopback: the webhook-id of every delivery it got, in order.
+ * `hold(n)`: whether to leave the n-th delivery (0-based) without an answer, as a receiver
+ * whose sender is killed mid-request.
+ */
+export function webhookReceiver(hold: (n: number) => boolean = () => false) {
+  const got: string[] = [];
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: async (req) => {
+      const n = got.push(req.headers.get("webhook-id") ?? "") - 1;
+      await req.text();
+      if (hold(n)) await new Promise(() => {});
+      return new Response("ok");
+    },
+  });
+  return { got, server, url: `http://127.0.0.1:${server.port}/hook` };
+}

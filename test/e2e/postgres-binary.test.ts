@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
 import { realPostgres } from "../postgres-utils";
-import { buildBinary, emptyFolder, startServer, stop, type Server } from "./binary";
+import { buildBinary, emptyFolder, startServer, stop, webhookReceiver, type Server } from "./binary";
 
 const KEY = "pg-e2e-key-0123456789abcdef";
 const APP = "a0000000-0000-4000-8000-00000000e2e1";
@@ -120,19 +120,10 @@ describe.skipIf(!pg.url)(`several instances on one PostgreSQL database${pg.url ?
   }, 30_000);
 
   test("each webhook delivery is sent by one instance", async () => {
-    const got: string[] = [];
-    const receiver = Bun.serve({
-      port: 0,
-      hostname: "127.0.0.1",
-      fetch: async (req) => {
-        got.push(req.headers.get("webhook-id") ?? "");
-        await req.text();
-        return new Response("ok");
-      },
-    });
+    const { got, server: receiver, url: hookUrl } = webhookReceiver();
     receivers.push(receiver);
     const { db, servers: [a, b] } = await cluster(2, { SIGNAL_HOLD_SECONDS: "0", WEBHOOK_ALLOW_PRIVATE: "true", TRUST_PROXY: "true" });
-    const hook = await api(a, "/api/link-tracking/webhooks", { json: { url: `http://127.0.0.1:${receiver.port}/hook` } });
+    const hook = await api(a, "/api/link-tracking/webhooks", { json: { url: hookUrl } });
     expect(hook.status).toBe(201);
     const ids = Array.from({ length: 8 }, (_, i) => `calendly-hook${i}`);
     await createLinks(a, ids);
@@ -153,21 +144,11 @@ describe.skipIf(!pg.url)(`several instances on one PostgreSQL database${pg.url ?
   }, 40_000);
 
   test("a killed instance's claim on a delivery runs out and another instance sends it", async () => {
-    let hanging = true;
-    const got: string[] = [];
-    const receiver = Bun.serve({
-      port: 0,
-      hostname: "127.0.0.1",
-      fetch: async (req) => {
-        got.push(req.headers.get("webhook-id") ?? "");
-        // The first attempt never gets an answer: its sender is killed meanwhile.
-        if (hanging) await new Promise(() => {});
-        return new Response("ok");
-      },
-    });
+    // The first attempt never gets an answer: its sender is killed meanwhile.
+    const { got, server: receiver, url: hookUrl } = webhookReceiver((n) => n === 0);
     receivers.push(receiver);
     const { db, servers: [a], env } = await cluster(1, { SIGNAL_HOLD_SECONDS: "0", WEBHOOK_ALLOW_PRIVATE: "true", WEBHOOK_LEASE_SECONDS: "2" });
-    await api(a, "/api/link-tracking/webhooks", { json: { url: `http://127.0.0.1:${receiver.port}/hook`, event_types: ["click.first_human"] } });
+    await api(a, "/api/link-tracking/webhooks", { json: { url: hookUrl, event_types: ["click.first_human"] } });
     await createLinks(a, ["linkedin-lease"]);
     await db`update link_tracking set application_id = null`;
     await Bun.sleep(400);
@@ -178,7 +159,6 @@ describe.skipIf(!pg.url)(`several instances on one PostgreSQL database${pg.url ?
     const [claim] = await db`select status, leased_by from link_tracker.webhook_deliveries`;
     expect(claim).toMatchObject({ status: "pending" });
     expect(claim.leased_by).not.toBeNull();
-    hanging = false;
     const b = await startServer(emptyFolder(), env);
     running.push(b);
     const [row] = await until(

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { BINARY, buildBinary, emptyFolder, startServer, stop, type Server } from "./binary";
+import { BINARY, buildBinary, emptyFolder, startServer, stop, webhookReceiver, type Server } from "./binary";
 
 const KEY = "hook-key-0123456789abcdef";
 const running: Server[] = [];
@@ -13,16 +13,7 @@ beforeAll(() => buildBinary(), 60_000);
 test(
   "SIGKILL between the click and its delivery: after the restart the event is delivered, once",
   async () => {
-    const got: string[] = [];
-    const receiver = Bun.serve({
-      port: 0,
-      hostname: "127.0.0.1",
-      fetch: async (req) => {
-        got.push(req.headers.get("webhook-id") ?? "");
-        await req.text();
-        return new Response("ok");
-      },
-    });
+    const { got, server: receiver } = webhookReceiver();
     receivers.push(receiver);
     const cwd = emptyFolder();
     const env = { WEBHOOK_API_KEY: KEY, SIGNAL_HOLD_SECONDS: "2", WEBHOOK_ALLOW_PRIVATE: "true" };
