@@ -13,7 +13,7 @@ export function createMetrics() {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers,
   });
-  const databaseBytes = new Gauge({ name: "link_tracker_database_bytes", help: "Size of the SQLite database (pages in use)", registers });
+  const databaseBytes = new Gauge({ name: "link_tracker_database_bytes", help: "Size of the database: SQLite's pages in use, or PostgreSQL's database (read every 30 s)", registers });
   const redirects = new Counter({
     name: "link_tracker_redirects_total",
     help: "Public redirect requests by outcome",

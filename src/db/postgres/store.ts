@@ -257,10 +257,16 @@ export class PostgresStore implements Store {
   private refreshMemo(): () => void {
     const memo = this.shared.memo;
     let running = false;
+    let ticks = 0;
     const timer = setInterval(async () => {
       if (running) return;
       running = true;
       try {
+        // The database's size for /metrics, now and then (size() answers from memory).
+        if (ticks++ % 30 === 0) {
+          const size = await this.one<{ bytes: unknown }>(sql`select pg_database_size(current_database()) as bytes`);
+          this.shared.sizeBytes = num(size?.bytes);
+        }
         const { links, applications } = memo.stale(5000);
         const readAt = Date.now();
         if (links.length > 0) {
