@@ -28,3 +28,34 @@ export function createLogger(level: Config["logLevel"]): Logger {
 }
 
 export const silentLogger = (): Logger => pino({ level: "silent" });
+
+/**
+ * For work that runs every second or two (webhook delivery, the burst sweep): a failure
+ * is logged when it begins, then once a minute while it lasts, and its end once, instead
+ * of a line with a stack trace at every turn while the database is away.
+ */
+export function failureLog(log: Logger, what: string, everyMs = 60_000) {
+  let since: number | null = null;
+  let lastLogged = 0;
+  let missed = 0;
+  return {
+    failed(error: unknown, level: "warn" | "error" = "error"): void {
+      const now = Date.now();
+      if (since === null) since = now;
+      if (now - lastLogged < everyMs) {
+        missed++;
+        return;
+      }
+      log[level]({ err: error, failing_for_s: Math.round((now - since) / 1000), failures_not_logged: missed }, `${what} failed; trying again`);
+      lastLogged = now;
+      missed = 0;
+    },
+    ok(): void {
+      if (since === null) return;
+      log.info({ failed_for_s: Math.round((Date.now() - since) / 1000) }, `${what} works again`);
+      since = null;
+      lastLogged = 0;
+      missed = 0;
+    },
+  };
+}

@@ -249,6 +249,12 @@ describe("a DATABASE_URL that cannot be used: a clear message, nothing half-made
     const db = postgres(url.toString(), { max: 1, onnotice: () => {} });
     clients.push(db);
     expect([...(await db`select schema_name from information_schema.schemata where schema_name in ('link_tracker', 'drizzle')`)]).toEqual([]);
+    // The seeds' own table, made by the job-application system before link-tracker came.
+    await db`create table link_tracking (tracking_id varchar(100) primary key, link_function varchar(50) not null)`;
+    const taken = await runToExit({ DATABASE_URL: url.toString() });
+    expect(taken.code).toBe(1);
+    expect(taken.err).toContain("link_tracking or link_clicks made from the seeds' DDL?");
+    expect([...(await db`select schema_name from information_schema.schemata where schema_name = 'link_tracker'`)]).toEqual([]);
     await db.end();
     await admin.unsafe("drop role if exists lt_no_privileges");
   }, 60_000);

@@ -8,7 +8,7 @@
  * Every instance may run it: reclassifying and withdrawing are idempotent.
  */
 import type { Store } from "../../db/store";
-import type { Logger } from "../../lib/log";
+import { failureLog, type Logger } from "../../lib/log";
 import { BurstDetector } from "./burst";
 
 const EVERY_MS = 2000;
@@ -40,14 +40,16 @@ export async function sweepBursts(store: Store, since: string, now = new Date())
 
 export function startBurstSweep(store: Store, log: Logger, everyMs = EVERY_MS): { stop: () => void } {
   let running = false;
+  const sweeps = failureLog(log, "burst sweep");
   const timer = setInterval(async () => {
     if (running) return;
     running = true;
     try {
       const changed = await sweepBursts(store, new Date(Date.now() - WINDOW_MS).toISOString());
       if (changed.length > 0) log.info({ clicks: changed.length }, "burst across instances: clicks made a scanner's");
+      sweeps.ok();
     } catch (error) {
-      log.warn({ err: error }, "burst sweep failed; trying again");
+      sweeps.failed(error, "warn");
     } finally {
       running = false;
     }

@@ -7,7 +7,7 @@ import { createHmac } from "node:crypto";
 import type { Endpoint, Store } from "../../db/store";
 import { backoffMs, postJson, type Sent } from "../../lib/delivery";
 import { NotFound } from "../../lib/errors";
-import type { Logger } from "../../lib/log";
+import { failureLog, type Logger } from "../../lib/log";
 import { nowIso } from "../../lib/time";
 import { EVENT_TYPES } from "./model";
 import { checkTargetUrl, targetRefusal } from "./target";
@@ -118,6 +118,7 @@ export async function feed(store: Store, after: number, limit: number) {
 export function startDelivery(store: Store, log: Logger, options: DeliveryOptions = {}): { stop: () => void; tick: () => Promise<void> } {
   const { everyMs = 1000, timeoutMs = 5000, baseDelayMs = 5000, maxDelayMs = 3600_000, allowPrivate = false } = options;
   let running = false;
+  const rounds = failureLog(log, "webhook delivery round");
   const tick = async () => {
     if (running) return;
     running = true;
@@ -163,8 +164,9 @@ export function startDelivery(store: Store, log: Logger, options: DeliveryOption
         });
         log.warn({ webhook: target.id, event: event.eventId, error: sent.ok ? error : sent.error, attempts, gave_up: giveUp }, "webhook delivery failed");
       }
+      rounds.ok();
     } catch (error) {
-      log.error({ err: error }, "webhook delivery round failed");
+      rounds.failed(error);
     } finally {
       running = false;
     }
