@@ -56,7 +56,7 @@ export function createApp({ store, config, log = silentLogger(), metrics = creat
   // The socket's address, or the proxy's headers with TRUST_PROXY: one rule for every route.
   const clientIpOf = (request: Request) => clientIp(request.headers, app.server?.requestIP(request)?.address, config.trustProxy);
   const gate = createGate(store, config, authLimits(config), clientIpOf);
-  const auth: ModuleContext = { store, config, clientIpOf, gate, metrics, health };
+  const auth: ModuleContext = { store, config, clientIpOf, gate, metrics, health, log };
   const started = new WeakMap<Request, number>();
   observeDatabaseSize(metrics, () => store.size());
 

@@ -98,6 +98,7 @@ export type ClickTotals = { total: number; sessions: number; first: string | nul
 export type KindCount = { trackingId: string; kind: VisitorKind; clicks: number; first: string | null; last: string | null };
 export type Orphan = { tracking_id: string; hits: number; first_seen: string; last_seen: string };
 
+export type BurstFilter = { from: string; to?: string; applicationIds?: string[]; ips?: string[] };
 export type BurstCandidate = { clickId: string; trackingId: string; applicationId: string; ipAddress: string; clickedAt: string; visitorKind: VisitorKind };
 
 export type ApiKey = { id: string; name: string; scope: Scope; keyHash: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null };
@@ -221,10 +222,11 @@ export interface ClickRepository {
   >;
   orphansIn(p: Period, limit: number): Promise<Orphan[]>;
   /**
-   * Redirected clicks since `since` that carry an address and belong to an application,
-   * in time order: what a burst is looked for in across instances (and ways in).
+   * Redirected clicks in a time window that carry an address and belong to an
+   * application (optionally: one of these applications, from one of these addresses), in
+   * time order: what a burst is looked for in across instances and ways in.
    */
-  burstCandidates(since: string, limit: number): Promise<BurstCandidate[]>;
+  burstCandidates(filter: BurstFilter, limit: number): Promise<BurstCandidate[]>;
   /** Moves an orphan's hits to a link; how many moved. */
   attributeOrphan(orphanId: string, trackingId: string): Promise<number>;
   deleteFromIp(ip: string): Promise<number>;

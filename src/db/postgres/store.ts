@@ -837,16 +837,27 @@ export class PostgresStore implements Store {
           .sort((a, b) => Number(b.near) - Number(a.near) || b.last_seen.localeCompare(a.last_seen))
           .map(({ near: _, ...o }) => o);
       },
-      burstCandidates: async (since, limit) =>
-        (
-          await this.all<{ clickId: string; trackingId: string; applicationId: string; ipAddress: string; clickedAt: unknown; visitorKind: VisitorKind }>(
-            sql`select c.click_id::text as "clickId", c.tracking_id as "trackingId", l.application_id::text as "applicationId",
-                  host(c.ip_address) as "ipAddress", c.clicked_at as "clickedAt", c.visitor_kind as "visitorKind"
-                from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
-                where c.clicked_at >= ${since}::timestamptz and c.outcome = 'redirected' and c.ip_address is not null and l.application_id is not null
-                order by c.clicked_at, c.click_id limit ${limit}`,
-          )
-        ).map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })),
+      burstCandidates: async (filter, limit) => {
+        const apps = filter.applicationIds?.filter(isUuid);
+        const ips = filter.ips?.filter((ip) => isIP(ip));
+        const conditions = [
+          sql`c.clicked_at >= ${filter.from}::timestamptz`,
+          sql`c.outcome = 'redirected'`,
+          sql`c.ip_address is not null`,
+          sql`l.application_id is not null`,
+          filter.to ? sql`c.clicked_at <= ${filter.to}::timestamptz` : undefined,
+          apps ? sql`l.application_id = any(${sql.param(apps)}::uuid[])` : undefined,
+          ips ? sql`c.ip_address = any(${sql.param(ips)}::inet[])` : undefined,
+        ].filter((c): c is SQL => c !== undefined);
+        const rows = await this.all<{ clickId: string; trackingId: string; applicationId: string; ipAddress: string; clickedAt: unknown; visitorKind: VisitorKind }>(
+          sql`select c.click_id::text as "clickId", c.tracking_id as "trackingId", l.application_id::text as "applicationId",
+                host(c.ip_address) as "ipAddress", c.clicked_at as "clickedAt", c.visitor_kind as "visitorKind"
+              from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
+              where ${sql.join(conditions, sql` and `)}
+              order by c.clicked_at, c.click_id limit ${limit}`,
+        );
+        return rows.map((r) => ({ ...r, clickedAt: iso(r.clickedAt) }));
+      },
       attributeOrphan: async (orphan, id) =>
         (
           await this.all(

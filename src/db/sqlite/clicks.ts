@@ -7,7 +7,7 @@ import { and, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { CLICK_COLUMNS, clickValues } from "./click-row";
 import { countAddedClicks, recountClicks, uncountClicks } from "./daily";
 import { changes, perDb, type Db } from "./index";
-import { EXPORT_COLUMNS, type NewClick as ClickInsert, type ClickFilter, type ExportFilter, type Period, type VisitorKind } from "../store";
+import { EXPORT_COLUMNS, type BurstFilter, type NewClick as ClickInsert, type ClickFilter, type ExportFilter, type Period, type VisitorKind } from "../store";
 import { linkClicks } from "./schema";
 
 /**
@@ -463,15 +463,29 @@ export function recentClicksOf(db: Db, trackingId: string, limit: number) {
     .all();
 }
 
-/** Redirected clicks since `since` with an address, on links of an application, in time order (burst-sweep.ts). */
-export function burstCandidates(db: Db, since: string, limit: number) {
+/** Redirected clicks of a window with an address, on links of an application, in time order (burst-sweep.ts). */
+export function burstCandidates(db: Db, filter: BurstFilter, limit: number) {
+  const conditions = ["c.clicked_at >= ?", "c.outcome = 'redirected'", "c.ip_address is not null", "l.application_id is not null"];
+  const params: (string | number)[] = [filter.from];
+  if (filter.to) {
+    conditions.push("c.clicked_at <= ?");
+    params.push(filter.to);
+  }
+  if (filter.applicationIds) {
+    conditions.push(`l.application_id in (${filter.applicationIds.map(() => "?").join(", ") || "null"})`);
+    params.push(...filter.applicationIds);
+  }
+  if (filter.ips) {
+    conditions.push(`c.ip_address in (${filter.ips.map(() => "?").join(", ") || "null"})`);
+    params.push(...filter.ips);
+  }
   return db.$client
-    .query<{ clickId: string; trackingId: string; applicationId: string; ipAddress: string; clickedAt: string; visitorKind: VisitorKind }, [string, number]>(
+    .query<{ clickId: string; trackingId: string; applicationId: string; ipAddress: string; clickedAt: string; visitorKind: VisitorKind }, (string | number)[]>(
       `select c.click_id as clickId, c.tracking_id as trackingId, l.application_id as applicationId, c.ip_address as ipAddress,
          c.clicked_at as clickedAt, c.visitor_kind as visitorKind
        from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
-       where c.clicked_at >= ? and c.outcome = 'redirected' and c.ip_address is not null and l.application_id is not null
+       where ${conditions.join(" and ")}
        order by c.clicked_at, c.click_id limit ?`,
     )
-    .all(since, limit);
+    .all(...params, limit);
 }

@@ -366,7 +366,7 @@ export class SqliteStore implements Store {
       humanPerDayIn: (p) => this.readClicks(() => clicks.humanClicksPerDayIn(db, p)),
       recentIn: (p, limit) => this.readClicks(() => clicks.recentClicksIn(db, p, limit)),
       orphansIn: (p, limit) => this.readClicks(() => clicks.orphansIn(db, p, limit)),
-      burstCandidates: (since, limit) => this.readClicks(() => clicks.burstCandidates(db, since, limit)),
+      burstCandidates: (filter, limit) => this.readClicks(() => clicks.burstCandidates(db, filter, limit)),
       attributeOrphan: (orphan, id) => this.changeClicks(() => clicks.attributeOrphan(db, orphan, id)),
       deleteFromIp: (ip) => this.changeClicks(() => clicks.deleteClicksFromIp(db, ip)),
       // Retention: the inbox holds the newest clicks, which it leaves where they are.

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import type { Config } from "../../config";
+import type { Logger } from "../../lib/log";
 import type { Store } from "../../db/store";
 import { Forbidden, RateLimited, Unauthorized } from "../../lib/errors";
 import type { Metrics } from "../../lib/metrics";
@@ -30,6 +31,7 @@ export type ModuleContext = {
   gate: Gate;
   metrics: Metrics;
   health: WriteHealth;
+  log: Logger;
 };
 
 /**

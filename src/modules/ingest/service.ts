@@ -5,7 +5,9 @@ import { UnsupportedMediaType, ValidationFailed } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import { checkEach, envelopeProblem } from "../../lib/schemas";
 import { eventToClick, storeClicks } from "../clicks/service";
+import type { Logger } from "../../lib/log";
 import type { Metrics } from "../../lib/metrics";
+import { burstsAmong } from "../redirect/burst-sweep";
 import type { WriteHealth } from "../health/service";
 import { BatchEnvelope, parseClickEvent } from "./model";
 
@@ -13,8 +15,23 @@ export type BatchOutcome =
   | { kind: "invalid"; message: string; errors: string[]; total: number }
   | { kind: "stored"; total: number; successful: number; duplicates: number; errors: string[] };
 
-/** Where ingest reports: write health and the accepted, rejected and duplicate counts. */
-export type IngestReporting = { health: WriteHealth; metrics: Metrics };
+/** Where ingest reports: write health, the accepted, rejected and duplicate counts, the log. */
+export type IngestReporting = { health: WriteHealth; metrics: Metrics; log: Logger };
+
+/**
+ * A gateway's pre-clicks reach us as ingested events too (the seeds' redirect node ships
+ * them): the clicks just stored go through the burst rule with what is stored around them.
+ * The batch is stored whatever happens here; a failure is logged.
+ */
+async function findBursts(store: Store, clicks: NewClick[], log: Logger): Promise<void> {
+  if (clicks.length === 0) return;
+  try {
+    const changed = await burstsAmong(store, clicks);
+    if (changed.length > 0) log.info({ clicks: changed.length }, "burst among ingested clicks: made a scanner's");
+  } catch (error) {
+    log.warn({ err: error }, "could not look for bursts among ingested clicks");
+  }
+}
 
 /**
  * Validates every event, a slice per turn of the event loop (a thousand events take a
@@ -22,7 +39,7 @@ export type IngestReporting = { health: WriteHealth; metrics: Metrics };
  * in one transaction through the store (which writes them off this thread where it can).
  * Nothing is written when the envelope or every event is invalid.
  */
-export async function ingestBatch(store: Store, config: Config, { health, metrics }: IngestReporting, body: unknown): Promise<BatchOutcome> {
+export async function ingestBatch(store: Store, config: Config, { health, metrics, log }: IngestReporting, body: unknown): Promise<BatchOutcome> {
   const problem = envelopeProblem(BatchEnvelope, body);
   if (problem) {
     const events = (body as { events?: unknown })?.events;
@@ -39,6 +56,7 @@ export async function ingestBatch(store: Store, config: Config, { health, metric
     return { kind: "invalid", message: "One or more events failed validation", errors, total: events.length };
   }
   const stored = await storeClicks(store, clicks, health);
+  await findBursts(store, clicks.filter((_, i) => stored[i]), log);
   const duplicates = stored.filter((isNew) => !isNew).length;
   metrics.ingest.accepted.inc(clicks.length - duplicates);
   metrics.ingest.duplicate.inc(duplicates);
@@ -49,7 +67,7 @@ export async function ingestBatch(store: Store, config: Config, { health, metric
  * One click through the API (external-domain-guide.md's record-click). The same event
  * sent again is found by its idempotency key and answered as a duplicate.
  */
-export async function recordClick(store: Store, config: Config, { health, metrics }: IngestReporting, contentType: string | undefined, body: unknown) {
+export async function recordClick(store: Store, config: Config, { health, metrics, log }: IngestReporting, contentType: string | undefined, body: unknown) {
   if (!isJsonContentType(contentType)) throw new UnsupportedMediaType();
   const parsed = parseClickEvent(body);
   if (!parsed.success) {
@@ -59,6 +77,7 @@ export async function recordClick(store: Store, config: Config, { health, metric
   }
   const click = eventToClick(parsed.data, "api", nowIso(), config);
   const [created] = await storeClicks(store, [click], health);
+  if (created) await findBursts(store, [click], log);
   (created ? metrics.ingest.accepted : metrics.ingest.duplicate).inc();
   const stored = created || !click.idempotencyKey ? click : ((await store.clicks.findByKey(click.idempotencyKey)) ?? click);
   return {

@@ -44,9 +44,13 @@ async function scenario(store: Store) {
   expect(held.filter((s) => gateway.some((c) => c.clickId === s.clickId)).length).toBeGreaterThan(0);
   await store.clicks.record([click(4, "sweep-cv", 5000, "198.51.100.20")]);
   const since = new Date(T0 - 1000).toISOString();
-  const changed = await sweepBursts(store, since);
+  // Narrowed to another address, or another application: nothing.
+  const to = new Date(T0 + 60_000).toISOString();
+  expect(await sweepBursts(store, { from: since, to, applicationIds: [APP], ips: ["198.51.100.99"] })).toEqual([]);
+  expect(await sweepBursts(store, { from: since, to, applicationIds: ["a0000000-0000-4000-8000-0000000000b2"] })).toEqual([]);
+  const changed = await sweepBursts(store, { from: since, to, applicationIds: [APP], ips: ["203.0.113.50", "198.51.100.20"] });
   expect(changed.sort()).toEqual(gateway.map((c) => c.clickId).sort());
-  expect(await sweepBursts(store, since)).toEqual([]);
+  expect(await sweepBursts(store, { from: since })).toEqual([]);
   const kinds = await store.clicks.perLinkKindCounts(links.map((l) => l.trackingId));
   expect(kinds.filter((k) => k.kind === "scanner").reduce((n, k) => n + k.clicks, 0)).toBe(3);
   expect(kinds.filter((k) => k.kind === "human").reduce((n, k) => n + k.clicks, 0)).toBe(1);
