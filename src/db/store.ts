@@ -54,9 +54,11 @@ export type NewClick = {
   outcome?: ClickOutcome;
   /** Ingested and API clicks: the event_id, or a digest of the event's fields. */
   idempotencyKey?: string | null;
+  /** A redirect's: whether the request carried Accept-Language (not stored; an edge ships it with the event). */
+  acceptLanguage?: boolean;
 };
 
-export type StoredClick = Required<Omit<NewClick, "idempotencyKey">> & { idempotencyKey: string | null };
+export type StoredClick = Required<Omit<NewClick, "idempotencyKey" | "acceptLanguage">> & { idempotencyKey: string | null };
 
 export type ClickFilter = {
   trackingIds: string[];

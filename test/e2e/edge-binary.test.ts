@@ -157,3 +157,54 @@ describe("edge mode, two processes", () => {
     90_000,
   );
 });
+
+describe("an edge's clicks are classified at the central server as its own redirects are", () => {
+  test(
+    "no Accept-Language at the edge: a scanner's centrally; a gateway's burst over a résumé's links through the edge: a scanner's, its events withdrawn",
+    async () => {
+      const centralDir = emptyFolder();
+      const port = freePort();
+      const c = await central(centralDir, port);
+      const app = "a0000000-0000-4000-8000-0000000000ed";
+      const created = await fetch(`${c.base}/api/link-tracking/links/bulk`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": KEY },
+        body: JSON.stringify({
+          links: ["linkedin", "github", "portfolio", "calendly"].map((f) => ({ tracking_id: `${f}-edge`, original_url: `https://example.com/${f}`, link_function: f, application_id: app })),
+        }),
+      });
+      expect(created.status).toBe(201);
+      const e = await edge(emptyFolder(), port);
+      // A headless checker posing as a browser, without Accept-Language.
+      const bare = { "user-agent": BROWSER["user-agent"] };
+      expect((await fetch(`${e.base}/calendly?uuid=calendly-edge&m=headless`, { redirect: "manual", headers: bare })).status).toBe(302);
+      // A gateway opening the résumé's three links within a second (with every header a browser sends).
+      for (const f of ["linkedin", "github", "portfolio"]) {
+        expect((await fetch(`${e.base}/${f}?uuid=${f}-edge&m=gw-${f}`, { redirect: "manual", headers: BROWSER })).status).toBe(302);
+      }
+      type Row = { m: string; kind: string; reason: string | null };
+      const read = () => {
+        const db = storedClicksDb(centralDir);
+        const rows = db
+          .query("select json_extract(metadata, '$.m') as m, visitor_kind as kind, visitor_reason as reason from link_clicks where origin = 'ingest' order by m")
+          .all() as Row[];
+        const live = (db.query("select count(*) as n from signal_events where cancelled_at is null").get() as { n: number }).n;
+        db.close();
+        return { rows, live };
+      };
+      // Stored as they arrive; the burst is found right after its last click is stored.
+      const settled = () => {
+        const { rows, live } = read();
+        return rows.length === 4 && rows.every((r) => r.kind === "scanner") && live === 0;
+      };
+      expect(await until(settled, 10_000)).toBe(true);
+      const { rows, live } = read();
+      expect(rows.find((r) => r.m === "headless")).toMatchObject({ kind: "scanner", reason: "no Accept-Language" });
+      for (const f of ["linkedin", "github", "portfolio"]) expect(rows.find((r) => r.m === `gw-${f}`)).toMatchObject({ kind: "scanner", reason: expect.stringMatching(/^burst: \d links of one application/) });
+      expect(live).toBe(0);
+      expect(await stop(e, "SIGTERM")).toBe(0);
+      expect(await stop(c, "SIGTERM")).toBe(0);
+    },
+    60_000,
+  );
+});

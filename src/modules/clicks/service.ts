@@ -42,7 +42,9 @@ export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receiv
     sessionId: event.session_id,
     clickSource: event.click_source,
     metadata: event.metadata ?? {},
-    ...classify({ userAgent: event.user_agent, ip: event.ip_address, isOwnerIp: config.isOwnerIp }),
+    // A request fact the redirect node passed on (our edge nodes do): a request without
+    // Accept-Language is classified as on a redirect served here.
+    ...classify({ userAgent: event.user_agent, ip: event.ip_address, isOwnerIp: config.isOwnerIp, acceptLanguage: event.request?.accept_language === false ? null : undefined }),
     origin,
     idempotencyKey: idempotencyKey(event),
   };

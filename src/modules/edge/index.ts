@@ -21,6 +21,8 @@ function toEvent(c: ClickInsert): OutboxEvent {
   if (c.sessionId) event.session_id = c.sessionId;
   if (c.clickSource) event.click_source = c.clickSource;
   if (c.metadata && Object.keys(c.metadata).length > 0) event.metadata = c.metadata;
+  // What the central server cannot see for itself, so that it classifies the click as it would its own redirect's.
+  if (c.acceptLanguage !== undefined) event.request = { accept_language: c.acceptLanguage };
   return event;
 }
 

@@ -62,6 +62,14 @@ export const ClickEvent = z.object({
   event_id: optionalText("event_id", 100).describe(
     "Idempotency key: an event whose event_id was already stored is not stored again.",
   ),
+  request: z
+    .object({
+      accept_language: z.boolean({ error: "request.accept_language must be true or false" }).optional(),
+    }, { error: "request must be a JSON object" })
+    .optional()
+    .describe(
+      "What the redirect node saw of the request (link-tracker's edge nodes send it): accept_language false (the request carried no Accept-Language header) makes the click a scanner's, as on a redirect served here.",
+    ),
 });
 export type ClickEvent = z.infer<typeof ClickEvent>;
 

@@ -101,6 +101,7 @@ export class TrackingService {
       visitorReason: visitor.visitorReason,
       origin: "redirect",
       outcome: resolution.kind === "live" ? "redirected" : resolution.kind === "gone" ? "gone" : "not_found",
+      acceptLanguage: request.headers.has("accept-language"),
     });
     // The earlier clicks of the burst were queued before this one, so they are committed
     // with it or before: they are a scanner's too, and so are their signals.

@@ -91,3 +91,32 @@ describe("bursts among ingested clicks", () => {
     for (const id of ["linkedin-gw", "github-gw", "portfolio-gw"]) expect((await store.clicks.recentOf(id, 1))[0].visitorKind).toBe("human");
   });
 });
+
+describe("request facts a redirect node passes on", () => {
+  test("request.accept_language false: a scanner's, as a redirect without Accept-Language here; true or absent: human", async () => {
+    const { app, store } = setup();
+    await résumé(app);
+    const res = await call(app, "/api/tracking-ingest/batch", {
+      json: {
+        events: [
+          { tracking_id: "linkedin-gw", event_id: "f1", ip_address: "198.51.100.31", user_agent: FIREFOX, request: { accept_language: false } },
+          { tracking_id: "github-gw", event_id: "f2", ip_address: "198.51.100.32", user_agent: FIREFOX, request: { accept_language: true } },
+          { tracking_id: "portfolio-gw", event_id: "f3", ip_address: "198.51.100.33", user_agent: FIREFOX },
+        ],
+      },
+    });
+    expect(res.status).toBe(200);
+    expect((await store.clicks.recentOf("linkedin-gw", 1))[0]).toMatchObject({ visitorKind: "scanner", visitorReason: "no Accept-Language" });
+    expect((await store.clicks.recentOf("github-gw", 1))[0].visitorKind).toBe("human");
+    expect((await store.clicks.recentOf("portfolio-gw", 1))[0].visitorKind).toBe("human");
+  });
+
+  test("a request that is not an object, or an accept_language that is not a boolean, is that event's error", async () => {
+    const { app } = setup();
+    const res = await call(app, "/api/tracking-ingest/batch", {
+      json: { events: [{ tracking_id: "x", request: "yes" }, { tracking_id: "y", request: { accept_language: "no" } }, { tracking_id: "z" }] },
+    });
+    expect(res.status).toBe(207);
+    expect(res.body.results.errors).toEqual(["Event 1: request must be a JSON object", "Event 2: request.accept_language must be true or false"]);
+  });
+});
