@@ -145,7 +145,7 @@ export function createApp({ store, config, log = silentLogger(), metrics = creat
 /** Everything but the redirect routes, on the central server. */
 const centralApi = (auth: ModuleContext, owner: OwnerCookies) =>
   new Elysia()
-    .use(docsModule())
+    .use(docsModule(auth.config))
     .use(healthModule(auth, auth.metrics))
     .use(ingestModule(auth))
     .use(linksModule(auth))

@@ -5,3 +5,28 @@ export const toJsonSchema = (schema: z.ZodType): object => z.toJSONSchema(schema
 
 /** An OpenAPI `content` entry for a zod schema, for routes that validate their body themselves. */
 export const jsonContent = (schema: z.ZodType) => ({ "application/json": { schema: toJsonSchema(schema) } });
+
+/**
+ * The error bodies every route answers in (lib/render-error.ts), as named components of
+ * the document: the seed's 400 of the ingest API, the guides' 401, and the one shape of
+ * every other error.
+ */
+export const ErrorBody = z
+  .object({
+    error: z.string().describe("What went wrong, for a person"),
+    timestamp: z.string().describe("ISO 8601 UTC"),
+  })
+  .catchall(z.unknown())
+  .describe("An error of the link-tracking API: the message, the fields it concerns, the time");
+
+export const UnauthorizedBody = z
+  .object({ success: z.literal(false), error: z.literal("Unauthorized"), message: z.string() })
+  .describe("No key, or a key that is not valid (the guides' 401 body)");
+
+/** The error bodies as Elysia models: a route names them in its `response`, the document gets them once, as components. */
+export const ERROR_MODELS = { Error: ErrorBody, Unauthorized: UnauthorizedBody };
+
+/** A route's `response` entries for the errors it can answer, by status, each naming its model. */
+export function errorResponses<S extends 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503>(...statuses: S[]) {
+  return Object.fromEntries(statuses.map((status) => [status, status === 401 ? "Unauthorized" : "Error"])) as Record<S, "Error" | "Unauthorized">;
+}

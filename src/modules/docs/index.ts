@@ -7,6 +7,7 @@ import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import swaggerCss from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
 import swaggerJs from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
+import type { Config } from "../../config";
 import { toJsonSchema } from "../../lib/openapi";
 import { VERSION } from "../../version";
 
@@ -50,7 +51,7 @@ const CSP = [
 const served = (body: string | Blob, type: string) =>
   new Response(body, { headers: { "Content-Type": type, "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer" } });
 
-export const docsModule = () =>
+export const docsModule = (config: Pick<Config, "publicBaseUrl">) =>
   new Elysia()
     .get("/swagger", () => served(PAGE, "text/html; charset=utf-8"), hide)
     .get(`${ASSETS}/init.js`, () => served(INIT, "text/javascript; charset=utf-8"), hide)
@@ -68,7 +69,10 @@ export const docsModule = () =>
             version: VERSION,
             description:
               "Redirect-and-click-tracking server. API routes take `X-API-Key: KEY` or `Authorization: Bearer KEY`.",
+            license: { name: "MIT", identifier: "MIT" },
           },
+          // The origin this server answers on (PUBLIC_BASE_URL), which generated clients call.
+          servers: [{ url: config.publicBaseUrl, description: "this link-tracker" }],
           components: {
             securitySchemes: {
               apiKey: { type: "apiKey", in: "header", name: "X-API-Key" },

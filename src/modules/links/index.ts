@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import QRCode from "qrcode";
 import { z } from "zod";
-import { jsonContent } from "../../lib/openapi";
+import { ERROR_MODELS, errorResponses, jsonContent } from "../../lib/openapi";
 import { authPlugin, type ModuleContext } from "../auth";
 import { CreateLink, LinkView, ListQuery, MAX_BULK_LINKS, PatchLink } from "./model";
 import { ClickEvent } from "../ingest/model";
@@ -13,6 +13,7 @@ const IdParams = z.object({ tracking_id: z.string().max(100, "tracking_id exceed
 export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Links"] })
     .use(authPlugin(auth))
+    .model(ERROR_MODELS)
     .post(
       "/links",
       ({ body, set }) => {
@@ -25,7 +26,7 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
         // the body's schema into the OpenAPI document.
         parse: "json",
         body: CreateLink,
-        response: { 201: LinkView },
+        response: { 201: LinkView, ...errorResponses(400, 401, 403, 409, 413, 415, 429, 503) },
         detail: {
           summary: "Create a tracked link",
           description: "Answers the stored link with its redirect_url, the URL to put in a résumé. A taken custom tracking_id is 409.",
