@@ -30,3 +30,25 @@ export const ERROR_MODELS = { Error: ErrorBody, Unauthorized: UnauthorizedBody }
 export function errorResponses<S extends 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503>(...statuses: S[]) {
   return Object.fromEntries(statuses.map((status) => [status, status === 401 ? "Unauthorized" : "Error"])) as Record<S, "Error" | "Unauthorized">;
 }
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: "The request is not valid (the message says which field or parameter)",
+  401: "No API key, or one that is not valid",
+  403: "The key's scope does not allow this",
+  404: "No such resource",
+  409: "Conflicts with what is stored",
+  413: "The body is over 5 MiB",
+  415: "The body is not JSON",
+  429: "Too many requests; Retry-After says when to try again",
+  503: "The database cannot take the request now; Retry-After says when to try again",
+};
+
+/** The same errors as OpenAPI response objects, for a route whose success is not JSON (its `detail.responses`). */
+export function errorResponseDocs(...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503)[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: ERROR_DESCRIPTIONS[status], content: { "application/json": { schema: { $ref: `#/components/schemas/${status === 401 ? "Unauthorized" : "Error"}` } } } },
+    ]),
+  );
+}

@@ -1,4 +1,6 @@
 import { Elysia } from "elysia";
+import { EXPORT_COLUMNS } from "../../db/store";
+import { errorResponseDocs } from "../../lib/openapi";
 import { z } from "zod";
 import { authPlugin, type ModuleContext } from "../auth";
 import { AnalyticsQuery, TrackingIdParam } from "./model";
@@ -22,30 +24,30 @@ export const analyticsModule = ({ store, config, ...auth }: ModuleContext) =>
       auth: "read",
       query: AnalyticsQuery,
       detail: {
-        summary: "Overview of a period (default the last 30 days)",
+        operationId: "getOverview", summary: "Overview of a period (default the last 30 days)",
         description: "Totals, top links, human clicks per day, recent clicks with their kind, orphan visits with the link they probably meant, applications without a human click.",
       },
     })
     .get("/analytics/jobs/:job_id", ({ params }) => jobRollup(store, params.job_id), {
       auth: "read",
       params: z.object({ job_id: z.guid("job_id must be a UUID") }),
-      detail: { summary: "One job: its applications and links with human clicks, first click and time to it, and visits" },
+      detail: { operationId: "getJobAnalytics", summary: "One job: its applications and links with human clicks, first click and time to it, and visits" },
     })
     .get("/analytics/applications", () => applicationsOverview(store), {
       auth: "read",
-      detail: { summary: "Every application with its links' human clicks and first human click" },
+      detail: { operationId: "listApplicationAnalytics", summary: "Every application with its links' human clicks and first human click" },
     })
     .get("/analytics/applications/:application_id", ({ params }) => applicationRollup(store, params.application_id), {
       auth: "read",
       params: z.object({ application_id: z.guid("application_id must be a UUID") }),
-      detail: { summary: "One application: its links with human clicks, first click and time to it, and its timeline of visits" },
+      detail: { operationId: "getApplicationAnalytics", summary: "One application: its links with human clicks, first click and time to it, and its timeline of visits" },
     })
     .post("/orphans/:orphan_id/attribute", ({ params, body }) => attribute(store, params.orphan_id, body.tracking_id), {
       auth: "admin",
       parse: "json",
       params: z.object({ orphan_id: z.string().max(100, "orphan_id exceeds 100 characters") }),
       body: z.object({ tracking_id: z.string({ error: "Missing required field: tracking_id" }).min(1).max(100) }),
-      detail: { summary: "Attribute an orphan id's hits to the link they were meant for" },
+      detail: { operationId: "attributeOrphan", summary: "Attribute an orphan id's hits to the link they were meant for" },
     })
     // The seeds' redirect handler resolves links through this route with its ingest key.
     .get("/analytics/:tracking_id", ({ params, query }) => linkAnalytics(store, params.tracking_id, query), {
@@ -53,7 +55,7 @@ export const analyticsModule = ({ store, config, ...auth }: ModuleContext) =>
       params: TrackingIdParam,
       query: AnalyticsQuery,
       detail: {
-        summary: "One link: the seed's link_info and click_statistics, bot counts and breakdowns",
+        operationId: "getLinkAnalytics", summary: "One link: the seed's link_info and click_statistics, bot counts and breakdowns",
         description: "Counts are of human clicks unless include_bots=true. from/to bound clicked_at (ISO 8601).",
       },
     })
@@ -74,6 +76,16 @@ export const analyticsModule = ({ store, config, ...auth }: ModuleContext) =>
       {
         auth: "read",
         query: ExportQuery,
-        detail: { summary: "Clicks as CSV (RFC 4180, streamed), human only unless include_bots=true" },
+        detail: {
+          operationId: "exportClicksCsv",
+          summary: "Clicks as CSV (RFC 4180, streamed), human only unless include_bots=true",
+          responses: {
+            200: {
+              description: `The clicks, one row each, with a header row: ${EXPORT_COLUMNS.join(", ")}. Cells that begin with = + - @ are prefixed with ' so a spreadsheet shows them as text.`,
+              content: { "text/csv": { schema: { type: "string" } } },
+            },
+            ...errorResponseDocs(400, 401, 403, 429, 503),
+          },
+        },
       },
     );

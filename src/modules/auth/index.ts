@@ -68,6 +68,13 @@ export function createGate(store: Store, config: Config, limits: ReturnType<type
   };
 }
 
+/** What the OpenAPI document says of a route's key, by the scope it needs. */
+const SCOPE_NOTES: Record<Scope, string> = {
+  ingest: "Needs an API key with the `ingest` scope (`read` and `admin` keys may call it too).",
+  read: "Needs an API key with the `read` scope (`admin` keys may call it too).",
+  admin: "Needs an API key with the `admin` scope.",
+};
+
 /**
  * Adds the `auth` route option: `{ auth: "read" }` makes a route need a key whose
  * scope allows reading. Routes without it are public. The key itself was checked by
@@ -76,6 +83,13 @@ export function createGate(store: Store, config: Config, limits: ReturnType<type
 export const authPlugin = ({ gate }: Pick<ModuleContext, "gate">) =>
   new Elysia().macro({
     auth: (needed: Scope) => ({
+      // The OpenAPI document says which keys may call the route, before what the route says of itself.
+      introspect(option) {
+        // Elysia hands the route's whole hook here (its types say only the macro's options).
+        const hook = option as { detail?: { description?: string } };
+        const own = hook.detail?.description;
+        hook.detail = { ...hook.detail, description: own ? `${SCOPE_NOTES[needed]} ${own}` : SCOPE_NOTES[needed] };
+      },
       async transform({ request }) {
         if (!allows((await gate(request)).scope, needed)) throw new Forbidden(needed);
       },

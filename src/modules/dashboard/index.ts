@@ -48,7 +48,7 @@ export const dashboardModule = ({ config, gate, owner }: ModuleContext & { owner
         set.headers["set-cookie"] = await owner.cookie(secure);
         return { scope: principal.scope, name: principal.name };
       },
-      { detail: { summary: "Sign in to the dashboard: checks the key, marks this browser as the owner's (HttpOnly cookie)" } },
+      { detail: { operationId: "signInDashboard", summary: "Sign in to the dashboard: checks the key, marks this browser as the owner's (HttpOnly cookie)", security: [] } },
     )
     .delete(
       "/session",
@@ -56,6 +56,6 @@ export const dashboardModule = ({ config, gate, owner }: ModuleContext & { owner
         set.headers["set-cookie"] = clearOwnerCookie(secure);
         return { signed_out: true };
       },
-      { detail: { summary: "Sign out: this browser's clicks count as anyone's again" } },
+      { detail: { operationId: "signOutDashboard", summary: "Sign out: this browser's clicks count as anyone's again", security: [] } },
     );
 };

@@ -81,6 +81,7 @@ export const docsModule = (config: Pick<Config, "publicBaseUrl">) =>
           },
           security: [{ apiKey: [] }, { bearer: [] }],
         },
-        exclude: { paths: [/^\/swagger/] },
+        // staticFile: the plugin would otherwise leave out every path with an extension, clicks.csv among them.
+        exclude: { paths: [/^\/swagger/], staticFile: false },
       }),
     );

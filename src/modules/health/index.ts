@@ -18,10 +18,10 @@ export const healthModule = (auth: ModuleContext, metrics: Metrics) =>
         set.status = answer.status;
         return answer.body;
       },
-      { detail: { summary: "Health check (no authentication); reads and writes the database", security: [] } },
+      { detail: { operationId: "getHealth", summary: "Health check (no authentication); reads and writes the database", security: [] } },
     )
     .get(
       "/metrics",
       async () => new Response(await metrics.registry.metrics(), { headers: { "Content-Type": metrics.registry.contentType } }),
-      { auth: "read", detail: { summary: "Prometheus metrics (needs a read key)" } },
+      { auth: "read", detail: { operationId: "getMetrics", summary: "Prometheus metrics (needs a read key)" } },
     );

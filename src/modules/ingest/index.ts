@@ -14,7 +14,7 @@ export const ingestModule = ({ store, config, ...auth }: ModuleContext) => {
     .post(
       "/test",
       () => ({ success: true, message: "API connection successful", authenticated: true, timestamp: nowIso() }),
-      { auth: "ingest", detail: { summary: "Test connection and authentication" } },
+      { auth: "ingest", detail: { operationId: "testIngest", summary: "Test connection and authentication" } },
     )
     .post(
       "/batch",
@@ -62,7 +62,7 @@ export const ingestModule = ({ store, config, ...auth }: ModuleContext) => {
       {
         auth: "ingest",
         detail: {
-          summary: "Store a batch of 1 to 1000 click events",
+          operationId: "ingestBatch", summary: "Store a batch of 1 to 1000 click events",
           description:
             "All valid events are written in one transaction. 200: all stored; 207: the valid ones stored, " +
             "the invalid ones listed in results.errors; 400: nothing stored. Re-sent events (same event_id, " +

@@ -28,7 +28,7 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
         body: CreateLink,
         response: { 201: LinkView, ...errorResponses(400, 401, 403, 409, 413, 415, 429, 503) },
         detail: {
-          summary: "Create a tracked link",
+          operationId: "createLink", summary: "Create a tracked link",
           description: "Answers the stored link with its redirect_url, the URL to put in a résumé. A taken custom tracking_id is 409.",
         },
       },
@@ -42,7 +42,7 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
       {
         auth: "admin",
         detail: {
-          summary: `Create up to ${MAX_BULK_LINKS} links at once (all or none)`,
+          operationId: "createLinks", summary: `Create up to ${MAX_BULK_LINKS} links at once (all or none)`,
           requestBody: {
             required: true,
             content: jsonContent(z.object({ links: z.array(CreateLink).min(1).max(MAX_BULK_LINKS) })),
@@ -53,20 +53,20 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
     .get("/links", ({ query }) => listLinkViews(store, query), {
       auth: "read",
       query: ListQuery,
-      detail: { summary: "List links, newest first, with their human click counts; filters and cursor pagination" },
+      detail: { operationId: "listLinks", summary: "List links, newest first, with their human click counts; filters and cursor pagination" },
     })
     .get("/lookup/:tracking_id", ({ params }) => getLink(store, params.tracking_id), {
       auth: "ingest",
       params: IdParams,
       detail: {
-        summary: "Resolve a link for a redirect node (LOOKUP_API_URL/{tracking_id})",
+        operationId: "lookupLink", summary: "Resolve a link for a redirect node (LOOKUP_API_URL/{tracking_id})",
         description: "Inactive and expired links are answered too, with is_active false, so the node can answer 410. Unknown ids: 404.",
       },
     })
     .get("/lookup", ({ query }) => getLink(store, query.uuid), {
       auth: "ingest",
       query: z.object({ uuid: z.string({ error: "Missing required query parameter: uuid" }).max(100, "uuid exceeds 100 characters") }),
-      detail: { summary: "Resolve a link: ?uuid={tracking_id}" },
+      detail: { operationId: "lookupLinkByUuid", summary: "Resolve a link: ?uuid={tracking_id}" },
     })
     .post(
       "/record-click",
@@ -78,7 +78,7 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
       {
         auth: "ingest",
         detail: {
-          summary: "Record one click (same fields and idempotency as an ingest event)",
+          operationId: "recordClick", summary: "Record one click (same fields and idempotency as an ingest event)",
           description: "201 with status recorded; 200 with status duplicate when the event was already stored.",
           requestBody: { required: true, content: jsonContent(ClickEvent) },
         },
@@ -87,7 +87,7 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
     .get("/links/:tracking_id", ({ params }) => getLink(store, params.tracking_id), {
       auth: "read",
       params: IdParams,
-      detail: { summary: "One link" },
+      detail: { operationId: "getLink", summary: "One link" },
     })
     .get(
       "/links/:tracking_id/qr.svg",
@@ -95,17 +95,17 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
         new Response(await QRCode.toString((await getLink(store, params.tracking_id)).redirect_url, { type: "svg", margin: 2 }), {
           headers: { "Content-Type": "image/svg+xml", "Cache-Control": "no-store" },
         }),
-      { auth: "read", params: IdParams, detail: { summary: "A QR code (SVG) of the link's tracked URL, for a printed résumé" } },
+      { auth: "read", params: IdParams, detail: { operationId: "getLinkQrCode", summary: "A QR code (SVG) of the link's tracked URL, for a printed résumé" } },
     )
     .patch("/links/:tracking_id", ({ params, body }) => patchLink(store, params.tracking_id, body), {
       auth: "admin",
       params: IdParams,
       parse: "json",
       body: PatchLink,
-      detail: { summary: "Activate, deactivate, change the destination, expiry, description or ids" },
+      detail: { operationId: "updateLink", summary: "Activate, deactivate, change the destination, expiry, description or ids" },
     })
     .delete("/links/:tracking_id", ({ params }) => deleteLink(store, params.tracking_id), {
       auth: "admin",
       params: IdParams,
-      detail: { summary: "Delete a link and all its clicks" },
+      detail: { operationId: "deleteLink", summary: "Delete a link and all its clicks" },
     });

@@ -9,5 +9,5 @@ export const privacyModule = ({ store, config, ...auth }: ModuleContext) =>
     .delete("/clicks", ({ query }) => eraseClicksFromIp(store, config, query.ip), {
       auth: "admin",
       query: z.object({ ip: z.string({ error: "Missing required query parameter: ip" }).max(64, "ip must be a valid IPv4 or IPv6 address") }),
-      detail: { summary: "Erase every click from one IP address (a person's request to be forgotten)" },
+      detail: { operationId: "eraseClicksFromIp", summary: "Erase every click from one IP address (a person's request to be forgotten)" },
     });

@@ -12,7 +12,7 @@ export const webhooksModule = ({ store, config, ...auth }: ModuleContext) =>
     .get("/events", ({ query }) => feed(store, Number(query.after ?? 0), query.limit ?? 100), {
       auth: "read",
       query: FeedQuery,
-      detail: { summary: "The signals in order, for systems that cannot take webhooks: ask again with next_cursor" },
+      detail: { operationId: "listEvents", summary: "The signals in order, for systems that cannot take webhooks: ask again with next_cursor" },
     })
     .post(
       "/webhooks",
@@ -20,24 +20,24 @@ export const webhooksModule = ({ store, config, ...auth }: ModuleContext) =>
         set.status = 201;
         return createWebhook(store, body, config.webhookAllowPrivate);
       },
-      { auth: "admin", parse: "json", body: CreateWebhook, detail: { summary: "Add a webhook endpoint; its secret is shown once" } },
+      { auth: "admin", parse: "json", body: CreateWebhook, detail: { operationId: "createWebhook", summary: "Add a webhook endpoint; its secret is shown once" } },
     )
-    .get("/webhooks", () => listWebhooks(store), { auth: "admin", detail: { summary: "Webhook endpoints (never their secrets)" } })
+    .get("/webhooks", () => listWebhooks(store), { auth: "admin", detail: { operationId: "listWebhooks", summary: "Webhook endpoints (never their secrets)" } })
     .patch("/webhooks/:id", ({ params, body }) => patchWebhook(store, params.id, body, config.webhookAllowPrivate), {
       auth: "admin",
       parse: "json",
       params: IdParam,
       body: PatchWebhook,
-      detail: { summary: "Change an endpoint's URL, event types, description, or turn it off" },
+      detail: { operationId: "updateWebhook", summary: "Change an endpoint's URL, event types, description, or turn it off" },
     })
-    .delete("/webhooks/:id", ({ params }) => removeWebhook(store, params.id), { auth: "admin", params: IdParam, detail: { summary: "Remove an endpoint" } })
+    .delete("/webhooks/:id", ({ params }) => removeWebhook(store, params.id), { auth: "admin", params: IdParam, detail: { operationId: "deleteWebhook", summary: "Remove an endpoint" } })
     .get("/webhooks/:id/deliveries", ({ params }) => deliveryLog(store, params.id), {
       auth: "admin",
       params: IdParam,
-      detail: { summary: "The last 50 deliveries: attempts, status codes, next retry" },
+      detail: { operationId: "listWebhookDeliveries", summary: "The last 50 deliveries: attempts, status codes, next retry" },
     })
     .post("/webhooks/:id/deliveries/:delivery/redeliver", ({ params }) => redeliver(store, params.id, params.delivery), {
       auth: "admin",
       params: z.object({ id: z.string().max(100), delivery: z.coerce.number({ error: "delivery must be a delivery id" }).int().positive() }),
-      detail: { summary: "Send a delivery again" },
+      detail: { operationId: "redeliverWebhook", summary: "Send a delivery again" },
     });

@@ -19,3 +19,20 @@ test("redocly lint, recommended rules: zero errors, zero warnings", async () => 
   });
   expect(problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location?.[0]?.pointer}`)).toEqual([]);
 });
+
+test("every operation has an id a generator makes a method of, says which key it needs, and the CSV export is text/csv", async () => {
+  const { app } = setup();
+  const { body } = await call(app, "/swagger/json", { key: null });
+  const operations = Object.entries(body.paths as Record<string, Record<string, { operationId?: string; description?: string; security?: unknown[] }>>).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => ({ at: `${method.toUpperCase()} ${path}`, ...op })),
+  );
+  expect(operations.length).toBeGreaterThanOrEqual(31);
+  const ids = operations.map((o) => o.operationId);
+  expect(operations.filter((o) => !/^[a-z][A-Za-z]+$/.test(o.operationId ?? "")).map((o) => o.at)).toEqual([]);
+  expect(new Set(ids).size).toBe(ids.length);
+  const publicOnes = operations.filter((o) => Array.isArray(o.security) && o.security.length === 0).map((o) => o.operationId).sort();
+  expect(publicOnes).toEqual(["getHealth", "signInDashboard", "signOutDashboard"]);
+  const silent = operations.filter((o) => !publicOnes.includes(o.operationId!) && !/^Needs an API key with the `(ingest|read|admin)` scope/.test(o.description ?? ""));
+  expect(silent.map((o) => o.at)).toEqual([]);
+  expect(Object.keys(body.paths["/api/link-tracking/clicks.csv"].get.responses["200"].content)).toEqual(["text/csv"]);
+});
