@@ -9,6 +9,8 @@ import { createMetrics } from "../src/lib/metrics";
 import { signalRule } from "../src/modules/webhooks/signals";
 import { sqliteWorkers } from "../src/workers";
 
+import { checkResponse } from "./openapi-check";
+
 export const KEY = "test-key-0123456789abcdef";
 
 /**
@@ -62,12 +64,15 @@ export function req(path: string, { json, key = KEY, headers, ...init }: ReqInit
 }
 
 export async function call(app: { handle(r: Request): Promise<Response> }, path: string, init?: ReqInit) {
-  const res = await app.handle(req(path, init));
+  const request = req(path, init);
+  const res = await app.handle(request);
   const text = await res.text();
   let body: any = text;
   try {
     body = JSON.parse(text);
   } catch {}
+  // Every JSON answer is held to the OpenAPI document (test/openapi-check.ts).
+  if (typeof body === "object") await checkResponse(request.method, request.url, res.status, res.headers.get("content-type"), body);
   return { status: res.status, headers: res.headers, body };
 }
 
