@@ -87,7 +87,7 @@ export async function recordClick(store: Store, config: Config, { health, metric
       tracking_id: stored.trackingId,
       clicked_at: stored.clickedAt,
       click_source: stored.clickSource ?? null,
-      status: created ? "recorded" : "duplicate",
+      status: created ? ("recorded" as const) : ("duplicate" as const),
     },
   };
 }

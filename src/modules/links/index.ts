@@ -1,9 +1,9 @@
 import { Elysia } from "elysia";
 import QRCode from "qrcode";
 import { z } from "zod";
-import { ERROR_MODELS, errorResponses, jsonContent } from "../../lib/openapi";
+import { ERROR_MODELS, errorResponseDocs, errorResponses, jsonContent } from "../../lib/openapi";
 import { authPlugin, type ModuleContext } from "../auth";
-import { CreateLink, LinkView, ListQuery, MAX_BULK_LINKS, PatchLink } from "./model";
+import { CreatedLinks, CreateLink, DeletedLink, LinkPage, LinkView, ListQuery, MAX_BULK_LINKS, PatchLink, RecordedClick } from "./model";
 import { ClickEvent } from "../ingest/model";
 import { recordClick } from "../ingest/service";
 import { createLink, createLinks, deleteLink, getLink, listLinkViews, patchLink } from "./service";
@@ -41,6 +41,7 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
       },
       {
         auth: "admin",
+        response: { 201: CreatedLinks, ...errorResponses(400, 401, 403, 409, 413, 415, 429, 503) },
         detail: {
           operationId: "createLinks", summary: `Create up to ${MAX_BULK_LINKS} links at once (all or none)`,
           requestBody: {
@@ -53,11 +54,13 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
     .get("/links", ({ query }) => listLinkViews(store, query), {
       auth: "read",
       query: ListQuery,
+      response: { 200: LinkPage, ...errorResponses(400, 401, 403, 429, 503) },
       detail: { operationId: "listLinks", summary: "List links, newest first, with their human click counts; filters and cursor pagination" },
     })
     .get("/lookup/:tracking_id", ({ params }) => getLink(store, params.tracking_id), {
       auth: "ingest",
       params: IdParams,
+      response: { 200: LinkView, ...errorResponses(400, 401, 403, 404, 429, 503) },
       detail: {
         operationId: "lookupLink", summary: "Resolve a link for a redirect node (LOOKUP_API_URL/{tracking_id})",
         description: "Inactive and expired links are answered too, with is_active false, so the node can answer 410. Unknown ids: 404.",
@@ -66,6 +69,7 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
     .get("/lookup", ({ query }) => getLink(store, query.uuid), {
       auth: "ingest",
       query: z.object({ uuid: z.string({ error: "Missing required query parameter: uuid" }).max(100, "uuid exceeds 100 characters") }),
+      response: { 200: LinkView, ...errorResponses(400, 401, 403, 404, 429, 503) },
       detail: { operationId: "lookupLinkByUuid", summary: "Resolve a link: ?uuid={tracking_id}" },
     })
     .post(
@@ -77,6 +81,7 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
       },
       {
         auth: "ingest",
+        response: { 201: RecordedClick, 200: RecordedClick, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
         detail: {
           operationId: "recordClick", summary: "Record one click (same fields and idempotency as an ingest event)",
           description: "201 with status recorded; 200 with status duplicate when the event was already stored.",
@@ -87,6 +92,7 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
     .get("/links/:tracking_id", ({ params }) => getLink(store, params.tracking_id), {
       auth: "read",
       params: IdParams,
+      response: { 200: LinkView, ...errorResponses(400, 401, 403, 404, 429, 503) },
       detail: { operationId: "getLink", summary: "One link" },
     })
     .get(
@@ -95,17 +101,30 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
         new Response(await QRCode.toString((await getLink(store, params.tracking_id)).redirect_url, { type: "svg", margin: 2 }), {
           headers: { "Content-Type": "image/svg+xml", "Cache-Control": "no-store" },
         }),
-      { auth: "read", params: IdParams, detail: { operationId: "getLinkQrCode", summary: "A QR code (SVG) of the link's tracked URL, for a printed résumé" } },
+      {
+        auth: "read",
+        params: IdParams,
+        detail: {
+          operationId: "getLinkQrCode",
+          summary: "A QR code (SVG) of the link's tracked URL, for a printed résumé",
+          responses: {
+            200: { description: "The QR code of redirect_url", content: { "image/svg+xml": { schema: { type: "string" } } } },
+            ...errorResponseDocs(400, 401, 403, 404, 429, 503),
+          },
+        },
+      },
     )
     .patch("/links/:tracking_id", ({ params, body }) => patchLink(store, params.tracking_id, body), {
       auth: "admin",
       params: IdParams,
       parse: "json",
       body: PatchLink,
+      response: { 200: LinkView, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503) },
       detail: { operationId: "updateLink", summary: "Activate, deactivate, change the destination, expiry, description or ids" },
     })
     .delete("/links/:tracking_id", ({ params }) => deleteLink(store, params.tracking_id), {
       auth: "admin",
       params: IdParams,
+      response: { 200: DeletedLink, ...errorResponses(400, 401, 403, 404, 429, 503) },
       detail: { operationId: "deleteLink", summary: "Delete a link and all its clicks" },
     });

@@ -77,3 +77,22 @@ export const LinkView = z.object({
   expires_at: z.string().nullable(),
 });
 export type LinkView = z.infer<typeof LinkView>;
+
+/** A page of links, each with its human clicks; next_cursor asks for the next page (null: the last). */
+export const LinkPage = z.object({
+  links: z.array(LinkView.extend({ clicks: z.number().int().describe("Human clicks of the link") })),
+  next_cursor: z.string().nullable(),
+});
+
+export const CreatedLinks = z.object({ links: z.array(LinkView) });
+
+export const DeletedLink = z.object({ tracking_id: z.string(), deleted: z.literal(true), clicks_deleted: z.number().int() });
+
+/** record-click's answer: the click as stored (status recorded), or the one already stored with its key (status duplicate). */
+export const RecordedClick = z.object({
+  click_id: z.string(),
+  tracking_id: z.string(),
+  clicked_at: z.string(),
+  click_source: z.string().nullable(),
+  status: z.enum(["recorded", "duplicate"]),
+});
