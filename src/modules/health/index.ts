@@ -1,7 +1,8 @@
 import { Elysia } from "elysia";
 import type { Metrics } from "../../lib/metrics";
 import { authPlugin, type ModuleContext } from "../auth";
-import { healthAnswer } from "./service";
+import { ERROR_MODELS, errorResponseDocs, errorResponses } from "../../lib/openapi";
+import { HealthBody, healthAnswer } from "./service";
 
 /**
  * GET /api/tracking-ingest/health (no key: tracking-ingest-guide.md's check, which asks
@@ -11,6 +12,7 @@ import { healthAnswer } from "./service";
 export const healthModule = (auth: ModuleContext, metrics: Metrics) =>
   new Elysia({ tags: ["Operations"] })
     .use(authPlugin(auth))
+    .model(ERROR_MODELS)
     .get(
       "/api/tracking-ingest/health",
       async ({ set }) => {
@@ -18,10 +20,23 @@ export const healthModule = (auth: ModuleContext, metrics: Metrics) =>
         set.status = answer.status;
         return answer.body;
       },
-      { detail: { operationId: "getHealth", summary: "Health check (no authentication); reads and writes the database", security: [] } },
+      {
+        response: { 200: HealthBody, 503: HealthBody, ...errorResponses(429) },
+        detail: { operationId: "getHealth", summary: "Health check (no authentication); reads and writes the database", security: [] },
+      },
     )
     .get(
       "/metrics",
       async () => new Response(await metrics.registry.metrics(), { headers: { "Content-Type": metrics.registry.contentType } }),
-      { auth: "read", detail: { operationId: "getMetrics", summary: "Prometheus metrics (needs a read key)" } },
+      {
+        auth: "read",
+        detail: {
+          operationId: "getMetrics",
+          summary: "Prometheus metrics (needs a read key)",
+          responses: {
+            200: { description: "Prometheus text exposition format", content: { "text/plain": { schema: { type: "string" } } } },
+            ...errorResponseDocs(401, 403, 429),
+          },
+        },
+      },
     );

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { Store } from "../../db/store";
 
 /**
@@ -43,12 +44,25 @@ const withTimeout = <T>(work: Promise<T>, ms: number): Promise<T> => {
   return Promise.race([work, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error("timed out")), ms)))]).finally(() => clearTimeout(timer));
 };
 
-/** The seed's health answer (tracking-ingest-guide.md), after a real check of the database. */
+/** The seed's health answer (tracking-ingest-guide.md). */
+export const HealthBody = z.object({
+  status: z.enum(["healthy", "unhealthy"]),
+  service: z.literal("tracking_ingest_api"),
+  version: z.string(),
+  timestamp: z.string(),
+});
+
+/** The seed's health answer, after a real check of the database. */
 export async function healthAnswer(store: Store, health: WriteHealth) {
   const healthy = await checkDatabase(store, health);
   return {
     status: healthy ? 200 : 503,
-    body: { status: healthy ? "healthy" : "unhealthy", service: "tracking_ingest_api", version: INGEST_API_VERSION, timestamp: new Date().toISOString() },
+    body: {
+      status: healthy ? ("healthy" as const) : ("unhealthy" as const),
+      service: "tracking_ingest_api" as const,
+      version: INGEST_API_VERSION,
+      timestamp: new Date().toISOString(),
+    },
   };
 }
 

@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import { isJsonContentType } from "../../lib/body";
 import { UnsupportedMediaType } from "../../lib/errors";
-import { jsonContent } from "../../lib/openapi";
+import { ERROR_MODELS, errorResponses, jsonContent } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
 import { authPlugin, type ModuleContext } from "../auth";
 import { BatchRequest, BatchResults } from "./model";
@@ -11,10 +11,18 @@ import { ingestBatch } from "./service";
 export const ingestModule = ({ store, config, ...auth }: ModuleContext) => {
   return new Elysia({ prefix: "/api/tracking-ingest", tags: ["Tracking ingest"] })
     .use(authPlugin(auth))
+    .model(ERROR_MODELS)
     .post(
       "/test",
-      () => ({ success: true, message: "API connection successful", authenticated: true, timestamp: nowIso() }),
-      { auth: "ingest", detail: { operationId: "testIngest", summary: "Test connection and authentication" } },
+      () => ({ success: true as const, message: "API connection successful", authenticated: true as const, timestamp: nowIso() }),
+      {
+        auth: "ingest",
+        response: {
+          200: z.object({ success: z.literal(true), message: z.string(), authenticated: z.literal(true), timestamp: z.string() }),
+          ...errorResponses(401, 403, 429),
+        },
+        detail: { operationId: "testIngest", summary: "Test connection and authentication" },
+      },
     )
     .post(
       "/batch",

@@ -1,7 +1,8 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import { authPlugin, type ModuleContext } from "../auth";
-import { CreateWebhook, FeedQuery, PatchWebhook } from "./model";
+import { ERROR_MODELS, errorResponses } from "../../lib/openapi";
+import { CreatedWebhook, CreateWebhook, DeletedWebhook, DeliveryView, EventFeed, FeedQuery, PatchWebhook, Redelivery, WebhookView } from "./model";
 import { createWebhook, deliveryLog, feed, listWebhooks, patchWebhook, redeliver, removeWebhook } from "./service";
 
 const IdParam = z.object({ id: z.string().max(100) });
@@ -9,9 +10,11 @@ const IdParam = z.object({ id: z.string().max(100) });
 export const webhooksModule = ({ store, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Signals"] })
     .use(authPlugin(auth))
+    .model(ERROR_MODELS)
     .get("/events", ({ query }) => feed(store, Number(query.after ?? 0), query.limit ?? 100), {
       auth: "read",
       query: FeedQuery,
+      response: { 200: EventFeed, ...errorResponses(400, 401, 403, 429, 503) },
       detail: { operationId: "listEvents", summary: "The signals in order, for systems that cannot take webhooks: ask again with next_cursor" },
     })
     .post(
@@ -20,24 +23,42 @@ export const webhooksModule = ({ store, config, ...auth }: ModuleContext) =>
         set.status = 201;
         return createWebhook(store, body, config.webhookAllowPrivate);
       },
-      { auth: "admin", parse: "json", body: CreateWebhook, detail: { operationId: "createWebhook", summary: "Add a webhook endpoint; its secret is shown once" } },
+      {
+        auth: "admin",
+        parse: "json",
+        body: CreateWebhook,
+        response: { 201: CreatedWebhook, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
+        detail: { operationId: "createWebhook", summary: "Add a webhook endpoint; its secret is shown once" },
+      },
     )
-    .get("/webhooks", () => listWebhooks(store), { auth: "admin", detail: { operationId: "listWebhooks", summary: "Webhook endpoints (never their secrets)" } })
+    .get("/webhooks", () => listWebhooks(store), {
+      auth: "admin",
+      response: { 200: z.array(WebhookView), ...errorResponses(401, 403, 429, 503) },
+      detail: { operationId: "listWebhooks", summary: "Webhook endpoints (never their secrets)" },
+    })
     .patch("/webhooks/:id", ({ params, body }) => patchWebhook(store, params.id, body, config.webhookAllowPrivate), {
       auth: "admin",
       parse: "json",
       params: IdParam,
       body: PatchWebhook,
+      response: { 200: WebhookView, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503) },
       detail: { operationId: "updateWebhook", summary: "Change an endpoint's URL, event types, description, or turn it off" },
     })
-    .delete("/webhooks/:id", ({ params }) => removeWebhook(store, params.id), { auth: "admin", params: IdParam, detail: { operationId: "deleteWebhook", summary: "Remove an endpoint" } })
+    .delete("/webhooks/:id", ({ params }) => removeWebhook(store, params.id), {
+      auth: "admin",
+      params: IdParam,
+      response: { 200: DeletedWebhook, ...errorResponses(400, 401, 403, 404, 429, 503) },
+      detail: { operationId: "deleteWebhook", summary: "Remove an endpoint" },
+    })
     .get("/webhooks/:id/deliveries", ({ params }) => deliveryLog(store, params.id), {
       auth: "admin",
       params: IdParam,
+      response: { 200: z.array(DeliveryView), ...errorResponses(400, 401, 403, 404, 429, 503) },
       detail: { operationId: "listWebhookDeliveries", summary: "The last 50 deliveries: attempts, status codes, next retry" },
     })
     .post("/webhooks/:id/deliveries/:delivery/redeliver", ({ params }) => redeliver(store, params.id, params.delivery), {
       auth: "admin",
       params: z.object({ id: z.string().max(100), delivery: z.coerce.number({ error: "delivery must be a delivery id" }).int().positive() }),
+      response: { 200: Redelivery, ...errorResponses(400, 401, 403, 404, 429, 503) },
       detail: { operationId: "redeliverWebhook", summary: "Send a delivery again" },
     });

@@ -27,3 +27,36 @@ export const FeedQuery = z.object({
   after: z.string().regex(/^\d+$/, "after must be a cursor from a previous answer").optional(),
   limit: queryLimit(1000).optional(),
 });
+
+/** A webhook endpoint as the API shows it (never its secret, but once: at creation). */
+export const WebhookView = z.object({
+  id: z.string(),
+  url: z.string(),
+  event_types: z.array(z.string()),
+  description: z.string().nullable(),
+  active: z.boolean(),
+  created_at: z.string(),
+});
+export const CreatedWebhook = WebhookView.extend({ secret: z.string().describe("Shown this once: it signs every delivery (webhook-signature)") });
+export const DeletedWebhook = z.object({ id: z.string(), deleted: z.literal(true) });
+
+/** One signal as webhooks deliver it and the feed lists it. */
+export const SignalPayload = z
+  .object({ id: z.string(), type: z.enum(EVENT_TYPES), created_at: z.string(), data: z.record(z.string(), z.unknown()) })
+  .describe("A signal: click.first_human, click.returned or link.orphan_hit, with what it is about in data");
+export type SignalPayload = z.infer<typeof SignalPayload>;
+export const EventFeed = z.object({ events: z.array(SignalPayload), next_cursor: z.string().describe("Ask again with after= this") });
+
+export const DeliveryView = z.object({
+  delivery_id: z.number().int(),
+  event_id: z.string(),
+  type: z.enum(EVENT_TYPES),
+  status: z.enum(["pending", "delivered", "failed"]),
+  attempts: z.number().int(),
+  last_status_code: z.number().int().nullable(),
+  last_error: z.string().nullable(),
+  last_attempt_at: z.string().nullable(),
+  next_attempt_at: z.string().nullable(),
+  delivered_at: z.string().nullable(),
+});
+export const Redelivery = z.object({ delivery_id: z.number().int(), status: z.literal("pending") });

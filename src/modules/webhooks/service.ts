@@ -9,7 +9,7 @@ import { backoffMs, postJson, type Sent } from "../../lib/delivery";
 import { NotFound } from "../../lib/errors";
 import { failureLog, type Logger } from "../../lib/log";
 import { nowIso } from "../../lib/time";
-import { EVENT_TYPES } from "./model";
+import { EVENT_TYPES, type SignalPayload } from "./model";
 import { checkTargetUrl, targetRefusal } from "./target";
 
 /** A delivery is tried for a day, then marked failed. */
@@ -79,7 +79,7 @@ export async function patchWebhook(store: Store, id: string, patch: { url?: stri
 
 export async function removeWebhook(store: Store, id: string) {
   if (!(await store.webhooks.delete(id))) throw new NotFound("Webhook not found", { webhook_id: id });
-  return { id, deleted: true };
+  return { id, deleted: true as const };
 }
 
 export async function deliveryLog(store: Store, id: string) {
@@ -102,13 +102,14 @@ export async function redeliver(store: Store, id: string, deliveryId: number) {
   await endpoint(store, id);
   if (!(await store.webhooks.findDelivery(id, deliveryId))) throw new NotFound("Delivery not found", { delivery_id: deliveryId });
   await store.webhooks.recordAttempt(deliveryId, { status: "pending", attempts: 0, firstAttemptAt: null, nextAttemptAt: nowIso(), lastError: null });
-  return { delivery_id: deliveryId, status: "pending" };
+  return { delivery_id: deliveryId, status: "pending" as const };
 }
 
 /** The polling feed: due events after a cursor, in order, and the cursor to ask with next. */
 export async function feed(store: Store, after: number, limit: number) {
   const events = await store.signals.due(after, nowIso(), limit);
-  return { events: events.map((e) => e.payload), next_cursor: String(events.at(-1)?.seq ?? after) };
+  // Payloads are made by signals.ts's rule in the SignalPayload shape.
+  return { events: events.map((e) => e.payload as SignalPayload), next_cursor: String(events.at(-1)?.seq ?? after) };
 }
 
 /**
