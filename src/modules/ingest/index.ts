@@ -2,10 +2,10 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import { isJsonContentType } from "../../lib/body";
 import { UnsupportedMediaType } from "../../lib/errors";
-import { ERROR_MODELS, errorResponses, jsonContent } from "../../lib/openapi";
+import { ERROR_MODELS, errorResponseDocs, errorResponses, jsonContent } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
 import { authPlugin, type ModuleContext } from "../auth";
-import { BatchRequest, BatchResults } from "./model";
+import { BatchRequest, BatchResults, IngestValidationFailed } from "./model";
 import { ingestBatch } from "./service";
 
 export const ingestModule = ({ store, config, ...auth }: ModuleContext) => {
@@ -78,12 +78,12 @@ export const ingestModule = ({ store, config, ...auth }: ModuleContext) => {
           requestBody: { required: true, content: jsonContent(BatchRequest) },
           responses: {
             200: { description: "All events stored", content: jsonContent(z.object({ success: z.literal(true), message: z.string(), results: BatchResults, timestamp: z.string() })) },
-            207: { description: "Some events invalid; the valid ones stored" },
-            400: { description: "Validation Failed; nothing stored" },
-            401: { description: "Missing or wrong API key" },
-            413: { description: "Body over 5 MiB" },
-            415: { description: "Content-Type is not application/json" },
-            503: { description: "Database unavailable; nothing stored (Retry-After)" },
+            207: {
+              description: "Some events invalid; the valid ones stored",
+              content: jsonContent(z.object({ success: z.literal(false), message: z.string(), warning: z.string(), results: BatchResults, timestamp: z.string() })),
+            },
+            400: { description: "Validation Failed; nothing stored", content: jsonContent(IngestValidationFailed) },
+            ...errorResponseDocs(401, 403, 413, 415, 429, 503),
           },
         },
       },

@@ -115,3 +115,13 @@ export const BatchResults = z.object({
   duplicates: z.number(),
   errors: z.array(z.string()),
 });
+
+/** The seed's 400 "Validation Failed" body, with results (the seed's client reads results.failed whenever success is false). */
+export const IngestValidationFailed = z.object({
+  success: z.literal(false),
+  error: z.literal("Validation Failed"),
+  message: z.string(),
+  validation_errors: z.array(z.string()),
+  results: BatchResults,
+  timestamp: z.string(),
+});
