@@ -1,9 +1,9 @@
 import { Elysia } from "elysia";
 import { EXPORT_COLUMNS } from "../../db/store";
-import { errorResponseDocs } from "../../lib/openapi";
+import { ERROR_MODELS, errorResponseDocs, errorResponses } from "../../lib/openapi";
 import { z } from "zod";
 import { authPlugin, type ModuleContext } from "../auth";
-import { AnalyticsQuery, TrackingIdParam } from "./model";
+import { AnalyticsQuery, ApplicationRollup, ApplicationsOverview, Attributed, JobRollup, LinkAnalytics, Overview, TrackingIdParam } from "./model";
 import { attribute, overview } from "./overview";
 import { applicationRollup, applicationsOverview, jobRollup } from "./rollups";
 import { csvStream } from "./export";
@@ -20,9 +20,11 @@ const ExportQuery = AnalyticsQuery.and(
 export const analyticsModule = ({ store, config, ...auth }: ModuleContext) =>
   new Elysia({ prefix: "/api/link-tracking", tags: ["Analytics"] })
     .use(authPlugin(auth))
+    .model(ERROR_MODELS)
     .get("/analytics", ({ query }) => overview(store, query), {
       auth: "read",
       query: AnalyticsQuery,
+      response: { 200: Overview, ...errorResponses(400, 401, 403, 429, 503) },
       detail: {
         operationId: "getOverview", summary: "Overview of a period (default the last 30 days)",
         description: "Totals, top links, human clicks per day, recent clicks with their kind, orphan visits with the link they probably meant, applications without a human click.",
@@ -31,15 +33,18 @@ export const analyticsModule = ({ store, config, ...auth }: ModuleContext) =>
     .get("/analytics/jobs/:job_id", ({ params }) => jobRollup(store, params.job_id), {
       auth: "read",
       params: z.object({ job_id: z.guid("job_id must be a UUID") }),
+      response: { 200: JobRollup, ...errorResponses(400, 401, 403, 404, 429, 503) },
       detail: { operationId: "getJobAnalytics", summary: "One job: its applications and links with human clicks, first click and time to it, and visits" },
     })
     .get("/analytics/applications", () => applicationsOverview(store), {
       auth: "read",
+      response: { 200: ApplicationsOverview, ...errorResponses(401, 403, 429, 503) },
       detail: { operationId: "listApplicationAnalytics", summary: "Every application with its links' human clicks and first human click" },
     })
     .get("/analytics/applications/:application_id", ({ params }) => applicationRollup(store, params.application_id), {
       auth: "read",
       params: z.object({ application_id: z.guid("application_id must be a UUID") }),
+      response: { 200: ApplicationRollup, ...errorResponses(400, 401, 403, 404, 429, 503) },
       detail: { operationId: "getApplicationAnalytics", summary: "One application: its links with human clicks, first click and time to it, and its timeline of visits" },
     })
     .post("/orphans/:orphan_id/attribute", ({ params, body }) => attribute(store, params.orphan_id, body.tracking_id), {
@@ -47,6 +52,7 @@ export const analyticsModule = ({ store, config, ...auth }: ModuleContext) =>
       parse: "json",
       params: z.object({ orphan_id: z.string().max(100, "orphan_id exceeds 100 characters") }),
       body: z.object({ tracking_id: z.string({ error: "Missing required field: tracking_id" }).min(1).max(100) }),
+      response: { 200: Attributed, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503) },
       detail: { operationId: "attributeOrphan", summary: "Attribute an orphan id's hits to the link they were meant for" },
     })
     // The seeds' redirect handler resolves links through this route with its ingest key.
@@ -54,6 +60,7 @@ export const analyticsModule = ({ store, config, ...auth }: ModuleContext) =>
       auth: "ingest",
       params: TrackingIdParam,
       query: AnalyticsQuery,
+      response: { 200: LinkAnalytics, ...errorResponses(400, 401, 403, 404, 429, 503) },
       detail: {
         operationId: "getLinkAnalytics", summary: "One link: the seed's link_info and click_statistics, bot counts and breakdowns",
         description: "Counts are of human clicks unless include_bots=true. from/to bound clicked_at (ISO 8601).",

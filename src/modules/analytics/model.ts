@@ -13,3 +13,130 @@ export type AnalyticsQuery = z.infer<typeof AnalyticsQuery>;
 export const TrackingIdParam = z.object({
   tracking_id: z.string().max(100, "tracking_id exceeds 100 characters"),
 });
+
+// What the analytics routes answer (their OpenAPI response schemas).
+
+const int = () => z.number().int();
+const nullableString = () => z.string().nullable();
+
+export const KindCounts = z.object({ human: int(), bot: int(), preview: int(), scanner: int(), owner: int() }).describe("Clicks by visitor kind");
+const Count = z.object({ value: z.string(), clicks: int() });
+
+export const LinkAnalytics = z.object({
+  link_info: z.object({
+    tracking_id: z.string(),
+    original_url: z.string(),
+    link_function: z.string(),
+    link_type: z.string(),
+    job_id: nullableString(),
+    application_id: nullableString(),
+    is_active: z.boolean(),
+    description: nullableString(),
+  }),
+  click_statistics: z.object({
+    total_clicks: int(),
+    unique_sessions: int(),
+    first_click: nullableString(),
+    last_click: nullableString(),
+    clicks_24h: int(),
+    clicks_7d: int(),
+  }),
+  bot_clicks: int(),
+  clicks_by_kind: KindCounts,
+  counted: z.enum(["human clicks", "all clicks"]),
+  breakdowns: z.object({
+    by_source: z.array(Count),
+    by_referrer_domain: z.array(Count),
+    by_day: z.array(z.object({ day: z.string(), clicks: int() })),
+    by_browser: z.array(Count),
+    by_os: z.array(Count),
+    by_device: z.array(Count),
+  }),
+  recent_clicks: z.array(
+    z.object({
+      clicked_at: z.string(),
+      click_source: nullableString(),
+      visitor_kind: z.string(),
+      visitor_reason: nullableString(),
+      browser: nullableString(),
+      referrer_domain: z.string(),
+    }),
+  ),
+  filters: z.object({ from: nullableString(), to: nullableString(), include_bots: z.boolean() }),
+});
+
+const Totals = z.object({ links: int(), human_clicks: int(), links_clicked: int(), first_human_click: nullableString() });
+
+const LinkRollup = z.object({
+  tracking_id: z.string(),
+  link_function: z.string(),
+  link_type: z.string(),
+  original_url: z.string(),
+  redirect_url: z.string(),
+  job_id: nullableString(),
+  application_id: nullableString(),
+  is_active: z.boolean(),
+  created_at: z.string(),
+  human_clicks: int(),
+  clicks_by_kind: KindCounts,
+  first_human_click: nullableString(),
+  last_human_click: nullableString(),
+  time_to_first_click_seconds: int().nullable(),
+});
+
+const Visit = z.object({
+  session_id: nullableString(),
+  started_at: z.string(),
+  ended_at: z.string(),
+  clicks: z.array(z.object({ tracking_id: z.string(), link_function: z.string(), clicked_at: z.string(), click_source: nullableString() })),
+});
+
+export const ApplicationRollup = z.object({ application_id: z.string(), totals: Totals, links: z.array(LinkRollup), visits: z.array(Visit) });
+
+export const JobRollup = z.object({
+  job_id: z.string(),
+  totals: Totals,
+  applications: z.array(Totals.extend({ application_id: z.string() })),
+  links: z.array(LinkRollup),
+  visits: z.array(Visit),
+});
+
+export const ApplicationsOverview = z.array(Totals.extend({ application_id: z.string(), job_id: nullableString(), first_link_at: z.string() }));
+
+export const Overview = z.object({
+  period: z.object({ from: z.string(), to: z.string() }),
+  totals: z.object({
+    links: int(),
+    active_links: int(),
+    applications: int(),
+    applications_clicked: int(),
+    human_clicks: int(),
+    clicks_by_kind: KindCounts,
+  }),
+  top_links: z.array(z.object({ tracking_id: z.string(), link_function: nullableString(), application_id: nullableString(), human_clicks: int() })),
+  clicks_per_day: z.array(z.object({ day: z.string(), clicks: int() })),
+  recent_clicks: z.array(
+    z.object({
+      clicked_at: z.string(),
+      tracking_id: z.string(),
+      link_function: nullableString(),
+      application_id: nullableString(),
+      click_source: nullableString(),
+      visitor_kind: z.string(),
+      visitor_reason: nullableString(),
+      outcome: z.string(),
+    }),
+  ),
+  orphans: z.array(
+    z.object({
+      tracking_id: z.string(),
+      hits: int(),
+      first_seen: z.string(),
+      last_seen: z.string(),
+      probably: z.object({ tracking_id: z.string(), redirect_url: nullableString() }).nullable(),
+    }),
+  ),
+  applications_without_human_click: z.array(z.object({ application_id: z.string(), links: int(), first_link_at: z.string() })),
+});
+
+export const Attributed = z.object({ orphan_id: z.string(), tracking_id: z.string(), hits_attributed: int() });

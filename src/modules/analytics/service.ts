@@ -85,7 +85,7 @@ export async function linkAnalytics(store: Store, trackingId: string, query: Ana
     },
     bot_clicks: byKind.bot + byKind.preview + byKind.scanner,
     clicks_by_kind: byKind,
-    counted: filter.kinds ? "human clicks" : "all clicks",
+    counted: filter.kinds ? ("human clicks" as const) : ("all clicks" as const),
     breakdowns: {
       by_source: await regroup(sources, (v) => v ?? "(none)"),
       by_referrer_domain: await regroup(referrers, referrerDomain),
