@@ -11,7 +11,7 @@ import { ingestBatch } from "./service";
 export const ingestModule = ({ store, config, ...auth }: ModuleContext) => {
   return new Elysia({ prefix: "/api/tracking-ingest", tags: ["Tracking ingest"] })
     .use(authPlugin(auth))
-    .model(ERROR_MODELS)
+    .model({ ...ERROR_MODELS, ValidationFailed: IngestValidationFailed })
     .post(
       "/test",
       () => ({ success: true as const, message: "API connection successful", authenticated: true as const, timestamp: nowIso() }),
@@ -82,7 +82,7 @@ export const ingestModule = ({ store, config, ...auth }: ModuleContext) => {
               description: "Some events invalid; the valid ones stored",
               content: jsonContent(z.object({ success: z.literal(false), message: z.string(), warning: z.string(), results: BatchResults, timestamp: z.string() })),
             },
-            400: { description: "Validation Failed; nothing stored", content: jsonContent(IngestValidationFailed) },
+            400: { description: "Validation Failed; nothing stored", content: { "application/json": { schema: { $ref: "#/components/schemas/ValidationFailed" } } } },
             ...errorResponseDocs(401, 403, 413, 415, 429, 503),
           },
         },
