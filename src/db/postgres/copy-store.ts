@@ -21,7 +21,7 @@ import { isIP } from "node:net";
 import type { SqliteStore } from "../sqlite/store";
 import { connectPostgres, type PgDb } from "./driver";
 import { migratePostgres } from "./migrations";
-import { isUuid, jsonWithoutNul, num, rowsOf } from "./rows";
+import { isUuid, jsonb, num, rowsOf } from "./rows";
 
 const CLICK_SLICE = 5000;
 
@@ -29,7 +29,6 @@ export type CopyReport = { table: string; source: number; target: number }[];
 
 export class CopyRefused extends Error {}
 
-const json = (value: unknown) => sql`${jsonWithoutNul(value)}::jsonb`;
 const bool = (v: unknown) => v === 1 || v === true;
 const parse = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v);
 
@@ -81,10 +80,10 @@ export async function copyStore(source: SqliteStore, url: string, progress: (lin
 
 async function copySmallTables(lite: Database, db: PgDb, progress: (line: string) => void): Promise<void> {
   const rows = (query: string) => lite.query<Record<string, unknown>, []>(query).all();
-  const upsert = async (table: string, list: Record<string, unknown>[], statement: (data: ReturnType<typeof json>) => ReturnType<typeof sql>) => {
+  const upsert = async (table: string, list: Record<string, unknown>[], statement: (data: ReturnType<typeof jsonb>) => ReturnType<typeof sql>) => {
     for (let i = 0; i < Math.max(list.length, 1); i += 2000) {
       const slice = list.slice(i, i + 2000);
-      if (slice.length > 0) await db.execute(statement(json(slice)));
+      if (slice.length > 0) await db.execute(statement(jsonb(slice)));
     }
     await db.execute(sql`insert into link_tracker.copy_progress (table_name, cursor, copied, done) values (${table}, '', ${list.length}, true)
       on conflict (table_name) do update set copied = excluded.copied, done = true`);
@@ -192,7 +191,7 @@ async function copyClicks(lite: Database, db: PgDb, progress: (line: string) => 
       const inserted = rowsOf(
         await tx.execute(sql`insert into link_clicks (click_id, tracking_id, clicked_at, received_at, ip_address, user_agent, referrer_url, session_id,
             click_source, metadata, is_bot, visitor_kind, visitor_reason, origin, outcome, idempotency_key)
-          select * from jsonb_to_recordset(${json(data)}) as r(click_id uuid, tracking_id text, clicked_at timestamptz, received_at timestamptz,
+          select * from jsonb_to_recordset(${jsonb(data)}) as r(click_id uuid, tracking_id text, clicked_at timestamptz, received_at timestamptz,
             ip_address inet, user_agent text, referrer_url text, session_id text, click_source text, metadata jsonb, is_bot boolean,
             visitor_kind text, visitor_reason text, origin text, outcome text, idempotency_key text)
           on conflict do nothing

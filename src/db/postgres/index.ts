@@ -5,7 +5,6 @@
  * privileges) end at once with a message that says what to change.
  */
 import { sql } from "drizzle-orm";
-import type { Logger } from "../../lib/log";
 import { redactUrl } from "../../lib/url";
 import { connectPostgres, pgErrorCode, type PgConnectionOptions, type PgDb } from "./driver";
 import { migratePostgres } from "./migrations";

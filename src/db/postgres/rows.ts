@@ -1,4 +1,5 @@
-/** What the PostgreSQL store's raw queries return, made into the domain's shapes. */
+/** What the PostgreSQL store's raw queries return, made into the domain's shapes, and what they take. */
+import { sql } from "drizzle-orm";
 
 /** Rows of `execute()`: postgres.js gives an array, PGlite an object with `rows`. */
 export function rowsOf<T>(result: unknown): T[] {
@@ -31,3 +32,6 @@ export const isUuid = (value: string): boolean => UUID.test(value);
 export function jsonWithoutNul(value: unknown): string {
   return JSON.stringify(value, (_key, v) => (typeof v === "string" && v.includes("\u0000") ? v.replaceAll("\u0000", "") : v));
 }
+
+/** A value as one jsonb parameter (rows for jsonb_to_recordset, ids for jsonb_array_elements_text). */
+export const jsonb = (value: unknown) => sql`${jsonWithoutNul(value)}::jsonb`;

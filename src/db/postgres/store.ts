@@ -55,7 +55,7 @@ import {
 } from "../store";
 import { pgErrorCode, type PgDb } from "./driver";
 import { HumanMemo, NeedsDatabase } from "./human-memo";
-import { iso, isoOrNull, isUuid, jsonWithoutNul, num, rowsOf } from "./rows";
+import { iso, isoOrNull, isUuid, jsonb, jsonWithoutNul, num, rowsOf } from "./rows";
 
 /** Transaction-level advisory locks: one instance at a time does each of these. */
 export const LOCKS = { signals: 0x6c74_7367, retention: 0x6c74_7274, schedule: 0x6c74_7363 } as const;
@@ -107,7 +107,6 @@ const linkOf = (r: RawLink): Link => ({ ...r, createdAt: iso(r.createdAt), updat
 
 const later = (a: string | null, b: string | null) => (a === null ? b : b === null || a >= b ? a : b);
 const daysOf = (p: Period) => [p.from.slice(0, 10), p.to.slice(0, 10)] as const;
-const json = (value: unknown) => sql`${jsonWithoutNul(value)}::jsonb`;
 /** Turns a query into its text and parameters, for the driver's prepared statements. */
 const dialect = new PgDialect();
 
@@ -358,7 +357,7 @@ export class PostgresStore implements Store {
           inserted = rowsOf<RawLink>(
             await this.db.execute(sql`insert into link_tracking (tracking_id, job_id, application_id, link_function, link_type, original_url,
                 redirect_url, created_at, updated_at, created_by, is_active, description, expires_at)
-              select * from jsonb_to_recordset(${json(rows)}) as r(tracking_id text, job_id uuid, application_id uuid, link_function text,
+              select * from jsonb_to_recordset(${jsonb(rows)}) as r(tracking_id text, job_id uuid, application_id uuid, link_function text,
                 link_type text, original_url text, redirect_url text, created_at timestamptz, updated_at timestamptz, created_by text,
                 is_active boolean, description text, expires_at timestamptz)
               returning ${LINK_COLUMNS}`),
@@ -366,7 +365,7 @@ export class PostgresStore implements Store {
         } catch (error) {
           if (pgErrorCode(error) === "23505") {
             const ids = links.map((l) => l.trackingId);
-            const taken = await this.one<{ id: string }>(sql`select tracking_id as id from link_tracking where tracking_id in (select jsonb_array_elements_text(${json(ids)})) limit 1`);
+            const taken = await this.one<{ id: string }>(sql`select tracking_id as id from link_tracking where tracking_id in (select jsonb_array_elements_text(${jsonb(ids)})) limit 1`);
             throw new Conflict("tracking_id is already taken", { tracking_id: taken?.id ?? null });
           }
           throw asStoreError(error);
@@ -570,7 +569,7 @@ export class PostgresStore implements Store {
   private async readFacts(tx: Q, clicks: NewClick[]) {
     const ids = [...new Set(clicks.map((c) => c.trackingId))];
     const links = new Map(
-      (await this.all<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id in (select jsonb_array_elements_text(${json(ids)}))`, tx)).map((r) => [
+      (await this.all<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id in (select jsonb_array_elements_text(${jsonb(ids)}))`, tx)).map((r) => [
         r.trackingId,
         linkOf(r),
       ]),
@@ -582,7 +581,7 @@ export class PostgresStore implements Store {
     if (humans.length > 0) {
       const byLink = humans.map((c) => ({ cid: c.clickId, tid: c.trackingId, at: c.clickedAt }));
       for (const r of await this.all<{ cid: string; at: unknown }>(
-        sql`select b.cid::text as cid, p.at from jsonb_to_recordset(${json(byLink)}) as b(cid uuid, tid text, at timestamptz)
+        sql`select b.cid::text as cid, p.at from jsonb_to_recordset(${jsonb(byLink)}) as b(cid uuid, tid text, at timestamptz)
             left join lateral (
               select c.clicked_at as at from link_clicks c
               where c.tracking_id = b.tid and c.outcome = 'redirected' and c.visitor_kind = 'human'
@@ -596,7 +595,7 @@ export class PostgresStore implements Store {
       if (withApplication.length > 0) {
         const byApplication = withApplication.map((c) => ({ cid: c.clickId, app: links.get(c.trackingId)!.applicationId, at: c.clickedAt }));
         for (const r of await this.all<{ cid: string; at: unknown }>(
-          sql`select b.cid::text as cid, max(p.at) as at from jsonb_to_recordset(${json(byApplication)}) as b(cid uuid, app uuid, at timestamptz)
+          sql`select b.cid::text as cid, max(p.at) as at from jsonb_to_recordset(${jsonb(byApplication)}) as b(cid uuid, app uuid, at timestamptz)
               join link_tracking l on l.application_id = b.app
               left join lateral (
                 select c.clicked_at as at from link_clicks c
@@ -612,7 +611,7 @@ export class PostgresStore implements Store {
       const subjects = [...new Set(humans.flatMap((c) => [`link:${c.trackingId}`, ...(links.get(c.trackingId)!.applicationId ? [`application:${links.get(c.trackingId)!.applicationId}`] : [])]))];
       for (const r of await this.all<{ subject: string }>(
         sql`select subject from link_tracker.signal_events
-            where type = 'click.first_human' and cancelled_at is null and subject in (select jsonb_array_elements_text(${json(subjects)}))`,
+            where type = 'click.first_human' and cancelled_at is null and subject in (select jsonb_array_elements_text(${jsonb(subjects)}))`,
         tx,
       )) {
         firsts.add(r.subject);
@@ -678,7 +677,7 @@ export class PostgresStore implements Store {
     }));
     await this.all(
       sql`insert into link_tracker.signal_events (event_id, type, created_at, deliver_after, click_id, tracking_id, subject, payload)
-          select * from jsonb_to_recordset(${json(rows)}) as r(event_id text, type text, created_at timestamptz, deliver_after timestamptz,
+          select * from jsonb_to_recordset(${jsonb(rows)}) as r(event_id text, type text, created_at timestamptz, deliver_after timestamptz,
             click_id uuid, tracking_id text, subject text, payload jsonb)
           on conflict do nothing`,
       tx,
@@ -689,11 +688,11 @@ export class PostgresStore implements Store {
     const where = (filter: ClickFilter) =>
       sql.join(
         [
-          sql`tracking_id in (select jsonb_array_elements_text(${json(filter.trackingIds)}))`,
+          sql`tracking_id in (select jsonb_array_elements_text(${jsonb(filter.trackingIds)}))`,
           sql`outcome = 'redirected'`,
           filter.from ? sql`clicked_at >= ${filter.from}::timestamptz` : undefined,
           filter.to ? sql`clicked_at <= ${filter.to}::timestamptz` : undefined,
-          filter.kinds ? sql`visitor_kind in (select jsonb_array_elements_text(${json(filter.kinds)}))` : undefined,
+          filter.kinds ? sql`visitor_kind in (select jsonb_array_elements_text(${jsonb(filter.kinds)}))` : undefined,
         ].filter((c): c is SQL => c !== undefined),
         sql` and `,
       );
@@ -752,7 +751,7 @@ export class PostgresStore implements Store {
         const isBot = kind !== "human" && kind !== "owner";
         const changed = await this.all<{ trackingId: string }>(
           sql`update link_clicks set visitor_kind = ${kind}, visitor_reason = ${reason}, is_bot = ${isBot}
-              where click_id in (select (jsonb_array_elements_text(${json(clickIds)}))::uuid) and visitor_kind = 'human'
+              where click_id in (select (jsonb_array_elements_text(${jsonb(clickIds)}))::uuid) and visitor_kind = 'human'
               returning tracking_id as "trackingId"`,
         );
         this.shared.memo.forget(new Set(changed.map((c) => c.trackingId)), (id) => this.shared.mirror.find(id)?.applicationId);
@@ -766,7 +765,7 @@ export class PostgresStore implements Store {
               left join lateral (
                 select min(clicked_at) as first, max(clicked_at) as last from link_clicks c
                 where c.tracking_id = d.tracking_id and c.outcome = 'redirected' and c.visitor_kind = 'human' and d.visitor_kind = 'human') s on true
-              where d.tracking_id in (select jsonb_array_elements_text(${json(ids)})) and d.outcome = 'redirected'
+              where d.tracking_id in (select jsonb_array_elements_text(${jsonb(ids)})) and d.outcome = 'redirected'
               group by d.tracking_id, d.visitor_kind, s.first, s.last having sum(d.clicks) > 0`,
         );
         return rows.map((r) => ({ trackingId: r.trackingId, kind: r.kind, clicks: num(r.clicks), first: isoOrNull(r.first), last: isoOrNull(r.last) }));
@@ -775,7 +774,7 @@ export class PostgresStore implements Store {
         if (ids.length === 0) return [];
         const rows = await this.all<{ clickId: string; trackingId: string; clickedAt: unknown; clickSource: string | null; sessionId: string | null }>(
           sql`select click_id::text as "clickId", tracking_id as "trackingId", clicked_at as "clickedAt", click_source as "clickSource", session_id as "sessionId"
-              from link_clicks where tracking_id in (select jsonb_array_elements_text(${json(ids)})) and outcome = 'redirected' and visitor_kind = 'human'
+              from link_clicks where tracking_id in (select jsonb_array_elements_text(${jsonb(ids)})) and outcome = 'redirected' and visitor_kind = 'human'
               order by clicked_at desc limit ${limit}`,
         );
         return rows.map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })).reverse();
@@ -897,7 +896,7 @@ export class PostgresStore implements Store {
       sql`c.outcome = 'redirected'`,
       filter.from ? sql`c.clicked_at >= ${filter.from}::timestamptz` : undefined,
       filter.to ? sql`c.clicked_at <= ${filter.to}::timestamptz` : undefined,
-      filter.kinds ? sql`c.visitor_kind in (select jsonb_array_elements_text(${json(filter.kinds)}))` : undefined,
+      filter.kinds ? sql`c.visitor_kind in (select jsonb_array_elements_text(${jsonb(filter.kinds)}))` : undefined,
     ].filter((c): c is SQL => c !== undefined);
     const page = (scope: SQL, after: { at: string; id: string } | null) =>
       this.all<Record<string, unknown>>(
@@ -954,7 +953,7 @@ export class PostgresStore implements Store {
         return (
           await this.all(
             sql`update link_tracker.signal_events set cancelled_at = ${at}::timestamptz
-                where click_id in (select (jsonb_array_elements_text(${json(clickIds)}))::uuid) and cancelled_at is null and deliver_after > ${at}::timestamptz
+                where click_id in (select (jsonb_array_elements_text(${jsonb(clickIds)}))::uuid) and cancelled_at is null and deliver_after > ${at}::timestamptz
                 returning 1 as one`,
           )
         ).length;
@@ -1003,7 +1002,7 @@ export class PostgresStore implements Store {
       const sets: SQL[] = [];
       if (changes.url !== undefined) sets.push(sql`url = ${changes.url}`);
       if (changes.secret !== undefined) sets.push(sql`secret = ${changes.secret}`);
-      if (changes.eventTypes !== undefined) sets.push(sql`event_types = ${json(changes.eventTypes)}`);
+      if (changes.eventTypes !== undefined) sets.push(sql`event_types = ${jsonb(changes.eventTypes)}`);
       if (changes.description !== undefined) sets.push(sql`description = ${changes.description}`);
       if (changes.active !== undefined) sets.push(sql`active = ${changes.active}`);
       if (changes.scannedSeq !== undefined) sets.push(sql`scanned_seq = ${changes.scannedSeq}`);
@@ -1033,7 +1032,7 @@ export class PostgresStore implements Store {
         endpointOf(
           (await this.one<Record<string, unknown>>(
             sql`insert into link_tracker.webhook_endpoints (id, url, secret, event_types, description, active, created_at, scanned_seq)
-                values (${e.id}, ${e.url}, ${e.secret}, ${json(e.eventTypes)}, ${e.description}, ${e.active}, ${e.createdAt}::timestamptz, ${e.scannedSeq})
+                values (${e.id}, ${e.url}, ${e.secret}, ${jsonb(e.eventTypes)}, ${e.description}, ${e.active}, ${e.createdAt}::timestamptz, ${e.scannedSeq})
                 returning ${endpointColumns}`,
           ))!,
         ),
@@ -1074,7 +1073,7 @@ export class PostgresStore implements Store {
           if (wanted.length > 0) {
             await this.all(
               sql`insert into link_tracker.webhook_deliveries (event_seq, endpoint_id, tracking_id, next_attempt_at)
-                  select r.event_seq, ${endpoint.id}, r.tracking_id, ${now}::timestamptz from jsonb_to_recordset(${json(wanted)}) as r(event_seq bigint, tracking_id text)
+                  select r.event_seq, ${endpoint.id}, r.tracking_id, ${now}::timestamptz from jsonb_to_recordset(${jsonb(wanted)}) as r(event_seq bigint, tracking_id text)
                   order by r.event_seq
                   on conflict do nothing`,
               tx,
