@@ -28,11 +28,32 @@ export function testStore(config: Config, path = ":memory:", options: SqliteStor
   });
 }
 
+/**
+ * The app with every JSON answer of `app.handle` held to the OpenAPI document
+ * (test/openapi-check.ts), whether a test reads it through `call()` or directly.
+ */
+export function checkedApp<A extends { handle(r: Request): Promise<Response> }>(app: A): A {
+  const handle = app.handle.bind(app);
+  app.handle = async (request: Request) => {
+    const res = await handle(request);
+    const type = res.headers.get("content-type");
+    if (type?.includes("application/json")) {
+      let body: unknown;
+      try {
+        body = await res.clone().json();
+      } catch {}
+      if (typeof body === "object") await checkResponse(request.method, request.url, res.status, type, body);
+    }
+    return res;
+  };
+  return app;
+}
+
 export function setup(overrides: Partial<Config> = {}) {
   const config = testConfig({ webhookApiKey: KEY, ...overrides });
   const store = testStore(config);
   const metrics = createMetrics();
-  const app = createApp({ store, config, metrics });
+  const app = checkedApp(createApp({ store, config, metrics }));
   return { app, store, config, metrics };
 }
 
@@ -88,5 +109,5 @@ export function readOnlySetup(overrides: Partial<Config> = {}) {
   const config = testConfig({ webhookApiKey: KEY, ...overrides });
   const store = testStore(config, path, { readonly: true });
   const metrics = createMetrics();
-  return { app: createApp({ store, config, metrics }), store, config, metrics, path };
+  return { app: checkedApp(createApp({ store, config, metrics })), store, config, metrics, path };
 }

@@ -4,11 +4,13 @@
  * in also sets the owner cookie (owner.ts).
  */
 import { Elysia } from "elysia";
+import { z } from "zod";
 import uplotCss from "uplot/dist/uPlot.min.css" with { type: "file" };
 import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "file" };
 import { Forbidden } from "../../lib/errors";
+import { ERROR_MODELS, errorResponses } from "../../lib/openapi";
 import type { ModuleContext } from "../auth";
-import { allows } from "../auth/service";
+import { allows, SCOPES } from "../auth/service";
 import { clearOwnerCookie, type OwnerCookies } from "./owner";
 import appCss from "./web/app.css" with { type: "text" };
 import appJs from "./web/app.js" with { type: "text" };
@@ -30,9 +32,13 @@ const SECURITY = { "Content-Security-Policy": CSP, "X-Content-Type-Options": "no
 const asset = (body: string | Blob, type: string) => new Response(body, { headers: { ...SECURITY, "Content-Type": type } });
 const hide = { detail: { hide: true } };
 
+const SignedIn = z.object({ scope: z.enum(SCOPES), name: z.string() }).describe("The key's scope and name; the owner cookie is set");
+const SignedOut = z.object({ signed_out: z.literal(true) });
+
 export const dashboardModule = ({ config, gate, owner }: ModuleContext & { owner: OwnerCookies }) => {
   const secure = config.publicBaseUrl.startsWith("https:");
   return new Elysia({ prefix: "/dashboard" })
+    .model(ERROR_MODELS)
     // Imported as text (Bun's types take .html for a bundle).
     .get("/", () => asset(indexHtml as unknown as string, "text/html; charset=utf-8"), hide)
     .get("/app.js", () => asset(appJs, "text/javascript; charset=utf-8"), hide)
@@ -48,7 +54,10 @@ export const dashboardModule = ({ config, gate, owner }: ModuleContext & { owner
         set.headers["set-cookie"] = await owner.cookie(secure);
         return { scope: principal.scope, name: principal.name };
       },
-      { detail: { operationId: "signInDashboard", summary: "Sign in to the dashboard: checks the key, marks this browser as the owner's (HttpOnly cookie)", security: [] } },
+      {
+        response: { 200: SignedIn, ...errorResponses(401, 403, 429) },
+        detail: { tags: ["Dashboard"], operationId: "signInDashboard", summary: "Sign in to the dashboard: checks the key, marks this browser as the owner's (HttpOnly cookie)", security: [] },
+      },
     )
     .delete(
       "/session",
@@ -56,6 +65,9 @@ export const dashboardModule = ({ config, gate, owner }: ModuleContext & { owner
         set.headers["set-cookie"] = clearOwnerCookie(secure);
         return { signed_out: true };
       },
-      { detail: { operationId: "signOutDashboard", summary: "Sign out: this browser's clicks count as anyone's again", security: [] } },
+      {
+        response: { 200: SignedOut, ...errorResponses(429) },
+        detail: { tags: ["Dashboard"], operationId: "signOutDashboard", summary: "Sign out: this browser's clicks count as anyone's again", security: [] },
+      },
     );
 };

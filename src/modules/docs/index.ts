@@ -80,6 +80,15 @@ export const docsModule = (config: Pick<Config, "publicBaseUrl">) =>
             },
           },
           security: [{ apiKey: [] }, { bearer: [] }],
+          tags: [
+            { name: "Links", description: "Create, list, change and delete tracked links; lookup and record-click for redirect nodes" },
+            { name: "Analytics", description: "Clicks per link, application, job and overall; the CSV export; orphan visits" },
+            { name: "Tracking ingest", description: "Click batches from redirect nodes (the tracking-ingest guide's API)" },
+            { name: "Signals", description: "Webhooks and the polling event feed: first human clicks, returns, orphan hits" },
+            { name: "Privacy", description: "Erasing an address's clicks" },
+            { name: "Operations", description: "Health and Prometheus metrics" },
+            { name: "Dashboard", description: "The dashboard's session (the owner cookie)" },
+          ],
         },
         // staticFile: the plugin would otherwise leave out every path with an extension, clicks.csv among them.
         exclude: { paths: [/^\/swagger/], staticFile: false },

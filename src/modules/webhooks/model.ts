@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { VISITOR_KINDS } from "../clicks/visitor";
 import { httpUrl, queryLimit, strictBodyError } from "../../lib/schemas";
 
 export const EVENT_TYPES = ["click.first_human", "click.returned", "link.orphan_hit"] as const;
@@ -40,10 +41,40 @@ export const WebhookView = z.object({
 export const CreatedWebhook = WebhookView.extend({ secret: z.string().describe("Shown this once: it signs every delivery (webhook-signature)") });
 export const DeletedWebhook = z.object({ id: z.string(), deleted: z.literal(true) });
 
-/** One signal as webhooks deliver it and the feed lists it. */
+const ClickSummary = z
+  .object({
+    click_id: z.string(),
+    clicked_at: z.string(),
+    click_source: z.string().nullable(),
+    referrer_domain: z.string().nullable(),
+    visitor_kind: z.enum(VISITOR_KINDS),
+  })
+  .describe("The click that made the signal (never its address)");
+const LinkSummary = z.object({ tracking_id: z.string(), link_function: z.string(), link_type: z.string(), original_url: z.string(), redirect_url: z.string() });
+const AboutLink = { link: LinkSummary, job_id: z.string().nullable(), application_id: z.string().nullable(), click: ClickSummary };
+
+const signal = <T extends (typeof EVENT_TYPES)[number], D extends z.ZodRawShape>(type: T, description: string, data: D) =>
+  z.object({ id: z.string().describe("Unique; a receiver drops a second delivery of the same id"), type: z.literal(type), created_at: z.string(), data: z.object(data) }).describe(description);
+
+/** One signal as webhooks deliver it and the feed lists it (made by signals.ts). */
 export const SignalPayload = z
-  .object({ id: z.string(), type: z.enum(EVENT_TYPES), created_at: z.string(), data: z.record(z.string(), z.unknown()) })
-  .describe("A signal: click.first_human, click.returned or link.orphan_hit, with what it is about in data");
+  .discriminatedUnion("type", [
+    signal("click.first_human", "The first human click of a link (scope link) or of an application (scope application)", {
+      scope: z.enum(["link", "application"]),
+      ...AboutLink,
+    }),
+    signal("click.returned", "A human click on an application whose previous one is over SIGNAL_RETURN_DAYS old", {
+      ...AboutLink,
+      previous_human_click: z.string(),
+      days_since_previous: z.number().int(),
+    }),
+    signal("link.orphan_hit", "A hit on an unknown id that is probably one of ours cut short", {
+      orphan_id: z.string(),
+      probably: z.string().describe("The tracking id it probably was"),
+      click: ClickSummary,
+    }),
+  ])
+  .describe("A signal, told apart by its type");
 export type SignalPayload = z.infer<typeof SignalPayload>;
 export const EventFeed = z.object({ events: z.array(SignalPayload), next_cursor: z.string().describe("Ask again with after= this") });
 

@@ -9,7 +9,7 @@ import { createApp } from "../../../src/app";
 import { testConfig } from "../../../src/config";
 import { EXPORT_PAGE_ROWS } from "../../../src/db/sqlite/clicks";
 import type { SqliteStore } from "../../../src/db/sqlite/store";
-import { KEY, sqliteOf, tempDir, testStore } from "../../utils";
+import { checkedApp, KEY, sqliteOf, tempDir, testStore } from "../../utils";
 
 const CLICKS = 30_000;
 let store: SqliteStore;
@@ -22,7 +22,7 @@ beforeAll(() => {
   const config = testConfig({ webhookApiKey: KEY, databasePath: `${dir}/db.sqlite` });
   // As the server opens it: heavy reads on the reader thread.
   store = testStore(config, `${dir}/db.sqlite`, { workers: true });
-  app = createApp({ store, config });
+  app = checkedApp(createApp({ store, config }));
   const db = sqliteOf(store);
   db.run(
     `insert into link_tracking (tracking_id, link_function, link_type, original_url, redirect_url, created_at, updated_at)

@@ -20,10 +20,10 @@ test("redocly lint, recommended rules: zero errors, zero warnings", async () => 
   expect(problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location?.[0]?.pointer}`)).toEqual([]);
 });
 
-test("every operation has an id a generator makes a method of, says which key it needs, and the CSV export is text/csv", async () => {
+test("every operation has an id a generator makes a method of, one declared tag, says which key it needs, and the CSV export is text/csv", async () => {
   const { app } = setup();
   const { body } = await call(app, "/swagger/json", { key: null });
-  const operations = Object.entries(body.paths as Record<string, Record<string, { operationId?: string; description?: string; security?: unknown[] }>>).flatMap(([path, ops]) =>
+  const operations = Object.entries(body.paths as Record<string, Record<string, { operationId?: string; description?: string; security?: unknown[]; tags?: string[] }>>).flatMap(([path, ops]) =>
     Object.entries(ops).map(([method, op]) => ({ at: `${method.toUpperCase()} ${path}`, ...op })),
   );
   expect(operations.length).toBeGreaterThanOrEqual(31);
@@ -34,5 +34,7 @@ test("every operation has an id a generator makes a method of, says which key it
   expect(publicOnes).toEqual(["getHealth", "signInDashboard", "signOutDashboard"]);
   const silent = operations.filter((o) => !publicOnes.includes(o.operationId!) && !/^Needs an API key with the `(ingest|read|admin)` scope/.test(o.description ?? ""));
   expect(silent.map((o) => o.at)).toEqual([]);
+  const tags = new Set((body.tags as { name: string; description: string }[]).map((t) => t.name));
+  expect(operations.filter((o) => o.tags?.length !== 1 || !tags.has(o.tags[0])).map((o) => o.at)).toEqual([]);
   expect(Object.keys(body.paths["/api/link-tracking/clicks.csv"].get.responses["200"].content)).toEqual(["text/csv"]);
 });

@@ -9,6 +9,7 @@ import { testConfig } from "../../../src/config";
 import { openSqliteStore } from "../../../src/db/sqlite/store";
 import { silentLogger } from "../../../src/lib/log";
 import { upstreamLinks } from "../../../src/modules/edge/links";
+import { checkedApp } from "../../utils";
 
 const stops: (() => void)[] = [];
 afterEach(() => {
@@ -36,7 +37,7 @@ function edgeApp(lookupApiUrl: string) {
   const store = openSqliteStore(":memory:");
   const links = upstreamLinks(edge, config.webhookApiKey!, silentLogger());
   const writes: unknown[] = [];
-  return createApp({ store, config, links, clickWriter: { write: async (clicks) => void writes.push(...clicks) } });
+  return checkedApp(createApp({ store, config, links, clickWriter: { write: async (clicks) => void writes.push(...clicks) } }));
 }
 
 const visit = (app: ReturnType<typeof edgeApp>, path: string) => app.handle(new Request(`http://localhost${path}`, { headers: { "accept-language": "en" } }));

@@ -5,7 +5,7 @@ import { createApp } from "../../../src/app";
 import { testConfig } from "../../../src/config";
 import { createMetrics, valueOf } from "../../../src/lib/metrics";
 import { createKey } from "../../../src/modules/auth/service";
-import { call, KEY, readOnlySetup, setup, tempDir, sql, testStore } from "../../utils";
+import { checkedApp, call, KEY, readOnlySetup, setup, tempDir, sql, testStore } from "../../utils";
 
 const BROWSER = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0", "accept-language": "en" };
 const link = { original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: "ops1" };
@@ -40,7 +40,7 @@ describe("request logs", () => {
   test("one JSON line per request: method, route pattern, status, duration; no query, key or IP", async () => {
     const lines: string[] = [];
     const log = pino({ level: "info", base: undefined }, { write: (line: string) => lines.push(line) });
-    const app = createApp({ store: testStore(testConfig()), config: testConfig({ webhookApiKey: KEY, trustProxy: true }), log });
+    const app = checkedApp(createApp({ store: testStore(testConfig()), config: testConfig({ webhookApiKey: KEY, trustProxy: true }), log }));
     await app.handle(new Request("http://localhost/linkedin?uuid=secret-id&utm_source=x", { headers: { "x-forwarded-for": "203.0.113.9" } }));
     await app.handle(new Request("http://localhost/api/tracking-ingest/test", { method: "POST", headers: { "x-api-key": KEY } }));
     await Bun.sleep(5);
@@ -57,7 +57,7 @@ describe("request logs", () => {
     for (const level of ["info", "debug"] as const) {
       const lines: string[] = [];
       const log = pino({ level, base: undefined }, { write: (line: string) => lines.push(line) });
-      const app = createApp({ store: testStore(testConfig()), config: testConfig({ webhookApiKey: KEY }), log });
+      const app = checkedApp(createApp({ store: testStore(testConfig()), config: testConfig({ webhookApiKey: KEY }), log }));
       await call(app, "/api/link-tracking/links", { json: { original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: "logged" } });
       await app.handle(new Request("http://localhost/linkedin?uuid=logged"));
       await app.handle(new Request("http://localhost/linkedin?uuid=unknown"));
@@ -120,7 +120,7 @@ describe("database trouble", () => {
     const path = `${tempDir()}/db.sqlite`;
     const store = testStore(testConfig(), path);
     const metrics = createMetrics();
-    const app = createApp({ store, config: testConfig({ webhookApiKey: KEY }), metrics });
+    const app = checkedApp(createApp({ store, config: testConfig({ webhookApiKey: KEY }), metrics }));
     await call(app, "/api/link-tracking/links", { json: link });
     await app.handle(new Request("http://localhost/linkedin?uuid=ops1", { headers: BROWSER })); // today's salt is stored
     const count = async () => ((await sql(store)).query("select count(*) as n from link_clicks").get() as { n: number }).n;
@@ -150,7 +150,7 @@ describe("database trouble", () => {
   test("a lock held by another process: health says so quickly, and recovers", async () => {
     const path = `${tempDir()}/db.sqlite`;
     const store = testStore(testConfig(), path);
-    const app = createApp({ store, config: testConfig({ webhookApiKey: KEY }) });
+    const app = checkedApp(createApp({ store, config: testConfig({ webhookApiKey: KEY }) }));
     const other = new Database(path);
     other.run("begin immediate");
     const started = performance.now();

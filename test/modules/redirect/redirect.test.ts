@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { valueOf } from "../../../src/lib/metrics";
 import { sourceFromReferrer } from "../../../src/modules/redirect/service";
-import { call, clickCount, KEY, readOnlySetup, setup, sql } from "../../utils";
+import { checkedApp, call, clickCount, KEY, readOnlySetup, setup, sql } from "../../utils";
 
 const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
 const DEST = "https://linkedin.com/in/steve-glen";
@@ -303,7 +303,7 @@ describe("principle 1: the redirect never fails because tracking failed", () => 
     const path = `${tempDir()}/db.sqlite`;
     const store = testStore(testConfig(), path);
     const metrics = createMetrics();
-    const app = createApp({ store, config: testConfig(), metrics });
+    const app = checkedApp(createApp({ store, config: testConfig(), metrics }));
     sqliteOf(store).run(
       "insert into link_tracking (tracking_id, link_function, link_type, original_url, redirect_url, created_at, updated_at) values ('lk1','LinkedIn','profile',?, 'x', '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z')",
       [DEST],
@@ -343,7 +343,7 @@ describe("the link cache", () => {
     const { Database } = await import("bun:sqlite");
     const path = `${tempDir()}/db.sqlite`;
     const store = testStore(testConfig(), path);
-    const app = createApp({ store, config: testConfig() });
+    const app = checkedApp(createApp({ store, config: testConfig() }));
     sqliteOf(store).run(
       "insert into link_tracking (tracking_id, link_function, link_type, original_url, redirect_url, created_at, updated_at) values ('c1','LinkedIn','profile',?, 'x', '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z')",
       [DEST],
