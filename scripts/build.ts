@@ -20,9 +20,10 @@ if (!result.success) {
   process.exit(1);
 }
 
-const version = (await $`${outfile} --version`.text()).trim();
+// The first line is the version; the lines after it the embedded data's dates.
+const [version, ...data] = (await $`${outfile} --version`.text()).trim().split("\n");
 if (version !== pkg.version) {
   console.error(`smoke test failed: ${outfile} --version printed "${version}", expected "${pkg.version}"`);
   process.exit(1);
 }
-console.log(`built ${outfile} (version ${version})`);
+console.log(`built ${outfile} (version ${version}; ${data.join("; ")})`);

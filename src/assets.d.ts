@@ -23,3 +23,7 @@ declare module "uplot/dist/uPlot.iife.min.js" {
   const path: string;
   export default path;
 }
+declare module "*.lt" {
+  const path: string;
+  export default path;
+}

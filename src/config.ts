@@ -2,6 +2,8 @@
  * The one place the environment is read. Everything else receives a Config.
  */
 import { z } from "zod";
+import { dirname, join } from "node:path";
+import { checkGeoFile, nowhereLocator, openLocator } from "./lib/geo";
 import { ipMatcher, isIpOrCidr } from "./lib/ip";
 
 const port = z
@@ -18,6 +20,19 @@ const count = (max: number) =>
     .pipe(z.number().max(max, `must be at most ${max}`));
 
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
+
+/** An mmdb file that replaces embedded data: opened here, so a missing or corrupt one stops the start. */
+const geoFile = (kind: "country" | "asn" | "city") =>
+  z
+    .string()
+    .superRefine((path, ctx) => {
+      try {
+        checkGeoFile(kind, path);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `cannot be read as an mmdb database: ${(error as Error).message}` });
+      }
+    })
+    .optional();
 
 /** The environment's variables, checked, then shaped into the Config every part of the server receives. */
 const ConfigSchema = z.object({
@@ -65,6 +80,9 @@ const ConfigSchema = z.object({
   SIGNAL_RETURN_DAYS: count(3650).default(7),
   SIGNAL_HOLD_SECONDS: count(3600).default(15),
   WEBHOOK_ALLOW_PRIVATE: z.stringbool().default(false),
+  GEOIP_COUNTRY_DB: geoFile("country"),
+  GEOIP_ASN_DB: geoFile("asn"),
+  GEOIP_CITY_DB: geoFile("city"),
 })
   .refine((e) => !e.TRACKING_API_URL === !e.LOOKUP_API_URL, {
     message: "edge mode needs both TRACKING_API_URL and LOOKUP_API_URL (or neither)",
@@ -119,6 +137,20 @@ const ConfigSchema = z.object({
     signalHoldSeconds: e.SIGNAL_HOLD_SECONDS,
     /** Webhooks may target loopback, private and link-local addresses (a receiver on the same box or LAN). */
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+    /**
+     * Where an address is (country, city, network), from the embedded data or the GEOIP_*
+     * files. An edge locates nothing: the central server locates what it ships.
+     */
+    locator:
+      e.TRACKING_API_URL && e.LOOKUP_API_URL
+        ? nowhereLocator
+        : openLocator({
+            country: e.GEOIP_COUNTRY_DB,
+            asn: e.GEOIP_ASN_DB,
+            city: e.GEOIP_CITY_DB,
+            // A compiled server's copy of its embedded data, beside the database (lib/geo/embedded.ts).
+            dataDir: join(dirname(e.DATABASE_PATH ?? "./data/link-tracker.db"), "geo"),
+          }),
   }));
 
 export type Config = z.output<typeof ConfigSchema>;

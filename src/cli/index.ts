@@ -18,6 +18,7 @@ import { CreateLink } from "../modules/links/model";
 import { createLink, getLink, listLinkViews, patchLink, deleteLink } from "../modules/links/service";
 import { EVENT_TYPES, CreateWebhook } from "../modules/webhooks/model";
 import { createWebhook, deliveryLog, listWebhooks, redeliver, removeWebhook } from "../modules/webhooks/service";
+import { embeddedSources } from "../lib/geo";
 import { VERSION } from "../version";
 import { bars, print, printJson, table } from "./output";
 
@@ -55,7 +56,7 @@ function isoOption(name: string, value: string | undefined): string | undefined 
 
 const json = new Option("--json", "print JSON instead of text");
 
-export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, opened: Store[], copyStore?: CopyStore): Command {
+export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, opened: Store[], copyStore?: CopyStore, version = VERSION): Command {
   /** Opens the store; commands that only read refuse to create a missing SQLite file (a mistyped DATABASE_PATH). */
   const database = async (cfg: Config, { create }: { create: boolean }): Promise<Store> => {
     if (!cfg.postgres && !create && !existsSync(cfg.databasePath)) {
@@ -73,7 +74,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
 
   const program = new Command("link-tracker")
     .description("Self-hosted redirect-and-click-tracking server. Configuration comes from the environment; see README.md.")
-    .version(VERSION, "-v, --version", "print the version")
+    .version(version, "-v, --version", "print the version and the embedded location data's dates")
     .helpOption("-h, --help", "show help")
     .showHelpAfterError()
     .exitOverride();
@@ -384,9 +385,17 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
 }
 
 /** Runs the command line; resolves with the exit code (serve keeps the process alive instead). */
+/** The version, then one line per embedded data file: what it is and its date. */
+function versionText(): string {
+  const names = { country: "country data: DB-IP IP to Country Lite", network: "network data: RouteViews, NRO and DB-IP IP to ASN Lite", city: "city data" };
+  return [VERSION, ...embeddedSources().map((s) => `${names[s.kind]}, ${s.date} (CC BY 4.0)`)].join("\n");
+}
+
 export async function runCli(argv: string[], env: Env, serve: () => void, openStore: OpenStore, copyStore?: CopyStore): Promise<number> {
   const opened: Store[] = [];
-  const program = buildProgram(env, serve, openStore, opened, copyStore);
+  // The data's dates only when asked: reading them reads the data.
+  const asked = argv.includes("--version") || argv.includes("-v");
+  const program = buildProgram(env, serve, openStore, opened, copyStore, asked ? versionText() : VERSION);
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {
     await program.parseAsync(argv.length === 0 ? ["serve"] : argv, { from: "user" });

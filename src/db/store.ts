@@ -54,11 +54,21 @@ export type NewClick = {
   outcome?: ClickOutcome;
   /** Ingested and API clicks: the event_id, or a digest of the event's fields. */
   idempotencyKey?: string | null;
+  /** Where from (lib/geo): ISO 3166-1 alpha-2, city, the network's AS number and owner. */
+  country?: string | null;
+  city?: string | null;
+  asn?: number | null;
+  network?: string | null;
   /** A redirect's: whether the request carried Accept-Language (not stored; an edge ships it with the event). */
   acceptLanguage?: boolean;
 };
 
 export type StoredClick = Required<Omit<NewClick, "idempotencyKey" | "acceptLanguage">> & { idempotencyKey: string | null };
+
+/** Where a stored click came from (its city is left out of lists). */
+export type ClickPlace = { country: string | null; asn: number | null; network: string | null };
+
+export type CountDimension = "source" | "referrer" | "userAgent" | "day" | "kind" | "country" | "network";
 
 export type ClickFilter = {
   trackingIds: string[];
@@ -81,6 +91,7 @@ export type ExportFilter = {
 export const EXPORT_COLUMNS = [
   "click_id", "tracking_id", "job_id", "application_id", "link_function", "clicked_at", "click_source",
   "visitor_kind", "ip_address", "user_agent", "referrer_url", "session_id", "metadata", "origin",
+  "country", "city", "asn", "network",
 ] as const;
 
 export type Period = { from: string; to: string };
@@ -205,7 +216,8 @@ export interface ClickRepository {
   count(): Promise<number>;
   findByKey(idempotencyKey: string): Promise<StoredClick | undefined>;
   totals(filter: ClickFilter, since24h: string, since7d: string): Promise<ClickTotals>;
-  countsBy(filter: ClickFilter, by: "source" | "referrer" | "userAgent" | "day" | "kind"): Promise<{ value: string | null; clicks: number }[]>;
+  /** By "network": the value is "<asn> <organisation>" (null when the address was not located). */
+  countsBy(filter: ClickFilter, by: CountDimension): Promise<{ value: string | null; clicks: number }[]>;
   recentOf(trackingId: string, limit: number): Promise<
     { clickedAt: string; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; userAgent: string | null; referrerUrl: string | null }[]
   >;
@@ -215,7 +227,7 @@ export interface ClickRepository {
   reclassify(clickIds: string[], kind: VisitorKind, reason: string): Promise<number>;
   perLinkKindCounts(trackingIds: string[]): Promise<KindCount[]>;
   /** The latest `limit` human clicks of some links, in time order. */
-  humanOf(trackingIds: string[], limit: number): Promise<{ clickId: string; trackingId: string; clickedAt: string; clickSource: string | null; sessionId: string | null }[]>;
+  humanOf(trackingIds: string[], limit: number): Promise<({ clickId: string; trackingId: string; clickedAt: string; clickSource: string | null; sessionId: string | null } & ClickPlace)[]>;
   kindCountsIn(p: Period): Promise<{ kind: string; clicks: number }[]>;
   topLinksIn(p: Period, limit: number): Promise<{ trackingId: string; clicks: number }[]>;
   humanPerDayIn(p: Period): Promise<{ day: string; clicks: number }[]>;

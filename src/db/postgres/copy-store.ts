@@ -185,15 +185,19 @@ async function copyClicks(lite: Database, db: PgDb, progress: (line: string) => 
       origin: r.origin,
       outcome: r.outcome,
       idempotency_key: r.idempotency_key,
+      country: r.country,
+      city: r.city,
+      asn: r.asn,
+      network: r.network,
     }));
     after = Number(rows.at(-1)!.rowid);
     await db.transaction(async (tx) => {
       const inserted = rowsOf(
         await tx.execute(sql`insert into link_clicks (click_id, tracking_id, clicked_at, received_at, ip_address, user_agent, referrer_url, session_id,
-            click_source, metadata, is_bot, visitor_kind, visitor_reason, origin, outcome, idempotency_key)
+            click_source, metadata, is_bot, visitor_kind, visitor_reason, origin, outcome, idempotency_key, country, city, asn, network)
           select * from jsonb_to_recordset(${jsonb(data)}) as r(click_id uuid, tracking_id text, clicked_at timestamptz, received_at timestamptz,
             ip_address inet, user_agent text, referrer_url text, session_id text, click_source text, metadata jsonb, is_bot boolean,
-            visitor_kind text, visitor_reason text, origin text, outcome text, idempotency_key text)
+            visitor_kind text, visitor_reason text, origin text, outcome text, idempotency_key text, country text, city text, asn integer, network text)
           on conflict do nothing
           returning 1 as one`),
       ).length;

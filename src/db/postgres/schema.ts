@@ -48,6 +48,10 @@ export const linkClicks = pgTable("link_clicks", {
   origin: varchar("origin", { length: 10 }).notNull().default("api"),
   outcome: varchar("outcome", { length: 10 }).notNull().default("redirected"),
   idempotencyKey: varchar("idempotency_key", { length: 200 }),
+  country: varchar("country", { length: 2 }),
+  city: varchar("city", { length: 100 }),
+  asn: integer("asn"),
+  network: varchar("network", { length: 200 }),
 }, (t) => [
   index("link_clicks_tracking_clicked_idx").on(t.trackingId, t.clickedAt, t.outcome, t.visitorKind),
   index("link_clicks_time_idx").on(t.clickedAt),

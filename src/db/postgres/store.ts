@@ -49,6 +49,7 @@ import {
   type SignalRule,
   type SignalType,
   type Store,
+  type ClickPlace,
   type StoredClick,
   type VisitorKind,
   type WebhookRepository,
@@ -475,7 +476,7 @@ export class PostgresStore implements Store {
   private async writeClicks(clicks: NewClick[], idempotent: boolean): Promise<boolean[]> {
     if (clicks.length === 0) return [];
     // One array per column, unnested into rows: a batch of any size is one statement with
-    // sixteen parameters (cheaper for the server than a JSON document of the same rows).
+    // one parameter a column (cheaper for the server than a JSON document of the same rows).
     const text = (v: string | null | undefined) => (v === null || v === undefined ? null : v.includes("\u0000") ? v.replaceAll("\u0000", "") : v);
     const columns = [
       clicks.map((c) => c.clickId),
@@ -494,8 +495,12 @@ export class PostgresStore implements Store {
       clicks.map((c) => c.origin),
       clicks.map((c) => c.outcome ?? "redirected"),
       clicks.map((c) => text(c.idempotencyKey)),
+      clicks.map((c) => c.country ?? null),
+      clicks.map((c) => text(c.city)),
+      clicks.map((c) => c.asn ?? null),
+      clicks.map((c) => text(c.network)),
     ];
-    const types = ["uuid", "text", "timestamptz", "timestamptz", "inet", "text", "text", "text", "text", "jsonb", "bool", "text", "text", "text", "text", "text"];
+    const types = ["uuid", "text", "timestamptz", "timestamptz", "inet", "text", "text", "text", "text", "jsonb", "bool", "text", "text", "text", "text", "text", "text", "text", "int4", "text"];
     const arrays = sql.join(
       columns.map((values, i) => sql`${sql.param(values)}::${sql.raw(types[i])}[]`),
       sql`, `,
@@ -503,7 +508,7 @@ export class PostgresStore implements Store {
     const rule = this.shared.options.signals?.rule;
     // Redirect clicks are all new (fresh ids, no key): nothing to return.
     const statement = sql`insert into link_clicks (click_id, tracking_id, clicked_at, received_at, ip_address, user_agent, referrer_url, session_id,
-          click_source, metadata, is_bot, visitor_kind, visitor_reason, origin, outcome, idempotency_key)
+          click_source, metadata, is_bot, visitor_kind, visitor_reason, origin, outcome, idempotency_key, country, city, asn, network)
         select * from unnest(${arrays})
         ${idempotent ? sql`on conflict (idempotency_key) where idempotency_key is not null do nothing returning click_id::text as id` : sql``}`;
     const insert = (q: Q) => this.all<{ id: string }>(statement, q);
@@ -708,7 +713,7 @@ export class PostgresStore implements Store {
           sql`select click_id::text as "clickId", tracking_id as "trackingId", clicked_at as "clickedAt", received_at as "receivedAt",
                 origin, ip_address as "ipAddress", user_agent as "userAgent", referrer_url as "referrerUrl", session_id as "sessionId",
                 click_source as "clickSource", metadata, is_bot as "isBot", visitor_kind as "visitorKind", visitor_reason as "visitorReason",
-                outcome, idempotency_key as "idempotencyKey"
+                outcome, idempotency_key as "idempotencyKey", country, city, asn, network
               from link_clicks where idempotency_key = ${key}`,
         );
         return r ? ({ ...r, clickedAt: iso(r.clickedAt), receivedAt: iso(r.receivedAt) } as StoredClick) : undefined;
@@ -729,6 +734,8 @@ export class PostgresStore implements Store {
           userAgent: sql`user_agent`,
           day: sql`to_char(clicked_at at time zone 'UTC', 'YYYY-MM-DD')`,
           kind: sql`visitor_kind`,
+          country: sql`country`,
+          network: sql`asn::text || ' ' || coalesce(network, '')`,
         }[by];
         const rows = await this.all<{ value: string | null; clicks: unknown }>(
           sql`select ${column} as value, count(*) as clicks from link_clicks where ${where(filter)}
@@ -772,8 +779,9 @@ export class PostgresStore implements Store {
       },
       humanOf: async (ids, limit) => {
         if (ids.length === 0) return [];
-        const rows = await this.all<{ clickId: string; trackingId: string; clickedAt: unknown; clickSource: string | null; sessionId: string | null }>(
-          sql`select click_id::text as "clickId", tracking_id as "trackingId", clicked_at as "clickedAt", click_source as "clickSource", session_id as "sessionId"
+        const rows = await this.all<{ clickId: string; trackingId: string; clickedAt: unknown; clickSource: string | null; sessionId: string | null } & ClickPlace>(
+          sql`select click_id::text as "clickId", tracking_id as "trackingId", clicked_at as "clickedAt", click_source as "clickSource", session_id as "sessionId",
+                country, asn, network
               from link_clicks where tracking_id in (select jsonb_array_elements_text(${jsonb(ids)})) and outcome = 'redirected' and visitor_kind = 'human'
               order by clicked_at desc limit ${limit}`,
         );
@@ -901,7 +909,8 @@ export class PostgresStore implements Store {
     const page = (scope: SQL, after: { at: string; id: string } | null) =>
       this.all<Record<string, unknown>>(
         sql`select c.click_id::text as click_id, c.tracking_id, l.job_id::text as job_id, l.application_id::text as application_id, l.link_function,
-              c.clicked_at, c.click_source, c.visitor_kind, c.ip_address, c.user_agent, c.referrer_url, c.session_id, c.metadata::text as metadata, c.origin
+              c.clicked_at, c.click_source, c.visitor_kind, c.ip_address, c.user_agent, c.referrer_url, c.session_id, c.metadata::text as metadata, c.origin,
+              c.country, c.city, c.asn, c.network
             from link_clicks c left join link_tracking l on l.tracking_id = c.tracking_id
             where ${scope} and ${sql.join(conditions, sql` and `)}
               ${after ? sql`and (c.clicked_at, c.click_id) > (${after.at}::timestamptz, ${after.id}::uuid)` : sql``}

@@ -9,6 +9,7 @@ import type { NewClick as ClickInsert } from "../store";
 export const CLICK_COLUMNS = [
   "click_id", "tracking_id", "clicked_at", "received_at", "ip_address", "user_agent", "referrer_url",
   "session_id", "click_source", "metadata", "is_bot", "visitor_kind", "visitor_reason", "origin", "outcome",
+  "country", "city", "asn", "network",
 ] as const;
 
 export const clickValues = (c: ClickInsert) =>
@@ -28,4 +29,8 @@ export const clickValues = (c: ClickInsert) =>
     c.visitorReason ?? null,
     c.origin,
     c.outcome ?? "redirected",
+    c.country ?? null,
+    c.city ?? null,
+    c.asn ?? null,
+    c.network ?? null,
   ] as const;

@@ -7,7 +7,7 @@ import { and, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { CLICK_COLUMNS, clickValues } from "./click-row";
 import { countAddedClicks, recountClicks, uncountClicks } from "./daily";
 import { changes, perDb, type Db } from "./index";
-import { EXPORT_COLUMNS, type BurstFilter, type NewClick as ClickInsert, type ClickFilter, type ExportFilter, type Period, type VisitorKind } from "../store";
+import { EXPORT_COLUMNS, type BurstFilter, type NewClick as ClickInsert, type ClickFilter, type CountDimension, type ExportFilter, type Period, type VisitorKind } from "../store";
 import { linkClicks } from "./schema";
 
 /**
@@ -111,13 +111,15 @@ export function clickTotals(db: Db, filter: ClickFilter, since24h: string, since
 }
 
 /** Click counts grouped by a column (or an expression over one), largest first. */
-export function clickCountsBy(db: Db, filter: ClickFilter, by: "source" | "referrer" | "userAgent" | "day" | "kind") {
+export function clickCountsBy(db: Db, filter: ClickFilter, by: CountDimension) {
   const column = {
     source: sql<string | null>`${linkClicks.clickSource}`,
     referrer: sql<string | null>`${linkClicks.referrerUrl}`,
     userAgent: sql<string | null>`${linkClicks.userAgent}`,
     day: sql<string>`substr(${linkClicks.clickedAt}, 1, 10)`,
     kind: sql<string>`${linkClicks.visitorKind}`,
+    country: sql<string | null>`${linkClicks.country}`,
+    network: sql<string | null>`cast(${linkClicks.asn} as text) || ' ' || coalesce(${linkClicks.network}, '')`,
   }[by];
   return db
     .select({ value: column, clicks: sql<number>`count(*)` })
@@ -271,6 +273,9 @@ export function humanClicksOf(db: Db, trackingIds: string[], limit: number) {
       clickedAt: linkClicks.clickedAt,
       clickSource: linkClicks.clickSource,
       sessionId: linkClicks.sessionId,
+      country: linkClicks.country,
+      asn: linkClicks.asn,
+      network: linkClicks.network,
     })
     .from(linkClicks)
     .where(and(inArray(linkClicks.trackingId, trackingIds), eq(linkClicks.outcome, "redirected"), eq(linkClicks.visitorKind, "human")))

@@ -42,7 +42,7 @@ export const INBOX_SCHEMA = [
     seq integer PRIMARY KEY NOT NULL, click_id text NOT NULL, tracking_id text NOT NULL, clicked_at text NOT NULL,
     received_at text NOT NULL, ip_address text, user_agent text, referrer_url text, session_id text, click_source text,
     metadata text NOT NULL, is_bot integer NOT NULL, visitor_kind text NOT NULL, visitor_reason text, origin text NOT NULL,
-    outcome text NOT NULL
+    outcome text NOT NULL, country text, city text, asn integer, network text
   )`,
   "CREATE INDEX IF NOT EXISTS inbox.click_inbox_click_idx ON click_inbox (click_id)",
   // The events of those clicks (signals.ts), waiting with them.
@@ -53,6 +53,9 @@ export const INBOX_SCHEMA = [
   )`,
   "CREATE INDEX IF NOT EXISTS inbox.signal_inbox_subject_idx ON signal_inbox (type, subject)",
 ];
+
+/** Columns added to the inbox since it was first made: added to an older inbox file at open. */
+export const INBOX_ADDED_COLUMNS = ["country text", "city text", "asn integer", "network text"];
 
 /** Background moves: slices of at most SLICE clicks, looked at every TICK_MS, while fewer than BUSY_RATE clicks a second come in. */
 const TICK_MS = 50;

@@ -6,7 +6,7 @@ import type { MigrationMeta } from "drizzle-orm/migrator";
 import * as schema from "./schema";
 import { embeddedMigrations } from "./migrations";
 import { runUpgrades } from "./upgrades";
-import { INBOX_SCHEMA } from "./inbox";
+import { INBOX_ADDED_COLUMNS, INBOX_SCHEMA } from "./inbox";
 
 export type Db = ReturnType<typeof openDb>;
 
@@ -74,6 +74,8 @@ function attachInbox(sqlite: Database, path: string): void {
   sqlite.run("PRAGMA inbox.synchronous = NORMAL");
   sqlite.run("PRAGMA inbox.journal_size_limit = 67108864");
   for (const statement of INBOX_SCHEMA) sqlite.run(statement);
+  const present = new Set(sqlite.query<{ name: string }, []>("select name from pragma_table_info('click_inbox', 'inbox')").all().map((c) => c.name));
+  for (const column of INBOX_ADDED_COLUMNS) if (!present.has(column.split(" ")[0])) sqlite.run(`ALTER TABLE inbox.click_inbox ADD COLUMN ${column}`);
 }
 
 /** Applies the embedded migrations the way drizzle's own bun-sqlite migrator does. */

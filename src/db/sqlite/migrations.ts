@@ -18,6 +18,7 @@ import m0008 from "../../../drizzle/0008_narrow_time_index.sql" with { type: "te
 import m0009 from "../../../drizzle/0009_click_inbox.sql" with { type: "text" };
 import m0010 from "../../../drizzle/0010_inbox_file.sql" with { type: "text" };
 import m0011 from "../../../drizzle/0011_drop_daily_triggers.sql" with { type: "text" };
+import m0012 from "../../../drizzle/0012_click_place.sql" with { type: "text" };
 
 export const embeddedSql: Record<string, string> = {
   "0000_init": m0000,
@@ -32,6 +33,7 @@ export const embeddedSql: Record<string, string> = {
   "0009_click_inbox": m0009,
   "0010_inbox_file": m0010,
   "0011_drop_daily_triggers": m0011,
+  "0012_click_place": m0012,
 };
 
 export { journal };

@@ -44,6 +44,12 @@ export const linkClicks = sqliteTable("link_clicks", {
   outcome: text("outcome", { enum: ["redirected", "not_found", "gone"] }).notNull().default("redirected"),
   // Set for ingested and API clicks: the event_id, or a digest of the event's fields.
   idempotencyKey: text("idempotency_key"),
+  // Where from (lib/geo), looked up from the full address before IP_ANONYMIZE cuts it:
+  // ISO 3166-1 alpha-2, the city when a city database is configured, the network's AS and owner.
+  country: text("country", { length: 2 }),
+  city: text("city", { length: 100 }),
+  asn: integer("asn"),
+  network: text("network", { length: 200 }),
 }, (t) => [
   // (tracking_id, clicked_at), extended so that per-link counts by kind never read the table.
   index("link_clicks_tracking_clicked_idx").on(t.trackingId, t.clickedAt, t.outcome, t.visitorKind),

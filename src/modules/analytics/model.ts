@@ -22,6 +22,16 @@ const nullableString = () => z.string().nullable();
 export const KindCounts = z.object({ human: int(), bot: int(), preview: int(), scanner: int(), owner: int() }).describe("Clicks by visitor kind");
 const Count = z.object({ value: z.string(), clicks: int() });
 
+/** Clicks by country and by network, with the data's attribution (its licence asks for it where results are shown). */
+export const PlaceBreakdowns = {
+  by_country: z.array(Count).describe("ISO 3166-1 alpha-2; (unknown) for private, reserved and unlocated addresses"),
+  by_network: z.array(z.object({ asn: int().nullable(), network: z.string().describe("The organisation that owns the address; (unknown) when not located"), clicks: int() })),
+  location_attribution: z.string(),
+};
+
+/** Where a visit came from: its first click's country and network. */
+const VisitPlace = { country: nullableString(), asn: int().nullable(), network: nullableString() };
+
 export const LinkAnalytics = z.object({
   link_info: z.object({
     tracking_id: z.string(),
@@ -51,6 +61,7 @@ export const LinkAnalytics = z.object({
     by_browser: z.array(Count),
     by_os: z.array(Count),
     by_device: z.array(Count),
+    ...PlaceBreakdowns,
   }),
   recent_clicks: z.array(
     z.object({
@@ -88,10 +99,14 @@ const Visit = z.object({
   session_id: nullableString(),
   started_at: z.string(),
   ended_at: z.string(),
+  ...VisitPlace,
   clicks: z.array(z.object({ tracking_id: z.string(), link_function: z.string(), clicked_at: z.string(), click_source: nullableString() })),
 });
 
-export const ApplicationRollup = z.object({ application_id: z.string(), totals: Totals, links: z.array(LinkRollup), visits: z.array(Visit) });
+/** Human clicks of all the links, by country and by network. */
+const RollupBreakdowns = z.object(PlaceBreakdowns);
+
+export const ApplicationRollup = z.object({ application_id: z.string(), totals: Totals, links: z.array(LinkRollup), visits: z.array(Visit), breakdowns: RollupBreakdowns });
 
 export const JobRollup = z.object({
   job_id: z.string(),
@@ -99,6 +114,7 @@ export const JobRollup = z.object({
   applications: z.array(Totals.extend({ application_id: z.string() })),
   links: z.array(LinkRollup),
   visits: z.array(Visit),
+  breakdowns: RollupBreakdowns,
 });
 
 export const ApplicationsOverview = z.array(Totals.extend({ application_id: z.string(), job_id: nullableString(), first_link_at: z.string() }));

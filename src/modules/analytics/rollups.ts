@@ -3,10 +3,11 @@
  * what. Roll-ups by job and by application, and one timeline per application with the
  * clicks grouped into visits.
  */
-import type { Link, Store } from "../../db/store";
+import type { ClickPlace, Link, Store } from "../../db/store";
 import { NotFound } from "../../lib/errors";
 import { countsByKind } from "../clicks/visitor";
 import { viewOf } from "../links/service";
+import { placeBreakdowns } from "./service";
 
 /** Clicks of one session more than this apart are two visits. */
 const VISIT_GAP_MS = 30 * 60_000;
@@ -32,7 +33,7 @@ async function linkRollups(store: Store, links: Link[]) {
   });
 }
 
-export type Visit = {
+export type Visit = ClickPlace & {
   session_id: string | null;
   started_at: string;
   ended_at: string;
@@ -59,12 +60,22 @@ export async function visitsOf(store: Store, links: Link[]): Promise<Visit[]> {
       current.ended_at = click.clickedAt;
       continue;
     }
-    const visit: Visit = { session_id: click.sessionId, started_at: click.clickedAt, ended_at: click.clickedAt, clicks: [entry] };
+    const visit: Visit = {
+      session_id: click.sessionId,
+      started_at: click.clickedAt,
+      ended_at: click.clickedAt,
+      country: click.country,
+      asn: click.asn,
+      network: click.network,
+      clicks: [entry],
+    };
     visits.push(visit);
     if (click.sessionId) open.set(click.sessionId, visit);
   }
   return visits;
 }
+
+const humanPlaces = (store: Store, links: Link[]) => placeBreakdowns(store, { trackingIds: links.map((l) => l.trackingId), kinds: ["human"] });
 
 function summary(rollups: Awaited<ReturnType<typeof linkRollups>>) {
   const firsts = rollups.map((r) => r.first_human_click).filter((v): v is string => v !== null).sort();
@@ -80,7 +91,8 @@ export async function applicationRollup(store: Store, applicationId: string) {
   const links = await store.links.of({ applicationId });
   if (links.length === 0) throw new NotFound("No links for this application", { application_id: applicationId });
   const rollups = await linkRollups(store, links);
-  return { application_id: applicationId, totals: summary(rollups), links: rollups, visits: await visitsOf(store, links) };
+  const [visits, breakdowns] = await Promise.all([visitsOf(store, links), humanPlaces(store, links)]);
+  return { application_id: applicationId, totals: summary(rollups), links: rollups, visits, breakdowns };
 }
 
 export async function jobRollup(store: Store, jobId: string) {
@@ -94,6 +106,7 @@ export async function jobRollup(store: Store, jobId: string) {
     applications: applications.map((id) => ({ application_id: id, ...summary(rollups.filter((r) => r.application_id === id)) })),
     links: rollups,
     visits: await visitsOf(store, links),
+    breakdowns: await humanPlaces(store, links),
   };
 }
 

@@ -1,6 +1,7 @@
 import UAParser from "ua-parser-js";
 import type { ClickFilter, Link, Store } from "../../db/store";
 import { nextTurn } from "../../lib/turns";
+import { ATTRIBUTION } from "../../lib/geo";
 import { linkNotFound, viewOf } from "../links/service";
 import { countsByKind } from "../clicks/visitor";
 import type { AnalyticsQuery } from "./model";
@@ -57,13 +58,28 @@ export function filterFor(trackingIds: string[], query: AnalyticsQuery): ClickFi
 /** The seed's link_info: exactly its fields. */
 const LINK_INFO = ["tracking_id", "original_url", "link_function", "link_type", "job_id", "application_id", "is_active", "description"] as const;
 
+/** Clicks by country and by network (PlaceBreakdowns), for the links and period of a filter. */
+export async function placeBreakdowns(store: Store, filter: ClickFilter) {
+  const [countries, networks] = await Promise.all([store.clicks.countsBy(filter, "country"), store.clicks.countsBy(filter, "network")]);
+  return {
+    by_country: countries.map((r) => ({ value: r.value ?? "(unknown)", clicks: r.clicks })),
+    by_network: networks.map((r) => {
+      const space = r.value?.indexOf(" ") ?? -1;
+      if (!r.value || space < 0) return { asn: null, network: "(unknown)", clicks: r.clicks };
+      const asn = Number(r.value.slice(0, space));
+      return { asn, network: r.value.slice(space + 1) || `AS${asn}`, clicks: r.clicks };
+    }),
+    location_attribution: ATTRIBUTION,
+  };
+}
+
 /** external-domain-guide.md's "GET Link Information", plus bot counts and breakdowns. */
 export async function linkAnalytics(store: Store, trackingId: string, query: AnalyticsQuery, now = Date.now()) {
   const link = await store.links.find(trackingId);
   if (!link) throw linkNotFound(trackingId);
   const filter = filterFor([trackingId], query);
   // Asked together: the store answers them on its reader thread one after another.
-  const [totals, kinds, agents, sources, referrers, days, recent] = await Promise.all([
+  const [totals, kinds, agents, sources, referrers, days, recent, places] = await Promise.all([
     store.clicks.totals(filter, new Date(now - 24 * HOUR).toISOString(), new Date(now - 7 * 24 * HOUR).toISOString()),
     store.clicks.countsBy({ ...filter, kinds: undefined }, "kind"),
     store.clicks.countsBy(filter, "userAgent"),
@@ -71,6 +87,7 @@ export async function linkAnalytics(store: Store, trackingId: string, query: Ana
     store.clicks.countsBy(filter, "referrer"),
     store.clicks.countsBy(filter, "day"),
     store.clicks.recentOf(trackingId, 20),
+    placeBreakdowns(store, filter),
   ]);
   const byKind = countsByKind(kinds.map((r) => ({ kind: r.value ?? "", clicks: r.clicks })));
   return {
@@ -94,6 +111,7 @@ export async function linkAnalytics(store: Store, trackingId: string, query: Ana
       by_os: await regroup(agents, agentPart((r) => r.os.name)),
       // ua-parser leaves desktops without a device type.
       by_device: await regroup(agents, agentPart((r) => r.device.type ?? (r.os.name ? "desktop" : undefined))),
+      ...places,
     },
     recent_clicks: recent.map((c) => ({
       clicked_at: c.clickedAt,

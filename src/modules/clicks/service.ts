@@ -30,7 +30,9 @@ export function idempotencyKey(event: ClickEvent): string | null {
   return `digest:${new Bun.CryptoHasher("sha256").update(JSON.stringify(fields)).digest("base64url")}`;
 }
 
-export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receivedAt: string, config: Pick<Config, "isOwnerIp" | "ipAnonymize">): NewClick {
+export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receivedAt: string, config: Pick<Config, "isOwnerIp" | "ipAnonymize" | "locator">): NewClick {
+  // Located from the address as sent, before IP_ANONYMIZE cuts it.
+  const place = config.locator.locate(event.ip_address);
   return {
     clickId: Bun.randomUUIDv7(),
     trackingId: event.tracking_id,
@@ -44,7 +46,14 @@ export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receiv
     metadata: event.metadata ?? {},
     // A request fact the redirect node passed on (our edge nodes do): a request without
     // Accept-Language is classified as on a redirect served here.
-    ...classify({ userAgent: event.user_agent, ip: event.ip_address, isOwnerIp: config.isOwnerIp, acceptLanguage: event.request?.accept_language === false ? null : undefined }),
+    ...classify({
+      userAgent: event.user_agent,
+      ip: event.ip_address,
+      place,
+      isOwnerIp: config.isOwnerIp,
+      acceptLanguage: event.request?.accept_language === false ? null : undefined,
+    }),
+    ...place,
     origin,
     idempotencyKey: idempotencyKey(event),
   };

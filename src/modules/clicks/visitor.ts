@@ -5,13 +5,17 @@
  *   2. preview  the user agent is a known link unfurler (LinkedIn, Slack, WhatsApp…)
  *   3. scanner  the user agent is a known mail security gateway
  *   4. bot      the user agent is on isbot's list
- *   5. scanner  a redirect request without Accept-Language (every browser sends one;
+ *   5. scanner  the address is a mail-security vendor's (networks.ts)
+ *   6. scanner  a redirect request without Accept-Language (every browser sends one;
  *               scanners that pose as browsers often do not)
- *   6. scanner  (redirects) one IP opening three or more links of the same application
+ *   7. bot      the address is a cloud or hosting network's (networks.ts)
+ *   8. scanner  (redirects) one IP opening three or more links of the same application
  *               within seconds: a scanner pre-clicking a whole message (burst.ts)
- *   7. human
+ *   9. human
  */
 import { isbot } from "isbot";
+import type { Place } from "../../lib/geo";
+import { networkClassification } from "./networks";
 
 export const VISITOR_KINDS = ["human", "bot", "preview", "scanner", "owner"] as const;
 export type VisitorKind = (typeof VISITOR_KINDS)[number];
@@ -59,6 +63,8 @@ export type VisitorFacts = {
   /** Only a redirect knows; an ingested event does not say. */
   acceptLanguage?: string | null;
   isOwnerIp: (ip: string | null | undefined) => boolean;
+  /** Where the address is (lib/geo): its network decides rules 5 and 7. */
+  place?: Place;
   /** The last rule, asked only of a click every other rule finds human: a burst's reason, or null (redirect/burst.ts). */
   burst?: () => string | null;
 };
@@ -68,7 +74,10 @@ export function classify(facts: VisitorFacts): Classification {
   if (facts.ownerBrowser) return { isBot: false, visitorKind: "owner", visitorReason: "signed in to the dashboard" };
   const byAgent = byUserAgent(facts.userAgent ?? "");
   if (byAgent) return byAgent;
+  const byNetwork = networkClassification(facts.ip, facts.place);
+  if (byNetwork?.visitorKind === "scanner") return byNetwork;
   if (facts.acceptLanguage === null) return { isBot: true, visitorKind: "scanner", visitorReason: "no Accept-Language" };
+  if (byNetwork) return byNetwork;
   const burst = facts.burst?.();
   if (burst) return { isBot: true, visitorKind: "scanner", visitorReason: burst };
   return HUMAN;

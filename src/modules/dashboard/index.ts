@@ -55,7 +55,7 @@ export const dashboardModule = ({ config, gate, owner }: ModuleContext & { owner
         return { scope: principal.scope, name: principal.name };
       },
       {
-        response: { 200: SignedIn, ...errorResponses(401, 403, 429) },
+        response: { 200: SignedIn, ...errorResponses(400, 401, 403, 413, 415, 429) },
         detail: { tags: ["Dashboard"], operationId: "signInDashboard", summary: "Sign in to the dashboard: checks the key, marks this browser as the owner's (HttpOnly cookie)", security: [] },
       },
     )
@@ -66,7 +66,7 @@ export const dashboardModule = ({ config, gate, owner }: ModuleContext & { owner
         return { signed_out: true };
       },
       {
-        response: { 200: SignedOut, ...errorResponses(429) },
+        response: { 200: SignedOut, ...errorResponses(400, 413, 415, 429) },
         detail: { tags: ["Dashboard"], operationId: "signOutDashboard", summary: "Sign out: this browser's clicks count as anyone's again", security: [] },
       },
     );

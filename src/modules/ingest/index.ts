@@ -19,7 +19,7 @@ export const ingestModule = ({ store, config, ...auth }: ModuleContext) => {
         auth: "ingest",
         response: {
           200: z.object({ success: z.literal(true), message: z.string(), authenticated: z.literal(true), timestamp: z.string() }),
-          ...errorResponses(401, 403, 429),
+          ...errorResponses(400, 401, 403, 413, 415, 429),
         },
         detail: { operationId: "testIngest", summary: "Test connection and authentication" },
       },

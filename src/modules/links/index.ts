@@ -125,6 +125,6 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
     .delete("/links/:tracking_id", ({ params }) => deleteLink(store, params.tracking_id), {
       auth: "admin",
       params: IdParams,
-      response: { 200: DeletedLink, ...errorResponses(400, 401, 403, 404, 429, 503) },
+      response: { 200: DeletedLink, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503) },
       detail: { operationId: "deleteLink", summary: "Delete a link and all its clicks" },
     });

@@ -2,6 +2,7 @@
  * The visitor of a redirect, captured once from the request: every field cropped to its
  * column, and a cookieless session id.
  */
+import { NOWHERE, type Place } from "../../lib/geo";
 import { anonymizeIp } from "../../lib/ip";
 import type { Config } from "../../config";
 import { classify, type Classification } from "../clicks/visitor";
@@ -12,7 +13,7 @@ const MAX_METADATA_KEYS = 20;
 const MAX_METADATA_KEY = 50;
 const MAX_METADATA_VALUE = 500;
 
-export type Visitor = Classification & {
+export type Visitor = Classification & Place & {
   ip: string | null;
   userAgent: string | null;
   referrer: string | null;
@@ -74,7 +75,7 @@ export function buildVisitor(input: {
   params: URLSearchParams;
   /** The client's address (lib/ip.ts clientIp). */
   ip: string | null;
-  config: Pick<Config, "isOwnerIp" | "ipAnonymize" | "respectDnt">;
+  config: Pick<Config, "isOwnerIp" | "ipAnonymize" | "respectDnt" | "locator">;
   salt: string;
   ownerBrowser?: boolean;
   /** The burst rule of classification (clicks/visitor.ts), for a live link's hit. */
@@ -82,7 +83,10 @@ export function buildVisitor(input: {
 }): Visitor & { networkIp: string | null } {
   const { headers, config, ip } = input;
   const userAgent = crop(headers.get("user-agent"), MAX_USER_AGENT);
+  // Located from the full address, before IP_ANONYMIZE cuts it.
+  const place = config.locator.locate(ip);
   const kind = classify({
+    place,
     userAgent,
     ip,
     acceptLanguage: headers.get("accept-language"),
@@ -100,6 +104,8 @@ export function buildVisitor(input: {
     referrer: untracked ? originOf(referrer) : referrer,
     metadata: untracked ? onlyCampaign(metadata) : metadata,
     sessionId: untracked ? null : sessionId(input.salt, storedIp, userAgent),
+    // A visitor who asked not to be tracked keeps the country alone.
+    ...(untracked ? { ...NOWHERE, country: place.country } : place),
     networkIp: ip,
     ...kind,
   };

@@ -47,7 +47,7 @@ export const webhooksModule = ({ store, config, ...auth }: ModuleContext) =>
     .delete("/webhooks/:id", ({ params }) => removeWebhook(store, params.id), {
       auth: "admin",
       params: IdParam,
-      response: { 200: DeletedWebhook, ...errorResponses(400, 401, 403, 404, 429, 503) },
+      response: { 200: DeletedWebhook, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503) },
       detail: { operationId: "deleteWebhook", summary: "Remove an endpoint" },
     })
     .get("/webhooks/:id/deliveries", ({ params }) => deliveryLog(store, params.id), {
@@ -59,6 +59,6 @@ export const webhooksModule = ({ store, config, ...auth }: ModuleContext) =>
     .post("/webhooks/:id/deliveries/:delivery/redeliver", ({ params }) => redeliver(store, params.id, params.delivery), {
       auth: "admin",
       params: z.object({ id: z.string().max(100), delivery: z.coerce.number({ error: "delivery must be a delivery id" }).int().positive() }),
-      response: { 200: Redelivery, ...errorResponses(400, 401, 403, 404, 429, 503) },
+      response: { 200: Redelivery, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503) },
       detail: { operationId: "redeliverWebhook", summary: "Send a delivery again" },
     });

@@ -48,6 +48,11 @@ const ClickSummary = z
     click_source: z.string().nullable(),
     referrer_domain: z.string().nullable(),
     visitor_kind: z.enum(VISITOR_KINDS),
+    // Optional: events stored before clicks were located do not have them.
+    country: z.string().nullable().optional().describe("ISO 3166-1 alpha-2"),
+    asn: z.number().int().nullable().optional(),
+    network: z.string().nullable().optional().describe("The organisation that owns the address, e.g. Microsoft Corporation"),
+    from: z.string().nullable().optional().describe('Network and country for a person: "Microsoft Corporation, US"'),
   })
   .describe("The click that made the signal (never its address)");
 const LinkSummary = z.object({ tracking_id: z.string(), link_function: z.string(), link_type: z.string(), original_url: z.string(), redirect_url: z.string() });

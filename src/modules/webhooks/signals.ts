@@ -18,7 +18,22 @@ function clickSummary(c: NewClick) {
   try {
     referrerDomain = c.referrerUrl ? new URL(c.referrerUrl).hostname : null;
   } catch {}
-  return { click_id: c.clickId, clicked_at: c.clickedAt, click_source: c.clickSource ?? null, referrer_domain: referrerDomain, visitor_kind: c.visitorKind ?? "human" };
+  return {
+    click_id: c.clickId,
+    clicked_at: c.clickedAt,
+    click_source: c.clickSource ?? null,
+    referrer_domain: referrerDomain,
+    visitor_kind: c.visitorKind ?? "human",
+    country: c.country ?? null,
+    asn: c.asn ?? null,
+    network: c.network ?? null,
+    from: placeText(c),
+  };
+}
+
+/** "Microsoft Corporation, US", "Deutsche Telekom AG, DE", "US", or null: where a click came from, for a person. */
+export function placeText(c: { country?: string | null; network?: string | null }): string | null {
+  return [c.network, c.country].filter(Boolean).join(", ") || null;
 }
 
 const linkSummary = (l: Link) => ({ tracking_id: l.trackingId, link_function: l.linkFunction, link_type: l.linkType, original_url: l.originalUrl, redirect_url: l.redirectUrl });
