@@ -19,6 +19,7 @@ import { createLink, getLink, listLinkViews, patchLink, deleteLink } from "../mo
 import { EVENT_TYPES, CreateWebhook } from "../modules/webhooks/model";
 import { createWebhook, deliveryLog, listWebhooks, redeliver, removeWebhook } from "../modules/webhooks/service";
 import { embeddedSources } from "../lib/geo";
+import { locateStored } from "../modules/clicks/locate";
 import { VERSION } from "../version";
 import { bars, print, printJson, table } from "./output";
 
@@ -274,6 +275,21 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       const short = report.filter((r) => r.target < r.source);
       if (short.length > 0) throw new CliError(`copy incomplete: ${short.map((r) => r.table).join(", ")} has fewer rows in PostgreSQL; run copy-store again`);
       print(`Copied ${cfg.databasePath} to ${redactUrl(o.to)}. Start link-tracker with DATABASE_URL set to it (and DATABASE_PATH unset).`);
+    });
+
+  program
+    .command("locate")
+    .description("give stored clicks that have an address but no country or network theirs (after an upgrade, or a database copied in)")
+    .addOption(json)
+    .action(async (o) => {
+      const cfg = config(env);
+      const store = await database(cfg, { create: false });
+      const { looked, located } = await locateStored(store, cfg.locator, (n, m) => {
+        if (!o.json) process.stderr.write(`${n} clicks looked at, ${m} located\r`);
+      });
+      if (!o.json && looked > 0) process.stderr.write("\n");
+      if (o.json) print(JSON.stringify({ looked_at: looked, located }));
+      else print(`Located ${located} of ${looked} clicks without a place; the others have private, reserved or unknown addresses.`);
     });
 
   program

@@ -71,7 +71,8 @@ export type ClickPlace = { country: string | null; asn: number | null; network: 
 export type CountDimension = "source" | "referrer" | "userAgent" | "day" | "kind" | "country" | "network";
 
 export type ClickFilter = {
-  trackingIds: string[];
+  /** The links counted; undefined counts every link's clicks (the overview). */
+  trackingIds?: string[];
   from?: string;
   to?: string;
   /** Visitor kinds counted; undefined counts every kind. */
@@ -223,6 +224,10 @@ export interface ClickRepository {
   >;
   /** Redirected clicks in pages of EXPORT_COLUMNS rows; the next page is read when the last was taken. */
   exportPages(filter: ExportFilter): AsyncIterable<unknown[][]>;
+  /** Stored clicks that have an address and no place (country, network), after click `after` in id order: `link-tracker locate`. */
+  unlocated(after: string | null, limit: number): Promise<{ clickId: string; ipAddress: string }[]>;
+  /** Gives stored clicks their place; how many changed. */
+  setPlaces(places: ({ clickId: string } & ClickPlace & { city: string | null })[]): Promise<number>;
   /** Gives human clicks another kind (a burst found them a scanner's); how many changed. */
   reclassify(clickIds: string[], kind: VisitorKind, reason: string): Promise<number>;
   perLinkKindCounts(trackingIds: string[]): Promise<KindCount[]>;

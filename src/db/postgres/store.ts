@@ -693,7 +693,7 @@ export class PostgresStore implements Store {
     const where = (filter: ClickFilter) =>
       sql.join(
         [
-          sql`tracking_id in (select jsonb_array_elements_text(${jsonb(filter.trackingIds)}))`,
+          filter.trackingIds ? sql`tracking_id in (select jsonb_array_elements_text(${jsonb(filter.trackingIds)}))` : undefined,
           sql`outcome = 'redirected'`,
           filter.from ? sql`clicked_at >= ${filter.from}::timestamptz` : undefined,
           filter.to ? sql`clicked_at <= ${filter.to}::timestamptz` : undefined,
@@ -762,6 +762,22 @@ export class PostgresStore implements Store {
               returning tracking_id as "trackingId"`,
         );
         this.shared.memo.forget(new Set(changed.map((c) => c.trackingId)), (id) => this.shared.mirror.find(id)?.applicationId);
+        return changed.length;
+      },
+      unlocated: async (after, limit) =>
+        this.all<{ clickId: string; ipAddress: string }>(
+          sql`select click_id::text as "clickId", host(ip_address) as "ipAddress" from link_clicks
+              where click_id > ${after ?? "00000000-0000-0000-0000-000000000000"}::uuid and ip_address is not null and country is null and asn is null
+              order by click_id limit ${limit}`,
+        ),
+      setPlaces: async (places) => {
+        if (places.length === 0) return 0;
+        const changed = await this.all<{ one: number }>(
+          sql`update link_clicks c set country = p.country, city = p.city, asn = p.asn, network = p.network
+              from jsonb_to_recordset(${jsonb(places.map((p) => ({ click_id: p.clickId, country: p.country, city: p.city, asn: p.asn, network: p.network })))})
+                as p(click_id uuid, country text, city text, asn integer, network text)
+              where c.click_id = p.click_id returning 1 as one`,
+        );
         return changed.length;
       },
       perLinkKindCounts: async (ids) => {

@@ -7,7 +7,7 @@ import { and, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { CLICK_COLUMNS, clickValues } from "./click-row";
 import { countAddedClicks, recountClicks, uncountClicks } from "./daily";
 import { changes, perDb, type Db } from "./index";
-import { EXPORT_COLUMNS, type BurstFilter, type NewClick as ClickInsert, type ClickFilter, type CountDimension, type ExportFilter, type Period, type VisitorKind } from "../store";
+import { EXPORT_COLUMNS, type BurstFilter, type NewClick as ClickInsert, type ClickFilter, type ClickPlace, type CountDimension, type ExportFilter, type Period, type VisitorKind } from "../store";
 import { linkClicks } from "./schema";
 
 /**
@@ -87,7 +87,7 @@ export function findClickByKey(db: Db, idempotencyKey: string) {
 /** WHERE for redirected clicks of some links; every condition rides the (tracking_id, clicked_at) index. */
 function clickWhere(filter: ClickFilter) {
   return and(
-    inArray(linkClicks.trackingId, filter.trackingIds),
+    filter.trackingIds ? inArray(linkClicks.trackingId, filter.trackingIds) : undefined,
     eq(linkClicks.outcome, "redirected"),
     filter.from ? gte(linkClicks.clickedAt, filter.from) : undefined,
     filter.to ? lte(linkClicks.clickedAt, filter.to) : undefined,
@@ -205,6 +205,20 @@ export function* exportPages(db: Db, filter: ExportFilter): Generator<unknown[][
  * scanner's. Only human clicks change; the links whose clicks did are reported to the
  * memos (clicksTouched). Returns how many clicks changed.
  */
+export function unlocatedClicks(db: Db, after: string | null, limit: number) {
+  return db.$client
+    .query<{ clickId: string; ipAddress: string }, [string, number]>(
+      `select click_id as clickId, ip_address as ipAddress from link_clicks
+       where click_id > ? and ip_address is not null and country is null and asn is null order by click_id limit ?`,
+    )
+    .all(after ?? "", limit);
+}
+
+export function setClickPlaces(db: Db, places: ({ clickId: string; city: string | null } & ClickPlace)[]): number {
+  const update = db.$client.prepare("update link_clicks set country = ?, city = ?, asn = ?, network = ? where click_id = ?");
+  return db.$client.transaction(() => places.reduce((n, p) => n + update.run(p.country, p.city, p.asn, p.network, p.clickId).changes, 0))();
+}
+
 export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, reason: string): number {
   if (clickIds.length === 0) return 0;
   const isBot = kind !== "human" && kind !== "owner";

@@ -358,6 +358,8 @@ export class SqliteStore implements Store {
       countsBy: (filter, by) => offThread({ type: "countsBy", filter, by }, () => clicks.clickCountsBy(db, filter, by)),
       recentOf: (id, limit) => this.readClicks(() => clicks.recentClicksOf(db, id, limit)),
       exportPages: (filter) => this.exportPages(filter),
+      unlocated: (after, limit) => this.readClicks(() => clicks.unlocatedClicks(db, after, limit)),
+      setPlaces: (places) => this.write(() => clicks.setClickPlaces(db, places)),
       reclassify: (ids, kind, reason) => this.write(() => clicks.reclassifyClicks(db, ids, kind, reason)),
       perLinkKindCounts: (ids) => this.readClicks(() => clicks.perLinkKindCounts(db, ids)),
       humanOf: (ids, limit) => this.readClicks(() => clicks.humanClicksOf(db, ids, limit)),

@@ -131,6 +131,7 @@ export const Overview = z.object({
   }),
   top_links: z.array(z.object({ tracking_id: z.string(), link_function: nullableString(), application_id: nullableString(), human_clicks: int() })),
   clicks_per_day: z.array(z.object({ day: z.string(), clicks: int() })),
+  breakdowns: RollupBreakdowns,
   recent_clicks: z.array(
     z.object({
       clicked_at: z.string(),

@@ -5,6 +5,7 @@ import { nowIso } from "../../lib/time";
 import { linkNotFound } from "../links/service";
 import { countsByKind } from "../clicks/visitor";
 import type { AnalyticsQuery } from "./model";
+import { placeBreakdowns } from "./service";
 
 const DEFAULT_DAYS = 30;
 
@@ -49,7 +50,7 @@ export function probableLink(orphan: string, ids: string[]): string | null {
 
 export async function overview(store: Store, query: AnalyticsQuery) {
   const period = periodOf(query);
-  const [kindRows, counts, ids, waiting, top, perDay, recent, orphans] = await Promise.all([
+  const [kindRows, counts, ids, waiting, top, perDay, recent, orphans, places] = await Promise.all([
     store.clicks.kindCountsIn(period),
     store.links.counts(nowIso()),
     store.links.allIds(),
@@ -58,6 +59,7 @@ export async function overview(store: Store, query: AnalyticsQuery) {
     store.clicks.humanPerDayIn(period),
     store.clicks.recentIn(period, 20),
     store.clicks.orphansIn(period, 50),
+    placeBreakdowns(store, { from: period.from, to: period.to, kinds: ["human"] }),
   ]);
   const kinds = countsByKind(kindRows);
   const named = new Set([...top.map((r) => r.trackingId), ...recent.map((r) => r.trackingId)]);
@@ -80,6 +82,8 @@ export async function overview(store: Store, query: AnalyticsQuery) {
       return { tracking_id: r.trackingId, link_function: l?.linkFunction ?? null, application_id: l?.applicationId ?? null, human_clicks: r.clicks };
     }),
     clicks_per_day: perDay,
+    /** Human clicks of the period by country and by network. */
+    breakdowns: places,
     recent_clicks: recent.map((r) => {
       const l = link(r.trackingId);
       return {

@@ -168,6 +168,31 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       expect(await store.clicks.kindCountsIn({ from: at(-60), to: at(60) })).toEqual([{ kind: "human", clicks: 2 }]);
     });
 
+    test("places: stored with the click, counted by country and network, and set later on clicks that have none", async () => {
+      const store = await fresh();
+      await store.links.insert([link("g1")]);
+      const telekom = { country: "DE", city: "Bonn", asn: 3320, network: "Deutsche Telekom AG" };
+      await store.clicks.record([click("g1", 1, { ipAddress: "217.0.0.1", ...telekom }), click("g1", 2, { ipAddress: "8.8.8.8" })]);
+      await store.clicks.insert([click("g1", 3, { origin: "ingest", idempotencyKey: "g3", ipAddress: "10.0.0.1" }), click("g1", 4, { origin: "ingest", idempotencyKey: "g4" })]);
+      expect(await store.clicks.countsBy({ trackingIds: ["g1"] }, "country")).toEqual(expect.arrayContaining([{ value: "DE", clicks: 1 }, { value: null, clicks: 3 }]));
+      expect(await store.clicks.countsBy({}, "network")).toEqual(expect.arrayContaining([{ value: "3320 Deutsche Telekom AG", clicks: 1 }, { value: null, clicks: 3 }]));
+      const unlocated = await store.clicks.unlocated(null, 10);
+      expect(unlocated.map((c) => c.ipAddress)).toEqual(["8.8.8.8", "10.0.0.1"]);
+      // Paged by click id.
+      expect(await store.clicks.unlocated(unlocated[0].clickId, 10)).toEqual([unlocated[1]]);
+      const google = { country: "US", city: null, asn: 15169, network: "Google LLC" };
+      expect(await store.clicks.setPlaces([{ clickId: unlocated[0].clickId, ...google }])).toBe(1);
+      expect((await store.clicks.unlocated(null, 10)).map((c) => c.ipAddress)).toEqual(["10.0.0.1"]);
+      expect((await store.clicks.humanOf(["g1"], 10)).map(({ country, asn, network }) => ({ country, asn, network }))).toEqual([
+        { country: "DE", asn: 3320, network: "Deutsche Telekom AG" },
+        { country: "US", asn: 15169, network: "Google LLC" },
+        { country: null, asn: null, network: null },
+        { country: null, asn: null, network: null },
+      ]);
+      const rows = await allPages(store.clicks.exportPages({ trackingId: "g1" }));
+      expect(rows[0].slice(-4)).toEqual(["DE", "Bonn", 3320, "Deutsche Telekom AG"]);
+    });
+
     test("an export pages through redirected clicks with the link's columns, recorded ones included", async () => {
       const store = await fresh();
       await store.links.insert([link("x1", { applicationId: APP_X }), link("x2", { applicationId: APP_X })]);

@@ -89,7 +89,7 @@ describe("classified by network on every path", () => {
 });
 
 describe("analytics and signals", () => {
-  test("breakdowns by country and network per link and per application, visits with their place, attribution shown", async () => {
+  test("breakdowns by country and network per link, per application and in the overview, visits with their place, attribution shown", async () => {
     const ctx = await withLinks();
     await click(ctx, "/linkedin?uuid=li-1", "13.107.42.14");
     await click(ctx, "/portfolio?uuid=pf-1", "13.107.42.14");
@@ -118,6 +118,11 @@ describe("analytics and signals", () => {
     expect(app.status).toBe(200);
     expect(app.body.breakdowns.by_country[0]).toEqual({ value: "US", clicks: 2 });
     expect(app.body.breakdowns.by_network[0]).toEqual({ asn: 8068, network: "Microsoft Corporation", clicks: 2 });
+    const overview = await call(ctx.app, "/api/link-tracking/analytics");
+    expect(overview.status).toBe(200);
+    expect(overview.body.breakdowns.by_country[0]).toEqual({ value: "US", clicks: 2 });
+    expect(overview.body.breakdowns.by_network).toHaveLength(3);
+
     const fromMicrosoft = app.body.visits.find((v: any) => v.network === "Microsoft Corporation");
     expect(fromMicrosoft).toMatchObject({ country: "US", asn: 8068 });
     expect(fromMicrosoft.clicks.map((c: any) => c.link_function)).toEqual(["LinkedIn", "Portfolio"]);
