@@ -195,6 +195,50 @@ async function redirectsUnderIngest(port: number, ids: string[], senders: number
   return { ...redirects, eventsPerSec };
 }
 
+/** 20,000 random public IPv4 addresses (no private, shared, loopback, link-local, documentation or multicast one). */
+function publicAddresses(n = 20_000): string[] {
+  const out: string[] = [];
+  let seed = 42;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % 256;
+  while (out.length < n) {
+    const [a, b, c, d] = [next(), next(), next(), next()];
+    if (a === 0 || a === 10 || a === 127 || a >= 224 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168)) continue;
+    if ((a === 192 && b === 0 && c === 2) || (a === 198 && b === 51 && c === 100) || (a === 203 && b === 0 && c === 113) || (a === 198 && (b === 18 || b === 19))) continue;
+    out.push(`${a}.${b}.${c}.${d}`);
+  }
+  return out;
+}
+
+/**
+ * The redirect when every click comes from a public address (TRUST_PROXY, X-Forwarded-For
+ * drawn from 20,000): each one located and classified by its network. 64 connections,
+ * alternating with the bare 302; then the server's RSS, the located data's pages included.
+ */
+async function benchLocated(barePort: number) {
+  const lt = await startLinkTracker(join(work, "located"), { TRUST_PROXY: "true" });
+  const rssAtStart = rssMb(lt.proc.pid);
+  const ids = await createLinks(lt.port);
+  const idsFile = join(work, "located-ids.txt");
+  writeFileSync(idsFile, `${ids.join("\n")}\n`);
+  const ipsFile = join(work, "ips.txt");
+  writeFileSync(ipsFile, `${publicAddresses().join("\n")}\n`);
+  const ratios: string[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const b = await wrk(barePort, 64, idsFile);
+    const l = await wrk(lt.port, 64, idsFile, DURATION, ipsFile);
+    ratios.push(`${fmt(l.rps / b.rps, 2)}x`);
+    console.log(`  located, round ${round}, 64 connections: bare ${fmt(b.rps, 0)} req/s, link-tracker ${fmt(l.rps, 0)} req/s (${fmt(l.rps / b.rps, 2)}x), p99 ${fmt(l.p99, 2)} ms, errors ${l.errors}`);
+  }
+  const db = new Database(join(work, "located/data/link-tracker.db"), { readonly: true });
+  const located = db.query("select count(*) as n, count(country) as c, count(asn) as a from link_clicks").get() as { n: number; c: number; a: number };
+  db.close();
+  console.log(`redirect from 20,000 public addresses (located), 64 connections: ${ratios.join(", ")} of the bare 302`);
+  console.log(`  clicks moved into link_clicks so far: ${located.n}, with a country ${located.c}, with a network ${located.a}`);
+  console.log(`  link-tracker RSS: ${fmt(rssAtStart, 0)} MB at start, ${fmt(rssMb(lt.proc.pid), 0)} MB after the located runs`);
+  lt.proc.kill("SIGTERM");
+  await lt.proc.exited;
+}
+
 async function coldStart() {
   const times: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -268,9 +312,10 @@ async function main() {
   console.log(`\nclicks in the database: ${countClicks()} for ${answered} 302s counted by wrk (the difference is at most the in-flight tail)`);
   console.log(`link-tracker RSS after the redirect runs: ${fmt(rss, 0)} MB`);
 
-  bare.proc.kill("SIGTERM");
   lt.proc.kill("SIGTERM");
   await lt.proc.exited;
+  await benchLocated(bare.port);
+  bare.proc.kill("SIGTERM");
 
   const ingestServer = await startLinkTracker(join(work, "ingest"));
   const ingest = await benchIngest(ingestServer.port, 8);

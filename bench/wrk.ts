@@ -8,9 +8,11 @@ export type WrkResult = { rps: number; p50: number; p99: number; requests: numbe
 
 const ms = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? 1);
 
-export async function wrk(port: number, connections: number, idsFile: string, seconds = DURATION): Promise<WrkResult> {
-  const out = await $`wrk -t2 -c${connections} -d${seconds}s --latency -s ${join(import.meta.dir, "redirect.lua")} http://127.0.0.1:${port}`
-    .env({ ...process.env, BENCH_IDS: idsFile })
+/** `ipsFile`: each request from one of these addresses (bench/redirect-located.lua), for a server with TRUST_PROXY. */
+export async function wrk(port: number, connections: number, idsFile: string, seconds = DURATION, ipsFile?: string): Promise<WrkResult> {
+  const script = join(import.meta.dir, ipsFile ? "redirect-located.lua" : "redirect.lua");
+  const out = await $`wrk -t2 -c${connections} -d${seconds}s --latency -s ${script} http://127.0.0.1:${port}`
+    .env({ ...process.env, BENCH_IDS: idsFile, BENCH_IPS: ipsFile ?? "" })
     .text();
   const lat = (p: string) => {
     const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out);

@@ -124,15 +124,10 @@ async function serve(): Promise<void> {
   );
   log.flush();
 
-  // The location data is opened now, not at the first recruiter's click (the first start of
-  // a new binary also copies it out beside the database: lib/geo/embedded.ts).
-  try {
-    config.locator.load();
-    const sources = config.locator.sources();
-    if (sources.length > 0) log.info({ sources }, "location data");
-  } catch (error) {
-    log.error({ error: (error as Error).message }, "location data cannot be opened; clicks are stored without country and network");
-  }
+  // The first start of a new binary copies its location data out beside the database now,
+  // not at the first recruiter's click (lib/geo/embedded.ts).
+  const sources = config.locator.prepare();
+  if (sources.length > 0) log.info({ sources }, "location data");
 
   const retention = startRetention(store, config.retentionDays, log);
   // Webhooks are delivered by the central server (an edge has no links to tell about).

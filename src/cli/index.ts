@@ -206,9 +206,11 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       print(`by kind: human ${k.human}, bot ${k.bot}, preview ${k.preview}, scanner ${k.scanner}, owner ${k.owner}`);
       const b = stats.breakdowns;
       if (b.by_day.length > 0) print(`\nclicks per day\n${bars(b.by_day.map((d) => ({ label: d.day ?? "", value: d.clicks })))}`);
-      for (const [title, rows] of [["source", b.by_source], ["referrer", b.by_referrer_domain], ["browser", b.by_browser], ["os", b.by_os], ["device", b.by_device]] as const) {
+      const networks = b.by_network.map((n) => ({ value: n.asn === null ? n.network : `${n.network} (AS${n.asn})`, clicks: n.clicks }));
+      for (const [title, rows] of [["source", b.by_source], ["referrer", b.by_referrer_domain], ["browser", b.by_browser], ["os", b.by_os], ["device", b.by_device], ["country", b.by_country], ["network", networks]] as const) {
         if (rows.length > 0) print(`\n${title}: ${rows.map((r) => `${r.value} ${r.clicks}`).join(", ")}`);
       }
+      if (b.by_country.length > 0) print(`\n${b.location_attribution}`);
     });
 
   const keys = program.command("keys").description("API keys: create, list, revoke");

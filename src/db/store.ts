@@ -220,7 +220,7 @@ export interface ClickRepository {
   /** By "network": the value is "<asn> <organisation>" (null when the address was not located). */
   countsBy(filter: ClickFilter, by: CountDimension): Promise<{ value: string | null; clicks: number }[]>;
   recentOf(trackingId: string, limit: number): Promise<
-    { clickedAt: string; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; userAgent: string | null; referrerUrl: string | null }[]
+    ({ clickedAt: string; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; userAgent: string | null; referrerUrl: string | null } & ClickPlace)[]
   >;
   /** Redirected clicks in pages of EXPORT_COLUMNS rows; the next page is read when the last was taken. */
   exportPages(filter: ExportFilter): AsyncIterable<unknown[][]>;

@@ -22,7 +22,8 @@ beforeAll(async () => {
   if (!available) return;
   buildBinary();
   serverDir = emptyFolder();
-  server = await startServer(serverDir, { WEBHOOK_API_KEY: KEY });
+  // Behind a proxy, as on a VPS: the recruiter's browser below comes from Microsoft's network.
+  server = await startServer(serverDir, { WEBHOOK_API_KEY: KEY, TRUST_PROXY: "true" });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
 }, 60_000);
 
@@ -88,6 +89,7 @@ describe.skipIf(!available)("dashboard", () => {
       };
       // Headless Chromium names itself HeadlessChrome (a bot, rightly): the recruiter's browser does not.
       const recruiter = await browser.newContext({
+        extraHTTPHeaders: { "x-forwarded-for": "13.107.42.14" },
         locale: "en-GB",
         userAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
       });
@@ -101,10 +103,16 @@ describe.skipIf(!available)("dashboard", () => {
       const row = p.locator("tbody tr").first();
       await expect(await row.locator("td").nth(2).textContent()).toBe("1");
       await row.getByRole("link").click();
+      await p.getByText("from Microsoft Corporation, US").waitFor();
+      await p.getByText("US: 1").waitFor();
+      expect(await p.getByRole("link", { name: "IP Geolocation by DB-IP" }).getAttribute("href")).toBe("https://db-ip.com");
       await p.getByRole("link", { name: "LinkedIn" }).click();
       await p.getByRole("heading", { name: /LinkedIn/ }).waitFor();
       const kinds = await p.locator("tbody .badge").allTextContents();
       expect(kinds.sort()).toEqual(["human", "owner"]);
+      await p.getByText("Microsoft Corporation (AS8068): 1").waitFor();
+      await p.getByRole("cell", { name: "Microsoft Corporation, US" }).waitFor();
+      await p.getByRole("link", { name: "IP Geolocation by DB-IP" }).waitFor();
       await p.locator(".chart canvas").first().waitFor();
 
       await p.getByRole("button", { name: "Sign out" }).click();

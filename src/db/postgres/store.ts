@@ -745,9 +745,9 @@ export class PostgresStore implements Store {
       },
       recentOf: async (id, limit) =>
         (
-          await this.all<{ clickedAt: unknown; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; userAgent: string | null; referrerUrl: string | null }>(
+          await this.all<{ clickedAt: unknown; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; userAgent: string | null; referrerUrl: string | null } & ClickPlace>(
             sql`select clicked_at as "clickedAt", click_source as "clickSource", visitor_kind as "visitorKind", visitor_reason as "visitorReason",
-                  user_agent as "userAgent", referrer_url as "referrerUrl"
+                  user_agent as "userAgent", referrer_url as "referrerUrl", country, asn, network
                 from link_clicks where tracking_id = ${id} and outcome = 'redirected' order by clicked_at desc limit ${limit}`,
           )
         ).map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })),

@@ -474,6 +474,9 @@ export function recentClicksOf(db: Db, trackingId: string, limit: number) {
       visitorReason: linkClicks.visitorReason,
       userAgent: linkClicks.userAgent,
       referrerUrl: linkClicks.referrerUrl,
+      country: linkClicks.country,
+      asn: linkClicks.asn,
+      network: linkClicks.network,
     })
     .from(linkClicks)
     .where(and(eq(linkClicks.trackingId, trackingId), eq(linkClicks.outcome, "redirected")))

@@ -74,6 +74,16 @@ function extracted(kind: EmbeddedKind, dir: string): string {
   return target;
 }
 
+/** A compiled server's copy of the embedded data of `kind`, made now if it is not there yet. */
+export function prepareEmbedded(kind: EmbeddedKind, dir: string | null): void {
+  if (!dir || !EMBEDDED[kind].startsWith("/$bunfs/")) return;
+  try {
+    extracted(kind, dir);
+  } catch {
+    // Read from the binary when first used instead (embeddedData).
+  }
+}
+
 /** The embedded data of `kind`: mapped where it can be (`dir` is where a compiled server keeps its copy). */
 export function embeddedData(kind: EmbeddedKind, dir: string | null): Uint8Array {
   const path = EMBEDDED[kind];

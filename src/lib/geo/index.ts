@@ -4,13 +4,14 @@
  * both embedded in the binary (embedded.ts). GEOIP_COUNTRY_DB, GEOIP_ASN_DB and
  * GEOIP_CITY_DB name fresher or richer mmdb files instead (a GeoLite2-City for cities).
  *
- * The data is opened on the first address asked about (a server asks at start, after it
- * listens), and mapped rather than read, so only the pages lookups touch take memory.
+ * The data is opened on the first public address asked about, and mapped rather than
+ * read: a server that sees none (behind a proxy without TRUST_PROXY, or in a test) holds
+ * none of it, and the pages lookups touch are the kernel's cache, shared and reclaimable.
  */
 import { Reader } from "mmdb-lib";
 import { isNonPublicIp, normaliseIp } from "../ip";
 import { asnTable, type Network } from "./asn-table";
-import { embeddedData, embeddedInfo, mapped } from "./embedded";
+import { embeddedData, embeddedInfo, mapped, prepareEmbedded } from "./embedded";
 
 export type Place = { country: string | null; city: string | null; asn: number | null; network: string | null };
 export const NOWHERE: Place = Object.freeze({ country: null, city: null, asn: null, network: null });
@@ -21,7 +22,16 @@ export const ATTRIBUTION = "IP Geolocation by DB-IP (https://db-ip.com); network
 /** Files that replace the embedded data, and the folder where a compiled server keeps its copy of the embedded data (embedded.ts). */
 export type GeoFiles = { country?: string; asn?: string; city?: string; dataDir?: string | null };
 export type GeoSource = { kind: "country" | "network" | "city"; file: string; date: string | null };
-export type Locator = { locate(ip: string | null | undefined): Place; sources(): GeoSource[]; load(): void };
+export type Locator = {
+  locate(ip: string | null | undefined): Place;
+  /** What the data is, opening it (its dates read from it). */
+  sources(): GeoSource[];
+  /**
+   * At a server's start: the copy of the embedded data made if it is not there yet (the
+   * first start of a new binary), without opening it. What it will use is returned.
+   */
+  prepare(): GeoSource[];
+};
 
 /** The fields read, in DB-IP's, ip-location-db's and MaxMind's layouts. */
 type Found = {
@@ -100,7 +110,16 @@ export function openLocator(files: GeoFiles = {}): Locator {
   const remembered = new Map<string, Place>();
   let broken = false;
   return {
-    load: () => void open(),
+    prepare() {
+      if (!files.country) prepareEmbedded("country", dataDir);
+      if (!files.asn) prepareEmbedded("network", dataDir);
+      const [country, network] = embeddedSources();
+      return [
+        files.country ? { kind: "country" as const, file: files.country, date: null } : country,
+        files.asn ? { kind: "network" as const, file: files.asn, date: null } : network,
+        ...(files.city ? [{ kind: "city" as const, file: files.city, date: null }] : []),
+      ];
+    },
     locate(ip) {
       const address = normaliseIp(ip);
       if (!address || isNonPublicIp(address)) return NOWHERE;
@@ -129,7 +148,7 @@ export function openLocator(files: GeoFiles = {}): Locator {
 }
 
 /** For a process that locates nothing (an edge). */
-export const nowhereLocator: Locator = { locate: () => NOWHERE, sources: () => [], load: () => {} };
+export const nowhereLocator: Locator = { locate: () => NOWHERE, sources: () => [], prepare: () => [] };
 
 /** What the binary embeds, and of when (for --version: nothing is read). */
 export const embeddedSources = (): GeoSource[] => [

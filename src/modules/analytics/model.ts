@@ -29,8 +29,8 @@ export const PlaceBreakdowns = {
   location_attribution: z.string(),
 };
 
-/** Where a visit came from: its first click's country and network. */
-const VisitPlace = { country: nullableString(), asn: int().nullable(), network: nullableString() };
+/** Where a click (or a visit: its first click) came from. */
+const ClickPlaceFields = { country: nullableString(), asn: int().nullable(), network: nullableString() };
 
 export const LinkAnalytics = z.object({
   link_info: z.object({
@@ -71,6 +71,7 @@ export const LinkAnalytics = z.object({
       visitor_reason: nullableString(),
       browser: nullableString(),
       referrer_domain: z.string(),
+      ...ClickPlaceFields,
     }),
   ),
   filters: z.object({ from: nullableString(), to: nullableString(), include_bots: z.boolean() }),
@@ -99,7 +100,7 @@ const Visit = z.object({
   session_id: nullableString(),
   started_at: z.string(),
   ended_at: z.string(),
-  ...VisitPlace,
+  ...ClickPlaceFields,
   clicks: z.array(z.object({ tracking_id: z.string(), link_function: z.string(), clicked_at: z.string(), click_source: nullableString() })),
 });
 

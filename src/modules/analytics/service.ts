@@ -120,6 +120,9 @@ export async function linkAnalytics(store: Store, trackingId: string, query: Ana
       visitor_reason: c.visitorReason,
       browser: c.userAgent ? (parseAgent(c.userAgent).browser.name ?? null) : null,
       referrer_domain: referrerDomain(c.referrerUrl),
+      country: c.country,
+      asn: c.asn,
+      network: c.network,
     })),
     filters: { from: query.from ?? null, to: query.to ?? null, include_bots: query.include_bots === "true" },
   };

@@ -113,8 +113,19 @@ async function applicationPage(id) {
     h("h2", {}, "Visits"),
     a.visits.length === 0
       ? h("p", { class: "empty" }, "No human visit yet.")
-      : h("ol", {}, a.visits.map((v) => h("li", {}, `${when(v.started_at)}: `, v.clicks.map((c) => c.link_function).join(" → ")))));
+      : h("ol", {}, a.visits.map((v) => h("li", {}, `${when(v.started_at)}: `, v.clicks.map((c) => c.link_function).join(" → "),
+          placeOf(v) ? h("span", { class: "muted" }, ` — from ${placeOf(v)}`) : ""))),
+    h("div", { class: "cards" }, breakdown("Country", a.breakdowns.by_country), breakdown("Network", networkRows(a.breakdowns.by_network))),
+    attribution());
 }
+
+/** "Microsoft Corporation, US": where a visit came from, when it is known. */
+const placeOf = (v) => [v.network, v.country].filter(Boolean).join(", ");
+const networkRows = (rows) => rows.map((n) => ({ value: n.asn === null ? n.network : `${n.network} (AS${n.asn})`, clicks: n.clicks }));
+const breakdown = (title, rows) => h("div", { class: "card" }, h("h2", {}, title), rows.length ? h("ul", {}, rows.map((r) => h("li", {}, `${r.value}: ${r.clicks}`))) : h("p", { class: "muted" }, "—"));
+// The location data's licence (CC BY 4.0) asks for a link back to DB-IP where its results are shown.
+const attribution = () => h("p", { class: "muted attribution" }, h("a", { href: "https://db-ip.com" }, "IP Geolocation by DB-IP"),
+  "; networks from RouteViews, the regional internet registries and DB-IP (CC BY 4.0).");
 
 function chart(container, days) {
   if (!window.uPlot || days.length === 0) { container.append(h("p", { class: "muted" }, "No human click yet.")); return; }
@@ -128,7 +139,6 @@ async function linkPage(id) {
   const s = await api(`/api/link-tracking/analytics/${encodeURIComponent(id)}`);
   const c = s.click_statistics;
   const box = h("div", { class: "chart", role: "img", "aria-label": `Human clicks per day: ${s.breakdowns.by_day.map((d) => `${d.day} ${d.clicks}`).join(", ") || "none"}` });
-  const breakdown = (title, rows) => h("div", { class: "card" }, h("h2", {}, title), rows.length ? h("ul", {}, rows.map((r) => h("li", {}, `${r.value}: ${r.clicks}`))) : h("p", { class: "muted" }, "—"));
   main.replaceChildren(
     h("h1", {}, `${s.link_info.link_function} `, h("span", { class: "muted" }, s.link_info.tracking_id)),
     h("p", { class: "url" }, s.link_info.original_url),
@@ -140,11 +150,14 @@ async function linkPage(id) {
     h("h2", {}, "Clicks over time"), box,
     h("div", { class: "cards" },
       breakdown("Source", s.breakdowns.by_source), breakdown("Browser", s.breakdowns.by_browser),
-      breakdown("System", s.breakdowns.by_os), breakdown("Device", s.breakdowns.by_device)),
+      breakdown("System", s.breakdowns.by_os), breakdown("Device", s.breakdowns.by_device),
+      breakdown("Country", s.breakdowns.by_country), breakdown("Network", networkRows(s.breakdowns.by_network))),
     h("h2", {}, "Recent clicks"),
     s.recent_clicks.length === 0 ? h("p", { class: "empty" }, "Nobody has clicked this link yet.")
-      : table(["When", "Who", "Source", "Browser"], s.recent_clicks.map((r) => h("tr", {},
-        h("td", {}, when(r.clicked_at)), h("td", {}, kindBadge(r.visitor_kind, r.visitor_reason)), h("td", {}, r.click_source || "—"), h("td", {}, r.browser || "—")))));
+      : table(["When", "Who", "From", "Source", "Browser"], s.recent_clicks.map((r) => h("tr", {},
+        h("td", {}, when(r.clicked_at)), h("td", {}, kindBadge(r.visitor_kind, r.visitor_reason)), h("td", {}, placeOf(r) || "—"),
+        h("td", {}, r.click_source || "—"), h("td", {}, r.browser || "—")))),
+    attribution());
   chart(box, s.breakdowns.by_day);
 }
 
