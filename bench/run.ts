@@ -234,7 +234,15 @@ async function benchLocated(barePort: number) {
   db.close();
   console.log(`redirect from 20,000 public addresses (located), 64 connections: ${ratios.join(", ")} of the bare 302`);
   console.log(`  clicks moved into link_clicks so far: ${located.n}, with a country ${located.c}, with a network ${located.a}`);
-  console.log(`  link-tracker RSS: ${fmt(rssAtStart, 0)} MB at start, ${fmt(rssMb(lt.proc.pid), 0)} MB after the located runs`);
+  const afterRuns = rssMb(lt.proc.pid);
+  // A quiet moment: the server collects what the flood left (redirect/ once a burst ends).
+  await Bun.sleep(3000);
+  const status = require("node:fs").readFileSync(`/proc/${lt.proc.pid}/status`, "utf8") as string;
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1]) / 1024;
+  console.log(
+    `  link-tracker RSS: ${fmt(rssAtStart, 0)} MB at start, ${fmt(afterRuns, 0)} MB right after the located runs, ` +
+      `${fmt(kb("VmRSS"), 0)} MB 3 s later (${fmt(kb("RssAnon"), 0)} MB heap and stacks, ${fmt(kb("RssFile"), 0)} MB mapped files: the binary and the location data's pages)`,
+  );
   lt.proc.kill("SIGTERM");
   await lt.proc.exited;
 }

@@ -107,3 +107,13 @@ export function webhookReceiver(hold: (n: number) => boolean = () => false) {
   });
   return { got, server, url: `http://127.0.0.1:${server.port}/hook` };
 }
+
+/** Polls `check` every 25 ms until it holds (true) or `ms` pass (false). */
+export async function until(check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) return false;
+    await Bun.sleep(25);
+  }
+  return true;
+}

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { buildBinary, emptyFolder, startServer, stop, type Server, storedClicksDb } from "./binary";
+import { buildBinary, emptyFolder, startServer, stop, type Server, storedClicksDb, until } from "./binary";
 
 const KEY = "edge-e2e-key-0123456789abcdef";
 const BROWSER = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "accept-language": "en" };
@@ -43,15 +43,6 @@ function centralMarkers(cwd: string): Map<string, number> {
   const rows = db.query("select json_extract(metadata, '$.m') as m, count(*) as n from link_clicks where origin = 'ingest' group by m").all() as { m: string; n: number }[];
   db.close();
   return new Map(rows.map((r) => [r.m, r.n]));
-}
-
-async function until(check: () => boolean | Promise<boolean>, ms: number) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) return false;
-    await Bun.sleep(25);
-  }
-  return true;
 }
 
 describe("edge mode, two processes", () => {

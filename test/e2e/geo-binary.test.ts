@@ -8,7 +8,7 @@ import { Database } from "bun:sqlite";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import manifest from "../../generated/geo-data.json" with { type: "json" };
-import { BINARY, buildBinary, emptyFolder, startServer, stop, storedClicksDb, type Server } from "./binary";
+import { BINARY, buildBinary, emptyFolder, startServer, stop, storedClicksDb, type Server, until } from "./binary";
 
 const KEY = "geo-e2e-key-0123456789abcdef";
 const BROWSER = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "accept-language": "en" };
@@ -26,15 +26,6 @@ async function start(cwd: string, env: Record<string, string> = {}) {
 
 const api = (s: Server, path: string, init: RequestInit = {}) =>
   fetch(`${s.base}${path}`, { ...init, headers: { "content-type": "application/json", "x-api-key": KEY, ...(init.headers ?? {}) } });
-
-async function until(check: () => boolean | Promise<boolean>, ms: number) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) return false;
-    await Bun.sleep(25);
-  }
-  return true;
-}
 
 test("--version prints the version, then the embedded data's sources and dates", () => {
   const out = Bun.spawnSync([BINARY, "--version"], { cwd: emptyFolder() });
