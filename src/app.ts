@@ -12,6 +12,7 @@ import { silentLogger, type Logger } from "./lib/log";
 import { createMetrics, observeDatabaseSize, type Metrics } from "./lib/metrics";
 import { appErrorBody, errorBody } from "./lib/render-error";
 import { analyticsModule } from "./modules/analytics";
+import { applicationsModule } from "./modules/applications";
 import { authLimits, createGate, needsKeyFirst, type ModuleContext } from "./modules/auth";
 import { dashboardModule } from "./modules/dashboard";
 import { OwnerCookies } from "./modules/dashboard/owner";
@@ -150,6 +151,7 @@ const centralApi = (auth: ModuleContext, owner: OwnerCookies) =>
     .use(ingestModule(auth))
     .use(linksModule(auth))
     .use(analyticsModule(auth))
+    .use(applicationsModule(auth))
     .use(privacyModule(auth))
     .use(webhooksModule(auth))
     .use(dashboardModule({ ...auth, owner }));

@@ -276,6 +276,29 @@ export interface WebhookRepository {
   findDelivery(endpointId: string, seq: number): Promise<Delivery | undefined>;
 }
 
+/** An application's name (Applications by name): what the job seeker knows it as. */
+export type Application = {
+  applicationId: string;
+  company: string | null;
+  role: string | null;
+  jobId: string | null;
+  sentAt: string | null;
+  notes: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+/** The fields of a label a call sets: undefined leaves one as it is, null clears it. */
+export type ApplicationChanges = Partial<Pick<Application, "company" | "role" | "jobId" | "sentAt" | "notes">>;
+
+export interface ApplicationRepository {
+  /** Labels an application, or changes its label; the application as stored after. */
+  put(applicationId: string, changes: ApplicationChanges, at: string): Promise<Application>;
+  find(applicationId: string): Promise<Application | undefined>;
+  /** The labelled applications among `ids`, or all of them. */
+  list(ids?: string[]): Promise<Application[]>;
+}
+
 export interface KeyRepository {
   findActiveByHash(keyHash: string): Promise<ApiKey | undefined>;
   countActive(): Promise<number>;
@@ -309,6 +332,7 @@ export interface Store {
   readonly signals: SignalRepository;
   readonly webhooks: WebhookRepository;
   readonly keys: KeyRepository;
+  readonly applications: ApplicationRepository;
   readonly settings: SettingRepository;
   readonly outbox: OutboxRepository;
   /** Runs `work` as one transaction: every write in it lands, or none does. */

@@ -78,6 +78,15 @@ export function connectPostgres(url: string, options: PgConnectionOptions = {}):
 }
 
 /** What a driver error means, for the store: a SQLSTATE code, or a connection failure. */
+/** The server's detail of a driver error ("Key (tracking_id)=(x) already exists."), through drizzle's wrapping. */
+export function pgErrorDetail(error: unknown): string | undefined {
+  let e = error as { detail?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 4; depth++, e = e.cause as typeof e) {
+    if (typeof e.detail === "string") return e.detail;
+  }
+  return undefined;
+}
+
 export function pgErrorCode(error: unknown): string | undefined {
   let e = error as { code?: unknown; cause?: unknown } | undefined;
   // drizzle wraps driver errors ("Failed query: …") with the original as `cause`.

@@ -12,6 +12,7 @@ import journal from "../../../drizzle-pg/meta/_journal.json" with { type: "json"
 import m0000 from "../../../drizzle-pg/0000_init.sql" with { type: "text" };
 import m0001 from "../../../drizzle-pg/0001_triggers.sql" with { type: "text" };
 import m0002 from "../../../drizzle-pg/0002_click_place.sql" with { type: "text" };
+import m0003 from "../../../drizzle-pg/0003_applications.sql" with { type: "text" };
 import type { PgDb } from "./driver";
 import { rowsOf } from "./rows";
 
@@ -19,6 +20,7 @@ export const embeddedSql: Record<string, string> = {
   "0000_init": m0000,
   "0001_triggers": m0001,
   "0002_click_place": m0002,
+  "0003_applications": m0003,
 };
 
 export { journal };

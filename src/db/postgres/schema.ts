@@ -60,6 +60,17 @@ export const linkClicks = pgTable("link_clicks", {
 
 export const own = pgSchema("link_tracker");
 
+export const applications = own.table("applications", {
+  applicationId: uuid("application_id").primaryKey(),
+  company: varchar("company", { length: 200 }),
+  role: varchar("role", { length: 200 }),
+  jobId: uuid("job_id"),
+  sentAt: at("sent_at"),
+  notes: varchar("notes", { length: 2000 }),
+  createdAt: at("created_at").notNull().defaultNow(),
+  updatedAt: at("updated_at").notNull().defaultNow(),
+});
+
 export const apiKeys = own.table("api_keys", {
   id: text("id").primaryKey(),
   name: text("name").notNull().unique(),

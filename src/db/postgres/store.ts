@@ -49,12 +49,14 @@ import {
   type SignalRule,
   type SignalType,
   type Store,
+  type Application,
+  type ApplicationRepository,
   type ClickPlace,
   type StoredClick,
   type VisitorKind,
   type WebhookRepository,
 } from "../store";
-import { pgErrorCode, type PgDb } from "./driver";
+import { pgErrorCode, pgErrorDetail, type PgDb } from "./driver";
 import { HumanMemo, NeedsDatabase } from "./human-memo";
 import { iso, isoOrNull, isUuid, jsonb, jsonWithoutNul, num, rowsOf } from "./rows";
 
@@ -209,6 +211,7 @@ export class PostgresStore implements Store {
   readonly signals: SignalRepository;
   readonly webhooks: WebhookRepository;
   readonly keys: KeyRepository;
+  readonly applications: ApplicationRepository;
   readonly settings: SettingRepository;
   readonly outbox: OutboxRepository;
   readonly probeWrites = true;
@@ -224,6 +227,7 @@ export class PostgresStore implements Store {
     this.signals = this.signalRepository();
     this.webhooks = this.webhookRepository();
     this.keys = this.keyRepository();
+    this.applications = this.applicationRepository();
     this.settings = this.settingRepository();
     this.outbox = unsupportedOutbox;
   }
@@ -365,9 +369,9 @@ export class PostgresStore implements Store {
           );
         } catch (error) {
           if (pgErrorCode(error) === "23505") {
-            const ids = links.map((l) => l.trackingId);
-            const taken = await this.one<{ id: string }>(sql`select tracking_id as id from link_tracking where tracking_id in (select jsonb_array_elements_text(${jsonb(ids)})) limit 1`);
-            throw new Conflict("tracking_id is already taken", { tracking_id: taken?.id ?? null });
+            // The server names the id (no query: inside tx() the transaction is aborted now).
+            const taken = /^Key \(tracking_id\)=\((.*)\) already exists/.exec(pgErrorDetail(error) ?? "")?.[1] ?? null;
+            throw new Conflict("tracking_id is already taken", { tracking_id: taken });
           }
           throw asStoreError(error);
         }
@@ -1168,6 +1172,43 @@ export class PostgresStore implements Store {
         (await this.all(sql`update link_tracker.api_keys set revoked_at = ${at}::timestamptz where name = ${name} and revoked_at is null returning 1 as one`)).length > 0,
       touch: async (id, at) => {
         await this.all(sql`update link_tracker.api_keys set last_used_at = ${at}::timestamptz where id = ${id}`);
+      },
+    };
+  }
+
+  private applicationRepository(): ApplicationRepository {
+    const columns = sql.raw(`application_id::text as "applicationId", company, role, job_id::text as "jobId", sent_at as "sentAt", notes,
+      created_at as "createdAt", updated_at as "updatedAt"`);
+    const applicationOf = (r: Record<string, unknown>): Application =>
+      ({ ...r, sentAt: isoOrNull(r.sentAt), createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) }) as Application;
+    const given = (v: unknown) => v !== undefined;
+    return {
+      put: async (id, changes, at) => {
+        const { company, role, jobId, sentAt, notes } = changes;
+        // A field left out keeps its value; one given as null is cleared.
+        const r = await this.one<Record<string, unknown>>(
+          sql`insert into link_tracker.applications as a (application_id, company, role, job_id, sent_at, notes, created_at, updated_at)
+              values (${id}::uuid, ${company ?? null}, ${role ?? null}, ${jobId ?? null}::uuid, ${sentAt ?? null}::timestamptz, ${notes ?? null},
+                ${at}::timestamptz, ${at}::timestamptz)
+              on conflict (application_id) do update set
+                company = case when ${given(company)}::boolean then excluded.company else a.company end,
+                role = case when ${given(role)}::boolean then excluded.role else a.role end,
+                job_id = case when ${given(jobId)}::boolean then excluded.job_id else a.job_id end,
+                sent_at = case when ${given(sentAt)}::boolean then excluded.sent_at else a.sent_at end,
+                notes = case when ${given(notes)}::boolean then excluded.notes else a.notes end,
+                updated_at = excluded.updated_at
+              returning ${columns}`,
+        );
+        return applicationOf(r!);
+      },
+      find: async (id) => {
+        if (!isUuid(id)) return undefined;
+        const r = await this.one<Record<string, unknown>>(sql`select ${columns} from link_tracker.applications where application_id = ${id}::uuid`);
+        return r ? applicationOf(r) : undefined;
+      },
+      list: async (ids) => {
+        const filter = ids ? sql`where application_id in (select (jsonb_array_elements_text(${jsonb(ids.filter(isUuid))}))::uuid)` : sql``;
+        return (await this.all<Record<string, unknown>>(sql`select ${columns} from link_tracker.applications ${filter} order by created_at, application_id`)).map(applicationOf);
       },
     };
   }

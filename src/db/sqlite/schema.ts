@@ -60,6 +60,19 @@ export const linkClicks = sqliteTable("link_clicks", {
   uniqueIndex("link_clicks_idempotency_key_unique").on(t.idempotencyKey).where(sql`idempotency_key is not null`),
 ]);
 
+// What the job seeker calls an application ("Acme, Senior Engineer"): links carry its id,
+// this carries its name. One row per labelled application; unlabelled ones have none.
+export const applications = sqliteTable("applications", {
+  applicationId: text("application_id").primaryKey(),
+  company: text("company", { length: 200 }),
+  role: text("role", { length: 200 }),
+  jobId: text("job_id"),
+  sentAt: text("sent_at"),
+  notes: text("notes", { length: 2000 }),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
 export const apiKeys = sqliteTable("api_keys", {
   id: text("id").primaryKey(),
   name: text("name").notNull().unique(),

@@ -23,6 +23,7 @@ import { Conflict } from "../../lib/errors";
 import {
   StoreUnavailable,
   type ApiKey,
+  type ApplicationRepository,
   type ClickFilter,
   type ClickRepository,
   type Delivery,
@@ -42,6 +43,7 @@ import {
   type WebhookRepository,
 } from "../store";
 import { backupTo } from "./backup";
+import * as applications from "./applications";
 import * as clicks from "./clicks";
 import { createDb, inboxPath, type Db } from "./index";
 import { inboxBacklog, queueClicks, READ_SLICE, GAP_MS, settleClicks, settleWithin, startInboxMover } from "./inbox";
@@ -99,6 +101,7 @@ export class SqliteStore implements Store {
   readonly signals: SignalRepository;
   readonly webhooks: WebhookRepository;
   readonly keys: KeyRepository;
+  readonly applications: ApplicationRepository;
   readonly settings: SettingRepository;
   readonly outbox: OutboxRepository;
 
@@ -148,6 +151,7 @@ export class SqliteStore implements Store {
     this.signals = this.signalRepository();
     this.webhooks = this.webhookRepository();
     this.keys = this.keyRepository();
+    this.applications = this.applicationRepository();
     this.settings = this.settingRepository();
     this.outbox = this.outboxRepository();
   }
@@ -418,6 +422,15 @@ export class SqliteStore implements Store {
       findByName: (name) => this.read(() => keys.findKeyByName(db, name) as ApiKey | undefined),
       revoke: (name, at) => this.write(() => keys.revokeKey(db, name, at)),
       touch: (id, at) => this.write(() => keys.touchKey(db, id, at)),
+    };
+  }
+
+  private applicationRepository(): ApplicationRepository {
+    const db = this.db;
+    return {
+      put: (id, changes, at) => this.write(() => applications.putApplication(db, id, changes, at)),
+      find: (id) => this.read(() => applications.findApplication(db, id)),
+      list: (ids) => this.read(() => applications.listApplications(db, ids)),
     };
   }
 

@@ -82,6 +82,7 @@ export const docsModule = (config: Pick<Config, "publicBaseUrl">) =>
           security: [{ apiKey: [] }, { bearer: [] }],
           tags: [
             { name: "Links", description: "Create, list, change and delete tracked links; lookup and record-click for redirect nodes" },
+            { name: "Applications", description: "Applications by name: company, role, sent date and notes for an application_id" },
             { name: "Analytics", description: "Clicks per link, application, job and overall; the CSV export; orphan visits" },
             { name: "Tracking ingest", description: "Click batches from redirect nodes (the tracking-ingest guide's API)" },
             { name: "Signals", description: "Webhooks and the polling event feed: first human clicks, returns, orphan hits" },

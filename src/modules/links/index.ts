@@ -3,7 +3,7 @@ import QRCode from "qrcode";
 import { z } from "zod";
 import { ERROR_MODELS, errorResponseDocs, errorResponses, jsonContent } from "../../lib/openapi";
 import { authPlugin, type ModuleContext } from "../auth";
-import { CreatedLinks, CreateLink, DeletedLink, LinkPage, LinkView, ListQuery, MAX_BULK_LINKS, PatchLink, RecordedClick } from "./model";
+import { BulkApplication, CreatedLinks, CreateLink, DeletedLink, LinkPage, LinkView, ListQuery, MAX_BULK_LINKS, PatchLink, RecordedClick } from "./model";
 import { ClickEvent } from "../ingest/model";
 import { recordClick } from "../ingest/service";
 import { createLink, createLinks, deleteLink, getLink, listLinkViews, patchLink } from "./service";
@@ -37,7 +37,7 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
       "/links/bulk",
       async ({ body, set }) => {
         set.status = 201;
-        return { links: await createLinks(store, config, body) };
+        return createLinks(store, config, body);
       },
       {
         auth: "admin",
@@ -46,7 +46,7 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
           operationId: "createLinks", summary: `Create up to ${MAX_BULK_LINKS} links at once (all or none)`,
           requestBody: {
             required: true,
-            content: jsonContent(z.object({ links: z.array(CreateLink).min(1).max(MAX_BULK_LINKS) })),
+            content: jsonContent(z.object({ links: z.array(CreateLink).min(1).max(MAX_BULK_LINKS), application: BulkApplication.optional() })),
           },
         },
       },

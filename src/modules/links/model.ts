@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { httpUrl, isoInstant, queryLimit, strictBodyError, TrackingId } from "../../lib/schemas";
+import { ApplicationLabel, ApplicationView } from "../applications/model";
 
 export const MAX_BULK_LINKS = 100;
 
@@ -28,11 +29,17 @@ export const CreateLink = z.object({
 });
 export type CreateLink = z.infer<typeof CreateLink>;
 
+/** Bulk creation's `application`: names the application its links carry (one is made up when no id is given). */
+export const BulkApplication = ApplicationLabel.extend({
+  application_id: z.guid("application.application_id must be a UUID").optional().describe("Generated when neither it nor the links give one"),
+});
+
 export const BulkCreateLinks = z.object({
   links: z
     .array(z.unknown(), { error: "links must be an array" })
     .min(1, "links must contain at least 1 link")
     .max(MAX_BULK_LINKS, `links must contain at most ${MAX_BULK_LINKS} links`),
+  application: z.unknown().optional(),
 });
 
 export const PatchLink = z
@@ -84,7 +91,7 @@ export const LinkPage = z.object({
   next_cursor: z.string().nullable(),
 });
 
-export const CreatedLinks = z.object({ links: z.array(LinkView) });
+export const CreatedLinks = z.object({ links: z.array(LinkView), application: ApplicationView.optional().describe("When the request named one") });
 
 export const DeletedLink = z.object({ tracking_id: z.string(), deleted: z.literal(true), clicks_deleted: z.number().int() });
 

@@ -5,7 +5,9 @@ import { checkEach, envelopeProblem } from "../../lib/schemas";
 import { nowIso } from "../../lib/time";
 import { isUsableSource, sourceSlug } from "../redirect/model";
 import { isLiveLink } from "../redirect/service";
-import { BulkCreateLinks, CreateLink, type LinkView, type PatchLink } from "./model";
+import type { ApplicationView } from "../applications/model";
+import { getApplication, putLabel } from "../applications/service";
+import { BulkApplication, BulkCreateLinks, CreateLink, type LinkView, type PatchLink } from "./model";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const ID_LENGTH = 22; // 22 × log2(62) ≈ 131 random bits
@@ -91,14 +93,39 @@ export async function createLink(store: Store, config: Config, input: CreateLink
   return toView(row, now);
 }
 
-/** All the links of one résumé, or none: any invalid link or taken id fails the whole request. */
-export async function createLinks(store: Store, config: Config, body: unknown): Promise<LinkView[]> {
+/**
+ * All the links of one résumé, or none: any invalid link or taken id fails the whole
+ * request. With `application`, the application is named in the same transaction, and
+ * links that give no application_id get its id.
+ */
+export async function createLinks(store: Store, config: Config, body: unknown): Promise<{ links: LinkView[]; application?: ApplicationView }> {
   const problem = envelopeProblem(BulkCreateLinks, body);
   if (problem) throw new ValidationFailed(problem, { validation_errors: [problem] });
-  const { valid, errors } = await checkEach((body as { links: unknown[] }).links, (item) => CreateLink.safeParse(item), "Link");
+  const envelope = body as { links: unknown[]; application?: unknown };
+  const named = envelope.application === undefined ? null : BulkApplication.safeParse(envelope.application);
+  if (named && !named.success) {
+    const message = `application: ${named.error.issues[0]?.message ?? "invalid"}`;
+    throw new ValidationFailed(message, { validation_errors: [message] });
+  }
+  const { valid, errors } = await checkEach(envelope.links, (item) => CreateLink.safeParse(item), "Link");
   if (errors.length > 0) throw new ValidationFailed("One or more links failed validation; none was created", { validation_errors: errors });
   const now = nowIso();
-  return (await insertOrConflict(store, valid.map(({ value }) => newLink(value, config, now)))).map((row) => toView(row, now));
+  if (!named) return { links: (await insertOrConflict(store, valid.map(({ value }) => newLink(value, config, now)))).map((row) => toView(row, now)) };
+
+  const { application_id, ...label } = named.data;
+  const given = [...new Set(valid.map(({ value }) => value.application_id).filter((id): id is string => !!id))];
+  const applicationId = application_id ?? given[0] ?? crypto.randomUUID();
+  const other = valid.find(({ value }) => value.application_id && value.application_id !== applicationId);
+  if (other) {
+    const message = `Link ${other.position}: application_id ${other.value.application_id} is not the application's (${applicationId})`;
+    throw new ValidationFailed(message, { validation_errors: [message] });
+  }
+  const rows = valid.map(({ value }) => newLink({ ...value, application_id: applicationId }, config, now));
+  const links = await store.tx(async (tx) => {
+    await putLabel(tx, applicationId, label);
+    return insertOrConflict(tx, rows);
+  });
+  return { links: links.map((row) => toView(row, now)), application: await getApplication(store, applicationId) };
 }
 
 /** Also what a redirect node's lookup answers: inactive and expired links too, with is_active false. */

@@ -63,9 +63,10 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
     opened.push(store);
     return store;
   };
+  // One store per test, closed together (a PostgreSQL store's close ends its pool).
   afterAll(async () => {
-    for (const store of opened) await store.close();
-  });
+    await Promise.all(opened.map((store) => store.close()));
+  }, 60_000);
 
   describe(`${name}: links`, () => {
     test("insert, find (from the store and from memory), update, list newest first with a cursor", async () => {
@@ -236,6 +237,29 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       expect(await store.signals.cancelOf([first.clickId], soon)).toBe(0);
       expect(await store.signals.cancelOf([first.clickId], new Date(Date.now() - 60_000).toISOString())).toBe(2);
       expect((await store.signals.due(0, soon, 10)).length).toBe(2);
+    });
+  });
+
+  describe(`${name}: applications`, () => {
+    test("put labels an application and changes only the fields given; find and list", async () => {
+      const store = await fresh();
+      expect(await store.applications.find(APP_1)).toBeUndefined();
+      const made = await store.applications.put(APP_1, { company: "Acme", role: "Senior Engineer", sentAt: at(0) }, at(1));
+      expect(made).toEqual({ applicationId: APP_1, company: "Acme", role: "Senior Engineer", jobId: null, sentAt: at(0), notes: null, createdAt: at(1), updatedAt: at(1) });
+      const changed = await store.applications.put(APP_1, { notes: "Met Jane at the meetup", jobId: JOB_1, role: null }, at(2));
+      expect(changed).toEqual({ ...made, role: null, notes: "Met Jane at the meetup", jobId: JOB_1, updatedAt: at(2) });
+      expect(await store.applications.find(APP_1)).toEqual(changed);
+      await store.applications.put(APP_S, { company: "Initech" }, at(3));
+      expect((await store.applications.list()).map((a) => a.company)).toEqual(["Acme", "Initech"]);
+      expect((await store.applications.list([APP_S, APP_W])).map((a) => a.applicationId)).toEqual([APP_S]);
+      // In a transaction with the links it names, all or none.
+      await expect(
+        store.tx(async (tx) => {
+          await tx.applications.put(APP_W, { company: "Globex" }, at(4));
+          await tx.links.insert([link("ap-1", { applicationId: APP_W }), link("ap-1")]);
+        }),
+      ).rejects.toBeInstanceOf(AppError);
+      expect(await store.applications.find(APP_W)).toBeUndefined();
     });
   });
 

@@ -23,5 +23,5 @@ if (server.url) {
     async ({ signals }) => openPostgresStore(await server.freshDatabase(), { signals: withRule(signals), connection: { max: 4 } }),
     { outbox: false },
   );
-  afterAll(() => server.dropAll());
+  afterAll(() => server.dropAll(), 60_000);
 }

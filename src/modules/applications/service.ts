@@ -1,0 +1,74 @@
+/**
+ * Applications by name. Links carry an application_id (a UUID from the job-application
+ * system); the job seeker knows it as "Acme, Senior Engineer". Everything that shows an
+ * application shows its label: the name when it has one, its short id when not.
+ */
+import type { Application, Store } from "../../db/store";
+import { NotFound } from "../../lib/errors";
+import { nowIso } from "../../lib/time";
+import type { ApplicationLabel, ApplicationView } from "./model";
+
+/** "Acme — Senior Engineer", "Acme", "Senior Engineer", or the id's first 8 characters. */
+export function applicationLabel(applicationId: string, app: Pick<Application, "company" | "role"> | undefined | null): string {
+  const parts = [app?.company, app?.role].filter((p): p is string => !!p);
+  return parts.length > 0 ? parts.join(" — ") : applicationId.slice(0, 8);
+}
+
+/** The labels of some applications (all named ones when `ids` is absent), for a page that shows several. */
+export async function labelsOf(store: Store, ids?: string[]): Promise<(id: string | null) => string | null> {
+  const named = new Map((await store.applications.list(ids)).map((a) => [a.applicationId, a]));
+  return (id) => (id ? applicationLabel(id, named.get(id)) : null);
+}
+
+/** The name fields of an application, for answers that show one (roll-ups, signals). */
+export const nameOf = (applicationId: string, app: Application | undefined) => ({
+  label: applicationLabel(applicationId, app),
+  company: app?.company ?? null,
+  role: app?.role ?? null,
+  sent_at: app?.sentAt ?? null,
+});
+
+const changesOf = (label: ApplicationLabel) => ({ company: label.company, role: label.role, jobId: label.job_id, sentAt: label.sent_at, notes: label.notes });
+
+function view(applicationId: string, app: Application | undefined, links: { links: number; first_link_at: string } | undefined): ApplicationView {
+  return {
+    application_id: applicationId,
+    label: applicationLabel(applicationId, app),
+    company: app?.company ?? null,
+    role: app?.role ?? null,
+    job_id: app?.jobId ?? null,
+    sent_at: app?.sentAt ?? null,
+    notes: app?.notes ?? null,
+    links: links?.links ?? 0,
+    first_link_at: links?.first_link_at ?? null,
+    created_at: app?.createdAt ?? null,
+    updated_at: app?.updatedAt ?? null,
+  };
+}
+
+export async function labelApplication(store: Store, applicationId: string, label: ApplicationLabel): Promise<ApplicationView> {
+  const app = await store.applications.put(applicationId, changesOf(label), nowIso());
+  return getApplication(store, app.applicationId);
+}
+
+/** Labels the application inside `tx` (bulk link creation: the name and the links, or neither). */
+export function putLabel(tx: Store, applicationId: string, label: ApplicationLabel): Promise<Application> {
+  return tx.applications.put(applicationId, changesOf(label), nowIso());
+}
+
+export async function getApplication(store: Store, applicationId: string): Promise<ApplicationView> {
+  const [app, links] = await Promise.all([store.applications.find(applicationId), store.links.applications()]);
+  const own = links.find((l) => l.application_id === applicationId);
+  if (!app && !own) throw new NotFound("No such application: it has no name and no link", { application_id: applicationId });
+  return view(applicationId, app, own);
+}
+
+/** Every application: the named ones and the ones only links know, newest first. */
+export async function listApplications(store: Store): Promise<ApplicationView[]> {
+  const [named, linked] = await Promise.all([store.applications.list(), store.links.applications()]);
+  const byId = new Map(named.map((a) => [a.applicationId, a]));
+  const links = new Map(linked.map((l) => [l.application_id, l]));
+  const ids = [...new Set([...byId.keys(), ...links.keys()])];
+  const since = (id: string) => byId.get(id)?.sentAt ?? links.get(id)?.first_link_at ?? byId.get(id)?.createdAt ?? "";
+  return ids.sort((a, b) => since(b).localeCompare(since(a))).map((id) => view(id, byId.get(id), links.get(id)));
+}

@@ -1,0 +1,123 @@
+import { describe, expect, test } from "bun:test";
+import { call, setup } from "../../utils";
+
+const APP = "0b9d3c52-6a1e-4a8e-9c39-6f2f6c1b2a10";
+const OTHER = "7c1f0a2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b";
+
+describe("PUT /api/link-tracking/applications/{application_id}", () => {
+  test("names an application, changes only what is sent, clears what is null; GET shows it", async () => {
+    const { app } = setup();
+    const put = await call(app, `/api/link-tracking/applications/${APP}`, {
+      method: "PUT",
+      json: { company: "  Acme ", role: "Senior Engineer", sent_at: "2026-11-20T09:00:00+01:00", notes: "Referred by Jane" },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({
+      application_id: APP,
+      label: "Acme — Senior Engineer",
+      company: "Acme",
+      role: "Senior Engineer",
+      sent_at: "2026-11-20T08:00:00.000Z",
+      notes: "Referred by Jane",
+      job_id: null,
+      links: 0,
+      first_link_at: null,
+    });
+    const changed = await call(app, `/api/link-tracking/applications/${APP}`, { method: "PUT", json: { role: null, notes: "" } });
+    expect(changed.body).toMatchObject({ label: "Acme", company: "Acme", role: null, notes: null, sent_at: "2026-11-20T08:00:00.000Z" });
+    expect((await call(app, `/api/link-tracking/applications/${APP}`)).body).toEqual(changed.body);
+  });
+
+  test("bad input: a clear 400 in the documented shape, nothing stored", async () => {
+    const { app } = setup();
+    const cases: [string, unknown, RegExp][] = [
+      ["/applications/not-a-uuid", { company: "Acme" }, /application_id must be a UUID/],
+      [`/applications/${APP}`, { company: "x".repeat(201) }, /company exceeds 200 characters/],
+      [`/applications/${APP}`, { notes: "x".repeat(2001) }, /notes exceeds 2000 characters/],
+      [`/applications/${APP}`, { company: 42 }, /company must be a string/],
+      [`/applications/${APP}`, { sent_at: "last tuesday" }, /sent_at/],
+      [`/applications/${APP}`, { job_id: "nope" }, /job_id must be a UUID/],
+      [`/applications/${APP}`, { compnay: "Acme" }, /compnay/],
+    ];
+    for (const [path, json, message] of cases) {
+      const res = await call(app, `/api/link-tracking${path}`, { method: "PUT", json });
+      expect([path, res.status]).toEqual([path, 400]);
+      expect(res.body.error).toMatch(message);
+      expect(res.body.timestamp).toMatch(/Z$/);
+    }
+    expect((await call(app, `/api/link-tracking/applications/${APP}`)).status).toBe(404);
+  });
+
+  test("needs the admin scope; reading needs read", async () => {
+    const { app, store } = setup();
+    const { createKey } = await import("../../../src/modules/auth/service");
+    const read = await createKey(store, "reader", "read");
+    const denied = await call(app, `/api/link-tracking/applications/${APP}`, { method: "PUT", json: { company: "Acme" }, key: read });
+    expect(denied.status).toBe(403);
+    expect((await call(app, "/api/link-tracking/applications", { key: read })).status).toBe(200);
+    expect((await call(app, "/api/link-tracking/applications", { key: null })).status).toBe(401);
+  });
+});
+
+describe("GET /api/link-tracking/applications", () => {
+  test("lists named applications and the ones only links know, each with its label and links", async () => {
+    const { app } = setup();
+    await call(app, "/api/link-tracking/links", { json: { original_url: "https://x.com/a", link_function: "LinkedIn", application_id: OTHER } });
+    await call(app, `/api/link-tracking/applications/${APP}`, { method: "PUT", json: { company: "Acme", role: "Engineer", sent_at: "2026-11-01T00:00:00Z" } });
+    const list = await call(app, "/api/link-tracking/applications");
+    expect(list.status).toBe(200);
+    expect(list.body.map((a: any) => [a.application_id, a.label, a.links])).toEqual(
+      expect.arrayContaining([
+        [APP, "Acme — Engineer", 0],
+        [OTHER, OTHER.slice(0, 8), 1],
+      ]),
+    );
+    expect(list.body).toHaveLength(2);
+    const one = await call(app, `/api/link-tracking/applications/${OTHER}`);
+    expect(one.body).toMatchObject({ label: OTHER.slice(0, 8), company: null, links: 1, created_at: null });
+  });
+});
+
+describe("POST /api/link-tracking/links/bulk with an application", () => {
+  const links = [
+    { original_url: "https://www.linkedin.com/in/me", link_function: "LinkedIn" },
+    { original_url: "https://me.dev/", link_function: "Portfolio" },
+  ];
+
+  test("names the application and links it in one call; an id is made up when none is given", async () => {
+    const { app } = setup();
+    const res = await call(app, "/api/link-tracking/links/bulk", { json: { links, application: { company: "Acme", role: "Senior Engineer", sent_at: "2026-11-28T10:00:00Z" } } });
+    expect(res.status).toBe(201);
+    const id = res.body.application.application_id;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.body.links.map((l: any) => l.application_id)).toEqual([id, id]);
+    expect(res.body.application).toMatchObject({ label: "Acme — Senior Engineer", links: 2, sent_at: "2026-11-28T10:00:00.000Z" });
+  });
+
+  test("the links' own application_id is the application's; a different one is refused", async () => {
+    const { app } = setup();
+    const same = await call(app, "/api/link-tracking/links/bulk", { json: { links: links.map((l) => ({ ...l, application_id: APP })), application: { company: "Acme" } } });
+    expect(same.status).toBe(201);
+    expect(same.body.application).toMatchObject({ application_id: APP, label: "Acme" });
+    const mixed = await call(app, "/api/link-tracking/links/bulk", {
+      json: { links: [{ ...links[0], application_id: OTHER }, links[1]], application: { application_id: APP, company: "Acme" } },
+    });
+    expect(mixed.status).toBe(400);
+    expect(mixed.body.error).toContain(`Link 1: application_id ${OTHER} is not the application's`);
+  });
+
+  test("all or none: a taken tracking_id leaves the application unnamed; a bad application is a 400", async () => {
+    const { app } = setup();
+    await call(app, "/api/link-tracking/links", { json: { ...links[0], tracking_id: "taken-one" } });
+    const taken = await call(app, "/api/link-tracking/links/bulk", {
+      json: { links: [links[1], { ...links[0], tracking_id: "taken-one" }], application: { application_id: APP, company: "Acme" } },
+    });
+    expect(taken.status).toBe(409);
+    expect((await call(app, `/api/link-tracking/applications/${APP}`)).status).toBe(404);
+    for (const application of [{ company: 7 }, { application_id: "x" }, "Acme", { unknown: 1 }]) {
+      const bad = await call(app, "/api/link-tracking/links/bulk", { json: { links, application } });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toStartWith("application:");
+    }
+  });
+});
