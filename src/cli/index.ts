@@ -15,11 +15,13 @@ import { csvStream } from "../modules/analytics/export";
 import { linkAnalytics } from "../modules/analytics/service";
 import { createKey, keyViews, revokeKeyByName, SCOPES, type Scope } from "../modules/auth/service";
 import { CreateLink } from "../modules/links/model";
-import { createLink, getLink, listLinkViews, patchLink, deleteLink } from "../modules/links/service";
+import { createLink, createLinks, getLink, listLinkViews, patchLink, deleteLink } from "../modules/links/service";
 import { EVENT_TYPES, CreateWebhook } from "../modules/webhooks/model";
 import { createWebhook, deliveryLog, listWebhooks, redeliver, removeWebhook } from "../modules/webhooks/service";
 import { embeddedSources } from "../lib/geo";
 import { locateStored } from "../modules/clicks/locate";
+import { ApplicationIdParam, ApplicationLabel } from "../modules/applications/model";
+import { applicationLabel, getApplication, labelApplication, labelsOf, listApplications } from "../modules/applications/service";
 import { VERSION } from "../version";
 import { bars, print, printJson, table } from "./output";
 
@@ -105,22 +107,32 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .option("--id <tracking_id>", "a custom tracking id")
     .option("--expires <iso>", "expiry, ISO 8601")
     .option("--qr <file>", "also write a QR code of the tracked URL (.svg or .png)")
+    .option("--company <name>", "name the application: its company (an application id is made up when --application is not given)")
+    .option("--role <title>", "name the application: the role applied for")
     .action(async (o) => {
       if (o.qr && !/\.(svg|png)$/i.test(o.qr)) throw new CliError("--qr must name a .svg or .png file", 2);
+      const naming = o.company !== undefined || o.role !== undefined;
+      const label = naming ? ApplicationLabel.safeParse({ company: o.company, role: o.role }) : null;
+      if (label && !label.success) throw new CliError(label.error.issues.map((i) => i.message).join("; "), 2);
       const parsed = CreateLink.safeParse({
         original_url: o.url,
         link_function: o.function,
         link_type: o.type,
         job_id: o.job,
-        application_id: o.application,
+        application_id: naming ? (o.application ?? crypto.randomUUID()) : o.application,
         description: o.description,
         tracking_id: o.id,
         expires_at: o.expires,
       });
       if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join("; "), 2);
       const cfg = config(env);
-      const link = await createLink(await database(cfg, { create: true }), cfg, parsed.data);
+      const store = await database(cfg, { create: true });
+      // With a name, the same call as the API's bulk creation: the name and the link, or neither.
+      const link = label?.success
+        ? (await createLinks(store, cfg, { links: [parsed.data], application: { ...label.data, application_id: parsed.data.application_id } })).links[0]
+        : await createLink(store, cfg, parsed.data);
       print(link.redirect_url);
+      if (label?.success) process.stderr.write(`application ${link.application_id}: ${applicationLabel(link.application_id!, label.data)}\n`);
       if (o.qr) {
         if (o.qr.toLowerCase().endsWith(".svg")) await Bun.write(o.qr, await QRCode.toString(link.redirect_url, { type: "svg", margin: 2 }));
         else await Bun.write(o.qr, await QRCode.toBuffer(link.redirect_url, { type: "png", margin: 2, width: 512 }));
@@ -150,10 +162,11 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       });
       if (o.json) return printJson(rows);
       if (rows.length === 0) return print("No links yet. Create one with: link-tracker links create --url URL --function NAME");
+      const label = await labelsOf(await database(cfg, { create: false }));
       print(
         table(
           ["TRACKING_ID", "FUNCTION", "CLICKS", "ACTIVE", "APPLICATION", "TRACKED URL"],
-          rows.map((l) => [l.tracking_id, l.link_function, l.clicks, l.is_active ? "yes" : "no", l.application_id, l.redirect_url]),
+          rows.map((l) => [l.tracking_id, l.link_function, l.clicks, l.is_active ? "yes" : "no", label(l.application_id), l.redirect_url]),
         ),
       );
     });
@@ -211,6 +224,51 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
         if (rows.length > 0) print(`\n${title}: ${rows.map((r) => `${r.value} ${r.clicks}`).join(", ")}`);
       }
       if (b.by_country.length > 0) print(`\n${b.location_attribution}`);
+    });
+
+  const applications = program.command("applications").description("applications by name: list, show, label");
+
+  applications
+    .command("list")
+    .description("every application, named or known by its links only, most recent first")
+    .addOption(json)
+    .action(async (o) => {
+      const rows = await listApplications(await database(config(env), { create: false }));
+      if (o.json) return printJson(rows);
+      if (rows.length === 0) return print("No applications yet. Name one with: link-tracker applications label UUID --company NAME --role TITLE");
+      print(table(["APPLICATION_ID", "LABEL", "LINKS", "SENT"], rows.map((a) => [a.application_id, a.label, a.links, a.sent_at ?? "-"])));
+    });
+
+  applications
+    .command("show <application_id>")
+    .description("one application's name and links count")
+    .addOption(json)
+    .action(async (id: string, o) => {
+      const parsed = ApplicationIdParam.safeParse({ application_id: id });
+      if (!parsed.success) throw new CliError(parsed.error.issues[0].message, 2);
+      const app = await getApplication(await database(config(env), { create: false }), id);
+      if (o.json) return printJson(app);
+      print(table(["FIELD", "VALUE"], Object.entries(app).map(([k, v]) => [k, v === null ? "-" : String(v)])));
+    });
+
+  applications
+    .command("label <application_id>")
+    .description("name an application, or change its name (options left out keep their value; an empty one clears it)")
+    .option("--company <name>", "the company")
+    .option("--role <title>", "the role applied for")
+    .option("--job <uuid>", "the job's id")
+    .option("--sent <iso>", "when the application was sent (ISO 8601)")
+    .option("--notes <text>", "notes")
+    .addOption(json)
+    .action(async (id: string, o) => {
+      const parsed = ApplicationIdParam.safeParse({ application_id: id });
+      if (!parsed.success) throw new CliError(parsed.error.issues[0].message, 2);
+      const label = ApplicationLabel.safeParse({ company: o.company, role: o.role, job_id: o.job === "" ? null : o.job, sent_at: o.sent === "" ? null : o.sent, notes: o.notes });
+      if (!label.success) throw new CliError(label.error.issues.map((i) => i.message).join("; "), 2);
+      if (Object.values(label.data).every((v) => v === undefined)) throw new CliError("nothing to label: give --company, --role, --job, --sent or --notes", 2);
+      const app = await labelApplication(await database(config(env), { create: true }), id, label.data);
+      if (o.json) return printJson(app);
+      print(app.label);
     });
 
   const keys = program.command("keys").description("API keys: create, list, revoke");

@@ -188,3 +188,36 @@ describe("the database and the command line", () => {
     expect(r.out).toContain("--url <url>");
   });
 });
+
+describe("link-tracker applications", () => {
+  test("links create --company --role names the application; applications list, show and label; bad input is exit 2", () => {
+    const cwd = emptyFolder();
+    const made = cli(cwd, ["links", "create", "--url", "https://linkedin.com/in/steve-glen", "--function", "LinkedIn", "--company", "Acme", "--role", "Senior Engineer"]);
+    expect(made.code).toBe(0);
+    expect(made.out).toMatch(/^https:\/\/steve-glen\.com\/linkedin\?uuid=[A-Za-z0-9]{22}\n$/);
+    const [, id] = /^application ([0-9a-f-]{36}): Acme — Senior Engineer\n$/.exec(made.err) ?? [];
+    expect(id).toBeDefined();
+    // A second link of the same application, named by its id.
+    expect(cli(cwd, ["links", "create", "--url", "https://steve.dev", "--function", "Portfolio", "--application", id]).code).toBe(0);
+
+    const list = cli(cwd, ["applications", "list"]);
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(new RegExp(`${id}\\s+Acme — Senior Engineer\\s+2`));
+    expect(cli(cwd, ["links", "list"]).out).toContain("Acme — Senior Engineer");
+
+    const labelled = cli(cwd, ["applications", "label", id, "--role", "Staff Engineer", "--sent", "2026-11-20T09:00:00Z", "--notes", "via Jane"]);
+    expect(labelled).toMatchObject({ code: 0, out: "Acme — Staff Engineer\n" });
+    const shown = JSON.parse(cli(cwd, ["applications", "show", id, "--json"]).out);
+    expect(shown).toMatchObject({ application_id: id, company: "Acme", role: "Staff Engineer", sent_at: "2026-11-20T09:00:00.000Z", notes: "via Jane", links: 2 });
+    expect(cli(cwd, ["applications", "label", id, "--role", ""]).out).toBe("Acme\n");
+
+    for (const args of [["applications", "label", "nope", "--company", "X"], ["applications", "label", id], ["applications", "label", id, "--sent", "yesterday"], ["applications", "show", "nope"]]) {
+      const r = cli(cwd, args);
+      expect([args.join(" "), r.code]).toEqual([args.join(" "), 2]);
+      expect(r.err.length).toBeGreaterThan(0);
+    }
+    const unknown = cli(cwd, ["applications", "show", "99999999-9999-4999-8999-999999999999"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain("No such application");
+  });
+});

@@ -33,6 +33,7 @@ describe.skipIf(!pg.url)(`copy-store${pg.url ? "" : ` (skipped: ${pg.reason})`}`
     running.push(sqliteServer);
     expect((await post(sqliteServer, "/api/link-tracking/links/bulk", {
       links: ["linkedin", "github"].map((f) => ({ tracking_id: `${f}-copy`, original_url: `https://example.com/${f}`, link_function: f, application_id: APP })),
+      application: { company: "Acme", role: "Engineer", sent_at: "2026-11-20T09:00:00Z" },
     })).status).toBe(201);
     expect((await post(sqliteServer, "/api/link-tracking/webhooks", { url: "https://hooks.example.com/lt" })).status).toBe(201);
     const browser = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "accept-language": "en" };
@@ -87,6 +88,7 @@ describe.skipIf(!pg.url)(`copy-store${pg.url ? "" : ` (skipped: ${pg.reason})`}`
 
     const pgServer = await startServer(emptyFolder(), { WEBHOOK_API_KEY: KEY, DATABASE_URL: url });
     running.push(pgServer);
+    expect(before).toMatchObject({ label: "Acme — Engineer", sent_at: "2026-11-20T09:00:00.000Z" });
     expect(await get(pgServer, `/api/link-tracking/analytics/applications/${APP}?include_bots=true`)).toEqual(before);
     const afterLink = await get(pgServer, "/api/link-tracking/analytics/linkedin-copy");
     expect(afterLink).toEqual(beforeLink);

@@ -113,6 +113,15 @@ async function copySmallTables(lite: Database, db: PgDb, progress: (line: string
       on conflict (id) do update set last_used_at = excluded.last_used_at, revoked_at = excluded.revoked_at`,
   );
   await upsert(
+    "applications",
+    rows("select * from applications"),
+    (data) => sql`insert into link_tracker.applications (application_id, company, role, job_id, sent_at, notes, created_at, updated_at)
+      select * from jsonb_to_recordset(${data}) as r(application_id uuid, company text, role text, job_id uuid, sent_at timestamptz, notes text,
+        created_at timestamptz, updated_at timestamptz)
+      on conflict (application_id) do update set company = excluded.company, role = excluded.role, job_id = excluded.job_id,
+        sent_at = excluded.sent_at, notes = excluded.notes, updated_at = excluded.updated_at`,
+  );
+  await upsert(
     "settings",
     rows("select * from settings"),
     (data) => sql`insert into link_tracker.settings (key, value) select * from jsonb_to_recordset(${data}) as r(key text, value text)
@@ -217,6 +226,7 @@ async function verify(lite: Database, db: PgDb): Promise<CopyReport> {
     ["link_tracking", "link_tracking"],
     ["link_clicks", "link_clicks"],
     ["api_keys", "link_tracker.api_keys"],
+    ["applications", "link_tracker.applications"],
     ["webhook_endpoints", "link_tracker.webhook_endpoints"],
     ["signal_events", "link_tracker.signal_events"],
     ["webhook_deliveries", "link_tracker.webhook_deliveries"],

@@ -1,6 +1,7 @@
 import { EXPORT_COLUMNS, type ExportFilter, type Store } from "../../db/store";
 import { csvRow } from "../../lib/csv";
 import { nextTurn } from "../../lib/turns";
+import { labelsOf } from "../applications/service";
 
 const utf8 = new TextEncoder();
 
@@ -10,20 +11,27 @@ const utf8 = new TextEncoder();
  * event loop's turn comes between two pages, so that an export of a million clicks
  * never delays a redirect by more than a page's formatting (a millisecond or two).
  */
+/** The export's columns: the store's, and the application's label after its id. */
+const AT = EXPORT_COLUMNS.indexOf("application_id") + 1;
+export const CSV_COLUMNS = [...EXPORT_COLUMNS.slice(0, AT), "application_label", ...EXPORT_COLUMNS.slice(AT)];
+
 export function csvStream(store: Store, filter: ExportFilter): ReadableStream<Uint8Array> {
   let pages: AsyncIterator<unknown[][]> | null = null;
+  let label: (id: string | null) => string | null = () => null;
+  const withLabel = (row: unknown[]) => [...row.slice(0, AT), label((row[AT - 1] as string | null) ?? null), ...row.slice(AT)];
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         if (!pages) {
+          label = await labelsOf(store);
           pages = store.clicks.exportPages(filter)[Symbol.asyncIterator]();
-          controller.enqueue(utf8.encode(csvRow([...EXPORT_COLUMNS])));
+          controller.enqueue(utf8.encode(csvRow(CSV_COLUMNS)));
           return;
         }
         await nextTurn();
         const next = await pages.next();
         if (next.done) controller.close();
-        else controller.enqueue(utf8.encode(next.value.map(csvRow).join("")));
+        else controller.enqueue(utf8.encode(next.value.map((row) => csvRow(withLabel(row))).join("")));
       },
       async cancel() {
         await pages?.return?.();

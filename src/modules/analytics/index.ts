@@ -1,12 +1,11 @@
 import { Elysia } from "elysia";
-import { EXPORT_COLUMNS } from "../../db/store";
 import { ERROR_MODELS, errorResponseDocs, errorResponses } from "../../lib/openapi";
 import { z } from "zod";
 import { authPlugin, type ModuleContext } from "../auth";
 import { AnalyticsQuery, ApplicationRollup, ApplicationsOverview, Attributed, JobRollup, LinkAnalytics, Overview, TrackingIdParam } from "./model";
 import { attribute, overview } from "./overview";
 import { applicationRollup, applicationsOverview, jobRollup } from "./rollups";
-import { csvStream } from "./export";
+import { CSV_COLUMNS, csvStream } from "./export";
 import { kindsFor, linkAnalytics } from "./service";
 
 const ExportQuery = AnalyticsQuery.and(
@@ -88,7 +87,7 @@ export const analyticsModule = ({ store, config, ...auth }: ModuleContext) =>
           summary: "Clicks as CSV (RFC 4180, streamed), human only unless include_bots=true",
           responses: {
             200: {
-              description: `The clicks, one row each, with a header row: ${EXPORT_COLUMNS.join(", ")}. Cells that begin with = + - @ are prefixed with ' so a spreadsheet shows them as text.`,
+              description: `The clicks, one row each, with a header row: ${CSV_COLUMNS.join(", ")}. Cells that begin with = + - @ are prefixed with ' so a spreadsheet shows them as text.`,
               content: { "text/csv": { schema: { type: "string" } } },
             },
             ...errorResponseDocs(400, 401, 403, 429, 503),

@@ -79,6 +79,15 @@ export const LinkAnalytics = z.object({
 
 const Totals = z.object({ links: int(), human_clicks: int(), links_clicked: int(), first_human_click: nullableString() });
 
+/** An application's name where an answer shows one (applications/service.ts). */
+const ApplicationName = {
+  label: z.string().describe('"Acme — Senior Engineer"; the id\'s first 8 characters when it has no name'),
+  company: nullableString(),
+  role: nullableString(),
+  sent_at: nullableString(),
+};
+const applicationLabel = nullableString().describe("The application's label (its name, or its short id), null without one");
+
 const LinkRollup = z.object({
   tracking_id: z.string(),
   link_function: z.string(),
@@ -107,18 +116,25 @@ const Visit = z.object({
 /** Human clicks of all the links, by country and by network. */
 const RollupBreakdowns = z.object(PlaceBreakdowns);
 
-export const ApplicationRollup = z.object({ application_id: z.string(), totals: Totals, links: z.array(LinkRollup), visits: z.array(Visit), breakdowns: RollupBreakdowns });
-
-export const JobRollup = z.object({
-  job_id: z.string(),
+export const ApplicationRollup = z.object({
+  application_id: z.string(),
+  ...ApplicationName,
   totals: Totals,
-  applications: z.array(Totals.extend({ application_id: z.string() })),
   links: z.array(LinkRollup),
   visits: z.array(Visit),
   breakdowns: RollupBreakdowns,
 });
 
-export const ApplicationsOverview = z.array(Totals.extend({ application_id: z.string(), job_id: nullableString(), first_link_at: z.string() }));
+export const JobRollup = z.object({
+  job_id: z.string(),
+  totals: Totals,
+  applications: z.array(Totals.extend({ application_id: z.string(), label: z.string() })),
+  links: z.array(LinkRollup),
+  visits: z.array(Visit),
+  breakdowns: RollupBreakdowns,
+});
+
+export const ApplicationsOverview = z.array(Totals.extend({ application_id: z.string(), ...ApplicationName, job_id: nullableString(), first_link_at: z.string() }));
 
 export const Overview = z.object({
   period: z.object({ from: z.string(), to: z.string() }),
@@ -130,7 +146,7 @@ export const Overview = z.object({
     human_clicks: int(),
     clicks_by_kind: KindCounts,
   }),
-  top_links: z.array(z.object({ tracking_id: z.string(), link_function: nullableString(), application_id: nullableString(), human_clicks: int() })),
+  top_links: z.array(z.object({ tracking_id: z.string(), link_function: nullableString(), application_id: nullableString(), application_label: applicationLabel, human_clicks: int() })),
   clicks_per_day: z.array(z.object({ day: z.string(), clicks: int() })),
   breakdowns: RollupBreakdowns,
   recent_clicks: z.array(
@@ -139,6 +155,7 @@ export const Overview = z.object({
       tracking_id: z.string(),
       link_function: nullableString(),
       application_id: nullableString(),
+      application_label: applicationLabel,
       click_source: nullableString(),
       visitor_kind: z.string(),
       visitor_reason: nullableString(),
@@ -154,7 +171,7 @@ export const Overview = z.object({
       probably: z.object({ tracking_id: z.string(), redirect_url: nullableString() }).nullable(),
     }),
   ),
-  applications_without_human_click: z.array(z.object({ application_id: z.string(), links: int(), first_link_at: z.string() })),
+  applications_without_human_click: z.array(z.object({ application_id: z.string(), label: z.string(), links: int(), first_link_at: z.string() })),
 });
 
 export const Attributed = z.object({ orphan_id: z.string(), tracking_id: z.string(), hits_attributed: int() });

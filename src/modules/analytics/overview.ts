@@ -5,6 +5,7 @@ import { nowIso } from "../../lib/time";
 import { linkNotFound } from "../links/service";
 import { countsByKind } from "../clicks/visitor";
 import type { AnalyticsQuery } from "./model";
+import { labelsOf } from "../applications/service";
 import { placeBreakdowns } from "./service";
 
 const DEFAULT_DAYS = 30;
@@ -67,6 +68,7 @@ export async function overview(store: Store, query: AnalyticsQuery) {
   for (const p of probable.values()) if (p) named.add(p);
   const links = new Map<string, Link | undefined>(await Promise.all([...named].map(async (id) => [id, await store.links.find(id)] as const)));
   const link = (id: string) => links.get(id);
+  const label = await labelsOf(store);
   return {
     period,
     totals: {
@@ -79,7 +81,7 @@ export async function overview(store: Store, query: AnalyticsQuery) {
     },
     top_links: top.map((r) => {
       const l = link(r.trackingId);
-      return { tracking_id: r.trackingId, link_function: l?.linkFunction ?? null, application_id: l?.applicationId ?? null, human_clicks: r.clicks };
+      return { tracking_id: r.trackingId, link_function: l?.linkFunction ?? null, application_id: l?.applicationId ?? null, application_label: label(l?.applicationId ?? null), human_clicks: r.clicks };
     }),
     clicks_per_day: perDay,
     /** Human clicks of the period by country and by network. */
@@ -91,6 +93,7 @@ export async function overview(store: Store, query: AnalyticsQuery) {
         tracking_id: r.trackingId,
         link_function: l?.linkFunction ?? null,
         application_id: l?.applicationId ?? null,
+        application_label: label(l?.applicationId ?? null),
         click_source: r.clickSource,
         visitor_kind: r.visitorKind,
         visitor_reason: r.visitorReason,
@@ -101,7 +104,7 @@ export async function overview(store: Store, query: AnalyticsQuery) {
       const probably = probable.get(o.tracking_id) ?? null;
       return { ...o, probably: probably ? { tracking_id: probably, redirect_url: link(probably)?.redirectUrl ?? null } : null };
     }),
-    applications_without_human_click: waiting,
+    applications_without_human_click: waiting.map((w) => ({ ...w, label: label(w.application_id)! })),
   };
 }
 

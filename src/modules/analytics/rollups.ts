@@ -7,6 +7,7 @@ import type { ClickPlace, Link, Store } from "../../db/store";
 import { NotFound } from "../../lib/errors";
 import { countsByKind } from "../clicks/visitor";
 import { viewOf } from "../links/service";
+import { labelsOf, nameOf } from "../applications/service";
 import { placeBreakdowns } from "./service";
 
 /** Clicks of one session more than this apart are two visits. */
@@ -91,8 +92,8 @@ export async function applicationRollup(store: Store, applicationId: string) {
   const links = await store.links.of({ applicationId });
   if (links.length === 0) throw new NotFound("No links for this application", { application_id: applicationId });
   const rollups = await linkRollups(store, links);
-  const [visits, breakdowns] = await Promise.all([visitsOf(store, links), humanPlaces(store, links)]);
-  return { application_id: applicationId, totals: summary(rollups), links: rollups, visits, breakdowns };
+  const [visits, breakdowns, named] = await Promise.all([visitsOf(store, links), humanPlaces(store, links), store.applications.find(applicationId)]);
+  return { application_id: applicationId, ...nameOf(applicationId, named), totals: summary(rollups), links: rollups, visits, breakdowns };
 }
 
 export async function jobRollup(store: Store, jobId: string) {
@@ -100,10 +101,11 @@ export async function jobRollup(store: Store, jobId: string) {
   if (links.length === 0) throw new NotFound("No links for this job", { job_id: jobId });
   const rollups = await linkRollups(store, links);
   const applications = [...new Set(links.map((l) => l.applicationId).filter((a): a is string => a !== null))];
+  const label = await labelsOf(store, applications);
   return {
     job_id: jobId,
     totals: summary(rollups),
-    applications: applications.map((id) => ({ application_id: id, ...summary(rollups.filter((r) => r.application_id === id)) })),
+    applications: applications.map((id) => ({ application_id: id, label: label(id)!, ...summary(rollups.filter((r) => r.application_id === id)) })),
     links: rollups,
     visits: await visitsOf(store, links),
     breakdowns: await humanPlaces(store, links),
@@ -113,10 +115,11 @@ export async function jobRollup(store: Store, jobId: string) {
 /** Every application, each with its links' totals: the dashboard's first page. */
 export async function applicationsOverview(store: Store) {
   const out = [];
+  const named = new Map((await store.applications.list()).map((a) => [a.applicationId, a]));
   for (const a of await store.links.applications()) {
     const links = await store.links.of({ applicationId: a.application_id });
     const rollups = await linkRollups(store, links);
-    out.push({ application_id: a.application_id, job_id: a.job_id, first_link_at: a.first_link_at, ...summary(rollups) });
+    out.push({ application_id: a.application_id, ...nameOf(a.application_id, named.get(a.application_id)), job_id: a.job_id, first_link_at: a.first_link_at, ...summary(rollups) });
   }
   return out;
 }

@@ -9,7 +9,7 @@ import { nowIso } from "../../lib/time";
 import type { ApplicationLabel, ApplicationView } from "./model";
 
 /** "Acme — Senior Engineer", "Acme", "Senior Engineer", or the id's first 8 characters. */
-export function applicationLabel(applicationId: string, app: Pick<Application, "company" | "role"> | undefined | null): string {
+export function applicationLabel(applicationId: string, app: { company?: string | null; role?: string | null } | undefined | null): string {
   const parts = [app?.company, app?.role].filter((p): p is string => !!p);
   return parts.length > 0 ? parts.join(" — ") : applicationId.slice(0, 8);
 }

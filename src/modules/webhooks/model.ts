@@ -56,7 +56,16 @@ const ClickSummary = z
   })
   .describe("The click that made the signal (never its address)");
 const LinkSummary = z.object({ tracking_id: z.string(), link_function: z.string(), link_type: z.string(), original_url: z.string(), redirect_url: z.string() });
-const AboutLink = { link: LinkSummary, job_id: z.string().nullable(), application_id: z.string().nullable(), click: ClickSummary };
+const ApplicationSummary = z
+  .object({ application_id: z.string(), label: z.string(), company: z.string().nullable(), role: z.string().nullable() })
+  .describe("The application's name as it is when the event is sent (applications by name)");
+const AboutLink = {
+  link: LinkSummary,
+  job_id: z.string().nullable(),
+  application_id: z.string().nullable(),
+  application: ApplicationSummary.nullable().optional(),
+  click: ClickSummary,
+};
 
 const signal = <T extends (typeof EVENT_TYPES)[number], D extends z.ZodRawShape>(type: T, description: string, data: D) =>
   z.object({ id: z.string().describe("Unique; a receiver drops a second delivery of the same id"), type: z.literal(type), created_at: z.string(), data: z.object(data) }).describe(description);

@@ -9,6 +9,7 @@ import { backoffMs, postJson, type Sent } from "../../lib/delivery";
 import { NotFound } from "../../lib/errors";
 import { failureLog, type Logger } from "../../lib/log";
 import { nowIso } from "../../lib/time";
+import { nameOf } from "../applications/service";
 import { EVENT_TYPES, type SignalPayload } from "./model";
 import { checkTargetUrl, targetRefusal } from "./target";
 
@@ -105,11 +106,23 @@ export async function redeliver(store: Store, id: string, deliveryId: number) {
   return { delivery_id: deliveryId, status: "pending" as const };
 }
 
+/**
+ * An event as it is sent: the stored payload (made by signals.ts's rule in the
+ * SignalPayload shape) with its application's name as it is now, so that a label given
+ * after the click still reaches the receiver.
+ */
+async function withApplication(store: Store, payload: unknown): Promise<SignalPayload> {
+  const event = payload as SignalPayload;
+  const id = "application_id" in event.data ? event.data.application_id : null;
+  if (!id) return event;
+  const { label, company, role } = nameOf(id, await store.applications.find(id));
+  return { ...event, data: { ...event.data, application: { application_id: id, label, company, role } } } as SignalPayload;
+}
+
 /** The polling feed: due events after a cursor, in order, and the cursor to ask with next. */
 export async function feed(store: Store, after: number, limit: number) {
   const events = await store.signals.due(after, nowIso(), limit);
-  // Payloads are made by signals.ts's rule in the SignalPayload shape.
-  return { events: events.map((e) => e.payload as SignalPayload), next_cursor: String(events.at(-1)?.seq ?? after) };
+  return { events: await Promise.all(events.map((e) => withApplication(store, e.payload))), next_cursor: String(events.at(-1)?.seq ?? after) };
 }
 
 /**
@@ -131,7 +144,7 @@ export function startDelivery(store: Store, log: Logger, options: DeliveryOption
         const target = endpoints.get(d.endpointId);
         const event = await store.signals.bySeq(d.eventSeq);
         if (!target || !target.active || !event) continue;
-        const body = JSON.stringify(event.payload);
+        const body = JSON.stringify(await withApplication(store, event.payload));
         const timestamp = Math.floor(Date.now() / 1000);
         const refusal = await targetRefusal(target.url, allowPrivate);
         const sent: Sent = refusal

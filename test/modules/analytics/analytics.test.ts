@@ -160,8 +160,8 @@ describe("roll-ups", () => {
     const { body } = await call(app, `/api/link-tracking/analytics/jobs/${JOB1}`);
     expect(body.totals).toEqual({ links: 5, human_clicks: 5, links_clicked: 4, first_human_click: at(9) });
     expect(body.applications).toEqual([
-      { application_id: APP_A, links: 3, human_clicks: 4, links_clicked: 3, first_human_click: at(9) },
-      { application_id: APP_B, links: 2, human_clicks: 1, links_clicked: 1, first_human_click: at(0, -60) },
+      { application_id: APP_A, label: APP_A.slice(0, 8), links: 3, human_clicks: 4, links_clicked: 3, first_human_click: at(9) },
+      { application_id: APP_B, label: APP_B.slice(0, 8), links: 2, human_clicks: 1, links_clicked: 1, first_human_click: at(0, -60) },
     ]);
   });
 
@@ -185,7 +185,7 @@ describe("GET /api/link-tracking/analytics (overview)", () => {
       human_clicks: 6, // five on links and the ingested event for unknown-xyz
       clicks_by_kind: { human: 6, bot: 2, preview: 2, scanner: 2, owner: 1 },
     });
-    expect(body.top_links[0]).toEqual({ tracking_id: "linkA1linkedin", link_function: "LinkedIn", application_id: APP_A, human_clicks: 2 });
+    expect(body.top_links[0]).toEqual({ tracking_id: "linkA1linkedin", link_function: "LinkedIn", application_id: APP_A, application_label: APP_A.slice(0, 8), human_clicks: 2 });
     expect(body.clicks_per_day.reduce((n: number, d: any) => n + d.clicks, 0)).toBe(6);
     expect(body.recent_clicks).toHaveLength(15);
     expect(body.recent_clicks[0]).toMatchObject({ tracking_id: "linkA1link", outcome: "not_found" });
@@ -194,7 +194,7 @@ describe("GET /api/link-tracking/analytics (overview)", () => {
       { tracking_id: "linkA1link", hits: 2, first_seen: at(1), last_seen: at(0, -30), probably: { tracking_id: "linkA1linkedin", redirect_url: expect.stringContaining("linkA1linkedin") } },
       { tracking_id: "unknown-xyz", hits: 1, first_seen: at(4), last_seen: at(4), probably: null },
     ]);
-    expect(body.applications_without_human_click).toEqual([{ application_id: APP_C, links: 1, first_link_at: at(12) }]);
+    expect(body.applications_without_human_click).toEqual([{ application_id: APP_C, label: APP_C.slice(0, 8), links: 1, first_link_at: at(12) }]);
   });
 
   test("attributing an orphan makes its hits the link's clicks", async () => {

@@ -121,3 +121,33 @@ describe("POST /api/link-tracking/links/bulk with an application", () => {
     }
   });
 });
+
+describe("the label wherever an application shows", () => {
+  test("roll-ups, the overview, the applications list, the CSV export and the event feed", async () => {
+    const { app } = setup({ signalHoldSeconds: 0 });
+    const created = await call(app, "/api/link-tracking/links/bulk", {
+      json: { links: [{ original_url: "https://www.linkedin.com/in/me", link_function: "LinkedIn", tracking_id: "acme-li" }], application: { application_id: APP, company: "Acme" } },
+    });
+    expect(created.status).toBe(201);
+    // Named fully after the click: what is shown is the name as it is now.
+    const click = await app.handle(
+      new Request("http://localhost/linkedin?uuid=acme-li", { headers: { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36", "accept-language": "en" } }),
+    );
+    expect(click.status).toBe(302);
+    await call(app, `/api/link-tracking/applications/${APP}`, { method: "PUT", json: { role: "Senior Engineer" } });
+    const label = "Acme — Senior Engineer";
+
+    expect((await call(app, `/api/link-tracking/analytics/applications/${APP}`)).body).toMatchObject({ application_id: APP, label, company: "Acme", role: "Senior Engineer" });
+    expect((await call(app, "/api/link-tracking/analytics/applications")).body).toEqual([expect.objectContaining({ application_id: APP, label })]);
+    const overview = (await call(app, "/api/link-tracking/analytics")).body;
+    expect(overview.top_links[0]).toMatchObject({ application_id: APP, application_label: label });
+    expect(overview.recent_clicks[0]).toMatchObject({ application_id: APP, application_label: label });
+    const csv = await (await app.handle(new Request("http://localhost/api/link-tracking/clicks.csv", { headers: { "x-api-key": "test-key-0123456789abcdef" } }))).text();
+    const [header, row] = csv.trim().split("\r\n");
+    expect(header.split(",").slice(2, 5)).toEqual(["job_id", "application_id", "application_label"]);
+    expect(row).toContain(`,${APP},${label},`);
+    const events = (await call(app, "/api/link-tracking/events")).body.events;
+    expect(events.length).toBe(2);
+    for (const e of events) expect(e.data.application).toEqual({ application_id: APP, label, company: "Acme", role: "Senior Engineer" });
+  });
+});

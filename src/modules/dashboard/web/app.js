@@ -26,7 +26,6 @@ function duration(seconds) {
   const d = Math.floor(seconds / 86400), hh = Math.floor((seconds % 86400) / 3600), m = Math.floor((seconds % 3600) / 60);
   return d ? `${d} d ${hh} h` : hh ? `${hh} h ${m} min` : `${m} min`;
 }
-const short = (id) => (id && id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id || "—");
 
 function say(text) {
   status.textContent = text;
@@ -92,7 +91,7 @@ async function applicationsPage() {
   }
   main.append(table(["Application", "Links", { label: "Human clicks", num: true }, "First human click"],
     apps.map((a) => h("tr", {},
-      h("td", {}, h("a", { href: `#/applications/${encodeURIComponent(a.application_id)}`, title: a.application_id }, short(a.application_id)),
+      h("td", {}, h("a", { href: `#/applications/${encodeURIComponent(a.application_id)}`, title: a.application_id }, a.label),
         a.human_clicks === 0 ? [" ", h("span", { class: "badge waiting" }, "no click yet")] : ""),
       h("td", { class: "num" }, a.links),
       h("td", { class: "num" }, a.human_clicks),
@@ -102,7 +101,7 @@ async function applicationsPage() {
 async function applicationPage(id) {
   const a = await api(`/api/link-tracking/analytics/applications/${encodeURIComponent(id)}`);
   main.replaceChildren(
-    h("h1", {}, `Application ${short(id)}`),
+    h("h1", {}, a.label),
     h("p", { class: "muted" }, `${a.totals.links} links, ${a.totals.human_clicks} human clicks, first ${when(a.totals.first_human_click)}`),
     table(["Link", { label: "Human clicks", num: true }, "First human click", "Time to it"],
       a.links.map((l) => h("tr", {},
