@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
+import AxeBuilder from "@axe-core/playwright";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { join } from "node:path";
 import { BINARY, buildBinary, emptyFolder, startServer, type Server } from "./binary";
@@ -41,16 +42,26 @@ async function page(width = 1280): Promise<{ page: Page; errors: string[] }> {
   return { page: p, errors };
 }
 
+/** axe-core's WCAG 2 A and AA rules on the page as it is: the serious and critical violations, by rule and element. */
+async function accessibility(p: Page, where: string): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page: p }).withTags(["wcag2a", "wcag2aa"]).analyze();
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .flatMap((v) => v.nodes.map((n) => `${where}: ${v.id} (${v.impact}) at ${n.target.join(" ")}`));
+}
+
 describe.skipIf(!available)("dashboard", () => {
   test(
     "sign in, create an application's links, click a tracked URL, see the click, sign out",
     async () => {
       const { page: p, errors } = await page();
       await p.goto(`${server.base}/dashboard`);
+      const violations = await accessibility(p, "sign in");
       await p.getByLabel("API key").fill(KEY);
       await p.getByRole("button", { name: "Sign in" }).click();
       await p.getByRole("heading", { name: "Applications" }).waitFor();
       await expect(p.getByText("No applications yet")).toBeTruthy();
+      violations.push(...(await accessibility(p, "applications, none yet")));
 
       // Signing in set the owner cookie: HttpOnly, invisible to scripts.
       const cookies = await p.context().cookies();
@@ -58,6 +69,7 @@ describe.skipIf(!available)("dashboard", () => {
       expect(await p.evaluate("document.cookie")).toBe("");
 
       await p.getByRole("link", { name: "New links" }).click();
+      violations.push(...(await accessibility(p, "new links")));
       await p.getByLabel("Link 1: destination").fill("https://linkedin.com/in/steve-glen");
       await p.getByLabel("Link 2: destination").fill("https://steve.dev/");
       await p.getByLabel("Link 3: destination").fill("https://calendly.com/steve");
@@ -68,6 +80,7 @@ describe.skipIf(!available)("dashboard", () => {
       expect(urls[0]).toMatch(/\/linkedin\?uuid=[A-Za-z0-9]{22}$/);
       await p.locator(".result img").first().waitFor();
       expect(await p.locator(".result img").first().getAttribute("src")).toStartWith("blob:");
+      violations.push(...(await accessibility(p, "tracked URLs")));
 
       // A recruiter (another browser, no owner cookie) clicks the LinkedIn link; the
       // destination is stood in for, this test reaching nothing but loopback.
@@ -102,8 +115,10 @@ describe.skipIf(!available)("dashboard", () => {
       await p.getByRole("heading", { name: "Applications" }).waitFor();
       const row = p.locator("tbody tr").first();
       await expect(await row.locator("td").nth(2).textContent()).toBe("1");
+      violations.push(...(await accessibility(p, "applications")));
       await row.getByRole("link").click();
       await p.getByText("from Microsoft Corporation, US").waitFor();
+      violations.push(...(await accessibility(p, "application")));
       await p.getByText("US: 1").waitFor();
       expect(await p.getByRole("link", { name: "IP Geolocation by DB-IP" }).getAttribute("href")).toBe("https://db-ip.com");
       await p.getByRole("link", { name: "LinkedIn" }).click();
@@ -114,6 +129,8 @@ describe.skipIf(!available)("dashboard", () => {
       await p.getByRole("cell", { name: "Microsoft Corporation, US" }).waitFor();
       await p.getByRole("link", { name: "IP Geolocation by DB-IP" }).waitFor();
       await p.locator(".chart canvas").first().waitFor();
+      violations.push(...(await accessibility(p, "link")));
+      expect(violations).toEqual([]);
 
       await p.getByRole("button", { name: "Sign out" }).click();
       await p.getByRole("heading", { name: "Sign in" }).waitFor();

@@ -20,9 +20,27 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
-const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
+/** "2 h ago", "in 3 d", or the date past two months. */
+function relative(date) {
+  const seconds = Math.round((Date.now() - date.getTime()) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 45) return "just now";
+  if (abs >= 60 * 86400) return date.toLocaleDateString();
+  const [n, unit] = abs < 3600 ? [Math.round(abs / 60), "min"] : abs < 86400 ? [Math.round(abs / 3600), "h"] : [Math.round(abs / 86400), "d"];
+  return seconds > 0 ? `${n} ${unit} ago` : `in ${n} ${unit}`;
+}
+
+/** A time as people read it (relative), the exact local time on hover and for screen readers' <time>. */
+function when(iso) {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  return h("time", { datetime: iso, title: date.toLocaleString() }, relative(date));
+}
+
+/** How long after the link was made; a click recorded before the link existed (an import) says so. */
 function duration(seconds) {
   if (seconds === null || seconds === undefined) return "—";
+  if (seconds < 0) return "before the link existed";
   const d = Math.floor(seconds / 86400), hh = Math.floor((seconds % 86400) / 3600), m = Math.floor((seconds % 3600) / 60);
   return d ? `${d} d ${hh} h` : hh ? `${hh} h ${m} min` : `${m} min`;
 }
@@ -102,7 +120,7 @@ async function applicationPage(id) {
   const a = await api(`/api/link-tracking/analytics/applications/${encodeURIComponent(id)}`);
   main.replaceChildren(
     h("h1", {}, a.label),
-    h("p", { class: "muted" }, `${a.totals.links} links, ${a.totals.human_clicks} human clicks, first ${when(a.totals.first_human_click)}`),
+    h("p", { class: "muted" }, `${a.totals.links} links, ${a.totals.human_clicks} human clicks, first `, when(a.totals.first_human_click)),
     table(["Link", { label: "Human clicks", num: true }, "First human click", "Time to it"],
       a.links.map((l) => h("tr", {},
         h("td", {}, h("a", { href: `#/links/${encodeURIComponent(l.tracking_id)}` }, l.link_function)),
@@ -112,7 +130,7 @@ async function applicationPage(id) {
     h("h2", {}, "Visits"),
     a.visits.length === 0
       ? h("p", { class: "empty" }, "No human visit yet.")
-      : h("ol", {}, a.visits.map((v) => h("li", {}, `${when(v.started_at)}: `, v.clicks.map((c) => c.link_function).join(" → "),
+      : h("ol", {}, a.visits.map((v) => h("li", {}, when(v.started_at), ": ", v.clicks.map((c) => c.link_function).join(" → "),
           placeOf(v) ? h("span", { class: "muted" }, ` — from ${placeOf(v)}`) : ""))),
     h("div", { class: "cards" }, breakdown("Country", a.breakdowns.by_country), breakdown("Network", networkRows(a.breakdowns.by_network))),
     attribution());
