@@ -3,7 +3,6 @@
  * (not committed). Starts the binary on a temporary database with a few applications,
  * links and clicks, and drives Debian's Chromium.
  */
-import { Database } from "bun:sqlite";
 import { mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,7 +18,11 @@ mkdirSync(out, { recursive: true });
 await Bun.$`${process.execPath} scripts/build.ts`.cwd(root).quiet();
 await Bun.$`bash scripts/install-chromium.sh`.cwd(root).quiet();
 
-const proc = Bun.spawn([join(root, "dist/link-tracker")], { cwd: dir, env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", WEBHOOK_API_KEY: KEY }, stdout: "pipe" });
+const proc = Bun.spawn([join(root, "dist/link-tracker")], {
+  cwd: dir,
+  env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", WEBHOOK_API_KEY: KEY, TRUST_PROXY: "true", SIGNAL_HOLD_SECONDS: "0" },
+  stdout: "pipe",
+});
 let log = "";
 (async () => {
   for await (const c of proc.stdout) log += new TextDecoder().decode(c);
@@ -33,45 +36,57 @@ const base = `http://127.0.0.1:${port}`;
 const api = (path: string, body: unknown) =>
   fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": KEY }, body: JSON.stringify(body) }).then((r) => r.json());
 
-const apps = ["11111111-aaaa-4aaa-8aaa-000000000001", "11111111-aaaa-4aaa-8aaa-000000000002", "11111111-aaaa-4aaa-8aaa-000000000003"];
-const created = [] as { tracking_id: string; redirect_url: string }[];
-for (const application_id of apps) {
-  const { links } = (await api("/api/link-tracking/links/bulk", {
+const day = (n: number, minutes = 0) => new Date(Date.now() - n * 86_400_000 - minutes * 60_000).toISOString();
+const named = [
+  { company: "Acme", role: "Senior Engineer", sent_at: day(12) },
+  { company: "Globex", role: "Platform Engineer", sent_at: day(9) },
+  { company: "Initech", role: "Backend Developer", sent_at: day(21) },
+  { company: "Umbrella", role: "Staff Engineer", sent_at: day(4) },
+];
+const apps: string[] = [];
+const created = [] as { tracking_id: string; redirect_url: string; application_id: string }[];
+for (const application of named) {
+  const made = (await api("/api/link-tracking/links/bulk", {
+    application,
     links: [
-      { original_url: "https://linkedin.com/in/steve-glen", link_function: "LinkedIn", application_id },
-      { original_url: "https://steve.dev/", link_function: "Portfolio", application_id },
-      { original_url: "https://calendly.com/steve", link_function: "Calendly", application_id },
+      { original_url: "https://linkedin.com/in/steve-glen", link_function: "LinkedIn" },
+      { original_url: "https://steve.dev/", link_function: "Portfolio" },
+      { original_url: "https://calendly.com/steve", link_function: "Calendly" },
     ],
-  })) as { links: { tracking_id: string; redirect_url: string }[] };
-  created.push(...links);
+  })) as { links: { tracking_id: string; redirect_url: string; application_id: string }[]; application: { application_id: string } };
+  apps.push(made.application.application_id);
+  created.push(...made.links);
 }
-// Clicks over the last ten days on the first two applications; the third waits.
-const db = new Database(join(dir, "data/link-tracker.db"));
-const insert = db.prepare(
-  "insert into link_clicks (click_id, tracking_id, clicked_at, received_at, user_agent, referrer_url, session_id, click_source, origin, visitor_kind, is_bot) values (?, ?, ?, ?, ?, ?, ?, 'linkedin', 'redirect', ?, ?)",
-);
-const agents = ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"];
-for (let i = 0; i < 40; i++) {
+// Recruiters (and a scanner and a preview) over the last ten days, on the first two
+// applications, and one coming back to the third after two weeks; the fourth waits.
+const agents = {
+  windows: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+  iphone: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+  linkedin: "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
+};
+const click = (link: { tracking_id: string }, clicked_at: string, ip: string, agent: string, session: string) =>
+  api("/api/link-tracking/record-click", { tracking_id: link.tracking_id, clicked_at, ip_address: ip, user_agent: agent, session_id: session, click_source: "email" });
+for (let i = 0; i < 30; i++) {
   const link = created[i % 6];
-  const at = new Date(Date.now() - (i % 10) * 86_400_000 - i * 600_000).toISOString();
-  const kind = i % 7 === 0 ? "preview" : i % 11 === 0 ? "scanner" : "human";
-  insert.run(crypto.randomUUID(), link.tracking_id, at, at, agents[i % 2], i % 3 ? "https://mail.google.com/" : null, `s${i % 9}`, kind, kind === "human" ? 0 : 1);
+  const ip = ["13.107.42.14", "217.0.0.1", "81.2.69.142", "193.0.6.139"][i % 4];
+  await click(link, day(i % 10, i * 7), ip, i % 2 ? agents.iphone : agents.windows, `s${i % 9}`);
 }
-insert.run(crypto.randomUUID(), created[0].tracking_id.slice(0, 12), new Date().toISOString(), new Date().toISOString(), agents[0], null, "s1", "human", 0);
-db.run("update link_clicks set outcome = 'not_found' where length(tracking_id) = 12");
-// Clicks written by SQL, not through the server: count them per day as the server would.
-db.run("delete from click_daily");
-db.run("insert into click_daily select substr(clicked_at, 1, 10), tracking_id, visitor_kind, outcome, count(*) from link_clicks group by 1, 2, 3, 4");
-db.close();
+await click(created[0], day(0, 5), "52.94.236.248", agents.linkedin, "p1");
+await click(created[1], day(1, 5), "148.163.128.1", agents.windows, "x1");
+await click(created[6], day(16), "217.0.0.1", agents.windows, "r1");
+await click(created[7], day(1), "217.0.0.1", agents.iphone, "r2");
+// A link cut short by a line break in a PDF.
+await fetch(`${base}/linkedin?uuid=${created[0].tracking_id.slice(0, 12)}`, { redirect: "manual", headers: { "user-agent": agents.windows, "accept-language": "en", "x-forwarded-for": "13.107.42.14" } });
 
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
 const pages: [string, string][] = [
   ["signin", ""],
-  ["applications", "#/"],
+  ["home", "#/"],
+  ["applications", "#/applications"],
   ["application", `#/applications/${apps[0]}`],
   ["link", `#/links/${created[0].tracking_id}`],
   ["orphans", "#/orphans"],
-  ["new-links", "#/new"],
+  ["new-application", "#/new"],
 ];
 for (const width of [1280, 375]) {
   const context = await browser.newContext({ viewport: { width, height: 900 } });
@@ -80,7 +95,7 @@ for (const width of [1280, 375]) {
   await page.screenshot({ path: join(out, `${width}-signin.png`), fullPage: true });
   await page.getByLabel("API key").fill(KEY);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Applications" }).waitFor();
+  await page.getByRole("heading", { name: "Home" }).waitFor();
   for (const [name, hash] of pages.slice(1)) {
     await page.goto(`${base}/dashboard${hash}`);
     await page.waitForTimeout(300);

@@ -232,7 +232,10 @@ export interface ClickRepository {
   reclassify(clickIds: string[], kind: VisitorKind, reason: string): Promise<number>;
   perLinkKindCounts(trackingIds: string[]): Promise<KindCount[]>;
   /** The latest `limit` human clicks of some links, in time order. */
-  humanOf(trackingIds: string[], limit: number): Promise<({ clickId: string; trackingId: string; clickedAt: string; clickSource: string | null; sessionId: string | null } & ClickPlace)[]>;
+  humanOf(
+    trackingIds: string[],
+    limit: number,
+  ): Promise<({ clickId: string; trackingId: string; clickedAt: string; clickSource: string | null; sessionId: string | null; userAgent: string | null } & ClickPlace)[]>;
   kindCountsIn(p: Period): Promise<{ kind: string; clicks: number }[]>;
   topLinksIn(p: Period, limit: number): Promise<{ trackingId: string; clicks: number }[]>;
   humanPerDayIn(p: Period): Promise<{ day: string; clicks: number }[]>;

@@ -24,7 +24,7 @@ beforeAll(async () => {
   buildBinary();
   serverDir = emptyFolder();
   // Behind a proxy, as on a VPS: the recruiter's browser below comes from Microsoft's network.
-  server = await startServer(serverDir, { WEBHOOK_API_KEY: KEY, TRUST_PROXY: "true" });
+  server = await startServer(serverDir, { WEBHOOK_API_KEY: KEY, TRUST_PROXY: "true", SIGNAL_HOLD_SECONDS: "0" });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
 }, 60_000);
 
@@ -52,29 +52,38 @@ async function accessibility(p: Page, where: string): Promise<string[]> {
 
 describe.skipIf(!available)("dashboard", () => {
   test(
-    "sign in, create an application's links, click a tracked URL, see the click, sign out",
+    "sign in, create an application and its links, click a tracked URL, see the home page and the application change, sign out",
     async () => {
       const { page: p, errors } = await page();
       await p.goto(`${server.base}/dashboard`);
       const violations = await accessibility(p, "sign in");
       await p.getByLabel("API key").fill(KEY);
       await p.getByRole("button", { name: "Sign in" }).click();
-      await p.getByRole("heading", { name: "Applications" }).waitFor();
-      await expect(p.getByText("No applications yet")).toBeTruthy();
-      violations.push(...(await accessibility(p, "applications, none yet")));
+      await p.getByRole("heading", { name: "Home" }).waitFor();
+      await p.getByText("No applications yet").waitFor();
+      violations.push(...(await accessibility(p, "home, nothing yet")));
 
       // Signing in set the owner cookie: HttpOnly, invisible to scripts.
       const cookies = await p.context().cookies();
       expect(cookies.find((c) => c.name === "lt_owner")).toMatchObject({ httpOnly: true, sameSite: "Lax" });
       expect(await p.evaluate("document.cookie")).toBe("");
 
-      await p.getByRole("link", { name: "New links" }).click();
-      violations.push(...(await accessibility(p, "new links")));
+      await p.getByRole("link", { name: "New application" }).click();
+      violations.push(...(await accessibility(p, "new application")));
+      await p.getByLabel("Company").fill("Acme");
+      await p.getByLabel("Role").fill("Senior Engineer");
+      // The rows come prefilled with what a résumé has.
+      expect(await p.getByLabel("Link 1: what it is").inputValue()).toBe("LinkedIn");
+      expect(await p.getByLabel("Link 3: what it is").inputValue()).toBe("Calendly");
       await p.getByLabel("Link 1: destination").fill("https://linkedin.com/in/steve-glen");
       await p.getByLabel("Link 2: destination").fill("https://steve.dev/");
       await p.getByLabel("Link 3: destination").fill("https://calendly.com/steve");
-      await p.getByRole("button", { name: "Create links" }).click();
+      await p.getByRole("button", { name: "Create the application and its links" }).click();
       await p.getByRole("heading", { name: "Tracked URLs" }).waitFor();
+      await p.getByRole("link", { name: "Acme — Senior Engineer" }).waitFor();
+      const all = await p.getByLabel("All of them, ready to paste").inputValue();
+      expect(all.split("\n").map((line) => line.split(": ")[0])).toEqual(["LinkedIn", "Portfolio", "Calendly"]);
+      await p.getByRole("button", { name: "Copy all" }).waitFor();
       const urls = await p.locator(".result .url").allTextContents();
       expect(urls).toHaveLength(3);
       expect(urls[0]).toMatch(/\/linkedin\?uuid=[A-Za-z0-9]{22}$/);
@@ -111,13 +120,30 @@ describe.skipIf(!available)("dashboard", () => {
       // The owner clicking their own link (same browser as the dashboard) is marked as such.
       await follow(p.context());
 
+      // Home: what happened, and where the application stands.
+      await p.getByRole("link", { name: "Home" }).click();
+      await p.getByText("was opened for the first time (LinkedIn) from Microsoft Corporation, US").waitFor();
+      violations.push(...(await accessibility(p, "home")));
+      await p.getByRole("button", { name: "Mark all as seen" }).click();
+      await p.getByText("Nothing new.").waitFor();
+
       await p.getByRole("link", { name: "Applications" }).click();
       await p.getByRole("heading", { name: "Applications" }).waitFor();
       const row = p.locator("tbody tr").first();
+      expect(await row.locator("td").first().textContent()).toBe("Acme — Senior Engineer");
+      expect(await row.locator("td").nth(1).textContent()).toBe("opened");
       await expect(await row.locator("td").nth(2).textContent()).toBe("1");
+      await p.getByLabel("Status").selectOption("not_opened");
+      expect(await p.locator("tbody tr").count()).toBe(0);
+      await p.getByLabel("Status").selectOption("");
+      await p.getByLabel("Search").fill("acme");
+      expect(await p.locator("tbody tr").count()).toBe(1);
       violations.push(...(await accessibility(p, "applications")));
       await row.getByRole("link").click();
-      await p.getByText("from Microsoft Corporation, US").waitFor();
+      await p.getByText("Chrome on Windows, desktop — from Microsoft Corporation, US").waitFor();
+      // The owner's own click, collapsed with its reason.
+      await p.getByText("1 click that was not a recruiter's").click();
+      await p.getByRole("cell", { name: "signed in to the dashboard" }).waitFor();
       violations.push(...(await accessibility(p, "application")));
       await p.getByText("US: 1").waitFor();
       expect(await p.getByRole("link", { name: "IP Geolocation by DB-IP" }).getAttribute("href")).toBe("https://db-ip.com");
@@ -154,10 +180,14 @@ describe.skipIf(!available)("dashboard", () => {
     await p.getByText("That key was not accepted.").waitFor();
     await p.getByLabel("API key").fill(created.stdout.toString().trim());
     await p.getByRole("button", { name: "Sign in" }).click();
+    await p.getByRole("heading", { name: "Home" }).waitFor();
+    expect(await p.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
+    await p.getByRole("link", { name: "Applications" }).click();
     await p.getByRole("heading", { name: "Applications" }).waitFor();
-    await p.getByRole("link", { name: "New links" }).click();
+    expect(await p.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
+    await p.getByRole("link", { name: "New application" }).click();
     await p.getByText("Your key can read but not create").waitFor();
-    expect(await p.getByRole("button", { name: "Create links" }).count()).toBe(0);
+    expect(await p.getByRole("button", { name: "Create the application and its links" }).count()).toBe(0);
     expect(await p.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
     const res = await p.request.get(`${server.base}/dashboard`);
     expect(res.headers()["content-security-policy"]).toContain("script-src 'self'");

@@ -799,9 +799,9 @@ export class PostgresStore implements Store {
       },
       humanOf: async (ids, limit) => {
         if (ids.length === 0) return [];
-        const rows = await this.all<{ clickId: string; trackingId: string; clickedAt: unknown; clickSource: string | null; sessionId: string | null } & ClickPlace>(
+        const rows = await this.all<{ clickId: string; trackingId: string; clickedAt: unknown; clickSource: string | null; sessionId: string | null; userAgent: string | null } & ClickPlace>(
           sql`select click_id::text as "clickId", tracking_id as "trackingId", clicked_at as "clickedAt", click_source as "clickSource", session_id as "sessionId",
-                country, asn, network
+                user_agent as "userAgent", country, asn, network
               from link_clicks where tracking_id in (select jsonb_array_elements_text(${jsonb(ids)})) and outcome = 'redirected' and visitor_kind = 'human'
               order by clicked_at desc limit ${limit}`,
         );

@@ -287,6 +287,7 @@ export function humanClicksOf(db: Db, trackingIds: string[], limit: number) {
       clickedAt: linkClicks.clickedAt,
       clickSource: linkClicks.clickSource,
       sessionId: linkClicks.sessionId,
+      userAgent: linkClicks.userAgent,
       country: linkClicks.country,
       asn: linkClicks.asn,
       network: linkClicks.network,

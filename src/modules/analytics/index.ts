@@ -35,10 +35,10 @@ export const analyticsModule = ({ store, config, ...auth }: ModuleContext) =>
       response: { 200: JobRollup, ...errorResponses(400, 401, 403, 404, 429, 503) },
       detail: { operationId: "getJobAnalytics", summary: "One job: its applications and links with human clicks, first click and time to it, and visits" },
     })
-    .get("/analytics/applications", () => applicationsOverview(store), {
+    .get("/analytics/applications", () => applicationsOverview(store, config.signalReturnDays), {
       auth: "read",
       response: { 200: ApplicationsOverview, ...errorResponses(401, 403, 429, 503) },
-      detail: { operationId: "listApplicationAnalytics", summary: "Every application with its links' human clicks and first human click" },
+      detail: { operationId: "listApplicationAnalytics", summary: "Every application with its name, its links' human clicks, its visitors and where it stands (not opened, opened, came back)" },
     })
     .get("/analytics/applications/:application_id", ({ params }) => applicationRollup(store, params.application_id), {
       auth: "read",

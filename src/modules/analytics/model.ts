@@ -107,6 +107,7 @@ const LinkRollup = z.object({
 
 const Visit = z.object({
   session_id: nullableString(),
+  agent: nullableString().describe('Browser, system and device of its first click: "Safari on iOS, mobile"'),
   started_at: z.string(),
   ended_at: z.string(),
   ...ClickPlaceFields,
@@ -122,6 +123,18 @@ export const ApplicationRollup = z.object({
   totals: Totals,
   links: z.array(LinkRollup),
   visits: z.array(Visit),
+  other_clicks: z
+    .array(
+      z.object({
+        clicked_at: z.string(),
+        link_function: z.string(),
+        visitor_kind: z.enum(["bot", "preview", "scanner", "owner"]),
+        visitor_reason: nullableString(),
+        agent: nullableString(),
+        ...ClickPlaceFields,
+      }),
+    )
+    .describe("The latest 50 clicks that were not a recruiter's (bots, previews, scanners, yours), each with why"),
   breakdowns: RollupBreakdowns,
 });
 
@@ -134,7 +147,22 @@ export const JobRollup = z.object({
   breakdowns: RollupBreakdowns,
 });
 
-export const ApplicationsOverview = z.array(Totals.extend({ application_id: z.string(), ...ApplicationName, job_id: nullableString(), first_link_at: z.string() }));
+export const ApplicationStatus = z
+  .enum(["not_opened", "opened", "came_back"])
+  .describe("not_opened: no human click yet; opened: human clicks, none after a gap; came_back: a human click over SIGNAL_RETURN_DAYS after the one before it");
+
+export const ApplicationsOverview = z.array(
+  Totals.extend({
+    application_id: z.string(),
+    ...ApplicationName,
+    job_id: nullableString(),
+    first_link_at: z.string(),
+    status: ApplicationStatus,
+    last_human_click: nullableString(),
+    visitors: int().describe("Distinct visitors among its human clicks (cookieless sessions: one browser, one day)"),
+    visits: int().describe("Visits: a visitor's clicks with no gap over 30 minutes"),
+  }),
+);
 
 export const Overview = z.object({
   period: z.object({ from: z.string(), to: z.string() }),

@@ -8,7 +8,7 @@ import { NotFound } from "../../lib/errors";
 import { countsByKind } from "../clicks/visitor";
 import { viewOf } from "../links/service";
 import { labelsOf, nameOf } from "../applications/service";
-import { placeBreakdowns } from "./service";
+import { agentText, placeBreakdowns } from "./service";
 
 /** Clicks of one session more than this apart are two visits. */
 const VISIT_GAP_MS = 30 * 60_000;
@@ -36,6 +36,8 @@ async function linkRollups(store: Store, links: Link[]) {
 
 export type Visit = ClickPlace & {
   session_id: string | null;
+  /** "Safari on iOS, mobile", from the visit's first click. */
+  agent: string | null;
   started_at: string;
   ended_at: string;
   clicks: { tracking_id: string; link_function: string; clicked_at: string; click_source: string | null }[];
@@ -63,6 +65,7 @@ export async function visitsOf(store: Store, links: Link[]): Promise<Visit[]> {
     }
     const visit: Visit = {
       session_id: click.sessionId,
+      agent: agentText(click.userAgent),
       started_at: click.clickedAt,
       ended_at: click.clickedAt,
       country: click.country,
@@ -74,6 +77,26 @@ export async function visitsOf(store: Store, links: Link[]): Promise<Visit[]> {
     if (click.sessionId) open.set(click.sessionId, visit);
   }
   return visits;
+}
+
+/** The latest clicks on an application's links that were not a recruiter's, each with why (the timeline's collapsed part). */
+async function otherClicks(store: Store, links: Link[], limit = 50) {
+  const perLink = await Promise.all(links.map(async (l) => (await store.clicks.recentOf(l.trackingId, limit)).map((c) => ({ ...c, linkFunction: l.linkFunction }))));
+  return perLink
+    .flat()
+    .filter((c): c is typeof c & { visitorKind: Exclude<typeof c.visitorKind, "human"> } => c.visitorKind !== "human")
+    .sort((a, b) => b.clickedAt.localeCompare(a.clickedAt))
+    .slice(0, limit)
+    .map((c) => ({
+      clicked_at: c.clickedAt,
+      link_function: c.linkFunction,
+      visitor_kind: c.visitorKind,
+      visitor_reason: c.visitorReason,
+      agent: agentText(c.userAgent),
+      country: c.country,
+      asn: c.asn,
+      network: c.network,
+    }));
 }
 
 const humanPlaces = (store: Store, links: Link[]) => placeBreakdowns(store, { trackingIds: links.map((l) => l.trackingId), kinds: ["human"] });
@@ -92,8 +115,13 @@ export async function applicationRollup(store: Store, applicationId: string) {
   const links = await store.links.of({ applicationId });
   if (links.length === 0) throw new NotFound("No links for this application", { application_id: applicationId });
   const rollups = await linkRollups(store, links);
-  const [visits, breakdowns, named] = await Promise.all([visitsOf(store, links), humanPlaces(store, links), store.applications.find(applicationId)]);
-  return { application_id: applicationId, ...nameOf(applicationId, named), totals: summary(rollups), links: rollups, visits, breakdowns };
+  const [visits, breakdowns, named, others] = await Promise.all([
+    visitsOf(store, links),
+    humanPlaces(store, links),
+    store.applications.find(applicationId),
+    otherClicks(store, links),
+  ]);
+  return { application_id: applicationId, ...nameOf(applicationId, named), totals: summary(rollups), links: rollups, visits, other_clicks: others, breakdowns };
 }
 
 export async function jobRollup(store: Store, jobId: string) {
@@ -112,14 +140,34 @@ export async function jobRollup(store: Store, jobId: string) {
   };
 }
 
-/** Every application, each with its links' totals: the dashboard's first page. */
-export async function applicationsOverview(store: Store) {
+const DAY_MS = 86_400_000;
+
+/** Where an application stands: not opened, opened, or came back (a human click over `returnDays` after the one before). */
+export function statusOf(visits: Visit[], returnDays: number): "not_opened" | "opened" | "came_back" {
+  if (visits.length === 0) return "not_opened";
+  const clicks = visits.flatMap((v) => v.clicks.map((c) => Date.parse(c.clicked_at))).sort((a, b) => a - b);
+  return clicks.some((t, i) => i > 0 && t - clicks[i - 1] > returnDays * DAY_MS) ? "came_back" : "opened";
+}
+
+/** Every application, each with its links' totals and where it stands: the dashboard's home page. */
+export async function applicationsOverview(store: Store, returnDays: number) {
   const out = [];
   const named = new Map((await store.applications.list()).map((a) => [a.applicationId, a]));
   for (const a of await store.links.applications()) {
     const links = await store.links.of({ applicationId: a.application_id });
-    const rollups = await linkRollups(store, links);
-    out.push({ application_id: a.application_id, ...nameOf(a.application_id, named.get(a.application_id)), job_id: a.job_id, first_link_at: a.first_link_at, ...summary(rollups) });
+    const [rollups, visits] = await Promise.all([linkRollups(store, links), visitsOf(store, links)]);
+    const totals = summary(rollups);
+    out.push({
+      application_id: a.application_id,
+      ...nameOf(a.application_id, named.get(a.application_id)),
+      job_id: a.job_id,
+      first_link_at: a.first_link_at,
+      ...totals,
+      status: statusOf(visits, returnDays),
+      last_human_click: visits.map((v) => v.ended_at).sort().at(-1) ?? null,
+      visitors: new Set(visits.map((v, i) => v.session_id ?? `visit-${i}`)).size,
+      visits: visits.length,
+    });
   }
   return out;
 }

@@ -12,7 +12,7 @@ export type Count = { value: string; clicks: number };
 
 // Parsing a user agent takes tens of microseconds; clicks share few distinct ones.
 const parsedAgents = new Map<string, UAParser.IResult>();
-function parseAgent(userAgent: string): UAParser.IResult {
+export function parseAgent(userAgent: string): UAParser.IResult {
   let result = parsedAgents.get(userAgent);
   if (!result) {
     result = new UAParser(userAgent).getResult();
@@ -45,6 +45,14 @@ const referrerDomain = (referrer: string | null) => {
     return "(unknown)";
   }
 };
+
+/** "Safari on iOS, mobile": a user agent for a person; null without one. */
+export function agentText(userAgent: string | null): string | null {
+  if (!userAgent) return null;
+  const r = parseAgent(userAgent);
+  const device = r.device.type ?? (r.os.name ? "desktop" : undefined);
+  return [r.browser.name, r.os.name && `on ${r.os.name}`].filter(Boolean).join(" ") + (device ? `, ${device}` : "") || null;
+}
 
 const agentPart = (part: (r: UAParser.IResult) => string | undefined) => (ua: string | null) => (ua ? part(parseAgent(ua)) : undefined) ?? "(unknown)";
 

@@ -151,3 +151,28 @@ describe("the label wherever an application shows", () => {
     for (const e of events) expect(e.data.application).toEqual({ application_id: APP, label, company: "Acme", role: "Senior Engineer" });
   });
 });
+
+describe("where each application stands (GET /api/link-tracking/analytics/applications)", () => {
+  test("not opened, opened (by how many visitors), came back after more than SIGNAL_RETURN_DAYS", async () => {
+    const { app } = setup({ signalReturnDays: 7 });
+    const THIRD = "3c2d1e0f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
+    const make = (application_id: string, tracking_id: string, company: string) =>
+      call(app, "/api/link-tracking/links/bulk", { json: { links: [{ original_url: "https://x.com/", link_function: "LinkedIn", tracking_id }], application: { application_id, company } } });
+    await make(APP, "st-acme", "Acme");
+    await make(OTHER, "st-globex", "Globex");
+    await make(THIRD, "st-initech", "Initech");
+    const ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
+    const click = (tracking_id: string, clicked_at: string, session_id: string) =>
+      call(app, "/api/link-tracking/record-click", { json: { tracking_id, clicked_at, session_id, user_agent: ua } });
+    const day = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();
+    await click("st-globex", day(3), "s1");
+    await click("st-globex", day(3), "s2");
+    await click("st-initech", day(20), "s3");
+    await click("st-initech", day(2), "s4");
+    const list = (await call(app, "/api/link-tracking/analytics/applications")).body;
+    const of = (id: string) => list.find((a: any) => a.application_id === id);
+    expect(of(APP)).toMatchObject({ label: "Acme", status: "not_opened", visitors: 0, visits: 0, last_human_click: null });
+    expect(of(OTHER)).toMatchObject({ label: "Globex", status: "opened", visitors: 2, visits: 2, human_clicks: 2 });
+    expect(of(THIRD)).toMatchObject({ label: "Initech", status: "came_back", visitors: 2, last_human_click: expect.stringMatching(/Z$/) });
+  });
+});

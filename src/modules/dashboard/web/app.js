@@ -4,6 +4,8 @@
 
 const KEY = "lt_key";
 const SCOPE = "lt_scope";
+// The feed cursor this browser has seen up to (the home page's "since you last looked").
+const SEEN = "lt_seen";
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 const status = document.getElementById("status");
@@ -100,27 +102,101 @@ function signInPage() {
   input.focus();
 }
 
+const STATUS = { not_opened: "not opened", opened: "opened", came_back: "came back" };
+const statusBadge = (a) => h("span", { class: `badge ${a.status === "not_opened" ? "waiting" : "human"}` }, STATUS[a.status]);
+const appLink = (a) => h("a", { href: `#/applications/${encodeURIComponent(a.application_id)}`, title: a.application_id }, a.label);
+const daysSince = (iso) => Math.floor((Date.now() - Date.parse(iso)) / 86_400_000);
+
+/** What happened since this browser last looked: the event feed after the cursor it keeps. */
+async function sinceLastLook() {
+  const seen = localStorage.getItem(SEEN) || "0";
+  const feed = await api(`/api/link-tracking/events?after=${encodeURIComponent(seen)}&limit=200`);
+  const box = h("section", { "aria-labelledby": "since" }, h("h2", { id: "since" }, seen === "0" ? "What happened so far" : "Since you last looked"));
+  if (feed.events.length === 0) {
+    box.append(h("p", { class: "muted" }, "Nothing new."));
+    return box;
+  }
+  const line = (e) => {
+    const d = e.data;
+    const app = d.application ? d.application.label : null;
+    const from = d.click && d.click.from ? ` from ${d.click.from}` : "";
+    if (e.type === "click.first_human" && d.scope === "application") return [h("strong", {}, app || "An application"), ` was opened for the first time (${d.link.link_function})${from}`];
+    if (e.type === "click.first_human") return [`First click on ${d.link.link_function}`, app ? ` of ${app}` : "", from];
+    if (e.type === "click.returned") return [h("strong", {}, app || "An application"), ` got a visitor back after ${d.days_since_previous} days${from}`];
+    return [`A link cut short was hit: ${d.orphan_id} (probably `, h("a", { href: `#/links/${encodeURIComponent(d.probably)}` }, d.probably), ")"];
+  };
+  // A link's first click says nothing more than its application's, when it has one.
+  const shown = feed.events.filter((e) => !(e.type === "click.first_human" && e.data.scope === "link" && e.data.application_id));
+  // When it happened: the click's time (an event is stored when its click is, or later for an ingested one).
+  const at = (e) => (e.data.click ? e.data.click.clicked_at : e.created_at);
+  shown.sort((a, b) => at(b).localeCompare(at(a)));
+  box.append(h("ul", { class: "events" }, shown.map((e) => h("li", {}, when(at(e)), " ", ...line(e)))),
+    h("button", { type: "button", class: "secondary", onclick: () => { localStorage.setItem(SEEN, feed.next_cursor); say("Marked as seen."); homePage(); } }, "Mark all as seen"));
+  return box;
+}
+
+async function homePage() {
+  const [apps, since] = await Promise.all([api("/api/link-tracking/analytics/applications"), sinceLastLook()]);
+  main.replaceChildren(h("h1", {}, "Home"), since);
+  if (apps.length === 0) {
+    main.append(h("div", { class: "empty" }, "No applications yet. ", h("a", { href: "#/new" }, "Create one and its links"), " and put them in your résumé."));
+    return;
+  }
+  const count = (status) => apps.filter((a) => a.status === status).length;
+  main.append(h("h2", {}, "Where your applications stand"),
+    h("div", { class: "cards" },
+      h("div", { class: "card" }, h("strong", {}, count("not_opened")), "not opened"),
+      h("div", { class: "card" }, h("strong", {}, count("opened")), "opened"),
+      h("div", { class: "card" }, h("strong", {}, count("came_back")), "came back")));
+  // The ones sent longest ago that nobody opened: worth a follow-up.
+  const waiting = apps.filter((a) => a.status === "not_opened").sort((a, b) => (a.sent_at || a.first_link_at).localeCompare(b.sent_at || b.first_link_at));
+  if (waiting.length > 0) {
+    main.append(h("h2", {}, "Waiting longest"), h("ul", {}, waiting.slice(0, 5).map((a) => h("li", {}, appLink(a), " ",
+      h("span", { class: "badge waiting" }, `no click ${daysSince(a.sent_at || a.first_link_at)} d after sending`)))));
+  }
+  const opened = apps.filter((a) => a.status !== "not_opened").sort((a, b) => b.last_human_click.localeCompare(a.last_human_click));
+  if (opened.length > 0) {
+    main.append(h("h2", {}, "Opened"), table(["Application", "Status", { label: "Visitors", num: true }, "Last click"],
+      opened.map((a) => h("tr", {}, h("td", {}, appLink(a)), h("td", {}, statusBadge(a)), h("td", { class: "num" }, a.visitors), h("td", {}, when(a.last_human_click))))));
+  }
+}
+
 async function applicationsPage() {
   const apps = await api("/api/link-tracking/analytics/applications");
   main.replaceChildren(h("h1", {}, "Applications"));
   if (apps.length === 0) {
-    main.append(h("div", { class: "empty" }, "No applications yet. ", h("a", { href: "#/new" }, "Create the links of one"), " and put them in your résumé."));
+    main.append(h("div", { class: "empty" }, "No applications yet. ", h("a", { href: "#/new" }, "Create one and its links"), " and put them in your résumé."));
     return;
   }
-  main.append(table(["Application", "Links", { label: "Human clicks", num: true }, "First human click"],
-    apps.map((a) => h("tr", {},
-      h("td", {}, h("a", { href: `#/applications/${encodeURIComponent(a.application_id)}`, title: a.application_id }, a.label),
-        a.human_clicks === 0 ? [" ", h("span", { class: "badge waiting" }, "no click yet")] : ""),
-      h("td", { class: "num" }, a.links),
-      h("td", { class: "num" }, a.human_clicks),
-      h("td", {}, when(a.first_human_click))))));
+  const search = h("input", { id: "search", type: "search", placeholder: "company or role" });
+  const filter = h("select", { id: "status-filter" }, h("option", { value: "" }, "any"), Object.entries(STATUS).map(([v, t]) => h("option", { value: v }, t)));
+  const body = h("tbody", {});
+  const show = (announce = true) => {
+    const q = search.value.trim().toLowerCase();
+    const rows = apps.filter((a) => (!filter.value || a.status === filter.value) && (!q || `${a.label} ${a.company || ""} ${a.role || ""}`.toLowerCase().includes(q)));
+    body.replaceChildren(...rows.map((a) => h("tr", {},
+      h("td", {}, appLink(a)), h("td", {}, statusBadge(a)),
+      h("td", { class: "num" }, a.visitors), h("td", { class: "num wide-only" }, a.human_clicks),
+      h("td", {}, when(a.last_human_click)), h("td", { class: "wide-only" }, a.sent_at ? when(a.sent_at) : "—"))));
+    if (announce) say(`${rows.length} of ${apps.length} applications`);
+  };
+  search.addEventListener("input", () => show());
+  filter.addEventListener("change", () => show());
+  main.append(h("div", { class: "filters" }, h("div", {}, h("label", { for: "search" }, "Search"), search), h("div", {}, h("label", { for: "status-filter" }, "Status"), filter)),
+    h("div", { class: "table-wrap" }, h("table", {},
+      // On a phone the columns that matter least give way (.wide-only).
+      h("thead", {}, h("tr", {}, ["Application", "Status", { label: "Visitors", num: true }, { label: "Human clicks", num: true, wide: true }, "Last click", { label: "Sent", wide: true }]
+        .map((x) => h("th", { scope: "col", class: [x.num ? "num" : "", x.wide ? "wide-only" : ""].join(" ").trim() || null }, x.label || x)))),
+      body)));
+  show(false);
 }
 
 async function applicationPage(id) {
   const a = await api(`/api/link-tracking/analytics/applications/${encodeURIComponent(id)}`);
+  const sub = a.sent_at ? ["sent ", when(a.sent_at)] : [];
   main.replaceChildren(
     h("h1", {}, a.label),
-    h("p", { class: "muted" }, `${a.totals.links} links, ${a.totals.human_clicks} human clicks, first `, when(a.totals.first_human_click)),
+    h("p", { class: "muted" }, `${a.totals.links} links, ${a.totals.human_clicks} human clicks, first `, when(a.totals.first_human_click), sub.length ? ["; ", ...sub] : ""),
     table(["Link", { label: "Human clicks", num: true }, "First human click", "Time to it"],
       a.links.map((l) => h("tr", {},
         h("td", {}, h("a", { href: `#/links/${encodeURIComponent(l.tracking_id)}` }, l.link_function)),
@@ -129,9 +205,15 @@ async function applicationPage(id) {
         h("td", {}, duration(l.time_to_first_click_seconds))))),
     h("h2", {}, "Visits"),
     a.visits.length === 0
-      ? h("p", { class: "empty" }, "No human visit yet.")
-      : h("ol", {}, a.visits.map((v) => h("li", {}, when(v.started_at), ": ", v.clicks.map((c) => c.link_function).join(" → "),
-          placeOf(v) ? h("span", { class: "muted" }, ` — from ${placeOf(v)}`) : ""))),
+      ? h("p", { class: "empty" }, "No recruiter has opened it yet.")
+      : h("ol", { class: "timeline" }, [...a.visits].reverse().map((v) => h("li", {},
+          h("div", {}, when(v.started_at), ": ", v.clicks.map((c) => c.link_function).join(" → ")),
+          h("div", { class: "muted" }, [v.agent, placeOf(v) ? `from ${placeOf(v)}` : null].filter(Boolean).join(" — ") || "—")))),
+    a.other_clicks.length === 0 ? "" : h("details", {},
+      h("summary", {}, a.other_clicks.length === 1 ? "1 click that was not a recruiter's" : `${a.other_clicks.length} clicks that were not a recruiter's`),
+      table(["When", "Who", "Why", "Link", "From"], a.other_clicks.map((c) => h("tr", {},
+        h("td", {}, when(c.clicked_at)), h("td", {}, kindBadge(c.visitor_kind, c.visitor_reason)), h("td", {}, c.visitor_reason || "—"),
+        h("td", {}, c.link_function), h("td", {}, placeOf(c) || "—"))))),
     h("div", { class: "cards" }, breakdown("Country", a.breakdowns.by_country), breakdown("Network", networkRows(a.breakdowns.by_network))),
     attribution());
 }
@@ -192,12 +274,14 @@ async function orphansPage() {
     } }, "Attribute") : "")))));
 }
 
-function newLinksPage() {
+function newApplicationPage() {
   const admin = sessionStorage.getItem(SCOPE) === "admin";
-  main.replaceChildren(h("h1", {}, "New links"));
-  if (!admin) { main.append(h("p", { class: "empty" }, "Your key can read but not create. Sign in with an admin key to create links.")); return; }
-  const appInput = h("input", { id: "application", placeholder: "leave empty for a new one" });
-  const jobInput = h("input", { id: "job" });
+  main.replaceChildren(h("h1", {}, "New application"));
+  if (!admin) { main.append(h("p", { class: "empty" }, "Your key can read but not create. Sign in with an admin key to create an application and its links.")); return; }
+  const field = (id, label, attrs = {}) => [h("label", { for: id }, label), h("input", { id, ...attrs })];
+  const [companyLabel, company] = field("company", "Company", { placeholder: "Acme", maxlength: 200, autocomplete: "organization" });
+  const [roleLabel, role] = field("role", "Role", { placeholder: "Senior Engineer", maxlength: 200 });
+  const [sentLabel, sent] = field("sent", "Sent on", { type: "date", value: new Date().toISOString().slice(0, 10) });
   const rows = h("div", {});
   const addRow = (fn = "", url = "") => {
     const n = rows.children.length + 1;
@@ -206,26 +290,30 @@ function newLinksPage() {
       h("div", {}, h("label", { for: `url${n}` }, `Link ${n}: destination`), h("input", { id: `url${n}`, name: "url", type: "url", value: url, required: true, placeholder: "https://" })),
       h("button", { type: "button", class: "secondary", "aria-label": `Remove link ${n}`, onclick: (e) => e.target.closest(".row").remove() }, "Remove")));
   };
-  addRow("LinkedIn", ""); addRow("Portfolio", ""); addRow("Calendly", "");
+  addRow("LinkedIn"); addRow("Portfolio"); addRow("Calendly");
   const results = h("div", { "aria-live": "polite" });
   const error = h("p", { class: "error", role: "alert" });
   const form = h("form", { onsubmit: async (e) => {
       e.preventDefault();
       error.textContent = "";
-      const application_id = appInput.value.trim() || crypto.randomUUID();
-      const job_id = jobInput.value.trim() || undefined;
-      const links = [...rows.querySelectorAll(".row")].map((r) => ({ link_function: r.querySelector("[name=function]").value.trim(), original_url: r.querySelector("[name=url]").value.trim(), application_id, job_id }));
+      const links = [...rows.querySelectorAll(".row")].map((r) => ({ link_function: r.querySelector("[name=function]").value.trim(), original_url: r.querySelector("[name=url]").value.trim() }));
+      // The date picked is a day in the browser's time zone: its start, in UTC.
+      const application = { company: company.value, role: role.value, sent_at: sent.value ? new Date(`${sent.value}T00:00:00`).toISOString() : null };
       try {
-        const created = await api("/api/link-tracking/links/bulk", { method: "POST", body: JSON.stringify({ links }) });
-        appInput.value = application_id;
-        results.replaceChildren(h("h2", {}, "Tracked URLs"), ...created.links.map(resultCard));
-        say(`${created.links.length} links created.`);
+        const created = await api("/api/link-tracking/links/bulk", { method: "POST", body: JSON.stringify({ application, links }) });
+        const all = created.links.map((l) => `${l.link_function}: ${l.redirect_url}`).join("\n");
+        const block = h("textarea", { id: "all-urls", readonly: true, rows: created.links.length + 1 }, all);
+        results.replaceChildren(h("h2", {}, "Tracked URLs"),
+          h("p", {}, "For ", h("a", { href: `#/applications/${encodeURIComponent(created.application.application_id)}` }, created.application.label), ": put these in the résumé and the cover letter."),
+          ...created.links.map(resultCard),
+          h("label", { for: "all-urls" }, "All of them, ready to paste"), block,
+          h("p", {}, h("button", { type: "button", onclick: async () => { await navigator.clipboard.writeText(all).catch(() => {}); say("All copied."); } }, "Copy all")));
+        say(`${created.links.length} links created for ${created.application.label}.`);
       } catch (err) { error.textContent = err.message; }
     } },
-    h("label", { for: "application" }, "Application id"), appInput,
-    h("label", { for: "job" }, "Job id (optional)"), jobInput,
+    companyLabel, company, roleLabel, role, sentLabel, sent,
     h("h2", {}, "Links"), rows,
-    h("p", {}, h("button", { type: "button", class: "secondary", onclick: () => addRow() }, "Add a link"), " ", h("button", { type: "submit" }, "Create links")),
+    h("p", {}, h("button", { type: "button", class: "secondary", onclick: () => addRow() }, "Add a link"), " ", h("button", { type: "submit" }, "Create the application and its links")),
     error);
   main.append(form, results);
 }
@@ -260,10 +348,11 @@ async function route() {
   const [, page, id] = hash.split("/");
   try {
     if (page === "applications" && id) await applicationPage(decodeURIComponent(id));
+    else if (page === "applications") await applicationsPage();
     else if (page === "links" && id) await linkPage(decodeURIComponent(id));
     else if (page === "orphans") await orphansPage();
-    else if (page === "new") newLinksPage();
-    else await applicationsPage();
+    else if (page === "new") newApplicationPage();
+    else await homePage();
     main.focus();
   } catch (err) {
     if (!sessionStorage.getItem(KEY)) return signInPage();
