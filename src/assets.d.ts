@@ -19,10 +19,6 @@ declare module "*/web/app.js" {
   const text: string;
   export default text;
 }
-declare module "uplot/dist/uPlot.iife.min.js" {
-  const path: string;
-  export default path;
-}
 declare module "*.lt" {
   const path: string;
   export default path;

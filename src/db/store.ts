@@ -68,7 +68,8 @@ export type StoredClick = Required<Omit<NewClick, "idempotencyKey" | "acceptLang
 /** Where a stored click came from (its city is left out of lists). */
 export type ClickPlace = { country: string | null; asn: number | null; network: string | null };
 
-export type CountDimension = "source" | "referrer" | "userAgent" | "day" | "kind" | "country" | "network";
+/** "dayKind": "2026-11-29 human" (a day's clicks of one kind). */
+export type CountDimension = "source" | "referrer" | "userAgent" | "day" | "kind" | "dayKind" | "country" | "network";
 
 export type ClickFilter = {
   /** The links counted; undefined counts every link's clicks (the overview). */

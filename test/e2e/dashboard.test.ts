@@ -154,7 +154,14 @@ describe.skipIf(!available)("dashboard", () => {
       await p.getByText("Microsoft Corporation (AS8068): 1").waitFor();
       await p.getByRole("cell", { name: "Microsoft Corporation, US" }).waitFor();
       await p.getByRole("link", { name: "IP Geolocation by DB-IP" }).waitFor();
-      await p.locator(".chart canvas").first().waitFor();
+      // Clicks per day: a bar for each day, the kinds stacked; hiding one redraws without it.
+      const chart = p.getByRole("img", { name: /^Clicks per day from/ });
+      await chart.waitFor();
+      expect(await chart.getAttribute("aria-label")).toMatch(/recruiters' clicks: \d{4}-\d{2}-\d{2} 1$/);
+      expect(await p.locator(".bars rect.k-human").count()).toBe(1);
+      expect(await p.locator(".bars rect.k-owner").count()).toBe(1);
+      await p.getByRole("checkbox", { name: "you" }).uncheck();
+      expect(await p.locator(".bars rect.k-owner").count()).toBe(0);
       violations.push(...(await accessibility(p, "link")));
       expect(violations).toEqual([]);
 
@@ -208,4 +215,56 @@ describe.skipIf(!available)("/swagger under its Content-Security-Policy", () => 
     expect(await p.locator(".opblock").count()).toBeGreaterThan(10);
     expect(errors).toEqual([]);
   }, 30_000);
+});
+
+describe.skipIf(!available)("dashboard at size", () => {
+  test("the home page of 500 applications with 50,000 clicks: how long it takes to render (reported, not asserted)", async () => {
+    const dir = emptyFolder();
+    const big = await startServer(dir, { WEBHOOK_API_KEY: KEY });
+    try {
+      const post = (path: string, body: unknown) =>
+        fetch(`${big.base}${path}`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": KEY }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<any>);
+      const ids: string[] = [];
+      for (let i = 0; i < 500; i++) {
+        const made = await post("/api/link-tracking/links/bulk", {
+          application: { company: `Company ${i}`, role: i % 2 ? "Engineer" : "Designer", sent_at: new Date(Date.now() - (i % 60) * 86_400_000).toISOString() },
+          links: ["LinkedIn", "Portfolio", "Calendly"].map((f) => ({ original_url: "https://example.com/", link_function: f })),
+        });
+        ids.push(...made.links.map((l: { tracking_id: string }) => l.tracking_id));
+      }
+      // 50,000 clicks over the last 30 days on the first 400 applications' links; 100 never opened.
+      const opened = ids.slice(0, 1200);
+      for (let b = 0; b < 100; b++) {
+        const events = Array.from({ length: 500 }, (_, e) => ({
+          event_id: `size-${b}-${e}`,
+          tracking_id: opened[(b * 500 + e) % opened.length],
+          clicked_at: new Date(Date.now() - ((b * 500 + e) % 43_200) * 60_000).toISOString(),
+          session_id: `s-${(b * 500 + e) % 3000}`,
+          user_agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
+        }));
+        const res = await post("/api/tracking-ingest/batch", { events });
+        expect(res.results.successful).toBe(500);
+      }
+      const { page: p, errors } = await page();
+      await p.goto(`${big.base}/dashboard`);
+      await p.getByLabel("API key").fill(KEY);
+      const started = performance.now();
+      await p.getByRole("button", { name: "Sign in" }).click();
+      await p.getByRole("heading", { name: "Where your applications stand" }).waitFor({ timeout: 30_000 });
+      const ms = performance.now() - started;
+      const counts = await p.locator(".card strong").allTextContents();
+      const timed = async (path: string) => {
+        const t = performance.now();
+        await (await fetch(`${big.base}${path}`, { headers: { "x-api-key": KEY } })).arrayBuffer();
+        return `${path} ${(performance.now() - t).toFixed(0)} ms`;
+      };
+      const apis = [await timed("/api/link-tracking/analytics/applications"), await timed("/api/link-tracking/events?after=0&limit=200")];
+      console.log(`home page, 500 applications, 50,000 clicks: rendered in ${ms.toFixed(0)} ms, sign-in included (not opened, opened, came back: ${counts.join(", ")}); alone: ${apis.join(", ")}`);
+      expect(counts.map(Number).reduce((a, b) => a + b, 0)).toBe(500);
+      expect(errors).toEqual([]);
+    } finally {
+      big.proc.kill("SIGTERM");
+      await big.proc.exited;
+    }
+  }, 120_000);
 });

@@ -738,12 +738,13 @@ export class PostgresStore implements Store {
           userAgent: sql`user_agent`,
           day: sql`to_char(clicked_at at time zone 'UTC', 'YYYY-MM-DD')`,
           kind: sql`visitor_kind`,
+          dayKind: sql`to_char(clicked_at at time zone 'UTC', 'YYYY-MM-DD') || ' ' || visitor_kind`,
           country: sql`country`,
           network: sql`asn::text || ' ' || coalesce(network, '')`,
         }[by];
         const rows = await this.all<{ value: string | null; clicks: unknown }>(
           sql`select ${column} as value, count(*) as clicks from link_clicks where ${where(filter)}
-              group by 1 order by ${by === "day" ? sql`1` : sql`count(*) desc`}`,
+              group by 1 order by ${by === "day" || by === "dayKind" ? sql`1` : sql`count(*) desc`}`,
         );
         return rows.map((r) => ({ value: r.value, clicks: num(r.clicks) }));
       },

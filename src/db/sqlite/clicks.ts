@@ -118,6 +118,7 @@ export function clickCountsBy(db: Db, filter: ClickFilter, by: CountDimension) {
     userAgent: sql<string | null>`${linkClicks.userAgent}`,
     day: sql<string>`substr(${linkClicks.clickedAt}, 1, 10)`,
     kind: sql<string>`${linkClicks.visitorKind}`,
+    dayKind: sql<string>`substr(${linkClicks.clickedAt}, 1, 10) || ' ' || ${linkClicks.visitorKind}`,
     country: sql<string | null>`${linkClicks.country}`,
     network: sql<string | null>`cast(${linkClicks.asn} as text) || ' ' || coalesce(${linkClicks.network}, '')`,
   }[by];
@@ -126,7 +127,7 @@ export function clickCountsBy(db: Db, filter: ClickFilter, by: CountDimension) {
     .from(linkClicks)
     .where(clickWhere(filter))
     .groupBy(column)
-    .orderBy(by === "day" ? column : sql`count(*) desc`)
+    .orderBy(by === "day" || by === "dayKind" ? column : sql`count(*) desc`)
     .all();
 }
 

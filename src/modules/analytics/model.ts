@@ -63,6 +63,9 @@ export const LinkAnalytics = z.object({
     by_device: z.array(Count),
     ...PlaceBreakdowns,
   }),
+  clicks_per_day: z
+    .array(KindCounts.extend({ day: z.string() }))
+    .describe("Every day from the first click (or from) to today (or to), the last 366 at most, with its clicks of each kind; a day without clicks is all zeros"),
   recent_clicks: z.array(
     z.object({
       clicked_at: z.string(),

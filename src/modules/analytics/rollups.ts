@@ -3,7 +3,7 @@
  * what. Roll-ups by job and by application, and one timeline per application with the
  * clicks grouped into visits.
  */
-import type { ClickPlace, Link, Store } from "../../db/store";
+import type { ClickPlace, KindCount, Link, Store } from "../../db/store";
 import { NotFound } from "../../lib/errors";
 import { countsByKind } from "../clicks/visitor";
 import { viewOf } from "../links/service";
@@ -17,8 +17,8 @@ const TIMELINE_CLICKS = 1000;
 
 const ROLLUP_FIELDS = ["tracking_id", "link_function", "link_type", "original_url", "redirect_url", "job_id", "application_id", "is_active", "created_at"] as const;
 
-async function linkRollups(store: Store, links: Link[]) {
-  const counts = await store.clicks.perLinkKindCounts(links.map((l) => l.trackingId));
+async function linkRollups(store: Store, links: Link[], known?: KindCount[]) {
+  const counts = known ?? (await store.clicks.perLinkKindCounts(links.map((l) => l.trackingId)));
   return links.map((link) => {
     const rows = counts.filter((c) => c.trackingId === link.trackingId);
     const kinds = countsByKind(rows);
@@ -152,14 +152,23 @@ export function statusOf(visits: Visit[], returnDays: number): "not_opened" | "o
 /** Every application, each with its links' totals and where it stands: the dashboard's home page. */
 export async function applicationsOverview(store: Store, returnDays: number) {
   const out = [];
-  const named = new Map((await store.applications.list()).map((a) => [a.applicationId, a]));
-  for (const a of await store.links.applications()) {
-    const links = await store.links.of({ applicationId: a.application_id });
-    const [rollups, visits] = await Promise.all([linkRollups(store, links), visitsOf(store, links)]);
+  const [named, applications] = await Promise.all([store.applications.list(), store.links.applications()]);
+  const names = new Map(named.map((a) => [a.applicationId, a]));
+  const linksOf = await Promise.all(applications.map((a) => store.links.of({ applicationId: a.application_id })));
+  // Every link's counts in one read, not one per application (the home page of 500 applications).
+  const counts = await store.clicks.perLinkKindCounts(linksOf.flat().map((l) => l.trackingId));
+  const countsOf = new Map<string, KindCount[]>();
+  for (const c of counts) countsOf.set(c.trackingId, [...(countsOf.get(c.trackingId) ?? []), c]);
+  for (const [i, a] of applications.entries()) {
+    const links = linksOf[i];
+    const [rollups, visits] = await Promise.all([
+      linkRollups(store, links, links.flatMap((l) => countsOf.get(l.trackingId) ?? [])),
+      visitsOf(store, links),
+    ]);
     const totals = summary(rollups);
     out.push({
       application_id: a.application_id,
-      ...nameOf(a.application_id, named.get(a.application_id)),
+      ...nameOf(a.application_id, names.get(a.application_id)),
       job_id: a.job_id,
       first_link_at: a.first_link_at,
       ...totals,

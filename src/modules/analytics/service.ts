@@ -3,7 +3,7 @@ import type { ClickFilter, Link, Store } from "../../db/store";
 import { nextTurn } from "../../lib/turns";
 import { ATTRIBUTION } from "../../lib/geo";
 import { linkNotFound, viewOf } from "../links/service";
-import { countsByKind } from "../clicks/visitor";
+import { countsByKind, VISITOR_KINDS, type VisitorKind } from "../clicks/visitor";
 import type { AnalyticsQuery } from "./model";
 
 const HOUR = 3600_000;
@@ -81,13 +81,41 @@ export async function placeBreakdowns(store: Store, filter: ClickFilter) {
   };
 }
 
+const DAY_MS = 86_400_000;
+const MAX_DAYS = 366;
+
+/**
+ * Clicks per day and kind, every day of the span a zero when nothing came (a chart draws
+ * a bar per day, not a line between clicks): from `from` (or the link's first click, or
+ * its creation) to `to` (or today), the last MAX_DAYS of it.
+ */
+export function clicksPerDay(rows: { value: string | null; clicks: number }[], start: string, end: string) {
+  const midnight = (iso: string) => Date.parse(`${iso.slice(0, 10)}T00:00:00Z`);
+  const zero = () => Object.fromEntries(VISITOR_KINDS.map((k) => [k, 0])) as Record<VisitorKind, number>;
+  const counts = new Map<string, Record<VisitorKind, number>>();
+  for (const r of rows) {
+    const [day, kind] = (r.value ?? "").split(" ");
+    if (!day || !(VISITOR_KINDS as readonly string[]).includes(kind)) continue;
+    const c = counts.get(day) ?? zero();
+    c[kind as VisitorKind] += r.clicks;
+    counts.set(day, c);
+  }
+  const last = midnight(end);
+  const out: ({ day: string } & Record<VisitorKind, number>)[] = [];
+  for (let t = Math.max(midnight(start), last - (MAX_DAYS - 1) * DAY_MS); t <= last; t += DAY_MS) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    out.push({ day, ...(counts.get(day) ?? zero()) });
+  }
+  return out;
+}
+
 /** external-domain-guide.md's "GET Link Information", plus bot counts and breakdowns. */
 export async function linkAnalytics(store: Store, trackingId: string, query: AnalyticsQuery, now = Date.now()) {
   const link = await store.links.find(trackingId);
   if (!link) throw linkNotFound(trackingId);
   const filter = filterFor([trackingId], query);
   // Asked together: the store answers them on its reader thread one after another.
-  const [totals, kinds, agents, sources, referrers, days, recent, places] = await Promise.all([
+  const [totals, kinds, agents, sources, referrers, days, recent, places, daysByKind] = await Promise.all([
     store.clicks.totals(filter, new Date(now - 24 * HOUR).toISOString(), new Date(now - 7 * 24 * HOUR).toISOString()),
     store.clicks.countsBy({ ...filter, kinds: undefined }, "kind"),
     store.clicks.countsBy(filter, "userAgent"),
@@ -96,7 +124,10 @@ export async function linkAnalytics(store: Store, trackingId: string, query: Ana
     store.clicks.countsBy(filter, "day"),
     store.clicks.recentOf(trackingId, 20),
     placeBreakdowns(store, filter),
+    store.clicks.countsBy({ ...filter, kinds: undefined }, "dayKind"),
   ]);
+  const firstDay = daysByKind[0]?.value?.slice(0, 10);
+  const perDay = clicksPerDay(daysByKind, query.from ?? (firstDay && firstDay < link.createdAt ? firstDay : link.createdAt), query.to ?? new Date(now).toISOString());
   const byKind = countsByKind(kinds.map((r) => ({ kind: r.value ?? "", clicks: r.clicks })));
   return {
     link_info: viewOf(link, LINK_INFO),
@@ -121,6 +152,7 @@ export async function linkAnalytics(store: Store, trackingId: string, query: Ana
       by_device: await regroup(agents, agentPart((r) => r.device.type ?? (r.os.name ? "desktop" : undefined))),
       ...places,
     },
+    clicks_per_day: perDay,
     recent_clicks: recent.map((c) => ({
       clicked_at: c.clickedAt,
       click_source: c.clickSource,

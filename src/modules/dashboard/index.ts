@@ -5,8 +5,6 @@
  */
 import { Elysia } from "elysia";
 import { z } from "zod";
-import uplotCss from "uplot/dist/uPlot.min.css" with { type: "file" };
-import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "file" };
 import { Forbidden } from "../../lib/errors";
 import { ERROR_MODELS, errorResponses } from "../../lib/openapi";
 import type { ModuleContext } from "../auth";
@@ -43,8 +41,6 @@ export const dashboardModule = ({ config, gate, owner }: ModuleContext & { owner
     .get("/", () => asset(indexHtml as unknown as string, "text/html; charset=utf-8"), hide)
     .get("/app.js", () => asset(appJs, "text/javascript; charset=utf-8"), hide)
     .get("/app.css", () => asset(appCss, "text/css; charset=utf-8"), hide)
-    .get("/uplot.js", () => asset(Bun.file(uplotJs), "text/javascript; charset=utf-8"), hide)
-    .get("/uplot.css", () => asset(Bun.file(uplotCss), "text/css; charset=utf-8"), hide)
     .post(
       "/session",
       async ({ request, set }) => {

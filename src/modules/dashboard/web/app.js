@@ -226,18 +226,60 @@ const breakdown = (title, rows) => h("div", { class: "card" }, h("h2", {}, title
 const attribution = () => h("p", { class: "muted attribution" }, h("a", { href: "https://db-ip.com" }, "IP Geolocation by DB-IP"),
   "; networks from RouteViews, the regional internet registries and DB-IP (CC BY 4.0).");
 
-function chart(container, days) {
-  if (!window.uPlot || days.length === 0) { container.append(h("p", { class: "muted" }, "No human click yet.")); return; }
-  const xs = days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
-  const ys = days.map((d) => d.clicks);
-  const width = Math.max(280, container.clientWidth || 600);
-  new window.uPlot({ width, height: 220, series: [{}, { label: "human clicks", stroke: "#1456c6", fill: "rgba(20,86,198,.15)" }], axes: [{}, { label: "clicks", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000] }] }, [xs, ys], container);
+const KINDS = ["human", "owner", "preview", "scanner", "bot"];
+const KIND_NAMES = { human: "recruiters", owner: "you", preview: "previews", scanner: "scanners", bot: "bots" };
+
+function svg(tag, attrs, ...children) {
+  const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+  for (const c of children.flat()) if (c !== null && c !== undefined) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+/**
+ * Clicks per day as bars, one per day (a day without clicks is an empty bar, never a
+ * line drawn across it), the kinds stacked; each kind can be hidden. Drawn as SVG: no
+ * script from elsewhere, and each bar says its numbers on hover.
+ */
+function barChart(days) {
+  const shown = new Set(KINDS);
+  const figure = h("figure", { class: "bars" });
+  const draw = () => {
+    const total = (d) => KINDS.filter((k) => shown.has(k)).reduce((n, k) => n + d[k], 0);
+    const max = Math.max(1, ...days.map(total));
+    // Drawn at 600 wide and scaled as a whole to the page's width (text keeps its shape).
+    const width = 600, height = 200, top = 10, bottom = 22, left = 30;
+    const step = (width - left) / days.length;
+    const y = (n) => top + (height - top - bottom) * (1 - n / max);
+    const bars = days.map((d, i) => {
+      let base = 0;
+      const title = `${d.day}: ${KINDS.filter((k) => d[k] > 0).map((k) => `${d[k]} ${KIND_NAMES[k]}`).join(", ") || "no click"}`;
+      return svg("g", {}, svg("title", {}, title), KINDS.filter((k) => shown.has(k) && d[k] > 0).map((k) => {
+        const rect = svg("rect", { x: left + i * step + 1, y: y(base + d[k]), width: Math.max(1, step - 2), height: y(base) - y(base + d[k]), class: `k-${k}` });
+        base += d[k];
+        return rect;
+      }), svg("rect", { x: left + i * step, y: top, width: step, height: height - top - bottom, fill: "transparent" }));
+    });
+    const human = days.filter((d) => d.human > 0).map((d) => `${d.day} ${d.human}`).join(", ");
+    figure.replaceChildren(
+      svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `Clicks per day from ${days[0].day} to ${days.at(-1).day}; recruiters' clicks: ${human || "none"}` },
+        svg("line", { x1: left, x2: width, y1: y(0), y2: y(0), class: "axis" }),
+        svg("text", { x: left - 4, y: y(max) + 4, "text-anchor": "end" }, max),
+        svg("text", { x: left - 4, y: y(0), "text-anchor": "end" }, 0),
+        svg("text", { x: left, y: height - 4 }, days[0].day),
+        svg("text", { x: width, y: height - 4, "text-anchor": "end" }, days.at(-1).day),
+        bars),
+      h("figcaption", { class: "legend" }, KINDS.map((k) => h("label", {},
+        h("input", { type: "checkbox", checked: shown.has(k), onchange: (e) => { e.target.checked ? shown.add(k) : shown.delete(k); draw(); } }),
+        h("span", { class: `swatch k-${k}`, "aria-hidden": "true" }), ` ${KIND_NAMES[k]}`))));
+  };
+  draw();
+  return figure;
 }
 
 async function linkPage(id) {
   const s = await api(`/api/link-tracking/analytics/${encodeURIComponent(id)}`);
   const c = s.click_statistics;
-  const box = h("div", { class: "chart", role: "img", "aria-label": `Human clicks per day: ${s.breakdowns.by_day.map((d) => `${d.day} ${d.clicks}`).join(", ") || "none"}` });
   main.replaceChildren(
     h("h1", {}, `${s.link_info.link_function} `, h("span", { class: "muted" }, s.link_info.tracking_id)),
     h("p", { class: "url" }, s.link_info.original_url),
@@ -246,7 +288,7 @@ async function linkPage(id) {
       h("div", { class: "card" }, h("strong", {}, c.unique_sessions), "visitors"),
       h("div", { class: "card" }, h("strong", {}, s.bot_clicks), "bots, previews, scanners"),
       h("div", { class: "card" }, h("strong", {}, c.clicks_7d), "last 7 days")),
-    h("h2", {}, "Clicks over time"), box,
+    h("h2", {}, "Clicks per day"), barChart(s.clicks_per_day),
     h("div", { class: "cards" },
       breakdown("Source", s.breakdowns.by_source), breakdown("Browser", s.breakdowns.by_browser),
       breakdown("System", s.breakdowns.by_os), breakdown("Device", s.breakdowns.by_device),
@@ -257,7 +299,6 @@ async function linkPage(id) {
         h("td", {}, when(r.clicked_at)), h("td", {}, kindBadge(r.visitor_kind, r.visitor_reason)), h("td", {}, placeOf(r) || "—"),
         h("td", {}, r.click_source || "—"), h("td", {}, r.browser || "—")))),
     attribution());
-  chart(box, s.breakdowns.by_day);
 }
 
 async function orphansPage() {
