@@ -119,6 +119,14 @@ describe.skipIf(!available)("dashboard", () => {
       await recruiter.close();
       // The owner clicking their own link (same browser as the dashboard) is marked as such.
       await follow(p.context());
+      // A mail gateway opens all three links of the message within a second, as a browser would.
+      for (const url of urls) {
+        const res = await fetch(url.replace(/^https?:\/\/[^/]+/, server.base), {
+          redirect: "manual",
+          headers: { "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36", "accept-language": "en", "x-forwarded-for": "81.2.69.142" },
+        });
+        expect(res.status).toBe(302);
+      }
 
       // Home: what happened, and where the application stands.
       await p.getByRole("link", { name: "Home" }).click();
@@ -141,16 +149,17 @@ describe.skipIf(!available)("dashboard", () => {
       violations.push(...(await accessibility(p, "applications")));
       await row.getByRole("link").click();
       await p.getByText("Chrome on Windows, desktop — from Microsoft Corporation, US").waitFor();
-      // The owner's own click, collapsed with its reason.
-      await p.getByText("1 click that was not a recruiter's").click();
+      // The owner's own click and the gateway's burst, collapsed with their reasons.
+      await p.getByText("4 clicks that were not a recruiter's").click();
       await p.getByRole("cell", { name: "signed in to the dashboard" }).waitFor();
+      expect(await p.getByRole("cell", { name: /^burst: 3 links of one application/ }).count()).toBe(3);
       violations.push(...(await accessibility(p, "application")));
       await p.getByText("US: 1").waitFor();
       expect(await p.getByRole("link", { name: "IP Geolocation by DB-IP" }).getAttribute("href")).toBe("https://db-ip.com");
       await p.getByRole("link", { name: "LinkedIn" }).click();
       await p.getByRole("heading", { name: /LinkedIn/ }).waitFor();
       const kinds = await p.locator("tbody .badge").allTextContents();
-      expect(kinds.sort()).toEqual(["human", "owner"]);
+      expect(kinds.sort()).toEqual(["human", "owner", "scanner"]);
       await p.getByText("Microsoft Corporation (AS8068): 1").waitFor();
       await p.getByRole("cell", { name: "Microsoft Corporation, US" }).waitFor();
       await p.getByRole("link", { name: "IP Geolocation by DB-IP" }).waitFor();
@@ -160,9 +169,13 @@ describe.skipIf(!available)("dashboard", () => {
       expect(await chart.getAttribute("aria-label")).toMatch(/recruiters' clicks: \d{4}-\d{2}-\d{2} 1$/);
       expect(await p.locator(".bars rect.k-human").count()).toBe(1);
       expect(await p.locator(".bars rect.k-owner").count()).toBe(1);
+      expect(await p.locator(".bars rect.k-scanner").count()).toBe(1);
       await p.getByRole("checkbox", { name: "you" }).uncheck();
       expect(await p.locator(".bars rect.k-owner").count()).toBe(0);
       violations.push(...(await accessibility(p, "link")));
+      await p.getByRole("link", { name: "Orphan visits" }).click();
+      await p.getByRole("heading", { name: "Orphan visits" }).waitFor();
+      violations.push(...(await accessibility(p, "orphan visits")));
       expect(violations).toEqual([]);
 
       await p.getByRole("button", { name: "Sign out" }).click();
@@ -191,6 +204,16 @@ describe.skipIf(!available)("dashboard", () => {
     expect(await p.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
     await p.getByRole("link", { name: "Applications" }).click();
     await p.getByRole("heading", { name: "Applications" }).waitFor();
+    expect(await p.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
+    // By keyboard alone: Tab to the first application, Enter opens it.
+    let focused = "";
+    for (let i = 0; i < 20 && focused !== "Acme — Senior Engineer"; i++) {
+      await p.keyboard.press("Tab");
+      focused = await p.evaluate<string>("document.activeElement ? document.activeElement.textContent : \"\"");
+    }
+    expect(focused).toBe("Acme — Senior Engineer");
+    await p.keyboard.press("Enter");
+    await p.getByRole("heading", { name: "Acme — Senior Engineer" }).waitFor();
     expect(await p.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
     await p.getByRole("link", { name: "New application" }).click();
     await p.getByText("Your key can read but not create").waitFor();
