@@ -4,7 +4,7 @@
  * ("v1," + base64 HMAC-SHA256 of "id.timestamp.body" keyed with the secret's bytes).
  */
 import { createHmac } from "node:crypto";
-import type { Endpoint, Store } from "../../db/store";
+import type { Application, Endpoint, Store } from "../../db/store";
 import { backoffMs, postJson, type Sent } from "../../lib/delivery";
 import { NotFound } from "../../lib/errors";
 import { failureLog, type Logger } from "../../lib/log";
@@ -111,18 +111,27 @@ export async function redeliver(store: Store, id: string, deliveryId: number) {
  * SignalPayload shape) with its application's name as it is now, so that a label given
  * after the click still reaches the receiver.
  */
-async function withApplication(store: Store, payload: unknown): Promise<SignalPayload> {
+function withApplication(payload: unknown, named: (id: string) => Application | undefined): SignalPayload {
   const event = payload as SignalPayload;
   const id = "application_id" in event.data ? event.data.application_id : null;
   if (!id) return event;
-  const { label, company, role } = nameOf(id, await store.applications.find(id));
+  const { label, company, role } = nameOf(id, named(id));
   return { ...event, data: { ...event.data, application: { application_id: id, label, company, role } } } as SignalPayload;
 }
 
-/** The polling feed: due events after a cursor, in order, and the cursor to ask with next. */
+/** The names of the applications some events are about, read at once. */
+async function namesFor(store: Store, payloads: unknown[]): Promise<(id: string) => Application | undefined> {
+  const ids = [...new Set(payloads.map((p) => (p as { data: { application_id?: string | null } }).data.application_id).filter((id): id is string => !!id))];
+  if (ids.length === 0) return () => undefined;
+  const byId = new Map((await store.applications.list(ids)).map((a) => [a.applicationId, a]));
+  return (id) => byId.get(id);
+}
+
 export async function feed(store: Store, after: number, limit: number) {
   const events = await store.signals.due(after, nowIso(), limit);
-  return { events: await Promise.all(events.map((e) => withApplication(store, e.payload))), next_cursor: String(events.at(-1)?.seq ?? after) };
+  // One read of the page's applications, not one per event (a page holds up to 1,000).
+  const named = await namesFor(store, events.map((e) => e.payload));
+  return { events: events.map((e) => withApplication(e.payload, named)), next_cursor: String(events.at(-1)?.seq ?? after) };
 }
 
 /**
@@ -144,7 +153,7 @@ export function startDelivery(store: Store, log: Logger, options: DeliveryOption
         const target = endpoints.get(d.endpointId);
         const event = await store.signals.bySeq(d.eventSeq);
         if (!target || !target.active || !event) continue;
-        const body = JSON.stringify(await withApplication(store, event.payload));
+        const body = JSON.stringify(withApplication(event.payload, await namesFor(store, [event.payload])));
         const timestamp = Math.floor(Date.now() / 1000);
         const refusal = await targetRefusal(target.url, allowPrivate);
         const sent: Sent = refusal
