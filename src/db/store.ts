@@ -68,12 +68,16 @@ export type StoredClick = Required<Omit<NewClick, "idempotencyKey" | "acceptLang
 /** Where a stored click came from (its city is left out of lists). */
 export type ClickPlace = { country: string | null; asn: number | null; network: string | null };
 
-/** "dayKind": "2026-11-29 human" (a day's clicks of one kind). */
-export type CountDimension = "source" | "referrer" | "userAgent" | "day" | "kind" | "dayKind" | "country" | "network";
+/** A stored click's user agent as the analytics show it, parsed once when it was stored. */
+export type ClickAgent = { browser: string | null; os: string | null; device: string | null };
+
+/** What clicks are counted by: "referrer" is the referrer's domain; "network" is "<asn> <organisation>". */
+export type CountDimension = "source" | "referrer" | "browser" | "os" | "device" | "kind" | "country" | "network";
 
 export type ClickFilter = {
   /** The links counted; undefined counts every link's clicks (the overview). */
   trackingIds?: string[];
+  /** Instants, both included. */
   from?: string;
   to?: string;
   /** Visitor kinds counted; undefined counts every kind. */
@@ -220,8 +224,13 @@ export interface ClickRepository {
   totals(filter: ClickFilter, since24h: string, since7d: string): Promise<ClickTotals>;
   /** By "network": the value is "<asn> <organisation>" (null when the address was not located). */
   countsBy(filter: ClickFilter, by: CountDimension): Promise<{ value: string | null; clicks: number }[]>;
+  /**
+   * Clicks per day of the time zone `tz` (an IANA name) and visitor kind, days without
+   * clicks left out, in day order: the filter's range must have both ends.
+   */
+  perDay(filter: ClickFilter & { from: string; to: string }, tz: string): Promise<{ day: string; kind: VisitorKind; clicks: number }[]>;
   recentOf(trackingId: string, limit: number): Promise<
-    ({ clickedAt: string; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; userAgent: string | null; referrerUrl: string | null } & ClickPlace)[]
+    ({ clickedAt: string; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; referrerDomain: string | null } & ClickAgent & ClickPlace)[]
   >;
   /** Redirected clicks in pages of EXPORT_COLUMNS rows; the next page is read when the last was taken. */
   exportPages(filter: ExportFilter): AsyncIterable<unknown[][]>;
@@ -236,10 +245,9 @@ export interface ClickRepository {
   humanOf(
     trackingIds: string[],
     limit: number,
-  ): Promise<({ clickId: string; trackingId: string; clickedAt: string; clickSource: string | null; sessionId: string | null; userAgent: string | null } & ClickPlace)[]>;
-  kindCountsIn(p: Period): Promise<{ kind: string; clicks: number }[]>;
+  ): Promise<({ clickId: string; trackingId: string; clickedAt: string; clickSource: string | null; sessionId: string | null } & ClickAgent & ClickPlace)[]>;
+  /** The links with the most human clicks in the period (both ends included). */
   topLinksIn(p: Period, limit: number): Promise<{ trackingId: string; clicks: number }[]>;
-  humanPerDayIn(p: Period): Promise<{ day: string; clicks: number }[]>;
   recentIn(p: Period, limit: number): Promise<
     { clickedAt: string; trackingId: string; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; outcome: ClickOutcome }[]
   >;

@@ -18,6 +18,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "bun:sqlite";
 import { isIP } from "node:net";
+import { describe } from "../describe";
 import type { SqliteStore } from "../sqlite/store";
 import { connectPostgres, type PgDb } from "./driver";
 import { migratePostgres } from "./migrations";
@@ -166,6 +167,13 @@ async function copySmallTables(lite: Database, db: PgDb, progress: (line: string
   await db.execute(sql`select setval(pg_get_serial_sequence('link_tracker.webhook_deliveries', 'seq'), greatest((select max(seq) from link_tracker.webhook_deliveries), 1))`);
 }
 
+/** A click's agent and referrer as described when it was stored (or now, for a row from before the roll-ups). */
+function described(r: Record<string, unknown>) {
+  if (typeof r.referrer_domain === "string") return { browser: r.browser ?? null, os: r.os ?? null, device: r.device ?? null, referrer_domain: r.referrer_domain };
+  const d = describe(r.user_agent as string | null, r.referrer_url as string | null);
+  return { browser: d.browser, os: d.os, device: d.device, referrer_domain: d.referrerDomain };
+}
+
 async function copyClicks(lite: Database, db: PgDb, progress: (line: string) => void): Promise<void> {
   const [state] = await all<{ cursor: string; copied: unknown }>(db, sql`select cursor, copied from link_tracker.copy_progress where table_name = 'link_clicks'`);
   let after = state ? Number(state.cursor) : 0;
@@ -178,6 +186,7 @@ async function copyClicks(lite: Database, db: PgDb, progress: (line: string) => 
     const rows = slice.all(after, CLICK_SLICE);
     if (rows.length === 0) break;
     const data = rows.map((r) => ({
+      ...described(r),
       click_id: asUuid(String(r.click_id)),
       tracking_id: r.tracking_id,
       clicked_at: r.clicked_at,
@@ -203,10 +212,14 @@ async function copyClicks(lite: Database, db: PgDb, progress: (line: string) => 
     await db.transaction(async (tx) => {
       const inserted = rowsOf(
         await tx.execute(sql`insert into link_clicks (click_id, tracking_id, clicked_at, received_at, ip_address, user_agent, referrer_url, session_id,
-            click_source, metadata, is_bot, visitor_kind, visitor_reason, origin, outcome, idempotency_key, country, city, asn, network)
-          select * from jsonb_to_recordset(${jsonb(data)}) as r(click_id uuid, tracking_id text, clicked_at timestamptz, received_at timestamptz,
+            click_source, metadata, is_bot, visitor_kind, visitor_reason, origin, outcome, idempotency_key, country, city, asn, network,
+            browser, os, device, referrer_domain)
+          select click_id, tracking_id, clicked_at, received_at, ip_address, user_agent, referrer_url, session_id, click_source, metadata, is_bot,
+            visitor_kind, visitor_reason, origin, outcome, idempotency_key, country, city, asn, network, browser, os, device, referrer_domain
+          from jsonb_to_recordset(${jsonb(data)}) as r(click_id uuid, tracking_id text, clicked_at timestamptz, received_at timestamptz,
             ip_address inet, user_agent text, referrer_url text, session_id text, click_source text, metadata jsonb, is_bot boolean,
-            visitor_kind text, visitor_reason text, origin text, outcome text, idempotency_key text, country text, city text, asn integer, network text)
+            visitor_kind text, visitor_reason text, origin text, outcome text, idempotency_key text, country text, city text, asn integer, network text,
+            browser text, os text, device text, referrer_domain text)
           on conflict do nothing
           returning 1 as one`),
       ).length;

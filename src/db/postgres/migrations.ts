@@ -13,6 +13,7 @@ import m0000 from "../../../drizzle-pg/0000_init.sql" with { type: "text" };
 import m0001 from "../../../drizzle-pg/0001_triggers.sql" with { type: "text" };
 import m0002 from "../../../drizzle-pg/0002_click_place.sql" with { type: "text" };
 import m0003 from "../../../drizzle-pg/0003_applications.sql" with { type: "text" };
+import m0004 from "../../../drizzle-pg/0004_described_clicks.sql" with { type: "text" };
 import type { PgDb } from "./driver";
 import { rowsOf } from "./rows";
 
@@ -21,6 +22,7 @@ export const embeddedSql: Record<string, string> = {
   "0001_triggers": m0001,
   "0002_click_place": m0002,
   "0003_applications": m0003,
+  "0004_described_clicks": m0004,
 };
 
 export { journal };

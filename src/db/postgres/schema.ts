@@ -52,6 +52,11 @@ export const linkClicks = pgTable("link_clicks", {
   city: varchar("city", { length: 100 }),
   asn: integer("asn"),
   network: varchar("network", { length: 200 }),
+  // The user agent and referrer as the analytics show them, worked out when the click is stored (src/db/describe.ts).
+  browser: text("browser"),
+  os: text("os"),
+  device: text("device"),
+  referrerDomain: text("referrer_domain"),
 }, (t) => [
   index("link_clicks_tracking_clicked_idx").on(t.trackingId, t.clickedAt, t.outcome, t.visitorKind),
   index("link_clicks_time_idx").on(t.clickedAt),

@@ -51,11 +51,13 @@ import {
   type Store,
   type Application,
   type ApplicationRepository,
+  type ClickAgent,
   type ClickPlace,
   type StoredClick,
   type VisitorKind,
   type WebhookRepository,
 } from "../store";
+import { describe } from "../describe";
 import { pgErrorCode, pgErrorDetail, type PgDb } from "./driver";
 import { HumanMemo, NeedsDatabase } from "./human-memo";
 import { iso, isoOrNull, isUuid, jsonb, jsonWithoutNul, num, rowsOf } from "./rows";
@@ -109,7 +111,27 @@ type RawLink = Omit<Link, "createdAt" | "updatedAt" | "expiresAt"> & { createdAt
 const linkOf = (r: RawLink): Link => ({ ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt), expiresAt: isoOrNull(r.expiresAt) });
 
 const later = (a: string | null, b: string | null) => (a === null ? b : b === null || a >= b ? a : b);
-const daysOf = (p: Period) => [p.from.slice(0, 10), p.to.slice(0, 10)] as const;
+/**
+ * Per tracking_id, the clicks of a period (both ends included) that `condition` keeps:
+ * its whole UTC days from click_daily, the hours at its ends from link_clicks. A subquery
+ * of (tracking_id, n) rows to be summed.
+ */
+function periodCounts(p: Period, condition: SQL): SQL {
+  const DAY = 86_400_000;
+  const from = Date.parse(p.from);
+  const to = Date.parse(p.to) + 1;
+  const a = Math.ceil(from / DAY) * DAY;
+  const b = Math.floor(to / DAY) * DAY;
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const at = (ms: number) => new Date(ms).toISOString();
+  if (a >= b) return sql`select tracking_id, 1 as n from link_clicks where ${condition} and clicked_at >= ${p.from}::timestamptz and clicked_at <= ${p.to}::timestamptz`;
+  return sql`select tracking_id, clicks as n from link_tracker.click_daily where ${condition} and day >= ${day(a)}::date and day < ${day(b)}::date
+    union all select tracking_id, 1 from link_clicks where ${condition}
+      and ((clicked_at >= ${p.from}::timestamptz and clicked_at < ${at(a)}::timestamptz) or (clicked_at >= ${at(b)}::timestamptz and clicked_at <= ${p.to}::timestamptz))`;
+}
+
+/** A referrer's domain: the one worked out when the click was stored, or (a row written by another program) read from the URL. */
+const REFERRER_DOMAIN = sql.raw(`coalesce(referrer_domain, lower(substring(referrer_url from '^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?(?:www\\.)?([^/:?#]+)')), '')`);
 /** Turns a query into its text and parameters, for the driver's prepared statements. */
 const dialect = new PgDialect();
 
@@ -504,7 +526,14 @@ export class PostgresStore implements Store {
       clicks.map((c) => c.asn ?? null),
       clicks.map((c) => text(c.network)),
     ];
-    const types = ["uuid", "text", "timestamptz", "timestamptz", "inet", "text", "text", "text", "text", "jsonb", "bool", "text", "text", "text", "text", "text", "text", "text", "int4", "text"];
+    const described = clicks.map((c) => describe(c.userAgent, c.referrerUrl));
+    columns.push(
+      described.map((d) => d.browser),
+      described.map((d) => d.os),
+      described.map((d) => d.device),
+      described.map((d) => text(d.referrerDomain)),
+    );
+    const types = ["uuid", "text", "timestamptz", "timestamptz", "inet", "text", "text", "text", "text", "jsonb", "bool", "text", "text", "text", "text", "text", "text", "text", "int4", "text", "text", "text", "text", "text"];
     const arrays = sql.join(
       columns.map((values, i) => sql`${sql.param(values)}::${sql.raw(types[i])}[]`),
       sql`, `,
@@ -512,7 +541,8 @@ export class PostgresStore implements Store {
     const rule = this.shared.options.signals?.rule;
     // Redirect clicks are all new (fresh ids, no key): nothing to return.
     const statement = sql`insert into link_clicks (click_id, tracking_id, clicked_at, received_at, ip_address, user_agent, referrer_url, session_id,
-          click_source, metadata, is_bot, visitor_kind, visitor_reason, origin, outcome, idempotency_key, country, city, asn, network)
+          click_source, metadata, is_bot, visitor_kind, visitor_reason, origin, outcome, idempotency_key, country, city, asn, network,
+          browser, os, device, referrer_domain)
         select * from unnest(${arrays})
         ${idempotent ? sql`on conflict (idempotency_key) where idempotency_key is not null do nothing returning click_id::text as id` : sql``}`;
     const insert = (q: Q) => this.all<{ id: string }>(statement, q);
@@ -734,25 +764,31 @@ export class PostgresStore implements Store {
       countsBy: async (filter, by) => {
         const column = {
           source: sql`click_source`,
-          referrer: sql`referrer_url`,
-          userAgent: sql`user_agent`,
-          day: sql`to_char(clicked_at at time zone 'UTC', 'YYYY-MM-DD')`,
+          referrer: sql`nullif(${REFERRER_DOMAIN}, '')`,
+          browser: sql`browser`,
+          os: sql`os`,
+          device: sql`device`,
           kind: sql`visitor_kind`,
-          dayKind: sql`to_char(clicked_at at time zone 'UTC', 'YYYY-MM-DD') || ' ' || visitor_kind`,
           country: sql`country`,
           network: sql`asn::text || ' ' || coalesce(network, '')`,
         }[by];
         const rows = await this.all<{ value: string | null; clicks: unknown }>(
-          sql`select ${column} as value, count(*) as clicks from link_clicks where ${where(filter)}
-              group by 1 order by ${by === "day" || by === "dayKind" ? sql`1` : sql`count(*) desc`}`,
+          sql`select ${column} as value, count(*) as clicks from link_clicks where ${where(filter)} group by 1 order by count(*) desc`,
         );
         return rows.map((r) => ({ value: r.value, clicks: num(r.clicks) }));
       },
+      perDay: async (filter, tz) => {
+        const rows = await this.all<{ day: string; kind: VisitorKind; clicks: unknown }>(
+          sql`select to_char(clicked_at at time zone ${tz}, 'YYYY-MM-DD') as day, visitor_kind as kind, count(*) as clicks
+              from link_clicks where ${where(filter)} group by 1, 2 order by 1, 2`,
+        );
+        return rows.map((r) => ({ day: r.day, kind: r.kind, clicks: num(r.clicks) }));
+      },
       recentOf: async (id, limit) =>
         (
-          await this.all<{ clickedAt: unknown; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; userAgent: string | null; referrerUrl: string | null } & ClickPlace>(
+          await this.all<{ clickedAt: unknown; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; referrerDomain: string | null } & ClickAgent & ClickPlace>(
             sql`select clicked_at as "clickedAt", click_source as "clickSource", visitor_kind as "visitorKind", visitor_reason as "visitorReason",
-                  user_agent as "userAgent", referrer_url as "referrerUrl", country, asn, network
+                  browser, os, device, ${REFERRER_DOMAIN} as "referrerDomain", country, asn, network
                 from link_clicks where tracking_id = ${id} and outcome = 'redirected' order by clicked_at desc limit ${limit}`,
           )
         ).map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })),
@@ -791,8 +827,12 @@ export class PostgresStore implements Store {
           sql`select d.tracking_id as "trackingId", d.visitor_kind as kind, sum(d.clicks) as clicks, s.first, s.last
               from link_tracker.click_daily d
               left join lateral (
-                select min(clicked_at) as first, max(clicked_at) as last from link_clicks c
-                where c.tracking_id = d.tracking_id and c.outcome = 'redirected' and c.visitor_kind = 'human' and d.visitor_kind = 'human') s on true
+                -- Each end from its end of the per-link index (min and max together would read every click).
+                select (select clicked_at from link_clicks c where c.tracking_id = d.tracking_id and c.outcome = 'redirected' and c.visitor_kind = 'human'
+                          order by clicked_at limit 1) as first,
+                       (select clicked_at from link_clicks c where c.tracking_id = d.tracking_id and c.outcome = 'redirected' and c.visitor_kind = 'human'
+                          order by clicked_at desc limit 1) as last
+                where d.visitor_kind = 'human') s on true
               where d.tracking_id in (select jsonb_array_elements_text(${jsonb(ids)})) and d.outcome = 'redirected'
               group by d.tracking_id, d.visitor_kind, s.first, s.last having sum(d.clicks) > 0`,
         );
@@ -800,40 +840,21 @@ export class PostgresStore implements Store {
       },
       humanOf: async (ids, limit) => {
         if (ids.length === 0) return [];
-        const rows = await this.all<{ clickId: string; trackingId: string; clickedAt: unknown; clickSource: string | null; sessionId: string | null; userAgent: string | null } & ClickPlace>(
+        const rows = await this.all<{ clickId: string; trackingId: string; clickedAt: unknown; clickSource: string | null; sessionId: string | null } & ClickAgent & ClickPlace>(
           sql`select click_id::text as "clickId", tracking_id as "trackingId", clicked_at as "clickedAt", click_source as "clickSource", session_id as "sessionId",
-                user_agent as "userAgent", country, asn, network
+                browser, os, device, country, asn, network
               from link_clicks where tracking_id in (select jsonb_array_elements_text(${jsonb(ids)})) and outcome = 'redirected' and visitor_kind = 'human'
               order by clicked_at desc limit ${limit}`,
         );
         return rows.map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })).reverse();
       },
-      kindCountsIn: async (p) => {
-        const [from, to] = daysOf(p);
-        const rows = await this.all<{ kind: string; clicks: unknown }>(
-          sql`select visitor_kind as kind, sum(clicks) as clicks from link_tracker.click_daily
-              where day between ${from}::date and ${to}::date and outcome = 'redirected' group by visitor_kind having sum(clicks) > 0`,
-        );
-        return rows.map((r) => ({ kind: r.kind, clicks: num(r.clicks) }));
-      },
       topLinksIn: async (p, limit) => {
-        const [from, to] = daysOf(p);
         const rows = await this.all<{ trackingId: string; clicks: unknown }>(
-          sql`select tracking_id as "trackingId", sum(clicks) as clicks from link_tracker.click_daily
-              where day between ${from}::date and ${to}::date and outcome = 'redirected' and visitor_kind = 'human'
-                and tracking_id in (select tracking_id from link_tracking)
-              group by tracking_id having sum(clicks) > 0 order by clicks desc, tracking_id collate "C" limit ${limit}`,
+          sql`select tracking_id as "trackingId", sum(n) as clicks from (${periodCounts(p, sql`outcome = 'redirected' and visitor_kind = 'human'`)}) c
+              where tracking_id in (select tracking_id from link_tracking)
+              group by tracking_id having sum(n) > 0 order by clicks desc, tracking_id collate "C" limit ${limit}`,
         );
         return rows.map((r) => ({ trackingId: r.trackingId, clicks: num(r.clicks) }));
-      },
-      humanPerDayIn: async (p) => {
-        const [from, to] = daysOf(p);
-        const rows = await this.all<{ day: string; clicks: unknown }>(
-          sql`select to_char(day, 'YYYY-MM-DD') as day, sum(clicks) as clicks from link_tracker.click_daily
-              where day between ${from}::date and ${to}::date and outcome = 'redirected' and visitor_kind = 'human'
-              group by day having sum(clicks) > 0 order by day`,
-        );
-        return rows.map((r) => ({ day: r.day, clicks: num(r.clicks) }));
       },
       recentIn: async (p, limit) =>
         (
@@ -845,20 +866,20 @@ export class PostgresStore implements Store {
           )
         ).map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })),
       orphansIn: async (p, limit) => {
-        const [from, to] = daysOf(p);
         const ranked = await this.all<{ tracking_id: string; hits: unknown; near: boolean; first_seen: unknown; last_seen: unknown }>(
           sql`with ranked as (
-                select d.tracking_id, sum(d.clicks) as hits,
+                select d.tracking_id, sum(d.n) as hits,
                   (exists (select 1 from link_tracker.signal_events s where s.type = 'link.orphan_hit' and s.subject = 'orphan:' || d.tracking_id)
                    or (length(d.tracking_id) >= 4 and exists (
-                     select 1 from link_tracking l where starts_with(l.tracking_id, d.tracking_id) and l.tracking_id <> d.tracking_id))) as near,
-                  max(d.day) as last_day
-                from link_tracker.click_daily d
-                where d.day between ${from}::date and ${to}::date and not exists (select 1 from link_tracking l where l.tracking_id = d.tracking_id)
-                group by d.tracking_id having sum(d.clicks) > 0
-                order by near desc, last_day desc, d.tracking_id collate "C" limit ${limit})
-              select r.tracking_id, r.hits, r.near, s.first_seen, s.last_seen from ranked r
-              cross join lateral (select min(clicked_at) as first_seen, max(clicked_at) as last_seen from link_clicks c where c.tracking_id = r.tracking_id) s`,
+                     select 1 from link_tracking l where starts_with(l.tracking_id, d.tracking_id) and l.tracking_id <> d.tracking_id))) as near
+                from (${periodCounts(p, sql`true`)}) d
+                where not exists (select 1 from link_tracking l where l.tracking_id = d.tracking_id)
+                group by d.tracking_id having sum(d.n) > 0
+                order by near desc, hits desc, d.tracking_id collate "C" limit ${limit})
+              select r.tracking_id, r.hits, r.near,
+                (select clicked_at from link_clicks c where c.tracking_id = r.tracking_id order by clicked_at limit 1) as first_seen,
+                (select clicked_at from link_clicks c where c.tracking_id = r.tracking_id order by clicked_at desc limit 1) as last_seen
+              from ranked r`,
         );
         return ranked
           .map((o) => ({ tracking_id: o.tracking_id, hits: num(o.hits), near: o.near, first_seen: iso(o.first_seen), last_seen: iso(o.last_seen) }))

@@ -5,7 +5,9 @@
  */
 import { and, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { CLICK_COLUMNS, clickValues } from "./click-row";
-import { countAddedClicks, recountClicks, uncountClicks } from "./daily";
+import type { SQLQueryBindings } from "bun:sqlite";
+import { countAddedClicks, rewriteClicks, uncountClicks } from "./rollups";
+import * as tallies from "./tallies";
 import { changes, perDb, type Db } from "./index";
 import { EXPORT_COLUMNS, type BurstFilter, type NewClick as ClickInsert, type ClickFilter, type ClickPlace, type CountDimension, type ExportFilter, type Period, type VisitorKind } from "../store";
 import { linkClicks } from "./schema";
@@ -84,53 +86,25 @@ export function findClickByKey(db: Db, idempotencyKey: string) {
 }
 
 
-/** WHERE for redirected clicks of some links; every condition rides the (tracking_id, clicked_at) index. */
-function clickWhere(filter: ClickFilter) {
-  return and(
-    filter.trackingIds ? inArray(linkClicks.trackingId, filter.trackingIds) : undefined,
-    eq(linkClicks.outcome, "redirected"),
-    filter.from ? gte(linkClicks.clickedAt, filter.from) : undefined,
-    filter.to ? lte(linkClicks.clickedAt, filter.to) : undefined,
-    filter.kinds ? inArray(linkClicks.visitorKind, filter.kinds) : undefined,
-  );
-}
+const total = (rows: { clicks: number }[]) => rows.reduce((n, r) => n + r.clicks, 0);
+const later = (a: string | null, b: string | null) => (a === null ? b : b === null || a >= b ? a : b);
+const earlier = (a: string | null, b: string | null) => (a === null ? b : b === null || a <= b ? a : b);
 
+/** Counts, sessions, first and last click of a filter (one link's, usually), from the roll-ups. */
 export function clickTotals(db: Db, filter: ClickFilter, since24h: string, since7d: string) {
-  return db
-    .select({
-      total: sql<number>`count(*)`,
-      sessions: sql<number>`count(distinct ${linkClicks.sessionId})`,
-      first: sql<string | null>`min(${linkClicks.clickedAt})`,
-      last: sql<string | null>`max(${linkClicks.clickedAt})`,
-      last24h: sql<number>`coalesce(sum(${linkClicks.clickedAt} >= ${since24h}), 0)`,
-      last7d: sql<number>`coalesce(sum(${linkClicks.clickedAt} >= ${since7d}), 0)`,
-    })
-    .from(linkClicks)
-    .where(clickWhere(filter))
-    .get()!;
+  const since = (at: string) => total(tallies.kindCounts(db, { ...filter, from: filter.from && filter.from > at ? filter.from : at }));
+  let first: string | null = null;
+  let last: string | null = null;
+  for (const id of filter.trackingIds ?? []) {
+    const s = tallies.span(db, { ...filter, trackingIds: [id] });
+    first = earlier(first, s.first);
+    last = later(last, s.last);
+  }
+  return { total: total(tallies.kindCounts(db, filter)), sessions: tallies.sessions(db, filter), first, last, last24h: since(since24h), last7d: since(since7d) };
 }
 
-/** Click counts grouped by a column (or an expression over one), largest first. */
-export function clickCountsBy(db: Db, filter: ClickFilter, by: CountDimension) {
-  const column = {
-    source: sql<string | null>`${linkClicks.clickSource}`,
-    referrer: sql<string | null>`${linkClicks.referrerUrl}`,
-    userAgent: sql<string | null>`${linkClicks.userAgent}`,
-    day: sql<string>`substr(${linkClicks.clickedAt}, 1, 10)`,
-    kind: sql<string>`${linkClicks.visitorKind}`,
-    dayKind: sql<string>`substr(${linkClicks.clickedAt}, 1, 10) || ' ' || ${linkClicks.visitorKind}`,
-    country: sql<string | null>`${linkClicks.country}`,
-    network: sql<string | null>`cast(${linkClicks.asn} as text) || ' ' || coalesce(${linkClicks.network}, '')`,
-  }[by];
-  return db
-    .select({ value: column, clicks: sql<number>`count(*)` })
-    .from(linkClicks)
-    .where(clickWhere(filter))
-    .groupBy(column)
-    .orderBy(by === "day" || by === "dayKind" ? column : sql`count(*) desc`)
-    .all();
-}
-
+export const clickCountsBy = (db: Db, filter: ClickFilter, by: CountDimension) => tallies.countsBy(db, filter, by);
+export const clicksPerDay = (db: Db, filter: ClickFilter & { from: string; to: string }, tz: string) => tallies.perDay(db, filter, tz);
 
 /** Rows one page of an export looks at, matching or not: what bounds a page's time, whatever the filter. */
 export const EXPORT_PAGE_ROWS = 1000;
@@ -217,7 +191,11 @@ export function unlocatedClicks(db: Db, after: string | null, limit: number) {
 
 export function setClickPlaces(db: Db, places: ({ clickId: string; city: string | null } & ClickPlace)[]): number {
   const update = db.$client.prepare("update link_clicks set country = ?, city = ?, asn = ?, network = ? where click_id = ?");
-  return db.$client.transaction(() => places.reduce((n, p) => n + update.run(p.country, p.city, p.asn, p.network, p.clickId).changes, 0))();
+  const ids = JSON.stringify(places.map((p) => p.clickId));
+  // A place is a breakdown: the clicks move to their new place's counts.
+  return db.$client.transaction(() =>
+    rewriteClicks(db, "click_id in (select value from json_each(?))", [ids], () => places.reduce((n, p) => n + update.run(p.country, p.city, p.asn, p.network, p.clickId).changes, 0)),
+  )();
 }
 
 export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, reason: string): number {
@@ -225,29 +203,26 @@ export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, 
   const isBot = kind !== "human" && kind !== "owner";
   let changed: { trackingId: string }[] = [];
   try {
-    changed = db.transaction(
-      (tx) => {
-        const stored = `click_id in (${clickIds.map(() => "?").join(", ")}) and visitor_kind = 'human'`;
-        recountClicks(db, stored, clickIds, () => ({ visitor_kind: kind }));
-        return [
-          ...tx
-            .update(linkClicks)
-            .set({ visitorKind: kind, visitorReason: reason, isBot })
-            .where(and(inArray(linkClicks.clickId, clickIds), eq(linkClicks.visitorKind, "human")))
-            .returning({ trackingId: linkClicks.trackingId })
-            .all(),
-          // The ones still waiting in the inbox are changed where they are (by its click_id
-          // index); they are counted when they move.
-          ...db.$client
+    changed = db.$client.transaction(() => {
+      const stored = `click_id in (${clickIds.map(() => "?").join(", ")}) and visitor_kind = 'human'`;
+      return [
+        ...rewriteClicks(db, stored, clickIds, (rowids) =>
+          db.$client
             .query<{ trackingId: string }, (string | number)[]>(
-              `update inbox.click_inbox set visitor_kind = ?, visitor_reason = ?, is_bot = ?
-               where click_id in (${clickIds.map(() => "?").join(", ")}) and visitor_kind = 'human' returning tracking_id as trackingId`,
+              "update main.link_clicks set visitor_kind = ?, visitor_reason = ?, is_bot = ? where rowid in (select value from json_each(?)) returning tracking_id as trackingId",
             )
-            .all(kind, reason, isBot ? 1 : 0, ...clickIds),
-        ];
-      },
-      { behavior: "immediate" },
-    );
+            .all(kind, reason, isBot ? 1 : 0, rowids),
+        ),
+        // The ones still waiting in the inbox are changed where they are (by its click_id
+        // index); they are counted when they move.
+        ...db.$client
+          .query<{ trackingId: string }, (string | number)[]>(
+            `update inbox.click_inbox set visitor_kind = ?, visitor_reason = ?, is_bot = ?
+             where click_id in (${clickIds.map(() => "?").join(", ")}) and visitor_kind = 'human' returning tracking_id as trackingId`,
+          )
+          .all(kind, reason, isBot ? 1 : 0, ...clickIds),
+      ];
+    }).immediate();
   } catch (error) {
     clicksRewritten(db);
     throw error;
@@ -258,7 +233,7 @@ export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, 
 
 /**
  * Per link and visitor kind: counts (from click_daily) and, for human clicks, the first
- * and last (from the per-link index). Redirected clicks only.
+ * and last (the quarter-hour from click_quarters, then the click in it). Redirected clicks only.
  */
 export function perLinkKindCounts(db: Db, trackingIds: string[]) {
   if (trackingIds.length === 0) return [];
@@ -269,13 +244,7 @@ export function perLinkKindCounts(db: Db, trackingIds: string[]) {
        group by tracking_id, visitor_kind having sum(clicks) > 0`,
     )
     .all(...trackingIds);
-  const span = perDb(db, "human-span", () =>
-    db.$client.query<{ first: string | null; last: string | null }, [string]>(
-      `select min(clicked_at) as first, max(clicked_at) as last from link_clicks
-       where tracking_id = ? and outcome = 'redirected' and visitor_kind = 'human'`,
-    ),
-  );
-  return counts.map((c) => ({ ...c, ...(c.kind === "human" ? span.get(c.trackingId)! : { first: null, last: null }) }));
+  return counts.map((c) => ({ ...c, ...(c.kind === "human" ? tallies.span(db, { trackingIds: [c.trackingId], kinds: ["human"] }) : { first: null, last: null }) }));
 }
 
 /** The latest `limit` human clicks of some links, in time order: the raw material of a timeline. */
@@ -288,7 +257,9 @@ export function humanClicksOf(db: Db, trackingIds: string[], limit: number) {
       clickedAt: linkClicks.clickedAt,
       clickSource: linkClicks.clickSource,
       sessionId: linkClicks.sessionId,
-      userAgent: linkClicks.userAgent,
+      browser: linkClicks.browser,
+      os: linkClicks.os,
+      device: linkClicks.device,
       country: linkClicks.country,
       asn: linkClicks.asn,
       network: linkClicks.network,
@@ -302,38 +273,15 @@ export function humanClicksOf(db: Db, trackingIds: string[], limit: number) {
 }
 
 
-/** The whole UTC days a period touches: the overview counts days, from click_daily. */
-const daysOf = (p: Period) => [p.from.slice(0, 10), p.to.slice(0, 10)] as const;
-
-/** Redirected clicks of a period by kind. */
-export function kindCountsIn(db: Db, p: Period) {
-  return db.$client
-    .query<{ kind: string; clicks: number }, [string, string]>(
-      `select visitor_kind as kind, sum(clicks) as clicks from click_daily
-       where day between ? and ? and outcome = 'redirected' group by visitor_kind having sum(clicks) > 0`,
-    )
-    .all(...daysOf(p));
-}
-
 export function topLinksIn(db: Db, p: Period, limit: number) {
+  const counts = tallies.perLinkIn(p, ["human"]);
   return db.$client
-    .query<{ trackingId: string; clicks: number }, [string, string, number]>(
-      `select tracking_id as trackingId, sum(clicks) as clicks from click_daily
-       where day between ? and ? and outcome = 'redirected' and visitor_kind = 'human'
-         and tracking_id in (select tracking_id from link_tracking)
-       group by tracking_id having sum(clicks) > 0 order by clicks desc, tracking_id limit ?`,
+    .query<{ trackingId: string; clicks: number }, SQLQueryBindings[]>(
+      `select g as trackingId, sum(clicks) as clicks from (${counts.sql})
+       where g in (select tracking_id from link_tracking)
+       group by g having sum(clicks) > 0 order by clicks desc, g limit ?`,
     )
-    .all(...daysOf(p), limit);
-}
-
-export function humanClicksPerDayIn(db: Db, p: Period) {
-  return db.$client
-    .query<{ day: string; clicks: number }, [string, string]>(
-      `select day, sum(clicks) as clicks from click_daily
-       where day between ? and ? and outcome = 'redirected' and visitor_kind = 'human'
-       group by day having sum(clicks) > 0 order by day`,
-    )
-    .all(...daysOf(p));
+    .all(...counts.params, limit);
 }
 
 export function recentClicksIn(db: Db, p: Period, limit: number) {
@@ -361,24 +309,24 @@ export function recentClicksIn(db: Db, p: Period, limit: number) {
  * flood of random ids can neither hide a real truncated link nor make this slow.
  */
 export function orphansIn(db: Db, p: Period, limit: number) {
+  const counts = tallies.perLinkIn(p, undefined, true);
   const ranked = db.$client
-    .query<{ tracking_id: string; hits: number; near: number }, [string, string, number]>(
-      `select d.tracking_id, sum(d.clicks) as hits,
+    .query<{ tracking_id: string; hits: number; near: number }, SQLQueryBindings[]>(
+      `select d.tracking_id, d.hits,
          (exists (select 1 from signal_events s where s.type = 'link.orphan_hit' and s.subject = 'orphan:' || d.tracking_id)
           or (length(d.tracking_id) >= 4 and exists (
             select 1 from link_tracking l where l.tracking_id > d.tracking_id and l.tracking_id < d.tracking_id || char(127)))) as near
-       from click_daily d
-       where d.day between ? and ? and d.tracking_id not in (select tracking_id from link_tracking)
-       group by d.tracking_id having sum(d.clicks) > 0
-       order by near desc, max(d.day) desc, d.tracking_id
+       from (select g as tracking_id, sum(clicks) as hits from (${counts.sql})
+             where g not in (select tracking_id from link_tracking) group by g having sum(clicks) > 0) d
+       order by near desc, d.hits desc, d.tracking_id
        limit ?`,
     )
-    .all(...daysOf(p), limit);
-  const seen = db.$client.query<{ first_seen: string; last_seen: string }, [string]>(
-    "select min(clicked_at) as first_seen, max(clicked_at) as last_seen from link_clicks where tracking_id = ?",
-  );
+    .all(...counts.params, limit);
+  // Each end read from its end of the per-link index (min and max in one query would read every hit).
+  const firstSeen = db.$client.query<{ at: string }, [string]>("select clicked_at as at from link_clicks where tracking_id = ? order by clicked_at limit 1");
+  const lastSeen = db.$client.query<{ at: string }, [string]>("select clicked_at as at from link_clicks where tracking_id = ? order by clicked_at desc limit 1");
   return ranked
-    .map(({ near, ...o }) => ({ ...o, near: near === 1, ...seen.get(o.tracking_id)! }))
+    .map(({ near, ...o }) => ({ ...o, near: near === 1, first_seen: firstSeen.get(o.tracking_id)?.at ?? "", last_seen: lastSeen.get(o.tracking_id)?.at ?? "" }))
     .sort((a, b) => Number(b.near) - Number(a.near) || b.last_seen.localeCompare(a.last_seen))
     .map(({ near: _, ...o }) => o);
 }
@@ -387,12 +335,13 @@ export function orphansIn(db: Db, p: Period, limit: number) {
 export function attributeOrphan(db: Db, orphanId: string, trackingId: string): number {
   clicksRewritten(db);
   const where = "tracking_id = ? and tracking_id not in (select tracking_id from link_tracking)";
-  return db.$client.transaction(() => {
-    recountClicks(db, where, [orphanId], () => ({ tracking_id: trackingId, outcome: "redirected" }));
-    return db.$client
-      .query(`update link_clicks set tracking_id = ?, outcome = 'redirected', metadata = json_set(metadata, '$.attributed_from', ?) where ${where}`)
-      .run(trackingId, orphanId, orphanId).changes;
-  })();
+  return db.$client.transaction(() =>
+    rewriteClicks(db, where, [orphanId], (rowids) =>
+      db.$client
+        .query("update link_clicks set tracking_id = ?, outcome = 'redirected', metadata = json_set(metadata, '$.attributed_from', ?) where rowid in (select value from json_each(?))")
+        .run(trackingId, orphanId, rowids).changes,
+    ),
+  )();
 }
 
 /** Deletes every click from one IP address (a person's request to be forgotten). */
@@ -457,8 +406,6 @@ function previousInInbox(db: Db, trackingIds: string[], clickedAt: string, click
   return row?.at ?? null;
 }
 
-const later = (a: string | null, b: string | null) => (a === null ? b : b === null || a >= b ? a : b);
-
 /** The latest human click on any of these links before the given click, stored or still waiting in the inbox. */
 export function previousHumanClick(db: Db, trackingIds: string[], clickedAt: string, clickId: string): string | null {
   let latest = previousInInbox(db, trackingIds, clickedAt, clickId);
@@ -474,8 +421,10 @@ export function recentClicksOf(db: Db, trackingId: string, limit: number) {
       clickSource: linkClicks.clickSource,
       visitorKind: linkClicks.visitorKind,
       visitorReason: linkClicks.visitorReason,
-      userAgent: linkClicks.userAgent,
-      referrerUrl: linkClicks.referrerUrl,
+      browser: linkClicks.browser,
+      os: linkClicks.os,
+      device: linkClicks.device,
+      referrerDomain: linkClicks.referrerDomain,
       country: linkClicks.country,
       asn: linkClicks.asn,
       network: linkClicks.network,

@@ -24,7 +24,7 @@
 import type { Logger } from "../../lib/log";
 import type { NewClick as ClickInsert } from "../store";
 import { CLICK_COLUMNS, clickValues } from "./click-row";
-import { countAddedClicks, lastClickRowid } from "./daily";
+import { countAddedClicks, lastClickRowid } from "./rollups";
 import { perDb, type Db } from "./index";
 import { moveSignals } from "./signals";
 

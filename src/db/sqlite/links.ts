@@ -3,7 +3,7 @@
  */
 import { and, desc, eq, lt, or, sql, type SQL } from "drizzle-orm";
 import { clicksRewritten } from "./clicks";
-import { uncountClicks } from "./daily";
+import { uncountClicks } from "./rollups";
 import { changes, perDb, type Db } from "./index";
 import type { Link as LinkRow, LinkChanges, LinkFilter } from "../store";
 import { linkClicks, linkTracking } from "./schema";

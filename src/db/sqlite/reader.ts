@@ -11,16 +11,16 @@
 import { Database } from "bun:sqlite";
 import { setPriority } from "node:os";
 import { drizzle } from "drizzle-orm/bun-sqlite";
-import type { ClickFilter, ExportFilter } from "../store";
-import { clickCountsBy, clickTotals, exportPages } from "./clicks";
+import type { ExportFilter } from "../store";
+import { exportPages } from "./clicks";
 import { BUSY_TIMEOUT_MS, schema, type Db } from "./index";
 import { serveLane } from "./lane";
+import { READS, type ReadName } from "./reads";
 
 declare const self: Worker;
 
 export type ReadRequest =
-  | { id: number; type: "totals"; filter: ClickFilter; since24h: string; since7d: string }
-  | { id: number; type: "countsBy"; filter: ClickFilter; by: Parameters<typeof clickCountsBy>[2] }
+  | { id: number; type: "read"; name: ReadName; args: unknown[] }
   /** The next page of export `stream` (the first call starts it); null when it has ended. */
   | { id: number; type: "export-next"; stream: number; filter: ExportFilter }
   | { id: number; type: "export-cancel"; stream: number };
@@ -48,10 +48,8 @@ serveLane<ReadRequest>(
   },
   (request) => {
     switch (request.type) {
-      case "totals":
-        return clickTotals(db!, request.filter, request.since24h, request.since7d);
-      case "countsBy":
-        return clickCountsBy(db!, request.filter, request.by);
+      case "read":
+        return (READS[request.name] as (db: Db, ...args: unknown[]) => unknown)(db!, ...request.args);
       case "export-next": {
         let pages = streams.get(request.stream);
         if (!pages) streams.set(request.stream, (pages = exportPages(db!, request.filter)));

@@ -50,6 +50,12 @@ export const linkClicks = sqliteTable("link_clicks", {
   city: text("city", { length: 100 }),
   asn: integer("asn"),
   network: text("network", { length: 200 }),
+  // The user agent and referrer as the analytics show them, worked out once when the click
+  // is stored (rollups.ts), so that no read parses a user agent.
+  browser: text("browser"),
+  os: text("os"),
+  device: text("device"),
+  referrerDomain: text("referrer_domain"),
 }, (t) => [
   // (tracking_id, clicked_at), extended so that per-link counts by kind never read the table.
   index("link_clicks_tracking_clicked_idx").on(t.trackingId, t.clickedAt, t.outcome, t.visitorKind),
@@ -167,6 +173,64 @@ export const clickDaily = sqliteTable("click_daily", {
   primaryKey({ columns: [t.day, t.trackingId, t.visitorKind, t.outcome] }),
   index("click_daily_tracking_idx").on(t.trackingId, t.visitorKind, t.outcome),
 ]);
+
+/*
+ * The roll-ups (rollups.ts): what every analytics answer reads instead of link_clicks,
+ * kept exact by every change to link_clicks in its own transaction. Times are whole
+ * units since the Unix epoch: a quarter-hour (every time zone's midnight falls on one),
+ * an hour or a UTC day. A dimension's value is '' where the click has none.
+ */
+const rollupCounts = { visitorKind: text("visitor_kind").notNull(), outcome: text("outcome").notNull(), clicks: integer("clicks").notNull() };
+
+/** Per link and quarter-hour: a link's counts and days in any time zone. */
+export const clickQuarters = sqliteTable("click_quarters", {
+  trackingId: text("tracking_id").notNull(),
+  quarter: integer("quarter").notNull(),
+  ...rollupCounts,
+}, (t) => [
+  primaryKey({ columns: [t.trackingId, t.quarter, t.visitorKind, t.outcome] }),
+  // A period's edges across every link (the overview's top links and orphans).
+  index("click_quarters_time_idx").on(t.quarter),
+]);
+
+/** Every link together, per quarter-hour: the overview's counts and days. */
+export const clickQuartersAll = sqliteTable("click_quarters_all", {
+  quarter: integer("quarter").notNull(),
+  ...rollupCounts,
+}, (t) => [primaryKey({ columns: [t.quarter, t.visitorKind, t.outcome] })]);
+
+/** Per link, UTC day and breakdown value (source, referrer, agent, place). */
+export const clickDimensions = sqliteTable("click_dimensions", {
+  trackingId: text("tracking_id").notNull(),
+  day: integer("day").notNull(),
+  dimension: text("dimension").notNull(),
+  value: text("value").notNull(),
+  ...rollupCounts,
+}, (t) => [primaryKey({ columns: [t.trackingId, t.dimension, t.day, t.value, t.visitorKind, t.outcome] })]);
+
+/** Every link together, per UTC day and breakdown value: the overview's breakdowns. */
+export const clickDimensionsDaily = sqliteTable("click_dimensions_daily", {
+  day: integer("day").notNull(),
+  dimension: text("dimension").notNull(),
+  value: text("value").notNull(),
+  ...rollupCounts,
+}, (t) => [primaryKey({ columns: [t.dimension, t.day, t.value, t.visitorKind, t.outcome] })]);
+
+/** The same per hour: the hours of a period that are not whole UTC days (another time zone's). */
+export const clickDimensionsHourly = sqliteTable("click_dimensions_hourly", {
+  hour: integer("hour").notNull(),
+  dimension: text("dimension").notNull(),
+  value: text("value").notNull(),
+  ...rollupCounts,
+}, (t) => [primaryKey({ columns: [t.dimension, t.hour, t.value, t.visitorKind, t.outcome] })]);
+
+/** Per link, session and UTC day: distinct sessions without reading clicks. */
+export const clickSessions = sqliteTable("click_sessions", {
+  trackingId: text("tracking_id").notNull(),
+  sessionId: text("session_id").notNull(),
+  day: integer("day").notNull(),
+  ...rollupCounts,
+}, (t) => [primaryKey({ columns: [t.trackingId, t.day, t.sessionId, t.visitorKind, t.outcome] })]);
 
 /** Values made once and kept: the key that signs the dashboard's owner cookie. */
 export const settings = sqliteTable("settings", {

@@ -52,9 +52,11 @@ import { Lane, type MakeWorker } from "./lane";
 import * as links from "./links";
 import * as outbox from "./outbox";
 import type { ReadRequest } from "./reader";
+import { READS, type ReadArgs, type ReadName } from "./reads";
 import { saltForDay } from "./salts";
 import { settingOrCreate } from "./settings";
 import { ClickFacts, storeSignals } from "./signal-facts";
+import { backfillSlice, backfillState } from "./rollups";
 import { Turns } from "./turns";
 import * as signals from "./signals";
 import type { WriteAnswer, WriteRequest, WriterInit } from "./writer";
@@ -146,6 +148,8 @@ export class SqliteStore implements Store {
     };
     this.writer = onFile && options.workers?.writer ? new Lane("writer", options.workers.writer, log, writerInit) : null;
     if (options.background && onFile) this.startBackground(log, options.background.onQuiet);
+    // A command, not a server: the roll-ups are filled in before it reads (a server does it in the background).
+    else if (!options.readonly && options.migrate !== false) while (backfillSlice(db) !== null);
     this.links = this.linkRepository();
     this.clicks = this.clickRepository();
     this.signals = this.signalRepository();
@@ -164,6 +168,7 @@ export class SqliteStore implements Store {
       slice: this.writer ? WORKER_SLICE : undefined,
     });
     this.stops.push(() => mover.stop());
+    this.startBackfill(log);
     const make = this.options.workers?.checkpointer;
     if (make) {
       const checkpointer = make();
@@ -171,6 +176,52 @@ export class SqliteStore implements Store {
       checkpointer.onerror = (event) => log.error({ err: event.message }, "background checkpoints stopped; the connection checkpoints itself");
       this.stops.push(() => checkpointer.terminate());
     }
+  }
+
+  /**
+   * Counts the clicks a database had before its roll-ups existed (rollups.ts), a slice at
+   * a time, on the writer thread when there is one, while the server answers.
+   */
+  private startBackfill(log: Logger) {
+    const state = backfillState(this.db);
+    if (!state) return;
+    const total = state.up_to - state.done;
+    const started = performance.now();
+    let counted = 0;
+    let logged = 0;
+    let stopped = false;
+    log.info({ clicks: total }, "counting the stored clicks into the roll-ups; analytics fill in meanwhile");
+    const writer = this.writer;
+    const slice = () =>
+      this.mainLock.run("bulk", () =>
+        writer ? (writer.ask({ id: writer.nextId(), type: "backfill" }) as Promise<number | null>) : this.attempt(() => backfillSlice(this.db)),
+      );
+    const step = async () => {
+      if (stopped) return;
+      let done: number | null;
+      try {
+        done = await slice();
+      } catch (error) {
+        log.warn({ err: error }, "the roll-ups could not be filled in yet; trying again in a second");
+        setTimeout(step, 1000);
+        return;
+      }
+      if (done === null) {
+        log.info({ clicks: counted, seconds: Math.round((performance.now() - started) / 100) / 10 }, "roll-ups complete");
+        return;
+      }
+      counted += done;
+      if (counted - logged >= total / 10) {
+        logged = counted;
+        log.info({ clicks: counted, of: total }, "filling in the roll-ups");
+      }
+      // Off this thread, a slice follows the last at once; on it, the event loop gets its gap.
+      setTimeout(step, writer ? 0 : GAP_MS);
+    };
+    setTimeout(step, 0);
+    this.stops.push(() => {
+      stopped = true;
+    });
   }
 
   /** Runs `work` now, again on later turns while the database is busy, then gives up as unavailable. */
@@ -347,31 +398,32 @@ export class SqliteStore implements Store {
   private clickRepository(): ClickRepository {
     const db = this.db;
     const reader = this.reader;
-    type Heavy = Extract<ReadRequest, { type: "totals" | "countsBy" }>;
-    const offThread = <T>(request: Heavy extends infer R ? (R extends Heavy ? Omit<R, "id"> : never) : never, inline: () => T): Promise<T> =>
-      this.readClicks(() => null).then(() =>
-        reader ? (reader.ask({ ...request, id: reader.nextId() } as ReadRequest).catch((e) => Promise.reject(asStoreError(e))) as Promise<T>) : this.read(inline),
+    // Reads of the roll-ups, on the reader thread when there is one.
+    const offThread = <N extends ReadName>(name: N, ...args: ReadArgs<N>): Promise<ReturnType<(typeof READS)[N]>> => {
+      type T = ReturnType<(typeof READS)[N]>;
+      const inline = () => (READS[name] as (db: Db, ...a: unknown[]) => T)(db, ...args);
+      return this.readClicks(() => null).then(() =>
+        reader ? (reader.ask({ type: "read", name, args, id: reader.nextId() } as ReadRequest).catch((e) => Promise.reject(asStoreError(e))) as Promise<T>) : this.read(inline),
       );
+    };
     return {
       record: (batch) => this.record(batch),
       insert: (batch) => this.insert(batch),
       count: () => this.readClicks(() => clicks.countClicks(db)),
       findByKey: (key) => this.read(() => clicks.findClickByKey(db, key) as StoredClick | undefined),
-      totals: (filter: ClickFilter, since24h, since7d) =>
-        offThread({ type: "totals", filter, since24h, since7d }, () => clicks.clickTotals(db, filter, since24h, since7d)),
-      countsBy: (filter, by) => offThread({ type: "countsBy", filter, by }, () => clicks.clickCountsBy(db, filter, by)),
+      totals: (filter, since24h, since7d) => offThread("totals", filter, since24h, since7d),
+      countsBy: (filter, by) => offThread("countsBy", filter, by),
+      perDay: (filter, tz) => offThread("perDay", filter, tz),
       recentOf: (id, limit) => this.readClicks(() => clicks.recentClicksOf(db, id, limit)),
       exportPages: (filter) => this.exportPages(filter),
       unlocated: (after, limit) => this.readClicks(() => clicks.unlocatedClicks(db, after, limit)),
       setPlaces: (places) => this.write(() => clicks.setClickPlaces(db, places)),
       reclassify: (ids, kind, reason) => this.write(() => clicks.reclassifyClicks(db, ids, kind, reason)),
-      perLinkKindCounts: (ids) => this.readClicks(() => clicks.perLinkKindCounts(db, ids)),
+      perLinkKindCounts: (ids) => offThread("perLinkKindCounts", ids),
       humanOf: (ids, limit) => this.readClicks(() => clicks.humanClicksOf(db, ids, limit)),
-      kindCountsIn: (p) => this.readClicks(() => clicks.kindCountsIn(db, p)),
-      topLinksIn: (p, limit) => this.readClicks(() => clicks.topLinksIn(db, p, limit)),
-      humanPerDayIn: (p) => this.readClicks(() => clicks.humanClicksPerDayIn(db, p)),
+      topLinksIn: (p, limit) => offThread("topLinksIn", p, limit),
       recentIn: (p, limit) => this.readClicks(() => clicks.recentClicksIn(db, p, limit)),
-      orphansIn: (p, limit) => this.readClicks(() => clicks.orphansIn(db, p, limit)),
+      orphansIn: (p, limit) => offThread("orphansIn", p, limit),
       burstCandidates: (filter, limit) => this.readClicks(() => clicks.burstCandidates(db, filter, limit)),
       attributeOrphan: (orphan, id) => this.changeClicks(() => clicks.attributeOrphan(db, orphan, id)),
       deleteFromIp: (ip) => this.changeClicks(() => clicks.deleteClicksFromIp(db, ip)),

@@ -10,6 +10,7 @@ import type { NewClick, SignalRule } from "../store";
 import { insertClicks } from "./clicks";
 import { createDb, type Db } from "./index";
 import { settleClicks } from "./inbox";
+import { backfillSlice } from "./rollups";
 import { serveLane } from "./lane";
 import { ClickFacts, storeSignals } from "./signal-facts";
 
@@ -24,7 +25,9 @@ export type WriterInit = {
 export type WriteRequest =
   | { id: number; type: "insert"; clicks: NewClick[] }
   /** Moves up to `limit` waiting clicks from the inbox into link_clicks; answers how many. */
-  | { id: number; type: "move"; limit: number };
+  | { id: number; type: "move"; limit: number }
+  /** Counts the next slice of clicks the roll-ups do not have yet (rollups.ts); answers how many, or null when none are left. */
+  | { id: number; type: "backfill" };
 /** Per click whether it was new, and the links whose human clicks were stored (the server's memo forgets them). */
 export type WriteAnswer = { isNew: boolean[]; touched: string[] };
 
@@ -58,9 +61,10 @@ export function serveClickWriter(makeRule: (signals: NonNullable<WriterInit["sig
       db = createDb(init.path, { migrate: false, checkpointer: init.checkpointer });
       rule = init.signals ? makeRule(init.signals) : undefined;
     },
-    (request): WriteAnswer | number =>
+    (request): WriteAnswer | number | null =>
       retryWhileBusy(() => {
         if (request.type === "move") return settleClicks(db!, request.limit);
+        if (request.type === "backfill") return backfillSlice(db!);
         const touched = new Set<string>();
         const isNew = insertClicks(db!, request.clicks, (stored) => {
           const facts = ClickFacts.oneTransaction(db!);

@@ -1,10 +1,18 @@
 import { z } from "zod";
 import { isoInstant } from "../../lib/schemas";
+import { isTimeZone } from "../../lib/zone";
+
+/** An IANA time zone that days are counted in (default UTC). */
+export const TimeZone = z
+  .string()
+  .refine(isTimeZone, { error: (issue) => `tz must be an IANA time zone such as Europe/Berlin: ${String(issue.input).slice(0, 64)} is not one` })
+  .describe("The IANA time zone days are counted in, e.g. Europe/Berlin (default UTC)");
 
 export const AnalyticsQuery = z
   .object({
     from: isoInstant("from").optional(),
     to: isoInstant("to").optional(),
+    tz: TimeZone.optional(),
     include_bots: z.enum(["true", "false"], { error: "include_bots must be true or false" }).optional(),
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, "from must not be after to");
@@ -77,7 +85,7 @@ export const LinkAnalytics = z.object({
       ...ClickPlaceFields,
     }),
   ),
-  filters: z.object({ from: nullableString(), to: nullableString(), include_bots: z.boolean() }),
+  filters: z.object({ from: nullableString(), to: nullableString(), include_bots: z.boolean(), tz: z.string() }),
 });
 
 const Totals = z.object({ links: int(), human_clicks: int(), links_clicked: int(), first_human_click: nullableString() });
@@ -168,7 +176,7 @@ export const ApplicationsOverview = z.array(
 );
 
 export const Overview = z.object({
-  period: z.object({ from: z.string(), to: z.string() }),
+  period: z.object({ from: z.string(), to: z.string(), tz: z.string() }).describe("The whole days of the time zone the period touches"),
   totals: z.object({
     links: int(),
     active_links: int(),

@@ -2,6 +2,7 @@
 import type { Link, Period, Store } from "../../db/store";
 import { NotFound, ValidationFailed } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
+import { wholeDays } from "../../lib/zone";
 import { linkNotFound } from "../links/service";
 import { countsByKind } from "../clicks/visitor";
 import type { AnalyticsQuery } from "./model";
@@ -10,11 +11,13 @@ import { placeBreakdowns } from "./service";
 
 const DEFAULT_DAYS = 30;
 
-/** The period asked for; the overview counts the whole UTC days it touches. */
-export function periodOf(query: AnalyticsQuery, now = Date.now()): Period {
-  const to = query.to ?? new Date(now).toISOString();
-  const from = query.from ?? new Date(Date.parse(to) - DEFAULT_DAYS * 86_400_000).toISOString();
-  return { from, to };
+/** The period asked for (by default the last 30 days), widened to the whole days of the time zone it touches; both ends included. */
+export function periodOf(query: AnalyticsQuery, now = Date.now()): Period & { tz: string } {
+  const tz = query.tz ?? "UTC";
+  const to = query.to ? Date.parse(query.to) : now;
+  const from = query.from ? Date.parse(query.from) : to - DEFAULT_DAYS * 86_400_000;
+  const days = wholeDays(tz, from, to);
+  return { from: new Date(days.from).toISOString(), to: new Date(days.to - 1).toISOString(), tz };
 }
 
 /** True when a and b differ by one inserted, deleted or replaced character. */
@@ -50,19 +53,19 @@ export function probableLink(orphan: string, ids: string[]): string | null {
 }
 
 export async function overview(store: Store, query: AnalyticsQuery) {
-  const period = periodOf(query);
+  const { tz, ...period } = periodOf(query);
   const [kindRows, counts, ids, waiting, top, perDay, recent, orphans, places] = await Promise.all([
-    store.clicks.kindCountsIn(period),
+    store.clicks.countsBy(period, "kind"),
     store.links.counts(nowIso()),
     store.links.allIds(),
     store.links.applicationsWithoutHumanClick(),
     store.clicks.topLinksIn(period, 10),
-    store.clicks.humanPerDayIn(period),
+    store.clicks.perDay({ ...period, kinds: ["human"] }, tz),
     store.clicks.recentIn(period, 20),
     store.clicks.orphansIn(period, 50),
     placeBreakdowns(store, { from: period.from, to: period.to, kinds: ["human"] }),
   ]);
-  const kinds = countsByKind(kindRows);
+  const kinds = countsByKind(kindRows.map((r) => ({ kind: r.value ?? "", clicks: r.clicks })));
   const named = new Set([...top.map((r) => r.trackingId), ...recent.map((r) => r.trackingId)]);
   const probable = new Map(orphans.map((o) => [o.tracking_id, probableLink(o.tracking_id, ids)]));
   for (const p of probable.values()) if (p) named.add(p);
@@ -70,7 +73,7 @@ export async function overview(store: Store, query: AnalyticsQuery) {
   const link = (id: string) => links.get(id);
   const label = await labelsOf(store);
   return {
-    period,
+    period: { ...period, tz },
     totals: {
       links: counts.links,
       active_links: counts.active,
@@ -83,7 +86,7 @@ export async function overview(store: Store, query: AnalyticsQuery) {
       const l = link(r.trackingId);
       return { tracking_id: r.trackingId, link_function: l?.linkFunction ?? null, application_id: l?.applicationId ?? null, application_label: label(l?.applicationId ?? null), human_clicks: r.clicks };
     }),
-    clicks_per_day: perDay,
+    clicks_per_day: perDay.map((d) => ({ day: d.day, clicks: d.clicks })),
     /** Human clicks of the period by country and by network. */
     breakdowns: places,
     recent_clicks: recent.map((r) => {

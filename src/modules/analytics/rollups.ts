@@ -65,7 +65,7 @@ export async function visitsOf(store: Store, links: Link[]): Promise<Visit[]> {
     }
     const visit: Visit = {
       session_id: click.sessionId,
-      agent: agentText(click.userAgent),
+      agent: agentText(click),
       started_at: click.clickedAt,
       ended_at: click.clickedAt,
       country: click.country,
@@ -92,7 +92,7 @@ async function otherClicks(store: Store, links: Link[], limit = 50) {
       link_function: c.linkFunction,
       visitor_kind: c.visitorKind,
       visitor_reason: c.visitorReason,
-      agent: agentText(c.userAgent),
+      agent: agentText(c),
       country: c.country,
       asn: c.asn,
       network: c.network,

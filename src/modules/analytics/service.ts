@@ -1,7 +1,6 @@
-import UAParser from "ua-parser-js";
-import type { ClickFilter, Link, Store } from "../../db/store";
-import { nextTurn } from "../../lib/turns";
+import type { ClickAgent, ClickFilter, Store, VisitorKind as Kind } from "../../db/store";
 import { ATTRIBUTION } from "../../lib/geo";
+import { localDay, startOfDay } from "../../lib/zone";
 import { linkNotFound, viewOf } from "../links/service";
 import { countsByKind, VISITOR_KINDS, type VisitorKind } from "../clicks/visitor";
 import type { AnalyticsQuery } from "./model";
@@ -10,51 +9,14 @@ const HOUR = 3600_000;
 
 export type Count = { value: string; clicks: number };
 
-// Parsing a user agent takes tens of microseconds; clicks share few distinct ones.
-const parsedAgents = new Map<string, UAParser.IResult>();
-export function parseAgent(userAgent: string): UAParser.IResult {
-  let result = parsedAgents.get(userAgent);
-  if (!result) {
-    result = new UAParser(userAgent).getResult();
-    if (parsedAgents.size >= 5000) parsedAgents.clear();
-    parsedAgents.set(userAgent, result);
-  }
-  return result;
+/** "Safari on iOS, mobile": a stored click's agent for a person; null without one. */
+export function agentText(agent: ClickAgent): string | null {
+  return [agent.browser, agent.os && `on ${agent.os}`].filter(Boolean).join(" ") + (agent.device ? `, ${agent.device}` : "") || null;
 }
 
-/** Labels worked out between two turns of the event loop (a user agent's parse takes tens of microseconds). */
-const LABELS_PER_TURN = 200;
-
-/** Adds counts that map to the same label, largest first. */
-async function regroup(rows: { value: string | null; clicks: number }[], label: (value: string | null) => string): Promise<Count[]> {
-  const totals = new Map<string, number>();
-  for (let i = 0; i < rows.length; i++) {
-    if (i > 0 && i % LABELS_PER_TURN === 0) await nextTurn();
-    const row = rows[i];
-    const key = label(row.value);
-    totals.set(key, (totals.get(key) ?? 0) + row.clicks);
-  }
-  return [...totals].map(([value, clicks]) => ({ value, clicks })).sort((a, b) => b.clicks - a.clicks || a.value.localeCompare(b.value));
-}
-
-const referrerDomain = (referrer: string | null) => {
-  if (!referrer) return "(none)";
-  try {
-    return new URL(referrer).hostname.replace(/^www\./, "") || "(unknown)";
-  } catch {
-    return "(unknown)";
-  }
-};
-
-/** "Safari on iOS, mobile": a user agent for a person; null without one. */
-export function agentText(userAgent: string | null): string | null {
-  if (!userAgent) return null;
-  const r = parseAgent(userAgent);
-  const device = r.device.type ?? (r.os.name ? "desktop" : undefined);
-  return [r.browser.name, r.os.name && `on ${r.os.name}`].filter(Boolean).join(" ") + (device ? `, ${device}` : "") || null;
-}
-
-const agentPart = (part: (r: UAParser.IResult) => string | undefined) => (ua: string | null) => (ua ? part(parseAgent(ua)) : undefined) ?? "(unknown)";
+/** Largest first, then by name; `none` where the clicks had no value. */
+const labelled = (rows: { value: string | null; clicks: number }[], none: string): Count[] =>
+  rows.map((r) => ({ value: r.value ?? none, clicks: r.clicks })).sort((a, b) => b.clicks - a.clicks || a.value.localeCompare(b.value));
 
 /** Human clicks only, unless the question includes bots (then every kind). */
 export const kindsFor = (query: AnalyticsQuery): ClickFilter["kinds"] => (query.include_bots === "true" ? undefined : ["human"]);
@@ -86,23 +48,22 @@ const MAX_DAYS = 366;
 
 /**
  * Clicks per day and kind, every day of the span a zero when nothing came (a chart draws
- * a bar per day, not a line between clicks): from `from` (or the link's first click, or
- * its creation) to `to` (or today), the last MAX_DAYS of it.
+ * a bar per day, not a line between clicks): from the day of `start` to the day of `end`
+ * (days as "2026-11-30", calendar days of the viewer's time zone), the last MAX_DAYS of it.
  */
-export function clicksPerDay(rows: { value: string | null; clicks: number }[], start: string, end: string) {
-  const midnight = (iso: string) => Date.parse(`${iso.slice(0, 10)}T00:00:00Z`);
+export function clicksPerDay(rows: { day: string; kind: Kind; clicks: number }[], startDay: string, endDay: string) {
+  const midnight = (day: string) => Date.parse(`${day}T00:00:00Z`);
   const zero = () => Object.fromEntries(VISITOR_KINDS.map((k) => [k, 0])) as Record<VisitorKind, number>;
   const counts = new Map<string, Record<VisitorKind, number>>();
   for (const r of rows) {
-    const [day, kind] = (r.value ?? "").split(" ");
-    if (!day || !(VISITOR_KINDS as readonly string[]).includes(kind)) continue;
-    const c = counts.get(day) ?? zero();
-    c[kind as VisitorKind] += r.clicks;
-    counts.set(day, c);
+    if (!(VISITOR_KINDS as readonly string[]).includes(r.kind)) continue;
+    const c = counts.get(r.day) ?? zero();
+    c[r.kind as VisitorKind] += r.clicks;
+    counts.set(r.day, c);
   }
-  const last = midnight(end);
+  const last = midnight(endDay);
   const out: ({ day: string } & Record<VisitorKind, number>)[] = [];
-  for (let t = Math.max(midnight(start), last - (MAX_DAYS - 1) * DAY_MS); t <= last; t += DAY_MS) {
+  for (let t = Math.max(midnight(startDay), last - (MAX_DAYS - 1) * DAY_MS); t <= last; t += DAY_MS) {
     const day = new Date(t).toISOString().slice(0, 10);
     out.push({ day, ...(counts.get(day) ?? zero()) });
   }
@@ -113,21 +74,33 @@ export function clicksPerDay(rows: { value: string | null; clicks: number }[], s
 export async function linkAnalytics(store: Store, trackingId: string, query: AnalyticsQuery, now = Date.now()) {
   const link = await store.links.find(trackingId);
   if (!link) throw linkNotFound(trackingId);
+  const tz = query.tz ?? "UTC";
   const filter = filterFor([trackingId], query);
   // Asked together: the store answers them on its reader thread one after another.
-  const [totals, kinds, agents, sources, referrers, days, recent, places, daysByKind] = await Promise.all([
-    store.clicks.totals(filter, new Date(now - 24 * HOUR).toISOString(), new Date(now - 7 * 24 * HOUR).toISOString()),
+  const since24h = new Date(now - 24 * HOUR).toISOString();
+  const since7d = new Date(now - 7 * 24 * HOUR).toISOString();
+  const [totals, everyKind, kinds, browsers, systems, devices, sources, referrers, recent, places] = await Promise.all([
+    store.clicks.totals(filter, since24h, since7d),
+    filter.kinds ? store.clicks.totals({ ...filter, kinds: undefined }, since24h, since7d) : null,
     store.clicks.countsBy({ ...filter, kinds: undefined }, "kind"),
-    store.clicks.countsBy(filter, "userAgent"),
+    store.clicks.countsBy(filter, "browser"),
+    store.clicks.countsBy(filter, "os"),
+    store.clicks.countsBy(filter, "device"),
     store.clicks.countsBy(filter, "source"),
     store.clicks.countsBy(filter, "referrer"),
-    store.clicks.countsBy(filter, "day"),
     store.clicks.recentOf(trackingId, 20),
     placeBreakdowns(store, filter),
-    store.clicks.countsBy({ ...filter, kinds: undefined }, "dayKind"),
   ]);
-  const firstDay = daysByKind[0]?.value?.slice(0, 10);
-  const perDay = clicksPerDay(daysByKind, query.from ?? (firstDay && firstDay < link.createdAt ? firstDay : link.createdAt), query.to ?? new Date(now).toISOString());
+  // The days: from `from`, or the link's creation (or its first click, when an ingested
+  // one came before it), to `to` or now, in the viewer's time zone.
+  const all = everyKind ?? totals;
+  const start = query.from ?? (all.first && all.first < link.createdAt ? all.first : link.createdAt);
+  const end = query.to ?? new Date(Math.max(now, Date.parse(start), all.last ? Date.parse(all.last) : 0)).toISOString();
+  const from = query.from ?? new Date(startOfDay(tz, localDay(tz, Date.parse(start)))).toISOString();
+  const days = await store.clicks.perDay({ trackingIds: [trackingId], from, to: end }, tz);
+  const counted = new Set<string>(filter.kinds ?? VISITOR_KINDS);
+  const byDay = new Map<string, number>();
+  for (const d of days) if (counted.has(d.kind)) byDay.set(d.day, (byDay.get(d.day) ?? 0) + d.clicks);
   const byKind = countsByKind(kinds.map((r) => ({ kind: r.value ?? "", clicks: r.clicks })));
   return {
     link_info: viewOf(link, LINK_INFO),
@@ -143,27 +116,26 @@ export async function linkAnalytics(store: Store, trackingId: string, query: Ana
     clicks_by_kind: byKind,
     counted: filter.kinds ? ("human clicks" as const) : ("all clicks" as const),
     breakdowns: {
-      by_source: await regroup(sources, (v) => v ?? "(none)"),
-      by_referrer_domain: await regroup(referrers, referrerDomain),
-      by_day: days.map((r) => ({ day: r.value as string, clicks: r.clicks })),
-      by_browser: await regroup(agents, agentPart((r) => r.browser.name)),
-      by_os: await regroup(agents, agentPart((r) => r.os.name)),
-      // ua-parser leaves desktops without a device type.
-      by_device: await regroup(agents, agentPart((r) => r.device.type ?? (r.os.name ? "desktop" : undefined))),
+      by_source: labelled(sources, "(none)"),
+      by_referrer_domain: labelled(referrers, "(none)"),
+      by_day: [...byDay].map(([day, clicks]) => ({ day, clicks })),
+      by_browser: labelled(browsers, "(unknown)"),
+      by_os: labelled(systems, "(unknown)"),
+      by_device: labelled(devices, "(unknown)"),
       ...places,
     },
-    clicks_per_day: perDay,
+    clicks_per_day: clicksPerDay(days, localDay(tz, Date.parse(start)), localDay(tz, Date.parse(end))),
     recent_clicks: recent.map((c) => ({
       clicked_at: c.clickedAt,
       click_source: c.clickSource,
       visitor_kind: c.visitorKind,
       visitor_reason: c.visitorReason,
-      browser: c.userAgent ? (parseAgent(c.userAgent).browser.name ?? null) : null,
-      referrer_domain: referrerDomain(c.referrerUrl),
+      browser: c.browser,
+      referrer_domain: c.referrerDomain || "(none)",
       country: c.country,
       asn: c.asn,
       network: c.network,
     })),
-    filters: { from: query.from ?? null, to: query.to ?? null, include_bots: query.include_bots === "true" },
+    filters: { from: query.from ?? null, to: query.to ?? null, include_bots: query.include_bots === "true", tz },
   };
 }

@@ -145,16 +145,16 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       await store.clicks.record([...scanned, click("k1", 3, { ipAddress: "198.51.100.1" })]);
       await store.clicks.insert([click("k1-cut", 4, { origin: "ingest", idempotencyKey: "o1", outcome: "not_found" })]);
       const period = { from: at(-60), to: at(60 * 24) };
-      expect(await store.clicks.kindCountsIn(period)).toEqual([{ kind: "human", clicks: 3 }]);
+      expect(await store.clicks.countsBy(period, "kind")).toEqual([{ value: "human", clicks: 3 }]);
       expect(await store.clicks.reclassify(scanned.map((c) => c.clickId), "scanner", "burst")).toBe(2);
       expect(await store.clicks.reclassify(scanned.map((c) => c.clickId), "scanner", "burst")).toBe(0);
       expect(await store.clicks.topLinksIn(period, 5)).toEqual([{ trackingId: "k1", clicks: 1 }]);
       expect((await store.clicks.orphansIn(period, 5)).map((o) => o.tracking_id)).toEqual(["k1-cut"]);
       expect(await store.clicks.attributeOrphan("k1-cut", "k1")).toBe(1);
       expect(await store.clicks.orphansIn(period, 5)).toEqual([]);
-      expect(await store.clicks.humanPerDayIn(period)).toEqual([{ day: at(0).slice(0, 10), clicks: 2 }]);
+      expect(await store.clicks.perDay({ ...period, kinds: ["human"] }, "UTC")).toEqual([{ day: at(0).slice(0, 10), kind: "human", clicks: 2 }]);
       expect(await store.clicks.deleteFromIp("203.0.113.9")).toBe(2);
-      expect(await store.clicks.kindCountsIn(period)).toEqual([{ kind: "human", clicks: 2 }]);
+      expect(await store.clicks.countsBy(period, "kind")).toEqual([{ value: "human", clicks: 2 }]);
       expect((await store.clicks.recentIn(period, 10)).map((c) => c.clickedAt)).toEqual([at(4), at(3)]);
     });
 
@@ -166,7 +166,7 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       expect(await store.clicks.deleteBefore(at(3), 2)).toBe(0);
       expect(await store.clicks.count()).toBe(2);
       // The daily counts follow the deletions.
-      expect(await store.clicks.kindCountsIn({ from: at(-60), to: at(60) })).toEqual([{ kind: "human", clicks: 2 }]);
+      expect(await store.clicks.countsBy({ from: at(-60), to: at(60) }, "kind")).toEqual([{ value: "human", clicks: 2 }]);
     });
 
     test("places: stored with the click, counted by country and network, and set later on clicks that have none", async () => {

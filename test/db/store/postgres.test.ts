@@ -5,9 +5,11 @@
  */
 import { afterAll, beforeAll } from "bun:test";
 import { openPostgresStore } from "../../../src/db/postgres";
+import type { Store } from "../../../src/db/store";
 import { signalRule } from "../../../src/modules/webhooks/signals";
 import { freshPgliteDb, realPostgres } from "../../postgres-utils";
 import { storeConformance } from "./conformance";
+import { rollupsProperty } from "./rollups-property";
 
 const withRule = (signals?: { returnDays: number; holdSeconds: number }) => signals && { rule: signalRule(signals), ...signals };
 
@@ -15,6 +17,13 @@ const withRule = (signals?: { returnDays: number; holdSeconds: number }) => sign
 beforeAll(() => freshPgliteDb(), 60_000);
 
 storeConformance("PostgreSQL on PGlite", async ({ signals }) => (await freshPgliteDb()).open({ signals: withRule(signals) }), { outbox: false });
+const opened: Store[] = [];
+afterAll(() => Promise.all(opened.splice(0).map((s) => s.close())), 60_000);
+rollupsProperty("PostgreSQL on PGlite", async () => {
+  const store = await (await freshPgliteDb()).open({});
+  opened.push(store);
+  return store;
+}, 8);
 
 const server = await realPostgres();
 if (server.url) {
@@ -23,5 +32,10 @@ if (server.url) {
     async ({ signals }) => openPostgresStore(await server.freshDatabase(), { signals: withRule(signals), connection: { max: 4 } }),
     { outbox: false },
   );
+  rollupsProperty("PostgreSQL server", async () => {
+    const store = await openPostgresStore(await server.freshDatabase(), { connection: { max: 4 } });
+    opened.push(store);
+    return store;
+  }, 8);
   afterAll(() => server.dropAll(), 60_000);
 }

@@ -7,17 +7,17 @@ const zero = { human: 0, bot: 0, preview: 0, scanner: 0, owner: 0 };
 describe("clicks per day, every day a bar", () => {
   test("days without clicks are zeros; kinds apart; at most 366 days", () => {
     const rows = [
-      { value: "2026-11-01 human", clicks: 2 },
-      { value: "2026-11-01 scanner", clicks: 3 },
-      { value: "2026-11-04 human", clicks: 1 },
+      { day: "2026-11-01", kind: "human" as const, clicks: 2 },
+      { day: "2026-11-01", kind: "scanner" as const, clicks: 3 },
+      { day: "2026-11-04", kind: "human" as const, clicks: 1 },
     ];
-    expect(clicksPerDay(rows, "2026-11-01T10:00:00Z", "2026-11-04T23:00:00Z")).toEqual([
+    expect(clicksPerDay(rows, "2026-11-01", "2026-11-04")).toEqual([
       { day: "2026-11-01", ...zero, human: 2, scanner: 3 },
       { day: "2026-11-02", ...zero },
       { day: "2026-11-03", ...zero },
       { day: "2026-11-04", ...zero, human: 1 },
     ]);
-    const long = clicksPerDay([], "2020-01-01T00:00:00Z", "2026-11-29T00:00:00Z");
+    const long = clicksPerDay([], "2020-01-01", "2026-11-29");
     expect(long).toHaveLength(366);
     expect(long.at(-1)!.day).toBe("2026-11-29");
   });

@@ -1,0 +1,12 @@
+/**
+ * The reads of clicks that may run on a reader thread (reader.ts): each takes the
+ * connection first, its arguments and answer plain data (they cross to the thread and
+ * back). The store runs them inline where it has no reader thread.
+ */
+import { clickCountsBy, clicksPerDay, clickTotals, orphansIn, perLinkKindCounts, topLinksIn } from "./clicks";
+import type { Db } from "./index";
+
+export const READS = { totals: clickTotals, countsBy: clickCountsBy, perDay: clicksPerDay, topLinksIn, orphansIn, perLinkKindCounts };
+export type ReadName = keyof typeof READS;
+type Rest<F> = F extends (db: Db, ...args: infer A) => unknown ? A : never;
+export type ReadArgs<N extends ReadName> = Rest<(typeof READS)[N]>;

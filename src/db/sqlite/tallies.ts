@@ -1,0 +1,265 @@
+/**
+ * The analytics' counts, read from the roll-ups (rollups.ts), never by counting a
+ * period's clicks. A period [from, to] is cut where its grains allow: whole UTC days from
+ * the daily roll-ups, the hours or quarter-hours left at its ends from the finer ones,
+ * and only the pieces shorter than a quarter-hour (or, for one link's breakdowns, than a
+ * day) from link_clicks itself, by its time indexes. So a read costs what the answer and
+ * its edges hold, whatever the number of clicks. Only clicks counted in the roll-ups are
+ * counted here (referrer_domain set: see rollups.ts), so an answer never mixes the two.
+ */
+import type { SQLQueryBindings } from "bun:sqlite";
+import { dayRuns, localDay } from "../../lib/zone";
+import type { ClickFilter, CountDimension, Period, VisitorKind } from "../store";
+import type { Db } from "./index";
+import { DAY_S, DIMENSIONS, HOUR_S, QUARTER_S, VALUE_SEPARATOR, type Dimension } from "./rollups";
+
+const QUARTER_MS = QUARTER_S * 1000;
+const HOUR_MS = HOUR_S * 1000;
+const DAY_MS = DAY_S * 1000;
+/** An open end: every click is after 1970 and before 9999. */
+const END_OF_TIME = Date.parse("9999-01-01T00:00:00Z");
+
+type Range = { from: number; to: number };
+
+/** The filter's instants as a half-open range in milliseconds (its `to` is inclusive). */
+const rangeOf = (f: { from?: string; to?: string }): Range => ({ from: f.from ? Date.parse(f.from) : 0, to: f.to ? Date.parse(f.to) + 1 : END_OF_TIME });
+
+/** The whole units of `unitMs` inside a range, and the pieces left at its ends. */
+function split(r: Range, unitMs: number): { inner: Range | null; outer: Range[] } {
+  const a = Math.ceil(r.from / unitMs) * unitMs;
+  const b = Math.floor(r.to / unitMs) * unitMs;
+  if (a >= b) return { inner: null, outer: r.from < r.to ? [r] : [] };
+  return { inner: { from: a, to: b }, outer: [r.from < a ? { from: r.from, to: a } : null, b < r.to ? { from: b, to: r.to } : null].filter((x): x is Range => x !== null) };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A WHERE in parts: its SQL and parameters. */
+class Where {
+  readonly parts: string[] = [];
+  readonly params: SQLQueryBindings[] = [];
+  add(sql: string, ...params: SQLQueryBindings[]): this {
+    this.parts.push(sql);
+    this.params.push(...params);
+    return this;
+  }
+  in(column: string, values: readonly string[] | undefined): this {
+    if (values) this.add(`${column} in (${values.map(() => "?").join(", ") || "null"})`, ...values);
+    return this;
+  }
+  get sql(): string {
+    return this.parts.join(" and ") || "1";
+  }
+}
+
+/** A filter of clicks; orphan hits (not_found) are counted only when asked for. */
+type Filter = ClickFilter & { anyOutcome?: boolean };
+
+/** Conditions every grain shares: links, kinds, redirected only. */
+function common(f: Filter, links = true): Where {
+  const w = new Where().in("visitor_kind", f.kinds);
+  if (!f.anyOutcome) w.add("outcome = 'redirected'");
+  return links ? w.in("tracking_id", f.trackingIds) : w;
+}
+
+const raw = (f: Filter, r: Range) => common(f).add("referrer_domain is not null").add("clicked_at >= ? and clicked_at < ?", iso(r.from), iso(r.to));
+const units = (f: Filter, column: string, r: Range, unitMs: number, links = true) =>
+  common(f, links).add(`${column} >= ? and ${column} < ?`, r.from / unitMs, r.to / unitMs);
+const days = (f: Filter, r: Range) => common(f).add("day >= ? and day < ?", iso(r.from).slice(0, 10), iso(r.to).slice(0, 10));
+
+/**
+ * Rows of (group, clicks) from every grain that covers part of the range, to be summed:
+ * `grains` lists, coarsest first, the roll-up and its unit; `expr` gives the grouped
+ * expression in each (or in link_clicks, for the raw pieces).
+ */
+function pieces(
+  f: Filter,
+  r: Range,
+  grains: { table: string; column: string; unitMs: number; where?: (w: Where) => Where; links?: boolean }[],
+  expr: (table: string) => string,
+  rawWhere?: (w: Where) => Where,
+): { sql: string; params: SQLQueryBindings[] } {
+  const selects: string[] = [];
+  const params: SQLQueryBindings[] = [];
+  let left: Range[] = [r];
+  for (const g of grains) {
+    const next: Range[] = [];
+    for (const piece of left) {
+      const { inner, outer } = split(piece, g.unitMs);
+      if (inner) {
+        let w = g.column === "day" && g.table === "click_daily" ? days(f, inner) : units(f, g.column, inner, g.unitMs, g.links ?? true);
+        if (g.where) w = g.where(w);
+        selects.push(`select ${expr(g.table)} as g, clicks from ${g.table} where ${w.sql}`);
+        params.push(...w.params);
+      }
+      next.push(...outer);
+    }
+    left = next;
+  }
+  for (const piece of left) {
+    let w = raw(f, piece);
+    if (rawWhere) w = rawWhere(w);
+    selects.push(`select ${expr("link_clicks")} as g, 1 as clicks from link_clicks where ${w.sql}`);
+    params.push(...w.params);
+  }
+  return { sql: selects.join(" union all ") || "select null as g, 0 as clicks where 0", params };
+}
+
+function summed(db: Db, p: { sql: string; params: SQLQueryBindings[] }): { g: string | null; clicks: number }[] {
+  return db.$client
+    .query<{ g: string | null; clicks: number }, SQLQueryBindings[]>(`select g, sum(clicks) as clicks from (${p.sql}) group by g having sum(clicks) > 0`)
+    .all(...p.params);
+}
+
+/** The grains of counts: per link (some links, or each link of a period), or every link's together. */
+function countGrains(perLink: boolean) {
+  return perLink
+    ? [
+        { table: "click_daily", column: "day", unitMs: DAY_MS },
+        { table: "click_quarters", column: "quarter", unitMs: QUARTER_MS },
+      ]
+    : [{ table: "click_quarters_all", column: "quarter", unitMs: QUARTER_MS }];
+}
+
+/** Clicks by visitor kind. */
+export function kindCounts(db: Db, f: ClickFilter): { kind: VisitorKind; clicks: number }[] {
+  return summed(db, pieces(f, rangeOf(f), countGrains(!!f.trackingIds), () => "visitor_kind")).map((r) => ({ kind: r.g as VisitorKind, clicks: r.clicks }));
+}
+
+/** The raw value of a breakdown (rollups.ts DIMENSIONS), summed by value. */
+function dimension(db: Db, f: ClickFilter, d: Dimension) {
+  const only = (w: Where) => w.add("dimension = ?", d);
+  const grains = f.trackingIds
+    ? [{ table: "click_dimensions", column: "day", unitMs: DAY_MS, where: only }]
+    : [
+        { table: "click_dimensions_daily", column: "day", unitMs: DAY_MS, where: only, links: false },
+        { table: "click_dimensions_hourly", column: "hour", unitMs: HOUR_MS, where: only, links: false },
+      ];
+  return summed(db, pieces(f, rangeOf(f), grains, (table) => (table === "link_clicks" ? DIMENSIONS[d] : "value")));
+}
+
+const part = (value: string | null, i: number) => value?.split(VALUE_SEPARATOR)[i] || null;
+
+/** Adds up rows that map to the same value. */
+function regroup(rows: { g: string | null; clicks: number }[], map: (v: string | null) => string | null) {
+  const totals = new Map<string | null, number>();
+  for (const r of rows) totals.set(map(r.g), (totals.get(map(r.g)) ?? 0) + r.clicks);
+  return [...totals].map(([value, clicks]) => ({ value, clicks })).sort((a, b) => b.clicks - a.clicks || String(a.value).localeCompare(String(b.value)));
+}
+
+/**
+ * Clicks by one breakdown, largest first; null where the click has no value. By
+ * "network", the value is "<asn> <organisation>".
+ */
+export function countsBy(db: Db, f: ClickFilter, by: CountDimension): { value: string | null; clicks: number }[] {
+  switch (by) {
+    case "kind":
+      return regroup(kindCounts(db, f).map((r) => ({ g: r.kind, clicks: r.clicks })), (v) => v);
+    case "source":
+      return regroup(dimension(db, f, "source"), (v) => v || null);
+    case "referrer":
+      return regroup(dimension(db, f, "referrer"), (v) => v || null);
+    case "browser":
+    case "os":
+    case "device":
+      return regroup(dimension(db, f, "agent"), (v) => part(v, ["browser", "os", "device"].indexOf(by)));
+    case "country":
+      return regroup(dimension(db, f, "place"), (v) => part(v, 0));
+    case "network":
+      return regroup(dimension(db, f, "place"), (v) => {
+        const asn = part(v, 1);
+        return asn === null ? null : `${asn} ${part(v, 2) ?? ""}`;
+      });
+  }
+}
+
+/** Distinct sessions: the whole days' from click_sessions, the rest from link_clicks, as one set. */
+export function sessions(db: Db, f: ClickFilter): number {
+  const p = pieces(
+    f,
+    rangeOf(f),
+    [{ table: "click_sessions", column: "day", unitMs: DAY_MS }],
+    () => "session_id",
+    (w) => w.add("session_id is not null"),
+  );
+  // A session whose clicks were all uncounted (deleted, reclassified) keeps a row of 0.
+  return db.$client.query<{ n: number }, SQLQueryBindings[]>(`select count(*) as n from (select g from (${p.sql}) group by g having sum(clicks) > 0)`).get(...p.params)?.n ?? 0;
+}
+
+/** The first and last counted click of one link in the range: the quarter-hour that holds it, then the click in it. */
+export function span(db: Db, f: ClickFilter & { trackingIds: [string] }): { first: string | null; last: string | null } {
+  const r = rangeOf(f);
+  const { inner, outer } = split(r, QUARTER_MS);
+  const before = outer.filter((o) => !inner || o.from < inner.from);
+  const after = outer.filter((o) => inner && o.from >= inner.to);
+  const rawEnd = (piece: Range, order: "asc" | "desc") => {
+    const w = raw(f, piece);
+    return db.$client.query<{ at: string }, SQLQueryBindings[]>(`select clicked_at as at from link_clicks where ${w.sql} order by clicked_at ${order} limit 1`).get(...w.params)?.at ?? null;
+  };
+  const quarterEnd = (order: "asc" | "desc") => {
+    if (!inner) return null;
+    const w = units(f, "quarter", inner, QUARTER_MS).add("clicks > 0");
+    const q = db.$client.query<{ q: number }, SQLQueryBindings[]>(`select quarter as q from click_quarters where ${w.sql} order by quarter ${order} limit 1`).get(...w.params)?.q;
+    return q === undefined ? null : rawEnd({ from: q * QUARTER_MS, to: (q + 1) * QUARTER_MS }, order);
+  };
+  const firstOf = (list: (() => string | null)[]) => {
+    for (const get of list) {
+      const at = get();
+      if (at !== null) return at;
+    }
+    return null;
+  };
+  return {
+    first: firstOf([...before.map((p) => () => rawEnd(p, "asc")), () => quarterEnd("asc"), ...after.map((p) => () => rawEnd(p, "asc"))]),
+    last: firstOf([...after.map((p) => () => rawEnd(p, "desc")), () => quarterEnd("desc"), ...before.map((p) => () => rawEnd(p, "desc"))]),
+  };
+}
+
+/**
+ * Clicks per day of the zone `tz` and kind, over the filter's range (which must have both
+ * ends): whole quarter-hours from the roll-ups, summed into the zone's days run by run;
+ * the minutes left at the range's ends from link_clicks.
+ */
+export function perDay(db: Db, f: ClickFilter & { from: string; to: string }, tz: string): { day: string; kind: VisitorKind; clicks: number }[] {
+  const r = rangeOf(f);
+  const { inner, outer } = split(r, QUARTER_MS);
+  const table = f.trackingIds ? "click_quarters" : "click_quarters_all";
+  const totals = new Map<string, number>();
+  const add = (day: string, kind: string, clicks: number) => totals.set(`${day} ${kind}`, (totals.get(`${day} ${kind}`) ?? 0) + clicks);
+  if (inner) {
+    for (const run of dayRuns(tz, inner.from, inner.to)) {
+      const from = Math.max(run.start, inner.from);
+      const to = Math.min(run.start + run.days.length * run.length, inner.to);
+      const w = units(f, "quarter", { from: Math.ceil(from / QUARTER_MS) * QUARTER_MS, to: Math.ceil(to / QUARTER_MS) * QUARTER_MS }, QUARTER_MS, !!f.trackingIds);
+      const rows = db.$client
+        .query<{ i: number; kind: string; clicks: number }, SQLQueryBindings[]>(
+          `select (quarter * ${QUARTER_MS} - ?) / ? as i, visitor_kind as kind, sum(clicks) as clicks from ${table} where ${w.sql} group by 1, 2 having sum(clicks) > 0`,
+        )
+        .all(run.start, run.length, ...w.params);
+      for (const row of rows) add(run.days[row.i], row.kind, row.clicks);
+    }
+  }
+  for (const piece of outer) {
+    const w = raw(f, piece);
+    for (const row of db.$client.query<{ at: string; kind: string }, SQLQueryBindings[]>(`select clicked_at as at, visitor_kind as kind from link_clicks where ${w.sql}`).all(...w.params)) {
+      add(localDay(tz, Date.parse(row.at)), row.kind, 1);
+    }
+  }
+  return [...totals]
+    .map(([key, clicks]) => {
+      const [day, kind] = key.split(" ");
+      return { day, kind: kind as VisitorKind, clicks };
+    })
+    .sort((a, b) => a.day.localeCompare(b.day) || a.kind.localeCompare(b.kind));
+}
+
+/**
+ * Per tracking_id, the clicks of a period (redirected ones, or every outcome's: orphan
+ * hits are not_found): the SQL of a subquery of (g = tracking_id, clicks) rows to be
+ * summed, from click_daily's whole days, click_quarters' quarter-hours and link_clicks'
+ * minutes.
+ */
+export function perLinkIn(p: Period, kinds: VisitorKind[] | undefined, anyOutcome = false): { sql: string; params: SQLQueryBindings[] } {
+  const f: Filter = { from: p.from, to: p.to, kinds, anyOutcome };
+  return pieces(f, rangeOf(f), countGrains(true), () => "tracking_id");
+}
