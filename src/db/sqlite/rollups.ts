@@ -19,9 +19,11 @@ import { perDb, type Db } from "./index";
 export const QUARTER_S = 900;
 export const HOUR_S = 3600;
 export const DAY_S = 86_400;
-const unit = (seconds: number) => `(unixepoch(clicked_at) / ${seconds})`;
 
-/** The breakdowns kept: a click has one value of each ('' for none). */
+/**
+ * The breakdowns kept: a click has one value of each ('' for none), as SQL on link_clicks
+ * (what a period's edges are counted with, tallies.ts) and as the same value from a row.
+ */
 export const DIMENSIONS = {
   source: "coalesce(click_source, '')",
   referrer: "referrer_domain",
@@ -31,87 +33,145 @@ export const DIMENSIONS = {
 export type Dimension = keyof typeof DIMENSIONS;
 export const VALUE_SEPARATOR = "\u001f";
 
-const dimensionValue = `case d.dimension ${Object.entries(DIMENSIONS)
-  .map(([name, expr]) => `when '${name}' then ${expr}`)
-  .join(" ")} end`;
-const EACH_DIMENSION = `cross join (${Object.keys(DIMENSIONS)
-  .map((name, i) => (i === 0 ? `select '${name}' as dimension` : `select '${name}'`))
-  .join(" union all ")}) d`;
+/** The columns of a click the roll-ups count it by. */
+type Counted = {
+  tracking_id: string;
+  clicked_at: string;
+  clicked_epoch: number;
+  visitor_kind: string;
+  outcome: string;
+  session_id: string | null;
+  click_source: string | null;
+  referrer_domain: string;
+  browser: string | null;
+  os: string | null;
+  device: string | null;
+  country: string | null;
+  asn: number | null;
+  network: string | null;
+};
+const COUNTED_COLUMNS = "tracking_id, clicked_at, clicked_epoch, visitor_kind, outcome, session_id, click_source, referrer_domain, browser, os, device, country, asn, network";
 
-type Rollup = { table: string; keys: [string, string][]; join?: string; where?: string };
+const or = (v: string | number | null) => (v === null ? "" : String(v));
+const VALUE_OF: Record<Dimension, (c: Counted) => string> = {
+  source: (c) => or(c.click_source),
+  referrer: (c) => c.referrer_domain,
+  agent: (c) => [or(c.browser), or(c.os), or(c.device)].join(VALUE_SEPARATOR),
+  place: (c) => [or(c.country), or(c.asn), or(c.network)].join(VALUE_SEPARATOR),
+};
+const DIMENSION_NAMES = Object.keys(DIMENSIONS) as Dimension[];
 
+/**
+ * Breakdowns across every link are kept for places only: the overview shows no other
+ * (each kept breakdown costs every click a row to count).
+ */
+export const ALL_LINK_DIMENSIONS: Dimension[] = ["place"];
+
+/** A roll-up: its key columns (visitor_kind and outcome follow), and each key a click counts in. */
+type Rollup = { table: string; columns: string[]; keys: (c: Counted) => (string | number)[][] };
+
+const unit = (c: Counted, seconds: number) => Math.floor(c.clicked_epoch / seconds);
 const ROLLUPS: Rollup[] = [
-  { table: "click_daily", keys: [["day", "substr(clicked_at, 1, 10)"], ["tracking_id", "tracking_id"]] },
-  { table: "click_quarters", keys: [["tracking_id", "tracking_id"], ["quarter", unit(QUARTER_S)]] },
-  { table: "click_quarters_all", keys: [["quarter", unit(QUARTER_S)]] },
+  { table: "click_daily", columns: ["day", "tracking_id"], keys: (c) => [[c.clicked_at.slice(0, 10), c.tracking_id]] },
+  { table: "click_quarters", columns: ["tracking_id", "quarter"], keys: (c) => [[c.tracking_id, unit(c, QUARTER_S)]] },
+  { table: "click_quarters_all", columns: ["quarter"], keys: (c) => [[unit(c, QUARTER_S)]] },
   {
     table: "click_dimensions",
-    keys: [["tracking_id", "tracking_id"], ["dimension", "d.dimension"], ["day", unit(DAY_S)], ["value", dimensionValue]],
-    join: EACH_DIMENSION,
+    columns: ["tracking_id", "day", "dimension", "value"],
+    keys: (c) => DIMENSION_NAMES.map((d) => [c.tracking_id, unit(c, DAY_S), d, VALUE_OF[d](c)]),
   },
-  { table: "click_dimensions_daily", keys: [["dimension", "d.dimension"], ["day", unit(DAY_S)], ["value", dimensionValue]], join: EACH_DIMENSION },
-  { table: "click_dimensions_hourly", keys: [["dimension", "d.dimension"], ["hour", unit(HOUR_S)], ["value", dimensionValue]], join: EACH_DIMENSION },
-  { table: "click_sessions", keys: [["tracking_id", "tracking_id"], ["day", unit(DAY_S)], ["session_id", "session_id"]], where: "session_id is not null" },
+  { table: "click_dimensions_daily", columns: ["day", "dimension", "value"], keys: (c) => ALL_LINK_DIMENSIONS.map((d) => [unit(c, DAY_S), d, VALUE_OF[d](c)]) },
+  { table: "click_dimensions_hourly", columns: ["hour", "dimension", "value"], keys: (c) => ALL_LINK_DIMENSIONS.map((d) => [unit(c, HOUR_S), d, VALUE_OF[d](c)]) },
+  { table: "click_sessions", columns: ["tracking_id", "day", "session_id"], keys: (c) => (c.session_id === null ? [] : [[c.tracking_id, unit(c, DAY_S), c.session_id]]) },
 ];
 
-/** The statements that add `sign` × the clicks `where` matches (SQL on link_clicks) to every roll-up. */
-function counters(db: Db, where: string) {
-  return perDb(db, `rollups:${where}`, () =>
+const upserts = (db: Db) =>
+  perDb(db, "rollups:upserts", () =>
     ROLLUPS.map((r) => {
-      const columns = [...r.keys.map(([c]) => c), "visitor_kind", "outcome"];
-      const exprs = [...r.keys.map(([, e]) => e), "visitor_kind", "outcome"];
-      return db.$client.prepare(
-        `insert into main.${r.table} (${columns.join(", ")}, clicks)
-         select ${exprs.join(", ")}, ? * count(*) from main.link_clicks ${r.join ?? ""}
-         where (${where}) and referrer_domain is not null${r.where ? ` and ${r.where}` : ""}
-         group by ${exprs.map((_, i) => i + 1).join(", ")}
+      const columns = [...r.columns, "visitor_kind", "outcome"];
+      return db.$client.prepare<unknown, SQLQueryBindings[]>(
+        `insert into main.${r.table} (${columns.join(", ")}, clicks) values (${columns.map(() => "?").join(", ")}, ?)
          on conflict (${columns.join(", ")}) do update set clicks = clicks + excluded.clicks`,
       );
     }),
   );
+
+/**
+ * Adds `sign` × these clicks to every roll-up: summed here by key first, so that each
+ * group a batch touches costs one upsert (a batch's clicks share their hours and days).
+ */
+function countRows(db: Db, rows: Counted[], sign: 1 | -1): void {
+  if (rows.length === 0) return;
+  const statements = upserts(db);
+  ROLLUPS.forEach((r, i) => {
+    const sums = new Map<string, { key: (string | number)[]; n: number }>();
+    for (const c of rows) {
+      for (const key of r.keys(c)) {
+        key.push(c.visitor_kind, c.outcome);
+        const id = JSON.stringify(key);
+        const sum = sums.get(id);
+        if (sum) sum.n += sign;
+        else sums.set(id, { key, n: sign });
+      }
+    }
+    for (const { key, n } of sums.values()) statements[i].run(...key, n);
+  });
 }
 
+/** Adds `sign` × the counted clicks `where` matches (SQL on link_clicks, with its parameters) to every roll-up. */
 function count(db: Db, where: string, params: SQLQueryBindings[], sign: 1 | -1): void {
-  for (const statement of counters(db, where)) statement.run(sign, ...params);
+  const rows = db.$client
+    .query<Counted, SQLQueryBindings[]>(`select ${COUNTED_COLUMNS} from main.link_clicks where (${where}) and referrer_domain is not null`)
+    .all(...params);
+  countRows(db, rows, sign);
 }
 
 const describeStatements = (db: Db) =>
   perDb(db, "rollups:describe", () => ({
     last: db.$client.prepare<{ rowid: number | null }, []>("select max(rowid) as rowid from main.link_clicks"),
-    undescribed: db.$client.prepare<{ rowid: number; user_agent: string | null; referrer_url: string | null }, [number, number, number]>(
-      "select rowid, user_agent, referrer_url from main.link_clicks where rowid > ? and rowid <= ? and referrer_domain is null order by rowid limit ?",
+    undescribed: db.$client.prepare<Counted & { rowid: number; user_agent: string | null; referrer_url: string | null }, [number, number, number]>(
+      `select rowid, user_agent, referrer_url, ${COUNTED_COLUMNS} from main.link_clicks
+       where rowid > ? and rowid <= ? and referrer_domain is null order by rowid limit ?`,
     ),
-    set: db.$client.prepare<unknown, [string | null, string | null, string | null, string, number]>(
-      "update main.link_clicks set browser = ?, os = ?, device = ?, referrer_domain = ? where rowid = ?",
+    set: db.$client.prepare<unknown, [string | null, string | null, string | null, string, number, number]>(
+      "update main.link_clicks set browser = ?, os = ?, device = ?, referrer_domain = ?, clicked_epoch = ? where rowid = ?",
     ),
   }));
 
-/** Describes the clicks of (after, upTo] not described yet, at most `limit`, in rowid order; their rowids. */
-function describeRows(db: Db, after: number, upTo: number, limit: number): number[] {
+/**
+ * Describes the clicks of (after, upTo] not described yet, at most `limit`, in rowid
+ * order, and counts them: from then on they are counted clicks. Their rowids.
+ */
+function describeAndCount(db: Db, after: number, upTo: number, limit: number): number[] {
   const s = describeStatements(db);
   const rows = s.undescribed.all(after, upTo, limit);
   for (const row of rows) {
     const d = describe(row.user_agent, row.referrer_url);
-    s.set.run(d.browser, d.os, d.device, d.referrerDomain, row.rowid);
+    row.browser = d.browser;
+    row.os = d.os;
+    row.device = d.device;
+    row.referrer_domain = d.referrerDomain;
+    row.clicked_epoch = Math.floor(Date.parse(row.clicked_at) / 1000);
+    s.set.run(d.browser, d.os, d.device, d.referrerDomain, row.clicked_epoch, row.rowid);
   }
+  countRows(db, rows, 1);
   return rows.map((r) => r.rowid);
 }
-
-const THESE_ROWS = "rowid in (select value from json_each(?))";
 
 /** The last rowid of link_clicks now: what countAddedClicks counts from. */
 export const lastClickRowid = (db: Db): number => describeStatements(db).last.get()?.rowid ?? 0;
 
 /** Describes and counts the clicks inserted since `afterRowid` (in the inserting transaction). */
 export function countAddedClicks(db: Db, afterRowid: number): void {
-  if (describeRows(db, afterRowid, Number.MAX_SAFE_INTEGER, -1).length === 0) return;
-  count(db, "rowid > ?", [afterRowid], 1);
+  describeAndCount(db, afterRowid, Number.MAX_SAFE_INTEGER, -1);
 }
 
 /** Before deleting the clicks `where` matches: they are uncounted. */
 export function uncountClicks(db: Db, where: string, params: SQLQueryBindings[]): void {
   count(db, where, params, -1);
 }
+
+const THESE_ROWS = "rowid in (select value from json_each(?))";
 
 /**
  * Changes the clicks `where` matches with `change` (which gets the same rows as a JSON
@@ -152,20 +212,20 @@ export function requestBackfill(db: Db): void {
   );
 }
 
-export const BACKFILL_SLICE = 2000;
+/** Clicks a backfill slice counts: about a second of the writer thread. */
+export const BACKFILL_SLICE = 20_000;
 
 /** One slice of the backfill, in its own transaction; how many clicks it counted, or null when nothing is left to do. */
 export function backfillSlice(db: Db, limit = BACKFILL_SLICE): number | null {
   return db.$client.transaction((): number | null => {
     const state = backfillState(db);
     if (!state) return null;
-    const rowids = describeRows(db, state.done, state.up_to, limit);
+    // Only rows not described yet: a row counted when it was written is not counted twice.
+    const rowids = describeAndCount(db, state.done, state.up_to, limit);
     if (rowids.length === 0) {
       db.$client.run("delete from main.settings where key = ?", [BACKFILL_KEY]);
       return null;
     }
-    // Only the rows described here: a row counted when it was written is not counted twice.
-    count(db, THESE_ROWS, [JSON.stringify(rowids)], 1);
     db.$client.run("update main.settings set value = ? where key = ?", [JSON.stringify({ ...state, done: rowids.at(-1) }), BACKFILL_KEY]);
     return rowids.length;
   }).immediate();

@@ -56,6 +56,8 @@ export const linkClicks = sqliteTable("link_clicks", {
   os: text("os"),
   device: text("device"),
   referrerDomain: text("referrer_domain"),
+  // clicked_at in whole seconds since the epoch: what the roll-ups' time units are cut from.
+  clickedEpoch: integer("clicked_epoch"),
 }, (t) => [
   // (tracking_id, clicked_at), extended so that per-link counts by kind never read the table.
   index("link_clicks_tracking_clicked_idx").on(t.trackingId, t.clickedAt, t.outcome, t.visitorKind),

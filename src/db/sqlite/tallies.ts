@@ -11,7 +11,7 @@ import type { SQLQueryBindings } from "bun:sqlite";
 import { dayRuns, localDay } from "../../lib/zone";
 import type { ClickFilter, CountDimension, Period, VisitorKind } from "../store";
 import type { Db } from "./index";
-import { DAY_S, DIMENSIONS, HOUR_S, QUARTER_S, VALUE_SEPARATOR, type Dimension } from "./rollups";
+import { ALL_LINK_DIMENSIONS, DAY_S, DIMENSIONS, HOUR_S, QUARTER_S, VALUE_SEPARATOR, type Dimension } from "./rollups";
 
 const QUARTER_MS = QUARTER_S * 1000;
 const HOUR_MS = HOUR_S * 1000;
@@ -129,7 +129,8 @@ export function kindCounts(db: Db, f: ClickFilter): { kind: VisitorKind; clicks:
 /** The raw value of a breakdown (rollups.ts DIMENSIONS), summed by value. */
 function dimension(db: Db, f: ClickFilter, d: Dimension) {
   const only = (w: Where) => w.add("dimension = ?", d);
-  const grains = f.trackingIds
+  // Across every link, from the all-link roll-ups where they keep this breakdown (otherwise every link's, summed).
+  const grains = f.trackingIds || !ALL_LINK_DIMENSIONS.includes(d)
     ? [{ table: "click_dimensions", column: "day", unitMs: DAY_MS, where: only }]
     : [
         { table: "click_dimensions_daily", column: "day", unitMs: DAY_MS, where: only, links: false },

@@ -166,7 +166,7 @@ export function rollupsProperty(name: string, fresh: () => Promise<Store>, runs:
             counted.filter((r) => (r.clicked_at as string) >= span.from && (r.clicked_at as string) <= span.to),
             (r) => `${localDay(f.tz, Date.parse(r.clicked_at as string))} ${r.visitor_kind}`,
           );
-          expect(sorted(days.map((d) => ({ value: `${d.day} ${d.kind}`, clicks: d.clicks }))), `perDay ${context}`).toEqual(sorted(expected));
+          expect(sorted(days.map((d): { value: string | null; clicks: number } => ({ value: `${d.day} ${d.kind}`, clicks: d.clicks }))), `perDay ${context}`).toEqual(sorted(expected));
           // Every link's human clicks in the period, as the overview ranks them.
           const period = { from: from ?? iso(-180), to: to ?? iso(SPAN_MIN + 180) };
           const top = await store.clicks.topLinksIn(period, 10);
@@ -174,7 +174,7 @@ export function rollupsProperty(name: string, fresh: () => Promise<Store>, runs:
             rows.filter((r) => live.has(r.tracking_id as string) && r.visitor_kind === "human" && (r.clicked_at as string) >= period.from && (r.clicked_at as string) <= period.to),
             (r) => r.tracking_id as string,
           );
-          expect(sorted(top.map((t) => ({ value: t.trackingId, clicks: t.clicks }))), `top ${context}`).toEqual(sorted(humans));
+          expect(sorted(top.map((t): { value: string | null; clicks: number } => ({ value: t.trackingId, clicks: t.clicks }))), `top ${context}`).toEqual(sorted(humans));
           const global = await store.clicks.countsBy({ from: period.from, to: period.to, kinds }, "country");
           const everywhere = rows.filter((r) => (r.clicked_at as string) >= period.from && (r.clicked_at as string) <= period.to && (!kinds || kinds.includes(r.visitor_kind as VisitorKind)));
           expect(sorted(global), `global country ${context}`).toEqual(sorted(countBy(everywhere, DIMENSION_OF.country)));

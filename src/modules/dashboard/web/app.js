@@ -52,6 +52,9 @@ function say(text) {
   setTimeout(() => { if (status.textContent === text) status.textContent = ""; }, 4000);
 }
 
+/** The browser's time zone: days (the bars, "today") are counted in it. */
+const TZ = (() => { try { return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"; } catch { return "UTC"; } })();
+
 async function api(path, options = {}) {
   const res = await fetch(path, {
     ...options,
@@ -278,7 +281,7 @@ function barChart(days) {
 }
 
 async function linkPage(id) {
-  const s = await api(`/api/link-tracking/analytics/${encodeURIComponent(id)}`);
+  const s = await api(`/api/link-tracking/analytics/${encodeURIComponent(id)}?tz=${encodeURIComponent(TZ)}`);
   const c = s.click_statistics;
   main.replaceChildren(
     h("h1", {}, `${s.link_info.link_function} `, h("span", { class: "muted" }, s.link_info.tracking_id)),
@@ -302,7 +305,7 @@ async function linkPage(id) {
 }
 
 async function orphansPage() {
-  const o = await api("/api/link-tracking/analytics");
+  const o = await api(`/api/link-tracking/analytics?tz=${encodeURIComponent(TZ)}`);
   const admin = sessionStorage.getItem(SCOPE) === "admin";
   main.replaceChildren(h("h1", {}, "Orphan visits"), h("p", { class: "muted" }, "Hits on ids no link has, in the last 30 days: often a link cut short by a line break in a PDF."));
   if (o.orphans.length === 0) { main.append(h("p", { class: "empty" }, "No orphan visits. Every hit matched a link.")); return; }
@@ -322,7 +325,10 @@ function newApplicationPage() {
   const field = (id, label, attrs = {}) => [h("label", { for: id }, label), h("input", { id, ...attrs })];
   const [companyLabel, company] = field("company", "Company", { placeholder: "Acme", maxlength: 200, autocomplete: "organization" });
   const [roleLabel, role] = field("role", "Role", { placeholder: "Senior Engineer", maxlength: 200 });
-  const [sentLabel, sent] = field("sent", "Sent on", { type: "date", value: new Date().toISOString().slice(0, 10) });
+  // Today in the browser's time zone (toISOString would give UTC's date).
+  const today = new Date();
+  const localToday = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}-${String(today.getDate()).padStart(2, "0")}`;
+  const [sentLabel, sent] = field("sent", "Sent on", { type: "date", value: localToday });
   const rows = h("div", {});
   const addRow = (fn = "", url = "") => {
     const n = rows.children.length + 1;
