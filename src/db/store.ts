@@ -202,6 +202,8 @@ export interface LinkRepository {
   /** Whether some link's tracked URL uses `/{source}?uuid=`. */
   sourceInUse(source: string): Promise<boolean>;
   of(by: { jobId?: string; applicationId?: string }): Promise<Link[]>;
+  /** Every link that belongs to an application, in creation order. */
+  withApplication(): Promise<Link[]>;
   allIds(): Promise<string[]>;
   counts(now: string): Promise<{ links: number; active: number; applications: number }>;
   applications(): Promise<{ application_id: string; job_id: string | null; links: number; first_link_at: string }[]>;
@@ -224,6 +226,10 @@ export interface ClickRepository {
   totals(filter: ClickFilter, since24h: string, since7d: string): Promise<ClickTotals>;
   /** By "network": the value is "<asn> <organisation>" (null when the address was not located). */
   countsBy(filter: ClickFilter, by: CountDimension): Promise<{ value: string | null; clicks: number }[]>;
+  /** Several breakdowns at once, each as countsBy answers it. */
+  breakdowns(filter: ClickFilter, by: CountDimension[]): Promise<Partial<Record<CountDimension, { value: string | null; clicks: number }[]>>>;
+  /** The first and last click the filter counts (of some links). */
+  span(filter: ClickFilter & { trackingIds: string[] }): Promise<{ first: string | null; last: string | null }>;
   /**
    * Clicks per day of the time zone `tz` (an IANA name) and visitor kind, days without
    * clicks left out, in day order: the filter's range must have both ends.
@@ -246,6 +252,12 @@ export interface ClickRepository {
     trackingIds: string[],
     limit: number,
   ): Promise<({ clickId: string; trackingId: string; clickedAt: string; clickSource: string | null; sessionId: string | null } & ClickAgent & ClickPlace)[]>;
+  /**
+   * Per application, from its links' human clicks: distinct visitors (a click without a
+   * session, Do Not Track, is a visitor of its own), visits (one visitor's clicks of one
+   * day), and whether a human came back more than `returnDays` days after the one before.
+   */
+  applicationActivity(returnDays: number): Promise<{ applicationId: string; visitors: number; visits: number; cameBack: boolean }[]>;
   /** The links with the most human clicks in the period (both ends included). */
   topLinksIn(p: Period, limit: number): Promise<{ trackingId: string; clicks: number }[]>;
   recentIn(p: Period, limit: number): Promise<

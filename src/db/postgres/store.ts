@@ -470,6 +470,8 @@ export class PostgresStore implements Store {
         );
         return { links: num(row?.links), active: num(row?.active), applications: num(row?.applications) };
       },
+      withApplication: async () =>
+        (await this.all<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where application_id is not null order by created_at, tracking_id collate "C"`)).map(linkOf),
       applications: async () =>
         (
           await this.all<{ application_id: string; job_id: string | null; links: unknown; first_link_at: unknown }>(
@@ -736,7 +738,7 @@ export class PostgresStore implements Store {
         sql` and `,
       );
     const uuids = (ids: string[]) => ids.filter(isUuid);
-    return {
+    const repository: ClickRepository = {
       record: async (batch) => {
         await this.writeClicks(batch, false);
       },
@@ -776,6 +778,30 @@ export class PostgresStore implements Store {
           sql`select ${column} as value, count(*) as clicks from link_clicks where ${where(filter)} group by 1 order by count(*) desc`,
         );
         return rows.map((r) => ({ value: r.value, clicks: num(r.clicks) }));
+      },
+      applicationActivity: async (returnDays) => {
+        // From the clicks themselves (PostgreSQL keeps no session roll-up yet).
+        const rows = await this.all<{ applicationId: string; visitors: unknown; visits: unknown; cameBack: boolean }>(
+          sql`with h as (
+                select l.application_id::text as application_id, c.session_id, c.clicked_at,
+                  lag(c.clicked_at) over (partition by l.application_id order by c.clicked_at) as previous
+                from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
+                where l.application_id is not null and c.visitor_kind = 'human' and c.outcome = 'redirected')
+              select application_id as "applicationId",
+                count(distinct session_id) + count(*) filter (where session_id is null) as visitors,
+                count(distinct session_id || ' ' || to_char(clicked_at at time zone 'UTC', 'YYYY-MM-DD')) + count(*) filter (where session_id is null) as visits,
+                coalesce(bool_or(clicked_at - previous > make_interval(days => ${returnDays})), false) as "cameBack"
+              from h group by application_id`,
+        );
+        return rows.map((r) => ({ applicationId: r.applicationId, visitors: num(r.visitors), visits: num(r.visits), cameBack: r.cameBack }));
+      },
+      breakdowns: async (filter, by) => Object.fromEntries(await Promise.all(by.map(async (b) => [b, await repository.countsBy(filter, b)] as const))),
+      span: async (filter) => {
+        const r = await this.one<{ first: unknown; last: unknown }>(
+          sql`select (select clicked_at from link_clicks where ${where(filter)} order by clicked_at limit 1) as first,
+                     (select clicked_at from link_clicks where ${where(filter)} order by clicked_at desc limit 1) as last`,
+        );
+        return { first: isoOrNull(r?.first), last: isoOrNull(r?.last) };
       },
       perDay: async (filter, tz) => {
         const rows = await this.all<{ day: string; kind: VisitorKind; clicks: unknown }>(
@@ -934,6 +960,7 @@ export class PostgresStore implements Store {
           return deleted.length;
         }),
     };
+    return repository;
   }
 
   /**

@@ -90,9 +90,8 @@ const total = (rows: { clicks: number }[]) => rows.reduce((n, r) => n + r.clicks
 const later = (a: string | null, b: string | null) => (a === null ? b : b === null || a >= b ? a : b);
 const earlier = (a: string | null, b: string | null) => (a === null ? b : b === null || a <= b ? a : b);
 
-/** Counts, sessions, first and last click of a filter (one link's, usually), from the roll-ups. */
-export function clickTotals(db: Db, filter: ClickFilter, since24h: string, since7d: string) {
-  const since = (at: string) => total(tallies.kindCounts(db, { ...filter, from: filter.from && filter.from > at ? filter.from : at }));
+/** The first and last counted click of some links. */
+export function clickSpan(db: Db, filter: ClickFilter) {
   let first: string | null = null;
   let last: string | null = null;
   for (const id of filter.trackingIds ?? []) {
@@ -100,10 +99,17 @@ export function clickTotals(db: Db, filter: ClickFilter, since24h: string, since
     first = earlier(first, s.first);
     last = later(last, s.last);
   }
-  return { total: total(tallies.kindCounts(db, filter)), sessions: tallies.sessions(db, filter), first, last, last24h: since(since24h), last7d: since(since7d) };
+  return { first, last };
+}
+
+/** Counts, sessions, first and last click of a filter (one link's, usually), from the roll-ups. */
+export function clickTotals(db: Db, filter: ClickFilter, since24h: string, since7d: string) {
+  const since = (at: string) => total(tallies.kindCounts(db, { ...filter, from: filter.from && filter.from > at ? filter.from : at }));
+  return { total: total(tallies.kindCounts(db, filter)), sessions: tallies.sessions(db, filter), ...clickSpan(db, filter), last24h: since(since24h), last7d: since(since7d) };
 }
 
 export const clickCountsBy = (db: Db, filter: ClickFilter, by: CountDimension) => tallies.countsBy(db, filter, by);
+export const clickBreakdowns = (db: Db, filter: ClickFilter, by: CountDimension[]) => tallies.breakdowns(db, filter, by);
 export const clicksPerDay = (db: Db, filter: ClickFilter & { from: string; to: string }, tz: string) => tallies.perDay(db, filter, tz);
 
 /** Rows one page of an export looks at, matching or not: what bounds a page's time, whatever the filter. */
@@ -233,18 +239,73 @@ export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, 
 
 /**
  * Per link and visitor kind: counts (from click_daily) and, for human clicks, the first
- * and last (the quarter-hour from click_quarters, then the click in it). Redirected clicks only.
+ * and last: the day from click_daily, then the click in it from the per-link index. One
+ * statement, whatever the number of links. Redirected clicks only.
  */
 export function perLinkKindCounts(db: Db, trackingIds: string[]) {
   if (trackingIds.length === 0) return [];
-  const counts = db.$client
-    .query<{ trackingId: string; kind: VisitorKind; clicks: number }, string[]>(
-      `select tracking_id as trackingId, visitor_kind as kind, sum(clicks) as clicks from click_daily
-       where tracking_id in (${trackingIds.map(() => "?").join(", ")}) and outcome = 'redirected'
-       group by tracking_id, visitor_kind having sum(clicks) > 0`,
+  const ids = JSON.stringify(trackingIds);
+  const human = `c.tracking_id = d.tracking_id and c.outcome = 'redirected' and c.visitor_kind = 'human' and c.referrer_domain is not null`;
+  return db.$client
+    .query<{ trackingId: string; kind: VisitorKind; clicks: number; first: string | null; last: string | null }, [string]>(
+      `select d.tracking_id as trackingId, d.visitor_kind as kind, d.clicks,
+         case when d.visitor_kind = 'human' then (select clicked_at from link_clicks c where ${human} and c.clicked_at >= d.first_day order by c.clicked_at limit 1) end as first,
+         case when d.visitor_kind = 'human' then (select clicked_at from link_clicks c where ${human} and c.clicked_at < date(d.last_day, '+1 day') order by c.clicked_at desc limit 1) end as last
+       from (select tracking_id, visitor_kind, sum(clicks) as clicks, min(case when clicks > 0 then day end) as first_day, max(case when clicks > 0 then day end) as last_day
+             from click_daily where tracking_id in (select value from json_each(?)) and outcome = 'redirected'
+             group by tracking_id, visitor_kind having sum(clicks) > 0) d`,
     )
-    .all(...trackingIds);
-  return counts.map((c) => ({ ...c, ...(c.kind === "human" ? tallies.span(db, { trackingIds: [c.trackingId], kinds: ["human"] }) : { first: null, last: null }) }));
+    .all(ids);
+}
+
+/** See ClickRepository.applicationActivity: from click_sessions and click_daily; exact times only where a gap is within a day of `returnDays`. */
+export function applicationActivity(db: Db, returnDays: number) {
+  const sessions = db.$client
+    .query<{ applicationId: string; visitors: number; visits: number; clicks: number }, []>(
+      `select l.application_id as applicationId, count(distinct s.session_id) as visitors, count(distinct s.session_id || ' ' || s.day) as visits, sum(s.clicks) as clicks
+       from (select tracking_id, session_id, day, sum(clicks) as clicks from click_sessions
+             where visitor_kind = 'human' and outcome = 'redirected' group by 1, 2, 3 having sum(clicks) > 0) s
+       join link_tracking l on l.tracking_id = s.tracking_id where l.application_id is not null group by l.application_id`,
+    )
+    .all();
+  const days = db.$client
+    .query<{ applicationId: string; day: string; clicks: number }, []>(
+      `select l.application_id as applicationId, d.day, sum(d.clicks) as clicks
+       from click_daily d join link_tracking l on l.tracking_id = d.tracking_id
+       where d.visitor_kind = 'human' and d.outcome = 'redirected' and l.application_id is not null
+       group by 1, 2 having sum(d.clicks) > 0 order by 1, 2`,
+    )
+    .all();
+  const edge = (applicationId: string, day: string, order: "asc" | "desc") =>
+    db.$client
+      .query<{ at: string }, [string, string, string]>(
+        `select c.clicked_at as at from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
+         where l.application_id = ? and c.clicked_at >= ? and c.clicked_at < date(?, '+1 day')
+           and c.visitor_kind = 'human' and c.outcome = 'redirected' and c.referrer_domain is not null
+         order by c.clicked_at ${order} limit 1`,
+      )
+      .get(applicationId, day, day)?.at;
+  const DAY = 86_400_000;
+  const out = new Map<string, { applicationId: string; visitors: number; visits: number; cameBack: boolean; clicks: number }>();
+  const of = (id: string) => out.get(id) ?? out.set(id, { applicationId: id, visitors: 0, visits: 0, cameBack: false, clicks: 0 }).get(id)!;
+  for (const [i, d] of days.entries()) {
+    const a = of(d.applicationId);
+    a.clicks += d.clicks;
+    const before = days[i - 1];
+    if (a.cameBack || !before || before.applicationId !== d.applicationId) continue;
+    const apart = (Date.parse(d.day) - Date.parse(before.day)) / DAY;
+    // Days `apart` apart hold clicks between apart - 1 and apart + 1 days apart.
+    if (apart - 1 > returnDays) a.cameBack = true;
+    else if (apart + 1 > returnDays) a.cameBack = Date.parse(edge(d.applicationId, d.day, "asc")!) - Date.parse(edge(d.applicationId, before.day, "desc")!) > returnDays * DAY;
+  }
+  const withSessions = new Map(sessions.map((s) => [s.applicationId, s]));
+  for (const a of out.values()) {
+    const s = withSessions.get(a.applicationId) ?? { visitors: 0, visits: 0, clicks: 0 };
+    // Clicks without a session (Do Not Track) are each a visitor and a visit of their own.
+    a.visitors = s.visitors + a.clicks - s.clicks;
+    a.visits = s.visits + a.clicks - s.clicks;
+  }
+  return [...out.values()].map(({ clicks: _, ...a }) => a);
 }
 
 /** The latest `limit` human clicks of some links, in time order: the raw material of a timeline. */

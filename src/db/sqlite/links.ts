@@ -164,6 +164,10 @@ export function linksOf(db: Db, by: { jobId?: string; applicationId?: string }):
     .all();
 }
 
+export function linksWithApplication(db: Db): LinkRow[] {
+  return db.select().from(linkTracking).where(sql`${linkTracking.applicationId} is not null`).orderBy(linkTracking.createdAt, linkTracking.trackingId).all();
+}
+
 export function allTrackingIds(db: Db): string[] {
   return db.select({ id: linkTracking.trackingId }).from(linkTracking).all().map((r) => r.id);
 }

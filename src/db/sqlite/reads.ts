@@ -3,10 +3,20 @@
  * connection first, its arguments and answer plain data (they cross to the thread and
  * back). The store runs them inline where it has no reader thread.
  */
-import { clickCountsBy, clicksPerDay, clickTotals, orphansIn, perLinkKindCounts, topLinksIn } from "./clicks";
+import { applicationActivity, clickBreakdowns, clickCountsBy, clicksPerDay, clickSpan, clickTotals, orphansIn, perLinkKindCounts, topLinksIn } from "./clicks";
 import type { Db } from "./index";
 
-export const READS = { totals: clickTotals, countsBy: clickCountsBy, perDay: clicksPerDay, topLinksIn, orphansIn, perLinkKindCounts };
+export const READS = {
+  totals: clickTotals,
+  countsBy: clickCountsBy,
+  breakdowns: clickBreakdowns,
+  span: clickSpan,
+  perDay: clicksPerDay,
+  topLinksIn,
+  orphansIn,
+  perLinkKindCounts,
+  applicationActivity,
+};
 export type ReadName = keyof typeof READS;
 type Rest<F> = F extends (db: Db, ...args: infer A) => unknown ? A : never;
 export type ReadArgs<N extends ReadName> = Rest<(typeof READS)[N]>;

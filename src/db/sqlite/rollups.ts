@@ -212,21 +212,34 @@ export function requestBackfill(db: Db): void {
   );
 }
 
-/** Clicks a backfill slice counts: about a second of the writer thread. */
-export const BACKFILL_SLICE = 20_000;
+/**
+ * How long one backfill transaction may hold the main database's lock: a redirect whose
+ * click carries a signal (a link's first human click) waits for it, so a few dozen
+ * milliseconds. Its clicks are counted in chunks until the time is up.
+ */
+export const BACKFILL_SLICE_MS = 40;
+const BACKFILL_CHUNK = 250;
 
 /** One slice of the backfill, in its own transaction; how many clicks it counted, or null when nothing is left to do. */
-export function backfillSlice(db: Db, limit = BACKFILL_SLICE): number | null {
+export function backfillSlice(db: Db, budgetMs = BACKFILL_SLICE_MS): number | null {
   return db.$client.transaction((): number | null => {
     const state = backfillState(db);
     if (!state) return null;
-    // Only rows not described yet: a row counted when it was written is not counted twice.
-    const rowids = describeAndCount(db, state.done, state.up_to, limit);
-    if (rowids.length === 0) {
+    const deadline = performance.now() + budgetMs;
+    let done = state.done;
+    let counted = 0;
+    do {
+      // Only rows not described yet: a row counted when it was written is not counted twice.
+      const rowids = describeAndCount(db, done, state.up_to, BACKFILL_CHUNK);
+      if (rowids.length === 0) break;
+      done = rowids.at(-1)!;
+      counted += rowids.length;
+    } while (performance.now() < deadline);
+    if (counted === 0) {
       db.$client.run("delete from main.settings where key = ?", [BACKFILL_KEY]);
       return null;
     }
-    db.$client.run("update main.settings set value = ? where key = ?", [JSON.stringify({ ...state, done: rowids.at(-1) }), BACKFILL_KEY]);
-    return rowids.length;
+    db.$client.run("update main.settings set value = ? where key = ?", [JSON.stringify({ ...state, done }), BACKFILL_KEY]);
+    return counted;
   }).immediate();
 }

@@ -78,7 +78,8 @@ function pieces(
   grains: { table: string; column: string; unitMs: number; where?: (w: Where) => Where; links?: boolean }[],
   expr: (table: string) => string,
   rawWhere?: (w: Where) => Where,
-): { sql: string; params: SQLQueryBindings[] } {
+  skipRaw = false,
+): { sql: string; params: SQLQueryBindings[]; raw: Range[] } {
   const selects: string[] = [];
   const params: SQLQueryBindings[] = [];
   let left: Range[] = [r];
@@ -96,13 +97,13 @@ function pieces(
     }
     left = next;
   }
-  for (const piece of left) {
+  for (const piece of skipRaw ? [] : left) {
     let w = raw(f, piece);
     if (rawWhere) w = rawWhere(w);
     selects.push(`select ${expr("link_clicks")} as g, 1 as clicks from link_clicks where ${w.sql}`);
     params.push(...w.params);
   }
-  return { sql: selects.join(" union all ") || "select null as g, 0 as clicks where 0", params };
+  return { sql: selects.join(" union all ") || "select null as g, 0 as clicks where 0", params, raw: left };
 }
 
 function summed(db: Db, p: { sql: string; params: SQLQueryBindings[] }): { g: string | null; clicks: number }[] {
@@ -126,53 +127,88 @@ export function kindCounts(db: Db, f: ClickFilter): { kind: VisitorKind; clicks:
   return summed(db, pieces(f, rangeOf(f), countGrains(!!f.trackingIds), () => "visitor_kind")).map((r) => ({ kind: r.g as VisitorKind, clicks: r.clicks }));
 }
 
-/** The raw value of a breakdown (rollups.ts DIMENSIONS), summed by value. */
-function dimension(db: Db, f: ClickFilter, d: Dimension) {
-  const only = (w: Where) => w.add("dimension = ?", d);
-  // Across every link, from the all-link roll-ups where they keep this breakdown (otherwise every link's, summed).
-  const grains = f.trackingIds || !ALL_LINK_DIMENSIONS.includes(d)
-    ? [{ table: "click_dimensions", column: "day", unitMs: DAY_MS, where: only }]
-    : [
-        { table: "click_dimensions_daily", column: "day", unitMs: DAY_MS, where: only, links: false },
-        { table: "click_dimensions_hourly", column: "hour", unitMs: HOUR_MS, where: only, links: false },
-      ];
-  return summed(db, pieces(f, rangeOf(f), grains, (table) => (table === "link_clicks" ? DIMENSIONS[d] : "value")));
+/**
+ * The raw values of some breakdowns (rollups.ts DIMENSIONS), each summed by value: the
+ * roll-ups' whole units one breakdown at a time, the period's edges from link_clicks in
+ * one pass for all of them (a link's edge can be a day of its clicks).
+ */
+function dimensions(db: Db, f: ClickFilter, ds: Dimension[]): Map<Dimension, { g: string | null; clicks: number }[]> {
+  const totals = new Map(ds.map((d) => [d, new Map<string | null, number>()]));
+  const add = (d: Dimension, g: string | null, n: number) => totals.get(d)!.set(g, (totals.get(d)!.get(g) ?? 0) + n);
+  // Breakdowns cut at the same edges have those edges read from link_clicks in one pass.
+  const byEdges = new Map<string, { edges: Range[]; ds: Dimension[] }>();
+  for (const d of ds) {
+    const only = (w: Where) => w.add("dimension = ?", d);
+    // Across every link, from the all-link roll-ups where they keep this breakdown (otherwise every link's, summed).
+    const grains =
+      f.trackingIds || !ALL_LINK_DIMENSIONS.includes(d)
+        ? [{ table: "click_dimensions", column: "day", unitMs: DAY_MS, where: only }]
+        : [
+            { table: "click_dimensions_daily", column: "day", unitMs: DAY_MS, where: only, links: false },
+            { table: "click_dimensions_hourly", column: "hour", unitMs: HOUR_MS, where: only, links: false },
+          ];
+    const p = pieces(f, rangeOf(f), grains, () => "value", undefined, true);
+    for (const r of summed(db, p)) add(d, r.g, r.clicks);
+    const key = JSON.stringify(p.raw);
+    const group = byEdges.get(key) ?? { edges: p.raw, ds: [] };
+    group.ds.push(d);
+    byEdges.set(key, group);
+  }
+  for (const { edges, ds: these } of byEdges.values()) {
+    for (const piece of edges) {
+      const w = raw(f, piece);
+      const rows = db.$client
+        .query<Record<string, string | null> & { n: number }, SQLQueryBindings[]>(
+          `select ${these.map((d) => `${DIMENSIONS[d]} as "${d}"`).join(", ")}, count(*) as n from link_clicks where ${w.sql} group by ${these.map((_, i) => i + 1).join(", ")}`,
+        )
+        .all(...w.params);
+      for (const r of rows) for (const d of these) add(d, r[d], r.n);
+    }
+  }
+  return new Map([...totals].map(([d, m]) => [d, [...m].filter(([, n]) => n > 0).map(([g, clicks]) => ({ g, clicks }))]));
 }
 
 const part = (value: string | null, i: number) => value?.split(VALUE_SEPARATOR)[i] || null;
 
-/** Adds up rows that map to the same value. */
+/** Adds up rows that map to the same value, largest first. */
 function regroup(rows: { g: string | null; clicks: number }[], map: (v: string | null) => string | null) {
   const totals = new Map<string | null, number>();
   for (const r of rows) totals.set(map(r.g), (totals.get(map(r.g)) ?? 0) + r.clicks);
   return [...totals].map(([value, clicks]) => ({ value, clicks })).sort((a, b) => b.clicks - a.clicks || String(a.value).localeCompare(String(b.value)));
 }
 
+/** Where each breakdown the API shows is kept, and how its value is read from there. */
+const SHOWN: Record<Exclude<CountDimension, "kind">, { kept: Dimension; value: (v: string | null) => string | null }> = {
+  source: { kept: "source", value: (v) => v || null },
+  referrer: { kept: "referrer", value: (v) => v || null },
+  browser: { kept: "agent", value: (v) => part(v, 0) },
+  os: { kept: "agent", value: (v) => part(v, 1) },
+  device: { kept: "agent", value: (v) => part(v, 2) },
+  country: { kept: "place", value: (v) => part(v, 0) },
+  network: {
+    kept: "place",
+    value: (v) => {
+      const asn = part(v, 1);
+      return asn === null ? null : `${asn} ${part(v, 2) ?? ""}`;
+    },
+  },
+};
+
 /**
- * Clicks by one breakdown, largest first; null where the click has no value. By
- * "network", the value is "<asn> <organisation>".
+ * Clicks by some breakdowns at once, each largest first; null where the click has no
+ * value. By "network", the value is "<asn> <organisation>".
  */
-export function countsBy(db: Db, f: ClickFilter, by: CountDimension): { value: string | null; clicks: number }[] {
-  switch (by) {
-    case "kind":
-      return regroup(kindCounts(db, f).map((r) => ({ g: r.kind, clicks: r.clicks })), (v) => v);
-    case "source":
-      return regroup(dimension(db, f, "source"), (v) => v || null);
-    case "referrer":
-      return regroup(dimension(db, f, "referrer"), (v) => v || null);
-    case "browser":
-    case "os":
-    case "device":
-      return regroup(dimension(db, f, "agent"), (v) => part(v, ["browser", "os", "device"].indexOf(by)));
-    case "country":
-      return regroup(dimension(db, f, "place"), (v) => part(v, 0));
-    case "network":
-      return regroup(dimension(db, f, "place"), (v) => {
-        const asn = part(v, 1);
-        return asn === null ? null : `${asn} ${part(v, 2) ?? ""}`;
-      });
-  }
+export function breakdowns(db: Db, f: ClickFilter, by: CountDimension[]): Partial<Record<CountDimension, { value: string | null; clicks: number }[]>> {
+  const shown = by.filter((b): b is Exclude<CountDimension, "kind"> => b !== "kind");
+  const kept = dimensions(db, f, [...new Set(shown.map((b) => SHOWN[b].kept))]);
+  const out: Partial<Record<CountDimension, { value: string | null; clicks: number }[]>> = {};
+  for (const b of shown) out[b] = regroup(kept.get(SHOWN[b].kept)!, SHOWN[b].value);
+  if (by.includes("kind")) out.kind = regroup(kindCounts(db, f).map((r) => ({ g: r.kind, clicks: r.clicks })), (v) => v);
+  return out;
 }
+
+/** Clicks by one breakdown (see breakdowns). */
+export const countsBy = (db: Db, f: ClickFilter, by: CountDimension) => breakdowns(db, f, [by])[by]!;
 
 /** Distinct sessions: the whole days' from click_sessions, the rest from link_clicks, as one set. */
 export function sessions(db: Db, f: ClickFilter): number {

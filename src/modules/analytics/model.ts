@@ -171,7 +171,7 @@ export const ApplicationsOverview = z.array(
     status: ApplicationStatus,
     last_human_click: nullableString(),
     visitors: int().describe("Distinct visitors among its human clicks (cookieless sessions: one browser, one day)"),
-    visits: int().describe("Visits: a visitor's clicks with no gap over 30 minutes"),
+    visits: int().describe("Visits: one visitor's clicks of one day (the application's timeline also splits a day's at gaps over 30 minutes)"),
   }),
 );
 

@@ -140,43 +140,43 @@ export async function jobRollup(store: Store, jobId: string) {
   };
 }
 
-const DAY_MS = 86_400_000;
-
-/** Where an application stands: not opened, opened, or came back (a human click over `returnDays` after the one before). */
-export function statusOf(visits: Visit[], returnDays: number): "not_opened" | "opened" | "came_back" {
-  if (visits.length === 0) return "not_opened";
-  const clicks = visits.flatMap((v) => v.clicks.map((c) => Date.parse(c.clicked_at))).sort((a, b) => a - b);
-  return clicks.some((t, i) => i > 0 && t - clicks[i - 1] > returnDays * DAY_MS) ? "came_back" : "opened";
-}
-
-/** Every application, each with its links' totals and where it stands: the dashboard's home page. */
+/**
+ * Every application, each with its links' totals and where it stands: the dashboard's
+ * home page. A fixed number of reads of the roll-ups, whatever the number of applications,
+ * links or clicks.
+ */
 export async function applicationsOverview(store: Store, returnDays: number) {
-  const out = [];
-  const [named, applications] = await Promise.all([store.applications.list(), store.links.applications()]);
+  const [named, applications, links, activity] = await Promise.all([
+    store.applications.list(),
+    store.links.applications(),
+    store.links.withApplication(),
+    store.clicks.applicationActivity(returnDays),
+  ]);
+  const counts = await store.clicks.perLinkKindCounts(links.map((l) => l.trackingId));
   const names = new Map(named.map((a) => [a.applicationId, a]));
-  const linksOf = await Promise.all(applications.map((a) => store.links.of({ applicationId: a.application_id })));
-  // Every link's counts in one read, not one per application (the home page of 500 applications).
-  const counts = await store.clicks.perLinkKindCounts(linksOf.flat().map((l) => l.trackingId));
+  const activityOf = new Map(activity.map((a) => [a.applicationId, a]));
   const countsOf = new Map<string, KindCount[]>();
   for (const c of counts) countsOf.set(c.trackingId, [...(countsOf.get(c.trackingId) ?? []), c]);
-  for (const [i, a] of applications.entries()) {
-    const links = linksOf[i];
-    const [rollups, visits] = await Promise.all([
-      linkRollups(store, links, links.flatMap((l) => countsOf.get(l.trackingId) ?? [])),
-      visitsOf(store, links),
-    ]);
-    const totals = summary(rollups);
-    out.push({
-      application_id: a.application_id,
-      ...nameOf(a.application_id, names.get(a.application_id)),
-      job_id: a.job_id,
-      first_link_at: a.first_link_at,
-      ...totals,
-      status: statusOf(visits, returnDays),
-      last_human_click: visits.map((v) => v.ended_at).sort().at(-1) ?? null,
-      visitors: new Set(visits.map((v, i) => v.session_id ?? `visit-${i}`)).size,
-      visits: visits.length,
-    });
-  }
-  return out;
+  const linksOf = new Map<string, Link[]>();
+  for (const l of links) linksOf.set(l.applicationId!, [...(linksOf.get(l.applicationId!) ?? []), l]);
+  return Promise.all(
+    applications.map(async (a) => {
+      const own = linksOf.get(a.application_id) ?? [];
+      const rollups = await linkRollups(store, own, own.flatMap((l) => countsOf.get(l.trackingId) ?? []));
+      const totals = summary(rollups);
+      const act = activityOf.get(a.application_id);
+      const last = rollups.map((r) => r.last_human_click).filter((v): v is string => v !== null).sort().at(-1) ?? null;
+      return {
+        application_id: a.application_id,
+        ...nameOf(a.application_id, names.get(a.application_id)),
+        job_id: a.job_id,
+        first_link_at: a.first_link_at,
+        ...totals,
+        status: totals.human_clicks === 0 ? ("not_opened" as const) : act?.cameBack ? ("came_back" as const) : ("opened" as const),
+        last_human_click: last,
+        visitors: act?.visitors ?? 0,
+        visits: act?.visits ?? 0,
+      };
+    }),
+  );
 }

@@ -30,7 +30,10 @@ const LINK_INFO = ["tracking_id", "original_url", "link_function", "link_type", 
 
 /** Clicks by country and by network (PlaceBreakdowns), for the links and period of a filter. */
 export async function placeBreakdowns(store: Store, filter: ClickFilter) {
-  const [countries, networks] = await Promise.all([store.clicks.countsBy(filter, "country"), store.clicks.countsBy(filter, "network")]);
+  return placeRows(await store.clicks.breakdowns(filter, ["country", "network"]));
+}
+
+function placeRows({ country: countries = [], network: networks = [] }: Partial<Record<"country" | "network", { value: string | null; clicks: number }[]>>) {
   return {
     by_country: countries.map((r) => ({ value: r.value ?? "(unknown)", clicks: r.clicks })),
     by_network: networks.map((r) => {
@@ -79,18 +82,14 @@ export async function linkAnalytics(store: Store, trackingId: string, query: Ana
   // Asked together: the store answers them on its reader thread one after another.
   const since24h = new Date(now - 24 * HOUR).toISOString();
   const since7d = new Date(now - 7 * 24 * HOUR).toISOString();
-  const [totals, everyKind, kinds, browsers, systems, devices, sources, referrers, recent, places] = await Promise.all([
+  const [totals, everyKind, kinds, counts, recent] = await Promise.all([
     store.clicks.totals(filter, since24h, since7d),
-    filter.kinds ? store.clicks.totals({ ...filter, kinds: undefined }, since24h, since7d) : null,
+    filter.kinds ? store.clicks.span({ ...filter, trackingIds: [trackingId], kinds: undefined }) : null,
     store.clicks.countsBy({ ...filter, kinds: undefined }, "kind"),
-    store.clicks.countsBy(filter, "browser"),
-    store.clicks.countsBy(filter, "os"),
-    store.clicks.countsBy(filter, "device"),
-    store.clicks.countsBy(filter, "source"),
-    store.clicks.countsBy(filter, "referrer"),
+    store.clicks.breakdowns(filter, ["browser", "os", "device", "source", "referrer", "country", "network"]),
     store.clicks.recentOf(trackingId, 20),
-    placeBreakdowns(store, filter),
   ]);
+  const { browser: browsers = [], os: systems = [], device: devices = [], source: sources = [], referrer: referrers = [] } = counts;
   // The days: from `from`, or the link's creation (or its first click, when an ingested
   // one came before it), to `to` or now, in the viewer's time zone.
   const all = everyKind ?? totals;
@@ -122,7 +121,7 @@ export async function linkAnalytics(store: Store, trackingId: string, query: Ana
       by_browser: labelled(browsers, "(unknown)"),
       by_os: labelled(systems, "(unknown)"),
       by_device: labelled(devices, "(unknown)"),
-      ...places,
+      ...placeRows(counts),
     },
     clicks_per_day: clicksPerDay(days, localDay(tz, Date.parse(start)), localDay(tz, Date.parse(end))),
     recent_clicks: recent.map((c) => ({

@@ -13,6 +13,8 @@ import { localDay } from "../../../src/lib/zone";
 import { click, link } from "./conformance";
 
 const LINKS = ["pa", "pb", "pc"];
+/** pa and pb belong to one application. */
+const APP = "a0000000-0000-4000-8000-00000000000a";
 const ORPHANS = ["pa-cut", "zz"];
 const KINDS: VisitorKind[] = ["human", "human", "human", "bot", "preview", "scanner", "owner"];
 const AGENTS = [
@@ -96,7 +98,7 @@ export function rollupsProperty(name: string, fresh: () => Promise<Store>, runs:
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 12 }), fc.array(filterArb, { minLength: 3, maxLength: 3 }), async (ops, filters) => {
         const store = await fresh();
-        await store.links.insert(LINKS.map((id) => link(id)));
+        await store.links.insert(LINKS.map((id) => link(id, id === "pc" ? {} : { applicationId: APP })));
         const ids: string[] = [];
         const live = new Set(LINKS);
         for (const op of ops) {
@@ -179,6 +181,21 @@ export function rollupsProperty(name: string, fresh: () => Promise<Store>, runs:
           const everywhere = rows.filter((r) => (r.clicked_at as string) >= period.from && (r.clicked_at as string) <= period.to && (!kinds || kinds.includes(r.visitor_kind as VisitorKind)));
           expect(sorted(global), `global country ${context}`).toEqual(sorted(countBy(everywhere, DIMENSION_OF.country)));
         }
+        // Where the application stands, as the dashboard's home page shows it.
+        const own = rows.filter((r) => (r.tracking_id === "pa" || r.tracking_id === "pb") && r.visitor_kind === "human");
+        const activity = (await store.clicks.applicationActivity(2)).find((a) => a.applicationId === APP);
+        const anonymous = own.filter((r) => r.session_id === null).length;
+        const times = own.map((r) => Date.parse(r.clicked_at as string)).sort((a, b) => a - b);
+        expect(activity ?? null, `activity ${JSON.stringify(ops)}`).toEqual(
+          own.length === 0
+            ? null
+            : {
+                applicationId: APP,
+                visitors: new Set(own.map((r) => r.session_id).filter((x) => x !== null)).size + anonymous,
+                visits: new Set(own.filter((r) => r.session_id !== null).map((r) => `${r.session_id} ${(r.clicked_at as string).slice(0, 10)}`)).size + anonymous,
+                cameBack: times.some((t, i) => i > 0 && t - times[i - 1] > 2 * 86_400_000),
+              },
+        );
         const perLink = await store.clicks.perLinkKindCounts(LINKS);
         for (const id of LINKS) {
           const own = rows.filter((r) => r.tracking_id === id);
