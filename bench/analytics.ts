@@ -56,7 +56,7 @@ const hasRollups = (db: Database) => db.query("select 1 from sqlite_master where
  */
 function countSeeded(db: Database, where: string) {
   if (hasRollups(db)) {
-    db.run("insert into settings (key, value) select 'rollups:backfill', json_object('up_to', max(rowid), 'done', 0) from link_clicks where true on conflict (key) do update set value = excluded.value");
+    db.run("insert into settings (key, value) select 'rollups:backfill', json_object('up_to', max(rowid)) from link_clicks where true on conflict (key) do update set value = excluded.value");
     return;
   }
   db.run(`insert into click_daily select substr(clicked_at, 1, 10), tracking_id, visitor_kind, outcome, count(*) from link_clicks where ${where} group by 1, 2, 3, 4`);

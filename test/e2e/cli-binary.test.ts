@@ -87,7 +87,7 @@ describe("link-tracker stats and export", () => {
     }
     insert.run(crypto.randomUUID(), new Date(now).toISOString(), new Date(now).toISOString(), "=cmd|' /C calc'!A0", "s9", "bot", 1);
     // Clicks written by SQL, as an older release's database holds them: the roll-ups count them at the next open.
-    db.run("insert into settings (key, value) select 'rollups:backfill', json_object('up_to', max(rowid), 'done', 0) from link_clicks");
+    db.run("insert into settings (key, value) select 'rollups:backfill', json_object('up_to', max(rowid)) from link_clicks");
     db.close();
 
     const stats = cli(cwd, ["stats", "lt_cli_1"]);

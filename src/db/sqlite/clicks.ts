@@ -311,6 +311,16 @@ export function applicationActivity(db: Db, returnDays: number) {
 /** The latest `limit` human clicks of some links, in time order: the raw material of a timeline. */
 export function humanClicksOf(db: Db, trackingIds: string[], limit: number) {
   if (trackingIds.length === 0) return [];
+  // The day from which the latest `limit` come (click_daily, newest day first): only the
+  // clicks since then are read and sorted, however many the links have.
+  const days = db.$client
+    .query<{ day: string; clicks: number }, [string]>(
+      `select day, sum(clicks) as clicks from click_daily where tracking_id in (select value from json_each(?))
+       and visitor_kind = 'human' and outcome = 'redirected' group by day having sum(clicks) > 0 order by day desc`,
+    )
+    .all(JSON.stringify(trackingIds));
+  let counted = 0;
+  const since = days.find((d) => (counted += d.clicks) >= limit)?.day;
   const latest = db
     .select({
       clickId: linkClicks.clickId,
@@ -326,7 +336,14 @@ export function humanClicksOf(db: Db, trackingIds: string[], limit: number) {
       network: linkClicks.network,
     })
     .from(linkClicks)
-    .where(and(inArray(linkClicks.trackingId, trackingIds), eq(linkClicks.outcome, "redirected"), eq(linkClicks.visitorKind, "human")))
+    .where(
+      and(
+        inArray(linkClicks.trackingId, trackingIds),
+        eq(linkClicks.outcome, "redirected"),
+        eq(linkClicks.visitorKind, "human"),
+        since ? gte(linkClicks.clickedAt, since) : undefined,
+      ),
+    )
     .orderBy(desc(linkClicks.clickedAt))
     .limit(limit)
     .all();

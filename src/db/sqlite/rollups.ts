@@ -71,19 +71,26 @@ export const ALL_LINK_DIMENSIONS: Dimension[] = ["place"];
 type Rollup = { table: string; columns: string[]; keys: (c: Counted) => (string | number)[][] };
 
 const unit = (c: Counted, seconds: number) => Math.floor(c.clicked_epoch / seconds);
+// Key columns in each table's primary key order: a batch's groups are upserted in that
+// order, so that they walk the table's b-tree once instead of jumping about in it.
 const ROLLUPS: Rollup[] = [
   { table: "click_daily", columns: ["day", "tracking_id"], keys: (c) => [[c.clicked_at.slice(0, 10), c.tracking_id]] },
   { table: "click_quarters", columns: ["tracking_id", "quarter"], keys: (c) => [[c.tracking_id, unit(c, QUARTER_S)]] },
   { table: "click_quarters_all", columns: ["quarter"], keys: (c) => [[unit(c, QUARTER_S)]] },
   {
     table: "click_dimensions",
-    columns: ["tracking_id", "day", "dimension", "value"],
-    keys: (c) => DIMENSION_NAMES.map((d) => [c.tracking_id, unit(c, DAY_S), d, VALUE_OF[d](c)]),
+    columns: ["tracking_id", "dimension", "day", "value"],
+    keys: (c) => DIMENSION_NAMES.map((d) => [c.tracking_id, d, unit(c, DAY_S), VALUE_OF[d](c)]),
   },
-  { table: "click_dimensions_daily", columns: ["day", "dimension", "value"], keys: (c) => ALL_LINK_DIMENSIONS.map((d) => [unit(c, DAY_S), d, VALUE_OF[d](c)]) },
-  { table: "click_dimensions_hourly", columns: ["hour", "dimension", "value"], keys: (c) => ALL_LINK_DIMENSIONS.map((d) => [unit(c, HOUR_S), d, VALUE_OF[d](c)]) },
+  { table: "click_dimensions_daily", columns: ["dimension", "day", "value"], keys: (c) => ALL_LINK_DIMENSIONS.map((d) => [d, unit(c, DAY_S), VALUE_OF[d](c)]) },
+  { table: "click_dimensions_hourly", columns: ["dimension", "hour", "value"], keys: (c) => ALL_LINK_DIMENSIONS.map((d) => [d, unit(c, HOUR_S), VALUE_OF[d](c)]) },
   { table: "click_sessions", columns: ["tracking_id", "day", "session_id"], keys: (c) => (c.session_id === null ? [] : [[c.tracking_id, unit(c, DAY_S), c.session_id]]) },
 ];
+
+const byKey = (a: { key: (string | number)[] }, b: { key: (string | number)[] }) => {
+  for (let i = 0; i < a.key.length; i++) if (a.key[i] !== b.key[i]) return a.key[i] < b.key[i] ? -1 : 1;
+  return 0;
+};
 
 const upserts = (db: Db) =>
   perDb(db, "rollups:upserts", () =>
@@ -114,7 +121,7 @@ function countRows(db: Db, rows: Counted[], sign: 1 | -1): void {
         else sums.set(id, { key, n: sign });
       }
     }
-    for (const { key, n } of sums.values()) statements[i].run(...key, n);
+    for (const { key, n } of [...sums.values()].sort(byKey)) statements[i].run(...key, n);
   });
 }
 
@@ -138,13 +145,11 @@ const describeStatements = (db: Db) =>
     ),
   }));
 
-/**
- * Describes the clicks of (after, upTo] not described yet, at most `limit`, in rowid
- * order, and counts them: from then on they are counted clicks. Their rowids.
- */
-function describeAndCount(db: Db, after: number, upTo: number, limit: number): number[] {
+type Undescribed = Counted & { rowid: number; user_agent: string | null; referrer_url: string | null };
+
+/** Describes these clicks (not described yet) and counts them: from then on they are counted clicks. */
+function describeAndCount(db: Db, rows: Undescribed[]): void {
   const s = describeStatements(db);
-  const rows = s.undescribed.all(after, upTo, limit);
   for (const row of rows) {
     const d = describe(row.user_agent, row.referrer_url);
     row.browser = d.browser;
@@ -155,7 +160,6 @@ function describeAndCount(db: Db, after: number, upTo: number, limit: number): n
     s.set.run(d.browser, d.os, d.device, d.referrerDomain, row.clicked_epoch, row.rowid);
   }
   countRows(db, rows, 1);
-  return rows.map((r) => r.rowid);
 }
 
 /** The last rowid of link_clicks now: what countAddedClicks counts from. */
@@ -163,7 +167,7 @@ export const lastClickRowid = (db: Db): number => describeStatements(db).last.ge
 
 /** Describes and counts the clicks inserted since `afterRowid` (in the inserting transaction). */
 export function countAddedClicks(db: Db, afterRowid: number): void {
-  describeAndCount(db, afterRowid, Number.MAX_SAFE_INTEGER, -1);
+  describeAndCount(db, describeStatements(db).undescribed.all(afterRowid, Number.MAX_SAFE_INTEGER, -1));
 }
 
 /** Before deleting the clicks `where` matches: they are uncounted. */
@@ -193,10 +197,13 @@ export function rewriteClicks<T>(db: Db, where: string, params: SQLQueryBindings
 
 /**
  * Backfill: counts, a slice at a time, the clicks up to the rowid a migration (or
- * requestBackfill) noted, in rowid order; true while some are left.
+ * requestBackfill) noted that are not counted yet. It walks the per-link index (link, then
+ * time), so that a slice's clicks share their links and days: each group it adds to is
+ * one upsert, and the per-link roll-ups are written in their own order.
  */
 const BACKFILL_KEY = "rollups:backfill";
-type Backfill = { up_to: number; done: number };
+/** `after`: the index position (tracking_id, clicked_at, outcome, visitor_kind, rowid) walked up to. */
+type Backfill = { up_to: number; after?: [string, string, string, string, number] };
 
 export function backfillState(db: Db): Backfill | null {
   const row = db.$client.query<{ value: string }, [string]>("select value from main.settings where key = ?").get(BACKFILL_KEY);
@@ -206,19 +213,35 @@ export function backfillState(db: Db): Backfill | null {
 /** Asks for every click not counted yet to be counted (clicks written into link_clicks by SQL). */
 export function requestBackfill(db: Db): void {
   db.$client.run(
-    `insert into main.settings (key, value) select ?, json_object('up_to', max(rowid), 'done', 0) from main.link_clicks having count(*) > 0
-     on conflict (key) do update set value = json_object('up_to', max(json_extract(value, '$.up_to'), json_extract(excluded.value, '$.up_to')), 'done', 0)`,
+    `insert into main.settings (key, value) select ?, json_object('up_to', max(rowid)) from main.link_clicks having count(*) > 0
+     on conflict (key) do update set value = json_object('up_to', max(json_extract(value, '$.up_to'), json_extract(excluded.value, '$.up_to')))`,
     [BACKFILL_KEY],
   );
 }
 
 /**
  * How long one backfill transaction may hold the main database's lock: a redirect whose
- * click carries a signal (a link's first human click) waits for it, so a few dozen
- * milliseconds. Its clicks are counted in chunks until the time is up.
+ * click carries a signal (a link's first human click) waits for it. A slice counts chunks
+ * of clicks until the time is up.
  */
-export const BACKFILL_SLICE_MS = 40;
-const BACKFILL_CHUNK = 250;
+export const BACKFILL_SLICE_MS = 100;
+const BACKFILL_CHUNK = 2000;
+
+const walk = (db: Db) =>
+  perDb(db, "rollups:walk", () => {
+    const columns = `rowid, user_agent, referrer_url, ${COUNTED_COLUMNS}`;
+    return {
+      first: db.$client.prepare<Undescribed, [number]>(
+        `select ${columns} from main.link_clicks indexed by link_clicks_tracking_clicked_idx
+         where rowid <= ? order by tracking_id, clicked_at, outcome, visitor_kind, rowid limit ${BACKFILL_CHUNK}`,
+      ),
+      next: db.$client.prepare<Undescribed, [string, string, string, string, number, number]>(
+        `select ${columns} from main.link_clicks indexed by link_clicks_tracking_clicked_idx
+         where (tracking_id, clicked_at, outcome, visitor_kind, rowid) > (?, ?, ?, ?, ?) and rowid <= ?
+         order by tracking_id, clicked_at, outcome, visitor_kind, rowid limit ${BACKFILL_CHUNK}`,
+      ),
+    };
+  });
 
 /** One slice of the backfill, in its own transaction; how many clicks it counted, or null when nothing is left to do. */
 export function backfillSlice(db: Db, budgetMs = BACKFILL_SLICE_MS): number | null {
@@ -226,20 +249,24 @@ export function backfillSlice(db: Db, budgetMs = BACKFILL_SLICE_MS): number | nu
     const state = backfillState(db);
     if (!state) return null;
     const deadline = performance.now() + budgetMs;
-    let done = state.done;
+    const w = walk(db);
+    let after = state.after;
     let counted = 0;
-    do {
+    for (;;) {
+      const rows = after ? w.next.all(...after, state.up_to) : w.first.all(state.up_to);
+      if (rows.length === 0) {
+        db.$client.run("delete from main.settings where key = ?", [BACKFILL_KEY]);
+        return counted;
+      }
+      const last = rows.at(-1)!;
+      after = [last.tracking_id, last.clicked_at, last.outcome, last.visitor_kind, last.rowid];
       // Only rows not described yet: a row counted when it was written is not counted twice.
-      const rowids = describeAndCount(db, done, state.up_to, BACKFILL_CHUNK);
-      if (rowids.length === 0) break;
-      done = rowids.at(-1)!;
-      counted += rowids.length;
-    } while (performance.now() < deadline);
-    if (counted === 0) {
-      db.$client.run("delete from main.settings where key = ?", [BACKFILL_KEY]);
-      return null;
+      const undescribed = rows.filter((r) => r.referrer_domain === null);
+      describeAndCount(db, undescribed);
+      counted += undescribed.length;
+      if (performance.now() >= deadline) break;
     }
-    db.$client.run("update main.settings set value = ? where key = ?", [JSON.stringify({ ...state, done }), BACKFILL_KEY]);
+    db.$client.run("update main.settings set value = ? where key = ?", [JSON.stringify({ ...state, after }), BACKFILL_KEY]);
     return counted;
   }).immediate();
 }

@@ -185,7 +185,7 @@ export class SqliteStore implements Store {
   private startBackfill(log: Logger) {
     const state = backfillState(this.db);
     if (!state) return;
-    const total = state.up_to - state.done;
+    const total = state.up_to;
     const started = performance.now();
     let counted = 0;
     let logged = 0;
