@@ -6,7 +6,7 @@
 import { and, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { CLICK_COLUMNS, clickValues } from "./click-row";
 import type { SQLQueryBindings } from "bun:sqlite";
-import { countAddedClicks, rewriteClicks, uncountClicks } from "./rollups";
+import { countInserted, DESCRIBED_COLUMNS, describedValues, rewriteClicks, uncountClicks } from "./rollups";
 import * as tallies from "./tallies";
 import { changes, perDb, type Db } from "./index";
 import { EXPORT_COLUMNS, type BurstFilter, type NewClick as ClickInsert, type ClickFilter, type ClickPlace, type CountDimension, type ExportFilter, type Period, type VisitorKind } from "../store";
@@ -44,7 +44,7 @@ const clicksTouched = (db: Db, trackingIds: Iterable<string>) => {
 
 function writer(db: Db) {
   return perDb(db, "insert-clicks", () => {
-    const columns = [...CLICK_COLUMNS, "idempotency_key"];
+    const columns = [...CLICK_COLUMNS, "idempotency_key", ...DESCRIBED_COLUMNS];
     const insert = db.$client.prepare(
       `insert into link_clicks (${columns.join(", ")}) values (${columns.map(() => "?").join(", ")})
        on conflict (idempotency_key) where idempotency_key is not null do nothing`,
@@ -53,13 +53,10 @@ function writer(db: Db) {
       // Deferred, and its first statement a write: the transaction takes the main
       // database's lock at once (a read first could meet a newer commit and fail), and
       // never the inbox file's (a redirect's commit never waits for it).
-      let firstRowid: number | null = null;
-      const isNew = clicks.map((c) => {
-        const result = insert.run(...clickValues(c), c.idempotencyKey ?? null);
-        if (result.changes > 0) firstRowid ??= Number(result.lastInsertRowid);
-        return result.changes > 0;
-      });
-      if (firstRowid !== null) countAddedClicks(db, firstRowid - 1);
+      // Described as they are written, and counted from what was written (a duplicate is not).
+      const described = clicks.map(describedValues);
+      const isNew = clicks.map((c, i) => insert.run(...clickValues(c), c.idempotencyKey ?? null, ...described[i]).changes > 0);
+      countInserted(db, clicks.filter((_, i) => isNew[i]), described.filter((_, i) => isNew[i]));
       after?.(clicks.filter((_, i) => isNew[i]));
       return isNew;
     });

@@ -13,6 +13,7 @@
  */
 import type { SQLQueryBindings } from "bun:sqlite";
 import { describe } from "../describe";
+import type { NewClick } from "../store";
 import { perDb, type Db } from "./index";
 
 /** Whole units since the epoch of clicked_at: quarter-hours, hours, UTC days. */
@@ -25,9 +26,9 @@ export const DAY_S = 86_400;
  * (what a period's edges are counted with, tallies.ts) and as the same value from a row.
  */
 export const DIMENSIONS = {
-  source: "coalesce(click_source, '')",
-  referrer: "referrer_domain",
-  agent: "coalesce(browser, '') || char(31) || coalesce(os, '') || char(31) || coalesce(device, '')",
+  // Source, referrer domain, browser, OS and device together: few combinations, and one row to count instead of five.
+  visit:
+    "coalesce(click_source, '') || char(31) || referrer_domain || char(31) || coalesce(browser, '') || char(31) || coalesce(os, '') || char(31) || coalesce(device, '')",
   place: "coalesce(country, '') || char(31) || coalesce(cast(asn as text), '') || char(31) || coalesce(network, '')",
 } as const;
 export type Dimension = keyof typeof DIMENSIONS;
@@ -54,9 +55,7 @@ const COUNTED_COLUMNS = "tracking_id, clicked_at, clicked_epoch, visitor_kind, o
 
 const or = (v: string | number | null) => (v === null ? "" : String(v));
 const VALUE_OF: Record<Dimension, (c: Counted) => string> = {
-  source: (c) => or(c.click_source),
-  referrer: (c) => c.referrer_domain,
-  agent: (c) => [or(c.browser), or(c.os), or(c.device)].join(VALUE_SEPARATOR),
+  visit: (c) => [or(c.click_source), c.referrer_domain, or(c.browser), or(c.os), or(c.device)].join(VALUE_SEPARATOR),
   place: (c) => [or(c.country), or(c.asn), or(c.network)].join(VALUE_SEPARATOR),
 };
 const DIMENSION_NAMES = Object.keys(DIMENSIONS) as Dimension[];
@@ -87,8 +86,8 @@ const ROLLUPS: Rollup[] = [
   { table: "click_sessions", columns: ["tracking_id", "day", "session_id"], keys: (c) => (c.session_id === null ? [] : [[c.tracking_id, unit(c, DAY_S), c.session_id]]) },
 ];
 
-const byKey = (a: { key: (string | number)[] }, b: { key: (string | number)[] }) => {
-  for (let i = 0; i < a.key.length; i++) if (a.key[i] !== b.key[i]) return a.key[i] < b.key[i] ? -1 : 1;
+const byKey = (a: (string | number)[], b: (string | number)[]) => {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
   return 0;
 };
 
@@ -111,17 +110,16 @@ function countRows(db: Db, rows: Counted[], sign: 1 | -1): void {
   if (rows.length === 0) return;
   const statements = upserts(db);
   ROLLUPS.forEach((r, i) => {
-    const sums = new Map<string, { key: (string | number)[]; n: number }>();
-    for (const c of rows) {
-      for (const key of r.keys(c)) {
-        key.push(c.visitor_kind, c.outcome);
-        const id = JSON.stringify(key);
-        const sum = sums.get(id);
-        if (sum) sum.n += sign;
-        else sums.set(id, { key, n: sign });
-      }
+    const keys: (string | number)[][] = [];
+    for (const c of rows) for (const key of r.keys(c)) keys.push(key.concat(c.visitor_kind, c.outcome));
+    keys.sort(byKey);
+    // Equal keys are next to each other now: each group is upserted once, in key order.
+    for (let at = 0; at < keys.length; ) {
+      let end = at + 1;
+      while (end < keys.length && byKey(keys[at], keys[end]) === 0) end++;
+      statements[i].run(...keys[at], sign * (end - at));
+      at = end;
     }
-    for (const { key, n } of [...sums.values()].sort(byKey)) statements[i].run(...key, n);
   });
 }
 
@@ -160,6 +158,41 @@ function describeAndCount(db: Db, rows: Undescribed[]): void {
     s.set.run(d.browser, d.os, d.device, d.referrerDomain, row.clicked_epoch, row.rowid);
   }
   countRows(db, rows, 1);
+}
+
+/** The described columns of a new click, as link_clicks stores them (clicks.ts inserts them with the click). */
+export const DESCRIBED_COLUMNS = ["browser", "os", "device", "referrer_domain", "clicked_epoch"] as const;
+
+export function describedValues(c: NewClick): [string | null, string | null, string | null, string, number] {
+  const d = describe(c.userAgent, c.referrerUrl);
+  return [d.browser, d.os, d.device, d.referrerDomain, Math.floor(Date.parse(c.clickedAt) / 1000)];
+}
+
+/** Counts clicks just inserted with their described columns (in the inserting transaction), from the clicks themselves. */
+export function countInserted(db: Db, clicks: NewClick[], described: ReturnType<typeof describedValues>[]): void {
+  countRows(
+    db,
+    clicks.map((c, i) => {
+      const [browser, os, device, referrer_domain, clicked_epoch] = described[i];
+      return {
+        tracking_id: c.trackingId,
+        clicked_at: c.clickedAt,
+        clicked_epoch,
+        visitor_kind: c.visitorKind ?? "human",
+        outcome: c.outcome ?? "redirected",
+        session_id: c.sessionId ?? null,
+        click_source: c.clickSource ?? null,
+        referrer_domain,
+        browser,
+        os,
+        device,
+        country: c.country ?? null,
+        asn: c.asn ?? null,
+        network: c.network ?? null,
+      };
+    }),
+    1,
+  );
 }
 
 /** The last rowid of link_clicks now: what countAddedClicks counts from. */

@@ -179,11 +179,11 @@ function regroup(rows: { g: string | null; clicks: number }[], map: (v: string |
 
 /** Where each breakdown the API shows is kept, and how its value is read from there. */
 const SHOWN: Record<Exclude<CountDimension, "kind">, { kept: Dimension; value: (v: string | null) => string | null }> = {
-  source: { kept: "source", value: (v) => v || null },
-  referrer: { kept: "referrer", value: (v) => v || null },
-  browser: { kept: "agent", value: (v) => part(v, 0) },
-  os: { kept: "agent", value: (v) => part(v, 1) },
-  device: { kept: "agent", value: (v) => part(v, 2) },
+  source: { kept: "visit", value: (v) => part(v, 0) },
+  referrer: { kept: "visit", value: (v) => part(v, 1) },
+  browser: { kept: "visit", value: (v) => part(v, 2) },
+  os: { kept: "visit", value: (v) => part(v, 3) },
+  device: { kept: "visit", value: (v) => part(v, 4) },
   country: { kept: "place", value: (v) => part(v, 0) },
   network: {
     kept: "place",
