@@ -66,4 +66,5 @@ ALTER TABLE `link_clicks` ADD `device` text;--> statement-breakpoint
 ALTER TABLE `link_clicks` ADD `referrer_domain` text;--> statement-breakpoint
 ALTER TABLE `link_clicks` ADD `clicked_epoch` integer;--> statement-breakpoint
 DELETE FROM `click_daily`;--> statement-breakpoint
-INSERT INTO `settings` (`key`, `value`) SELECT 'rollups:backfill', json_object('up_to', max(rowid)) FROM `link_clicks` HAVING count(*) > 0;
+INSERT INTO `settings` (`key`, `value`) SELECT 'rollups:backfill', json_object('up_to', max(rowid)) FROM `link_clicks` HAVING count(*) > 0;--> statement-breakpoint
+INSERT INTO `settings` (`key`, `value`) SELECT 'rollups:counted_through', coalesce(max(rowid), 0) FROM `link_clicks`;

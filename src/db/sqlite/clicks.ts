@@ -6,7 +6,7 @@
 import { and, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { CLICK_COLUMNS, clickValues } from "./click-row";
 import type { SQLQueryBindings } from "bun:sqlite";
-import { countInserted, DESCRIBED_COLUMNS, describedValues, rewriteClicks, uncountClicks } from "./rollups";
+import { clicksDeleted, counted, DESCRIBED_COLUMNS, describedValues, rewriteClicks, uncountClicks } from "./rollups";
 import * as tallies from "./tallies";
 import { changes, perDb, type Db } from "./index";
 import { EXPORT_COLUMNS, type BurstFilter, type NewClick as ClickInsert, type ClickFilter, type ClickPlace, type CountDimension, type ExportFilter, type Period, type VisitorKind } from "../store";
@@ -53,10 +53,8 @@ function writer(db: Db) {
       // Deferred, and its first statement a write: the transaction takes the main
       // database's lock at once (a read first could meet a newer commit and fail), and
       // never the inbox file's (a redirect's commit never waits for it).
-      // Described as they are written, and counted from what was written (a duplicate is not).
-      const described = clicks.map(describedValues);
-      const isNew = clicks.map((c, i) => insert.run(...clickValues(c), c.idempotencyKey ?? null, ...described[i]).changes > 0);
-      countInserted(db, clicks.filter((_, i) => isNew[i]), described.filter((_, i) => isNew[i]));
+      // Described as they are written; counted with the next read or quiet moment (rollups.ts countPending).
+      const isNew = clicks.map((c) => insert.run(...clickValues(c), c.idempotencyKey ?? null, ...describedValues(c)).changes > 0);
       after?.(clicks.filter((_, i) => isNew[i]));
       return isNew;
     });
@@ -242,7 +240,7 @@ export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, 
 export function perLinkKindCounts(db: Db, trackingIds: string[]) {
   if (trackingIds.length === 0) return [];
   const ids = JSON.stringify(trackingIds);
-  const human = `c.tracking_id = d.tracking_id and c.outcome = 'redirected' and c.visitor_kind = 'human' and c.referrer_domain is not null`;
+  const human = `c.tracking_id = d.tracking_id and c.outcome = 'redirected' and c.visitor_kind = 'human' and ${counted("c.")}`;
   return db.$client
     .query<{ trackingId: string; kind: VisitorKind; clicks: number; first: string | null; last: string | null }, [string]>(
       `select d.tracking_id as trackingId, d.visitor_kind as kind, d.clicks,
@@ -278,7 +276,7 @@ export function applicationActivity(db: Db, returnDays: number) {
       .query<{ at: string }, [string, string, string]>(
         `select c.clicked_at as at from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
          where l.application_id = ? and c.clicked_at >= ? and c.clicked_at < date(?, '+1 day')
-           and c.visitor_kind = 'human' and c.outcome = 'redirected' and c.referrer_domain is not null
+           and c.visitor_kind = 'human' and c.outcome = 'redirected' and ${counted("c.")}
          order by c.clicked_at ${order} limit 1`,
       )
       .get(applicationId, day, day)?.at;
@@ -424,7 +422,9 @@ export function deleteClicksFromIp(db: Db, ip: string): number {
   clicksRewritten(db);
   return db.$client.transaction(() => {
     uncountClicks(db, "ip_address = ?", [ip]);
-    return changes(db.delete(linkClicks).where(eq(linkClicks.ipAddress, ip)).run());
+    const deleted = changes(db.delete(linkClicks).where(eq(linkClicks.ipAddress, ip)).run());
+    clicksDeleted(db);
+    return deleted;
   })();
 }
 
@@ -436,7 +436,9 @@ export function deleteClicksBefore(db: Db, before: string, limit: number): numbe
   const where = "rowid in (select rowid from link_clicks where clicked_at < ? order by clicked_at limit ?)";
   const deleted = db.$client.transaction(() => {
     uncountClicks(db, where, [before, limit]);
-    return db.$client.query(`delete from link_clicks where ${where}`).run(before, limit).changes;
+    const deleted = db.$client.query(`delete from link_clicks where ${where}`).run(before, limit).changes;
+    clicksDeleted(db);
+    return deleted;
   })();
   if (deleted > 0) clicksRewritten(db);
   return deleted;

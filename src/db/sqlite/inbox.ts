@@ -24,7 +24,7 @@
 import type { Logger } from "../../lib/log";
 import type { NewClick as ClickInsert } from "../store";
 import { CLICK_COLUMNS, clickValues } from "./click-row";
-import { countAddedClicks, lastClickRowid } from "./rollups";
+import { describeAdded, lastClickRowid } from "./rollups";
 import { perDb, type Db } from "./index";
 import { moveSignals } from "./signals";
 
@@ -102,7 +102,7 @@ function statements(db: Db) {
       if (upTo == null) return 0;
       const after = lastClickRowid(db);
       move.run(upTo);
-      countAddedClicks(db, after);
+      describeAdded(db, after);
       return remove.run(upTo).changes;
     });
     return { first, last, queue, settle, arrivals: { n: 0 } };

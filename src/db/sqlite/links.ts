@@ -3,7 +3,7 @@
  */
 import { and, desc, eq, lt, or, sql, type SQL } from "drizzle-orm";
 import { clicksRewritten } from "./clicks";
-import { uncountClicks } from "./rollups";
+import { clicksDeleted, uncountClicks } from "./rollups";
 import { changes, perDb, type Db } from "./index";
 import type { Link as LinkRow, LinkChanges, LinkFilter } from "../store";
 import { linkClicks, linkTracking } from "./schema";
@@ -110,7 +110,9 @@ export function deleteLinkAndClicks(db: Db, trackingId: string): number | null {
       const deleted = tx.delete(linkTracking).where(eq(linkTracking.trackingId, trackingId)).returning().get();
       if (!deleted) return null;
       uncountClicks(db, "tracking_id = ?", [trackingId]);
-      return changes(tx.delete(linkClicks).where(eq(linkClicks.trackingId, trackingId)).run());
+      const clicks = changes(tx.delete(linkClicks).where(eq(linkClicks.trackingId, trackingId)).run());
+      clicksDeleted(db);
+      return clicks;
     },
     { behavior: "immediate" },
   );

@@ -123,10 +123,20 @@ function countRows(db: Db, rows: Counted[], sign: 1 | -1): void {
   });
 }
 
+/**
+ * Which rows are counted: described (clicked_epoch set) and at or before the rowid the
+ * roll-ups have counted through. New clicks (ingested, moved from the inbox) are stored
+ * described and counted later, many batches at once (countPending): before any read, and
+ * in the background when the server is quiet.
+ */
+const THROUGH_KEY = "rollups:counted_through";
+export const counted = (alias = "") =>
+  `${alias}clicked_epoch is not null and ${alias}rowid <= (select cast(value as integer) from main.settings where key = '${THROUGH_KEY}')`;
+
 /** Adds `sign` × the counted clicks `where` matches (SQL on link_clicks, with its parameters) to every roll-up. */
 function count(db: Db, where: string, params: SQLQueryBindings[], sign: 1 | -1): void {
   const rows = db.$client
-    .query<Counted, SQLQueryBindings[]>(`select ${COUNTED_COLUMNS} from main.link_clicks where (${where}) and referrer_domain is not null`)
+    .query<Counted, SQLQueryBindings[]>(`select ${COUNTED_COLUMNS} from main.link_clicks where (${where}) and ${counted()}`)
     .all(...params);
   countRows(db, rows, sign);
 }
@@ -134,7 +144,7 @@ function count(db: Db, where: string, params: SQLQueryBindings[], sign: 1 | -1):
 const describeStatements = (db: Db) =>
   perDb(db, "rollups:describe", () => ({
     last: db.$client.prepare<{ rowid: number | null }, []>("select max(rowid) as rowid from main.link_clicks"),
-    undescribed: db.$client.prepare<Counted & { rowid: number; user_agent: string | null; referrer_url: string | null }, [number, number, number]>(
+    undescribed: db.$client.prepare<Undescribed, [number, number, number]>(
       `select rowid, user_agent, referrer_url, ${COUNTED_COLUMNS} from main.link_clicks
        where rowid > ? and rowid <= ? and referrer_domain is null order by rowid limit ?`,
     ),
@@ -145,8 +155,8 @@ const describeStatements = (db: Db) =>
 
 type Undescribed = Counted & { rowid: number; user_agent: string | null; referrer_url: string | null };
 
-/** Describes these clicks (not described yet) and counts them: from then on they are counted clicks. */
-function describeAndCount(db: Db, rows: Undescribed[]): void {
+/** Describes these clicks (not described yet), in the rows and in link_clicks. */
+function describeRows(db: Db, rows: Undescribed[]): void {
   const s = describeStatements(db);
   for (const row of rows) {
     const d = describe(row.user_agent, row.referrer_url);
@@ -157,7 +167,6 @@ function describeAndCount(db: Db, rows: Undescribed[]): void {
     row.clicked_epoch = Math.floor(Date.parse(row.clicked_at) / 1000);
     s.set.run(d.browser, d.os, d.device, d.referrerDomain, row.clicked_epoch, row.rowid);
   }
-  countRows(db, rows, 1);
 }
 
 /** The described columns of a new click, as link_clicks stores them (clicks.ts inserts them with the click). */
@@ -168,39 +177,57 @@ export function describedValues(c: NewClick): [string | null, string | null, str
   return [d.browser, d.os, d.device, d.referrerDomain, Math.floor(Date.parse(c.clickedAt) / 1000)];
 }
 
-/** Counts clicks just inserted with their described columns (in the inserting transaction), from the clicks themselves. */
-export function countInserted(db: Db, clicks: NewClick[], described: ReturnType<typeof describedValues>[]): void {
-  countRows(
-    db,
-    clicks.map((c, i) => {
-      const [browser, os, device, referrer_domain, clicked_epoch] = described[i];
-      return {
-        tracking_id: c.trackingId,
-        clicked_at: c.clickedAt,
-        clicked_epoch,
-        visitor_kind: c.visitorKind ?? "human",
-        outcome: c.outcome ?? "redirected",
-        session_id: c.sessionId ?? null,
-        click_source: c.clickSource ?? null,
-        referrer_domain,
-        browser,
-        os,
-        device,
-        country: c.country ?? null,
-        asn: c.asn ?? null,
-        network: c.network ?? null,
-      };
-    }),
-    1,
-  );
-}
-
-/** The last rowid of link_clicks now: what countAddedClicks counts from. */
+/** The last rowid of link_clicks now: what describeAdded describes from. */
 export const lastClickRowid = (db: Db): number => describeStatements(db).last.get()?.rowid ?? 0;
 
-/** Describes and counts the clicks inserted since `afterRowid` (in the inserting transaction). */
-export function countAddedClicks(db: Db, afterRowid: number): void {
-  describeAndCount(db, describeStatements(db).undescribed.all(afterRowid, Number.MAX_SAFE_INTEGER, -1));
+/** Describes the clicks inserted since `afterRowid` without a description (moved from the inbox), in the inserting transaction. */
+export function describeAdded(db: Db, afterRowid: number): void {
+  describeRows(db, describeStatements(db).undescribed.all(afterRowid, Number.MAX_SAFE_INTEGER, -1));
+}
+
+const pendingStatements = (db: Db) =>
+  perDb(db, "rollups:pending", () => ({
+    through: db.$client.prepare<{ n: number }, []>(`select cast(value as integer) as n from main.settings where key = '${THROUGH_KEY}'`),
+    pending: db.$client.prepare<Undescribed, [number, number]>(
+      `select rowid, user_agent, referrer_url, ${COUNTED_COLUMNS} from main.link_clicks where rowid > ? order by rowid limit ?`,
+    ),
+    set: db.$client.prepare<unknown, [number]>(`update main.settings set value = ? where key = '${THROUGH_KEY}'`),
+  }));
+
+/** Clicks countPending counts in one transaction (a few dozen milliseconds of the writer). */
+export const PENDING_SLICE = 5000;
+
+/**
+ * Counts the clicks stored since the roll-ups last counted, the oldest `limit` (in one transaction: the
+ * (in one transaction: the caller's, or its own); how many. Many ingest batches counted
+ * together cost one upsert a group they share.
+ */
+export function countPending(db: Db, limit = PENDING_SLICE): number {
+  const run = () => {
+    const s = pendingStatements(db);
+    const through = s.through.get()?.n ?? 0;
+    const rows = s.pending.all(through, limit);
+    if (rows.length === 0) return 0;
+    describeRows(db, rows.filter((r) => r.clicked_epoch === null));
+    countRows(db, rows, 1);
+    s.set.run(rows.at(-1)!.rowid);
+    return rows.length;
+  };
+  return db.$client.inTransaction ? run() : db.$client.transaction(run).immediate();
+}
+
+/** Whether clicks wait to be counted (one indexed read). */
+export function hasPending(db: Db): boolean {
+  const s = pendingStatements(db);
+  return db.$client.query<{ one: number }, [number]>("select 1 as one from main.link_clicks where rowid > ? limit 1").get(s.through.get()?.n ?? 0) !== null;
+}
+
+/**
+ * After clicks were deleted: the rowids past the last remaining one may be given again,
+ * to new clicks, which must not pass for counted ones.
+ */
+export function clicksDeleted(db: Db): void {
+  db.$client.run(`update main.settings set value = min(cast(value as integer), coalesce((select max(rowid) from main.link_clicks), 0)) where key = '${THROUGH_KEY}'`);
 }
 
 /** Before deleting the clicks `where` matches: they are uncounted. */
@@ -257,7 +284,7 @@ export function requestBackfill(db: Db): void {
  * click carries a signal (a link's first human click) waits for it. A slice counts chunks
  * of clicks until the time is up.
  */
-export const BACKFILL_SLICE_MS = 100;
+export const BACKFILL_SLICE_MS = 50;
 const BACKFILL_CHUNK = 2000;
 
 const walk = (db: Db) =>
@@ -283,23 +310,26 @@ export function backfillSlice(db: Db, budgetMs = BACKFILL_SLICE_MS): number | nu
     if (!state) return null;
     const deadline = performance.now() + budgetMs;
     const w = walk(db);
+    // Rows past the counted-through mark are countPending's (clicks stored since, or written by SQL).
+    const upTo = Math.min(state.up_to, pendingStatements(db).through.get()?.n ?? 0);
     let after = state.after;
-    let counted = 0;
+    let total = 0;
     for (;;) {
-      const rows = after ? w.next.all(...after, state.up_to) : w.first.all(state.up_to);
+      const rows = after ? w.next.all(...after, upTo) : w.first.all(upTo);
       if (rows.length === 0) {
         db.$client.run("delete from main.settings where key = ?", [BACKFILL_KEY]);
-        return counted;
+        return total;
       }
       const last = rows.at(-1)!;
       after = [last.tracking_id, last.clicked_at, last.outcome, last.visitor_kind, last.rowid];
       // Only rows not described yet: a row counted when it was written is not counted twice.
-      const undescribed = rows.filter((r) => r.referrer_domain === null);
-      describeAndCount(db, undescribed);
-      counted += undescribed.length;
+      const undescribed = rows.filter((r) => r.clicked_epoch === null);
+      describeRows(db, undescribed);
+      countRows(db, undescribed, 1);
+      total += undescribed.length;
       if (performance.now() >= deadline) break;
     }
     db.$client.run("update main.settings set value = ? where key = ?", [JSON.stringify({ ...state, after }), BACKFILL_KEY]);
-    return counted;
+    return total;
   }).immediate();
 }

@@ -56,7 +56,7 @@ import { READS, type ReadArgs, type ReadName } from "./reads";
 import { saltForDay } from "./salts";
 import { settingOrCreate } from "./settings";
 import { ClickFacts, storeSignals } from "./signal-facts";
-import { backfillSlice, backfillState } from "./rollups";
+import { backfillSlice, backfillState, countPending, hasPending, PENDING_SLICE } from "./rollups";
 import { Turns } from "./turns";
 import * as signals from "./signals";
 import type { WriteAnswer, WriteRequest, WriterInit } from "./writer";
@@ -71,6 +71,9 @@ const WORKER_SLICE = 250;
 
 /** Redirects this recent send ingest batches to the writer thread (insert). */
 const REDIRECTS_RECENT_MS = 1000;
+
+/** Between two slices of the backfill. */
+const BACKFILL_GAP_MS = 25;
 
 /** How long a write keeps trying while another connection holds the lock (then: unavailable). */
 const BUSY_WAIT_MS = 5000;
@@ -164,7 +167,8 @@ export class SqliteStore implements Store {
     const mover = startInboxMover(this.db, log, {
       onQuiet,
       paused: () => this.moving !== null,
-      move: (limit) => this.moveSlice(limit),
+      // A slice of the inbox, then the clicks stored meanwhile are counted.
+      move: async (limit) => (await this.moveSlice(limit)) + (await this.countSlice()),
       slice: this.writer ? WORKER_SLICE : undefined,
     });
     this.stops.push(() => mover.stop());
@@ -215,8 +219,9 @@ export class SqliteStore implements Store {
         logged = counted;
         log.info({ clicks: counted, of: total }, "filling in the roll-ups");
       }
-      // Off this thread, a slice follows the last at once; on it, the event loop gets its gap.
-      setTimeout(step, writer ? 0 : GAP_MS);
+      // A gap between two slices longer than a waiting write's longest back-off (attempt()):
+      // a redirect's commit that met a slice gets in before the next one.
+      setTimeout(step, BACKFILL_GAP_MS);
     };
     setTimeout(step, 0);
     this.stops.push(() => {
@@ -256,6 +261,21 @@ export class SqliteStore implements Store {
   }
 
   private async moveInbox(): Promise<void> {
+    await this.moveWaiting();
+    // Then the clicks stored since the roll-ups last counted (ingested ones, those just moved).
+    while ((await this.attempt(() => hasPending(this.db))) && (await this.countSlice()) >= PENDING_SLICE);
+  }
+
+  /** Counts up to PENDING_SLICE clicks not counted yet, on the writer thread when there is one. */
+  private countSlice(): Promise<number> {
+    const writer = this.writer;
+    if (!writer) return this.write(() => countPending(this.db));
+    return this.mainLock.run("urgent", () => writer.ask({ id: writer.nextId(), type: "count" }) as Promise<number>).catch((error) => {
+      throw asStoreError(error);
+    });
+  }
+
+  private async moveWaiting(): Promise<void> {
     if ((await this.attempt(() => inboxBacklog(this.db))) === 0) return;
     // On the writer thread, no pause between slices: this thread is free meanwhile, and a
     // redirect's commit waits for one slice's lock at most.

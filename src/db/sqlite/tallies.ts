@@ -11,7 +11,7 @@ import type { SQLQueryBindings } from "bun:sqlite";
 import { dayRuns, localDay } from "../../lib/zone";
 import type { ClickFilter, CountDimension, Period, VisitorKind } from "../store";
 import type { Db } from "./index";
-import { ALL_LINK_DIMENSIONS, DAY_S, DIMENSIONS, HOUR_S, QUARTER_S, VALUE_SEPARATOR, type Dimension } from "./rollups";
+import { ALL_LINK_DIMENSIONS, counted, DAY_S, DIMENSIONS, HOUR_S, QUARTER_S, VALUE_SEPARATOR, type Dimension } from "./rollups";
 
 const QUARTER_MS = QUARTER_S * 1000;
 const HOUR_MS = HOUR_S * 1000;
@@ -62,7 +62,7 @@ function common(f: Filter, links = true): Where {
   return links ? w.in("tracking_id", f.trackingIds) : w;
 }
 
-const raw = (f: Filter, r: Range) => common(f).add("referrer_domain is not null").add("clicked_at >= ? and clicked_at < ?", iso(r.from), iso(r.to));
+const raw = (f: Filter, r: Range) => common(f).add(counted()).add("clicked_at >= ? and clicked_at < ?", iso(r.from), iso(r.to));
 const units = (f: Filter, column: string, r: Range, unitMs: number, links = true) =>
   common(f, links).add(`${column} >= ? and ${column} < ?`, r.from / unitMs, r.to / unitMs);
 const days = (f: Filter, r: Range) => common(f).add("day >= ? and day < ?", iso(r.from).slice(0, 10), iso(r.to).slice(0, 10));

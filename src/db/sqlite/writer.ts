@@ -10,7 +10,7 @@ import type { NewClick, SignalRule } from "../store";
 import { insertClicks } from "./clicks";
 import { createDb, type Db } from "./index";
 import { settleClicks } from "./inbox";
-import { backfillSlice } from "./rollups";
+import { backfillSlice, countPending } from "./rollups";
 import { serveLane } from "./lane";
 import { ClickFacts, storeSignals } from "./signal-facts";
 
@@ -27,7 +27,9 @@ export type WriteRequest =
   /** Moves up to `limit` waiting clicks from the inbox into link_clicks; answers how many. */
   | { id: number; type: "move"; limit: number }
   /** Counts the next slice of clicks the roll-ups do not have yet (rollups.ts); answers how many, or null when none are left. */
-  | { id: number; type: "backfill" };
+  | { id: number; type: "backfill" }
+  /** Counts the clicks stored since the roll-ups last counted (rollups.ts countPending); answers how many. */
+  | { id: number; type: "count" };
 /** Per click whether it was new, and the links whose human clicks were stored (the server's memo forgets them). */
 export type WriteAnswer = { isNew: boolean[]; touched: string[] };
 
@@ -65,6 +67,7 @@ export function serveClickWriter(makeRule: (signals: NonNullable<WriterInit["sig
       retryWhileBusy(() => {
         if (request.type === "move") return settleClicks(db!, request.limit);
         if (request.type === "backfill") return backfillSlice(db!);
+        if (request.type === "count") return countPending(db!);
         const touched = new Set<string>();
         const isNew = insertClicks(db!, request.clicks, (stored) => {
           const facts = ClickFacts.oneTransaction(db!);
