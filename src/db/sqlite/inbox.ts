@@ -13,7 +13,7 @@
  * pages to the WAL: three quarters of what a redirect cost. The inbox is a plain
  * append-only table; a commit of N clicks writes a page or two. The clicks move on to
  * link_clicks in bulk, sorted by link (so that a link's clicks share their index pages),
- * and are counted in click_daily as they move:
+ * described as they move (the roll-ups count them next, rollups.ts):
  *   - before the store reads or changes clicks (store.ts, in slices that let redirects
  *     go on), so no reader ever misses a committed click;
  *   - in the background, in slices, whenever the server is not busy (startInboxMover),
@@ -127,8 +127,8 @@ export function inboxBacklog(db: Db): number {
 }
 
 /**
- * Moves up to `limit` of the oldest waiting clicks (all by default) into link_clicks and
- * click_daily; returns how many moved. Costs one indexed read when the inbox is empty.
+ * Moves up to `limit` of the oldest waiting clicks (all by default) into link_clicks,
+ * described; returns how many moved. Costs one indexed read when the inbox is empty.
  */
 export function settleClicks(db: Db, limit = Number.POSITIVE_INFINITY): number {
   const s = statements(db);

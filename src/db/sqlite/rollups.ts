@@ -1,15 +1,18 @@
 /**
  * The roll-ups: what the analytics read instead of counting link_clicks (schema.ts), kept
- * here, and only here, by every change to link_clicks, in that change's transaction.
- *   - New clicks (an ingest write, a move from the inbox) are described (describe.ts:
- *     browser, OS, device, referrer domain) and counted from the rows really added:
- *     link_clicks is a rowid table, so they are the rows past its last rowid before the
- *     insert (a duplicate that was not inserted is not counted).
+ * here, and only here.
+ *   - New clicks are stored described (describe.ts: browser, OS, device, referrer domain,
+ *     clicked_at's epoch second): an ingest write describes them as it inserts them, a
+ *     move from the inbox right after, in its transaction. They are counted later, many
+ *     batches at once (countPending): every row past the `rollups:counted_through` mark,
+ *     before any read of clicks (store.ts) and when the server is quiet. A crash leaves
+ *     them past the mark, counted at the next chance.
  *   - Changed and deleted clicks are uncounted before the change and counted again after
- *     it (rewrite): a reclassification, an attribution, a place found later, an erasure.
- *   - A click is counted exactly when it is described (referrer_domain is not NULL): rows
- *     from before the roll-ups existed, or written by SQL, are described and counted by
- *     the backfill, a slice at a time, up to the rowid noted when it was asked for.
+ *     it (rewriteClicks), in the change's transaction: a reclassification, an attribution,
+ *     a place found later, an erasure, retention.
+ *   - A click is counted exactly when it is described and at or before the mark
+ *     (counted()): rows from before the roll-ups existed are described and counted by the
+ *     backfill, a slice at a time, up to the rowid the migration noted.
  */
 import type { SQLQueryBindings } from "bun:sqlite";
 import { describe } from "../describe";

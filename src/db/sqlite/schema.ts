@@ -62,7 +62,7 @@ export const linkClicks = sqliteTable("link_clicks", {
   // (tracking_id, clicked_at), extended so that per-link counts by kind never read the table.
   index("link_clicks_tracking_clicked_idx").on(t.trackingId, t.clickedAt, t.outcome, t.visitorKind),
   // Time-ordered, so cheap to extend: recent clicks and retention. (Counts over a period
-  // come from click_daily.)
+  // come from the roll-ups.)
   index("link_clicks_time_idx").on(t.clickedAt),
   // Partial: redirect clicks carry no key, and every index entry costs each write.
   uniqueIndex("link_clicks_idempotency_key_unique").on(t.idempotencyKey).where(sql`idempotency_key is not null`),
