@@ -197,8 +197,8 @@ const pendingStatements = (db: Db) =>
     set: db.$client.prepare<unknown, [number]>(`update main.settings set value = ? where key = '${THROUGH_KEY}'`),
   }));
 
-/** Clicks countPending counts in one transaction (a few dozen milliseconds of the writer). */
-export const PENDING_SLICE = 5000;
+/** Clicks countPending counts in one transaction: about 40 ms of the writer, which a first human click may wait behind. */
+export const PENDING_SLICE = 1000;
 
 /**
  * Counts the clicks stored since the roll-ups last counted, the oldest `limit` (in one transaction: the

@@ -69,6 +69,9 @@ import type { WriteAnswer, WriteRequest, WriterInit } from "./writer";
  */
 const WORKER_SLICE = 250;
 
+/** Ingest batches this recent keep the background from counting (their senders wait for none of it). */
+const INGEST_RECENT_MS = 250;
+
 /** Redirects this recent send ingest batches to the writer thread (insert). */
 const REDIRECTS_RECENT_MS = 1000;
 
@@ -130,6 +133,8 @@ export class SqliteStore implements Store {
   readonly probeWrites = false;
   private txOpen = false;
   private lastRecordAt = Number.NEGATIVE_INFINITY;
+  /** When the last ingest batch came: while they keep coming, the background leaves their counting for later. */
+  private lastInsertAt = Number.NEGATIVE_INFINITY;
   private closed = false;
 
   constructor(
@@ -167,8 +172,9 @@ export class SqliteStore implements Store {
     const mover = startInboxMover(this.db, log, {
       onQuiet,
       paused: () => this.moving !== null,
-      // A slice of the inbox, then the clicks stored meanwhile are counted.
-      move: async (limit) => (await this.moveSlice(limit)) + (await this.countSlice()),
+      // A slice of the inbox, then the clicks stored meanwhile are counted: unless ingest
+      // batches are pouring in (counted then in the first quiet moment, or by a read).
+      move: async (limit) => (await this.moveSlice(limit)) + (performance.now() - this.lastInsertAt < INGEST_RECENT_MS ? 0 : await this.countSlice()),
       slice: this.writer ? WORKER_SLICE : undefined,
     });
     this.stops.push(() => mover.stop());
@@ -375,6 +381,7 @@ export class SqliteStore implements Store {
    * waiting on this event loop.
    */
   private async insert(batch: NewClick[]): Promise<boolean[]> {
+    this.lastInsertAt = performance.now();
     const redirecting = performance.now() - this.lastRecordAt < REDIRECTS_RECENT_MS;
     if (this.writer && (redirecting || this.options.ingestOnWriter === "always")) {
       const writer = this.writer;
