@@ -156,8 +156,16 @@ export class SqliteStore implements Store {
     };
     this.writer = onFile && options.workers?.writer ? new Lane("writer", options.workers.writer, log, writerInit) : null;
     if (options.background && onFile) this.startBackground(log, options.background.onQuiet);
-    // A command, not a server: the roll-ups are filled in before it reads (a server does it in the background).
-    else if (!options.readonly && options.migrate !== false) while (backfillSlice(db) !== null);
+    // A command, not a server: the roll-ups are filled in before it reads (a server does it
+    // in the background). Only when there is a backfill to do (a read): a command beside a
+    // busy server (backup, stats) takes no write lock for nothing; busy, it leaves it to the server.
+    else if (!options.readonly && options.migrate !== false && backfillState(db)) {
+      try {
+        while (backfillSlice(db) !== null);
+      } catch (error) {
+        if (!isBusy(error)) throw asStoreError(error);
+      }
+    }
     this.links = this.linkRepository();
     this.clicks = this.clickRepository();
     this.signals = this.signalRepository();
