@@ -113,8 +113,8 @@ export function readOnlySetup(overrides: Partial<Config> = {}) {
   return { app: checkedApp(createApp({ store, config, metrics })), store, config, metrics, path };
 }
 
-/** Clicks a test wrote into link_clicks by SQL: counted into the roll-ups now (a read would count them first). */
-export function countSeededClicks(store: Store): void {
+/** Counts every click not counted yet into the roll-ups now (a read of analytics does it first): for a test that reads them or wrote clicks by SQL. */
+export function countClicksNow(store: Store): void {
   const db = (store as SqliteStore).db;
   while (countPending(db) > 0);
 }

@@ -121,6 +121,7 @@ export class SqliteStore implements Store {
   private readonly writer: Lane<WriteRequest> | null;
   private readonly stops: (() => void)[] = [];
   private moving: Promise<void> | null = null;
+  private counting: Promise<void> | null = null;
   /**
    * Every write of this store, its writer thread's included, takes its turn at the lock it
    * needs (turns.ts): the main database's, the inbox file's, or both (a move). None of
@@ -274,10 +275,19 @@ export class SqliteStore implements Store {
     return this.moving;
   }
 
-  private async moveInbox(): Promise<void> {
-    await this.moveWaiting();
-    // Then the clicks stored since the roll-ups last counted (ingested ones, those just moved).
-    while ((await this.attempt(() => hasPending(this.db))) && (await this.countSlice()) >= PENDING_SLICE);
+  /**
+   * The inbox moved, then every click stored since the roll-ups last counted (ingested
+   * ones, those just moved) counted: what a read of the roll-ups waits for. Concurrent
+   * reads share one count.
+   */
+  private countedAll(): Promise<void> {
+    this.counting ??= (async () => {
+      await this.settled();
+      while ((await this.attempt(() => hasPending(this.db))) && (await this.countSlice()) >= PENDING_SLICE);
+    })().finally(() => {
+      this.counting = null;
+    });
+    return this.counting;
   }
 
   /** Counts up to PENDING_SLICE clicks not counted yet, on the writer thread when there is one. */
@@ -289,7 +299,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  private async moveWaiting(): Promise<void> {
+  private async moveInbox(): Promise<void> {
     if ((await this.attempt(() => inboxBacklog(this.db))) === 0) return;
     // On the writer thread, no pause between slices: this thread is free meanwhile, and a
     // redirect's commit waits for one slice's lock at most.
@@ -361,7 +371,7 @@ export class SqliteStore implements Store {
       allIds: () => this.read(() => links.allTrackingIds(db)),
       counts: (now) => this.read(() => links.linkCounts(db, now)),
       applications: () => this.read(() => links.applicationList(db)),
-      applicationsWithoutHumanClick: () => this.readClicks(() => links.applicationsWithoutHumanClick(db)),
+      applicationsWithoutHumanClick: () => this.countedAll().then(() => this.read(() => links.applicationsWithoutHumanClick(db))),
     };
   }
 
@@ -438,7 +448,8 @@ export class SqliteStore implements Store {
     const offThread = <N extends ReadName>(name: N, ...args: ReadArgs<N>): Promise<ReturnType<(typeof READS)[N]>> => {
       type T = ReturnType<(typeof READS)[N]>;
       const inline = () => (READS[name] as (db: Db, ...a: unknown[]) => T)(db, ...args);
-      return this.readClicks(() => null).then(() =>
+      // The roll-ups: every committed click moved and counted first.
+      return this.countedAll().then(() =>
         reader ? (reader.ask({ type: "read", name, args, id: reader.nextId() } as ReadRequest).catch((e) => Promise.reject(asStoreError(e))) as Promise<T>) : this.read(inline),
       );
     };

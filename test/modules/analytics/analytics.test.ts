@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import type { NewClick as ClickInsert } from "../../../src/db/store";
 import { oneEditApart, probableLink } from "../../../src/modules/analytics/overview";
-import { call, setup, sql, sqliteOf } from "../../utils";
+import { call, countClicksNow, setup, sql, sqliteOf } from "../../utils";
 
 const JOB1 = "11111111-1111-4111-8111-111111111111";
 const JOB2 = "22222222-2222-4222-8222-222222222222";
@@ -290,6 +290,7 @@ describe("click_daily", () => {
     await call(a, "/api/link-tracking/orphans/daily-Linked/attribute", { json: { tracking_id: "daily-LinkedIn" } });
     await call(a, "/api/link-tracking/clicks?ip=198.51.100.1", { method: "DELETE" });
     await call(a, "/api/link-tracking/links/daily-Calendly", { method: "DELETE" });
+    countClicksNow(d);
     const truth = (await sql(d))
       .query("select substr(clicked_at, 1, 10) as day, tracking_id, visitor_kind, outcome, count(*) as clicks from link_clicks group by 1, 2, 3, 4 order by 1, 2, 3, 4")
       .all();

@@ -9,7 +9,7 @@ import { createApp } from "../../../src/app";
 import { testConfig } from "../../../src/config";
 import { EXPORT_PAGE_ROWS } from "../../../src/db/sqlite/clicks";
 import type { SqliteStore } from "../../../src/db/sqlite/store";
-import { checkedApp, countSeededClicks, KEY, sqliteOf, tempDir, testStore } from "../../utils";
+import { checkedApp, countClicksNow, KEY, sqliteOf, tempDir, testStore } from "../../utils";
 
 const CLICKS = 30_000;
 let store: SqliteStore;
@@ -40,7 +40,7 @@ beforeAll(() => {
       insert.run(crypto.randomUUID(), at, at, `Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/${100 + (i % 50)}.0.${i}.1 Safari/537.36`, `s_${i % 997}`, i % 4 === 0 ? "bot" : "human");
     }
   })();
-  countSeededClicks(store);
+  countClicksNow(store);
   base = `http://127.0.0.1:${app.listen({ port: 0, hostname: "127.0.0.1" }).server!.port}`;
 });
 afterAll(async () => {
