@@ -24,7 +24,6 @@ import {
   StoreUnavailable,
   type ApiKey,
   type ApplicationRepository,
-  type ClickFilter,
   type ClickRepository,
   type Delivery,
   type Endpoint,
