@@ -147,9 +147,8 @@ function count(db: Db, where: string, params: SQLQueryBindings[], sign: 1 | -1):
 const describeStatements = (db: Db) =>
   perDb(db, "rollups:describe", () => ({
     last: db.$client.prepare<{ rowid: number | null }, []>("select max(rowid) as rowid from main.link_clicks"),
-    undescribed: db.$client.prepare<Undescribed, [number, number, number]>(
-      `select rowid, user_agent, referrer_url, ${COUNTED_COLUMNS} from main.link_clicks
-       where rowid > ? and rowid <= ? and referrer_domain is null order by rowid limit ?`,
+    undescribed: db.$client.prepare<Undescribed, [number]>(
+      `select rowid, user_agent, referrer_url, ${COUNTED_COLUMNS} from main.link_clicks where rowid > ? and referrer_domain is null order by rowid`,
     ),
     set: db.$client.prepare<unknown, [string | null, string | null, string | null, string, number, number]>(
       "update main.link_clicks set browser = ?, os = ?, device = ?, referrer_domain = ?, clicked_epoch = ? where rowid = ?",
@@ -185,7 +184,7 @@ export const lastClickRowid = (db: Db): number => describeStatements(db).last.ge
 
 /** Describes the clicks inserted since `afterRowid` without a description (moved from the inbox), in the inserting transaction. */
 export function describeAdded(db: Db, afterRowid: number): void {
-  describeRows(db, describeStatements(db).undescribed.all(afterRowid, Number.MAX_SAFE_INTEGER, -1));
+  describeRows(db, describeStatements(db).undescribed.all(afterRowid));
 }
 
 const pendingStatements = (db: Db) =>
@@ -260,7 +259,7 @@ export function rewriteClicks<T>(db: Db, where: string, params: SQLQueryBindings
 
 /**
  * Backfill: counts, a slice at a time, the clicks up to the rowid a migration (or
- * requestBackfill) noted that are not counted yet. It walks the per-link index (link, then
+ * treatAsUpgraded) noted that are not counted yet. It walks the per-link index (link, then
  * time), so that a slice's clicks share their links and days: each group it adds to is
  * one upsert, and the per-link roll-ups are written in their own order.
  */
@@ -273,11 +272,15 @@ export function backfillState(db: Db): Backfill | null {
   return row ? (JSON.parse(row.value) as Backfill) : null;
 }
 
-/** Asks for every click not counted yet to be counted (clicks written into link_clicks by SQL). */
-export function requestBackfill(db: Db): void {
+/**
+ * Leaves the database as migration 0014 leaves one that had clicks: counted through its
+ * last click, every click not counted yet the backfill's (a test's older database).
+ */
+export function treatAsUpgraded(db: Db): void {
+  db.$client.run(`update main.settings set value = coalesce((select max(rowid) from main.link_clicks), 0) where key = '${THROUGH_KEY}'`);
   db.$client.run(
-    `insert into main.settings (key, value) select ?, json_object('up_to', max(rowid)) from main.link_clicks having count(*) > 0
-     on conflict (key) do update set value = json_object('up_to', max(json_extract(value, '$.up_to'), json_extract(excluded.value, '$.up_to')))`,
+    `insert into main.settings (key, value) select ?, json_object('up_to', max(rowid)) from main.link_clicks where true having count(*) > 0
+     on conflict (key) do update set value = excluded.value`,
     [BACKFILL_KEY],
   );
 }

@@ -5,7 +5,7 @@
  */
 import { expect, test } from "bun:test";
 import { describe as describeClick } from "../../../src/db/describe";
-import { backfillSlice, backfillState, requestBackfill } from "../../../src/db/sqlite/rollups";
+import { backfillSlice, backfillState, treatAsUpgraded } from "../../../src/db/sqlite/rollups";
 import { openSqliteStore } from "../../../src/db/sqlite/store";
 import { click, link } from "../store/conformance";
 
@@ -26,9 +26,7 @@ test("the backfill counts an older database's clicks once, in slices, with new c
     const at = new Date(t0 + ((i * 7919) % (10 * 86_400)) * 1000).toISOString();
     insert.run(crypto.randomUUID(), `b${(i % 3) + 1}`, at, at, AGENTS[i % 3], REFERRERS[i % 3], i % 5 === 0 ? null : `s${i % 40}`, i % 4 === 0 ? "bot" : "human", i % 2 ? "DE" : null, i % 2 ? 3320 : null, i % 2 ? "Deutsche Telekom AG" : null);
   }
-  // As migration 0014 leaves an older database: counted through its last click, the backfill to do.
-  sqlite.run("update settings set value = (select max(rowid) from link_clicks) where key = 'rollups:counted_through'");
-  requestBackfill(store.db);
+  treatAsUpgraded(store.db);
   expect(backfillState(store.db)?.up_to).toBe(3000);
   let slices = 0;
   for (;;) {
