@@ -15,6 +15,12 @@ import { checkResponse } from "./openapi-check";
 export const KEY = "test-key-0123456789abcdef";
 
 /**
+ * The seed of every fast-check property in the suite: fixed, so a run of CI tries the
+ * same cases as the last one and a failure reproduces; `FC_SEED=<n>` explores others.
+ */
+export const FC_SEED = Number(process.env.FC_SEED ?? 20261202);
+
+/**
  * A store as the server opens it (main.ts), on `path` (in memory by default): the
  * config's signal rule, and with `workers` the reader and writer threads a file gets.
  */

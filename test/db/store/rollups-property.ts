@@ -10,7 +10,10 @@ import fc from "fast-check";
 import { describe as describeClick } from "../../../src/db/describe";
 import { EXPORT_COLUMNS, type ClickFilter, type CountDimension, type NewClick, type Store, type VisitorKind } from "../../../src/db/store";
 import { localDay } from "../../../src/lib/zone";
+import { FC_SEED } from "../../utils";
 import { click, link } from "./conformance";
+
+fc.configureGlobal({ seed: FC_SEED });
 
 const LINKS = ["pa", "pb", "pc"];
 /** pa and pb belong to one application. */

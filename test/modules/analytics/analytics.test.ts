@@ -2,7 +2,9 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import type { NewClick as ClickInsert } from "../../../src/db/store";
 import { oneEditApart, probableLink } from "../../../src/modules/analytics/overview";
-import { call, countClicksNow, setup, sql, sqliteOf } from "../../utils";
+import { call, countClicksNow, FC_SEED, setup, sql, sqliteOf } from "../../utils";
+
+fc.configureGlobal({ seed: FC_SEED });
 
 const JOB1 = "11111111-1111-4111-8111-111111111111";
 const JOB2 = "22222222-2222-4222-8222-222222222222";
