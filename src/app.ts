@@ -54,6 +54,17 @@ export function createApp({ store, config, log = silentLogger(), metrics = creat
   const recorder = new ClickRecorder(clickWriter ?? { write: (clicks) => store.clicks.record(clicks) }, metrics, log, health);
   const owner = new OwnerCookies(store);
   const tracking = new TrackingService(store, config, recorder, owner, log);
+  // The routes that read a body: a body schema, or a request body in their OpenAPI entry (the
+  // seeds' routes check theirs by hand, for their own error bodies). Known once all are added.
+  let bodyRoutes: Set<string> | null = null;
+  const takesBody = (method: string, route: string) => {
+    bodyRoutes ??= new Set(
+      app.routes
+        .filter((r) => r.hooks?.body || (r.hooks?.detail as { requestBody?: unknown } | undefined)?.requestBody)
+        .map((r) => `${r.method} ${r.path}`),
+    );
+    return bodyRoutes.has(`${method} ${route}`);
+  };
   // The socket's address, or the proxy's headers with TRUST_PROXY: one rule for every route.
   const clientIpOf = (request: Request) => clientIp(request.headers, app.server?.requestIP(request)?.address, config.trustProxy);
   const gate = createGate(store, config, authLimits(config), clientIpOf);
@@ -92,9 +103,15 @@ export function createApp({ store, config, log = silentLogger(), metrics = creat
       const level = status === 302 && isRedirectRoute(pattern) ? "debug" : "info";
       if (log.isLevelEnabled(level)) log[level]({ method: request.method, route: pattern, status, ms: Math.round(ms * 100) / 100 }, "request");
     })
-    // Every body is JSON: other types are refused unread, JSON is read capped and depth-checked.
-    .onParse({ as: "global" }, ({ request, contentType }) => {
+    // Every body is JSON: other types are refused unread, JSON is read capped and
+    // shape-checked. A route that takes no body (sign-out, a delete, a redeliver) never
+    // reads one, whoever sends it: its answer closes the connection instead.
+    .onParse({ as: "global" }, ({ request, contentType, route, set }) => {
       if (!contentType && !request.body) return;
+      if (!takesBody(request.method, route)) {
+        if (request.body !== null) set.headers.connection = "close";
+        return {};
+      }
       return parseBody(request, contentType);
     })
     .onError({ as: "global" }, ({ code, error, request, set }) => {

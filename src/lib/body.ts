@@ -1,8 +1,9 @@
 /**
  * Request bodies, read so that none can hold the event loop: capped at MAX_BODY_BYTES
- * whether declared or streamed, and JSON nested deeper than MAX_JSON_DEPTH refused while
- * the bytes arrive, before JSON.parse or any validator sees them (a 60 KB array nested
- * 30,000 deep took a validator 20 s and 2.5 GB).
+ * whether declared or streamed, and JSON nested deeper than MAX_JSON_DEPTH or made of more
+ * than MAX_JSON_TOKENS keys and values refused while the bytes arrive, before JSON.parse
+ * or any validator sees them (a 60 KB array nested 30,000 deep took a validator 20 s and
+ * 2.5 GB; a 5 MiB object of 446,000 keys held the server's thread half a second).
  */
 import { AppError, PayloadTooLarge, UnsupportedMediaType } from "./errors";
 
@@ -11,6 +12,13 @@ export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
 /** Levels of objects and arrays in a JSON body; the deepest real body (an event's metadata) needs a handful. */
 export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Keys and values in a JSON body. The largest real body, 1000 events of a dozen fields
+ * with metadata of a few dozen more, has under 100,000; the cost of JSON.parse and of the
+ * validators grows with this count far more than with the bytes.
+ */
+export const MAX_JSON_TOKENS = 200_000;
 
 export const isJsonContentType = (contentType: string | null | undefined): boolean =>
   /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType ?? "");
@@ -28,30 +36,44 @@ export class TooDeep extends AppError {
   }
 }
 
+export class TooManyTokens extends AppError {
+  constructor() {
+    super("BAD_REQUEST", `Request body has more than ${MAX_JSON_TOKENS} keys and values`);
+  }
+}
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACE = 0x7d;
 const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
 
 /**
- * The nesting depth of JSON text, followed across chunks: one pass over the bytes, no
- * allocation. Brackets inside strings do not count (UTF-8 never puts an ASCII byte
- * inside a multi-byte character, so bytes are enough). It does not validate: JSON.parse
- * does that once the depth is known to be safe.
+ * The nesting depth and the size of JSON text, followed across chunks: one pass over the
+ * bytes, no allocation. Brackets, commas and colons inside strings do not count (UTF-8
+ * never puts an ASCII byte inside a multi-byte character, so bytes are enough). Tokens
+ * are counted by what separates them: each `{`, `[`, `:` and `,` starts a key or a value,
+ * so `{"a":1,"b":[2,3]}` is 6. It does not validate: JSON.parse does that once the text
+ * is known to be safe to parse.
  */
-export class JsonDepthScanner {
+export class JsonShapeScanner {
   private depth = 0;
   private inString = false;
   private escaped = false;
+  private tokens = 0;
 
-  constructor(readonly limit = MAX_JSON_DEPTH) {}
+  constructor(
+    readonly limit = MAX_JSON_DEPTH,
+    readonly tokenLimit = MAX_JSON_TOKENS,
+  ) {}
 
-  /** False as soon as the text seen so far goes deeper than the limit. */
-  push(bytes: Uint8Array): boolean {
-    let { depth, inString, escaped } = this;
-    const limit = this.limit;
+  /** "deep" or "large" as soon as the text seen so far passes a limit; null while it does not. */
+  push(bytes: Uint8Array): "deep" | "large" | null {
+    let { depth, inString, escaped, tokens } = this;
+    const { limit, tokenLimit } = this;
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes[i]!;
       if (inString) {
@@ -59,26 +81,30 @@ export class JsonDepthScanner {
         else if (b === BACKSLASH) escaped = true;
         else if (b === QUOTE) inString = false;
       } else if (b === QUOTE) inString = true;
-      else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
-        if (++depth > limit) return false;
+      else if (b === COMMA || b === COLON) {
+        if (++tokens > tokenLimit) return "large";
+      } else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
+        if (++depth > limit) return "deep";
+        if (++tokens > tokenLimit) return "large";
       } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) depth--;
     }
     this.depth = depth;
     this.inString = inString;
     this.escaped = escaped;
-    return true;
+    this.tokens = tokens;
+    return null;
   }
 }
 
 /**
  * Reads a JSON body, stopping as soon as it passes the size limit (a chunked body
- * declares no length) or the depth limit. Every API body is a JSON object, so `null`,
+ * declares no length), the depth limit or the token limit. Every API body is a JSON object, so `null`,
  * numbers and strings are refused.
  */
 export async function readJsonBody(request: Request): Promise<object> {
   const reader = request.body?.getReader();
   const chunks: Uint8Array[] = [];
-  const depth = new JsonDepthScanner();
+  const shape = new JsonShapeScanner();
   let size = 0;
   if (reader) {
     for (;;) {
@@ -89,9 +115,10 @@ export async function readJsonBody(request: Request): Promise<object> {
         await reader.cancel();
         throw new PayloadTooLarge(MAX_BODY_BYTES);
       }
-      if (!depth.push(value)) {
+      const over = shape.push(value);
+      if (over) {
         await reader.cancel();
-        throw new TooDeep();
+        throw over === "deep" ? new TooDeep() : new TooManyTokens();
       }
       chunks.push(value);
     }

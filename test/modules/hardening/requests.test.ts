@@ -4,7 +4,7 @@
  * after reading or parsing everything.
  */
 import { describe, expect, test } from "bun:test";
-import { JsonDepthScanner, MAX_JSON_DEPTH } from "../../../src/lib/body";
+import { JsonShapeScanner, MAX_JSON_DEPTH, MAX_JSON_TOKENS } from "../../../src/lib/body";
 import { RateLimiter } from "../../../src/lib/rate-limit";
 import { call, KEY, setup, sql } from "../../utils";
 
@@ -85,6 +85,24 @@ describe("the key is checked before the body is read", () => {
   });
 });
 
+describe("a route that takes no body never reads one", () => {
+  test.each([
+    ["DELETE", "/dashboard/session", {}, 200],
+    ["DELETE", "/api/link-tracking/links/nothing-here", { "x-api-key": KEY }, 404],
+    ["POST", "/api/link-tracking/webhooks/nothing/deliveries/1/redeliver", { "x-api-key": KEY }, 404],
+    ["POST", "/api/tracking-ingest/test", { "x-api-key": KEY }, 200],
+  ] as const)("%s %s with a body that never ends: answered at once, and the connection closed", async (method, path, headers, status) => {
+    const { app } = setup();
+    const body = hangingBody(`{${Array.from({ length: 50_000 }, (_, i) => `"k${i}":1`).join(",")}`);
+    const request = new Request(`http://localhost${path}`, { method, body: body.stream, headers: { "content-type": "application/json", ...headers }, duplex: "half" } as RequestInit);
+    const res = await Promise.race([app.handle(request), Bun.sleep(2000).then(() => null)]);
+    expect(res).not.toBeNull();
+    expect(res!.status).toBe(status);
+    expect(res!.headers.get("connection")).toBe("close");
+    expect(body.pulls()).toBeLessThanOrEqual(1);
+  });
+});
+
 describe("JSON nested deeper than 32 levels is refused before parsing", () => {
   const tooDeep = `Request body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`;
 
@@ -130,12 +148,57 @@ describe("JSON nested deeper than 32 levels is refused before parsing", () => {
   });
 
   test("the scanner ignores brackets inside strings and escaped quotes, across chunk boundaries", () => {
-    const scanner = new JsonDepthScanner(2);
-    expect(scanner.push(Buffer.from('{"a": "[[[[\\"[[[['))).toBe(true);
-    expect(scanner.push(Buffer.from('{{{{", "b": [1]'))).toBe(true);
-    expect(scanner.push(Buffer.from(', "c": [['))).toBe(false);
-    expect(new JsonDepthScanner(3).push(Buffer.from('{"é[": ["ü", {"k": "\\\\"}]}'))).toBe(true);
-    expect(new JsonDepthScanner(2).push(Buffer.from('{"é[": ["ü", {"k": "\\\\"}]}'))).toBe(false);
+    const scanner = new JsonShapeScanner(2);
+    expect(scanner.push(Buffer.from('{"a": "[[[[\\"[[[['))).toBeNull();
+    expect(scanner.push(Buffer.from('{{{{", "b": [1]'))).toBeNull();
+    expect(scanner.push(Buffer.from(', "c": [['))).toBe("deep");
+    expect(new JsonShapeScanner(3).push(Buffer.from('{"é[": ["ü", {"k": "\\\\"}]}'))).toBeNull();
+    expect(new JsonShapeScanner(2).push(Buffer.from('{"é[": ["ü", {"k": "\\\\"}]}'))).toBe("deep");
+  });
+});
+
+describe(`JSON of more than ${MAX_JSON_TOKENS} keys and values is refused before parsing`, () => {
+  const tooLarge = `Request body has more than ${MAX_JSON_TOKENS} keys and values`;
+  const manyKeys = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${i}":1`).join(",")}}`;
+
+  test("the scanner counts each key and value once, and none inside strings, across chunk boundaries", () => {
+    const six = new JsonShapeScanner(32, 6);
+    expect(six.push(Buffer.from('{"a":1,"b"'))).toBeNull();
+    expect(six.push(Buffer.from(':[2,3], "c,:[{": "x"'))).toBe("large");
+    expect(new JsonShapeScanner(32, 6).push(Buffer.from('{"a":1,"b":[2,3]}'))).toBeNull();
+    expect(new JsonShapeScanner(32, 5).push(Buffer.from('{"a":1,"b":[2,3]}'))).toBe("large");
+    expect(new JsonShapeScanner(32, 2).push(Buffer.from('{"a,b:c[d{":"e,f"}'))).toBeNull();
+  });
+
+  test.each([
+    ["POST", "/api/tracking-ingest/batch", (n: number) => manyKeys(n)],
+    ["POST", "/api/tracking-ingest/batch", (n: number) => `{"events":[${Array.from({ length: n / 2 }, () => "[1]").join(",")}]}`],
+    ["POST", "/api/link-tracking/record-click", (n: number) => manyKeys(n)],
+    ["POST", "/api/link-tracking/links/bulk", (n: number) => `{"links":${JSON.stringify(Array.from({ length: n }, () => 0))}}`],
+    ["PATCH", "/api/link-tracking/webhooks/abc", (n: number) => manyKeys(n)],
+  ])("%s %s with a key and a body of 446,000 values: the documented 400, refused while it is read", async (method, path, body) => {
+    const { app } = setup();
+    const started = performance.now();
+    const res = await call(app, path, { method, body: body(446_000), headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain(tooLarge);
+    expect(performance.now() - started).toBeLessThan(5000); // a clear stall only; bench/ measures
+  });
+
+  test("a batch of 1000 events with a dozen fields and metadata each is well under the limit", async () => {
+    const { app } = setup();
+    const events = Array.from({ length: 1000 }, (_, i) => ({
+      event_id: `e-${i}`,
+      tracking_id: "abc",
+      clicked_at: "2025-10-22T14:30:00Z",
+      ip_address: "203.0.113.42",
+      user_agent: "Mozilla/5.0",
+      click_source: "linkedin",
+      referrer_url: "https://www.linkedin.com/",
+      metadata: Object.fromEntries(Array.from({ length: 40 }, (_, k) => [`m${k}`, k])),
+    }));
+    const res = await call(app, "/api/tracking-ingest/batch", { json: { events } });
+    expect(res.status).toBe(200);
   });
 });
 
