@@ -83,6 +83,7 @@ export function createApp({ store, config, log = silentLogger(), metrics = creat
     // (A promise only when there is a key to check: a redirect does not wait a turn for nothing.)
     .onRequest(({ request }) => {
       started.set(request, performance.now());
+      recorder.nudge();
       checkDeclaredLength(request);
       const path = pathOf(request);
       if (!needsKeyFirst(request.method, path)) return;

@@ -6,6 +6,14 @@
  * Each caller's promise settles once its click is committed, so a 302 is only sent for
  * a click that is on disk.
  *
+ * No click waits on a macrotask alone: Bun runs no `setImmediate` callback or timer for
+ * as long as requests that each hold the loop keep arriving, so a stream of slow
+ * requests elsewhere would hold every 302. When redirects are rare (no write in the last
+ * QUIET_MS) a click is written in a microtask, right after its request's handler; when
+ * they are many, the group gathers until the loop turns, but any request that arrives
+ * (`nudge`, called for every request, and each new click) writes a group that has waited
+ * MAX_GATHER_MS.
+ *
  * The promise never rejects: a recruiter's redirect must not fail or hang because
  * tracking did; a failed write is logged and counted instead. It settles after at most
  * MAX_WAIT_MS while another connection holds the database's lock, because the store
@@ -18,6 +26,10 @@ import type { Metrics } from "../../lib/metrics";
 import type { WriteHealth } from "../health/service";
 
 const MAX_WAIT_MS = 1000;
+/** Without a write for this long, a click does not wait to be gathered with others. */
+const QUIET_MS = 5;
+/** The longest a group gathers when the loop does not turn. */
+const MAX_GATHER_MS = 2;
 
 /** Where clicks are written: the store (its group-commit path), or edge mode's outbox. */
 export interface ClickWriter {
@@ -31,6 +43,7 @@ export class ClickRecorder {
   private queue: Pending[] = [];
   private scheduled = false;
   private writing: Promise<void> | null = null;
+  private lastFlushAt = -Infinity;
   /** Releases clicks waiting behind a write that does not end (a database gone away) at their deadline. */
   private queueTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -43,14 +56,21 @@ export class ClickRecorder {
 
   record(click: ClickInsert): Promise<void> {
     return new Promise((done) => {
-      this.queue.push({ click, done, at: performance.now() });
-      if (!this.scheduled && !this.writing) {
+      const now = performance.now();
+      this.queue.push({ click, done, at: now });
+      if (this.writing) {
+        if (!this.queueTimer) this.queueTimer = setTimeout(this.releaseQueued, MAX_WAIT_MS);
+      } else if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(this.flush);
-      } else if (this.writing && !this.queueTimer) {
-        this.queueTimer = setTimeout(this.releaseQueued, MAX_WAIT_MS);
-      }
+        if (now - this.lastFlushAt > QUIET_MS) queueMicrotask(this.flush);
+        else setImmediate(this.flush);
+      } else this.nudge();
     });
+  }
+
+  /** A group that has gathered for MAX_GATHER_MS is written now, whether or not the loop has turned. */
+  nudge(): void {
+    if (this.scheduled && !this.writing && this.queue.length > 0 && performance.now() - this.queue[0]!.at > MAX_GATHER_MS) queueMicrotask(this.flush);
   }
 
   /** The clicks queued behind a write still under way have waited long enough: their redirects go (they are written after). */
@@ -62,6 +82,7 @@ export class ClickRecorder {
   private flush = (): void => {
     this.scheduled = false;
     if (this.writing || this.queue.length === 0) return;
+    this.lastFlushAt = performance.now();
     const batch = this.queue;
     this.queue = [];
     if (this.queueTimer) clearTimeout(this.queueTimer);
