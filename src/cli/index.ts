@@ -21,7 +21,7 @@ import { createWebhook, deliveryLog, listWebhooks, redeliver, removeWebhook } fr
 import { embeddedSources } from "../lib/geo";
 import { locateStored } from "../modules/clicks/locate";
 import { ApplicationIdParam, ApplicationLabel } from "../modules/applications/model";
-import { applicationLabel, getApplication, labelApplication, labelsOf, listApplications } from "../modules/applications/service";
+import { allApplications, applicationLabel, getApplication, labelApplication, labelsOf } from "../modules/applications/service";
 import { VERSION } from "../version";
 import { bars, print, printJson, table } from "./output";
 
@@ -233,7 +233,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .description("every application, named or known by its links only, most recent first")
     .addOption(json)
     .action(async (o) => {
-      const rows = await listApplications(await database(config(env), { create: false }));
+      const rows = await Array.fromAsync(allApplications(await database(config(env), { create: false })));
       if (o.json) return printJson(rows);
       if (rows.length === 0) return print("No applications yet. Name one with: link-tracker applications label UUID --company NAME --role TITLE");
       print(table(["APPLICATION_ID", "LABEL", "LINKS", "SENT"], rows.map((a) => [a.application_id, a.label, a.links, a.sent_at ?? "-"])));

@@ -321,7 +321,19 @@ export interface ApplicationRepository {
   find(applicationId: string): Promise<Application | undefined>;
   /** The labelled applications among `ids`, or all of them. */
   list(ids?: string[]): Promise<Application[]>;
+  /**
+   * A page of every application, named or known by its links only, most recent first:
+   * by `since` (sent_at, else its first link's creation, else when it was named), then
+   * by id, after the one `after` names.
+   */
+  page(limit: number, after?: ApplicationCursor): Promise<ApplicationListed[]>;
 }
+
+/** Where a page of applications starts: after the application with this `since` and id. */
+export type ApplicationCursor = { since: string; applicationId: string };
+
+/** One application of a page: what its links say of it, and when it counts from. */
+export type ApplicationListed = { applicationId: string; since: string; jobId: string | null; links: number; firstLinkAt: string | null };
 
 export interface KeyRepository {
   findActiveByHash(keyHash: string): Promise<ApiKey | undefined>;

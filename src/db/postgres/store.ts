@@ -1259,6 +1259,27 @@ export class PostgresStore implements Store {
         const filter = ids ? sql`where application_id in (select (jsonb_array_elements_text(${jsonb(ids.filter(isUuid))}))::uuid)` : sql``;
         return (await this.all<Record<string, unknown>>(sql`select ${columns} from link_tracker.applications ${filter} order by created_at, application_id`)).map(applicationOf);
       },
+      page: async (limit, after) => {
+        const since = after?.since ?? null;
+        const rows = await this.all<{ applicationId: string; since: unknown; jobId: string | null; links: unknown; firstLinkAt: unknown }>(
+          sql`with linked as (
+                select application_id, max(job_id::text) as job_id, count(*) as links, min(created_at) as first_link_at
+                from link_tracking where application_id is not null group by application_id
+              ),
+              listed as (
+                select l.application_id, l.job_id, l.links, l.first_link_at, date_trunc('milliseconds', coalesce(a.sent_at, l.first_link_at)) as since
+                from linked l left join link_tracker.applications a on a.application_id = l.application_id
+                union all
+                select a.application_id, null, 0, null, date_trunc('milliseconds', coalesce(a.sent_at, a.created_at))
+                from link_tracker.applications a where not exists (select 1 from link_tracking t where t.application_id = a.application_id)
+              )
+              select application_id::text as "applicationId", since, job_id as "jobId", links, first_link_at as "firstLinkAt" from listed
+              where ${since}::timestamptz is null or since < ${since}::timestamptz
+                or (since = ${since}::timestamptz and application_id < ${after?.applicationId ?? null}::uuid)
+              order by since desc, application_id desc limit ${limit}`,
+        );
+        return rows.map((r) => ({ ...r, since: iso(r.since), links: num(r.links), firstLinkAt: isoOrNull(r.firstLinkAt) }));
+      },
     };
   }
 

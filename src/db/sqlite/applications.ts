@@ -1,6 +1,6 @@
 /** The applications table: the names of applications (their links carry the id). */
 import { eq, inArray } from "drizzle-orm";
-import type { Application, ApplicationChanges } from "../store";
+import type { Application, ApplicationChanges, ApplicationCursor, ApplicationListed } from "../store";
 import type { Db } from "./index";
 import { applications } from "./schema";
 
@@ -20,4 +20,29 @@ export function findApplication(db: Db, applicationId: string): Application | un
 export function listApplications(db: Db, ids?: string[]): Application[] {
   const query = db.select().from(applications);
   return (ids ? query.where(inArray(applications.applicationId, ids)) : query).orderBy(applications.createdAt).all();
+}
+
+/**
+ * A page of every application, named or known by its links only (one pass over the
+ * links' application index), most recent first. Runs on the reader thread when there is one.
+ */
+export function applicationPage(db: Db, limit: number, after?: ApplicationCursor): ApplicationListed[] {
+  return db.$client
+    .query<ApplicationListed, [string | null, string | null, number]>(
+      `with linked as (
+         select application_id, max(job_id) as job_id, count(*) as links, min(created_at) as first_link_at
+         from link_tracking where application_id is not null group by application_id
+       ),
+       listed as (
+         select l.application_id, l.job_id, l.links, l.first_link_at, coalesce(a.sent_at, l.first_link_at) as since
+         from linked l left join applications a on a.application_id = l.application_id
+         union all
+         select a.application_id, null, 0, null, coalesce(a.sent_at, a.created_at)
+         from applications a where not exists (select 1 from link_tracking t where t.application_id = a.application_id)
+       )
+       select application_id as applicationId, since, job_id as jobId, links, first_link_at as firstLinkAt from listed
+       where ?1 is null or since < ?1 or (since = ?1 and application_id < ?2)
+       order by since desc, application_id desc limit ?3`,
+    )
+    .all(after?.since ?? null, after?.applicationId ?? null, limit);
 }

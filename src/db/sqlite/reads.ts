@@ -1,8 +1,10 @@
 /**
- * The reads of clicks that may run on a reader thread (reader.ts): each takes the
- * connection first, its arguments and answer plain data (they cross to the thread and
- * back). The store runs them inline where it has no reader thread.
+ * The reads that may run on a reader thread (reader.ts), those of clicks and the lists
+ * that read every link: each takes the connection first, its arguments and answer plain
+ * data (they cross to the thread and back). The store runs them inline where it has no
+ * reader thread.
  */
+import { applicationPage } from "./applications";
 import { applicationActivity, clickBreakdowns, clickCountsBy, clicksPerDay, clickSpan, clickTotals, orphansIn, perLinkKindCounts, topLinksIn } from "./clicks";
 import type { Db } from "./index";
 
@@ -16,6 +18,7 @@ export const READS = {
   orphansIn,
   perLinkKindCounts,
   applicationActivity,
+  applicationPage,
 };
 export type ReadName = keyof typeof READS;
 type Rest<F> = F extends (db: Db, ...args: infer A) => unknown ? A : never;

@@ -442,16 +442,8 @@ export class SqliteStore implements Store {
 
   private clickRepository(): ClickRepository {
     const db = this.db;
-    const reader = this.reader;
-    // Reads of the roll-ups, on the reader thread when there is one.
-    const offThread = <N extends ReadName>(name: N, ...args: ReadArgs<N>): Promise<ReturnType<(typeof READS)[N]>> => {
-      type T = ReturnType<(typeof READS)[N]>;
-      const inline = () => (READS[name] as (db: Db, ...a: unknown[]) => T)(db, ...args);
-      // The roll-ups: every committed click moved and counted first.
-      return this.countedAll().then(() =>
-        reader ? (reader.ask({ type: "read", name, args, id: reader.nextId() } as ReadRequest).catch((e) => Promise.reject(asStoreError(e))) as Promise<T>) : this.read(inline),
-      );
-    };
+    // Reads of the roll-ups, on the reader thread when there is one: every committed click moved and counted first.
+    const offThread = <N extends ReadName>(name: N, ...args: ReadArgs<N>) => this.countedAll().then(() => this.readOff(name, ...args));
     return {
       record: (batch) => this.record(batch),
       insert: (batch) => this.insert(batch),
@@ -526,12 +518,21 @@ export class SqliteStore implements Store {
     };
   }
 
+  /** One of READS, on the reader thread when there is one (the server's thread is not held), else here in its turn. */
+  private readOff<N extends ReadName>(name: N, ...args: ReadArgs<N>): Promise<ReturnType<(typeof READS)[N]>> {
+    type T = ReturnType<(typeof READS)[N]>;
+    const reader = this.reader;
+    if (!reader) return this.read(() => (READS[name] as (db: Db, ...a: unknown[]) => T)(this.db, ...args));
+    return reader.ask({ type: "read", name, args, id: reader.nextId() } as ReadRequest).catch((e) => Promise.reject(asStoreError(e))) as Promise<T>;
+  }
+
   private applicationRepository(): ApplicationRepository {
     const db = this.db;
     return {
       put: (id, changes, at) => this.write(() => applications.putApplication(db, id, changes, at)),
       find: (id) => this.read(() => applications.findApplication(db, id)),
       list: (ids) => this.read(() => applications.listApplications(db, ids)),
+      page: (limit, after) => this.readOff("applicationPage", limit, after),
     };
   }
 

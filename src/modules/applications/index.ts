@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import { ERROR_MODELS, errorResponses } from "../../lib/openapi";
 import { authPlugin, type ModuleContext } from "../auth";
-import { ApplicationIdParam, ApplicationLabel, ApplicationView } from "./model";
+import { ApplicationIdParam, ApplicationLabel, ApplicationListQuery, ApplicationPage, ApplicationView } from "./model";
 import { getApplication, labelApplication, listApplications } from "./service";
 
 export const applicationsModule = ({ store, config, ...auth }: ModuleContext) =>
@@ -20,10 +20,15 @@ export const applicationsModule = ({ store, config, ...auth }: ModuleContext) =>
         description: "Fields left out keep their value; null clears one. Every answer that shows the application then shows its label.",
       },
     })
-    .get("/applications", () => listApplications(store), {
+    .get("/applications", ({ query }) => listApplications(store, query), {
       auth: "read",
-      response: { 200: z.array(ApplicationView), ...errorResponses(401, 403, 429, 503) },
-      detail: { operationId: "listApplications", summary: "Every application, named or known by its links only, most recent first" },
+      query: ApplicationListQuery,
+      response: { 200: ApplicationPage, ...errorResponses(400, 401, 403, 429, 503) },
+      detail: {
+        operationId: "listApplications",
+        summary: "Every application, named or known by its links only, most recent first, a page at a time",
+        description: "50 a page unless `limit` says (up to 500); `next_cursor` asks for the next page, null on the last.",
+      },
     })
     .get("/applications/:application_id", ({ params }) => getApplication(store, params.application_id), {
       auth: "read",

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isoInstant, strictBodyError } from "../../lib/schemas";
+import { isoInstant, queryLimit, strictBodyError } from "../../lib/schemas";
 
 export const ApplicationIdParam = z.object({ application_id: z.guid("application_id must be a UUID") });
 
@@ -42,3 +42,11 @@ export const ApplicationView = z
   })
   .describe("An application: its name, and how many links carry it");
 export type ApplicationView = z.infer<typeof ApplicationView>;
+
+export const ApplicationListQuery = z.object({
+  limit: queryLimit(500).optional().describe("Applications per page: 1 to 500, 50 when absent"),
+  cursor: z.string().max(400).optional().describe("next_cursor of the page before"),
+});
+
+/** A page of applications; next_cursor asks for the next page (null: the last). */
+export const ApplicationPage = z.object({ applications: z.array(ApplicationView), next_cursor: z.string().nullable() });

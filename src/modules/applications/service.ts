@@ -3,8 +3,8 @@
  * system); the job seeker knows it as "Acme, Senior Engineer". Everything that shows an
  * application shows its label: the name when it has one, its short id when not.
  */
-import type { Application, Store } from "../../db/store";
-import { NotFound } from "../../lib/errors";
+import type { Application, ApplicationCursor, Store } from "../../db/store";
+import { NotFound, ValidationFailed } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import type { ApplicationLabel, ApplicationView } from "./model";
 
@@ -57,18 +57,46 @@ export function putLabel(tx: Store, applicationId: string, label: ApplicationLab
 }
 
 export async function getApplication(store: Store, applicationId: string): Promise<ApplicationView> {
-  const [app, links] = await Promise.all([store.applications.find(applicationId), store.links.applications()]);
-  const own = links.find((l) => l.application_id === applicationId);
+  const [app, links] = await Promise.all([store.applications.find(applicationId), store.links.of({ applicationId })]);
+  const first = links.map((l) => l.createdAt).sort()[0];
+  const own = first === undefined ? undefined : { links: links.length, first_link_at: first };
   if (!app && !own) throw new NotFound("No such application: it has no name and no link", { application_id: applicationId });
   return view(applicationId, app, own);
 }
 
-/** Every application: the named ones and the ones only links know, newest first. */
-export async function listApplications(store: Store): Promise<ApplicationView[]> {
-  const [named, linked] = await Promise.all([store.applications.list(), store.links.applications()]);
-  const byId = new Map(named.map((a) => [a.applicationId, a]));
-  const links = new Map(linked.map((l) => [l.application_id, l]));
-  const ids = [...new Set([...byId.keys(), ...links.keys()])];
-  const since = (id: string) => byId.get(id)?.sentAt ?? links.get(id)?.first_link_at ?? byId.get(id)?.createdAt ?? "";
-  return ids.sort((a, b) => since(b).localeCompare(since(a))).map((id) => view(id, byId.get(id), links.get(id)));
+const encodeCursor = (at: ApplicationCursor) => Buffer.from(JSON.stringify([at.since, at.applicationId])).toString("base64url");
+
+function decodeCursor(cursor: string): ApplicationCursor {
+  try {
+    const [since, applicationId] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (typeof since === "string" && typeof applicationId === "string") return { since, applicationId };
+  } catch {}
+  throw new ValidationFailed("cursor is not one this server issued", { validation_errors: ["cursor is not one this server issued"] });
+}
+
+/**
+ * A page of every application, the named ones and the ones only links know, most recent
+ * first (sent, else first linked, else named): `limit` of them (50 when absent) after `cursor`.
+ */
+export async function listApplications(store: Store, options: { limit?: number; cursor?: string } = {}) {
+  const limit = options.limit ?? 50;
+  const rows = await store.applications.page(limit + 1, options.cursor ? decodeCursor(options.cursor) : undefined);
+  const page = rows.slice(0, limit);
+  const named = new Map((page.length > 0 ? await store.applications.list(page.map((r) => r.applicationId)) : []).map((a) => [a.applicationId, a]));
+  return {
+    applications: page.map((r) =>
+      view(r.applicationId, named.get(r.applicationId), r.firstLinkAt === null ? undefined : { links: r.links, first_link_at: r.firstLinkAt }),
+    ),
+    next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null,
+  };
+}
+
+/** Every application, page after page (the command line's list). */
+export async function* allApplications(store: Store) {
+  for (let cursor: string | undefined; ; ) {
+    const page = await listApplications(store, { limit: 500, cursor });
+    yield* page.applications;
+    if (!page.next_cursor) return;
+    cursor = page.next_cursor;
+  }
 }

@@ -261,6 +261,41 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       ).rejects.toBeInstanceOf(AppError);
       expect(await store.applications.find(APP_W)).toBeUndefined();
     });
+
+    test("page: every application, named or known by its links only, most recent first, in pages that meet", async () => {
+      const store = await fresh();
+      const ids = Array.from({ length: 7 }, (_, i) => `b0000000-0000-4000-8000-00000000000${i}`);
+      // Named and sent; named without a date (its naming counts); known by links only (its first link counts); both.
+      await store.applications.put(ids[0]!, { company: "Sent", sentAt: at(50) }, at(1));
+      await store.applications.put(ids[1]!, { company: "Named" }, at(40));
+      await store.links.insert([link("pg-2a", { applicationId: ids[2]!, createdAt: at(30) }), link("pg-2b", { applicationId: ids[2]!, createdAt: at(35) })]);
+      await store.links.insert([link("pg-3", { applicationId: ids[3]!, createdAt: at(20) })]);
+      await store.applications.put(ids[3]!, { company: "Both" }, at(60));
+      // Two at the same instant: the greater id first.
+      await store.applications.put(ids[4]!, { company: "Tie" }, at(10));
+      await store.applications.put(ids[5]!, { company: "Tie" }, at(10));
+      await store.links.insert([link("pg-none")]);
+      // (A store of this suite may hold applications of the tests before.)
+      const all = (await store.applications.page(100)).filter((r) => ids.includes(r.applicationId));
+      expect(all.map((r) => [r.applicationId, r.since, r.links, r.firstLinkAt])).toEqual([
+        [ids[0], at(50), 0, null],
+        [ids[1], at(40), 0, null],
+        [ids[2], at(30), 2, at(30)],
+        [ids[3], at(20), 1, at(20)],
+        [ids[5], at(10), 0, null],
+        [ids[4], at(10), 0, null],
+      ]);
+      const pages: string[] = [];
+      let after: { since: string; applicationId: string } | undefined;
+      for (let n = 0; n < 10; n++) {
+        const page = await store.applications.page(2, after);
+        pages.push(...page.map((r) => r.applicationId));
+        if (page.length < 2) break;
+        after = { since: page[1]!.since, applicationId: page[1]!.applicationId };
+      }
+      expect(pages.filter((id) => ids.includes(id))).toEqual(all.map((r) => r.applicationId));
+      expect(new Set(pages).size).toBe(pages.length);
+    });
   });
 
   describe(`${name}: webhooks, keys, settings, outbox`, () => {

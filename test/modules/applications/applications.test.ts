@@ -66,15 +66,37 @@ describe("GET /api/link-tracking/applications", () => {
     await call(app, `/api/link-tracking/applications/${APP}`, { method: "PUT", json: { company: "Acme", role: "Engineer", sent_at: "2026-11-01T00:00:00Z" } });
     const list = await call(app, "/api/link-tracking/applications");
     expect(list.status).toBe(200);
-    expect(list.body.map((a: any) => [a.application_id, a.label, a.links])).toEqual(
-      expect.arrayContaining([
-        [APP, "Acme — Engineer", 0],
-        [OTHER, OTHER.slice(0, 8), 1],
-      ]),
-    );
-    expect(list.body).toHaveLength(2);
+    expect(list.body.applications.map((a: any) => [a.application_id, a.label, a.links])).toEqual([
+      [OTHER, OTHER.slice(0, 8), 1], // its first link is today's
+      [APP, "Acme — Engineer", 0], // sent on 1 November
+    ]);
+    expect(list.body.next_cursor).toBeNull();
     const one = await call(app, `/api/link-tracking/applications/${OTHER}`);
     expect(one.body).toMatchObject({ label: OTHER.slice(0, 8), company: null, links: 1, created_at: null });
+  });
+});
+
+describe("GET /api/link-tracking/applications, a page at a time", () => {
+  test("limit and next_cursor walk every application once, newest first; a bad limit or cursor is a 400", async () => {
+    const { app } = setup();
+    const ids = Array.from({ length: 7 }, (_, i) => `c0000000-0000-4000-8000-00000000000${i}`);
+    for (const [i, id] of ids.entries()) await call(app, `/api/link-tracking/applications/${id}`, { method: "PUT", json: { company: `Co ${i}`, sent_at: `2026-11-0${i + 1}T09:00:00Z` } });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: any } = await call(app, `/api/link-tracking/applications?limit=3${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(page.status).toBe(200);
+      expect(page.body.applications.length).toBeLessThanOrEqual(3);
+      seen.push(...page.body.applications.map((a: any) => a.company));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(["Co 6", "Co 5", "Co 4", "Co 3", "Co 2", "Co 1", "Co 0"]);
+    expect((await call(app, "/api/link-tracking/applications")).body.applications).toHaveLength(7);
+    for (const bad of ["limit=0", "limit=501", "limit=x", "cursor=not-ours", `cursor=${"a".repeat(401)}`]) {
+      const res = await call(app, `/api/link-tracking/applications?${bad}`);
+      expect(`${bad} ${res.status}`).toBe(`${bad} 400`);
+      expect(res.body.error).toBeString();
+    }
   });
 });
 
