@@ -202,8 +202,8 @@ export interface LinkRepository {
   /** Whether some link's tracked URL uses `/{source}?uuid=`. */
   sourceInUse(source: string): Promise<boolean>;
   of(by: { jobId?: string; applicationId?: string }): Promise<Link[]>;
-  /** Every link that belongs to an application, in creation order. */
-  withApplication(): Promise<Link[]>;
+  /** The links of these applications, in creation order. */
+  ofApplications(applicationIds: string[]): Promise<Link[]>;
   allIds(): Promise<string[]>;
   counts(now: string): Promise<{ links: number; active: number; applications: number }>;
   applications(): Promise<{ application_id: string; job_id: string | null; links: number; first_link_at: string }[]>;
@@ -257,7 +257,9 @@ export interface ClickRepository {
    * session, Do Not Track, is a visitor of its own), visits (one visitor's clicks of one
    * day), and whether a human came back more than `returnDays` days after the one before.
    */
-  applicationActivity(returnDays: number): Promise<{ applicationId: string; visitors: number; visits: number; cameBack: boolean }[]>;
+  applicationActivity(returnDays: number, applicationIds: string[]): Promise<{ applicationId: string; visitors: number; visits: number; cameBack: boolean }[]>;
+  /** Of every application, how many have a human click, and how many of those came back (as in applicationActivity). */
+  applicationStandings(returnDays: number): Promise<{ opened: number; cameBack: number }>;
   /** The links with the most human clicks in the period (both ends included). */
   topLinksIn(p: Period, limit: number): Promise<{ trackingId: string; clicks: number }[]>;
   recentIn(p: Period, limit: number): Promise<
@@ -327,6 +329,8 @@ export interface ApplicationRepository {
    * by id, after the one `after` names.
    */
   page(limit: number, after?: ApplicationCursor): Promise<ApplicationListed[]>;
+  /** How many applications there are, named or known by their links only. */
+  count(): Promise<number>;
 }
 
 /** Where a page of applications starts: after the application with this `since` and id. */

@@ -136,7 +136,7 @@ describe.skipIf(!available)("dashboard", () => {
       await p.getByText("Nothing new.").waitFor();
 
       await p.getByRole("link", { name: "Applications" }).click();
-      await p.getByRole("heading", { name: "Applications" }).waitFor();
+      await p.getByRole("heading", { name: "Applications", exact: true }).waitFor();
       const row = p.locator("tbody tr").first();
       expect(await row.locator("td").first().textContent()).toBe("Acme — Senior Engineer");
       expect(await row.locator("td").nth(1).textContent()).toBe("opened");
@@ -284,6 +284,18 @@ describe.skipIf(!available)("dashboard at size", () => {
       const apis = [await timed("/api/link-tracking/analytics/applications"), await timed("/api/link-tracking/events?after=0&limit=200")];
       console.log(`home page, 500 applications, 50,000 clicks: rendered in ${ms.toFixed(0)} ms, sign-in included (not opened, opened, came back: ${counts.join(", ")}); alone: ${apis.join(", ")}`);
       expect(counts.map(Number).reduce((a, b) => a + b, 0)).toBe(500);
+      // The applications page: the most recent 200, then older ones a page at a time, until all 500 are there.
+      await p.goto(`${big.base}/dashboard#/applications`);
+      const rows = p.locator("tbody tr");
+      await p.getByRole("heading", { name: "Applications", exact: true }).waitFor();
+      await p.locator("#more-applications").waitFor();
+      expect(await rows.count()).toBe(200);
+      const more = p.getByRole("button", { name: "Show older applications" });
+      await more.click();
+      await p.getByText("400 shown of 500").waitFor();
+      await more.click();
+      await p.waitForFunction(() => document.querySelectorAll("tbody tr").length === 500);
+      expect(await more.isHidden()).toBe(true);
       expect(errors).toEqual([]);
     } finally {
       big.proc.kill("SIGTERM");

@@ -227,6 +227,23 @@ type Shared = {
 
 type Q = PgDb;
 
+/**
+ * Per application (those `filter` keeps), from its links' human clicks: visitors, visits
+ * and whether a human came back more than `returnDays` after the click before. From the
+ * clicks themselves (PostgreSQL keeps no session roll-up yet).
+ */
+const activity = (returnDays: number, filter: SQL) =>
+  sql`with h as (
+        select l.application_id::text as application_id, c.session_id, c.clicked_at,
+          lag(c.clicked_at) over (partition by l.application_id order by c.clicked_at) as previous
+        from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
+        where l.application_id is not null and c.visitor_kind = 'human' and c.outcome = 'redirected' ${filter})
+      select application_id as "applicationId",
+        count(distinct session_id) + count(*) filter (where session_id is null) as visitors,
+        count(distinct session_id || ' ' || to_char(clicked_at at time zone 'UTC', 'YYYY-MM-DD')) + count(*) filter (where session_id is null) as visits,
+        coalesce(bool_or(clicked_at - previous > make_interval(days => ${returnDays})), false) as "cameBack"
+      from h group by application_id`;
+
 export class PostgresStore implements Store {
   readonly links: LinkRepository;
   readonly clicks: ClickRepository;
@@ -470,8 +487,16 @@ export class PostgresStore implements Store {
         );
         return { links: num(row?.links), active: num(row?.active), applications: num(row?.applications) };
       },
-      withApplication: async () =>
-        (await this.all<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where application_id is not null order by created_at, tracking_id collate "C"`)).map(linkOf),
+      ofApplications: async (ids) => {
+        const uuids = ids.filter(isUuid);
+        if (uuids.length === 0) return [];
+        return (
+          await this.all<RawLink>(
+            sql`select ${LINK_COLUMNS} from link_tracking where application_id in (select (jsonb_array_elements_text(${jsonb(uuids)}))::uuid)
+                order by created_at, tracking_id collate "C"`,
+          )
+        ).map(linkOf);
+      },
       applications: async () =>
         (
           await this.all<{ application_id: string; job_id: string | null; links: unknown; first_link_at: unknown }>(
@@ -779,21 +804,17 @@ export class PostgresStore implements Store {
         );
         return rows.map((r) => ({ value: r.value, clicks: num(r.clicks) }));
       },
-      applicationActivity: async (returnDays) => {
-        // From the clicks themselves (PostgreSQL keeps no session roll-up yet).
-        const rows = await this.all<{ applicationId: string; visitors: unknown; visits: unknown; cameBack: boolean }>(
-          sql`with h as (
-                select l.application_id::text as application_id, c.session_id, c.clicked_at,
-                  lag(c.clicked_at) over (partition by l.application_id order by c.clicked_at) as previous
-                from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
-                where l.application_id is not null and c.visitor_kind = 'human' and c.outcome = 'redirected')
-              select application_id as "applicationId",
-                count(distinct session_id) + count(*) filter (where session_id is null) as visitors,
-                count(distinct session_id || ' ' || to_char(clicked_at at time zone 'UTC', 'YYYY-MM-DD')) + count(*) filter (where session_id is null) as visits,
-                coalesce(bool_or(clicked_at - previous > make_interval(days => ${returnDays})), false) as "cameBack"
-              from h group by application_id`,
-        );
+      applicationActivity: async (returnDays, ids) => {
+        const uuids = ids.filter(isUuid);
+        if (uuids.length === 0) return [];
+        const rows = await this.all<{ applicationId: string; visitors: unknown; visits: unknown; cameBack: boolean }>(activity(returnDays, sql`and l.application_id in (select (jsonb_array_elements_text(${jsonb(uuids)}))::uuid)`));
         return rows.map((r) => ({ applicationId: r.applicationId, visitors: num(r.visitors), visits: num(r.visits), cameBack: r.cameBack }));
+      },
+      applicationStandings: async (returnDays) => {
+        const r = await this.one<{ opened: unknown; cameBack: unknown }>(
+          sql`select count(*) as opened, count(*) filter (where "cameBack") as "cameBack" from (${activity(returnDays, sql``)}) a`,
+        );
+        return { opened: num(r?.opened), cameBack: num(r?.cameBack) };
       },
       breakdowns: async (filter, by) => Object.fromEntries(await Promise.all(by.map(async (b) => [b, await repository.countsBy(filter, b)] as const))),
       span: async (filter) => {
@@ -1279,6 +1300,13 @@ export class PostgresStore implements Store {
               order by since desc, application_id desc limit ${limit}`,
         );
         return rows.map((r) => ({ ...r, since: iso(r.since), links: num(r.links), firstLinkAt: isoOrNull(r.firstLinkAt) }));
+      },
+      count: async () => {
+        const r = await this.one<{ n: unknown }>(
+          sql`select (select count(distinct application_id) from link_tracking where application_id is not null)
+                   + (select count(*) from link_tracker.applications a where not exists (select 1 from link_tracking t where t.application_id = a.application_id)) as n`,
+        );
+        return num(r?.n);
       },
     };
   }

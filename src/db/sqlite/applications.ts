@@ -46,3 +46,12 @@ export function applicationPage(db: Db, limit: number, after?: ApplicationCursor
     )
     .all(after?.since ?? null, after?.applicationId ?? null, limit);
 }
+
+export function countApplications(db: Db): number {
+  return db.$client
+    .query<{ n: number }, []>(
+      `select (select count(distinct application_id) from link_tracking where application_id is not null)
+            + (select count(*) from applications a where not exists (select 1 from link_tracking t where t.application_id = a.application_id)) as n`,
+    )
+    .get()!.n;
+}

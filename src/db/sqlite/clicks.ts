@@ -254,23 +254,26 @@ export function perLinkKindCounts(db: Db, trackingIds: string[]) {
 }
 
 /** See ClickRepository.applicationActivity: from click_sessions and click_daily; exact times only where a gap is within a day of `returnDays`. */
-export function applicationActivity(db: Db, returnDays: number) {
+export function applicationActivity(db: Db, returnDays: number, applicationIds?: string[]) {
+  // Some applications (a page of them), or every one.
+  const some = applicationIds ? `and l.application_id in (select value from json_each(?))` : "";
+  const ids: string[] = applicationIds ? [JSON.stringify(applicationIds)] : [];
   const sessions = db.$client
-    .query<{ applicationId: string; visitors: number; visits: number; clicks: number }, []>(
+    .query<{ applicationId: string; visitors: number; visits: number; clicks: number }, string[]>(
       `select l.application_id as applicationId, count(distinct s.session_id) as visitors, count(distinct s.session_id || ' ' || s.day) as visits, sum(s.clicks) as clicks
        from (select tracking_id, session_id, day, sum(clicks) as clicks from click_sessions
              where visitor_kind = 'human' and outcome = 'redirected' group by 1, 2, 3 having sum(clicks) > 0) s
-       join link_tracking l on l.tracking_id = s.tracking_id where l.application_id is not null group by l.application_id`,
+       join link_tracking l on l.tracking_id = s.tracking_id where l.application_id is not null ${some} group by l.application_id`,
     )
-    .all();
+    .all(...ids);
   const days = db.$client
-    .query<{ applicationId: string; day: string; clicks: number }, []>(
+    .query<{ applicationId: string; day: string; clicks: number }, string[]>(
       `select l.application_id as applicationId, d.day, sum(d.clicks) as clicks
        from click_daily d join link_tracking l on l.tracking_id = d.tracking_id
-       where d.visitor_kind = 'human' and d.outcome = 'redirected' and l.application_id is not null
+       where d.visitor_kind = 'human' and d.outcome = 'redirected' and l.application_id is not null ${some}
        group by 1, 2 having sum(d.clicks) > 0 order by 1, 2`,
     )
-    .all();
+    .all(...ids);
   const edge = (applicationId: string, day: string, order: "asc" | "desc") =>
     db.$client
       .query<{ at: string }, [string, string, string]>(
@@ -301,6 +304,12 @@ export function applicationActivity(db: Db, returnDays: number) {
     a.visits = s.visits + a.clicks - s.clicks;
   }
   return [...out.values()].map(({ clicks: _, ...a }) => a);
+}
+
+/** See ClickRepository.applicationStandings: applicationActivity of every application, counted on the reader thread. */
+export function applicationStandings(db: Db, returnDays: number) {
+  const all = applicationActivity(db, returnDays);
+  return { opened: all.length, cameBack: all.filter((a) => a.cameBack).length };
 }
 
 /** The latest `limit` human clicks of some links, in time order: the raw material of a timeline. */

@@ -166,8 +166,14 @@ export function linksOf(db: Db, by: { jobId?: string; applicationId?: string }):
     .all();
 }
 
-export function linksWithApplication(db: Db): LinkRow[] {
-  return db.select().from(linkTracking).where(sql`${linkTracking.applicationId} is not null`).orderBy(linkTracking.createdAt, linkTracking.trackingId).all();
+export function linksOfApplications(db: Db, applicationIds: string[]): LinkRow[] {
+  if (applicationIds.length === 0) return [];
+  return db
+    .select()
+    .from(linkTracking)
+    .where(sql`${linkTracking.applicationId} in (select value from json_each(${JSON.stringify(applicationIds)}))`)
+    .orderBy(linkTracking.createdAt, linkTracking.trackingId)
+    .all();
 }
 
 export function allTrackingIds(db: Db): string[] {

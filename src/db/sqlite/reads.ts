@@ -5,7 +5,7 @@
  * reader thread.
  */
 import { applicationPage } from "./applications";
-import { applicationActivity, clickBreakdowns, clickCountsBy, clicksPerDay, clickSpan, clickTotals, orphansIn, perLinkKindCounts, topLinksIn } from "./clicks";
+import { applicationActivity, applicationStandings, clickBreakdowns, clickCountsBy, clicksPerDay, clickSpan, clickTotals, orphansIn, perLinkKindCounts, topLinksIn } from "./clicks";
 import type { Db } from "./index";
 
 export const READS = {
@@ -18,6 +18,7 @@ export const READS = {
   orphansIn,
   perLinkKindCounts,
   applicationActivity,
+  applicationStandings,
   applicationPage,
 };
 export type ReadName = keyof typeof READS;

@@ -366,7 +366,7 @@ export class SqliteStore implements Store {
       list: (filter) => this.read(() => links.listLinks(db, filter)),
       sourceInUse: (source) => this.read(() => links.sourceInUse(db, source)),
       of: (by) => this.read(() => links.linksOf(db, by)),
-      withApplication: () => this.read(() => links.linksWithApplication(db)),
+      ofApplications: (ids) => this.read(() => links.linksOfApplications(db, ids)),
       allIds: () => this.read(() => links.allTrackingIds(db)),
       counts: (now) => this.read(() => links.linkCounts(db, now)),
       applications: () => this.read(() => links.applicationList(db)),
@@ -462,7 +462,8 @@ export class SqliteStore implements Store {
       perLinkKindCounts: (ids) => offThread("perLinkKindCounts", ids),
       humanOf: (ids, limit) => this.readClicks(() => clicks.humanClicksOf(db, ids, limit)),
       topLinksIn: (p, limit) => offThread("topLinksIn", p, limit),
-      applicationActivity: (returnDays) => offThread("applicationActivity", returnDays),
+      applicationActivity: (returnDays, ids) => offThread("applicationActivity", returnDays, ids),
+      applicationStandings: (returnDays) => offThread("applicationStandings", returnDays),
       recentIn: (p, limit) => this.readClicks(() => clicks.recentClicksIn(db, p, limit)),
       orphansIn: (p, limit) => offThread("orphansIn", p, limit),
       burstCandidates: (filter, limit) => this.readClicks(() => clicks.burstCandidates(db, filter, limit)),
@@ -533,6 +534,7 @@ export class SqliteStore implements Store {
       find: (id) => this.read(() => applications.findApplication(db, id)),
       list: (ids) => this.read(() => applications.listApplications(db, ids)),
       page: (limit, after) => this.readOff("applicationPage", limit, after),
+      count: () => this.read(() => applications.countApplications(db)),
     };
   }
 

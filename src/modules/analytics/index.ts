@@ -6,6 +6,7 @@ import { AnalyticsQuery, ApplicationRollup, ApplicationsOverview, Attributed, Jo
 import { attribute, overview } from "./overview";
 import { applicationRollup, applicationsOverview, jobRollup } from "./rollups";
 import { CSV_COLUMNS, csvStream } from "./export";
+import { ApplicationListQuery } from "../applications/model";
 import { kindsFor, linkAnalytics } from "./service";
 
 const ExportQuery = AnalyticsQuery.and(
@@ -35,10 +36,15 @@ export const analyticsModule = ({ store, config, ...auth }: ModuleContext) =>
       response: { 200: JobRollup, ...errorResponses(400, 401, 403, 404, 429, 503) },
       detail: { operationId: "getJobAnalytics", summary: "One job: its applications and links with human clicks, first click and time to it, and visits" },
     })
-    .get("/analytics/applications", () => applicationsOverview(store, config.signalReturnDays), {
+    .get("/analytics/applications", ({ query }) => applicationsOverview(store, config.signalReturnDays, query), {
       auth: "read",
-      response: { 200: ApplicationsOverview, ...errorResponses(401, 403, 429, 503) },
-      detail: { operationId: "listApplicationAnalytics", summary: "Every application with its name, its links' human clicks, its visitors and where it stands (not opened, opened, came back)" },
+      query: ApplicationListQuery,
+      response: { 200: ApplicationsOverview, ...errorResponses(400, 401, 403, 429, 503) },
+      detail: {
+        operationId: "listApplicationAnalytics",
+        summary: "Every application with its name, its links' human clicks, its visitors and where it stands (not opened, opened, came back), a page at a time",
+        description: "Most recent first, 50 a page unless `limit` says (up to 500); `next_cursor` asks for the next page. `counts` are of every application.",
+      },
     })
     .get("/analytics/applications/:application_id", ({ params }) => applicationRollup(store, params.application_id), {
       auth: "read",

@@ -162,18 +162,24 @@ export const ApplicationStatus = z
   .enum(["not_opened", "opened", "came_back"])
   .describe("not_opened: no human click yet; opened: human clicks, none after a gap; came_back: a human click over SIGNAL_RETURN_DAYS after the one before it");
 
-export const ApplicationsOverview = z.array(
-  Totals.extend({
-    application_id: z.string(),
-    ...ApplicationName,
-    job_id: nullableString(),
-    first_link_at: z.string(),
-    status: ApplicationStatus,
-    last_human_click: nullableString(),
-    visitors: int().describe("Distinct visitors among its human clicks (cookieless sessions: one browser, one day)"),
-    visits: int().describe("Visits: one visitor's clicks of one day (the application's timeline also splits a day's at gaps over 30 minutes)"),
-  }),
-);
+export const ApplicationsOverview = z.object({
+  counts: z
+    .object({ applications: int(), not_opened: int(), opened: int(), came_back: int() })
+    .describe("Every application by where it stands, all pages together"),
+  applications: z.array(
+    Totals.extend({
+      application_id: z.string(),
+      ...ApplicationName,
+      job_id: nullableString(),
+      first_link_at: nullableString().describe("When its first link was made; null for one named but not linked yet"),
+      status: ApplicationStatus,
+      last_human_click: nullableString(),
+      visitors: int().describe("Distinct visitors among its human clicks (cookieless sessions: one browser, one day)"),
+      visits: int().describe("Visits: one visitor's clicks of one day (the application's timeline also splits a day's at gaps over 30 minutes)"),
+    }),
+  ),
+  next_cursor: nullableString().describe("Asks for the next page; null on the last"),
+});
 
 export const Overview = z.object({
   period: z.object({ from: z.string(), to: z.string(), tz: z.string() }).describe("The whole days of the time zone the period touches"),

@@ -7,7 +7,7 @@ import type { ClickPlace, KindCount, Link, Store } from "../../db/store";
 import { NotFound } from "../../lib/errors";
 import { countsByKind } from "../clicks/visitor";
 import { viewOf } from "../links/service";
-import { labelsOf, nameOf } from "../applications/service";
+import { decodeCursor, encodeCursor, labelsOf, nameOf } from "../applications/service";
 import { agentText, placeBreakdowns } from "./service";
 
 /** Clicks of one session more than this apart are two visits. */
@@ -141,17 +141,21 @@ export async function jobRollup(store: Store, jobId: string) {
 }
 
 /**
- * Every application, each with its links' totals and where it stands: the dashboard's
- * home page. A fixed number of reads of the roll-ups, whatever the number of applications,
- * links or clicks.
+ * Every application, each with its links' totals and where it stands, a page at a time
+ * (most recent first, as GET /applications), with the counts of all pages together: the
+ * dashboard's home page. A fixed number of reads of the roll-ups for a page, whatever the
+ * number of applications, links or clicks.
  */
-export async function applicationsOverview(store: Store, returnDays: number) {
-  const [named, applications, links, activity] = await Promise.all([
-    store.applications.list(),
-    store.links.applications(),
-    store.links.withApplication(),
-    store.clicks.applicationActivity(returnDays),
+export async function applicationsOverview(store: Store, returnDays: number, options: { limit?: number; cursor?: string } = {}) {
+  const limit = options.limit ?? 50;
+  const [rows, total, standings] = await Promise.all([
+    store.applications.page(limit + 1, options.cursor ? decodeCursor(options.cursor) : undefined),
+    store.applications.count(),
+    store.clicks.applicationStandings(returnDays),
   ]);
+  const page = rows.slice(0, limit);
+  const ids = page.map((r) => r.applicationId);
+  const [named, links, activity] = await Promise.all([store.applications.list(ids), store.links.ofApplications(ids), store.clicks.applicationActivity(returnDays, ids)]);
   const counts = await store.clicks.perLinkKindCounts(links.map((l) => l.trackingId));
   const names = new Map(named.map((a) => [a.applicationId, a]));
   const activityOf = new Map(activity.map((a) => [a.applicationId, a]));
@@ -159,18 +163,18 @@ export async function applicationsOverview(store: Store, returnDays: number) {
   for (const c of counts) countsOf.set(c.trackingId, [...(countsOf.get(c.trackingId) ?? []), c]);
   const linksOf = new Map<string, Link[]>();
   for (const l of links) linksOf.set(l.applicationId!, [...(linksOf.get(l.applicationId!) ?? []), l]);
-  return Promise.all(
-    applications.map(async (a) => {
-      const own = linksOf.get(a.application_id) ?? [];
+  const applications = await Promise.all(
+    page.map(async (a) => {
+      const own = linksOf.get(a.applicationId) ?? [];
       const rollups = await linkRollups(store, own, own.flatMap((l) => countsOf.get(l.trackingId) ?? []));
       const totals = summary(rollups);
-      const act = activityOf.get(a.application_id);
+      const act = activityOf.get(a.applicationId);
       const last = rollups.map((r) => r.last_human_click).filter((v): v is string => v !== null).sort().at(-1) ?? null;
       return {
-        application_id: a.application_id,
-        ...nameOf(a.application_id, names.get(a.application_id)),
-        job_id: a.job_id,
-        first_link_at: a.first_link_at,
+        application_id: a.applicationId,
+        ...nameOf(a.applicationId, names.get(a.applicationId)),
+        job_id: a.jobId,
+        first_link_at: a.firstLinkAt,
         ...totals,
         status: totals.human_clicks === 0 ? ("not_opened" as const) : act?.cameBack ? ("came_back" as const) : ("opened" as const),
         last_human_click: last,
@@ -179,4 +183,9 @@ export async function applicationsOverview(store: Store, returnDays: number) {
       };
     }),
   );
+  return {
+    counts: { applications: total, not_opened: total - standings.opened, opened: standings.opened - standings.cameBack, came_back: standings.cameBack },
+    applications,
+    next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null,
+  };
 }

@@ -64,9 +64,10 @@ export async function getApplication(store: Store, applicationId: string): Promi
   return view(applicationId, app, own);
 }
 
-const encodeCursor = (at: ApplicationCursor) => Buffer.from(JSON.stringify([at.since, at.applicationId])).toString("base64url");
+/** A page's cursor: where the next page of applications starts (GET /applications, the analytics overview of applications). */
+export const encodeCursor = (at: ApplicationCursor) => Buffer.from(JSON.stringify([at.since, at.applicationId])).toString("base64url");
 
-function decodeCursor(cursor: string): ApplicationCursor {
+export function decodeCursor(cursor: string): ApplicationCursor {
   try {
     const [since, applicationId] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
     if (typeof since === "string" && typeof applicationId === "string") return { since, applicationId };

@@ -186,7 +186,8 @@ export function rollupsProperty(name: string, fresh: () => Promise<Store>, runs:
         }
         // Where the application stands, as the dashboard's home page shows it.
         const own = rows.filter((r) => (r.tracking_id === "pa" || r.tracking_id === "pb") && r.visitor_kind === "human");
-        const activity = (await store.clicks.applicationActivity(2)).find((a) => a.applicationId === APP);
+        const activity = (await store.clicks.applicationActivity(2, [APP])).find((a) => a.applicationId === APP);
+        const standings = await store.clicks.applicationStandings(2);
         const anonymous = own.filter((r) => r.session_id === null).length;
         const times = own.map((r) => Date.parse(r.clicked_at as string)).sort((a, b) => a - b);
         expect(activity ?? null, `activity ${JSON.stringify(ops)}`).toEqual(
@@ -199,6 +200,7 @@ export function rollupsProperty(name: string, fresh: () => Promise<Store>, runs:
                 cameBack: times.some((t, i) => i > 0 && t - times[i - 1] > 2 * 86_400_000),
               },
         );
+        expect(standings, `standings ${JSON.stringify(ops)}`).toEqual({ opened: own.length === 0 ? 0 : 1, cameBack: activity?.cameBack ? 1 : 0 });
         const perLink = await store.clicks.perLinkKindCounts(LINKS);
         for (const id of LINKS) {
           const own = rows.filter((r) => r.tracking_id === id);

@@ -160,7 +160,7 @@ describe("the label wherever an application shows", () => {
     const label = "Acme — Senior Engineer";
 
     expect((await call(app, `/api/link-tracking/analytics/applications/${APP}`)).body).toMatchObject({ application_id: APP, label, company: "Acme", role: "Senior Engineer" });
-    expect((await call(app, "/api/link-tracking/analytics/applications")).body).toEqual([expect.objectContaining({ application_id: APP, label })]);
+    expect((await call(app, "/api/link-tracking/analytics/applications")).body.applications).toEqual([expect.objectContaining({ application_id: APP, label })]);
     const overview = (await call(app, "/api/link-tracking/analytics")).body;
     expect(overview.top_links[0]).toMatchObject({ application_id: APP, application_label: label });
     expect(overview.recent_clicks[0]).toMatchObject({ application_id: APP, application_label: label });
@@ -191,10 +191,28 @@ describe("where each application stands (GET /api/link-tracking/analytics/applic
     await click("st-globex", day(3), "s2");
     await click("st-initech", day(20), "s3");
     await click("st-initech", day(2), "s4");
-    const list = (await call(app, "/api/link-tracking/analytics/applications")).body;
-    const of = (id: string) => list.find((a: any) => a.application_id === id);
+    // Named but not linked yet: it stands too, not opened.
+    const FOURTH = "4d3e2f10-5b6c-4d7e-8f90-a1b2c3d4e5f6";
+    await call(app, `/api/link-tracking/applications/${FOURTH}`, { method: "PUT", json: { company: "Hooli" } });
+    const overview = (await call(app, "/api/link-tracking/analytics/applications")).body;
+    expect(overview.counts).toEqual({ applications: 4, not_opened: 2, opened: 1, came_back: 1 });
+    expect(overview.next_cursor).toBeNull();
+    const of = (id: string) => overview.applications.find((a: any) => a.application_id === id);
     expect(of(APP)).toMatchObject({ label: "Acme", status: "not_opened", visitors: 0, visits: 0, last_human_click: null });
     expect(of(OTHER)).toMatchObject({ label: "Globex", status: "opened", visitors: 2, visits: 2, human_clicks: 2 });
     expect(of(THIRD)).toMatchObject({ label: "Initech", status: "came_back", visitors: 2, last_human_click: expect.stringMatching(/Z$/) });
+    expect(of(FOURTH)).toMatchObject({ label: "Hooli", status: "not_opened", links: 0, first_link_at: null });
+    // A page at a time, most recent first; the counts are of every page.
+    const seen: string[] = [];
+    for (let cursor: string | null = "", n = 0; cursor !== null && n < 10; n++) {
+      const page: any = (await call(app, `/api/link-tracking/analytics/applications?limit=1${cursor ? `&cursor=${cursor}` : ""}`)).body;
+      expect(page.applications).toHaveLength(1);
+      expect(page.counts).toEqual(overview.counts);
+      seen.push(page.applications[0].application_id);
+      cursor = page.next_cursor;
+    }
+    expect(seen).toEqual(overview.applications.map((a: any) => a.application_id));
+    expect(seen[0]).toBe(FOURTH);
+    for (const bad of ["limit=0", "limit=501", "cursor=nope"]) expect((await call(app, `/api/link-tracking/analytics/applications?${bad}`)).status).toBe(400);
   });
 });

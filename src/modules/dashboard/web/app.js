@@ -138,24 +138,29 @@ async function sinceLastLook() {
   return box;
 }
 
+/** The most recent applications the home page looks through for its lists (the counts are of all). */
+const HOME_PAGE_SIZE = 500;
+
 async function homePage() {
-  const [apps, since] = await Promise.all([api("/api/link-tracking/analytics/applications"), sinceLastLook()]);
+  const [overview, since] = await Promise.all([api(`/api/link-tracking/analytics/applications?limit=${HOME_PAGE_SIZE}`), sinceLastLook()]);
+  const apps = overview.applications;
   main.replaceChildren(h("h1", {}, "Home"), since);
-  if (apps.length === 0) {
+  if (overview.counts.applications === 0) {
     main.append(h("div", { class: "empty" }, "No applications yet. ", h("a", { href: "#/new" }, "Create one and its links"), " and put them in your résumé."));
     return;
   }
-  const count = (status) => apps.filter((a) => a.status === status).length;
   main.append(h("h2", {}, "Where your applications stand"),
     h("div", { class: "cards" },
-      h("div", { class: "card" }, h("strong", {}, count("not_opened")), "not opened"),
-      h("div", { class: "card" }, h("strong", {}, count("opened")), "opened"),
-      h("div", { class: "card" }, h("strong", {}, count("came_back")), "came back")));
+      h("div", { class: "card" }, h("strong", {}, overview.counts.not_opened), "not opened"),
+      h("div", { class: "card" }, h("strong", {}, overview.counts.opened), "opened"),
+      h("div", { class: "card" }, h("strong", {}, overview.counts.came_back), "came back")));
+  if (overview.next_cursor) main.append(h("p", { class: "muted" }, `The lists below look at your ${HOME_PAGE_SIZE} most recent applications; `, h("a", { href: "#/applications" }, "Applications"), " has them all."));
   // The ones sent longest ago that nobody opened: worth a follow-up.
-  const waiting = apps.filter((a) => a.status === "not_opened").sort((a, b) => (a.sent_at || a.first_link_at).localeCompare(b.sent_at || b.first_link_at));
+  const since_ = (a) => a.sent_at || a.first_link_at || "";
+  const waiting = apps.filter((a) => a.status === "not_opened" && since_(a)).sort((a, b) => since_(a).localeCompare(since_(b)));
   if (waiting.length > 0) {
     main.append(h("h2", {}, "Waiting longest"), h("ul", {}, waiting.slice(0, 5).map((a) => h("li", {}, appLink(a), " ",
-      h("span", { class: "badge waiting" }, `no click ${daysSince(a.sent_at || a.first_link_at)} d after sending`)))));
+      h("span", { class: "badge waiting" }, `no click ${daysSince(since_(a))} d after sending`)))));
   }
   const opened = apps.filter((a) => a.status !== "not_opened").sort((a, b) => b.last_human_click.localeCompare(a.last_human_click));
   if (opened.length > 0) {
@@ -165,15 +170,18 @@ async function homePage() {
 }
 
 async function applicationsPage() {
-  const apps = await api("/api/link-tracking/analytics/applications");
+  let overview = await api("/api/link-tracking/analytics/applications?limit=200");
+  const apps = [...overview.applications];
   main.replaceChildren(h("h1", {}, "Applications"));
-  if (apps.length === 0) {
+  if (overview.counts.applications === 0) {
     main.append(h("div", { class: "empty" }, "No applications yet. ", h("a", { href: "#/new" }, "Create one and its links"), " and put them in your résumé."));
     return;
   }
   const search = h("input", { id: "search", type: "search", placeholder: "company or role" });
   const filter = h("select", { id: "status-filter" }, h("option", { value: "" }, "any"), Object.entries(STATUS).map(([v, t]) => h("option", { value: v }, t)));
   const body = h("tbody", {});
+  // Older applications, a page at a time.
+  const more = h("button", { type: "button", class: "secondary", id: "more-applications" }, "Show older applications");
   const show = (announce = true) => {
     const q = search.value.trim().toLowerCase();
     const rows = apps.filter((a) => (!filter.value || a.status === filter.value) && (!q || `${a.label} ${a.company || ""} ${a.role || ""}`.toLowerCase().includes(q)));
@@ -181,8 +189,15 @@ async function applicationsPage() {
       h("td", {}, appLink(a)), h("td", {}, statusBadge(a)),
       h("td", { class: "num" }, a.visitors), h("td", { class: "num wide-only" }, a.human_clicks),
       h("td", {}, when(a.last_human_click)), h("td", { class: "wide-only" }, a.sent_at ? when(a.sent_at) : "—"))));
-    if (announce) say(`${rows.length} of ${apps.length} applications`);
+    more.hidden = !overview.next_cursor;
+    const of = overview.next_cursor ? `${apps.length} shown of ${overview.counts.applications}` : `${apps.length}`;
+    if (announce) say(`${rows.length} of ${of} applications`);
   };
+  more.addEventListener("click", async () => {
+    overview = await api(`/api/link-tracking/analytics/applications?limit=200&cursor=${encodeURIComponent(overview.next_cursor)}`);
+    apps.push(...overview.applications);
+    show();
+  });
   search.addEventListener("input", () => show());
   filter.addEventListener("change", () => show());
   main.append(h("div", { class: "filters" }, h("div", {}, h("label", { for: "search" }, "Search"), search), h("div", {}, h("label", { for: "status-filter" }, "Status"), filter)),
@@ -190,7 +205,7 @@ async function applicationsPage() {
       // On a phone the columns that matter least give way (.wide-only).
       h("thead", {}, h("tr", {}, ["Application", "Status", { label: "Visitors", num: true }, { label: "Human clicks", num: true, wide: true }, "Last click", { label: "Sent", wide: true }]
         .map((x) => h("th", { scope: "col", class: [x.num ? "num" : "", x.wide ? "wide-only" : ""].join(" ").trim() || null }, x.label || x)))),
-      body)));
+      body)), more);
   show(false);
 }
 
