@@ -294,7 +294,7 @@ describe.skipIf(!available)("dashboard at size", () => {
       await more.click();
       await p.getByText("400 shown of 500").waitFor();
       await more.click();
-      await p.waitForFunction(() => document.querySelectorAll("tbody tr").length === 500);
+      await p.waitForFunction("document.querySelectorAll('tbody tr').length === 500");
       expect(await more.isHidden()).toBe(true);
       expect(errors).toEqual([]);
     } finally {

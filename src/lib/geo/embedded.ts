@@ -9,7 +9,8 @@
  * the pages that lookups touch are resident. Run from source, the files in `generated/`
  * are mapped directly. When neither can be done (a read-only disk), the data is read.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { createExclusive, ownFolder } from "../files";
 import { join } from "node:path";
 import countryFile from "../../../generated/country.lt" with { type: "file" };
 import manifest from "../../../generated/geo-data.json" with { type: "json" };
@@ -51,10 +52,10 @@ function extracted(kind: EmbeddedKind, dir: string): string {
   const { id, size } = manifest[kind];
   const target = join(dir, `${kind}-${id}.bin`);
   if (existsSync(target) && statSync(target).size === size) return target;
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ownFolder(dir);
   const from = openSync(process.execPath, "r");
-  const temporary = `${target}.${process.pid}.tmp`;
-  const to = openSync(temporary, "w", 0o600);
+  // A new file of an unguessable name, never one someone made first (nor a link in its place).
+  const { fd: to, path: temporary } = createExclusive(dir, `.${kind}-`);
   try {
     const offset = offsetInExecutable(from, kind);
     const buffer = Buffer.alloc(CHUNK);
@@ -64,6 +65,9 @@ function extracted(kind: EmbeddedKind, dir: string): string {
       writeSync(to, buffer, 0, n);
       done += n;
     }
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
   } finally {
     closeSync(from);
     closeSync(to);
