@@ -179,10 +179,15 @@ export type OutboxStatus = {
 export interface SignalFacts {
   link(trackingId: string): Link | undefined;
   allTrackingIds(): string[];
-  /** The latest human click of the link before `click` (by time, then id), or null. */
-  previousHumanOfLink(trackingId: string, click: NewClick): string | null;
-  /** The latest human click on any link of the application before `click`, or null. */
-  previousHumanOfApplication(applicationId: string, click: NewClick): string | null;
+  /**
+   * The latest human click of the link before `click` (by time, then id), or null. With
+   * `withinMs`, a store may answer any human click before `click` no more than `withinMs`
+   * earlier instead of the latest (all a rule that asks "was there one, that recent?"
+   * needs): a late event of a batch then costs no query when an earlier one is near it.
+   */
+  previousHumanOfLink(trackingId: string, click: NewClick, withinMs?: number): string | null;
+  /** The latest human click on any link of the application before `click`, or null; `withinMs` as for a link. */
+  previousHumanOfApplication(applicationId: string, click: NewClick, withinMs?: number): string | null;
   signalExists(type: SignalType, subject: string): boolean;
 }
 

@@ -106,7 +106,7 @@ describe("link-tracker stats and export", () => {
     expect(csv.out).toContain(`,'=cmd|' /C calc'!A0,`); // a formula made inert
     expect(cli(cwd, ["export"]).out.trimEnd().split("\r\n")).toHaveLength(6);
     expect(cli(cwd, ["export", "--from", "yesterday"]).code).toBe(2);
-  });
+  }, 20_000);
 
   test("stats of an unknown id fails with exit 1", () => {
     const r = cli(withLink(), ["stats", "nope"]);

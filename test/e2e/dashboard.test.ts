@@ -294,7 +294,8 @@ describe.skipIf(!available)("dashboard at size", () => {
       await more.click();
       await p.getByText("400 shown of 500").waitFor();
       await more.click();
-      await p.waitForFunction("document.querySelectorAll('tbody tr').length === 500");
+      await rows.nth(499).waitFor();
+      expect(await rows.count()).toBe(500);
       expect(await more.isHidden()).toBe(true);
       expect(errors).toEqual([]);
     } finally {

@@ -453,50 +453,38 @@ export function deleteClicksBefore(db: Db, before: string, limit: number): numbe
   return deleted;
 }
 
-/**
- * The latest human click of a link before the given click (by time, then id), if any,
- * in link_clicks. Walks the per-link index backwards from the click's time and stops at
- * once: its cost does not grow with the link's clicks.
- */
-function previousInLinkClicks(db: Db, trackingId: string, clickedAt: string, clickId: string): string | null {
-  const [earlier, sameMoment] = perDb(db, "previous-human", () => [
-    // The covering index answers this without reading the table.
-    db.$client.query<{ clicked_at: string }, [string, string]>(
-      `select clicked_at from link_clicks
-       where tracking_id = ? and outcome = 'redirected' and visitor_kind = 'human' and clicked_at < ?
-       order by clicked_at desc limit 1`,
-    ),
-    // Clicks of the same millisecond are ordered by id (time-ordered UUIDs).
-    db.$client.query<{ clicked_at: string }, [string, string, string]>(
-      `select clicked_at from link_clicks
-       where tracking_id = ? and outcome = 'redirected' and visitor_kind = 'human' and clicked_at = ? and click_id < ? limit 1`,
-    ),
-  ] as const);
-  return sameMoment.get(trackingId, clickedAt, clickId)?.clicked_at ?? earlier.get(trackingId, clickedAt)?.clicked_at ?? null;
-}
+/** The latest of all, when no click bounds it. */
+const END_OF_TIME = "9999-12-31T23:59:59.999Z";
 
 /**
- * The same among the redirect clicks still waiting in the inbox: read where they are,
- * so that no write has to move the inbox first. The inbox is kept short by the mover;
- * this is asked only when the signals memo has not seen the link (signal-facts.ts).
+ * The latest human click of a link, or of every link of an application, before `before`
+ * (or the latest of all), stored or still waiting in the inbox (read where it is, so that
+ * no write has to move the inbox first). One statement each: a backwards seek of the
+ * link index per link, however many links the application has and however old the click
+ * (a late ingested event). Clicks of the same millisecond are ordered by id (time-ordered
+ * UUIDs).
  */
-function previousInInbox(db: Db, trackingIds: string[], clickedAt: string, clickId: string): string | null {
-  if (trackingIds.length === 0) return null;
-  const row = db.$client
-    .query<{ at: string | null }, string[]>(
-      `select max(clicked_at) as at from inbox.click_inbox
-       where tracking_id in (${trackingIds.map(() => "?").join(", ")}) and outcome = 'redirected' and visitor_kind = 'human'
-         and (clicked_at < ? or (clicked_at = ? and click_id < ?))`,
-    )
-    .get(...trackingIds, clickedAt, clickedAt, clickId);
+export function previousHumanClick(db: Db, of: { trackingId: string } | { applicationId: string }, before?: { clickedAt: string; clickId: string }): string | null {
+  const [ofLink, ofApplication] = perDb(db, "previous-human", () => {
+    const latest = (scope: string, links: string) =>
+      db.$client.query<{ at: string | null }, [string, string, string]>(
+        `select max(at) as at from (
+           select (select c.clicked_at from link_clicks c
+                   where c.tracking_id = l.tracking_id and c.outcome = 'redirected' and c.visitor_kind = 'human'
+                     and c.clicked_at <= ?2 and not (c.clicked_at = ?2 and c.click_id >= ?3)
+                   order by c.clicked_at desc limit 1) as at
+           from ${links} l where ${scope}
+           union all
+           select max(i.clicked_at) from inbox.click_inbox i
+           where i.tracking_id in (select l.tracking_id from ${links} l where ${scope}) and i.outcome = 'redirected' and i.visitor_kind = 'human'
+             and i.clicked_at <= ?2 and not (i.clicked_at = ?2 and i.click_id >= ?3))`,
+      );
+    return [latest("l.tracking_id = ?1", "(select ?1 as tracking_id)"), latest("l.application_id = ?1", "link_tracking")] as const;
+  });
+  const at = before?.clickedAt ?? END_OF_TIME;
+  const id = before?.clickId ?? "";
+  const row = "trackingId" in of ? ofLink.get(of.trackingId, at, id) : ofApplication.get(of.applicationId, at, id);
   return row?.at ?? null;
-}
-
-/** The latest human click on any of these links before the given click, stored or still waiting in the inbox. */
-export function previousHumanClick(db: Db, trackingIds: string[], clickedAt: string, clickId: string): string | null {
-  let latest = previousInInbox(db, trackingIds, clickedAt, clickId);
-  for (const id of trackingIds) latest = later(latest, previousInLinkClicks(db, id, clickedAt, clickId));
-  return latest;
 }
 
 /** A link's latest hits of every kind, for the dashboard (no IP). */

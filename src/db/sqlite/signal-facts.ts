@@ -16,7 +16,7 @@
 import type { Link, NewClick, SignalFacts, SignalRule, SignalType } from "../store";
 import { clickRewrites, previousHumanClick, takeTouchedLinks } from "./clicks";
 import type { Db } from "./index";
-import { allTrackingIdsCached, findLinkCached, linksOf } from "./links";
+import { allTrackingIdsCached, findLinkCached } from "./links";
 import { insertSignal, moveSignals, signalExists } from "./signals";
 
 type Memo = { generation: number; byLink: Map<string, string | null>; byApplication: Map<string, string | null> };
@@ -25,6 +25,8 @@ export class ClickFacts implements SignalFacts {
   private memo: Memo = { generation: -1, byLink: new Map(), byApplication: new Map() };
   /** What the open write noted, with the values it replaced: undone if the write rolls back. */
   private journal: [Map<string, string | null>, string, string | null | undefined][] = [];
+  /** The latest click the open write noted per link and per application (it notes them in time order). */
+  private noted = new Map<Map<string, string | null>, Map<string, string>>();
 
   private constructor(private readonly db: Db) {}
 
@@ -43,6 +45,7 @@ export class ClickFacts implements SignalFacts {
   /** Runs a write that may note clicks: kept if it commits, undone if it throws (rolled back). */
   within<T>(write: () => T): T {
     this.journal = [];
+    this.noted.clear();
     try {
       return write();
     } catch (error) {
@@ -53,6 +56,7 @@ export class ClickFacts implements SignalFacts {
       throw error;
     } finally {
       this.journal = [];
+      this.noted.clear();
     }
   }
 
@@ -80,17 +84,46 @@ export class ClickFacts implements SignalFacts {
     return memo;
   }
 
-  /** The latest human click before `click` (read once), then `click` noted as the latest. */
-  private previousAndNote(map: Map<string, string | null>, key: string, click: NewClick, read: () => string | null): string | null {
-    const known = map.get(key);
-    const latest = known === undefined ? read() : known;
-    // A click older than the latest known (a late ingested event) asks the database (the
-    // memo holds only the latest); one of the same millisecond comes after it
-    // (time-ordered ids), so the latest is its previous.
-    const previous = latest !== null && latest > click.clickedAt ? read() : latest;
-    this.journal.push([map, key, known]);
+  /**
+   * The latest human click before `click`, then `click` noted: the memo holds the latest
+   * of all (read once, then kept as clicks are stored), which is the previous of any click
+   * after it. A click older than that (a late ingested event, an edge catching up) asks
+   * the database for the one before it, in one statement.
+   */
+  private previousAndNote(map: Map<string, string | null>, key: string, click: NewClick, of: { trackingId: string } | { applicationId: string }, withinMs?: number): string | null {
+    const latest = map.get(key);
+    // Not primed (see prime): asked, and not remembered (the click itself may be stored already).
+    if (latest === undefined) return previousHumanClick(this.db, of, click);
+    // One of the same millisecond comes after it (time-ordered ids): the latest is its previous.
+    let previous = latest;
+    if (latest !== null && latest > click.clickedAt) {
+      // Older than something stored: the one noted just before it in this write (time order), if near enough, else one statement.
+      const near = this.noted.get(map)?.get(key);
+      previous = near !== undefined && withinMs !== undefined && Date.parse(click.clickedAt) - Date.parse(near) <= withinMs ? near : previousHumanClick(this.db, of, click);
+    }
+    this.journal.push([map, key, latest]);
     map.set(key, latest === null || click.clickedAt > latest ? click.clickedAt : latest);
+    if (!this.noted.has(map)) this.noted.set(map, new Map());
+    this.noted.get(map)!.set(key, click.clickedAt);
     return previous;
+  }
+
+  /**
+   * Before a batch is written: the latest human click of each link and application its
+   * human clicks will ask about, read once where the memo does not hold it. The rule then
+   * takes the batch in time order (storeSignals), so that each click's previous is the
+   * memo's latest, or, for a click older than something stored, one statement.
+   */
+  prime(clicks: NewClick[]): void {
+    const memo = this.current();
+    for (const c of clicks) {
+      if ((c.outcome ?? "redirected") !== "redirected" || (c.visitorKind ?? "human") !== "human") continue;
+      const link = this.link(c.trackingId);
+      if (!link) continue;
+      if (!memo.byLink.has(link.trackingId)) memo.byLink.set(link.trackingId, previousHumanClick(this.db, { trackingId: link.trackingId }));
+      const app = link.applicationId;
+      if (app && !memo.byApplication.has(app)) memo.byApplication.set(app, previousHumanClick(this.db, { applicationId: app }));
+    }
   }
 
   link(trackingId: string): Link | undefined {
@@ -101,21 +134,12 @@ export class ClickFacts implements SignalFacts {
     return allTrackingIdsCached(this.db, Date.now());
   }
 
-  previousHumanOfLink(trackingId: string, click: NewClick): string | null {
-    const memo = this.current();
-    return this.previousAndNote(memo.byLink, trackingId, click, () => previousHumanClick(this.db, [trackingId], click.clickedAt, click.clickId));
+  previousHumanOfLink(trackingId: string, click: NewClick, withinMs?: number): string | null {
+    return this.previousAndNote(this.current().byLink, trackingId, click, { trackingId }, withinMs);
   }
 
-  previousHumanOfApplication(applicationId: string, click: NewClick): string | null {
-    const memo = this.current();
-    return this.previousAndNote(memo.byApplication, applicationId, click, () =>
-      previousHumanClick(
-        this.db,
-        linksOf(this.db, { applicationId }).map((l) => l.trackingId),
-        click.clickedAt,
-        click.clickId,
-      ),
-    );
+  previousHumanOfApplication(applicationId: string, click: NewClick, withinMs?: number): string | null {
+    return this.previousAndNote(this.current().byApplication, applicationId, click, { applicationId }, withinMs);
   }
 
   signalExists(type: SignalType, subject: string): boolean {
@@ -126,7 +150,9 @@ export class ClickFacts implements SignalFacts {
 /** Stores what `rule` decides about clicks just stored, in their transaction (`waiting`: redirect clicks', beside them in the inbox's file). */
 export function storeSignals(db: Db, rule: SignalRule | undefined, facts: ClickFacts, clicks: NewClick[], waiting = false): void {
   if (!rule || clicks.length === 0) return;
-  const decided = rule(facts, clicks);
+  // In time order, whatever order the batch came in (an edge's backlog, a client's retried queue).
+  const inTime = [...clicks].sort((a, b) => (a.clickedAt < b.clickedAt ? -1 : a.clickedAt > b.clickedAt ? 1 : a.clickId < b.clickId ? -1 : a.clickId > b.clickId ? 1 : 0));
+  const decided = rule(facts, inTime);
   // Events keep the order they happened in: redirect clicks' events still waiting go
   // first (rare: only a batch that has events of its own waits for the inbox's lock).
   if (decided.length > 0 && !waiting) moveSignals(db);

@@ -386,7 +386,11 @@ export class SqliteStore implements Store {
   private record(batch: NewClick[]): Promise<void> {
     this.lastRecordAt = performance.now();
     // Rolled back (to be tried again, or failed): the memo undoes what it noted.
-    const work = () => this.facts.within(() => queueClicks(this.db, batch, this.afterQueued));
+    const work = () =>
+      this.facts.within(() => {
+        this.facts.prime(batch);
+        return queueClicks(this.db, batch, this.afterQueued);
+      });
     return this.txOpen ? this.write(work) : this.inboxLock.run("first", () => this.attempt(work));
   }
 
@@ -408,7 +412,14 @@ export class SqliteStore implements Store {
       if (answer.touched.length > 0) this.facts.forget(answer.touched);
       return answer.isNew;
     }
-    return this.mainLock.run("bulk", () => this.attempt(() => this.facts.within(() => clicks.insertClicks(this.db, batch, this.afterStored))));
+    return this.mainLock.run("bulk", () =>
+      this.attempt(() =>
+        this.facts.within(() => {
+          this.facts.prime(batch);
+          return clicks.insertClicks(this.db, batch, this.afterStored);
+        }),
+      ),
+    );
   }
 
   private async *exportPages(filter: ExportFilter): AsyncIterable<unknown[][]> {

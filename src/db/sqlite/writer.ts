@@ -69,8 +69,9 @@ export function serveClickWriter(makeRule: (signals: NonNullable<WriterInit["sig
         if (request.type === "backfill") return backfillSlice(db!);
         if (request.type === "count") return countPending(db!);
         const touched = new Set<string>();
+        const facts = ClickFacts.oneTransaction(db!);
+        facts.prime(request.clicks);
         const isNew = insertClicks(db!, request.clicks, (stored) => {
-          const facts = ClickFacts.oneTransaction(db!);
           storeSignals(db!, rule, facts, stored);
           for (const c of stored) if ((c.visitorKind ?? "human") === "human" && facts.link(c.trackingId)) touched.add(c.trackingId);
         });

@@ -50,13 +50,15 @@ function signalsOf(facts: SignalFacts, click: NewClick, returnDays: number): Sig
   const base = () => ({ link: linkSummary(link), job_id: link.jobId, application_id: link.applicationId, click: clickSummary(click) });
   const out: Signal[] = [];
   const linkSubject = `link:${link.trackingId}`;
-  const previousOfLink = facts.previousHumanOfLink(link.trackingId, click);
+  // Only whether there is one: any earlier click will do.
+  const previousOfLink = facts.previousHumanOfLink(link.trackingId, click, Number.POSITIVE_INFINITY);
   if (!previousOfLink && !facts.signalExists("click.first_human", linkSubject)) {
     out.push({ type: "click.first_human", subject: linkSubject, data: { scope: "link", ...base() } });
   }
   if (link.applicationId) {
     const appSubject = `application:${link.applicationId}`;
-    const previous = facts.previousHumanOfApplication(link.applicationId, click);
+    // Whether there is one, and whether the latest is more than returnDays before: one within them will do.
+    const previous = facts.previousHumanOfApplication(link.applicationId, click, returnDays * DAY_MS);
     if (!previous && !facts.signalExists("click.first_human", appSubject)) {
       out.push({ type: "click.first_human", subject: appSubject, data: { scope: "application", ...base() } });
     } else if (previous && Date.parse(click.clickedAt) - Date.parse(previous) > returnDays * DAY_MS) {

@@ -99,6 +99,48 @@ describe("signals", () => {
     expect(events[1].data).toMatchObject({ previous_human_click: old, days_since_previous: 10 });
   });
 
+  test("history ingested out of order: the same signals as in time order, and a late click does not hide a later one", async () => {
+    const DAY = 86_400_000;
+    const base = Date.now() - 60 * DAY;
+    const at = (day: number) => new Date(base + day * DAY).toISOString();
+    // Days of the recruiter's clicks on the application's links: a return after 12 days (> 7), the rest close together.
+    const days = [0, 1, 2, 14, 15, 16, 30, 31];
+    const events = days.map((d, i) => ({ event_id: `h-${i}`, tracking_id: ["sig-LinkedIn", "sig-Portfolio"][i % 2], clicked_at: at(d), session_id: `s-${i}`, user_agent: BROWSER["user-agent"] }));
+    const signalsOf = async (batches: (typeof events)[]): Promise<string[]> => {
+      const w = await world();
+      for (const batch of batches) expect((await call(w.app, "/api/tracking-ingest/batch", { json: { events: batch } })).status).toBe(200);
+      return (await w.events()).events.map((e: any) => `${e.type} ${e.data.scope ?? ""} ${e.data.click.clicked_at} ${e.data.previous_human_click ?? ""}`);
+    };
+    const inOrder = await signalsOf([events]);
+    expect(inOrder).toEqual([
+      `click.first_human link ${at(0)} `,
+      `click.first_human application ${at(0)} `,
+      `click.first_human link ${at(1)} `,
+      `click.returned  ${at(14)} ${at(2)}`,
+      `click.returned  ${at(30)} ${at(16)}`,
+    ]);
+    const shuffled = [events[5]!, events[0]!, events[7]!, events[2]!, events[6]!, events[1]!, events[4]!, events[3]!];
+    expect(await signalsOf([shuffled])).toEqual(inOrder);
+    // The latest clicks first, then the older ones: nothing returned among the old ones but the gap they close.
+    const lateFirst = await signalsOf([events.slice(6), events.slice(0, 6)]);
+    expect(lateFirst.filter((e) => e.startsWith("click.returned"))).toEqual([`click.returned  ${at(14)} ${at(2)}`]);
+    // Clicks stored, then an older one, then a newer one: the newer one's previous is the latest stored, not the late one.
+    const gap = await signalsOf([[events[0]!, events[6]!], [events[3]!], [events[7]!]]);
+    expect(gap).toContain(`click.returned  ${at(30)} ${at(0)}`);
+    expect(gap).toContain(`click.returned  ${at(14)} ${at(0)}`);
+    expect(gap.filter((e) => e.includes(` ${at(31)} `))).toEqual([]);
+    // Stored before this server ran (nothing remembered of them), then a batch of one older and one newer click.
+    const w = await world();
+    for (const d of [0, 30])
+      sqliteOf(w.store).run(
+        "insert into link_clicks (click_id, tracking_id, clicked_at, received_at, metadata, origin, visitor_kind) values (?, 'sig-Calendly', ?, ?, '{}', 'redirect', 'human')",
+        [crypto.randomUUID(), at(d), at(d)],
+      );
+    expect((await call(w.app, "/api/tracking-ingest/batch", { json: { events: [events[7]!, events[3]!] } })).status).toBe(200);
+    const returned = (await w.events()).events.filter((e: any) => e.type === "click.returned").map((e: any) => [e.data.click.clicked_at, e.data.previous_human_click]);
+    expect(returned).toEqual([[at(14), at(0)]]);
+  });
+
   test("link.orphan_hit for an id that looks like one of ours cut short", async () => {
     const w = await world();
     await w.hit("sig-Linked", "198.51.100.3");
