@@ -6,6 +6,7 @@ import { createDb } from "../src/db/sqlite";
 import { countPending } from "../src/db/sqlite/rollups";
 import { openSqliteStore, SqliteStore, type SqliteStoreOptions } from "../src/db/sqlite/store";
 import type { Store } from "../src/db/store";
+import type { Logger } from "../src/lib/log";
 import { createMetrics } from "../src/lib/metrics";
 import { signalRule } from "../src/modules/webhooks/signals";
 import { sqliteWorkers } from "../src/workers";
@@ -110,13 +111,13 @@ export const clickCount = async (store: Store) => ({ n: await store.clicks.count
 export const tempDir = () => `${tmpdir()}/link-tracker-test-${crypto.randomUUID()}`;
 
 /** An app over a migrated database file opened read-only: every write fails as on a read-only disk. */
-export function readOnlySetup(overrides: Partial<Config> = {}) {
+export function readOnlySetup(overrides: Partial<Config> = {}, log?: Logger) {
   const path = `${tempDir()}/db.sqlite`;
   createDb(path).$client.close();
   const config = testConfig({ webhookApiKey: KEY, ...overrides });
   const store = testStore(config, path, { readonly: true });
   const metrics = createMetrics();
-  return { app: checkedApp(createApp({ store, config, metrics })), store, config, metrics, path };
+  return { app: checkedApp(createApp({ store, config, metrics, log })), store, config, metrics, path };
 }
 
 /** Counts every click not counted yet into the roll-ups now (a read of analytics does it first): for a test that reads them or wrote clicks by SQL. */

@@ -6,6 +6,7 @@ import type { Config } from "../../config";
 import { StoreUnavailable, type NewClick, type Store } from "../../db/store";
 import { Unavailable } from "../../lib/errors";
 import { anonymizeIp } from "../../lib/ip";
+import type { Logger } from "../../lib/log";
 import type { WriteHealth } from "../health/service";
 import type { ClickEvent } from "../ingest/model";
 import { classify } from "./visitor";
@@ -59,8 +60,12 @@ export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receiv
   };
 }
 
-/** Stores the clicks in one transaction; a database that cannot take the write is a 503. */
-export async function storeClicks(store: Store, clicks: NewClick[], health: WriteHealth): Promise<boolean[]> {
+/**
+ * Stores the clicks in one transaction; a database that cannot take the write (the store
+ * kept trying while another connection held it) is a 503, and the log says why at warn.
+ */
+export async function storeClicks(store: Store, clicks: NewClick[], health: WriteHealth, log: Logger): Promise<boolean[]> {
+  const started = performance.now();
   try {
     const stored = await store.clicks.insert(clicks);
     health.ok();
@@ -68,6 +73,11 @@ export async function storeClicks(store: Store, clicks: NewClick[], health: Writ
   } catch (error) {
     if (!(error instanceof StoreUnavailable)) throw error;
     health.failed();
+    const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+    log.warn(
+      { err: error.cause, code: cause?.code ?? null, clicks: clicks.length, waited_ms: Math.round(performance.now() - started) },
+      "clicks not written: the database could not take the write (answered 503; the sender retries, nothing was stored)",
+    );
     throw new Unavailable("Database unavailable, nothing was written; retry later");
   }
 }

@@ -55,7 +55,7 @@ export async function ingestBatch(store: Store, config: Config, { health, metric
   if (clicks.length === 0) {
     return { kind: "invalid", message: "One or more events failed validation", errors, total: events.length };
   }
-  const stored = await storeClicks(store, clicks, health);
+  const stored = await storeClicks(store, clicks, health, log);
   await findBursts(store, clicks.filter((_, i) => stored[i]), log);
   const duplicates = stored.filter((isNew) => !isNew).length;
   metrics.ingest.accepted.inc(clicks.length - duplicates);
@@ -76,7 +76,7 @@ export async function recordClick(store: Store, config: Config, { health, metric
     throw new ValidationFailed(message, { required_fields: ["tracking_id"] });
   }
   const click = eventToClick(parsed.data, "api", nowIso(), config);
-  const [created] = await storeClicks(store, [click], health);
+  const [created] = await storeClicks(store, [click], health, log);
   if (created) await findBursts(store, [click], log);
   (created ? metrics.ingest.accepted : metrics.ingest.duplicate).inc();
   const stored = created || !click.idempotencyKey ? click : ((await store.clicks.findByKey(click.idempotencyKey)) ?? click);

@@ -1,3 +1,4 @@
+import pino from "pino";
 import { describe, expect, test } from "bun:test";
 import type { Store } from "../../../src/db/store";
 import { call, clickCount, KEY, readOnlySetup, setup, sql } from "../../utils";
@@ -322,12 +323,15 @@ describe("bad input: the documented 400 body, nothing written", () => {
 });
 
 describe("database trouble", () => {
-  test("a database that refuses writes answers 503 with Retry-After and writes nothing", async () => {
-    const { app, store } = readOnlySetup();
+  test("a database that refuses writes answers 503 with Retry-After and writes nothing, and the log says why at warn", async () => {
+    const lines: string[] = [];
+    const { app, store } = readOnlySetup({}, pino({ level: "warn" }, { write: (line: string) => void lines.push(line) }));
     const res = await call(app, URL, { json: { events: seedEvents } });
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("5");
     expect(res.body).toMatchObject({ success: false, error: "Service Unavailable", message: expect.stringContaining("nothing was written") });
     expect((await clickCount(store)).n).toBe(0);
+    const logged = lines.map((l) => JSON.parse(l));
+    expect(logged).toContainEqual(expect.objectContaining({ level: 40, code: "SQLITE_READONLY", clicks: seedEvents.length, msg: expect.stringContaining("clicks not written") }));
   });
 });
