@@ -58,6 +58,7 @@ import { ClickFacts, storeSignals } from "./signal-facts";
 import { backfillSlice, backfillState, countPending, hasPending, PENDING_SLICE } from "./rollups";
 import { Turns } from "./turns";
 import * as signals from "./signals";
+import { nextTurn } from "../../lib/turns";
 import type { WriteAnswer, WriteRequest, WriterInit } from "./writer";
 
 /**
@@ -479,7 +480,17 @@ export class SqliteStore implements Store {
       orphansIn: (p, limit) => offThread("orphansIn", p, limit),
       burstCandidates: (filter, limit) => this.readClicks(() => clicks.burstCandidates(db, filter, limit)),
       attributeOrphan: (orphan, id) => this.changeClicks(() => clicks.attributeOrphan(db, orphan, id)),
-      deleteFromIp: (ip) => this.changeClicks(() => clicks.deleteClicksFromIp(db, ip)),
+      // A slice of the table at a time, the event loop's turn between two.
+      deleteFromIp: async (ip) => {
+        let total = 0;
+        for (let from: number | null = 0; from !== null; ) {
+          const slice: { deleted: number; next: number | null } = await this.changeClicks(() => clicks.deleteClicksFromIpSlice(db, ip, from!));
+          total += slice.deleted;
+          from = slice.next;
+          if (from !== null) await nextTurn();
+        }
+        return total;
+      },
       // Retention: the inbox holds the newest clicks, which it leaves where they are.
       deleteBefore: (before, limit) => this.write(() => clicks.deleteClicksBefore(db, before, limit)),
     };

@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { anonymizeIp } from "../../../src/lib/ip";
 import { silentLogger } from "../../../src/lib/log";
 import { startRetention } from "../../../src/modules/privacy/service";
-import { call, clickCount, setup, sql } from "../../utils";
+import { ERASE_SLICE_ROWS } from "../../../src/db/sqlite/clicks";
+import { call, clickCount, countClicksNow, setup, sql } from "../../utils";
 import { runUpgrades } from "../../../src/db/sqlite/upgrades";
 import type { SqliteStore } from "../../../src/db/sqlite/store";
 
@@ -90,6 +91,27 @@ describe("DELETE /api/link-tracking/clicks?ip=", () => {
     const res = await call(ctx.app, "/api/link-tracking/clicks?ip=203.0.113.42", { method: "DELETE" });
     expect(res.body).toEqual({ ip: "203.0.113.42", clicks_deleted: 2 });
     expect((await ctx.rows()).map((r) => r.ip_address)).toEqual(["198.51.100.1"]);
+  });
+
+  test(`a table of more than ${ERASE_SLICE_ROWS} rows a slice: every click of the address erased, a slice at a time, the counts kept exact`, async () => {
+    const ctx = await withLink();
+    const db = await sql(ctx.store);
+    const insert = db.prepare(
+      "insert into link_clicks (click_id, tracking_id, clicked_at, received_at, metadata, origin, visitor_kind, ip_address, clicked_epoch) values (?, 'p1', ?, ?, '{}', 'redirect', 'human', ?, ?)",
+    );
+    const rows = ERASE_SLICE_ROWS * 2 + 500;
+    db.transaction(() => {
+      for (let i = 0; i < rows; i++) {
+        const at = new Date(Date.UTC(2026, 10, 1) + i * 1000).toISOString();
+        insert.run(crypto.randomUUID(), at, at, i % 10 === 0 ? "203.0.113.42" : "198.51.100.1", Date.parse(at));
+      }
+    })();
+    countClicksNow(ctx.store);
+    const res = await call(ctx.app, "/api/link-tracking/clicks?ip=203.0.113.42", { method: "DELETE" });
+    expect(res.body).toEqual({ ip: "203.0.113.42", clicks_deleted: Math.ceil(rows / 10) });
+    expect(db.query("select count(*) as n from link_clicks where ip_address = '203.0.113.42'").get()).toEqual({ n: 0 });
+    const analytics = await call(ctx.app, "/api/link-tracking/analytics/p1?include_bots=true");
+    expect(analytics.body.click_statistics.total_clicks).toBe(rows - Math.ceil(rows / 10));
   });
 
   test("with IP_ANONYMIZE the network is erased", async () => {
