@@ -117,7 +117,8 @@ export type ClickTotals = { total: number; sessions: number; first: string | nul
 export type KindCount = { trackingId: string; kind: VisitorKind; clicks: number; first: string | null; last: string | null };
 export type Orphan = { tracking_id: string; hits: number; first_seen: string; last_seen: string };
 
-export type BurstFilter = { from: string; to?: string; applicationIds?: string[]; ips?: string[] };
+/** `latest`: the latest `limit` clicks of the window (still in time order) rather than the first. */
+export type BurstFilter = { from: string; to?: string; applicationIds?: string[]; ips?: string[]; latest?: boolean };
 export type BurstCandidate = { clickId: string; trackingId: string; applicationId: string; ipAddress: string; clickedAt: string; visitorKind: VisitorKind };
 
 export type ApiKey = { id: string; name: string; scope: Scope; keyHash: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null };

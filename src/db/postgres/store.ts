@@ -950,8 +950,9 @@ export class PostgresStore implements Store {
                 host(c.ip_address) as "ipAddress", c.clicked_at as "clickedAt", c.visitor_kind as "visitorKind"
               from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
               where ${sql.join(conditions, sql` and `)}
-              order by c.clicked_at, c.click_id limit ${limit}`,
+              order by c.clicked_at ${filter.latest ? sql`desc` : sql`asc`}, c.click_id ${filter.latest ? sql`desc` : sql`asc`} limit ${limit}`,
         );
+        if (filter.latest) rows.reverse();
         return rows.map((r) => ({ ...r, clickedAt: iso(r.clickedAt) }));
       },
       attributeOrphan: async (orphan, id) =>

@@ -538,13 +538,16 @@ export function burstCandidates(db: Db, filter: BurstFilter, limit: number) {
     conditions.push(`c.ip_address in (${filter.ips.map(() => "?").join(", ") || "null"})`);
     params.push(...filter.ips);
   }
+  const order = filter.latest ? "desc" : "asc";
   return db.$client
     .query<{ clickId: string; trackingId: string; applicationId: string; ipAddress: string; clickedAt: string; visitorKind: VisitorKind }, (string | number)[]>(
-      `select c.click_id as clickId, c.tracking_id as trackingId, l.application_id as applicationId, c.ip_address as ipAddress,
-         c.clicked_at as clickedAt, c.visitor_kind as visitorKind
-       from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
-       where ${conditions.join(" and ")}
-       order by c.clicked_at, c.click_id limit ?`,
+      `select * from (
+         select c.click_id as clickId, c.tracking_id as trackingId, l.application_id as applicationId, c.ip_address as ipAddress,
+           c.clicked_at as clickedAt, c.visitor_kind as visitorKind
+         from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
+         where ${conditions.join(" and ")}
+         order by c.clicked_at ${order}, c.click_id ${order} limit ?)
+       order by clickedAt, clickId`,
     )
     .all(...params, limit);
 }

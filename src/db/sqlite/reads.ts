@@ -5,7 +5,7 @@
  * reader thread.
  */
 import { applicationPage } from "./applications";
-import { applicationActivity, applicationStandings, clickBreakdowns, clickCountsBy, clicksPerDay, clickSpan, clickTotals, orphansIn, perLinkKindCounts, topLinksIn } from "./clicks";
+import { applicationActivity, applicationStandings, burstCandidates, clickBreakdowns, clickCountsBy, clicksPerDay, clickSpan, clickTotals, orphansIn, perLinkKindCounts, topLinksIn } from "./clicks";
 import type { Db } from "./index";
 
 export const READS = {
@@ -20,6 +20,7 @@ export const READS = {
   applicationActivity,
   applicationStandings,
   applicationPage,
+  burstCandidates,
 };
 export type ReadName = keyof typeof READS;
 type Rest<F> = F extends (db: Db, ...args: infer A) => unknown ? A : never;

@@ -478,7 +478,8 @@ export class SqliteStore implements Store {
       applicationStandings: (returnDays) => offThread("applicationStandings", returnDays),
       recentIn: (p, limit) => this.readClicks(() => clicks.recentClicksIn(db, p, limit)),
       orphansIn: (p, limit) => offThread("orphansIn", p, limit),
-      burstCandidates: (filter, limit) => this.readClicks(() => clicks.burstCandidates(db, filter, limit)),
+      // Thousands of rows in a flood: read on the reader thread, after the inbox's redirect clicks are moved in.
+      burstCandidates: (filter, limit) => this.settled().then(() => this.readOff("burstCandidates", filter, limit)),
       attributeOrphan: (orphan, id) => this.changeClicks(() => clicks.attributeOrphan(db, orphan, id)),
       // A slice of the table at a time, the event loop's turn between two.
       deleteFromIp: async (ip) => {

@@ -17,12 +17,12 @@ const WINDOW_MS = 30_000;
 /** Clicks looked at per sweep: a flood is bounded (its bursts were found by the instances that served it). */
 const MAX_CLICKS = 20_000;
 
-/** One sweep over the stored clicks `filter` names: the ids it made a scanner's. */
-export async function sweepBursts(store: Store, filter: BurstFilter, now = new Date()): Promise<string[]> {
+/** One sweep over the stored clicks `filter` names (at most `limit`): the ids it made a scanner's. */
+export async function sweepBursts(store: Store, filter: BurstFilter, now = new Date(), limit = MAX_CLICKS): Promise<string[]> {
   const detector = new BurstDetector();
   const kinds = new Map<string, string>();
   const found = new Map<string, string>();
-  for (const c of await store.clicks.burstCandidates(filter, MAX_CLICKS)) {
+  for (const c of await store.clicks.burstCandidates(filter, limit)) {
     kinds.set(c.clickId, c.visitorKind);
     const burst = detector.note(c.ipAddress, c.applicationId, c.trackingId, c.clickId, Date.parse(c.clickedAt));
     if (!burst) continue;
@@ -63,6 +63,12 @@ const SPAN_GAP_MS = 20_000;
 const MARGIN_MS = 10_000;
 /** Windows looked at per batch: an edge's backlog of days is looked at where it is densest first. */
 const MAX_WINDOWS = 50;
+/**
+ * Clicks a window around an ingested batch looks at: its latest ones, which hold the
+ * batch's own (a flood from one address adds a batch's worth each time, and the rule
+ * remembers 50 clicks per address): the work per batch stays a few milliseconds.
+ */
+const MAX_CLICKS_PER_WINDOW = 2000;
 
 /**
  * Bursts among clicks just stored by ingest or the API (an edge's, or a redirect node's):
@@ -99,8 +105,10 @@ export async function burstsAmong(store: Store, clicks: NewClick[], now = new Da
             to: new Date(span.at(-1)!.at + MARGIN_MS).toISOString(),
             applicationIds: [applicationId],
             ips: [...new Set(span.map((c) => c.ip))],
+            latest: true,
           },
           now,
+          MAX_CLICKS_PER_WINDOW,
         )),
       );
     }
