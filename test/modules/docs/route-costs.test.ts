@@ -1,0 +1,25 @@
+/**
+ * The README's security section lists what each route can cost the server's thread: a
+ * route added without a line there fails here, and so does a line for a route that is gone.
+ */
+import { expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { setup } from "../../utils";
+
+test("every route the server answers has its line in the README's table of route costs, and every line a route", () => {
+  const readme = readFileSync(join(import.meta.dir, "../../../README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("### What each route can cost the server's thread"), readme.indexOf("## API documentation"));
+  expect(section.length).toBeGreaterThan(100);
+  const listed = new Set(
+    section
+      .split("\n")
+      .filter((line) => line.startsWith("| `"))
+      .flatMap((line) => [...line.split(" | ")[0]!.matchAll(/`([A-Z]+) ([^`]+)`/g)].map((m) => `${m[1]} ${m[2]}`)),
+  );
+  const { app } = setup();
+  // The docs' assets are listed under one pattern.
+  const served = new Set(app.routes.map((r) => `${r.method} ${r.path.startsWith("/swagger/assets/") ? "/swagger/assets/*" : r.path}`));
+  expect([...served].filter((r) => !listed.has(r)).sort()).toEqual([]);
+  expect([...listed].filter((r) => !served.has(r)).sort()).toEqual([]);
+});
