@@ -6,13 +6,13 @@
  * Each caller's promise settles once its click is committed, so a 302 is only sent for
  * a click that is on disk.
  *
- * No click waits on a macrotask alone: Bun runs no `setImmediate` callback or timer for
- * as long as requests that each hold the loop keep arriving, so a stream of slow
- * requests elsewhere would hold every 302. When redirects are rare (no write in the last
- * QUIET_MS) a click is written in a microtask, right after its request's handler; when
- * they are many, the group gathers until the loop turns, but any request that arrives
- * (`nudge`, called for every request, and each new click) writes a group that has waited
- * MAX_GATHER_MS.
+ * No click waits on a macrotask alone: Bun may run no `setImmediate` callback or timer
+ * for as long as requests that each hold the loop keep arriving, so a stream of slow
+ * requests elsewhere would hold every 302. When redirects are rare (no write started or
+ * ended in the last QUIET_MS) a click is written in a microtask, right after its
+ * request's handler; when they are many, the group gathers until the loop turns, but any
+ * request that arrives (`nudge`, called for every request, and each new click) writes a
+ * group that has waited MAX_GATHER_MS.
  *
  * The promise never rejects: a recruiter's redirect must not fail or hang because
  * tracking did; a failed write is logged and counted instead. It settles after at most
@@ -43,6 +43,7 @@ export class ClickRecorder {
   private queue: Pending[] = [];
   private scheduled = false;
   private writing: Promise<void> | null = null;
+  /** When the last write started or ended: within QUIET_MS of it, redirects are coming in. */
   private lastFlushAt = -Infinity;
   /** Releases clicks waiting behind a write that does not end (a database gone away) at their deadline. */
   private queueTimer: ReturnType<typeof setTimeout> | null = null;
@@ -108,6 +109,7 @@ export class ClickRecorder {
         },
       )
       .finally(() => {
+        this.lastFlushAt = performance.now();
         clearTimeout(timer);
         for (const p of batch) p.done();
         this.writing = null;
