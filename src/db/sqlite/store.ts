@@ -72,9 +72,6 @@ const WORKER_SLICE = 250;
 /** Ingest batches this recent keep the background from counting (their senders wait for none of it). */
 const INGEST_RECENT_MS = 250;
 
-/** Redirects this recent send ingest batches to the writer thread (insert). */
-const REDIRECTS_RECENT_MS = 1000;
-
 /** Between two slices of the backfill. */
 const BACKFILL_GAP_MS = 25;
 
@@ -96,8 +93,6 @@ export type SqliteStoreOptions = {
   signals?: { rule: SignalRule; returnDays: number; holdSeconds: number };
   /** Worker threads for heavy reads and ingest writes; without them the work runs on this thread. */
   workers?: { reader?: MakeWorker; writer?: MakeWorker; checkpointer?: MakeWorker };
-  /** When ingest batches go to the writer thread: while redirects come in (the default), or always. */
-  ingestOnWriter?: "while-redirects" | "always";
   /** A server: the inbox is moved in the background and the WAL checkpointed by a worker. */
   background?: { onQuiet?: () => void };
   log?: Logger;
@@ -133,7 +128,6 @@ export class SqliteStore implements Store {
   private readonly inboxLock = new Turns();
   readonly probeWrites = false;
   private txOpen = false;
-  private lastRecordAt = Number.NEGATIVE_INFINITY;
   /** When the last ingest batch came: while they keep coming, the background leaves their counting for later. */
   private lastInsertAt = Number.NEGATIVE_INFINITY;
   private closed = false;
@@ -385,7 +379,6 @@ export class SqliteStore implements Store {
    * batch on the writer thread); inside an open tx(), for that tx.
    */
   private record(batch: NewClick[]): Promise<void> {
-    this.lastRecordAt = performance.now();
     // Rolled back (to be tried again, or failed): the memo undoes what it noted.
     const work = () =>
       this.facts.within(() => {
@@ -396,16 +389,14 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * An ingest batch goes to the writer thread while recruiters' redirects are coming in
-   * (one in the last REDIRECTS_RECENT_MS): there its 10 to 30 ms transaction holds none of
-   * them. Otherwise it is written here, in its turn, which costs less in all (no copy
-   * between threads, no second thread competing for a small machine's cores): nobody is
-   * waiting on this event loop.
+   * An ingest batch goes to the writer thread when there is one: there its 10 to 50 ms
+   * transaction (the clicks described, their signals decided) holds no redirect, however
+   * rare (a recruiter's click that came while a batch was written here waited 75 ms at
+   * the median). Without a writer it is written here, in its turn.
    */
   private async insert(batch: NewClick[]): Promise<boolean[]> {
     this.lastInsertAt = performance.now();
-    const redirecting = performance.now() - this.lastRecordAt < REDIRECTS_RECENT_MS;
-    if (this.writer && (redirecting || this.options.ingestOnWriter === "always")) {
+    if (this.writer) {
       const writer = this.writer;
       const answer = (await this.mainLock.run("bulk", () => writer.ask({ id: writer.nextId(), type: "insert", clicks: batch })).catch((error) => {
         throw asStoreError(error);

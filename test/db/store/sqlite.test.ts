@@ -19,7 +19,6 @@ storeConformance("SQLite file, worker threads", ({ signals }) => {
     // The writer thread composes the same rule from these settings (src/click-writer.ts).
     signals: withRule(signals),
     workers: { reader: sqliteWorkers.reader, writer: sqliteWorkers.writer },
-    ingestOnWriter: "always",
   });
 });
 
@@ -33,7 +32,7 @@ rollupsProperty("SQLite in memory", async () => {
 rollupsProperty("SQLite file, worker threads", async () => {
   const dir = tempDir();
   mkdirSync(dir, { recursive: true });
-  const store = openSqliteStore(`${dir}/db.sqlite`, { workers: { reader: sqliteWorkers.reader, writer: sqliteWorkers.writer }, ingestOnWriter: "always" });
+  const store = openSqliteStore(`${dir}/db.sqlite`, { workers: { reader: sqliteWorkers.reader, writer: sqliteWorkers.writer } });
   stores.push(store);
   return store;
 }, 10);
