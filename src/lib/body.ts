@@ -6,6 +6,7 @@
  * 2.5 GB; a 5 MiB object of 446,000 keys held the server's thread half a second).
  */
 import { AppError, PayloadTooLarge, UnsupportedMediaType } from "./errors";
+import { nextTurn } from "./turns";
 
 /** 1000 events at the field limits fit; anything larger is refused before it is read. */
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -64,6 +65,13 @@ export class JsonShapeScanner {
   private inString = false;
   private escaped = false;
   private tokens = 0;
+  /** Bytes seen before the current chunk. */
+  private offset = 0;
+  /** Whether the text is an object (its first bracket a brace). */
+  private object: boolean | null = null;
+  /** The array values of the top-level object: where each opens and closes, and its elements' separating commas. */
+  readonly arrays: { open: number; close: number; commas: number[] }[] = [];
+  private openArray: { open: number; close: number; commas: number[] } | null = null;
 
   constructor(
     readonly limit = MAX_JSON_DEPTH,
@@ -73,7 +81,7 @@ export class JsonShapeScanner {
   /** "deep" or "large" as soon as the text seen so far passes a limit; null while it does not. */
   push(bytes: Uint8Array): "deep" | "large" | null {
     let { depth, inString, escaped, tokens } = this;
-    const { limit, tokenLimit } = this;
+    const { limit, tokenLimit, offset } = this;
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes[i]!;
       if (inString) {
@@ -83,23 +91,74 @@ export class JsonShapeScanner {
       } else if (b === QUOTE) inString = true;
       else if (b === COMMA || b === COLON) {
         if (++tokens > tokenLimit) return "large";
+        if (depth === 2 && b === COMMA && this.openArray) this.openArray.commas.push(offset + i);
       } else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
         if (++depth > limit) return "deep";
         if (++tokens > tokenLimit) return "large";
-      } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) depth--;
+        if (depth === 1) this.object ??= b === OPEN_BRACE;
+        else if (depth === 2 && b === OPEN_BRACKET && this.object) this.openArray = { open: offset + i, close: -1, commas: [] };
+      } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
+        if (depth === 2 && this.openArray) {
+          this.openArray.close = offset + i;
+          this.arrays.push(this.openArray);
+          this.openArray = null;
+        }
+        depth--;
+      }
     }
     this.depth = depth;
     this.inString = inString;
     this.escaped = escaped;
     this.tokens = tokens;
+    this.offset += bytes.length;
     return null;
   }
 }
 
+/** Bodies larger than this are parsed a part at a time (below it, one JSON.parse costs well under a millisecond). */
+const PARSE_WHOLE_BYTES = 256 * 1024;
+/** Bytes of array elements parsed between two turns of the event loop: about a millisecond's work. */
+const PARSE_SLICE_BYTES = 256 * 1024;
+
+const invalidJson = () => new AppError("BAD_REQUEST", "Request body is not valid JSON");
+
+/**
+ * A large body parsed without holding the event loop: the largest array of the top-level
+ * object (an ingest batch's events, a bulk request's links) element by element, a turn of
+ * the loop every PARSE_SLICE_BYTES, and the rest of the object around a placeholder. The
+ * same value JSON.parse would give, or the same error.
+ */
+async function parseInParts(bytes: Buffer, shape: JsonShapeScanner): Promise<unknown> {
+  const largest = shape.arrays.reduce<(typeof shape.arrays)[number] | null>((a, b) => (!a || b.close - b.open > a.close - a.open ? b : a), null);
+  if (!largest) return JSON.parse(bytes.toString("utf8"));
+  const placeholder = `"\\u0000parts-${crypto.randomUUID()}"`;
+  const around = JSON.parse(`${bytes.toString("utf8", 0, largest.open)}${placeholder}${bytes.toString("utf8", largest.close + 1)}`) as Record<string, unknown>;
+  const key = Object.keys(around).find((k) => around[k] === JSON.parse(placeholder));
+  if (key === undefined) throw invalidJson();
+  const bounds = [largest.open, ...largest.commas, largest.close];
+  const elements: unknown[] = [];
+  let sinceTurn = 0;
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const text = bytes.toString("utf8", bounds[i]! + 1, bounds[i + 1]!);
+    // `[]` and `[ ]`: no element at all.
+    if (bounds.length === 2 && text.trim() === "") break;
+    elements.push(JSON.parse(text));
+    sinceTurn += text.length;
+    if (sinceTurn >= PARSE_SLICE_BYTES) {
+      sinceTurn = 0;
+      await nextTurn();
+    }
+  }
+  // (As JSON.parse makes it: an own property, even one named __proto__.)
+  Object.defineProperty(around, key, { value: elements, enumerable: true, writable: true, configurable: true });
+  return around;
+}
+
 /**
  * Reads a JSON body, stopping as soon as it passes the size limit (a chunked body
- * declares no length), the depth limit or the token limit. Every API body is a JSON object, so `null`,
- * numbers and strings are refused.
+ * declares no length), the depth limit or the token limit, and parses it (a large one a
+ * part at a time). Every API body is a JSON object, so `null`, numbers and strings are
+ * refused.
  */
 export async function readJsonBody(request: Request): Promise<object> {
   const reader = request.body?.getReader();
@@ -123,12 +182,12 @@ export async function readJsonBody(request: Request): Promise<object> {
       chunks.push(value);
     }
   }
-  const text = Buffer.concat(chunks).toString("utf8");
+  const bytes = Buffer.concat(chunks);
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = bytes.length > PARSE_WHOLE_BYTES ? await parseInParts(bytes, shape) : JSON.parse(bytes.toString("utf8"));
   } catch {
-    throw new AppError("BAD_REQUEST", text.trim() === "" ? "Request body is empty; a JSON object is required" : "Request body is not valid JSON");
+    throw new AppError("BAD_REQUEST", bytes.toString("utf8").trim() === "" ? "Request body is empty; a JSON object is required" : "Request body is not valid JSON");
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new AppError("BAD_REQUEST", "Request body must be a JSON object");

@@ -4,9 +4,12 @@
  * after reading or parsing everything.
  */
 import { describe, expect, test } from "bun:test";
-import { JsonShapeScanner, MAX_JSON_DEPTH, MAX_JSON_TOKENS } from "../../../src/lib/body";
+import fc from "fast-check";
+import { JsonShapeScanner, MAX_JSON_DEPTH, MAX_JSON_TOKENS, readJsonBody } from "../../../src/lib/body";
 import { RateLimiter } from "../../../src/lib/rate-limit";
-import { call, KEY, setup, sql } from "../../utils";
+import { call, FC_SEED, KEY, setup, sql } from "../../utils";
+
+fc.configureGlobal({ seed: FC_SEED });
 
 const DEEP = 30_000;
 const deepArray = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
@@ -268,5 +271,67 @@ describe("ingest batches and redirects share the event loop", () => {
     expect(order.filter((o) => o.startsWith("batch"))).toEqual(["batch 200", "batch 200", "batch 200", "batch 200"]);
     // Each batch is written in a turn of its own: the redirect's click is committed between two of them.
     expect(order.indexOf("redirect 302")).toBeLessThan(order.length - 1);
+  });
+});
+
+describe("a large body is parsed a part at a time, to the same value or the same error", () => {
+  const read = (text: string) => readJsonBody(new Request("http://localhost/", { method: "POST", body: text })).then(
+    (value) => ({ value }),
+    (error) => ({ error: (error as Error).message }),
+  );
+  const big = fc.record({
+    key: fc.constantFrom("events", "links", "__proto__", "a,b", 'q"uote'),
+    elements: fc.array(fc.jsonValue({ maxDepth: 4 }), { maxLength: 60 }),
+    before: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+    after: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+    space: fc.constantFrom("", " ", "\n  "),
+  });
+  /** Past the size from which bodies are parsed in parts: a long string beside the array. */
+  const padded = (o: { key: string; elements: unknown[]; before: object; after: object; space: string }) => {
+    const array = `[${o.space}${o.elements.map((e) => JSON.stringify(e)).join(`,${o.space}`)}${o.space}]`;
+    const inner = [...Object.entries(o.before).filter(([k]) => k !== o.key).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`), `${JSON.stringify(o.key)}:${array}`, `"pad":"${"x".repeat(300_000)}"`, ...Object.entries(o.after).filter(([k]) => k !== o.key && k !== "pad").map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`)];
+    return `{${o.space}${inner.join(`,${o.space}`)}${o.space}}`;
+  };
+
+  test("valid bodies: the value JSON.parse gives", async () => {
+    await fc.assert(
+      fc.asyncProperty(big, async (o) => {
+        const text = padded(o);
+        const got = await read(text);
+        expect(got).toEqual({ value: JSON.parse(text) });
+        expect(Object.keys((got as { value: object }).value)).toEqual(Object.keys(JSON.parse(text)));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  test("broken bodies (a comma more or less, a cut, a stray character): the 400 JSON.parse would have caused", async () => {
+    await fc.assert(
+      fc.asyncProperty(big, fc.nat(), fc.constantFrom(",", "", "]", "}", "x", '"'), async (o, at, insert) => {
+        const text = padded(o);
+        // Somewhere in the array or what is around it, before the padding.
+        const cut = at % (text.indexOf('"pad"') + 6);
+        const broken = text.slice(0, cut) + insert + text.slice(cut + (insert === "" ? 1 : 0));
+        let parses = true;
+        try {
+          const v = JSON.parse(broken);
+          if (typeof v !== "object" || v === null || Array.isArray(v)) parses = false;
+        } catch {
+          parses = false;
+        }
+        const got = await read(broken);
+        if (parses) expect(got).toEqual({ value: JSON.parse(broken) });
+        else expect(got).toHaveProperty("error");
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test("an array with nothing in it, and one element of whitespace around it", async () => {
+    const pad = `"pad":"${"x".repeat(300_000)}"`;
+    expect(await read(`{"events":[ ],${pad}}`)).toEqual({ value: { events: [], pad: "x".repeat(300_000) } });
+    expect(await read(`{"events":[ 1 ],${pad}}`)).toEqual({ value: { events: [1], pad: "x".repeat(300_000) } });
+    expect(await read(`{"events":[1,],${pad}}`)).toEqual({ error: "Request body is not valid JSON" });
+    expect(await read(`{"events":[,],${pad}}`)).toEqual({ error: "Request body is not valid JSON" });
   });
 });
