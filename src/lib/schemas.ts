@@ -62,7 +62,9 @@ const ITEMS_PER_TURN = 100;
  * between slices): the valid ones parsed, and each invalid one's problems as
  * "`label` N: …" (N 1-based), the way the seeds' guides word them.
  */
-export async function checkEach<T>(items: unknown[], check: (item: unknown) => z.ZodSafeParseResult<T>, label: string) {
+export type Checked<T> = { success: true; data: T } | { success: false; error: { issues: { message: string }[] } };
+
+export async function checkEach<T>(items: unknown[], check: (item: unknown) => Checked<T>, label: string) {
   const valid: { position: number; value: T }[] = [];
   const errors: string[] = [];
   for (let i = 0; i < items.length; i++) {

@@ -3,7 +3,7 @@ import type { NewClick, Store } from "../../db/store";
 import { isJsonContentType } from "../../lib/body";
 import { UnsupportedMediaType, ValidationFailed } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
-import { checkEach, envelopeProblem } from "../../lib/schemas";
+import { checkEach, envelopeProblem, type Checked } from "../../lib/schemas";
 import { eventToClick, storeClicks } from "../clicks/service";
 import type { Logger } from "../../lib/log";
 import type { Metrics } from "../../lib/metrics";
@@ -49,8 +49,16 @@ export async function ingestBatch(store: Store, config: Config, { health, metric
   }
   const events = (body as { events: unknown[] }).events;
   const receivedAt = nowIso();
-  const { valid, errors } = await checkEach(events, parseClickEvent, "Event");
-  const clicks: NewClick[] = valid.map(({ value }) => eventToClick(value, "ingest", receivedAt, config));
+  // Each event checked, located and classified in the same slices (a thousand in one go held the loop for milliseconds).
+  const { valid, errors } = await checkEach(
+    events,
+    (item): Checked<NewClick> => {
+      const parsed = parseClickEvent(item);
+      return parsed.success ? { success: true, data: eventToClick(parsed.data, "ingest", receivedAt, config) } : parsed;
+    },
+    "Event",
+  );
+  const clicks: NewClick[] = valid.map(({ value }) => value);
   metrics.ingest.rejected.inc(errors.length);
   if (clicks.length === 0) {
     return { kind: "invalid", message: "One or more events failed validation", errors, total: events.length };
