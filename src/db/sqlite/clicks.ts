@@ -253,27 +253,26 @@ export function perLinkKindCounts(db: Db, trackingIds: string[]) {
     .all(ids);
 }
 
-/** See ClickRepository.applicationActivity: from click_sessions and click_daily; exact times only where a gap is within a day of `returnDays`. */
-export function applicationActivity(db: Db, returnDays: number, applicationIds?: string[]) {
-  // Some applications (a page of them), or every one.
-  const some = applicationIds ? `and l.application_id in (select value from json_each(?))` : "";
-  const ids: string[] = applicationIds ? [JSON.stringify(applicationIds)] : [];
-  const sessions = db.$client
-    .query<{ applicationId: string; visitors: number; visits: number; clicks: number }, string[]>(
-      `select l.application_id as applicationId, count(distinct s.session_id) as visitors, count(distinct s.session_id || ' ' || s.day) as visits, sum(s.clicks) as clicks
-       from (select tracking_id, session_id, day, sum(clicks) as clicks from click_sessions
-             where visitor_kind = 'human' and outcome = 'redirected' group by 1, 2, 3 having sum(clicks) > 0) s
-       join link_tracking l on l.tracking_id = s.tracking_id where l.application_id is not null ${some} group by l.application_id`,
-    )
-    .all(...ids);
+/** Some applications (a page of them), or every one: the condition on link_tracking `l` and its parameters. */
+function someApplications(applicationIds?: string[]) {
+  return applicationIds ? { sql: "and l.application_id in (select value from json_each(?))", params: [JSON.stringify(applicationIds)] } : { sql: "", params: [] as string[] };
+}
+
+/**
+ * Per application, its human clicks and whether a human came back more than `returnDays`
+ * after the click before: from click_daily, with exact times only where two days with
+ * clicks are within a day of `returnDays` apart.
+ */
+function humanDays(db: Db, returnDays: number, applicationIds?: string[]) {
+  const some = someApplications(applicationIds);
   const days = db.$client
     .query<{ applicationId: string; day: string; clicks: number }, string[]>(
       `select l.application_id as applicationId, d.day, sum(d.clicks) as clicks
        from click_daily d join link_tracking l on l.tracking_id = d.tracking_id
-       where d.visitor_kind = 'human' and d.outcome = 'redirected' and l.application_id is not null ${some}
+       where d.visitor_kind = 'human' and d.outcome = 'redirected' and l.application_id is not null ${some.sql}
        group by 1, 2 having sum(d.clicks) > 0 order by 1, 2`,
     )
-    .all(...ids);
+    .all(...some.params);
   const edge = (applicationId: string, day: string, order: "asc" | "desc") =>
     db.$client
       .query<{ at: string }, [string, string, string]>(
@@ -284,8 +283,8 @@ export function applicationActivity(db: Db, returnDays: number, applicationIds?:
       )
       .get(applicationId, day, day)?.at;
   const DAY = 86_400_000;
-  const out = new Map<string, { applicationId: string; visitors: number; visits: number; cameBack: boolean; clicks: number }>();
-  const of = (id: string) => out.get(id) ?? out.set(id, { applicationId: id, visitors: 0, visits: 0, cameBack: false, clicks: 0 }).get(id)!;
+  const out = new Map<string, { applicationId: string; cameBack: boolean; clicks: number }>();
+  const of = (id: string) => out.get(id) ?? out.set(id, { applicationId: id, cameBack: false, clicks: 0 }).get(id)!;
   for (const [i, d] of days.entries()) {
     const a = of(d.applicationId);
     a.clicks += d.clicks;
@@ -296,19 +295,33 @@ export function applicationActivity(db: Db, returnDays: number, applicationIds?:
     if (apart - 1 > returnDays) a.cameBack = true;
     else if (apart + 1 > returnDays) a.cameBack = Date.parse(edge(d.applicationId, d.day, "asc")!) - Date.parse(edge(d.applicationId, before.day, "desc")!) > returnDays * DAY;
   }
-  const withSessions = new Map(sessions.map((s) => [s.applicationId, s]));
-  for (const a of out.values()) {
-    const s = withSessions.get(a.applicationId) ?? { visitors: 0, visits: 0, clicks: 0 };
-    // Clicks without a session (Do Not Track) are each a visitor and a visit of their own.
-    a.visitors = s.visitors + a.clicks - s.clicks;
-    a.visits = s.visits + a.clicks - s.clicks;
-  }
-  return [...out.values()].map(({ clicks: _, ...a }) => a);
+  return [...out.values()];
 }
 
-/** See ClickRepository.applicationStandings: applicationActivity of every application, counted on the reader thread. */
+/** See ClickRepository.applicationActivity: from click_sessions and click_daily, for these applications (all when absent). */
+export function applicationActivity(db: Db, returnDays: number, applicationIds?: string[]) {
+  const some = someApplications(applicationIds);
+  // The applications' links' sessions only (a page's), not every link's.
+  const ofLinks = applicationIds ? `and tracking_id in (select l.tracking_id from link_tracking l where l.application_id is not null ${some.sql})` : "";
+  const sessions = db.$client
+    .query<{ applicationId: string; visitors: number; visits: number; clicks: number }, string[]>(
+      `select l.application_id as applicationId, count(distinct s.session_id) as visitors, count(distinct s.session_id || ' ' || s.day) as visits, sum(s.clicks) as clicks
+       from (select tracking_id, session_id, day, sum(clicks) as clicks from click_sessions
+             where visitor_kind = 'human' and outcome = 'redirected' ${ofLinks} group by 1, 2, 3 having sum(clicks) > 0) s
+       join link_tracking l on l.tracking_id = s.tracking_id where l.application_id is not null ${some.sql} group by l.application_id`,
+    )
+    .all(...some.params, ...some.params);
+  const withSessions = new Map(sessions.map((s) => [s.applicationId, s]));
+  return humanDays(db, returnDays, applicationIds).map((a) => {
+    const s = withSessions.get(a.applicationId) ?? { visitors: 0, visits: 0, clicks: 0 };
+    // Clicks without a session (Do Not Track) are each a visitor and a visit of their own.
+    return { applicationId: a.applicationId, visitors: s.visitors + a.clicks - s.clicks, visits: s.visits + a.clicks - s.clicks, cameBack: a.cameBack };
+  });
+}
+
+/** See ClickRepository.applicationStandings: every application's days with human clicks (no sessions), on the reader thread. */
 export function applicationStandings(db: Db, returnDays: number) {
-  const all = applicationActivity(db, returnDays);
+  const all = humanDays(db, returnDays);
   return { opened: all.length, cameBack: all.filter((a) => a.cameBack).length };
 }
 
