@@ -212,7 +212,6 @@ export interface LinkRepository {
   ofApplications(applicationIds: string[]): Promise<Link[]>;
   allIds(): Promise<string[]>;
   counts(now: string): Promise<{ links: number; active: number; applications: number }>;
-  applications(): Promise<{ application_id: string; job_id: string | null; links: number; first_link_at: string }[]>;
   applicationsWithoutHumanClick(): Promise<{ application_id: string; links: number; first_link_at: string }[]>;
 }
 

@@ -497,13 +497,6 @@ export class PostgresStore implements Store {
           )
         ).map(linkOf);
       },
-      applications: async () =>
-        (
-          await this.all<{ application_id: string; job_id: string | null; links: unknown; first_link_at: unknown }>(
-            sql`select application_id::text as application_id, max(job_id::text) as job_id, count(*) as links, min(created_at) as first_link_at
-                from link_tracking where application_id is not null group by application_id order by first_link_at desc`,
-          )
-        ).map((r) => ({ ...r, links: num(r.links), first_link_at: iso(r.first_link_at) })),
       applicationsWithoutHumanClick: async () =>
         (
           await this.all<{ application_id: string; links: unknown; first_link_at: unknown }>(

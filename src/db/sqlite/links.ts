@@ -207,12 +207,3 @@ export function applicationsWithoutHumanClick(db: Db) {
     .all();
 }
 
-/** Every application with its number of links and when its first link was made. */
-export function applicationList(db: Db) {
-  return db.$client
-    .query<{ application_id: string; job_id: string | null; links: number; first_link_at: string }, []>(
-      `select application_id, max(job_id) as job_id, count(*) as links, min(created_at) as first_link_at
-       from link_tracking where application_id is not null group by application_id order by first_link_at desc`,
-    )
-    .all();
-}

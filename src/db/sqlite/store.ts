@@ -364,7 +364,6 @@ export class SqliteStore implements Store {
       ofApplications: (ids) => this.read(() => links.linksOfApplications(db, ids)),
       allIds: () => this.read(() => links.allTrackingIds(db)),
       counts: (now) => this.read(() => links.linkCounts(db, now)),
-      applications: () => this.read(() => links.applicationList(db)),
       applicationsWithoutHumanClick: () => this.countedAll().then(() => this.read(() => links.applicationsWithoutHumanClick(db))),
     };
   }

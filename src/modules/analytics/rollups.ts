@@ -7,7 +7,7 @@ import type { ClickPlace, KindCount, Link, Store } from "../../db/store";
 import { NotFound } from "../../lib/errors";
 import { countsByKind } from "../clicks/visitor";
 import { viewOf } from "../links/service";
-import { decodeCursor, encodeCursor, labelsOf, nameOf } from "../applications/service";
+import { afterApplication, cursorAfter, labelsOf, nameOf } from "../applications/service";
 import { agentText, placeBreakdowns } from "./service";
 
 /** Clicks of one session more than this apart are two visits. */
@@ -149,7 +149,7 @@ export async function jobRollup(store: Store, jobId: string) {
 export async function applicationsOverview(store: Store, returnDays: number, options: { limit?: number; cursor?: string } = {}) {
   const limit = options.limit ?? 50;
   const [rows, total, standings] = await Promise.all([
-    store.applications.page(limit + 1, options.cursor ? decodeCursor(options.cursor) : undefined),
+    store.applications.page(limit + 1, options.cursor ? afterApplication(options.cursor) : undefined),
     store.applications.count(),
     store.clicks.applicationStandings(returnDays),
   ]);
@@ -186,6 +186,6 @@ export async function applicationsOverview(store: Store, returnDays: number, opt
   return {
     counts: { applications: total, not_opened: total - standings.opened, opened: standings.opened - standings.cameBack, came_back: standings.cameBack },
     applications,
-    next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null,
+    next_cursor: rows.length > limit ? cursorAfter(page[page.length - 1]!) : null,
   };
 }

@@ -4,7 +4,8 @@
  * application shows its label: the name when it has one, its short id when not.
  */
 import type { Application, ApplicationCursor, Store } from "../../db/store";
-import { NotFound, ValidationFailed } from "../../lib/errors";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { NotFound } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import type { ApplicationLabel, ApplicationView } from "./model";
 
@@ -64,16 +65,14 @@ export async function getApplication(store: Store, applicationId: string): Promi
   return view(applicationId, app, own);
 }
 
-/** A page's cursor: where the next page of applications starts (GET /applications, the analytics overview of applications). */
-export const encodeCursor = (at: ApplicationCursor) => Buffer.from(JSON.stringify([at.since, at.applicationId])).toString("base64url");
-
-export function decodeCursor(cursor: string): ApplicationCursor {
-  try {
-    const [since, applicationId] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (typeof since === "string" && typeof applicationId === "string") return { since, applicationId };
-  } catch {}
-  throw new ValidationFailed("cursor is not one this server issued", { validation_errors: ["cursor is not one this server issued"] });
+/** Where a page of applications starts (GET /applications, the analytics overview of applications), from its cursor. */
+export function afterApplication(cursor: string): ApplicationCursor {
+  const [since, applicationId] = decodeCursor(cursor);
+  return { since, applicationId };
 }
+
+/** The cursor of the page after the one that ends with `last`. */
+export const cursorAfter = (last: ApplicationCursor) => encodeCursor(last.since, last.applicationId);
 
 /**
  * A page of every application, the named ones and the ones only links know, most recent
@@ -81,14 +80,14 @@ export function decodeCursor(cursor: string): ApplicationCursor {
  */
 export async function listApplications(store: Store, options: { limit?: number; cursor?: string } = {}) {
   const limit = options.limit ?? 50;
-  const rows = await store.applications.page(limit + 1, options.cursor ? decodeCursor(options.cursor) : undefined);
+  const rows = await store.applications.page(limit + 1, options.cursor ? afterApplication(options.cursor) : undefined);
   const page = rows.slice(0, limit);
   const named = new Map((page.length > 0 ? await store.applications.list(page.map((r) => r.applicationId)) : []).map((a) => [a.applicationId, a]));
   return {
     applications: page.map((r) =>
       view(r.applicationId, named.get(r.applicationId), r.firstLinkAt === null ? undefined : { links: r.links, first_link_at: r.firstLinkAt }),
     ),
-    next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null,
+    next_cursor: rows.length > limit ? cursorAfter(page[page.length - 1]!) : null,
   };
 }
 

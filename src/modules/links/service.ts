@@ -7,6 +7,7 @@ import { isUsableSource, sourceSlug } from "../redirect/model";
 import { isLiveLink } from "../redirect/service";
 import type { ApplicationView } from "../applications/model";
 import { getApplication, putLabel } from "../applications/service";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { BulkApplication, BulkCreateLinks, CreateLink, type LinkView, type PatchLink } from "./model";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -156,15 +157,10 @@ export async function deleteLink(store: Store, trackingId: string): Promise<{ tr
   return { tracking_id: trackingId, deleted: true, clicks_deleted: clicks };
 }
 
-const encodeCursor = (link: Link) => Buffer.from(JSON.stringify([link.createdAt, link.trackingId])).toString("base64url");
-
-function decodeCursor(cursor: string): { createdAt: string; trackingId: string } {
-  try {
-    const [createdAt, trackingId] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (typeof createdAt === "string" && typeof trackingId === "string") return { createdAt, trackingId };
-  } catch {}
-  throw new ValidationFailed("cursor is not one this server issued", { validation_errors: ["cursor is not one this server issued"] });
-}
+const afterLink = (cursor: string) => {
+  const [createdAt, trackingId] = decodeCursor(cursor);
+  return { createdAt, trackingId };
+};
 
 export type ListOptions = {
   job_id?: string;
@@ -183,7 +179,7 @@ export async function listLinkViews(store: Store, options: ListOptions) {
     applicationId: options.application_id,
     linkFunction: options.link_function,
     active: options.active === undefined ? undefined : options.active === "true",
-    after: options.cursor ? decodeCursor(options.cursor) : undefined,
+    after: options.cursor ? afterLink(options.cursor) : undefined,
     limit: limit + 1,
     now,
   });
@@ -195,6 +191,6 @@ export async function listLinkViews(store: Store, options: ListOptions) {
   );
   return {
     links: page.map((row) => ({ ...toView(row, now), clicks: human.get(row.trackingId) ?? 0 })),
-    next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null,
+    next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.createdAt, page[page.length - 1]!.trackingId) : null,
   };
 }
