@@ -249,8 +249,11 @@ export interface ClickRepository {
   unlocated(after: string | null, limit: number): Promise<{ clickId: string; ipAddress: string }[]>;
   /** Gives stored clicks their place; how many changed. */
   setPlaces(places: ({ clickId: string } & ClickPlace & { city: string | null })[]): Promise<number>;
-  /** Gives human clicks another kind (a burst found them a scanner's); how many changed. */
-  reclassify(clickIds: string[], kind: VisitorKind, reason: string): Promise<number>;
+  /**
+   * Gives human clicks another kind (a burst found them a scanner's) and withdraws their
+   * signals still held at `at` (default: now), in one transaction; how many clicks changed.
+   */
+  reclassify(clickIds: string[], kind: VisitorKind, reason: string, at?: string): Promise<number>;
   perLinkKindCounts(trackingIds: string[]): Promise<KindCount[]>;
   /** The latest `limit` human clicks of some links, in time order. */
   humanOf(

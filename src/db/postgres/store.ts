@@ -833,15 +833,19 @@ export class PostgresStore implements Store {
           )
         ).map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })),
       exportPages: (filter) => this.exportPages(filter),
-      reclassify: async (ids, kind, reason) => {
+      reclassify: async (ids, kind, reason, at = new Date().toISOString()) => {
         const clickIds = uuids(ids);
         if (clickIds.length === 0) return 0;
         const isBot = kind !== "human" && kind !== "owner";
-        const changed = await this.all<{ trackingId: string }>(
-          sql`update link_clicks set visitor_kind = ${kind}, visitor_reason = ${reason}, is_bot = ${isBot}
-              where click_id in (select (jsonb_array_elements_text(${jsonb(clickIds)}))::uuid) and visitor_kind = 'human'
-              returning tracking_id as "trackingId"`,
-        );
+        const changed = await this.transaction(async (tx) => {
+          await this.all(this.cancelSignalsOf(clickIds, at), tx);
+          return this.all<{ trackingId: string }>(
+            sql`update link_clicks set visitor_kind = ${kind}, visitor_reason = ${reason}, is_bot = ${isBot}
+                where click_id in (select (jsonb_array_elements_text(${jsonb(clickIds)}))::uuid) and visitor_kind = 'human'
+                returning tracking_id as "trackingId"`,
+            tx,
+          );
+        });
         this.shared.memo.forget(new Set(changed.map((c) => c.trackingId)), (id) => this.shared.mirror.find(id)?.applicationId);
         return changed.length;
       },
@@ -1034,6 +1038,13 @@ export class PostgresStore implements Store {
     yield* walk(sql`true`);
   }
 
+  /** Withdraws the events of these clicks not yet due at `at`: a row per event withdrawn. */
+  private cancelSignalsOf(clickIds: string[], at: string): SQL {
+    return sql`update link_tracker.signal_events set cancelled_at = ${at}::timestamptz
+      where click_id in (select (jsonb_array_elements_text(${jsonb(clickIds)}))::uuid) and cancelled_at is null and deliver_after > ${at}::timestamptz
+      returning 1 as one`;
+  }
+
   private signalRepository(): SignalRepository {
     const columns = sql.raw(`seq, event_id as "eventId", type, created_at as "createdAt", deliver_after as "deliverAfter", click_id::text as "clickId",
       tracking_id as "trackingId", subject, payload, cancelled_at as "cancelledAt"`);
@@ -1042,14 +1053,7 @@ export class PostgresStore implements Store {
     return {
       cancelOf: async (ids, at) => {
         const clickIds = ids.filter(isUuid);
-        if (clickIds.length === 0) return 0;
-        return (
-          await this.all(
-            sql`update link_tracker.signal_events set cancelled_at = ${at}::timestamptz
-                where click_id in (select (jsonb_array_elements_text(${jsonb(clickIds)}))::uuid) and cancelled_at is null and deliver_after > ${at}::timestamptz
-                returning 1 as one`,
-          )
-        ).length;
+        return clickIds.length === 0 ? 0 : (await this.all(this.cancelSignalsOf(clickIds, at))).length;
       },
       due: async (after, now, limit) =>
         (

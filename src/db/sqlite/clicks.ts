@@ -11,6 +11,7 @@ import * as tallies from "./tallies";
 import { perDb, type Db } from "./index";
 import { EXPORT_COLUMNS, type BurstFilter, type NewClick as ClickInsert, type ClickFilter, type ClickPlace, type CountDimension, type ExportFilter, type Period, type VisitorKind } from "../store";
 import { linkClicks } from "./schema";
+import { cancelSignalsOf } from "./signals";
 
 /**
  * Bumped by every change to clicks already stored (attributed, deleted, a write rolled
@@ -199,13 +200,18 @@ export function setClickPlaces(db: Db, places: ({ clickId: string; city: string 
   )();
 }
 
-export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, reason: string): number {
+/**
+ * Gives human clicks another kind and withdraws their signals still held (not due by
+ * `at`), in one transaction: a burst's clicks and their events change together.
+ */
+export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, reason: string, at: string): number {
   if (clickIds.length === 0) return 0;
   const isBot = kind !== "human" && kind !== "owner";
   let changed: { trackingId: string }[] = [];
   try {
     changed = db.$client.transaction(() => {
       const stored = `click_id in (${clickIds.map(() => "?").join(", ")}) and visitor_kind = 'human'`;
+      cancelSignalsOf(db, clickIds, at);
       return [
         ...rewriteClicks(db, stored, clickIds, (rowids) =>
           db.$client

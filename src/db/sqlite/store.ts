@@ -460,7 +460,7 @@ export class SqliteStore implements Store {
       exportPages: (filter) => this.exportPages(filter),
       unlocated: (after, limit) => this.readClicks(() => clicks.unlocatedClicks(db, after, limit)),
       setPlaces: (places) => this.write(() => clicks.setClickPlaces(db, places)),
-      reclassify: (ids, kind, reason) => this.write(() => clicks.reclassifyClicks(db, ids, kind, reason)),
+      reclassify: (ids, kind, reason, at = new Date().toISOString()) => this.write(() => clicks.reclassifyClicks(db, ids, kind, reason, at)),
       perLinkKindCounts: (ids) => offThread("perLinkKindCounts", ids),
       humanOf: (ids, limit) => this.readClicks(() => clicks.humanClicksOf(db, ids, limit)),
       topLinksIn: (p, limit) => offThread("topLinksIn", p, limit),

@@ -32,8 +32,7 @@ export async function sweepBursts(store: Store, filter: BurstFilter, now = new D
   const byReason = new Map<string, string[]>();
   for (const [id, reason] of human) byReason.set(reason, [...(byReason.get(reason) ?? []), id]);
   for (const [reason, ids] of byReason) {
-    await store.clicks.reclassify(ids, "scanner", reason);
-    await store.signals.cancelOf(ids, now.toISOString());
+    await store.clicks.reclassify(ids, "scanner", reason, now.toISOString());
   }
   return human.map(([id]) => id);
 }

@@ -115,7 +115,6 @@ export class TrackingService {
   private async reclassify(clickIds: string[], reason: string): Promise<void> {
     try {
       await this.store.clicks.reclassify(clickIds, "scanner", reason);
-      await this.store.signals.cancelOf(clickIds, new Date().toISOString());
     } catch (error) {
       this.log.warn({ err: error }, "could not reclassify the clicks of a burst");
     }

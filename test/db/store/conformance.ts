@@ -237,6 +237,9 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       expect(await store.signals.cancelOf([first.clickId], soon)).toBe(0);
       expect(await store.signals.cancelOf([first.clickId], new Date(Date.now() - 60_000).toISOString())).toBe(2);
       expect((await store.signals.due(0, soon, 10)).length).toBe(2);
+      // A click made a scanner's loses its held events with it, in the same call.
+      expect(await store.clicks.reclassify([second.clickId], "scanner", "burst", new Date(Date.now() - 60_000).toISOString())).toBe(1);
+      expect((await store.signals.due(0, soon, 10)).map((s) => s.subject)).toEqual([`application:${APP_S}`]);
     });
   });
 
