@@ -6,10 +6,10 @@ import { Elysia } from "elysia";
 import type { Config } from "./config";
 import { StoreUnavailable, type Store } from "./db/store";
 import { checkDeclaredLength, parseBody } from "./lib/body";
-import { AppError, NotFound, Unavailable } from "./lib/errors";
+import { AppError, NotFound, Unavailable, ValidationFailed } from "./lib/errors";
 import { clientIp } from "./lib/ip";
 import { silentLogger, type Logger } from "./lib/log";
-import { createMetrics, observeDatabaseSize, type Metrics } from "./lib/metrics";
+import { createMetrics, observeDatabaseSize, observeLinkCache, type Metrics } from "./lib/metrics";
 import { appErrorBody, errorBody } from "./lib/render-error";
 import { analyticsModule } from "./modules/analytics";
 import { applicationsModule } from "./modules/applications";
@@ -42,6 +42,8 @@ export type AppDeps = {
   links?: LinkSource;
 };
 
+const nulInUrl = () => new ValidationFailed("The URL holds a NUL character (%00), which no id or value here can hold");
+
 const pathOf = (request: Request) => {
   const url = request.url;
   const start = url.indexOf("/", url.indexOf("//") + 2);
@@ -71,6 +73,7 @@ export function createApp({ store, config, log = silentLogger(), metrics = creat
   const auth: ModuleContext = { store, config, clientIpOf, gate, metrics, health, log };
   const started = new WeakMap<Request, number>();
   observeDatabaseSize(metrics, () => store.size());
+  if (store.linkCache) observeLinkCache(metrics, () => store.linkCache!());
 
   const app = new Elysia({
     // No limit of Bun's own: its 413 has no body, and past it Bun still reads (and drops)
@@ -86,8 +89,14 @@ export function createApp({ store, config, log = silentLogger(), metrics = creat
       recorder.nudge();
       checkDeclaredLength(request);
       const path = pathOf(request);
-      if (!needsKeyFirst(request.method, path)) return;
+      // No id or value of the API holds a NUL (no database text can): refused, once the key is checked.
+      const nul = request.url.includes("%00") && (path.startsWith("/api/") || path.startsWith("/dashboard"));
+      if (!needsKeyFirst(request.method, path)) {
+        if (nul) throw nulInUrl();
+        return;
+      }
       return gate(request).then(() => {
+        if (nul) throw nulInUrl();
         if (path === "/api" || path === "/api/") throw new NotFound(`No route for ${request.method} ${path}`);
       });
     })

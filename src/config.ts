@@ -53,6 +53,7 @@ const ConfigSchema = z.object({
     .optional(),
   DATABASE_POOL_SIZE: count(1000).pipe(z.number().min(1, "must be at least 1")).default(10),
   DATABASE_PREPARE: z.stringbool().default(true),
+  DATABASE_LISTEN: z.stringbool().default(true),
   DATABASE_CONNECT_WAIT_SECONDS: count(3600).default(30),
   WEBHOOK_LEASE_SECONDS: count(86_400).pipe(z.number().min(1, "must be at least 1")).default(60),
   PUBLIC_BASE_URL: httpUrl.optional(),
@@ -106,7 +107,7 @@ const ConfigSchema = z.object({
     databasePath: e.DATABASE_PATH ?? "./data/link-tracker.db",
     /** DATABASE_URL: the central store on PostgreSQL (several instances may share it) instead of SQLite. */
     postgres: e.DATABASE_URL
-      ? { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, prepare: e.DATABASE_PREPARE, connectWaitSeconds: e.DATABASE_CONNECT_WAIT_SECONDS }
+      ? { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, prepare: e.DATABASE_PREPARE, listen: e.DATABASE_LISTEN, connectWaitSeconds: e.DATABASE_CONNECT_WAIT_SECONDS }
       : null,
     /** How long an instance's claim on a webhook delivery holds (another instance takes it over after). */
     webhookLeaseSeconds: e.WEBHOOK_LEASE_SECONDS,

@@ -46,14 +46,14 @@ async function openStore(config: Config, server?: SqliteStoreOptions["background
   // An edge's database is its outbox: no signals there (the central server decides them).
   const signals = config.edge ? undefined : { rule: signalRule({ returnDays, holdSeconds }), returnDays, holdSeconds };
   if (config.postgres) {
-    const { url, poolSize, prepare, connectWaitSeconds } = config.postgres;
+    const { url, poolSize, prepare, listen, connectWaitSeconds } = config.postgres;
     return openPostgresStore(url, {
       signals,
       log,
       background: !!server,
       deliveryLeaseMs: config.webhookLeaseSeconds * 1000,
       waitMs: connectWaitSeconds * 1000,
-      connection: { max: server ? poolSize : 2, prepare, onConnectionError: (error) => log?.warn({ error: error.message }, "PostgreSQL closed a connection; the pool replaces it") },
+      connection: { max: server ? poolSize : 2, prepare, listen: listen && !!server, onConnectionError: (error) => log?.warn({ error: error.message }, "PostgreSQL closed a connection; the pool replaces it") },
     });
   }
   return openSqliteStore(config.databasePath, { signals, workers: sqliteWorkers, background: server, log });

@@ -26,7 +26,9 @@ describe("configuration", () => {
   test("DATABASE_URL selects PostgreSQL; malformed, beside DATABASE_PATH, or on an edge it is refused", () => {
     const url = "postgres://lt:secret@db.example.com:5432/link_tracker";
     const pg = loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: "4", DATABASE_PREPARE: "false" });
-    expect(pg.ok && pg.config.postgres).toEqual({ url, poolSize: 4, prepare: false, connectWaitSeconds: 30 });
+    expect(pg.ok && pg.config.postgres).toEqual({ url, poolSize: 4, prepare: false, listen: true, connectWaitSeconds: 30 });
+    const polling = loadConfig({ DATABASE_URL: url, DATABASE_LISTEN: "false" });
+    expect(polling.ok && polling.config.postgres && polling.config.postgres.listen).toBe(false);
     expect(loadConfig({}).ok && (loadConfig({}) as { config: { postgres: unknown } }).config.postgres).toBeNull();
     for (const bad of ["mysql://db/x", "postgres//db/x", "not a url", "postgres:///nohost"]) {
       const r = loadConfig({ DATABASE_URL: bad });

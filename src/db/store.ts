@@ -179,7 +179,8 @@ export type OutboxStatus = {
  */
 export interface SignalFacts {
   link(trackingId: string): Link | undefined;
-  allTrackingIds(): string[];
+  /** The link an orphan id probably meant (lib/probable.ts), or null. */
+  probableLink(orphanId: string): string | null;
   /**
    * The latest human click of the link before `click` (by time, then id), or null. With
    * `withinMs`, a store may answer any human click before `click` no more than `withinMs`
@@ -197,8 +198,12 @@ export type SignalRule = (facts: SignalFacts, clicks: NewClick[]) => NewSignal[]
 
 export interface LinkRepository {
   find(trackingId: string): Promise<Link | undefined>;
-  /** From memory (kept fresh within a fraction of a second): the redirect's lookup. */
-  findCached(trackingId: string, nowMs: number): Link | undefined;
+  /**
+   * The redirect's lookup: from memory when the link (or its absence) is known there,
+   * otherwise read through, a promise (other instances' changes are seen at once on
+   * PostgreSQL, within CHECK_EVERY_MS of another process's on SQLite).
+   */
+  findCached(trackingId: string, nowMs: number): Link | undefined | Promise<Link | undefined>;
   /** Inserts all or none; a taken id is a Conflict naming it. */
   insert(links: Link[]): Promise<Link[]>;
   update(trackingId: string, changes: LinkChanges): Promise<Link | undefined>;
@@ -210,7 +215,8 @@ export interface LinkRepository {
   of(by: { jobId?: string; applicationId?: string }): Promise<Link[]>;
   /** The links of these applications, in creation order. */
   ofApplications(applicationIds: string[]): Promise<Link[]>;
-  allIds(): Promise<string[]>;
+  /** Per orphan id, the link it probably meant (lib/probable.ts), looked up by index. */
+  probableOf(orphanIds: string[]): Promise<Map<string, string | null>>;
   counts(now: string): Promise<{ links: number; active: number; applications: number }>;
   applicationsWithoutHumanClick(): Promise<{ application_id: string; links: number; first_link_at: string }[]>;
 }
@@ -398,6 +404,12 @@ export interface Store {
   backupTo?(file: string): Promise<{ bytes: number }>;
   /** Bytes the data takes (for /metrics); 0 when unknown. */
   size(): number;
+  /**
+   * The links kept in memory by a store that shares its database (for /metrics): how many,
+   * how many single rows were read because memory could not answer, and how many times a
+   * change without its notification emptied it.
+   */
+  linkCache?(): { entries: number; reads: number; drops: number };
   /** Waiting work done (within `ms`), connections closed. */
   close(ms?: number): Promise<void>;
 }

@@ -122,6 +122,28 @@ const PARSE_SLICE_BYTES = 256 * 1024;
 
 const invalidJson = () => new AppError("BAD_REQUEST", "Request body is not valid JSON");
 
+/** The escape that makes a NUL in JSON text (a raw one is not valid JSON). */
+const NUL_ESCAPE = "\\u0000";
+
+/**
+ * A parsed value without NUL characters in its strings and keys: no database text holds
+ * one (PostgreSQL refuses it), so both stores get the same cleaned value. Walked only
+ * when the text has the escape.
+ */
+export function withoutNul<T>(value: T): T {
+  if (typeof value === "string") return (value.includes("\u0000") ? value.replaceAll("\u0000", "") : value) as T;
+  if (Array.isArray(value)) return value.map(withoutNul) as T;
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    // (As JSON.parse makes them: own properties, even one named __proto__.)
+    Object.defineProperty(out, k.includes("\u0000") ? k.replaceAll("\u0000", "") : k, { value: withoutNul(v), enumerable: true, writable: true, configurable: true });
+  }
+  return out as T;
+}
+
+const parseClean = (text: string): unknown => (text.includes(NUL_ESCAPE) ? withoutNul(JSON.parse(text)) : JSON.parse(text));
+
 /**
  * A large body parsed without holding the event loop: the largest array of the top-level
  * object (an ingest batch's events, a bulk request's links) element by element, a turn of
@@ -130,11 +152,15 @@ const invalidJson = () => new AppError("BAD_REQUEST", "Request body is not valid
  */
 async function parseInParts(bytes: Buffer, shape: JsonShapeScanner): Promise<unknown> {
   const largest = shape.arrays.reduce<(typeof shape.arrays)[number] | null>((a, b) => (!a || b.close - b.open > a.close - a.open ? b : a), null);
-  if (!largest) return JSON.parse(bytes.toString("utf8"));
+  if (!largest) return parseClean(bytes.toString("utf8"));
   const placeholder = `"\\u0000parts-${crypto.randomUUID()}"`;
-  const around = JSON.parse(`${bytes.toString("utf8", 0, largest.open)}${placeholder}${bytes.toString("utf8", largest.close + 1)}`) as Record<string, unknown>;
-  const key = Object.keys(around).find((k) => around[k] === JSON.parse(placeholder));
-  if (key === undefined) throw invalidJson();
+  const rest = `${bytes.toString("utf8", 0, largest.open)}${placeholder}${bytes.toString("utf8", largest.close + 1)}`;
+  const parsed = JSON.parse(rest) as Record<string, unknown>;
+  const key = Object.keys(parsed).find((k) => parsed[k] === JSON.parse(placeholder));
+  // Cleaned of NULs after the placeholder is found (it has one), the key with it.
+  const around = (rest.replace(placeholder, "").includes(NUL_ESCAPE) ? withoutNul(parsed) : parsed) as Record<string, unknown>;
+  const cleanKey = key === undefined ? undefined : key.replaceAll("\u0000", "");
+  if (key === undefined || cleanKey === undefined) throw invalidJson();
   const bounds = [largest.open, ...largest.commas, largest.close];
   const elements: unknown[] = [];
   let sinceTurn = 0;
@@ -142,7 +168,7 @@ async function parseInParts(bytes: Buffer, shape: JsonShapeScanner): Promise<unk
     const text = bytes.toString("utf8", bounds[i]! + 1, bounds[i + 1]!);
     // `[]` and `[ ]`: no element at all.
     if (bounds.length === 2 && text.trim() === "") break;
-    elements.push(JSON.parse(text));
+    elements.push(parseClean(text));
     sinceTurn += text.length;
     if (sinceTurn >= PARSE_SLICE_BYTES) {
       sinceTurn = 0;
@@ -150,7 +176,7 @@ async function parseInParts(bytes: Buffer, shape: JsonShapeScanner): Promise<unk
     }
   }
   // (As JSON.parse makes it: an own property, even one named __proto__.)
-  Object.defineProperty(around, key, { value: elements, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(around, cleanKey, { value: elements, enumerable: true, writable: true, configurable: true });
   return around;
 }
 
@@ -185,7 +211,7 @@ export async function readJsonBody(request: Request): Promise<object> {
   const bytes = Buffer.concat(chunks);
   let value: unknown;
   try {
-    value = bytes.length > PARSE_WHOLE_BYTES ? await parseInParts(bytes, shape) : JSON.parse(bytes.toString("utf8"));
+    value = bytes.length > PARSE_WHOLE_BYTES ? await parseInParts(bytes, shape) : parseClean(bytes.toString("utf8"));
   } catch {
     throw new AppError("BAD_REQUEST", bytes.toString("utf8").trim() === "" ? "Request body is empty; a JSON object is required" : "Request body is not valid JSON");
   }

@@ -7,21 +7,41 @@ export type Logger = pino.Logger;
 const BLOCK_BYTES = 4096;
 const FLUSH_MS = 500;
 
+/** Where drizzle puts a failed query's values (addresses, user agents, referrers): never logged. */
+const PARAMS = /\nparams: [\s\S]*?(?=\n\s+at |$)/;
+
+/**
+ * An error as a log line holds it: its type, message, code and stack, and its causes',
+ * without what a failed query was given (drizzle's `params`) or the rows a database
+ * quotes back (PostgreSQL's `detail`, "Failing row contains (…)"): the README promises
+ * logs hold no addresses.
+ */
+export function errorForLog(error: unknown, depth = 0): unknown {
+  if (!(error instanceof Error)) return error;
+  const out: Record<string, unknown> = { type: error.name, message: error.message.replace(PARAMS, "") };
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" || typeof code === "number") out.code = code;
+  if (error.stack) out.stack = error.stack.replace(PARAMS, "");
+  if (error.cause !== undefined && depth < 4) out.cause = errorForLog(error.cause, depth + 1);
+  return out;
+}
+
 /**
  * JSON lines on stdout: `{"level":"info","time":"…Z","msg":"…",…}`. Under load one line
  * per request would cost a write each; lines are written in blocks instead, and at
  * most FLUSH_MS late (call flush() where a line must be out at once).
  */
-export function createLogger(level: Config["logLevel"]): Logger {
+export function createLogger(level: Config["logLevel"], destination: pino.DestinationStream = pino.destination({ fd: 1, sync: false, minLength: BLOCK_BYTES })): Logger {
   const logger = pino(
     {
       level,
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: errorForLog, error: errorForLog },
       redact: { paths: ["key", "apiKey", "headers.authorization", 'headers["x-api-key"]'], censor: "[redacted]" },
     },
-    pino.destination({ fd: 1, sync: false, minLength: BLOCK_BYTES }),
+    destination,
   );
   setInterval(() => logger.flush(), FLUSH_MS).unref();
   return logger;

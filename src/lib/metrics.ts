@@ -83,6 +83,32 @@ export function observeDatabaseSize(metrics: Metrics, bytes: () => number): void
   };
 }
 
+/** A PostgreSQL store's link cache (Store.linkCache), read when Prometheus scrapes. */
+export function observeLinkCache(metrics: Metrics, stats: () => { entries: number; reads: number; drops: number }): void {
+  const reported = { reads: 0, drops: 0 };
+  const counter = (name: string, help: string, key: "reads" | "drops") =>
+    new Counter({
+      name,
+      help,
+      registers: [metrics.registry],
+      collect() {
+        const now = stats()[key];
+        if (now > reported[key]) this.inc(now - reported[key]);
+        reported[key] = now;
+      },
+    });
+  new Gauge({
+    name: "link_tracker_link_cache_entries",
+    help: "Links this instance keeps in memory (PostgreSQL; at most 50,000)",
+    registers: [metrics.registry],
+    collect() {
+      this.set(stats().entries);
+    },
+  });
+  counter("link_tracker_link_cache_reads_total", "Links read from PostgreSQL one row at a time because memory could not answer", "reads");
+  counter("link_tracker_link_cache_drops_total", "Times the link cache was emptied for a change no notification announced", "drops");
+}
+
 /** The current value of a counter child, for tests and logs. */
 export const valueOf = async (registry: Registry, name: string, label: Record<string, string>): Promise<number> => {
   const metric = await registry.getSingleMetric(name)?.get();

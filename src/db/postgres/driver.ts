@@ -6,11 +6,15 @@
  * which ends the process, and leaves that connection unable to send again.) Everything
  * above this file sees drizzle's PgDatabase, which the tests also build on PGlite.
  *
- * No session state is used but named prepared statements (no SET, no session advisory
- * locks, no LISTEN): every setting is a startup parameter and every lock is a
- * transaction's, so a transaction-mode pooler (PgBouncer) can sit between; one that does
+ * No session state is used but named prepared statements and one LISTEN connection (no
+ * SET, no session advisory locks): every setting is a startup parameter and every lock is
+ * a transaction's, so a transaction-mode pooler (PgBouncer) can sit between; one that does
  * not keep prepared statements (PgBouncer before 1.21, or without max_prepared_statements)
- * needs `prepare: false` (DATABASE_PREPARE=false).
+ * needs `prepare: false` (DATABASE_PREPARE=false). Notifications do not pass such a
+ * pooler: the store finds that out (listen's probe) and polls instead.
+ *
+ * Two pools: click writes (the redirect's group commits, ingest batches) have connections
+ * of their own, so no number of slow reads leaves a click waiting for one.
  */
 import pg from "pg";
 import { drizzle } from "drizzle-orm/node-postgres";
@@ -30,25 +34,43 @@ export type PgConnectionOptions = {
   /** Milliseconds after which the server cancels a statement (default 15000). */
   statementTimeoutMs?: number;
   applicationName?: string;
+  /** A connection of its own that LISTENs for other instances' link changes (default true). */
+  listen?: boolean;
   /** Told of a connection the server closed outside a query (the pool replaces it). */
   onConnectionError?: (error: Error) => void;
 };
 
 export type PgConnection = {
   db: PgDb;
+  /** The click writes' own pool. */
+  writes: PgDb;
   /**
    * A statement prepared once per connection under `name` and then only bound and run:
    * the redirect's insert skips the server's parse and plan. Absent with
    * `prepare: false` (behind a transaction-mode pooler that does not keep them).
    */
   prepared?: (name: string, text: string, values: unknown[]) => Promise<unknown[]>;
+  /** Listens on `channel` with a connection of its own (null when listening is turned off). */
+  listen: ((channel: string, handlers: ListenHandlers) => () => void) | null;
   end(timeoutSeconds?: number): Promise<void>;
 };
 
+export type ListenHandlers = {
+  notified(payload: string): void;
+  /** Listening (again): `delivered` says whether a notification sent through the pool came back. */
+  up(delivered: boolean): void;
+  down(error: Error): void;
+};
+
+/** Share of the connections the click writes keep for themselves (at least 2, or 1 of a pool of 1). */
+export function writeConnections(total: number): number {
+  return total <= 1 ? 1 : Math.max(2, Math.floor(total * 0.4));
+}
+
 export function connectPostgres(url: string, options: PgConnectionOptions = {}): PgConnection {
-  const pool = new pg.Pool({
+  const total = options.max ?? 10;
+  const settings = {
     connectionString: url,
-    max: options.max ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
     // A connection is replaced now and then, so a failover or a pooler restart is picked up.
@@ -56,24 +78,101 @@ export function connectPostgres(url: string, options: PgConnectionOptions = {}):
     statement_timeout: options.statementTimeoutMs ?? 15_000,
     application_name: options.applicationName ?? "link-tracker",
     keepAlive: true,
-  });
+  };
+  const writeCount = writeConnections(total);
+  const pool = new pg.Pool({ ...settings, max: Math.max(1, total - writeCount) });
+  const writePool = total <= 1 ? pool : new pg.Pool({ ...settings, max: writeCount });
   // A connection the server closes is an 'error' event: on the pool while it sits idle,
   // on its client while it is lent out (in a transaction, between two statements).
   // Without a listener either would end the process. The client's queries fail with the
   // error (a transaction is rolled back by the server); the pool then drops the
   // connection and opens another when one is next needed.
   const report = (error: Error) => options.onConnectionError?.(error);
-  pool.on("error", report);
-  pool.on("connect", (client) => client.on("error", report));
+  for (const p of new Set([pool, writePool])) {
+    p.on("error", report);
+    p.on("connect", (client) => client.on("error", report));
+  }
   let ended = false;
+  const stops = new Set<() => void>();
   return {
     db: drizzle({ client: pool }) as unknown as PgDb,
-    prepared: options.prepare === false ? undefined : async (name, text, values) => (await pool.query({ name, text, values })).rows,
+    writes: drizzle({ client: writePool }) as unknown as PgDb,
+    prepared: options.prepare === false ? undefined : async (name, text, values) => (await writePool.query({ name, text, values })).rows,
+    listen:
+      options.listen === false
+        ? null
+        : (channel, handlers) => {
+            const stop = listenOn(settings, pool, channel, handlers);
+            stops.add(stop);
+            return () => {
+              stops.delete(stop);
+              stop();
+            };
+          },
     end: async (timeoutSeconds = 2) => {
       if (ended) return;
       ended = true;
-      await Promise.race([pool.end(), Bun.sleep(timeoutSeconds * 1000)]);
+      for (const stop of stops) stop();
+      await Promise.race([Promise.all([...new Set([pool, writePool])].map((p) => p.end())), Bun.sleep(timeoutSeconds * 1000)]);
     },
+  };
+}
+
+const PROBE_WAIT_MS = 2000;
+
+/**
+ * A connection that LISTENs on `channel`, opened again (with backoff) whenever it is
+ * lost. Once listening it sends a probe through the pool: a pooler in transaction mode
+ * never delivers it, and `up(false)` tells the store to rely on polling.
+ */
+function listenOn(settings: pg.ClientConfig, pool: pg.Pool, channel: string, handlers: ListenHandlers): () => void {
+  let stopped = false;
+  let client: pg.Client | null = null;
+  let retry: ReturnType<typeof setTimeout> | null = null;
+  let wait = 250;
+  const again = (c: pg.Client, error: Error) => {
+    if (stopped || client !== c) return;
+    handlers.down(error);
+    c.end().catch(() => {});
+    client = null;
+    retry = setTimeout(start, wait);
+    wait = Math.min(wait * 2, 10_000);
+  };
+  const start = async () => {
+    if (stopped) return;
+    const c = new pg.Client({ ...settings, keepAlive: true });
+    client = c;
+    let probe: { token: string; arrived: () => void } | null = null;
+    c.on("error", (error) => again(c, error));
+    c.on("end", () => again(c, new Error("the listening connection ended")));
+    c.on("notification", (m) => {
+      if (m.channel !== channel || m.payload === undefined) return;
+      if (probe && m.payload === probe.token) probe.arrived();
+      else handlers.notified(m.payload);
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${channel}`);
+      const token = `-1 probe-${crypto.randomUUID()}`;
+      const delivered = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), PROBE_WAIT_MS);
+        probe = { token, arrived: () => (clearTimeout(timer), resolve(true)) };
+        pool.query("select pg_notify($1, $2)", [channel, token]).catch(() => (clearTimeout(timer), resolve(false)));
+      });
+      probe = null;
+      if (stopped) return;
+      wait = 250;
+      handlers.up(delivered);
+    } catch (error) {
+      again(c, error as Error);
+    }
+  };
+  void start();
+  return () => {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    client?.end().catch(() => {});
+    client = null;
   };
 }
 

@@ -41,11 +41,11 @@ export class HumanMemo {
   }
 
   /** Facts answered from memory; anything else throws NeedsDatabase. */
-  facts(link: SignalFacts["link"], allTrackingIds: () => string[]): SignalFacts {
+  facts(link: SignalFacts["link"], probableLink: SignalFacts["probableLink"]): SignalFacts {
     const now = Date.now();
     return {
       link,
-      allTrackingIds,
+      probableLink,
       previousHumanOfLink: (trackingId, click) => this.answer(this.byLink, trackingId, click, now),
       previousHumanOfApplication: (applicationId, click) => this.answer(this.byApplication, applicationId, click, now),
       signalExists: () => {

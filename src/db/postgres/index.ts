@@ -63,7 +63,13 @@ export async function openPostgresStore(url: string, options: OpenPostgresOption
     }
   }
   try {
-    return await openPostgresOn(connection.db, { ...options, end: (s) => connection.end(s), prepared: connection.prepared });
+    return await openPostgresOn(connection.db, {
+      ...options,
+      writes: connection.writes,
+      end: (s) => connection.end(s),
+      prepared: connection.prepared,
+      listen: connection.listen ?? undefined,
+    });
   } catch (error) {
     await connection.end(0).catch(() => {});
     const { message } = explain(error);

@@ -14,6 +14,7 @@ import m0001 from "../../../drizzle-pg/0001_triggers.sql" with { type: "text" };
 import m0002 from "../../../drizzle-pg/0002_click_place.sql" with { type: "text" };
 import m0003 from "../../../drizzle-pg/0003_applications.sql" with { type: "text" };
 import m0004 from "../../../drizzle-pg/0004_described_clicks.sql" with { type: "text" };
+import m0005 from "../../../drizzle-pg/0005_link_notifications.sql" with { type: "text" };
 import type { PgDb } from "./driver";
 import { rowsOf } from "./rows";
 
@@ -23,6 +24,7 @@ export const embeddedSql: Record<string, string> = {
   "0002_click_place": m0002,
   "0003_applications": m0003,
   "0004_described_clicks": m0004,
+  "0005_link_notifications": m0005,
 };
 
 export { journal };

@@ -1,5 +1,6 @@
 /** What the PostgreSQL store's raw queries return, made into the domain's shapes, and what they take. */
 import { sql } from "drizzle-orm";
+import { withoutNul } from "../../lib/body";
 
 /** Rows of `execute()`: postgres.js gives an array, PGlite an object with `rows`. */
 export function rowsOf<T>(result: unknown): T[] {
@@ -28,9 +29,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** An id the UUID columns (job_id, application_id, click_id) can hold; anything else matches no row. */
 export const isUuid = (value: string): boolean => UUID.test(value);
 
-/** PostgreSQL text cannot hold NUL: it is dropped from every string written. */
+/** PostgreSQL text cannot hold NUL: it is dropped from every string and key written. */
 export function jsonWithoutNul(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => (typeof v === "string" && v.includes("\u0000") ? v.replaceAll("\u0000", "") : v));
+  const text = JSON.stringify(value);
+  return text.includes("\\u0000") ? JSON.stringify(withoutNul(value)) : text;
 }
 
 /** A value as one jsonb parameter (rows for jsonb_to_recordset, ids for jsonb_array_elements_text). */

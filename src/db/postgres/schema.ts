@@ -28,6 +28,10 @@ export const linkTracking = pgTable("link_tracking", {
   index("link_tracking_job_idx").on(t.jobId),
   index("link_tracking_application_idx").on(t.applicationId),
   index("link_tracking_created_idx").on(t.createdAt.desc(), t.trackingId.desc()),
+  // Ids that start with a given text, whatever the collation: an orphan's probable link.
+  index("link_tracking_id_pattern").using("btree", t.trackingId.op("text_pattern_ops")),
+  // Ids that end with a given text: the other half of "one edit away".
+  index("link_tracking_id_reversed").using("btree", sql`reverse(${t.trackingId}) text_pattern_ops`),
 ]);
 
 export const linkClicks = pgTable("link_clicks", {

@@ -58,16 +58,21 @@ import {
   type WebhookRepository,
 } from "../store";
 import { describe } from "../describe";
-import { pgErrorCode, pgErrorDetail, type PgDb } from "./driver";
+import { pgErrorCode, pgErrorDetail, type ListenHandlers, type PgDb } from "./driver";
 import { HumanMemo, NeedsDatabase } from "./human-memo";
+import { LINKS_CHANNEL, LinkCache } from "./link-cache";
+import { MIN_ORPHAN_LENGTH, probableLink } from "../../lib/probable";
 import { iso, isoOrNull, isUuid, jsonb, jsonWithoutNul, num, rowsOf } from "./rows";
 
 /** Transaction-level advisory locks: one instance at a time does each of these. */
 export const LOCKS = { signals: 0x6c74_7367, retention: 0x6c74_7274, schedule: 0x6c74_7363 } as const;
 
 /** How often each instance asks whether links changed elsewhere. */
+/** links_version is read this often: the fallback when notifications do not arrive. */
 const LINKS_POLL_MS = 250;
 const EXPORT_PAGE_ROWS = 1000;
+/** Ids sharing half of an orphan id read before its one-edit neighbours are looked up instead. */
+const HALF_ROWS = 50;
 
 const UNAVAILABLE_CODES = new Set([
   "57014", // statement timeout
@@ -135,70 +140,6 @@ const REFERRER_DOMAIN = sql.raw(`coalesce(referrer_domain, lower(substring(refer
 /** Turns a query into its text and parameters, for the driver's prepared statements. */
 const dialect = new PgDialect();
 
-/** Every link in memory: the redirect's lookups and the orphan matcher's ids. */
-class LinkMirror {
-  private links = new Map<string, Link>();
-  private ids: string[] | null = null;
-  private version = -1;
-  private loading: Promise<void> | null = null;
-
-  constructor(private readonly log: Logger) {}
-
-  find(trackingId: string): Link | undefined {
-    return this.links.get(trackingId);
-  }
-
-  allIds(): string[] {
-    this.ids ??= [...this.links.keys()];
-    return this.ids;
-  }
-
-  put(link: Link): void {
-    this.links.set(link.trackingId, link);
-    this.ids = null;
-  }
-
-  drop(trackingId: string): void {
-    this.links.delete(trackingId);
-    this.ids = null;
-  }
-
-  /** Loads every link when links_version moved (read first: a change after it is seen at the next look). */
-  refresh(db: PgDb, force = false): Promise<void> {
-    this.loading ??= (async () => {
-      const [row] = rowsOf<{ version: unknown }>(await db.execute(sql`select version from link_tracker.links_version where id = 1`));
-      const version = num(row?.version);
-      if (!force && version === this.version) return;
-      const rows = rowsOf<RawLink>(await db.execute(sql`select ${LINK_COLUMNS} from link_tracking`));
-      this.links = new Map(rows.map((r) => [r.trackingId, linkOf(r)]));
-      this.ids = null;
-      this.version = version;
-    })().finally(() => {
-      this.loading = null;
-    });
-    return this.loading;
-  }
-
-  /** Polls links_version every LINKS_POLL_MS; while the database is down the links in memory keep serving. */
-  watch(db: PgDb): () => void {
-    let failing = false;
-    const timer = setInterval(() => {
-      this.refresh(db).then(
-        () => {
-          if (failing) this.log.info("links are read from PostgreSQL again");
-          failing = false;
-        },
-        (error) => {
-          if (!failing) this.log.warn({ err: error }, "cannot read links from PostgreSQL; redirects use the links in memory");
-          failing = true;
-        },
-      );
-    }, LINKS_POLL_MS);
-    timer.unref?.();
-    return () => clearInterval(timer);
-  }
-}
-
 export type PostgresStoreOptions = {
   /** Decides the signals of new clicks (webhooks, the feed); none when absent. */
   signals?: { rule: SignalRule; returnDays: number; holdSeconds: number };
@@ -213,10 +154,16 @@ export type PostgresStoreOptions = {
   end?: (timeoutSeconds: number) => Promise<void>;
   /** The driver's prepared statements, for the redirect's and ingest's insert (driver.ts). */
   prepared?: (name: string, text: string, values: unknown[]) => Promise<unknown[]>;
+  /** The click writes' own connections (driver.ts); the store's `db` when absent. */
+  writes?: PgDb;
+  /** Other instances' link changes as they commit (a server's store; driver.ts). */
+  listen?: (channel: string, handlers: ListenHandlers) => () => void;
 };
 
 type Shared = {
-  mirror: LinkMirror;
+  links: LinkCache;
+  /** Read-throughs in flight, one per id: a flood of redirects on a new link reads it once. */
+  reading: Map<string, Promise<Link | undefined>>;
   memo: HumanMemo;
   options: PostgresStoreOptions;
   instanceId: string;
@@ -271,11 +218,12 @@ export class PostgresStore implements Store {
     this.outbox = unsupportedOutbox;
   }
 
-  /** A store over `db`, its schema already migrated; the links are loaded before it is returned. */
+  /** A store over `db`, its schema already migrated. */
   static async open(db: PgDb, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const log = options.log ?? silentLogger();
     const shared: Shared = {
-      mirror: new LinkMirror(log),
+      links: new LinkCache(log),
+      reading: new Map(),
       memo: new HumanMemo(options.signals?.returnDays ?? 0),
       options,
       instanceId: options.instanceId ?? `lt_${crypto.randomUUID().slice(0, 8)}`,
@@ -284,12 +232,88 @@ export class PostgresStore implements Store {
       closed: false,
     };
     const store = new PostgresStore(db, shared);
-    await store.guard(() => shared.mirror.refresh(db, true));
+    await store.pollLinks();
     if (options.background) {
-      shared.stops.push(shared.mirror.watch(db));
+      shared.stops.push(store.watchLinks());
       shared.stops.push(store.refreshMemo());
     }
     return store;
+  }
+
+  /** links_version, told to the cache (which empties itself for a change no notification explained). */
+  private async pollLinks(): Promise<void> {
+    const row = await this.one<{ version: unknown }>(sql`select version from link_tracker.links_version where id = 1`);
+    this.shared.links.polled(num(row?.version), Date.now(), LINKS_POLL_MS);
+  }
+
+  /**
+   * Other instances' link changes: notifications as they commit (when a listener is
+   * given and its probe came back), and links_version every LINKS_POLL_MS whatever
+   * happens. While the database is down the links in the cache keep serving.
+   */
+  private watchLinks(): () => void {
+    const { links, options } = this.shared;
+    const log = options.log ?? silentLogger();
+    const stopListening = options.listen?.(LINKS_CHANNEL, {
+      notified: (payload) => links.notified(payload),
+      up: (delivered) => {
+        links.listening = delivered;
+        this.one<{ version: unknown }>(sql`select version from link_tracker.links_version where id = 1`).then(
+          (row) => links.resumed(num(row?.version)),
+          () => links.dropAll(),
+        );
+        if (delivered) log.info("other instances' link changes arrive as notifications");
+        else log.info("link change notifications do not arrive (a pooler in transaction mode?): other instances' changes are seen by polling");
+      },
+      down: (error) => {
+        if (links.listening) log.warn({ err: error.message }, "the connection listening for link changes was lost; polling until it is back");
+        links.listening = false;
+      },
+    });
+    let failing = false;
+    let running = false;
+    const timer = setInterval(async () => {
+      if (running) return;
+      running = true;
+      try {
+        await this.pollLinks();
+        if (failing) log.info("links are read from PostgreSQL again");
+        failing = false;
+      } catch (error) {
+        if (!failing) log.warn({ err: error }, "cannot read links from PostgreSQL; redirects use the links in memory");
+        failing = true;
+      } finally {
+        running = false;
+      }
+    }, LINKS_POLL_MS);
+    timer.unref?.();
+    return () => {
+      clearInterval(timer);
+      stopListening?.();
+    };
+  }
+
+  /** A link from the cache, or read through it (one read per id at a time). */
+  private linkOf(trackingId: string, nowMs: number): Link | undefined | Promise<Link | undefined> {
+    const { links, reading } = this.shared;
+    const known = links.peek(trackingId, nowMs);
+    if (known !== undefined) return known ?? undefined;
+    const pending = reading.get(trackingId);
+    if (pending) return pending;
+    links.reading(trackingId);
+    links.reads++;
+    const read = this.one<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id = ${trackingId}`)
+      .then((row) => {
+        const link = row ? linkOf(row) : undefined;
+        links.found(trackingId, link);
+        return link;
+      })
+      .finally(() => {
+        reading.delete(trackingId);
+        links.done(trackingId);
+      });
+    reading.set(trackingId, read);
+    return read;
   }
 
   /**
@@ -358,10 +382,10 @@ export class PostgresStore implements Store {
   }
 
   /** A transaction, tried again (up to 3 times) when PostgreSQL answers a deadlock or a serialization failure. */
-  private async transaction<T>(work: (tx: Q) => Promise<T>): Promise<T> {
+  private async transaction<T>(work: (tx: Q) => Promise<T>, db: Q = this.db): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((tx) => work(tx as unknown as Q));
+        return await db.transaction((tx) => work(tx as unknown as Q));
       } catch (error) {
         const code = pgErrorCode(error);
         if (!(code && RETRYABLE.has(code)) || attempt >= 3) throw asStoreError(error);
@@ -371,14 +395,14 @@ export class PostgresStore implements Store {
   }
 
   private linkRepository(): LinkRepository {
-    const mirror = this.shared.mirror;
+    const cache = this.shared.links;
     const byUuid = (column: "job_id" | "application_id", value: string) => sql`${sql.raw(column)} = ${value}::uuid`;
     return {
       find: async (id) => {
         const row = await this.one<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id = ${id}`);
         return row ? linkOf(row) : undefined;
       },
-      findCached: (id) => mirror.find(id),
+      findCached: (id, nowMs) => this.linkOf(id, nowMs),
       insert: async (links) => {
         if (links.length === 0) return [];
         const rows = links.map((l) => ({
@@ -415,7 +439,7 @@ export class PostgresStore implements Store {
           throw asStoreError(error);
         }
         const byId = new Map(inserted.map((r) => [r.trackingId, linkOf(r)]));
-        for (const link of byId.values()) mirror.put(link);
+        cache.wrote([...byId.values()]);
         return links.map((l) => byId.get(l.trackingId)!);
       },
       update: async (id, changes) => {
@@ -436,7 +460,7 @@ export class PostgresStore implements Store {
         const row = await this.one<RawLink>(sql`update link_tracking set ${sql.join(sets, sql`, `)} where tracking_id = ${id} returning ${LINK_COLUMNS}`);
         if (!row) return undefined;
         const link = linkOf(row);
-        mirror.put(link);
+        cache.wrote([link]);
         return link;
       },
       deleteWithClicks: async (id) => {
@@ -447,7 +471,7 @@ export class PostgresStore implements Store {
           return clicks.length;
         });
         this.shared.memo.clear();
-        mirror.drop(id);
+        cache.dropIds([id]);
         return deleted;
       },
       list: async (filter) => {
@@ -479,7 +503,7 @@ export class PostgresStore implements Store {
         );
         return rows.map(linkOf);
       },
-      allIds: async () => (await this.all<{ id: string }>(sql`select tracking_id as id from link_tracking`)).map((r) => r.id),
+      probableOf: async (orphans) => this.readProbable(orphans),
       counts: async (now) => {
         const row = await this.one<{ links: unknown; active: unknown; applications: unknown }>(
           sql`select count(*) as links, count(*) filter (where is_active and (expires_at is null or expires_at > ${now}::timestamptz)) as active,
@@ -559,6 +583,8 @@ export class PostgresStore implements Store {
       sql`, `,
     );
     const rule = this.shared.options.signals?.rule;
+    // Clicks have connections of their own (driver.ts): reads never leave one waiting.
+    const writes = this.inTx ? this.db : (this.shared.options.writes ?? this.db);
     // Redirect clicks are all new (fresh ids, no key): nothing to return.
     const statement = sql`insert into link_clicks (click_id, tracking_id, clicked_at, received_at, ip_address, user_agent, referrer_url, session_id,
           click_source, metadata, is_bot, visitor_kind, visitor_reason, origin, outcome, idempotency_key, country, city, asn, network,
@@ -580,7 +606,7 @@ export class PostgresStore implements Store {
             const { sql: text, params } = dialect.sqlToQuery(statement);
             return (await prepared(idempotent ? "lt_insert_clicks_once" : "lt_insert_clicks", text, params)) as { id: string }[];
           })
-        : await this.guard(() => insert(this.db));
+        : await this.guard(() => insert(writes));
       const isNew = newOf(inserted);
       this.remember(clicks.filter((_, i) => isNew[i]));
       return isNew;
@@ -593,15 +619,78 @@ export class PostgresStore implements Store {
       if (signals.length > 0) await this.insertSignals(tx, signals);
       facts.remember(stored);
       return isNew;
-    });
+    }, writes);
+  }
+
+  /**
+   * The link an orphan id probably meant, of each (lib/probable.ts), by index: the first
+   * ids of the range it starts, and the ids one edit away, which share its first half
+   * (pattern index) or its second (reversed index), at most HALF_ROWS of each; where a
+   * half is shared by more (ids made to a pattern), its one-edit neighbours that exist
+   * (primary key lookups, a few thousand). Remembered until links change.
+   */
+  private async readProbable(orphans: string[], q: Q = this.db): Promise<Map<string, string | null>> {
+    const cache = this.shared.links;
+    const asked = [...new Set(orphans.filter((o) => o.length >= MIN_ORPHAN_LENGTH && !o.includes("\u0000")))];
+    const fits = new Map<string, string[]>(asked.map((o) => [o, []]));
+    if (asked.length > 0) {
+      const generation = cache.begin();
+      const starts = (text: SQL, of: SQL = sql`tracking_id`) => sql`${of} ~>=~ ${text} and ${of} ~<~ (${text} || chr(127))`;
+      const front = sql`left(o.orphan, length(o.orphan) / 2)`;
+      const back = sql`reverse(substr(o.orphan, length(o.orphan) / 2 + 1))`;
+      // Ordered by the index each reads, so that a scan stops at its limit.
+      const rows = await this.all<{ orphan: string; id: string; part: "start" | "front" | "back" }>(
+        sql`select o.orphan, l.id, l.part from unnest(${sql.param(asked)}::text[]) as o(orphan)
+            cross join lateral (
+              (select tracking_id as id, 'start' as part from link_tracking where ${starts(sql`o.orphan`)} and tracking_id <> o.orphan
+                order by tracking_id using ~<~ limit 2)
+              union all
+              (select tracking_id, 'front' from link_tracking where ${starts(front)} order by tracking_id using ~<~ limit ${HALF_ROWS + 1})
+              union all
+              (select tracking_id, 'back' from link_tracking where ${starts(back, sql`reverse(tracking_id)`)}
+                order by reverse(tracking_id) using ~<~ limit ${HALF_ROWS + 1})) l`,
+        q,
+      );
+      const crowded = new Set<string>();
+      const halves = new Map<string, number>();
+      for (const r of rows) {
+        fits.get(r.orphan)!.push(r.id);
+        if (r.part === "start") continue;
+        const key = `${r.part} ${r.orphan}`;
+        halves.set(key, (halves.get(key) ?? 0) + 1);
+        if (halves.get(key)! > HALF_ROWS) crowded.add(r.orphan);
+      }
+      if (crowded.size > 0) {
+        for (const r of await this.all<{ orphan: string; id: string }>(
+          sql`select o.orphan, l.tracking_id as id from unnest(${sql.param([...crowded])}::text[]) as o(orphan)
+              join link_tracking l on l.tracking_id = any(link_tracker.one_edit_neighbours(o.orphan))`,
+          q,
+        )) {
+          fits.get(r.orphan)!.push(r.id);
+        }
+      }
+      if (generation === cache.begin()) for (const o of asked) cache.rememberProbable(o, probableLink(o, fits.get(o)!));
+    }
+    return new Map(orphans.map((o) => [o, fits.has(o) ? probableLink(o, fits.get(o)!) : null]));
   }
 
   /** Whether the rule decides no signal for `clicks` from memory alone (an ingested click of a link not in memory: unknown). */
   private decidesNothing(rule: SignalRule, clicks: NewClick[]): boolean {
-    const mirror = this.shared.mirror;
-    for (const c of clicks) if (c.origin !== "redirect" && (c.outcome ?? "redirected") === "redirected" && !mirror.find(c.trackingId)) return false;
+    const cache = this.shared.links;
+    // A link the cache cannot answer for: only the database knows whether it is one.
+    const known = (id: string) => {
+      const link = cache.peek(id);
+      if (link === undefined) throw new NeedsDatabase();
+      return link ?? undefined;
+    };
     try {
-      return rule(this.shared.memo.facts((id) => mirror.find(id), () => mirror.allIds()), clicks).length === 0;
+      for (const c of clicks) if (c.origin !== "redirect" && (c.outcome ?? "redirected") === "redirected" && !known(c.trackingId)) return false;
+      const probable = (orphan: string) => {
+        const found = cache.probableOf(orphan);
+        if (found === undefined) throw new NeedsDatabase();
+        return found;
+      };
+      return rule(this.shared.memo.facts(known, probable), clicks).length === 0;
     } catch (error) {
       if (error instanceof NeedsDatabase) return false;
       throw error;
@@ -612,7 +701,7 @@ export class PostgresStore implements Store {
   private remember(stored: NewClick[]): void {
     for (const c of stored) {
       if ((c.outcome ?? "redirected") !== "redirected" || (c.visitorKind ?? "human") !== "human") continue;
-      const link = this.shared.mirror.find(c.trackingId);
+      const link = this.shared.links.peek(c.trackingId);
       if (!link) continue;
       this.shared.memo.noteLink(link.trackingId, c.clickedAt);
       if (link.applicationId) this.shared.memo.noteApplication(link.applicationId, c.clickedAt);
@@ -676,7 +765,8 @@ export class PostgresStore implements Store {
         firsts.add(r.subject);
       }
     }
-    const mirror = this.shared.mirror;
+    const orphans = clicks.filter((c) => (c.outcome ?? "redirected") !== "redirected" && !links.has(c.trackingId)).map((c) => c.trackingId);
+    const probable = orphans.length > 0 ? await this.readProbable(orphans, tx) : new Map<string, string | null>();
     const memo = this.shared.memo;
     return {
       /** What was read and stored, remembered once the transaction commits (read: the entries renewed). */
@@ -706,8 +796,8 @@ export class PostgresStore implements Store {
           return latest;
         };
         return {
-          link: (trackingId) => links.get(trackingId) ?? mirror.find(trackingId),
-          allTrackingIds: () => mirror.allIds(),
+          link: (trackingId) => links.get(trackingId),
+          probableLink: (orphan) => probable.get(orphan) ?? null,
           previousHumanOfLink: (trackingId, click) =>
             later(previousOfLink.get(click.clickId) ?? null, latestInBatch(click, (c) => c.trackingId === trackingId)),
           previousHumanOfApplication: (applicationId, click) =>
@@ -846,7 +936,7 @@ export class PostgresStore implements Store {
             tx,
           );
         });
-        this.shared.memo.forget(new Set(changed.map((c) => c.trackingId)), (id) => this.shared.mirror.find(id)?.applicationId);
+        this.shared.memo.forget(new Set(changed.map((c) => c.trackingId)), (id) => this.shared.links.peek(id)?.applicationId);
         return changed.length;
       },
       unlocated: async (after, limit) =>
@@ -1342,6 +1432,11 @@ export class PostgresStore implements Store {
     await this.all(sql`update link_tracker.links_version set version = version where id = 1`);
     const size = await this.one<{ bytes: unknown }>(sql`select pg_database_size(current_database()) as bytes`);
     this.shared.sizeBytes = num(size?.bytes);
+  }
+
+  linkCache(): { entries: number; reads: number; drops: number } {
+    const { links } = this.shared;
+    return { entries: links.size(), reads: links.reads, drops: links.drops };
   }
 
   size(): number {

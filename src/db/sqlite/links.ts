@@ -7,6 +7,7 @@ import { clicksDeleted, uncountClicks } from "./rollups";
 import { changes, perDb, type Db } from "./index";
 import type { Link as LinkRow, LinkChanges, LinkFilter } from "../store";
 import { linkClicks, linkTracking } from "./schema";
+import { frontHalf, MIN_ORPHAN_LENGTH, oneEditNeighbours, prefixEnd, probableLink } from "../../lib/probable";
 
 /** One raw prepared primary-key read, mapped by hand. */
 export function findLink(db: Db, trackingId: string): LinkRow | undefined {
@@ -35,11 +36,11 @@ type RawLink = Omit<LinkRow, "isActive"> & { isActive: number };
 const CHECK_EVERY_MS = 100;
 const MAX_CACHED = 10_000;
 
-/** Links by id (unknown ids too), and every id (an orphan's probable link is looked for among them). */
-type LinkCache = { entries: Map<string, LinkRow | null>; ids: string[] | null; version: number; checkedAt: number };
+/** Links by id (unknown ids too), and orphan ids' probable links. */
+type LinkCache = { entries: Map<string, LinkRow | null>; probable: Map<string, string | null>; version: number; checkedAt: number };
 
 function cacheOf(db: Db): LinkCache {
-  return perDb(db, "link-cache", () => ({ entries: new Map(), ids: null, version: -1, checkedAt: 0 }));
+  return perDb(db, "link-cache", () => ({ entries: new Map(), probable: new Map(), version: -1, checkedAt: 0 }));
 }
 
 /** The cache, emptied first if another process changed links (looked at every CHECK_EVERY_MS). */
@@ -50,7 +51,7 @@ function freshCache(db: Db, nowMs: number): LinkCache {
     const version = linksVersion(db);
     if (version !== cache.version) {
       cache.entries.clear();
-      cache.ids = null;
+      cache.probable.clear();
       cache.version = version;
     }
   }
@@ -76,15 +77,50 @@ export function findLinkCached(db: Db, trackingId: string, nowMs: number): LinkR
 function linksChanged(db: Db): void {
   const cache = cacheOf(db);
   cache.entries.clear();
-  cache.ids = null;
+  cache.probable.clear();
   cache.checkedAt = 0;
 }
 
-/** Every link's id, from memory (kept like findLinkCached's entries): each orphan hit looks through them. */
-export function allTrackingIdsCached(db: Db, nowMs: number): string[] {
+/** Ids sharing an orphan id's first half read before all its one-edit neighbours are looked up instead. */
+const HALF_ROWS = 50;
+
+/**
+ * The link an orphan id probably meant, by index (lib/probable.ts): the first ids of the
+ * range it is the start of; the ids one edit away with the edit in its second half, which
+ * start with its first (a range of the primary key, HALF_ROWS at most); and those with
+ * the edit in its first half among its neighbours that exist (all of them when the first
+ * half is shared by more than HALF_ROWS).
+ */
+export function probableLinkOf(db: Db, orphan: string): string | null {
+  if (orphan.length < MIN_ORPHAN_LENGTH) return null;
+  const prefixed = perDb(db, "links-prefixed", () =>
+    db.$client.prepare<{ id: string }, [string, string, number]>("select tracking_id as id from link_tracking where tracking_id > ? and tracking_id < ? limit ?"),
+  );
+  const existing = perDb(db, "links-existing", () =>
+    db.$client.prepare<{ id: string }, [string]>("select tracking_id as id from link_tracking where tracking_id in (select value from json_each(?))"),
+  );
+  const front = frontHalf(orphan);
+  const sharing = prefixed.all(`${front}`, prefixEnd(front), HALF_ROWS + 1);
+  const crowded = sharing.length > HALF_ROWS;
+  const neighbours = oneEditNeighbours(orphan, crowded ? undefined : front.length);
+  const fits = [...prefixed.all(orphan, prefixEnd(orphan), 2), ...(crowded ? [] : sharing), ...existing.all(JSON.stringify(neighbours))].map((r) => r.id);
+  return probableLink(orphan, fits);
+}
+
+/** probableLinkOf of each orphan id (a reader thread's read: plain pairs). */
+export function probableLinks(db: Db, orphans: string[]): [string, string | null][] {
+  return orphans.map((o) => [o, probableLinkOf(db, o)]);
+}
+
+/** probableLinkOf, remembered until links change (each orphan hit of a flood asks it). */
+export function probableLinkCached(db: Db, orphan: string, nowMs: number): string | null {
   const cache = freshCache(db, nowMs);
-  cache.ids ??= allTrackingIds(db);
-  return cache.ids;
+  const known = cache.probable.get(orphan);
+  if (known !== undefined) return known;
+  const found = probableLinkOf(db, orphan);
+  if (cache.probable.size >= MAX_CACHED) cache.probable.clear();
+  cache.probable.set(orphan, found);
+  return found;
 }
 
 /** Inserts all links in one transaction; throws on any taken id, leaving none written. */
@@ -176,9 +212,6 @@ export function linksOfApplications(db: Db, applicationIds: string[]): LinkRow[]
     .all();
 }
 
-export function allTrackingIds(db: Db): string[] {
-  return db.select({ id: linkTracking.trackingId }).from(linkTracking).all().map((r) => r.id);
-}
 
 export function linkCounts(db: Db, now: string) {
   return db

@@ -7,6 +7,7 @@
 import { applicationPage } from "./applications";
 import { applicationActivity, applicationStandings, burstCandidates, clickBreakdowns, clickCountsBy, clicksPerDay, clickSpan, clickTotals, orphansIn, perLinkKindCounts, topLinksIn } from "./clicks";
 import type { Db } from "./index";
+import { probableLinks } from "./links";
 
 export const READS = {
   totals: clickTotals,
@@ -21,6 +22,7 @@ export const READS = {
   applicationStandings,
   applicationPage,
   burstCandidates,
+  probableOf: probableLinks,
 };
 export type ReadName = keyof typeof READS;
 type Rest<F> = F extends (db: Db, ...args: infer A) => unknown ? A : never;

@@ -16,7 +16,7 @@
 import type { Link, NewClick, SignalFacts, SignalRule, SignalType } from "../store";
 import { clickRewrites, previousHumanClick, takeTouchedLinks } from "./clicks";
 import type { Db } from "./index";
-import { allTrackingIdsCached, findLinkCached } from "./links";
+import { findLinkCached, probableLinkCached } from "./links";
 import { insertSignal, moveSignals, signalExists } from "./signals";
 
 type Memo = { generation: number; byLink: Map<string, string | null>; byApplication: Map<string, string | null> };
@@ -130,8 +130,8 @@ export class ClickFacts implements SignalFacts {
     return findLinkCached(this.db, trackingId, Date.now());
   }
 
-  allTrackingIds(): string[] {
-    return allTrackingIdsCached(this.db, Date.now());
+  probableLink(orphanId: string): string | null {
+    return probableLinkCached(this.db, orphanId, Date.now());
   }
 
   previousHumanOfLink(trackingId: string, click: NewClick, withinMs?: number): string | null {

@@ -362,7 +362,7 @@ export class SqliteStore implements Store {
       sourceInUse: (source) => this.read(() => links.sourceInUse(db, source)),
       of: (by) => this.read(() => links.linksOf(db, by)),
       ofApplications: (ids) => this.read(() => links.linksOfApplications(db, ids)),
-      allIds: () => this.read(() => links.allTrackingIds(db)),
+      probableOf: async (orphans) => new Map(await this.readOff("probableOf", orphans)),
       counts: (now) => this.read(() => links.linkCounts(db, now)),
       applicationsWithoutHumanClick: () => this.countedAll().then(() => this.read(() => links.applicationsWithoutHumanClick(db))),
     };

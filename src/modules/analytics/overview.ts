@@ -20,44 +20,13 @@ export function periodOf(query: AnalyticsQuery, now = Date.now()): Period & { tz
   return { from: new Date(days.from).toISOString(), to: new Date(days.to - 1).toISOString(), tz };
 }
 
-/** True when a and b differ by one inserted, deleted or replaced character. */
-export function oneEditApart(a: string, b: string): boolean {
-  if (a === b || Math.abs(a.length - b.length) > 1) return false;
-  // The common start, then the common end: between them at most one character of each.
-  // (No substrings: every orphan hit runs this against every link.)
-  let start = 0;
-  while (start < a.length && start < b.length && a.charCodeAt(start) === b.charCodeAt(start)) start++;
-  let endA = a.length - 1;
-  let endB = b.length - 1;
-  while (endA >= start && endB >= start && a.charCodeAt(endA) === b.charCodeAt(endB)) {
-    endA--;
-    endB--;
-  }
-  return endA - start < 1 && endB - start < 1;
-}
-
-/**
- * The link an orphan id was probably meant to be: one it is the start of (the rest was
- * cut off, e.g. by a line break in a PDF), or one a single character away (a typo).
- * Only when exactly one link fits.
- */
-export function probableLink(orphan: string, ids: string[]): string | null {
-  if (orphan.length < 4) return null;
-  let fit: string | null = null;
-  for (const id of ids) {
-    if (!((id.startsWith(orphan) && id !== orphan) || oneEditApart(orphan, id))) continue;
-    if (fit !== null) return null; // two fit: neither is probable
-    fit = id;
-  }
-  return fit;
-}
+export { oneEditApart, probableLink } from "../../lib/probable";
 
 export async function overview(store: Store, query: AnalyticsQuery) {
   const { tz, ...period } = periodOf(query);
-  const [kindRows, counts, ids, waiting, top, perDay, recent, orphans, places] = await Promise.all([
+  const [kindRows, counts, waiting, top, perDay, recent, orphans, places] = await Promise.all([
     store.clicks.countsBy(period, "kind"),
     store.links.counts(nowIso()),
-    store.links.allIds(),
     store.links.applicationsWithoutHumanClick(),
     store.clicks.topLinksIn(period, 10),
     store.clicks.perDay({ ...period, kinds: ["human"] }, tz),
@@ -67,7 +36,7 @@ export async function overview(store: Store, query: AnalyticsQuery) {
   ]);
   const kinds = countsByKind(kindRows.map((r) => ({ kind: r.value ?? "", clicks: r.clicks })));
   const named = new Set([...top.map((r) => r.trackingId), ...recent.map((r) => r.trackingId)]);
-  const probable = new Map(orphans.map((o) => [o.tracking_id, probableLink(o.tracking_id, ids)]));
+  const probable = await store.links.probableOf(orphans.map((o) => o.tracking_id));
   for (const p of probable.values()) if (p) named.add(p);
   const links = new Map<string, Link | undefined>(await Promise.all([...named].map(async (id) => [id, await store.links.find(id)] as const)));
   const link = (id: string) => links.get(id);

@@ -80,7 +80,7 @@ export async function burstsAmong(store: Store, clicks: NewClick[], now = new Da
   const byApplication = new Map<string, { at: number; ip: string }[]>();
   for (const c of clicks) {
     if (!c.ipAddress || (c.visitorKind ?? "human") !== "human" || (c.outcome ?? "redirected") !== "redirected") continue;
-    const applicationId = store.links.findCached(c.trackingId, now.getTime())?.applicationId;
+    const applicationId = (await store.links.findCached(c.trackingId, now.getTime()))?.applicationId;
     if (!applicationId) continue;
     const list = byApplication.get(applicationId) ?? [];
     list.push({ at: Date.parse(c.clickedAt), ip: c.ipAddress });

@@ -22,10 +22,21 @@ export const isLiveLink = (link: ResolvedLink, now: string): boolean => link.isA
 export const classifyLink = (link: ResolvedLink | undefined, now: string): Resolution =>
   !link ? { kind: "unknown" } : isLiveLink(link, now) ? { kind: "live", link } : { kind: "gone", link };
 
-/** The store's links, from its in-memory cache: no turn of the event loop waited for. */
+/**
+ * The store's links, from its in-memory cache (no turn of the event loop waited for), or
+ * read through it; a read that fails while the database is away is "unavailable".
+ */
 export function localLinks(store: Store): LinkSource {
   return {
-    resolve: (trackingId, now) => classifyLink(store.links.findCached(trackingId, Date.parse(now)), now),
+    resolve: (trackingId, now) => {
+      const found = store.links.findCached(trackingId, Date.parse(now));
+      return found instanceof Promise
+        ? found.then(
+            (link) => classifyLink(link, now),
+            (): Resolution => ({ kind: "unavailable" }),
+          )
+        : classifyLink(found, now);
+    },
     sourceInUse: (source) => store.links.sourceInUse(source),
   };
 }

@@ -23,11 +23,15 @@ export type Visitor = Classification & Place & {
 
 const crop = (value: string | null, max: number): string | null => (value ? value.slice(0, max) : null);
 
-/** Query parameters other than uuid (utm_* and the rest), bounded in count and size. */
+const withoutNul = (text: string) => (text.includes("\u0000") ? text.replaceAll("\u0000", "") : text);
+
+/** Query parameters other than uuid (utm_* and the rest), bounded in count and size, without NULs (no database text holds one). */
 export function queryMetadata(params: URLSearchParams): Record<string, string> {
   const metadata: Record<string, string> = {};
   let count = 0;
-  for (const [key, value] of params) {
+  for (const [rawKey, rawValue] of params) {
+    const key = withoutNul(rawKey);
+    const value = withoutNul(rawValue);
     if (key === "uuid" || key in metadata || key.length === 0) continue;
     if (++count > MAX_METADATA_KEYS) break;
     metadata[key.slice(0, MAX_METADATA_KEY)] = value.slice(0, MAX_METADATA_VALUE);

@@ -7,7 +7,6 @@
  * only at its third click, and then withdraws the events of the first two.
  */
 import type { Link, NewClick, NewSignal, SignalFacts, SignalRule, SignalType } from "../../db/store";
-import { probableLink } from "../analytics/overview";
 
 const DAY_MS = 86_400_000;
 
@@ -40,7 +39,7 @@ const linkSummary = (l: Link) => ({ tracking_id: l.trackingId, link_function: l.
 
 function signalsOf(facts: SignalFacts, click: NewClick, returnDays: number): Signal[] {
   if ((click.outcome ?? "redirected") !== "redirected") {
-    const probably = click.trackingId.length >= 4 && !facts.link(click.trackingId) ? probableLink(click.trackingId, facts.allTrackingIds()) : null;
+    const probably = click.trackingId.length >= 4 && !facts.link(click.trackingId) ? facts.probableLink(click.trackingId) : null;
     if (!probably) return [];
     return [{ type: "link.orphan_hit", subject: `orphan:${click.trackingId}`, data: { orphan_id: click.trackingId, probably: probably, click: clickSummary(click) } }];
   }
