@@ -348,6 +348,12 @@ async function main() {
   await ensureTools();
   const cpu = (await $`nproc`.text()).trim();
   console.log(`machine: ${cpu} cores, ${(require("node:os").totalmem() / 2 ** 30).toFixed(0)} GiB; ${DURATION}s per run; rounds ${ROUNDS}`);
+  // BENCH_ONLY=postgres: the PostgreSQL figures alone (each against its own bare 302 runs).
+  if (process.env.BENCH_ONLY === "postgres") {
+    const url = await benchDatabase();
+    if (url) await benchPostgres(url);
+    return;
+  }
 
   const bare = await start([process.execPath, join(import.meta.dir, "bare.ts")], {}, root, (out) => Number(/"port":(\d+)/.exec(out)?.[1]) || null);
   const lt = await startLinkTracker(join(work, "redirect"));

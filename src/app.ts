@@ -89,12 +89,9 @@ export function createApp({ store, config, log = silentLogger(), metrics = creat
       recorder.nudge();
       checkDeclaredLength(request);
       const path = pathOf(request);
+      if (!needsKeyFirst(request.method, path)) return;
       // No id or value of the API holds a NUL (no database text can): refused, once the key is checked.
-      const nul = request.url.includes("%00") && (path.startsWith("/api/") || path.startsWith("/dashboard"));
-      if (!needsKeyFirst(request.method, path)) {
-        if (nul) throw nulInUrl();
-        return;
-      }
+      const nul = request.url.includes("%00");
       return gate(request).then(() => {
         if (nul) throw nulInUrl();
         if (path === "/api" || path === "/api/") throw new NotFound(`No route for ${request.method} ${path}`);

@@ -48,10 +48,10 @@ export type NewClick = {
   sessionId?: string | null;
   clickSource?: string | null;
   metadata?: Record<string, unknown>;
-  isBot?: boolean;
-  visitorKind?: VisitorKind;
+  /** Who clicked (is_bot follows from it: isBotKind); decided once, when the click is built. */
+  visitorKind: VisitorKind;
   visitorReason?: string | null;
-  outcome?: ClickOutcome;
+  outcome: ClickOutcome;
   /** Ingested and API clicks: the event_id, or a digest of the event's fields. */
   idempotencyKey?: string | null;
   /** Where from (lib/geo): ISO 3166-1 alpha-2, city, the network's AS number and owner. */
@@ -63,7 +63,13 @@ export type NewClick = {
   acceptLanguage?: boolean;
 };
 
-export type StoredClick = Required<Omit<NewClick, "idempotencyKey" | "acceptLanguage">> & { idempotencyKey: string | null };
+export type StoredClick = Required<Omit<NewClick, "idempotencyKey" | "acceptLanguage">> & { idempotencyKey: string | null; isBot: boolean };
+
+/** The stored is_bot of a click of this kind: the owner's own clicks are a person's too. */
+export const isBotKind = (kind: VisitorKind): boolean => kind !== "human" && kind !== "owner";
+
+/** A recruiter's click as every count means it: redirected, and a person's. */
+export const isHumanVisit = (c: Pick<NewClick, "visitorKind" | "outcome">): boolean => c.visitorKind === "human" && c.outcome === "redirected";
 
 /** Where a stored click came from (its city is left out of lists). */
 export type ClickPlace = { country: string | null; asn: number | null; network: string | null };

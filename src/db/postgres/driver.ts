@@ -13,8 +13,9 @@
  * needs `prepare: false` (DATABASE_PREPARE=false). Notifications do not pass such a
  * pooler: the store finds that out (listen's probe) and polls instead.
  *
- * Two pools: click writes (the redirect's group commits, ingest batches) have connections
- * of their own, so no number of slow reads leaves a click waiting for one.
+ * Two pools: the redirect has connections of its own (recordConnections of the total) for
+ * its link reads and group commits, so no number of slow reads or ingest batches leaves a
+ * recruiter waiting for one; everything else shares the rest.
  */
 import pg from "pg";
 import { drizzle } from "drizzle-orm/node-postgres";
@@ -42,14 +43,15 @@ export type PgConnectionOptions = {
 
 export type PgConnection = {
   db: PgDb;
-  /** The click writes' own pool. */
-  writes: PgDb;
+  /** The redirect's own pool: its link reads and group commits. */
+  redirects: PgDb;
   /**
    * A statement prepared once per connection under `name` and then only bound and run:
-   * the redirect's insert skips the server's parse and plan. Absent with
-   * `prepare: false` (behind a transaction-mode pooler that does not keep them).
+   * the redirect's insert skips the server's parse and plan; on the redirect's own pool
+   * with `record`. Absent with `prepare: false` (behind a transaction-mode pooler that
+   * does not keep them).
    */
-  prepared?: (name: string, text: string, values: unknown[]) => Promise<unknown[]>;
+  prepared?: (name: string, text: string, values: unknown[], record: boolean) => Promise<unknown[]>;
   /** Listens on `channel` with a connection of its own (null when listening is turned off). */
   listen: ((channel: string, handlers: ListenHandlers) => () => void) | null;
   end(timeoutSeconds?: number): Promise<void>;
@@ -62,10 +64,12 @@ export type ListenHandlers = {
   down(error: Error): void;
 };
 
-/** Share of the connections the click writes keep for themselves (at least 2, or 1 of a pool of 1). */
-export function writeConnections(total: number): number {
-  return total <= 1 ? 1 : Math.max(2, Math.floor(total * 0.4));
-}
+/**
+ * Connections the redirect keeps for itself: one group commit is under way at a time
+ * (recorder.ts), and the other reads a link memory does not hold (or stands in while the
+ * first is being replaced). A pool of 2 or fewer is shared.
+ */
+export const recordConnections = (total: number): number => (total <= 2 ? 0 : 2);
 
 export function connectPostgres(url: string, options: PgConnectionOptions = {}): PgConnection {
   const total = options.max ?? 10;
@@ -79,9 +83,9 @@ export function connectPostgres(url: string, options: PgConnectionOptions = {}):
     application_name: options.applicationName ?? "link-tracker",
     keepAlive: true,
   };
-  const writeCount = writeConnections(total);
-  const pool = new pg.Pool({ ...settings, max: Math.max(1, total - writeCount) });
-  const writePool = total <= 1 ? pool : new pg.Pool({ ...settings, max: writeCount });
+  const reserved = recordConnections(total);
+  const pool = new pg.Pool({ ...settings, max: total - reserved });
+  const writePool = reserved === 0 ? pool : new pg.Pool({ ...settings, max: reserved });
   // A connection the server closes is an 'error' event: on the pool while it sits idle,
   // on its client while it is lent out (in a transaction, between two statements).
   // Without a listener either would end the process. The client's queries fail with the
@@ -96,8 +100,8 @@ export function connectPostgres(url: string, options: PgConnectionOptions = {}):
   const stops = new Set<() => void>();
   return {
     db: drizzle({ client: pool }) as unknown as PgDb,
-    writes: drizzle({ client: writePool }) as unknown as PgDb,
-    prepared: options.prepare === false ? undefined : async (name, text, values) => (await writePool.query({ name, text, values })).rows,
+    redirects: drizzle({ client: writePool }) as unknown as PgDb,
+    prepared: options.prepare === false ? undefined : async (name, text, values, record) => (await (record ? writePool : pool).query({ name, text, values })).rows,
     listen:
       options.listen === false
         ? null

@@ -65,7 +65,7 @@ export async function openPostgresStore(url: string, options: OpenPostgresOption
   try {
     return await openPostgresOn(connection.db, {
       ...options,
-      writes: connection.writes,
+      redirects: connection.redirects,
       end: (s) => connection.end(s),
       prepared: connection.prepared,
       listen: connection.listen ?? undefined,

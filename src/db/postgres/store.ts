@@ -1,11 +1,13 @@
 /**
- * The PostgreSQL store: the Store interface over drizzle's PgDatabase (postgres.js in a
- * server, PGlite in the tests), for several link-tracker instances sharing one database.
+ * The PostgreSQL store: the Store interface over drizzle's PgDatabase (node-postgres in a
+ * server, driver.ts; PGlite in the tests), for several link-tracker instances sharing one
+ * database.
  *
  * What no caller has to know:
- *   - Clicks go straight into link_clicks, a batch in one `INSERT … SELECT FROM
- *     jsonb_to_recordset(…)` (a redirect's group commit, an ingest batch): no inbox.
- *     click_daily is kept by statement-level triggers, whoever writes the table.
+ *   - Clicks go straight into link_clicks, a batch in one `INSERT … SELECT FROM unnest(…)`
+ *     of one array per column (a redirect's group commit, an ingest batch): no inbox.
+ *     click_daily is kept by statement-level triggers, whoever writes the table. A
+ *     redirect's link reads and group commits have connections of their own.
  *   - Idempotency and "exactly once" are unique keys, not memory: a retried ingest
  *     event meets its idempotency key (ON CONFLICT DO NOTHING), a link's first human click
  *     is one row by a partial unique index, whichever instance decides it.
@@ -13,10 +15,11 @@
  *     their commit order: a reader that has seen seq N never later finds an N-1.
  *   - Webhook deliveries are claimed (FOR UPDATE SKIP LOCKED) with a lease; retention and
  *     delivery scheduling take transaction-level advisory locks and skip their turn when
- *     another instance holds one. No session state: a transaction-mode pooler works.
- *   - Links are held in memory (every one of them), so a redirect never waits for the
- *     database and keeps answering while it is down; links_version, bumped by a trigger
- *     on every change, is polled to see other instances' changes within a second.
+ *     another instance holds one.
+ *   - Links are read through a bounded cache (link-cache.ts): a link made on another
+ *     instance is read at its first click, a change reaches every instance as it commits
+ *     (LISTEN/NOTIFY), links_version is polled for when notifications do not arrive, and
+ *     links in memory keep serving while the database is down.
  *   - Errors meaning "the database cannot take this now" (connection lost, shutting down,
  *     statement timeout, read-only, out of resources) become StoreUnavailable.
  */
@@ -56,6 +59,8 @@ import {
   type StoredClick,
   type VisitorKind,
   type WebhookRepository,
+  isBotKind,
+  isHumanVisit,
 } from "../store";
 import { describe } from "../describe";
 import { pgErrorCode, pgErrorDetail, type ListenHandlers, type PgDb } from "./driver";
@@ -153,9 +158,9 @@ export type PostgresStoreOptions = {
   /** Ends the connection pool (close()). */
   end?: (timeoutSeconds: number) => Promise<void>;
   /** The driver's prepared statements, for the redirect's and ingest's insert (driver.ts). */
-  prepared?: (name: string, text: string, values: unknown[]) => Promise<unknown[]>;
-  /** The click writes' own connections (driver.ts); the store's `db` when absent. */
-  writes?: PgDb;
+  prepared?: (name: string, text: string, values: unknown[], record: boolean) => Promise<unknown[]>;
+  /** The redirect's own connections (driver.ts), for its link reads and group commits; the store's `db` when absent. */
+  redirects?: PgDb;
   /** Other instances' link changes as they commit (a server's store; driver.ts). */
   listen?: (channel: string, handlers: ListenHandlers) => () => void;
 };
@@ -293,6 +298,11 @@ export class PostgresStore implements Store {
     };
   }
 
+  /** The redirect's own connections (driver.ts), but the transaction's in a store of tx(). */
+  private redirectDb(): Q {
+    return this.inTx ? this.db : (this.shared.options.redirects ?? this.db);
+  }
+
   /** A link from the cache, or read through it (one read per id at a time). */
   private linkOf(trackingId: string, nowMs: number): Link | undefined | Promise<Link | undefined> {
     const { links, reading } = this.shared;
@@ -302,7 +312,8 @@ export class PostgresStore implements Store {
     if (pending) return pending;
     links.reading(trackingId);
     links.reads++;
-    const read = this.one<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id = ${trackingId}`)
+    // On the redirect's own connections: no heavy read leaves a recruiter waiting for one.
+    const read = this.one<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id = ${trackingId}`, this.redirectDb())
       .then((row) => {
         const link = row ? linkOf(row) : undefined;
         links.found(trackingId, link);
@@ -559,11 +570,11 @@ export class PostgresStore implements Store {
       clicks.map((c) => text(c.sessionId)),
       clicks.map((c) => text(c.clickSource)),
       clicks.map((c) => jsonWithoutNul(c.metadata ?? {})),
-      clicks.map((c) => c.isBot ?? false),
-      clicks.map((c) => c.visitorKind ?? "human"),
+      clicks.map((c) => isBotKind(c.visitorKind)),
+      clicks.map((c) => c.visitorKind),
       clicks.map((c) => text(c.visitorReason)),
       clicks.map((c) => c.origin),
-      clicks.map((c) => c.outcome ?? "redirected"),
+      clicks.map((c) => c.outcome),
       clicks.map((c) => text(c.idempotencyKey)),
       clicks.map((c) => c.country ?? null),
       clicks.map((c) => text(c.city)),
@@ -583,8 +594,8 @@ export class PostgresStore implements Store {
       sql`, `,
     );
     const rule = this.shared.options.signals?.rule;
-    // Clicks have connections of their own (driver.ts): reads never leave one waiting.
-    const writes = this.inTx ? this.db : (this.shared.options.writes ?? this.db);
+    // A redirect's group commit has connections of its own (driver.ts): no read or ingest batch leaves it waiting.
+    const writes = idempotent ? this.db : this.redirectDb();
     // Redirect clicks are all new (fresh ids, no key): nothing to return.
     const statement = sql`insert into link_clicks (click_id, tracking_id, clicked_at, received_at, ip_address, user_agent, referrer_url, session_id,
           click_source, metadata, is_bot, visitor_kind, visitor_reason, origin, outcome, idempotency_key, country, city, asn, network,
@@ -604,7 +615,7 @@ export class PostgresStore implements Store {
       const inserted = prepared
         ? await this.guard(async () => {
             const { sql: text, params } = dialect.sqlToQuery(statement);
-            return (await prepared(idempotent ? "lt_insert_clicks_once" : "lt_insert_clicks", text, params)) as { id: string }[];
+            return (await prepared(idempotent ? "lt_insert_clicks_once" : "lt_insert_clicks", text, params, !idempotent)) as { id: string }[];
           })
         : await this.guard(() => insert(writes));
       const isNew = newOf(inserted);
@@ -684,7 +695,7 @@ export class PostgresStore implements Store {
       return link ?? undefined;
     };
     try {
-      for (const c of clicks) if (c.origin !== "redirect" && (c.outcome ?? "redirected") === "redirected" && !known(c.trackingId)) return false;
+      for (const c of clicks) if (c.origin !== "redirect" && c.outcome === "redirected" && !known(c.trackingId)) return false;
       const probable = (orphan: string) => {
         const found = cache.probableOf(orphan);
         if (found === undefined) throw new NeedsDatabase();
@@ -700,7 +711,7 @@ export class PostgresStore implements Store {
   /** Human clicks just stored, in the memory of this instance. */
   private remember(stored: NewClick[]): void {
     for (const c of stored) {
-      if ((c.outcome ?? "redirected") !== "redirected" || (c.visitorKind ?? "human") !== "human") continue;
+      if (!isHumanVisit(c)) continue;
       const link = this.shared.links.peek(c.trackingId);
       if (!link) continue;
       this.shared.memo.noteLink(link.trackingId, c.clickedAt);
@@ -722,7 +733,7 @@ export class PostgresStore implements Store {
         linkOf(r),
       ]),
     );
-    const humans = clicks.filter((c) => (c.outcome ?? "redirected") === "redirected" && (c.visitorKind ?? "human") === "human" && links.has(c.trackingId));
+    const humans = clicks.filter((c) => isHumanVisit(c) && links.has(c.trackingId));
     const previousOfLink = new Map<string, string | null>();
     const previousOfApplication = new Map<string, string | null>();
     const firsts = new Set<string>();
@@ -765,7 +776,7 @@ export class PostgresStore implements Store {
         firsts.add(r.subject);
       }
     }
-    const orphans = clicks.filter((c) => (c.outcome ?? "redirected") !== "redirected" && !links.has(c.trackingId)).map((c) => c.trackingId);
+    const orphans = clicks.filter((c) => c.outcome !== "redirected" && !links.has(c.trackingId)).map((c) => c.trackingId);
     const probable = orphans.length > 0 ? await this.readProbable(orphans, tx) : new Map<string, string | null>();
     const memo = this.shared.memo;
     return {
@@ -779,7 +790,7 @@ export class PostgresStore implements Store {
           if (beforeApp && link.applicationId) memo.noteApplication(link.applicationId, beforeApp, true);
         }
         for (const c of stored) {
-          if ((c.outcome ?? "redirected") !== "redirected" || (c.visitorKind ?? "human") !== "human") continue;
+          if (!isHumanVisit(c)) continue;
           const link = links.get(c.trackingId);
           if (!link) continue;
           memo.noteLink(link.trackingId, c.clickedAt, true);
@@ -788,7 +799,7 @@ export class PostgresStore implements Store {
       },
       /** The facts for the clicks really stored (a duplicate's decides nothing, and is no one's previous in the batch). */
       with(stored: NewClick[]): SignalFacts {
-        const human = (c: NewClick) => (c.outcome ?? "redirected") === "redirected" && (c.visitorKind ?? "human") === "human";
+        const human = (c: NewClick) => isHumanVisit(c);
         const before = (a: NewClick, b: NewClick) => a.clickedAt < b.clickedAt || (a.clickedAt === b.clickedAt && a.clickId < b.clickId);
         const latestInBatch = (click: NewClick, same: (c: NewClick) => boolean) => {
           let latest: string | null = null;
@@ -926,7 +937,7 @@ export class PostgresStore implements Store {
       reclassify: async (ids, kind, reason, at = new Date().toISOString()) => {
         const clickIds = uuids(ids);
         if (clickIds.length === 0) return 0;
-        const isBot = kind !== "human" && kind !== "owner";
+        const isBot = isBotKind(kind);
         const changed = await this.transaction(async (tx) => {
           await this.all(this.cancelSignalsOf(clickIds, at), tx);
           return this.all<{ trackingId: string }>(
@@ -1408,15 +1419,17 @@ export class PostgresStore implements Store {
         await this.all(sql`insert into link_tracker.settings (key, value) values (${key}, ${make()}) on conflict do nothing`);
         return (await this.one<{ value: string }>(sql`select value from link_tracker.settings where key = ${key}`))!.value;
       },
+      // The first redirect of the day waits for it: on the redirect's own connections.
       saltForDay: async (day) => {
-        const found = await this.one<{ salt: string }>(sql`select salt from link_tracker.daily_salts where day = ${day}`);
+        const q = this.redirectDb();
+        const found = await this.one<{ salt: string }>(sql`select salt from link_tracker.daily_salts where day = ${day}`, q);
         if (found) return found.salt;
         const salt = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
         return this.transaction(async (tx) => {
           await this.all(sql`insert into link_tracker.daily_salts (day, salt) values (${day}, ${salt}) on conflict do nothing`, tx);
           await this.all(sql`delete from link_tracker.daily_salts where day <> ${day}`, tx);
           return (await this.one<{ salt: string }>(sql`select salt from link_tracker.daily_salts where day = ${day}`, tx))!.salt;
-        });
+        }, q);
       },
     };
   }

@@ -2,7 +2,7 @@
  * A click as it is written: the columns a new click fills, in order, and their values.
  * Shared by link_clicks (clicks.ts) and the inbox that redirect clicks wait in (inbox.ts).
  */
-import type { NewClick as ClickInsert } from "../store";
+import { isBotKind, type NewClick as ClickInsert } from "../store";
 
 // Written with raw prepared statements, without the query builder's per-row mapping
 // (a third of the cost of a click on the redirect's hot path).
@@ -24,11 +24,11 @@ export const clickValues = (c: ClickInsert) =>
     c.sessionId ?? null,
     c.clickSource ?? null,
     c.metadata && Object.keys(c.metadata).length > 0 ? JSON.stringify(c.metadata) : "{}",
-    c.isBot ? 1 : 0,
-    c.visitorKind ?? "human",
+    isBotKind(c.visitorKind) ? 1 : 0,
+    c.visitorKind,
     c.visitorReason ?? null,
     c.origin,
-    c.outcome ?? "redirected",
+    c.outcome,
     c.country ?? null,
     c.city ?? null,
     c.asn ?? null,

@@ -9,7 +9,7 @@ import type { SQLQueryBindings } from "bun:sqlite";
 import { clicksDeleted, counted, DESCRIBED_COLUMNS, describedValues, rewriteClicks, uncountClicks } from "./rollups";
 import * as tallies from "./tallies";
 import { perDb, type Db } from "./index";
-import { EXPORT_COLUMNS, type BurstFilter, type NewClick as ClickInsert, type ClickFilter, type ClickPlace, type CountDimension, type ExportFilter, type Period, type VisitorKind } from "../store";
+import { EXPORT_COLUMNS, isBotKind, type BurstFilter, type NewClick as ClickInsert, type ClickFilter, type ClickPlace, type CountDimension, type ExportFilter, type Period, type VisitorKind } from "../store";
 import { linkClicks } from "./schema";
 import { cancelSignalsOf } from "./signals";
 
@@ -206,7 +206,7 @@ export function setClickPlaces(db: Db, places: ({ clickId: string; city: string 
  */
 export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, reason: string, at: string): number {
   if (clickIds.length === 0) return 0;
-  const isBot = kind !== "human" && kind !== "owner";
+  const isBot = isBotKind(kind);
   let changed: { trackingId: string }[] = [];
   try {
     changed = db.$client.transaction(() => {

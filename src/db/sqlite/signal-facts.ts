@@ -13,7 +13,7 @@
  * The writer thread keeps no memo across transactions (`oneTransaction`): the server's
  * connection writes clicks it would not know of.
  */
-import type { Link, NewClick, SignalFacts, SignalRule, SignalType } from "../store";
+import { isHumanVisit, type Link, type NewClick, type SignalFacts, type SignalRule, type SignalType } from "../store";
 import { clickRewrites, previousHumanClick, takeTouchedLinks } from "./clicks";
 import type { Db } from "./index";
 import { findLinkCached, probableLinkCached } from "./links";
@@ -117,7 +117,7 @@ export class ClickFacts implements SignalFacts {
   prime(clicks: NewClick[]): void {
     const memo = this.current();
     for (const c of clicks) {
-      if ((c.outcome ?? "redirected") !== "redirected" || (c.visitorKind ?? "human") !== "human") continue;
+      if (!isHumanVisit(c)) continue;
       const link = this.link(c.trackingId);
       if (!link) continue;
       if (!memo.byLink.has(link.trackingId)) memo.byLink.set(link.trackingId, previousHumanClick(this.db, { trackingId: link.trackingId }));

@@ -73,7 +73,7 @@ export function serveClickWriter(makeRule: (signals: NonNullable<WriterInit["sig
         facts.prime(request.clicks);
         const isNew = insertClicks(db!, request.clicks, (stored) => {
           storeSignals(db!, rule, facts, stored);
-          for (const c of stored) if ((c.visitorKind ?? "human") === "human" && facts.link(c.trackingId)) touched.add(c.trackingId);
+          for (const c of stored) if (c.visitorKind === "human" && facts.link(c.trackingId)) touched.add(c.trackingId);
         });
         return { isNew, touched: [...touched] };
       }),

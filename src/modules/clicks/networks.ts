@@ -56,5 +56,5 @@ export function networkClassification(ip: string | null | undefined, place: Plac
   if (!place || place.asn === null) return null;
   const rule = byRange.find((r) => r.matches(ip))?.rule ?? byAsn.get(place.asn);
   if (!rule) return null;
-  return { isBot: true, visitorKind: rule.kind, visitorReason: `${rule.what}: ${rule.name ?? place.network ?? "unknown"} (AS${place.asn})` };
+  return { visitorKind: rule.kind, visitorReason: `${rule.what}: ${rule.name ?? place.network ?? "unknown"} (AS${place.asn})` };
 }

@@ -56,6 +56,7 @@ export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receiv
     }),
     ...place,
     origin,
+    outcome: "redirected",
     idempotencyKey: idempotencyKey(event),
   };
 }

@@ -27,7 +27,7 @@ export function countsByKind(rows: { kind: string; clicks: number }[]): Record<V
   return counts;
 }
 
-export type Classification = { isBot: boolean; visitorKind: VisitorKind; visitorReason: string | null };
+export type Classification = { visitorKind: VisitorKind; visitorReason: string | null };
 
 const PREVIEW_AGENTS =
   /LinkedInBot|Slackbot|Slack-ImgProxy|facebookexternalhit|Facebot|Twitterbot|WhatsApp|TelegramBot|Discordbot|SkypeUriPreview|MicrosoftPreview|redditbot|Pinterestbot|Embedly|Iframely|vkShare|Mastodon|Bluesky|Google-PageRenderer|Snap URL Preview|Viber/i;
@@ -35,7 +35,7 @@ const PREVIEW_AGENTS =
 const SCANNER_AGENTS =
   /Barracuda|Mimecast|Proofpoint|ppops|TrendMicro|Trend Micro|Symantec|MessageLabs|Forcepoint|Sophos|IronPort|FireEye|Zscaler|Check ?Point|SafeLinks|Cisco|Avanan|Abnormal/i;
 
-const HUMAN: Classification = { isBot: false, visitorKind: "human", visitorReason: null };
+const HUMAN: Classification = { visitorKind: "human", visitorReason: null };
 
 // isbot runs one large regular expression; recruiters' browsers repeat the same few
 // user agents, so answers are remembered (bounded: the map is emptied when full).
@@ -47,9 +47,9 @@ function byUserAgent(userAgent: string): Classification | null {
   let result: Classification | null = null;
   const preview = PREVIEW_AGENTS.exec(userAgent);
   const scanner = SCANNER_AGENTS.exec(userAgent);
-  if (preview) result = { isBot: true, visitorKind: "preview", visitorReason: `preview agent ${preview[0]}` };
-  else if (scanner) result = { isBot: true, visitorKind: "scanner", visitorReason: `security scanner ${scanner[0]}` };
-  else if (isbot(userAgent)) result = { isBot: true, visitorKind: "bot", visitorReason: "isbot" };
+  if (preview) result = { visitorKind: "preview", visitorReason: `preview agent ${preview[0]}` };
+  else if (scanner) result = { visitorKind: "scanner", visitorReason: `security scanner ${scanner[0]}` };
+  else if (isbot(userAgent)) result = { visitorKind: "bot", visitorReason: "isbot" };
   if (remembered.size >= MAX_REMEMBERED) remembered.clear();
   remembered.set(userAgent, result);
   return result;
@@ -70,15 +70,15 @@ export type VisitorFacts = {
 };
 
 export function classify(facts: VisitorFacts): Classification {
-  if (facts.isOwnerIp(facts.ip)) return { isBot: false, visitorKind: "owner", visitorReason: "EXCLUDE_IPS" };
-  if (facts.ownerBrowser) return { isBot: false, visitorKind: "owner", visitorReason: "signed in to the dashboard" };
+  if (facts.isOwnerIp(facts.ip)) return { visitorKind: "owner", visitorReason: "EXCLUDE_IPS" };
+  if (facts.ownerBrowser) return { visitorKind: "owner", visitorReason: "signed in to the dashboard" };
   const byAgent = byUserAgent(facts.userAgent ?? "");
   if (byAgent) return byAgent;
   const byNetwork = networkClassification(facts.ip, facts.place);
   if (byNetwork?.visitorKind === "scanner") return byNetwork;
-  if (facts.acceptLanguage === null) return { isBot: true, visitorKind: "scanner", visitorReason: "no Accept-Language" };
+  if (facts.acceptLanguage === null) return { visitorKind: "scanner", visitorReason: "no Accept-Language" };
   if (byNetwork) return byNetwork;
   const burst = facts.burst?.();
-  if (burst) return { isBot: true, visitorKind: "scanner", visitorReason: burst };
+  if (burst) return { visitorKind: "scanner", visitorReason: burst };
   return HUMAN;
 }

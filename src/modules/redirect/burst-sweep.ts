@@ -7,7 +7,7 @@
  * still held (SIGNAL_HOLD_SECONDS, 15 s by default, is longer than the sweep's period).
  * Every instance may run it: reclassifying and withdrawing are idempotent.
  */
-import type { BurstFilter, NewClick, Store } from "../../db/store";
+import { isHumanVisit, type BurstFilter, type NewClick, type Store } from "../../db/store";
 import { failureLog, type Logger } from "../../lib/log";
 import { BurstDetector } from "./burst";
 
@@ -79,7 +79,7 @@ const MAX_CLICKS_PER_WINDOW = 2000;
 export async function burstsAmong(store: Store, clicks: NewClick[], now = new Date()): Promise<string[]> {
   const byApplication = new Map<string, { at: number; ip: string }[]>();
   for (const c of clicks) {
-    if (!c.ipAddress || (c.visitorKind ?? "human") !== "human" || (c.outcome ?? "redirected") !== "redirected") continue;
+    if (!c.ipAddress || !isHumanVisit(c)) continue;
     const applicationId = (await store.links.findCached(c.trackingId, now.getTime()))?.applicationId;
     if (!applicationId) continue;
     const list = byApplication.get(applicationId) ?? [];

@@ -96,7 +96,6 @@ export class TrackingService {
       sessionId: visitor.sessionId,
       clickSource: (source ?? sourceFromReferrer(visitor.referrer)).slice(0, 50),
       metadata: visitor.metadata,
-      isBot: visitor.isBot,
       visitorKind: visitor.visitorKind,
       visitorReason: visitor.visitorReason,
       country: visitor.country,

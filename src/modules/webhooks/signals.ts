@@ -22,7 +22,7 @@ function clickSummary(c: NewClick) {
     clicked_at: c.clickedAt,
     click_source: c.clickSource ?? null,
     referrer_domain: referrerDomain,
-    visitor_kind: c.visitorKind ?? "human",
+    visitor_kind: c.visitorKind,
     country: c.country ?? null,
     asn: c.asn ?? null,
     network: c.network ?? null,
@@ -38,12 +38,12 @@ export function placeText(c: { country?: string | null; network?: string | null 
 const linkSummary = (l: Link) => ({ tracking_id: l.trackingId, link_function: l.linkFunction, link_type: l.linkType, original_url: l.originalUrl, redirect_url: l.redirectUrl });
 
 function signalsOf(facts: SignalFacts, click: NewClick, returnDays: number): Signal[] {
-  if ((click.outcome ?? "redirected") !== "redirected") {
+  if (click.outcome !== "redirected") {
     const probably = click.trackingId.length >= 4 && !facts.link(click.trackingId) ? facts.probableLink(click.trackingId) : null;
     if (!probably) return [];
     return [{ type: "link.orphan_hit", subject: `orphan:${click.trackingId}`, data: { orphan_id: click.trackingId, probably: probably, click: clickSummary(click) } }];
   }
-  if ((click.visitorKind ?? "human") !== "human") return [];
+  if (click.visitorKind !== "human") return [];
   const link = facts.link(click.trackingId);
   if (!link) return [];
   const base = () => ({ link: linkSummary(link), job_id: link.jobId, application_id: link.applicationId, click: clickSummary(click) });

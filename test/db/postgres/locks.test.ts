@@ -46,7 +46,7 @@ describe.skipIf(!pg.url)(`advisory locks between instances${pg.url ? "" : ` (ski
     opened.push(store);
     const old = new Date(Date.now() - 3 * 86_400_000).toISOString();
     await store.clicks.insert(
-      Array.from({ length: 5 }, (_, i) => ({ clickId: Bun.randomUUIDv7(), trackingId: "old", clickedAt: old, receivedAt: old, origin: "ingest" as const, idempotencyKey: `old-${i}` })),
+      Array.from({ length: 5 }, (_, i) => ({ clickId: Bun.randomUUIDv7(), trackingId: "old", clickedAt: old, receivedAt: old, origin: "ingest" as const, visitorKind: "human" as const, outcome: "redirected" as const, idempotencyKey: `old-${i}` })),
     );
     const release = await holdLock(url, LOCKS.retention);
     expect(await store.clicks.deleteBefore(new Date().toISOString(), 100)).toBe(0);

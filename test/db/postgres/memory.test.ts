@@ -14,7 +14,7 @@ const link = (id: string): Link => ({
   trackingId: id, jobId: null, applicationId: null, linkFunction: "LinkedIn", linkType: "profile", originalUrl: "https://example.com/",
   redirectUrl: `https://steve-glen.com/linkedin?uuid=${id}`, createdAt: now(), updatedAt: now(), createdBy: "system", isActive: true, description: null, expiresAt: null,
 });
-const click = (trackingId: string, at = now()): NewClick => ({ clickId: Bun.randomUUIDv7(), trackingId, clickedAt: at, receivedAt: at, origin: "redirect", visitorKind: "human", ipAddress: "198.51.100.3" });
+const click = (trackingId: string, at = now()): NewClick => ({ clickId: Bun.randomUUIDv7(), trackingId, clickedAt: at, receivedAt: at, origin: "redirect", visitorKind: "human", outcome: "redirected", ipAddress: "198.51.100.3" });
 const firsts = async (store: Awaited<ReturnType<Awaited<ReturnType<typeof freshPgliteDb>>["open"]>>, id: string) =>
   (await store.signals.due(0, new Date(Date.now() + 60_000).toISOString(), 100)).filter((s) => s.type === "click.first_human" && s.subject === `link:${id}`);
 

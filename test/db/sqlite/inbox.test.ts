@@ -64,7 +64,7 @@ describe("click inbox", () => {
   test("an API read moves a big backlog in slices: redirects are answered in between, and the read counts every click", async () => {
     const ctx = await withLinks(10);
     const now = new Date().toISOString();
-    const backlog = Array.from({ length: 40_000 }, (_, i) => ({ clickId: Bun.randomUUIDv7(), trackingId: `inbox-${i % 10}`, clickedAt: now, receivedAt: now, origin: "redirect" as const }));
+    const backlog = Array.from({ length: 40_000 }, (_, i) => ({ clickId: Bun.randomUUIDv7(), trackingId: `inbox-${i % 10}`, clickedAt: now, receivedAt: now, origin: "redirect" as const, visitorKind: "human" as const, outcome: "redirected" as const }));
     queueClicks(ctx.store.db, backlog);
     const order: string[] = [];
     const read = call(ctx.app, "/api/link-tracking/analytics/inbox-0").then((res) => {
@@ -86,7 +86,7 @@ describe("click inbox", () => {
 
   test("a failed write leaves neither the clicks nor what `after` wrote", async () => {
     const ctx = await withLinks(1);
-    const click = { clickId: Bun.randomUUIDv7(), trackingId: "inbox-0", clickedAt: new Date().toISOString(), receivedAt: new Date().toISOString(), origin: "redirect" as const };
+    const click = { clickId: Bun.randomUUIDv7(), trackingId: "inbox-0", clickedAt: new Date().toISOString(), receivedAt: new Date().toISOString(), origin: "redirect" as const, visitorKind: "human" as const, outcome: "redirected" as const };
     expect(() =>
       queueClicks(ctx.store.db, [click], () => {
         throw new Error("signals failed");
@@ -136,7 +136,7 @@ describe("click inbox", () => {
   test("a backlog does not starve redirects: once clicks come in over the network, the mover stops after a slice or two", async () => {
     const ctx = await withLinks(10);
     const now = new Date().toISOString();
-    const backlog = Array.from({ length: 150_000 }, (_, i) => ({ clickId: Bun.randomUUIDv7(), trackingId: `inbox-${i % 10}`, clickedAt: now, receivedAt: now, origin: "redirect" as const }));
+    const backlog = Array.from({ length: 150_000 }, (_, i) => ({ clickId: Bun.randomUUIDv7(), trackingId: `inbox-${i % 10}`, clickedAt: now, receivedAt: now, origin: "redirect" as const, visitorKind: "human" as const, outcome: "redirected" as const }));
     queueClicks(ctx.store.db, backlog);
     const server = ctx.app.listen({ port: 0, hostname: "127.0.0.1" });
     const mover = startInboxMover(ctx.store.db, silentLogger());

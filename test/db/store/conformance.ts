@@ -47,7 +47,7 @@ export function click(trackingId: string, minutes: number, extra: Partial<NewCli
   serial++;
   // Time-ordered ids, as Bun.randomUUIDv7 gives the server's clicks.
   const id = `0190${String(serial).padStart(4, "0")}-0000-7000-8000-${String(serial).padStart(12, "0")}`;
-  return { clickId: id, trackingId, clickedAt: at(minutes), receivedAt: at(minutes), origin: "redirect", visitorKind: "human", ...extra };
+  return { clickId: id, trackingId, clickedAt: at(minutes), receivedAt: at(minutes), origin: "redirect", visitorKind: "human", outcome: "redirected", ...extra };
 }
 
 async function allPages(pages: AsyncIterable<unknown[][]>): Promise<unknown[][]> {
@@ -141,7 +141,7 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
     test("a read includes every click recorded before it, without the caller doing anything", async () => {
       const store = await fresh();
       await store.links.insert([link("r1")]);
-      await store.clicks.record([click("r1", 1), click("r1", 2, { visitorKind: "bot", isBot: true })]);
+      await store.clicks.record([click("r1", 1), click("r1", 2, { visitorKind: "bot" })]);
       await store.clicks.record([click("r1", 3)]);
       expect(await store.clicks.count()).toBe(3);
       const filter = { trackingIds: ["r1"], kinds: ["human" as VisitorKind] };
@@ -246,7 +246,7 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       const back = click("s1", 2 * 24 * 60, { origin: "ingest", idempotencyKey: "s-3" });
       await store.clicks.insert([back]);
       // A scanner's click decides nothing.
-      await store.clicks.record([click("s2", 2 * 24 * 60 + 1, { visitorKind: "scanner", isBot: true })]);
+      await store.clicks.record([click("s2", 2 * 24 * 60 + 1, { visitorKind: "scanner" })]);
       // Held until created + holdSeconds, by the clock: due from now on.
       const soon = new Date(Date.now() + 1000).toISOString();
       const due = await store.signals.due(0, soon, 10);

@@ -110,7 +110,6 @@ export function rollupsProperty(name: string, fresh: () => Promise<Store>, runs:
               const linked = LINKS.includes(c.link);
               return click(c.link, c.minute, {
                 visitorKind: c.kind,
-                isBot: c.kind !== "human" && c.kind !== "owner",
                 sessionId: c.session,
                 userAgent: c.agent,
                 referrerUrl: c.referrer,

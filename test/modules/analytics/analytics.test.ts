@@ -26,7 +26,7 @@ function click(trackingId: string, clickedAt: string, kind: ClickInsert["visitor
     receivedAt: clickedAt,
     origin: "redirect",
     visitorKind: kind,
-    isBot: kind !== "human" && kind !== "owner",
+    outcome: "redirected",
     userAgent: kind === "human" ? "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36" : "LinkedInBot/1.0",
     clickSource: "linkedin",
     ...extra,

@@ -21,7 +21,6 @@ describe("classification rules", () => {
     const result = classify({ userAgent, ip: "198.51.100.1", acceptLanguage, isOwnerIp: none });
     expect(result.visitorKind as string).toBe(kind as string);
     expect(result.visitorReason).toBe(reason as string | null);
-    expect(result.isBot).toBe(kind !== "human");
   });
 
   test("an ingested event (Accept-Language unknown) with a browser agent is human", () => {
@@ -31,7 +30,7 @@ describe("classification rules", () => {
   test("EXCLUDE_IPS wins over everything: addresses and ranges, v4 and v6", () => {
     const owner = ipMatcher(["203.0.113.7", "10.0.0.0/8", "2001:db8::/32"]);
     for (const ip of ["203.0.113.7", "10.9.8.7", "2001:db8::42"]) {
-      expect(classify({ userAgent: "Googlebot/2.1", ip, isOwnerIp: owner })).toEqual({ isBot: false, visitorKind: "owner", visitorReason: "EXCLUDE_IPS" });
+      expect(classify({ userAgent: "Googlebot/2.1", ip, isOwnerIp: owner })).toEqual({ visitorKind: "owner", visitorReason: "EXCLUDE_IPS" });
     }
     expect(classify({ userAgent: CHROME, ip: "203.0.113.8", acceptLanguage: "en", isOwnerIp: owner }).visitorKind).toBe("human");
   });

@@ -20,7 +20,7 @@ describe("the table", () => {
     for (const rule of NETWORK_RULES)
       for (const asn of rule.asns ?? []) {
         const got = networkClassification("192.0.2.1", { country: "US", city: null, asn, network: "Some Network Inc." });
-        expect([asn, got]).toEqual([asn, { isBot: true, visitorKind: rule.kind, visitorReason: `${rule.what}: Some Network Inc. (AS${asn})` }]);
+        expect([asn, got]).toEqual([asn, { visitorKind: rule.kind, visitorReason: `${rule.what}: Some Network Inc. (AS${asn})` }]);
         checked++;
       }
     expect(checked).toBeGreaterThan(30);

@@ -156,7 +156,7 @@ describe("RETENTION_DAYS", () => {
     const { store } = setup();
     const old = new Date(Date.now() - 40 * 86_400_000).toISOString();
     const recent = new Date().toISOString();
-    const click = (clickedAt: string) => ({ clickId: crypto.randomUUID(), trackingId: "x", clickedAt, receivedAt: clickedAt, origin: "redirect" as const });
+    const click = (clickedAt: string) => ({ clickId: crypto.randomUUID(), trackingId: "x", clickedAt, receivedAt: clickedAt, origin: "redirect" as const, visitorKind: "human" as const, outcome: "redirected" as const });
     await store.clicks.insert([...Array.from({ length: 2500 }, () => click(old)), ...Array.from({ length: 3 }, () => click(recent))]);
     const retention = startRetention(store, 30, silentLogger());
     await retention.done;

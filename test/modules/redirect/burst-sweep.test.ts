@@ -15,7 +15,7 @@ const signals = { rule: signalRule({ returnDays: 7, holdSeconds: 60 }), returnDa
 
 function click(n: number, trackingId: string, ms: number, ip: string): NewClick {
   const at = new Date(T0 + ms).toISOString();
-  return { clickId: Bun.randomUUIDv7(), trackingId, clickedAt: at, receivedAt: at, origin: "redirect", ipAddress: ip, visitorKind: "human", metadata: { n } };
+  return { clickId: Bun.randomUUIDv7(), trackingId, clickedAt: at, receivedAt: at, origin: "redirect", ipAddress: ip, visitorKind: "human", outcome: "redirected", metadata: { n } };
 }
 
 async function scenario(store: Store) {
