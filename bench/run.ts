@@ -507,6 +507,7 @@ async function benchPostgres(url: string) {
   bare.proc.kill("SIGTERM");
   lt.proc.kill("SIGTERM");
   await lt.proc.exited;
+  if (process.env.BENCH_MANY_LINKS !== "0") await benchManyLinks(sql, url);
   await sql.end();
   if (!process.env.BENCH_DATABASE_URL) {
     const admin = new URL(url);
@@ -516,6 +517,36 @@ async function benchPostgres(url: string) {
     await drop.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
     await drop.end();
   }
+}
+
+/**
+ * A million links in PostgreSQL: an instance keeps only the links it is asked for (at most
+ * 50,000), so its memory is the same as at a thousand. RSS after start, and after 100,000
+ * redirects over random ones of them (wrk at 16 connections until that many answered).
+ */
+async function benchManyLinks(sql: postgres.Sql, url: string) {
+  const MANY = 1_000_000;
+  const started = performance.now();
+  await sql`insert into link_tracking (tracking_id, link_function, link_type, original_url, redirect_url)
+    select 'm' || lpad(g::text, 7, '0'), 'LinkedIn', 'profile', 'https://linkedin.com/in/steve-glen', 'http://127.0.0.1/linkedin?uuid=m' || lpad(g::text, 7, '0')
+    from generate_series(1, ${MANY}) g on conflict do nothing`;
+  const idsFile = join(work, "pg-many-ids.txt");
+  writeFileSync(idsFile, `${Array.from({ length: MANY }, (_, i) => `m${String(i + 1).padStart(7, "0")}`).join("\n")}\n`);
+  console.log(`  ${MANY.toLocaleString("en")} links in PostgreSQL (inserted in ${fmt((performance.now() - started) / 1000, 1)} s):`);
+  const lt = await startLinkTracker(join(work, "postgres-many"), { DATABASE_URL: url, LOG_LEVEL: "warn" });
+  await Bun.sleep(1000);
+  const atStart = rssMb(lt.proc.pid);
+  let answered = 0;
+  let errors = 0;
+  const until = performance.now() + 120_000;
+  while (answered < 100_000 && performance.now() < until) {
+    const r = await wrk(lt.port, 16, idsFile, 5);
+    answered += r.requests;
+    errors += r.errors;
+  }
+  console.log(`  RSS after start ${fmt(atStart, 0)} MB, after ${answered.toLocaleString("en")} redirects over random links ${fmt(rssMb(lt.proc.pid), 0)} MB (target ≤ 150 MB; errors ${errors})`);
+  lt.proc.kill("SIGTERM");
+  await lt.proc.exited;
 }
 
 await main();

@@ -24,7 +24,7 @@ afterAll(async () => {
   for (const r of receivers) r.stop(true);
   for (const c of clients) await c.end({ timeout: 1 });
   await pg.dropAll();
-});
+}, 60_000);
 
 /** Two (or more) instances on a new database; `env` adds to the defaults. */
 async function cluster(count: number, env: Record<string, string> = {}) {

@@ -27,6 +27,12 @@ type Unknown = { at: number };
 
 export class LinkCache {
   private readonly links = new Map<string, Link>();
+  /**
+   * Links dropped for no change of their own (the cache emptied because a change of some
+   * link went unannounced, or the listener came back): read again when asked, but served
+   * if that read fails, so that links in memory keep serving while the database is down.
+   */
+  private stale = new Map<string, Link>();
   private readonly unknown = new Map<string, Unknown>();
   private readonly probable = new Map<string, string | null>();
   /** The highest links_version a notification (or a full drop) accounts for. */
@@ -72,7 +78,13 @@ export class LinkCache {
 
   /** What the read of `trackingId` found: kept, unless a change of that id came meanwhile. */
   found(trackingId: string, link: Link | undefined): void {
+    this.stale.delete(trackingId);
     if (this.inFlight.get(trackingId)) this.put(trackingId, link);
+  }
+
+  /** The link as it was before the cache was emptied, for when the database cannot be read. */
+  staleOf(trackingId: string): Link | undefined {
+    return this.stale.get(trackingId);
   }
 
   /** The read of `trackingId` is over (found or failed). */
@@ -103,6 +115,7 @@ export class LinkCache {
     this.changed(ids);
     for (const id of ids) {
       this.links.delete(id);
+      this.stale.delete(id);
       this.unknown.delete(id);
     }
   }
@@ -122,8 +135,13 @@ export class LinkCache {
     else for (const id of ids) this.unknown.delete(id);
   }
 
+  /** Forgets everything; what was known stays as stale (staleOf) for while the database is away. */
   dropAll(): void {
     this.changed(null);
+    for (const [id, link] of this.links) {
+      if (this.stale.size >= MAX_LINKS) this.stale.delete(this.stale.keys().next().value!);
+      this.stale.set(id, link);
+    }
     this.links.clear();
     this.unknown.clear();
   }

@@ -1,0 +1,72 @@
+/**
+ * Applications on PostgreSQL: the names and fields the job seeker gives them, and the pages of every application.
+ */
+import { sql } from "drizzle-orm";
+import type { Application, ApplicationRepository } from "../store";
+import { iso, isoOrNull, isUuid, jsonb, num } from "./rows";
+import type { PgContext } from "./context";
+
+export function applicationRepository(ctx: PgContext): ApplicationRepository {
+  const columns = sql.raw(`application_id::text as "applicationId", company, role, job_id::text as "jobId", sent_at as "sentAt", notes,
+    created_at as "createdAt", updated_at as "updatedAt"`);
+  const applicationOf = (r: Record<string, unknown>): Application =>
+    ({ ...r, sentAt: isoOrNull(r.sentAt), createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) }) as Application;
+  const given = (v: unknown) => v !== undefined;
+  return {
+    put: async (id, changes, at) => {
+      const { company, role, jobId, sentAt, notes } = changes;
+      // A field left out keeps its value; one given as null is cleared.
+      const r = await ctx.one<Record<string, unknown>>(
+        sql`insert into link_tracker.applications as a (application_id, company, role, job_id, sent_at, notes, created_at, updated_at)
+            values (${id}::uuid, ${company ?? null}, ${role ?? null}, ${jobId ?? null}::uuid, ${sentAt ?? null}::timestamptz, ${notes ?? null},
+              ${at}::timestamptz, ${at}::timestamptz)
+            on conflict (application_id) do update set
+              company = case when ${given(company)}::boolean then excluded.company else a.company end,
+              role = case when ${given(role)}::boolean then excluded.role else a.role end,
+              job_id = case when ${given(jobId)}::boolean then excluded.job_id else a.job_id end,
+              sent_at = case when ${given(sentAt)}::boolean then excluded.sent_at else a.sent_at end,
+              notes = case when ${given(notes)}::boolean then excluded.notes else a.notes end,
+              updated_at = excluded.updated_at
+            returning ${columns}`,
+      );
+      return applicationOf(r!);
+    },
+    find: async (id) => {
+      if (!isUuid(id)) return undefined;
+      const r = await ctx.one<Record<string, unknown>>(sql`select ${columns} from link_tracker.applications where application_id = ${id}::uuid`);
+      return r ? applicationOf(r) : undefined;
+    },
+    list: async (ids) => {
+      const filter = ids ? sql`where application_id in (select (jsonb_array_elements_text(${jsonb(ids.filter(isUuid))}))::uuid)` : sql``;
+      return (await ctx.all<Record<string, unknown>>(sql`select ${columns} from link_tracker.applications ${filter} order by created_at, application_id`)).map(applicationOf);
+    },
+    page: async (limit, after) => {
+      const since = after?.since ?? null;
+      const rows = await ctx.all<{ applicationId: string; since: unknown; jobId: string | null; links: unknown; firstLinkAt: unknown }>(
+        sql`with linked as (
+              select application_id, max(job_id::text) as job_id, count(*) as links, min(created_at) as first_link_at
+              from link_tracking where application_id is not null group by application_id
+            ),
+            listed as (
+              select l.application_id, l.job_id, l.links, l.first_link_at, date_trunc('milliseconds', coalesce(a.sent_at, l.first_link_at)) as since
+              from linked l left join link_tracker.applications a on a.application_id = l.application_id
+              union all
+              select a.application_id, null, 0, null, date_trunc('milliseconds', coalesce(a.sent_at, a.created_at))
+              from link_tracker.applications a where not exists (select 1 from link_tracking t where t.application_id = a.application_id)
+            )
+            select application_id::text as "applicationId", since, job_id as "jobId", links, first_link_at as "firstLinkAt" from listed
+            where ${since}::timestamptz is null or since < ${since}::timestamptz
+              or (since = ${since}::timestamptz and application_id < ${after?.applicationId ?? null}::uuid)
+            order by since desc, application_id desc limit ${limit}`,
+      );
+      return rows.map((r) => ({ ...r, since: iso(r.since), links: num(r.links), firstLinkAt: isoOrNull(r.firstLinkAt) }));
+    },
+    count: async () => {
+      const r = await ctx.one<{ n: unknown }>(
+        sql`select (select count(distinct application_id) from link_tracking where application_id is not null)
+                 + (select count(*) from link_tracker.applications a where not exists (select 1 from link_tracking t where t.application_id = a.application_id)) as n`,
+      );
+      return num(r?.n);
+    },
+  };
+}

@@ -1,0 +1,449 @@
+/**
+ * The link_clicks table on PostgreSQL: clicks written (a redirect's group commit, an
+ * ingest batch), counted from click_daily and the indexes, exported a page at a time.
+ */
+import { isIP } from "node:net";
+import { sql, type SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
+import {
+  EXPORT_COLUMNS,
+  type ClickFilter,
+  type ClickRepository,
+  type ExportFilter,
+  type NewClick,
+  type Period,
+  type ClickAgent,
+  type ClickPlace,
+  type StoredClick,
+  type VisitorKind,
+  isBotKind,
+} from "../store";
+import { describe } from "../describe";
+import { iso, isoOrNull, isUuid, jsonb, jsonWithoutNul, num } from "./rows";
+import { LOCKS, PgContext, type Q } from "./context";
+import { decidesNothing, readFacts, remember, insertSignals } from "./signal-facts";
+import { cancelSignalsOf } from "./signals";
+
+export const EXPORT_PAGE_ROWS = 1000;
+
+/**
+ * Per tracking_id, the clicks of a period (both ends included) that `condition` keeps:
+ * its whole UTC days from click_daily, the hours at its ends from link_clicks. A subquery
+ * of (tracking_id, n) rows to be summed.
+ */
+export function periodCounts(p: Period, condition: SQL): SQL {
+  const DAY = 86_400_000;
+  const from = Date.parse(p.from);
+  const to = Date.parse(p.to) + 1;
+  const a = Math.ceil(from / DAY) * DAY;
+  const b = Math.floor(to / DAY) * DAY;
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const at = (ms: number) => new Date(ms).toISOString();
+  if (a >= b) return sql`select tracking_id, 1 as n from link_clicks where ${condition} and clicked_at >= ${p.from}::timestamptz and clicked_at <= ${p.to}::timestamptz`;
+  return sql`select tracking_id, clicks as n from link_tracker.click_daily where ${condition} and day >= ${day(a)}::date and day < ${day(b)}::date
+    union all select tracking_id, 1 from link_clicks where ${condition}
+      and ((clicked_at >= ${p.from}::timestamptz and clicked_at < ${at(a)}::timestamptz) or (clicked_at >= ${at(b)}::timestamptz and clicked_at <= ${p.to}::timestamptz))`;
+}
+
+/** A referrer's domain: the one worked out when the click was stored, or (a row written by another program) read from the URL. */
+export const REFERRER_DOMAIN = sql.raw(`coalesce(referrer_domain, lower(substring(referrer_url from '^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?(?:www\\.)?([^/:?#]+)')), '')`);
+
+/** Turns a query into its text and parameters, for the driver's prepared statements. */
+export const dialect = new PgDialect();
+
+/**
+ * Per application (those `filter` keeps), from its links' human clicks: visitors, visits
+ * and whether a human came back more than `returnDays` after the click before. From the
+ * clicks themselves (PostgreSQL keeps no session roll-up yet).
+ */
+export const activity = (returnDays: number, filter: SQL) =>
+  sql`with h as (
+        select l.application_id::text as application_id, c.session_id, c.clicked_at,
+          lag(c.clicked_at) over (partition by l.application_id order by c.clicked_at) as previous
+        from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
+        where l.application_id is not null and c.visitor_kind = 'human' and c.outcome = 'redirected' ${filter})
+      select application_id as "applicationId",
+        count(distinct session_id) + count(*) filter (where session_id is null) as visitors,
+        count(distinct session_id || ' ' || to_char(clicked_at at time zone 'UTC', 'YYYY-MM-DD')) + count(*) filter (where session_id is null) as visits,
+        coalesce(bool_or(clicked_at - previous > make_interval(days => ${returnDays})), false) as "cameBack"
+      from h group by application_id`;
+
+/**
+ * Writes clicks in one transaction: all, or none. With `idempotent`, a click whose key
+ * is stored already is skipped (per click: whether it was new). Their signals are
+ * decided from what the database holds (the facts read before the insert, in the
+ * transaction) and stored with them.
+ */
+export async function writeClicks(ctx: PgContext, clicks: NewClick[], idempotent: boolean): Promise<boolean[]> {
+  if (clicks.length === 0) return [];
+  // One array per column, unnested into rows: a batch of any size is one statement with
+  // one parameter a column (cheaper for the server than a JSON document of the same rows).
+  const text = (v: string | null | undefined) => (v === null || v === undefined ? null : v.includes("\u0000") ? v.replaceAll("\u0000", "") : v);
+  const columns = [
+    clicks.map((c) => c.clickId),
+    clicks.map((c) => text(c.trackingId)),
+    clicks.map((c) => c.clickedAt),
+    clicks.map((c) => c.receivedAt),
+    clicks.map((c) => (c.ipAddress && isIP(c.ipAddress) ? c.ipAddress : null)),
+    clicks.map((c) => text(c.userAgent)),
+    clicks.map((c) => text(c.referrerUrl)),
+    clicks.map((c) => text(c.sessionId)),
+    clicks.map((c) => text(c.clickSource)),
+    clicks.map((c) => jsonWithoutNul(c.metadata ?? {})),
+    clicks.map((c) => isBotKind(c.visitorKind)),
+    clicks.map((c) => c.visitorKind),
+    clicks.map((c) => text(c.visitorReason)),
+    clicks.map((c) => c.origin),
+    clicks.map((c) => c.outcome),
+    clicks.map((c) => text(c.idempotencyKey)),
+    clicks.map((c) => c.country ?? null),
+    clicks.map((c) => text(c.city)),
+    clicks.map((c) => c.asn ?? null),
+    clicks.map((c) => text(c.network)),
+  ];
+  const described = clicks.map((c) => describe(c.userAgent, c.referrerUrl));
+  columns.push(
+    described.map((d) => d.browser),
+    described.map((d) => d.os),
+    described.map((d) => d.device),
+    described.map((d) => text(d.referrerDomain)),
+  );
+  const types = ["uuid", "text", "timestamptz", "timestamptz", "inet", "text", "text", "text", "text", "jsonb", "bool", "text", "text", "text", "text", "text", "text", "text", "int4", "text", "text", "text", "text", "text"];
+  const arrays = sql.join(
+    columns.map((values, i) => sql`${sql.param(values)}::${sql.raw(types[i])}[]`),
+    sql`, `,
+  );
+  const rule = ctx.shared.options.signals?.rule;
+  // A redirect's group commit has connections of its own (driver.ts): no read or ingest batch leaves it waiting.
+  const writes = idempotent ? ctx.db : ctx.redirectDb();
+  // Redirect clicks are all new (fresh ids, no key): nothing to return.
+  const statement = sql`insert into link_clicks (click_id, tracking_id, clicked_at, received_at, ip_address, user_agent, referrer_url, session_id,
+        click_source, metadata, is_bot, visitor_kind, visitor_reason, origin, outcome, idempotency_key, country, city, asn, network,
+        browser, os, device, referrer_domain)
+      select * from unnest(${arrays})
+      ${idempotent ? sql`on conflict (idempotency_key) where idempotency_key is not null do nothing returning click_id::text as id` : sql``}`;
+  const insert = (q: Q) => ctx.all<{ id: string }>(statement, q);
+  const newOf = (inserted: { id: string }[]) => {
+    if (!idempotent) return clicks.map(() => true);
+    const fresh = new Set(inserted.map((r) => r.id));
+    return clicks.map((c) => fresh.has(c.clickId.toLowerCase()));
+  };
+  // Most batches decide no signal from what this instance remembers: then the insert
+  // alone, one statement (prepared, where the driver can), is the whole transaction.
+  if (!rule || decidesNothing(ctx, rule, clicks)) {
+    const prepared = ctx.inTx ? undefined : ctx.shared.options.prepared;
+    const inserted = prepared
+      ? await ctx.guard(async () => {
+          const { sql: text, params } = dialect.sqlToQuery(statement);
+          return (await prepared(idempotent ? "lt_insert_clicks_once" : "lt_insert_clicks", text, params, !idempotent)) as { id: string }[];
+        })
+      : await ctx.guard(() => insert(writes));
+    const isNew = newOf(inserted);
+    remember(ctx, clicks.filter((_, i) => isNew[i]));
+    return isNew;
+  }
+  return ctx.transaction(async (tx) => {
+    const facts = await readFacts(ctx, tx, clicks);
+    const isNew = newOf(await insert(tx));
+    const stored = clicks.filter((_, i) => isNew[i]);
+    const signals = stored.length > 0 ? rule(facts.with(stored), stored) : [];
+    if (signals.length > 0) await insertSignals(ctx, tx, signals);
+    facts.remember(stored);
+    return isNew;
+  }, writes);
+}
+
+export function clickRepository(ctx: PgContext): ClickRepository {
+  const where = (filter: ClickFilter) =>
+    sql.join(
+      [
+        filter.trackingIds ? sql`tracking_id in (select jsonb_array_elements_text(${jsonb(filter.trackingIds)}))` : undefined,
+        sql`outcome = 'redirected'`,
+        filter.from ? sql`clicked_at >= ${filter.from}::timestamptz` : undefined,
+        filter.to ? sql`clicked_at <= ${filter.to}::timestamptz` : undefined,
+        filter.kinds ? sql`visitor_kind in (select jsonb_array_elements_text(${jsonb(filter.kinds)}))` : undefined,
+      ].filter((c): c is SQL => c !== undefined),
+      sql` and `,
+    );
+  const uuids = (ids: string[]) => ids.filter(isUuid);
+  const repository: ClickRepository = {
+    record: async (batch) => {
+      await writeClicks(ctx, batch, false);
+    },
+    insert: (batch) => writeClicks(ctx, batch, true),
+    count: async () => num((await ctx.one<{ n: unknown }>(sql`select count(*) as n from link_clicks`))?.n),
+    findByKey: async (key) => {
+      const r = await ctx.one<Record<string, unknown>>(
+        sql`select click_id::text as "clickId", tracking_id as "trackingId", clicked_at as "clickedAt", received_at as "receivedAt",
+              origin, ip_address as "ipAddress", user_agent as "userAgent", referrer_url as "referrerUrl", session_id as "sessionId",
+              click_source as "clickSource", metadata, is_bot as "isBot", visitor_kind as "visitorKind", visitor_reason as "visitorReason",
+              outcome, idempotency_key as "idempotencyKey", country, city, asn, network
+            from link_clicks where idempotency_key = ${key}`,
+      );
+      return r ? ({ ...r, clickedAt: iso(r.clickedAt), receivedAt: iso(r.receivedAt) } as StoredClick) : undefined;
+    },
+    totals: async (filter, since24h, since7d) => {
+      const r = await ctx.one<Record<string, unknown>>(
+        sql`select count(*) as total, count(distinct session_id) as sessions, min(clicked_at) as first, max(clicked_at) as last,
+              count(*) filter (where clicked_at >= ${since24h}::timestamptz) as last24h,
+              count(*) filter (where clicked_at >= ${since7d}::timestamptz) as last7d
+            from link_clicks where ${where(filter)}`,
+      );
+      return { total: num(r?.total), sessions: num(r?.sessions), first: isoOrNull(r?.first), last: isoOrNull(r?.last), last24h: num(r?.last24h), last7d: num(r?.last7d) };
+    },
+    countsBy: async (filter, by) => {
+      const column = {
+        source: sql`click_source`,
+        referrer: sql`nullif(${REFERRER_DOMAIN}, '')`,
+        browser: sql`browser`,
+        os: sql`os`,
+        device: sql`device`,
+        kind: sql`visitor_kind`,
+        country: sql`country`,
+        network: sql`asn::text || ' ' || coalesce(network, '')`,
+      }[by];
+      const rows = await ctx.all<{ value: string | null; clicks: unknown }>(
+        sql`select ${column} as value, count(*) as clicks from link_clicks where ${where(filter)} group by 1 order by count(*) desc`,
+      );
+      return rows.map((r) => ({ value: r.value, clicks: num(r.clicks) }));
+    },
+    applicationActivity: async (returnDays, ids) => {
+      const uuids = ids.filter(isUuid);
+      if (uuids.length === 0) return [];
+      const rows = await ctx.all<{ applicationId: string; visitors: unknown; visits: unknown; cameBack: boolean }>(activity(returnDays, sql`and l.application_id in (select (jsonb_array_elements_text(${jsonb(uuids)}))::uuid)`));
+      return rows.map((r) => ({ applicationId: r.applicationId, visitors: num(r.visitors), visits: num(r.visits), cameBack: r.cameBack }));
+    },
+    applicationStandings: async (returnDays) => {
+      const r = await ctx.one<{ opened: unknown; cameBack: unknown }>(
+        sql`select count(*) as opened, count(*) filter (where "cameBack") as "cameBack" from (${activity(returnDays, sql``)}) a`,
+      );
+      return { opened: num(r?.opened), cameBack: num(r?.cameBack) };
+    },
+    breakdowns: async (filter, by) => Object.fromEntries(await Promise.all(by.map(async (b) => [b, await repository.countsBy(filter, b)] as const))),
+    span: async (filter) => {
+      const r = await ctx.one<{ first: unknown; last: unknown }>(
+        sql`select (select clicked_at from link_clicks where ${where(filter)} order by clicked_at limit 1) as first,
+                   (select clicked_at from link_clicks where ${where(filter)} order by clicked_at desc limit 1) as last`,
+      );
+      return { first: isoOrNull(r?.first), last: isoOrNull(r?.last) };
+    },
+    perDay: async (filter, tz) => {
+      const rows = await ctx.all<{ day: string; kind: VisitorKind; clicks: unknown }>(
+        sql`select to_char(clicked_at at time zone ${tz}, 'YYYY-MM-DD') as day, visitor_kind as kind, count(*) as clicks
+            from link_clicks where ${where(filter)} group by 1, 2 order by 1, 2`,
+      );
+      return rows.map((r) => ({ day: r.day, kind: r.kind, clicks: num(r.clicks) }));
+    },
+    recentOf: async (id, limit) =>
+      (
+        await ctx.all<{ clickedAt: unknown; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; referrerDomain: string | null } & ClickAgent & ClickPlace>(
+          sql`select clicked_at as "clickedAt", click_source as "clickSource", visitor_kind as "visitorKind", visitor_reason as "visitorReason",
+                browser, os, device, ${REFERRER_DOMAIN} as "referrerDomain", country, asn, network
+              from link_clicks where tracking_id = ${id} and outcome = 'redirected' order by clicked_at desc limit ${limit}`,
+        )
+      ).map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })),
+    exportPages: (filter) => exportPages(ctx, filter),
+    reclassify: async (ids, kind, reason, at = new Date().toISOString()) => {
+      const clickIds = uuids(ids);
+      if (clickIds.length === 0) return 0;
+      const isBot = isBotKind(kind);
+      const changed = await ctx.transaction(async (tx) => {
+        await ctx.all(cancelSignalsOf(clickIds, at), tx);
+        return ctx.all<{ trackingId: string }>(
+          sql`update link_clicks set visitor_kind = ${kind}, visitor_reason = ${reason}, is_bot = ${isBot}
+              where click_id in (select (jsonb_array_elements_text(${jsonb(clickIds)}))::uuid) and visitor_kind = 'human'
+              returning tracking_id as "trackingId"`,
+          tx,
+        );
+      });
+      ctx.shared.memo.forget(new Set(changed.map((c) => c.trackingId)), (id) => ctx.shared.links.peek(id)?.applicationId);
+      return changed.length;
+    },
+    unlocated: async (after, limit) =>
+      ctx.all<{ clickId: string; ipAddress: string }>(
+        sql`select click_id::text as "clickId", host(ip_address) as "ipAddress" from link_clicks
+            where click_id > ${after ?? "00000000-0000-0000-0000-000000000000"}::uuid and ip_address is not null and country is null and asn is null
+            order by click_id limit ${limit}`,
+      ),
+    setPlaces: async (places) => {
+      if (places.length === 0) return 0;
+      const changed = await ctx.all<{ one: number }>(
+        sql`update link_clicks c set country = p.country, city = p.city, asn = p.asn, network = p.network
+            from jsonb_to_recordset(${jsonb(places.map((p) => ({ click_id: p.clickId, country: p.country, city: p.city, asn: p.asn, network: p.network })))})
+              as p(click_id uuid, country text, city text, asn integer, network text)
+            where c.click_id = p.click_id returning 1 as one`,
+      );
+      return changed.length;
+    },
+    perLinkKindCounts: async (ids) => {
+      if (ids.length === 0) return [];
+      const rows = await ctx.all<{ trackingId: string; kind: VisitorKind; clicks: unknown; first: unknown; last: unknown }>(
+        sql`select d.tracking_id as "trackingId", d.visitor_kind as kind, sum(d.clicks) as clicks, s.first, s.last
+            from link_tracker.click_daily d
+            left join lateral (
+              -- Each end from its end of the per-link index (min and max together would read every click).
+              select (select clicked_at from link_clicks c where c.tracking_id = d.tracking_id and c.outcome = 'redirected' and c.visitor_kind = 'human'
+                        order by clicked_at limit 1) as first,
+                     (select clicked_at from link_clicks c where c.tracking_id = d.tracking_id and c.outcome = 'redirected' and c.visitor_kind = 'human'
+                        order by clicked_at desc limit 1) as last
+              where d.visitor_kind = 'human') s on true
+            where d.tracking_id in (select jsonb_array_elements_text(${jsonb(ids)})) and d.outcome = 'redirected'
+            group by d.tracking_id, d.visitor_kind, s.first, s.last having sum(d.clicks) > 0`,
+      );
+      return rows.map((r) => ({ trackingId: r.trackingId, kind: r.kind, clicks: num(r.clicks), first: isoOrNull(r.first), last: isoOrNull(r.last) }));
+    },
+    humanOf: async (ids, limit) => {
+      if (ids.length === 0) return [];
+      const rows = await ctx.all<{ clickId: string; trackingId: string; clickedAt: unknown; clickSource: string | null; sessionId: string | null } & ClickAgent & ClickPlace>(
+        sql`select click_id::text as "clickId", tracking_id as "trackingId", clicked_at as "clickedAt", click_source as "clickSource", session_id as "sessionId",
+              browser, os, device, country, asn, network
+            from link_clicks where tracking_id in (select jsonb_array_elements_text(${jsonb(ids)})) and outcome = 'redirected' and visitor_kind = 'human'
+            order by clicked_at desc limit ${limit}`,
+      );
+      return rows.map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })).reverse();
+    },
+    topLinksIn: async (p, limit) => {
+      const rows = await ctx.all<{ trackingId: string; clicks: unknown }>(
+        sql`select tracking_id as "trackingId", sum(n) as clicks from (${periodCounts(p, sql`outcome = 'redirected' and visitor_kind = 'human'`)}) c
+            where tracking_id in (select tracking_id from link_tracking)
+            group by tracking_id having sum(n) > 0 order by clicks desc, tracking_id collate "C" limit ${limit}`,
+      );
+      return rows.map((r) => ({ trackingId: r.trackingId, clicks: num(r.clicks) }));
+    },
+    recentIn: async (p, limit) =>
+      (
+        await ctx.all<{ clickedAt: unknown; trackingId: string; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; outcome: "redirected" | "not_found" | "gone" }>(
+          sql`select clicked_at as "clickedAt", tracking_id as "trackingId", click_source as "clickSource", visitor_kind as "visitorKind",
+                visitor_reason as "visitorReason", outcome
+              from link_clicks where clicked_at >= ${p.from}::timestamptz and clicked_at <= ${p.to}::timestamptz
+              order by clicked_at desc limit ${limit}`,
+        )
+      ).map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })),
+    orphansIn: async (p, limit) => {
+      const ranked = await ctx.all<{ tracking_id: string; hits: unknown; near: boolean; first_seen: unknown; last_seen: unknown }>(
+        sql`with ranked as (
+              select d.tracking_id, sum(d.n) as hits,
+                (exists (select 1 from link_tracker.signal_events s where s.type = 'link.orphan_hit' and s.subject = 'orphan:' || d.tracking_id)
+                 or (length(d.tracking_id) >= 4 and exists (
+                   select 1 from link_tracking l where starts_with(l.tracking_id, d.tracking_id) and l.tracking_id <> d.tracking_id))) as near
+              from (${periodCounts(p, sql`true`)}) d
+              where not exists (select 1 from link_tracking l where l.tracking_id = d.tracking_id)
+              group by d.tracking_id having sum(d.n) > 0
+              order by near desc, hits desc, d.tracking_id collate "C" limit ${limit})
+            select r.tracking_id, r.hits, r.near,
+              (select clicked_at from link_clicks c where c.tracking_id = r.tracking_id order by clicked_at limit 1) as first_seen,
+              (select clicked_at from link_clicks c where c.tracking_id = r.tracking_id order by clicked_at desc limit 1) as last_seen
+            from ranked r`,
+      );
+      return ranked
+        .map((o) => ({ tracking_id: o.tracking_id, hits: num(o.hits), near: o.near, first_seen: iso(o.first_seen), last_seen: iso(o.last_seen) }))
+        .sort((a, b) => Number(b.near) - Number(a.near) || b.last_seen.localeCompare(a.last_seen))
+        .map(({ near: _, ...o }) => o);
+    },
+    burstCandidates: async (filter, limit) => {
+      const apps = filter.applicationIds?.filter(isUuid);
+      const ips = filter.ips?.filter((ip) => isIP(ip));
+      const conditions = [
+        sql`c.clicked_at >= ${filter.from}::timestamptz`,
+        sql`c.outcome = 'redirected'`,
+        sql`c.ip_address is not null`,
+        sql`l.application_id is not null`,
+        filter.to ? sql`c.clicked_at <= ${filter.to}::timestamptz` : undefined,
+        apps ? sql`l.application_id = any(${sql.param(apps)}::uuid[])` : undefined,
+        ips ? sql`c.ip_address = any(${sql.param(ips)}::inet[])` : undefined,
+      ].filter((c): c is SQL => c !== undefined);
+      const rows = await ctx.all<{ clickId: string; trackingId: string; applicationId: string; ipAddress: string; clickedAt: unknown; visitorKind: VisitorKind }>(
+        sql`select c.click_id::text as "clickId", c.tracking_id as "trackingId", l.application_id::text as "applicationId",
+              host(c.ip_address) as "ipAddress", c.clicked_at as "clickedAt", c.visitor_kind as "visitorKind"
+            from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
+            where ${sql.join(conditions, sql` and `)}
+            order by c.clicked_at ${filter.latest ? sql`desc` : sql`asc`}, c.click_id ${filter.latest ? sql`desc` : sql`asc`} limit ${limit}`,
+      );
+      if (filter.latest) rows.reverse();
+      return rows.map((r) => ({ ...r, clickedAt: iso(r.clickedAt) }));
+    },
+    attributeOrphan: async (orphan, id) =>
+      (
+        await ctx.all(
+          sql`update link_clicks set tracking_id = ${id}, outcome = 'redirected', metadata = metadata || jsonb_build_object('attributed_from', ${orphan}::text)
+              where tracking_id = ${orphan} and not exists (select 1 from link_tracking where tracking_id = ${orphan}) returning 1 as one`,
+        )
+      ).length,
+    deleteFromIp: async (ip) => {
+      if (!isIP(ip)) return 0;
+      const deleted = (await ctx.all(sql`delete from link_clicks where ip_address = ${ip}::inet returning 1 as one`)).length;
+      ctx.shared.memo.clear();
+      return deleted;
+    },
+    // Retention: one instance at a time; the others find the lock taken and leave it to it.
+    deleteBefore: (before, limit) =>
+      ctx.transaction(async (tx) => {
+        const [lock] = await ctx.all<{ ok: boolean }>(sql`select pg_try_advisory_xact_lock(${LOCKS.retention}) as ok`, tx);
+        if (!lock?.ok) return 0;
+        const deleted = await ctx.all(
+          sql`delete from link_clicks where click_id in (select click_id from link_clicks where clicked_at < ${before}::timestamptz order by clicked_at limit ${limit})
+              returning 1 as one`,
+          tx,
+        );
+        if (deleted.length > 0) ctx.shared.memo.clear();
+        return deleted.length;
+      }),
+  };
+  return repository;
+}
+
+/**
+ * Redirected clicks a page at a time in (clicked_at, click_id) order from where the last
+ * page stopped: no read transaction held between pages. A job's or an application's
+ * links one after the other, as the SQLite store gives them.
+ */
+export async function* exportPages(ctx: PgContext, filter: ExportFilter): AsyncIterable<unknown[][]> {
+  const conditions = [
+    sql`c.outcome = 'redirected'`,
+    filter.from ? sql`c.clicked_at >= ${filter.from}::timestamptz` : undefined,
+    filter.to ? sql`c.clicked_at <= ${filter.to}::timestamptz` : undefined,
+    filter.kinds ? sql`c.visitor_kind in (select jsonb_array_elements_text(${jsonb(filter.kinds)}))` : undefined,
+  ].filter((c): c is SQL => c !== undefined);
+  const page = (scope: SQL, after: { at: string; id: string } | null) =>
+    ctx.all<Record<string, unknown>>(
+      sql`select c.click_id::text as click_id, c.tracking_id, l.job_id::text as job_id, l.application_id::text as application_id, l.link_function,
+            c.clicked_at, c.click_source, c.visitor_kind, c.ip_address, c.user_agent, c.referrer_url, c.session_id, c.metadata::text as metadata, c.origin,
+            c.country, c.city, c.asn, c.network
+          from link_clicks c left join link_tracking l on l.tracking_id = c.tracking_id
+          where ${scope} and ${sql.join(conditions, sql` and `)}
+            ${after ? sql`and (c.clicked_at, c.click_id) > (${after.at}::timestamptz, ${after.id}::uuid)` : sql``}
+          order by c.clicked_at, c.click_id limit ${EXPORT_PAGE_ROWS}`,
+    );
+  const walk = async function* (scope: SQL) {
+    let after: { at: string; id: string } | null = null;
+    for (;;) {
+      const rows = await page(scope, after);
+      if (rows.length === 0) return;
+      const last = rows.at(-1)!;
+      after = { at: iso(last.clicked_at), id: last.click_id as string };
+      yield rows.map((r) => EXPORT_COLUMNS.map((column) => (column === "clicked_at" ? iso(r.clicked_at) : (r[column] ?? null))));
+      if (rows.length < EXPORT_PAGE_ROWS) return;
+    }
+  };
+  if (filter.trackingId || filter.jobId || filter.applicationId) {
+    if ((filter.jobId && !isUuid(filter.jobId)) || (filter.applicationId && !isUuid(filter.applicationId))) return;
+    const ids =
+      filter.trackingId && !filter.jobId && !filter.applicationId
+        ? [filter.trackingId]
+        : (
+            await ctx.all<{ id: string }>(
+              sql`select tracking_id as id from link_tracking where ${sql.join(
+                [
+                  filter.trackingId ? sql`tracking_id = ${filter.trackingId}` : undefined,
+                  filter.jobId ? sql`job_id = ${filter.jobId}::uuid` : undefined,
+                  filter.applicationId ? sql`application_id = ${filter.applicationId}::uuid` : undefined,
+                ].filter((c): c is SQL => c !== undefined),
+                sql` and `,
+              )} order by tracking_id collate "C"`,
+            )
+          ).map((r) => r.id);
+    for (const id of ids) yield* walk(sql`c.tracking_id = ${id}`);
+    return;
+  }
+  yield* walk(sql`true`);
+}

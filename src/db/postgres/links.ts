@@ -1,0 +1,310 @@
+/**
+ * The link_tracking table on PostgreSQL: the redirect's lookups through the link cache
+ * (link-cache.ts), other instances' changes (notifications, the version poll), the
+ * link repository, and orphans' probable links by index.
+ */
+import { sql, type SQL } from "drizzle-orm";
+import { Conflict } from "../../lib/errors";
+import { silentLogger } from "../../lib/log";
+import type { Link, LinkRepository } from "../store";
+import { pgErrorCode, pgErrorDetail } from "./driver";
+import { LINKS_CHANNEL } from "./link-cache";
+import { MIN_ORPHAN_LENGTH, probableLink } from "../../lib/probable";
+import { iso, isoOrNull, isUuid, jsonb, num, rowsOf } from "./rows";
+import { asStoreError, PgContext, type Q } from "./context";
+
+/** links_version is read this often: the fallback when notifications do not arrive. */
+export const LINKS_POLL_MS = 250;
+
+/** Ids sharing half of an orphan id read before its one-edit neighbours are looked up instead. */
+const HALF_ROWS = 50;
+
+/** A link row as the domain names its fields. */
+export const LINK_COLUMNS = sql.raw(`tracking_id as "trackingId", job_id as "jobId", application_id as "applicationId",
+  link_function as "linkFunction", link_type as "linkType", original_url as "originalUrl", redirect_url as "redirectUrl",
+  created_at as "createdAt", updated_at as "updatedAt", created_by as "createdBy", is_active as "isActive",
+  description, expires_at as "expiresAt"`);
+
+export type RawLink = Omit<Link, "createdAt" | "updatedAt" | "expiresAt"> & { createdAt: unknown; updatedAt: unknown; expiresAt: unknown };
+
+export const linkOf = (r: RawLink): Link => ({ ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt), expiresAt: isoOrNull(r.expiresAt) });
+
+/** links_version, told to the cache (which empties itself for a change no notification explained). */
+export async function pollLinks(ctx: PgContext): Promise<void> {
+  const row = await ctx.one<{ version: unknown }>(sql`select version from link_tracker.links_version where id = 1`);
+  ctx.shared.links.polled(num(row?.version), Date.now(), LINKS_POLL_MS);
+}
+
+/**
+ * Other instances' link changes: notifications as they commit (when a listener is
+ * given and its probe came back), and links_version every LINKS_POLL_MS whatever
+ * happens. While the database is down the links in the cache keep serving.
+ */
+export function watchLinks(ctx: PgContext): () => void {
+  const { links, options } = ctx.shared;
+  const log = options.log ?? silentLogger();
+  const stopListening = options.listen?.(LINKS_CHANNEL, {
+    notified: (payload) => links.notified(payload),
+    up: (delivered) => {
+      links.listening = delivered;
+      ctx.one<{ version: unknown }>(sql`select version from link_tracker.links_version where id = 1`).then(
+        (row) => links.resumed(num(row?.version)),
+        () => links.dropAll(),
+      );
+      if (delivered) log.info("other instances' link changes arrive as notifications");
+      else log.info("link change notifications do not arrive (a pooler in transaction mode?): other instances' changes are seen by polling");
+    },
+    down: (error) => {
+      if (links.listening) log.warn({ err: error.message }, "the connection listening for link changes was lost; polling until it is back");
+      links.listening = false;
+    },
+  });
+  let failing = false;
+  let running = false;
+  const timer = setInterval(async () => {
+    if (running) return;
+    running = true;
+    try {
+      await pollLinks(ctx);
+      if (failing) log.info("links are read from PostgreSQL again");
+      failing = false;
+    } catch (error) {
+      if (!failing) log.warn({ err: error }, "cannot read links from PostgreSQL; redirects use the links in memory");
+      failing = true;
+    } finally {
+      running = false;
+    }
+  }, LINKS_POLL_MS);
+  timer.unref?.();
+  return () => {
+    clearInterval(timer);
+    stopListening?.();
+  };
+}
+
+/** A link from the cache, or read through it (one read per id at a time). */
+export function cachedLink(ctx: PgContext, trackingId: string, nowMs: number): Link | undefined | Promise<Link | undefined> {
+  const { links, reading } = ctx.shared;
+  const known = links.peek(trackingId, nowMs);
+  if (known !== undefined) return known ?? undefined;
+  const pending = reading.get(trackingId);
+  if (pending) return pending;
+  links.reading(trackingId);
+  links.reads++;
+  // On the redirect's own connections: no heavy read leaves a recruiter waiting for one.
+  const read = ctx.one<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id = ${trackingId}`, ctx.redirectDb())
+    .then(
+      (row) => {
+        const link = row ? linkOf(row) : undefined;
+        links.found(trackingId, link);
+        return link;
+      },
+      (error) => {
+        // The database is away: the link as it was before the cache was emptied, if it was there.
+        const stale = links.staleOf(trackingId);
+        if (stale) return stale;
+        throw error;
+      },
+    )
+    .finally(() => {
+      reading.delete(trackingId);
+      links.done(trackingId);
+    });
+  reading.set(trackingId, read);
+  return read;
+}
+
+export function linkRepository(ctx: PgContext): LinkRepository {
+  const cache = ctx.shared.links;
+  const byUuid = (column: "job_id" | "application_id", value: string) => sql`${sql.raw(column)} = ${value}::uuid`;
+  return {
+    find: async (id) => {
+      const row = await ctx.one<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id = ${id}`);
+      return row ? linkOf(row) : undefined;
+    },
+    findCached: (id, nowMs) => cachedLink(ctx, id, nowMs),
+    insert: async (links) => {
+      if (links.length === 0) return [];
+      const rows = links.map((l) => ({
+        tracking_id: l.trackingId,
+        job_id: l.jobId,
+        application_id: l.applicationId,
+        link_function: l.linkFunction,
+        link_type: l.linkType,
+        original_url: l.originalUrl,
+        redirect_url: l.redirectUrl,
+        created_at: l.createdAt,
+        updated_at: l.updatedAt,
+        created_by: l.createdBy,
+        is_active: l.isActive,
+        description: l.description,
+        expires_at: l.expiresAt,
+      }));
+      let inserted: RawLink[];
+      try {
+        inserted = rowsOf<RawLink>(
+          await ctx.db.execute(sql`insert into link_tracking (tracking_id, job_id, application_id, link_function, link_type, original_url,
+              redirect_url, created_at, updated_at, created_by, is_active, description, expires_at)
+            select * from jsonb_to_recordset(${jsonb(rows)}) as r(tracking_id text, job_id uuid, application_id uuid, link_function text,
+              link_type text, original_url text, redirect_url text, created_at timestamptz, updated_at timestamptz, created_by text,
+              is_active boolean, description text, expires_at timestamptz)
+            returning ${LINK_COLUMNS}`),
+        );
+      } catch (error) {
+        if (pgErrorCode(error) === "23505") {
+          // The server names the id (no query: inside tx() the transaction is aborted now).
+          const taken = /^Key \(tracking_id\)=\((.*)\) already exists/.exec(pgErrorDetail(error) ?? "")?.[1] ?? null;
+          throw new Conflict("tracking_id is already taken", { tracking_id: taken });
+        }
+        throw asStoreError(error);
+      }
+      const byId = new Map(inserted.map((r) => [r.trackingId, linkOf(r)]));
+      cache.wrote([...byId.values()]);
+      return links.map((l) => byId.get(l.trackingId)!);
+    },
+    update: async (id, changes) => {
+      const columns: Record<string, string> = {
+        jobId: "job_id",
+        applicationId: "application_id",
+        linkType: "link_type",
+        originalUrl: "original_url",
+        updatedAt: "updated_at",
+        isActive: "is_active",
+        description: "description",
+        expiresAt: "expires_at",
+      };
+      const casts: Record<string, string> = { jobId: "uuid", applicationId: "uuid", updatedAt: "timestamptz", expiresAt: "timestamptz" };
+      const sets = Object.entries(changes)
+        .filter(([key, value]) => columns[key] && value !== undefined)
+        .map(([key, value]) => (casts[key] ? sql`${sql.raw(columns[key])} = ${value}::${sql.raw(casts[key])}` : sql`${sql.raw(columns[key])} = ${value}`));
+      const row = await ctx.one<RawLink>(sql`update link_tracking set ${sql.join(sets, sql`, `)} where tracking_id = ${id} returning ${LINK_COLUMNS}`);
+      if (!row) return undefined;
+      const link = linkOf(row);
+      cache.wrote([link]);
+      return link;
+    },
+    deleteWithClicks: async (id) => {
+      const deleted = await ctx.transaction(async (tx) => {
+        const link = await ctx.one<{ id: string }>(sql`delete from link_tracking where tracking_id = ${id} returning tracking_id as id`, tx);
+        if (!link) return null;
+        const clicks = await ctx.all<{ one: number }>(sql`delete from link_clicks where tracking_id = ${id} returning 1 as one`, tx);
+        return clicks.length;
+      });
+      ctx.shared.memo.clear();
+      cache.dropIds([id]);
+      return deleted;
+    },
+    list: async (filter) => {
+      const conditions: SQL[] = [sql`true`];
+      if (filter.jobId) conditions.push(isUuid(filter.jobId) ? byUuid("job_id", filter.jobId) : sql`false`);
+      if (filter.applicationId) conditions.push(isUuid(filter.applicationId) ? byUuid("application_id", filter.applicationId) : sql`false`);
+      if (filter.linkFunction) conditions.push(sql`lower(link_function) = lower(${filter.linkFunction})`);
+      if (filter.active !== undefined) {
+        const live = sql`(is_active and (expires_at is null or expires_at > ${filter.now}::timestamptz))`;
+        conditions.push(filter.active ? live : sql`not ${live}`);
+      }
+      if (filter.after) {
+        const { createdAt, trackingId } = filter.after;
+        conditions.push(sql`(created_at < ${createdAt}::timestamptz or (created_at = ${createdAt}::timestamptz and tracking_id collate "C" < ${trackingId}))`);
+      }
+      const rows = await ctx.all<RawLink>(
+        sql`select ${LINK_COLUMNS} from link_tracking where ${sql.join(conditions, sql` and `)}
+            order by created_at desc, tracking_id collate "C" desc limit ${filter.limit}`,
+      );
+      return rows.map(linkOf);
+    },
+    sourceInUse: async (source) => (await ctx.one(sql`select 1 as one from link_tracking where position(${`/${source}?uuid=`} in redirect_url) > 0 limit 1`)) !== undefined,
+    of: async (by) => {
+      const value = by.jobId ?? by.applicationId!;
+      if (!isUuid(value)) return [];
+      const rows = await ctx.all<RawLink>(
+        sql`select ${LINK_COLUMNS} from link_tracking where ${by.jobId ? byUuid("job_id", value) : byUuid("application_id", value)}
+            order by created_at, tracking_id collate "C"`,
+      );
+      return rows.map(linkOf);
+    },
+    probableOf: async (orphans) => readProbable(ctx, orphans),
+    counts: async (now) => {
+      const row = await ctx.one<{ links: unknown; active: unknown; applications: unknown }>(
+        sql`select count(*) as links, count(*) filter (where is_active and (expires_at is null or expires_at > ${now}::timestamptz)) as active,
+              count(distinct application_id) as applications from link_tracking`,
+      );
+      return { links: num(row?.links), active: num(row?.active), applications: num(row?.applications) };
+    },
+    ofApplications: async (ids) => {
+      const uuids = ids.filter(isUuid);
+      if (uuids.length === 0) return [];
+      return (
+        await ctx.all<RawLink>(
+          sql`select ${LINK_COLUMNS} from link_tracking where application_id in (select (jsonb_array_elements_text(${jsonb(uuids)}))::uuid)
+              order by created_at, tracking_id collate "C"`,
+        )
+      ).map(linkOf);
+    },
+    applicationsWithoutHumanClick: async () =>
+      (
+        await ctx.all<{ application_id: string; links: unknown; first_link_at: unknown }>(
+          sql`select application_id::text as application_id, count(*) as links, min(created_at) as first_link_at
+              from link_tracking l where application_id is not null
+              group by application_id
+              having not exists (
+                select 1 from link_tracking l2 join link_tracker.click_daily d on d.tracking_id = l2.tracking_id
+                where l2.application_id = l.application_id and d.outcome = 'redirected' and d.visitor_kind = 'human'
+                group by d.tracking_id having sum(d.clicks) > 0)
+              order by first_link_at`,
+        )
+      ).map((r) => ({ ...r, links: num(r.links), first_link_at: iso(r.first_link_at) })),
+  };
+}
+
+/**
+ * The link an orphan id probably meant, of each (lib/probable.ts), by index: the first
+ * ids of the range it starts, and the ids one edit away, which share its first half
+ * (pattern index) or its second (reversed index), at most HALF_ROWS of each; where a
+ * half is shared by more (ids made to a pattern), its one-edit neighbours that exist
+ * (primary key lookups, a few thousand). Remembered until links change.
+ */
+export async function readProbable(ctx: PgContext, orphans: string[], q: Q = ctx.db): Promise<Map<string, string | null>> {
+  const cache = ctx.shared.links;
+  const asked = [...new Set(orphans.filter((o) => o.length >= MIN_ORPHAN_LENGTH && !o.includes("\u0000")))];
+  const fits = new Map<string, string[]>(asked.map((o) => [o, []]));
+  if (asked.length > 0) {
+    const generation = cache.begin();
+    const starts = (text: SQL, of: SQL = sql`tracking_id`) => sql`${of} ~>=~ ${text} and ${of} ~<~ (${text} || chr(127))`;
+    const front = sql`left(o.orphan, length(o.orphan) / 2)`;
+    const back = sql`reverse(substr(o.orphan, length(o.orphan) / 2 + 1))`;
+    // Ordered by the index each reads, so that a scan stops at its limit.
+    const rows = await ctx.all<{ orphan: string; id: string; part: "start" | "front" | "back" }>(
+      sql`select o.orphan, l.id, l.part from unnest(${sql.param(asked)}::text[]) as o(orphan)
+          cross join lateral (
+            (select tracking_id as id, 'start' as part from link_tracking where ${starts(sql`o.orphan`)} and tracking_id <> o.orphan
+              order by tracking_id using ~<~ limit 2)
+            union all
+            (select tracking_id, 'front' from link_tracking where ${starts(front)} order by tracking_id using ~<~ limit ${HALF_ROWS + 1})
+            union all
+            (select tracking_id, 'back' from link_tracking where ${starts(back, sql`reverse(tracking_id)`)}
+              order by reverse(tracking_id) using ~<~ limit ${HALF_ROWS + 1})) l`,
+      q,
+    );
+    const crowded = new Set<string>();
+    const halves = new Map<string, number>();
+    for (const r of rows) {
+      fits.get(r.orphan)!.push(r.id);
+      if (r.part === "start") continue;
+      const key = `${r.part} ${r.orphan}`;
+      halves.set(key, (halves.get(key) ?? 0) + 1);
+      if (halves.get(key)! > HALF_ROWS) crowded.add(r.orphan);
+    }
+    if (crowded.size > 0) {
+      for (const r of await ctx.all<{ orphan: string; id: string }>(
+        sql`select o.orphan, l.tracking_id as id from unnest(${sql.param([...crowded])}::text[]) as o(orphan)
+            join link_tracking l on l.tracking_id = any(link_tracker.one_edit_neighbours(o.orphan))`,
+        q,
+      )) {
+        fits.get(r.orphan)!.push(r.id);
+      }
+    }
+    if (generation === cache.begin()) for (const o of asked) cache.rememberProbable(o, probableLink(o, fits.get(o)!));
+  }
+  return new Map(orphans.map((o) => [o, fits.has(o) ? probableLink(o, fits.get(o)!) : null]));
+}

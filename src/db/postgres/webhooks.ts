@@ -1,0 +1,149 @@
+/**
+ * Webhook endpoints and their deliveries on PostgreSQL: claimed with a lease, one instance each.
+ */
+import { sql, type SQL } from "drizzle-orm";
+import type { Delivery, Endpoint, SignalType, WebhookRepository } from "../store";
+import { iso, isoOrNull, jsonb, num } from "./rows";
+import { LOCKS, PgContext } from "./context";
+
+export function webhookRepository(ctx: PgContext): WebhookRepository {
+  const endpointColumns = sql.raw(`id, url, secret, event_types as "eventTypes", description, active, created_at as "createdAt", scanned_seq as "scannedSeq"`);
+  const endpointOf = (r: Record<string, unknown>): Endpoint => ({ ...r, createdAt: iso(r.createdAt), scannedSeq: num(r.scannedSeq) }) as Endpoint;
+  const deliveryColumns = (prefix: string) =>
+    sql.raw(
+      ["seq", "event_seq as \"eventSeq\"", "endpoint_id as \"endpointId\"", "tracking_id as \"trackingId\"", "status", "attempts",
+        "first_attempt_at as \"firstAttemptAt\"", "next_attempt_at as \"nextAttemptAt\"", "last_attempt_at as \"lastAttemptAt\"",
+        "last_status as \"lastStatus\"", "last_error as \"lastError\"", "delivered_at as \"deliveredAt\""]
+        .map((c) => `${prefix}.${c}`)
+        .join(", "),
+    );
+  const deliveryOf = (r: Record<string, unknown>): Delivery => ({
+    seq: num(r.seq),
+    eventSeq: num(r.eventSeq),
+    endpointId: r.endpointId as string,
+    trackingId: r.trackingId as string,
+    status: r.status as Delivery["status"],
+    attempts: num(r.attempts),
+    firstAttemptAt: isoOrNull(r.firstAttemptAt),
+    nextAttemptAt: iso(r.nextAttemptAt),
+    lastAttemptAt: isoOrNull(r.lastAttemptAt),
+    lastStatus: r.lastStatus === null ? null : num(r.lastStatus),
+    lastError: (r.lastError as string | null) ?? null,
+    deliveredAt: isoOrNull(r.deliveredAt),
+  });
+  const endpointSets = (changes: Partial<Omit<Endpoint, "id">>) => {
+    const sets: SQL[] = [];
+    if (changes.url !== undefined) sets.push(sql`url = ${changes.url}`);
+    if (changes.secret !== undefined) sets.push(sql`secret = ${changes.secret}`);
+    if (changes.eventTypes !== undefined) sets.push(sql`event_types = ${jsonb(changes.eventTypes)}`);
+    if (changes.description !== undefined) sets.push(sql`description = ${changes.description}`);
+    if (changes.active !== undefined) sets.push(sql`active = ${changes.active}`);
+    if (changes.scannedSeq !== undefined) sets.push(sql`scanned_seq = ${changes.scannedSeq}`);
+    return sets;
+  };
+  const deliverySets = (changes: Partial<Omit<Delivery, "seq">>) => {
+    const columns: Record<string, [string, string | null]> = {
+      status: ["status", null],
+      attempts: ["attempts", null],
+      firstAttemptAt: ["first_attempt_at", "timestamptz"],
+      nextAttemptAt: ["next_attempt_at", "timestamptz"],
+      lastAttemptAt: ["last_attempt_at", "timestamptz"],
+      lastStatus: ["last_status", null],
+      lastError: ["last_error", null],
+      deliveredAt: ["delivered_at", "timestamptz"],
+    };
+    return Object.entries(changes)
+      .filter(([key, value]) => columns[key] && value !== undefined)
+      .map(([key, value]) => {
+        const [column, cast] = columns[key];
+        return cast ? sql`${sql.raw(column)} = ${value}::${sql.raw(cast)}` : sql`${sql.raw(column)} = ${value}`;
+      });
+  };
+  const leaseMs = ctx.shared.options.deliveryLeaseMs ?? 60_000;
+  return {
+    insert: async (e) =>
+      endpointOf(
+        (await ctx.one<Record<string, unknown>>(
+          sql`insert into link_tracker.webhook_endpoints (id, url, secret, event_types, description, active, created_at, scanned_seq)
+              values (${e.id}, ${e.url}, ${e.secret}, ${jsonb(e.eventTypes)}, ${e.description}, ${e.active}, ${e.createdAt}::timestamptz, ${e.scannedSeq})
+              returning ${endpointColumns}`,
+        ))!,
+      ),
+    list: async () => (await ctx.all<Record<string, unknown>>(sql`select ${endpointColumns} from link_tracker.webhook_endpoints order by created_at, id`)).map(endpointOf),
+    find: async (id) => {
+      const r = await ctx.one<Record<string, unknown>>(sql`select ${endpointColumns} from link_tracker.webhook_endpoints where id = ${id}`);
+      return r ? endpointOf(r) : undefined;
+    },
+    update: async (id, changes) => {
+      const sets = endpointSets(changes);
+      const r = sets.length
+        ? await ctx.one<Record<string, unknown>>(sql`update link_tracker.webhook_endpoints set ${sql.join(sets, sql`, `)} where id = ${id} returning ${endpointColumns}`)
+        : await ctx.one<Record<string, unknown>>(sql`select ${endpointColumns} from link_tracker.webhook_endpoints where id = ${id}`);
+      return r ? endpointOf(r) : undefined;
+    },
+    delete: (id) =>
+      ctx.transaction(async (tx) => {
+        await ctx.all(sql`delete from link_tracker.webhook_deliveries where endpoint_id = ${id}`, tx);
+        return (await ctx.all(sql`delete from link_tracker.webhook_endpoints where id = ${id} returning 1 as one`, tx)).length > 0;
+      }),
+    // One instance schedules at a time; its cursor is read (and locked) from the database, not from the caller's copy.
+    schedule: (endpoint, now) =>
+      ctx.transaction(async (tx) => {
+        const [lock] = await ctx.all<{ ok: boolean }>(sql`select pg_try_advisory_xact_lock(${LOCKS.schedule}) as ok`, tx);
+        if (!lock?.ok) return;
+        const current = await ctx.one<{ scanned: unknown; types: string[] }>(
+          sql`select scanned_seq as scanned, event_types as types from link_tracker.webhook_endpoints where id = ${endpoint.id} and active for update`,
+          tx,
+        );
+        if (!current) return;
+        const events = await ctx.all<{ seq: unknown; type: string; trackingId: string }>(
+          sql`select seq, type, tracking_id as "trackingId" from link_tracker.signal_events
+              where seq > ${num(current.scanned)} and cancelled_at is null and deliver_after <= ${now}::timestamptz order by seq limit 500`,
+          tx,
+        );
+        if (events.length === 0) return;
+        const wanted = events.filter((e) => current.types.includes(e.type)).map((e) => ({ event_seq: num(e.seq), tracking_id: e.trackingId }));
+        if (wanted.length > 0) {
+          await ctx.all(
+            sql`insert into link_tracker.webhook_deliveries (event_seq, endpoint_id, tracking_id, next_attempt_at)
+                select r.event_seq, ${endpoint.id}, r.tracking_id, ${now}::timestamptz from jsonb_to_recordset(${jsonb(wanted)}) as r(event_seq bigint, tracking_id text)
+                order by r.event_seq
+                on conflict do nothing`,
+            tx,
+          );
+        }
+        await ctx.all(sql`update link_tracker.webhook_endpoints set scanned_seq = ${num(events.at(-1)!.seq)} where id = ${endpoint.id}`, tx);
+      }),
+    // Claimed for this instance until the lease ends: no other instance sends them meanwhile.
+    dueDeliveries: async (now, limit) => {
+      const rows = await ctx.all<Record<string, unknown>>(
+        sql`with due as (
+              select seq from link_tracker.webhook_deliveries w
+              where status = 'pending' and next_attempt_at <= ${now}::timestamptz and (leased_until is null or leased_until < now())
+                and not exists (select 1 from link_tracker.webhook_deliveries d2 where d2.endpoint_id = w.endpoint_id
+                  and d2.tracking_id = w.tracking_id and d2.status = 'pending' and d2.event_seq < w.event_seq)
+              order by event_seq limit ${limit} for update skip locked)
+            update link_tracker.webhook_deliveries d set leased_until = now() + ${leaseMs} * interval '1 millisecond', leased_by = ${ctx.shared.instanceId}
+            from due where d.seq = due.seq
+            returning ${deliveryColumns("d")}`,
+      );
+      return rows.map(deliveryOf).sort((a, b) => a.eventSeq - b.eventSeq);
+    },
+    recordAttempt: async (seq, changes) => {
+      const sets = [...deliverySets(changes), sql`leased_until = null`, sql`leased_by = null`];
+      await ctx.all(sql`update link_tracker.webhook_deliveries set ${sql.join(sets, sql`, `)} where seq = ${seq}`);
+    },
+    deliveriesOf: async (id, limit) =>
+      (
+        await ctx.all<Record<string, unknown>>(
+          sql`select ${deliveryColumns("d")}, s.event_id as "eventId", s.type from link_tracker.webhook_deliveries d
+              join link_tracker.signal_events s on s.seq = d.event_seq
+              where d.endpoint_id = ${id} order by d.seq desc limit ${limit}`,
+        )
+      ).map((r) => ({ delivery: deliveryOf(r), eventId: r.eventId as string, type: r.type as SignalType })),
+    findDelivery: async (id, seq) => {
+      const r = await ctx.one<Record<string, unknown>>(sql`select ${deliveryColumns("d")} from link_tracker.webhook_deliveries d where d.endpoint_id = ${id} and d.seq = ${seq}`);
+      return r ? deliveryOf(r) : undefined;
+    },
+  };
+}
