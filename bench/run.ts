@@ -20,7 +20,8 @@ import { benchAnalytics } from "./analytics";
 import { wrk, type WrkResult } from "./wrk";
 
 const root = join(import.meta.dir, "..");
-const BINARY = join(root, "dist/link-tracker");
+/** BENCH_BINARY: another build to measure (an earlier release, for before and after in one window). */
+const BINARY = process.env.BENCH_BINARY ?? join(root, "dist/link-tracker");
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? "16,64").split(",").map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
