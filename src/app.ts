@@ -79,7 +79,9 @@ export function createApp({ store, config, log = silentLogger(), metrics = creat
     // No limit of Bun's own: its 413 has no body, and past it Bun still reads (and drops)
     // whatever a client sends. Every body is refused or capped at MAX_BODY_BYTES here, with
     // JSON, and an error answer to a request with a body closes its connection (below).
-    serve: { maxRequestBodySize: Number.MAX_SAFE_INTEGER },
+    // No reusePort (Elysia's default): a second server started on a port in use fails to
+    // start, instead of silently taking half the requests.
+    serve: { maxRequestBodySize: Number.MAX_SAFE_INTEGER, reusePort: false },
   })
     // Before routing and before any body is read: an oversized declared body is a 413,
     // and a request that needs a key and has no valid one is answered from its headers.

@@ -1,6 +1,7 @@
 /**
  * The one place the environment is read. Everything else receives a Config.
  */
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { dirname, join } from "node:path";
 import { checkGeoFile, nowhereLocator, openLocator } from "./lib/geo";
@@ -35,7 +36,7 @@ const geoFile = (kind: "country" | "asn" | "city") =>
     .optional();
 
 /** The environment's variables, checked, then shaped into the Config every part of the server receives. */
-const ConfigSchema = z.object({
+const Settings = z.object({
   PORT: port.default(5001),
   HOST: z.string().min(1).default("0.0.0.0"),
   // Unset, not defaulted, here: setting it beside DATABASE_URL is an error (defaulted below).
@@ -84,7 +85,9 @@ const ConfigSchema = z.object({
   GEOIP_COUNTRY_DB: geoFile("country"),
   GEOIP_ASN_DB: geoFile("asn"),
   GEOIP_CITY_DB: geoFile("city"),
-})
+});
+
+const ConfigSchema = Settings
   .refine((e) => !e.TRACKING_API_URL === !e.LOOKUP_API_URL, {
     message: "edge mode needs both TRACKING_API_URL and LOOKUP_API_URL (or neither)",
     path: ["TRACKING_API_URL"],
@@ -159,12 +162,35 @@ export type Config = z.output<typeof ConfigSchema>;
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
 
 /** Empty values count as unset, as they do in most .env files. */
-function withoutEmpty(env: Record<string, string | undefined>) {
-  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+function withoutEmpty(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ""));
+}
+
+/**
+ * Every setting NAME may come from a file instead, NAME_FILE (Docker and Compose secrets):
+ * its contents, the trailing newline trimmed. Both at once, or a file that cannot be read,
+ * is an error naming them.
+ */
+function withFiles(env: Record<string, string>): { env: Record<string, string> } | { message: string } {
+  const out = { ...env };
+  for (const name of Object.keys(Settings.shape)) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined) continue;
+    delete out[`${name}_FILE`];
+    if (env[name] !== undefined) return { message: `✖ both ${name} and ${name}_FILE are set: use one of them` };
+    try {
+      out[name] = readFileSync(file, "utf8").replace(/\r?\n$/, "");
+    } catch (error) {
+      return { message: `✖ ${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
+    }
+  }
+  return { env: out };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): ConfigResult {
-  const parsed = ConfigSchema.safeParse(withoutEmpty(env));
+  const files = withFiles(withoutEmpty(env));
+  if ("message" in files) return { ok: false, message: files.message };
+  const parsed = ConfigSchema.safeParse(withoutEmpty(files.env));
   if (!parsed.success) return { ok: false, message: z.prettifyError(parsed.error) };
   return { ok: true, config: parsed.data };
 }

@@ -51,6 +51,7 @@ async function openStore(config: Config, server?: SqliteStoreOptions["background
       signals,
       log,
       background: !!server,
+      onQuiet: server?.onQuiet,
       deliveryLeaseMs: config.webhookLeaseSeconds * 1000,
       waitMs: connectWaitSeconds * 1000,
       connection: { max: server ? poolSize : 2, prepare, listen: listen && !!server, onConnectionError: (error) => log?.warn({ error: error.message }, "PostgreSQL closed a connection; the pool replaces it") },
@@ -115,7 +116,10 @@ async function serve(): Promise<void> {
   try {
     app.listen({ port: config.port, hostname: config.host });
   } catch (error) {
-    process.stderr.write(`link-tracker: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`);
+    const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE" || /in use/i.test((error as Error).message);
+    // (No reusePort, app.ts: a second server on the port is refused, not handed half the requests.)
+    const why = inUse ? `port ${config.port} is already in use (another link-tracker, or another program, listens on it)` : (error as Error).message;
+    process.stderr.write(`link-tracker: cannot listen on ${config.host}:${config.port}: ${why}\n`);
     process.exit(1);
   }
   log.info(

@@ -1,4 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadConfig } from "../src/config";
 
 describe("configuration", () => {
@@ -73,5 +76,41 @@ describe("configuration", () => {
     const result = loadConfig({ [name]: value });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.message).toContain(name);
+  });
+});
+
+describe("settings from files (NAME_FILE, as Docker and Compose secrets are given)", () => {
+  const folder = mkdtempSync(join(tmpdir(), "lt-secrets-"));
+  const secret = (name: string, text: string) => {
+    const path = join(folder, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  test("any setting: the file's contents, its trailing newline trimmed", () => {
+    const url = "postgres://lt:s3cret@db.example.com:5432/link_tracker";
+    const r = loadConfig({ WEBHOOK_API_KEY_FILE: secret("key", "from-a-file-0123456789abcdef\n"), DATABASE_URL_FILE: secret("url", `${url}\r\n`), PORT_FILE: secret("port", "5055") });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.webhookApiKey).toBe("from-a-file-0123456789abcdef");
+    expect(r.config.postgres?.url).toBe(url);
+    expect(r.config.port).toBe(5055);
+  });
+
+  test("a value and a file for one setting: refused, naming both", () => {
+    const r = loadConfig({ WEBHOOK_API_KEY: "direct-0123456789abcdef", WEBHOOK_API_KEY_FILE: secret("key2", "file-0123456789abcdef") });
+    expect(r).toEqual({ ok: false, message: expect.stringContaining("both WEBHOOK_API_KEY and WEBHOOK_API_KEY_FILE are set") });
+  });
+
+  test("a file that cannot be read: refused, naming the setting and the file", () => {
+    const missing = join(folder, "nope");
+    const r = loadConfig({ DATABASE_URL_FILE: missing });
+    expect(r).toEqual({ ok: false, message: expect.stringContaining(`DATABASE_URL_FILE: cannot read ${missing} (ENOENT)`) });
+  });
+
+  test("what the file holds is checked like the value itself", () => {
+    const r = loadConfig({ PORT_FILE: secret("bad-port", "http\n") });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.message).toContain("PORT");
   });
 });

@@ -99,7 +99,7 @@ export function observeLinkCache(metrics: Metrics, stats: () => { entries: numbe
     });
   new Gauge({
     name: "link_tracker_link_cache_entries",
-    help: "Links this instance keeps in memory (PostgreSQL; at most 50,000)",
+    help: "Links this instance keeps in memory (PostgreSQL; at most 20,000)",
     registers: [metrics.registry],
     collect() {
       this.set(stats().entries);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, buildBinary, emptyFolder, startServer, stop, type Server, storedClicksDb } from "./binary";
 
@@ -33,6 +33,27 @@ describe("dist/link-tracker", () => {
     const result = Bun.spawnSync([BINARY], { cwd: emptyFolder(), env: { PORT: "abc" } });
     expect(result.exitCode).toBe(2);
     expect(result.stderr.toString()).toContain("PORT");
+  });
+
+  test("a secret from a file (WEBHOOK_API_KEY_FILE); a file that cannot be read stops it naming the setting, exit 2", async () => {
+    const cwd = emptyFolder();
+    writeFileSync(join(cwd, "key.txt"), "from-a-secret-file-0123456789\n");
+    const server = await startServer(cwd, { WEBHOOK_API_KEY_FILE: join(cwd, "key.txt") });
+    running.push(server);
+    const answer = await fetch(`${server.base}/api/link-tracking/links`, { headers: { "x-api-key": "from-a-secret-file-0123456789" } });
+    expect(answer.status).toBe(200);
+    const missing = Bun.spawnSync([BINARY], { cwd: emptyFolder(), env: { WEBHOOK_API_KEY_FILE: "/nonexistent/key" } });
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr.toString()).toContain("WEBHOOK_API_KEY_FILE: cannot read /nonexistent/key");
+  });
+
+  test("a second server on a port in use: exit 1 saying so, and the first keeps every request", async () => {
+    const first = await startServer(emptyFolder());
+    running.push(first);
+    const second = Bun.spawnSync([BINARY], { cwd: emptyFolder(), env: { PORT: String(first.port), HOST: "127.0.0.1" }, timeout: 20_000 });
+    expect(second.exitCode).toBe(1);
+    expect(second.stderr.toString()).toContain(`port ${first.port} is already in use`);
+    expect((await fetch(`${first.base}/api/tracking-ingest/health`)).status).toBe(200);
   });
 
   test("an unknown command is a usage error, exit 2", () => {

@@ -114,6 +114,7 @@ export async function writeClicks(ctx: PgContext, clicks: NewClick[], idempotent
     sql`, `,
   );
   const rule = ctx.shared.options.signals?.rule;
+  ctx.shared.clicksWritten += clicks.length;
   // A redirect's group commit has connections of its own (driver.ts): no read or ingest batch leaves it waiting.
   const writes = idempotent ? ctx.db : ctx.redirectDb();
   // Redirect clicks are all new (fresh ids, no key): nothing to return.

@@ -57,6 +57,8 @@ export type PostgresStoreOptions = {
   instanceId?: string;
   /** A server: other instances' link changes are polled for. */
   background?: boolean;
+  /** A server: called once when a burst of clicks has ended (a full garbage collection gives its memory back). */
+  onQuiet?: () => void;
   log?: Logger;
   /** Ends the connection pool (close()). */
   end?: (timeoutSeconds: number) => Promise<void>;
@@ -76,6 +78,8 @@ export type Shared = {
   options: PostgresStoreOptions;
   instanceId: string;
   sizeBytes: number;
+  /** Clicks written since the quiet watch last looked (store.ts). */
+  clicksWritten: number;
   stops: (() => void)[];
   closed: boolean;
 };

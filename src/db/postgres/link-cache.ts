@@ -18,7 +18,7 @@ import type { Link } from "../store";
 import type { Logger } from "../../lib/log";
 
 export const LINKS_CHANNEL = "link_tracker_links";
-export const MAX_LINKS = 50_000;
+export const MAX_LINKS = 20_000;
 const MAX_UNKNOWN = 10_000;
 const UNKNOWN_TTL_MS = 5000;
 const MAX_PROBABLE = 10_000;

@@ -87,6 +87,7 @@ export class PostgresStore implements Store {
       options,
       instanceId: options.instanceId ?? `lt_${crypto.randomUUID().slice(0, 8)}`,
       sizeBytes: 0,
+      clicksWritten: 0,
       stops: [],
       closed: false,
     };
@@ -95,6 +96,7 @@ export class PostgresStore implements Store {
     if (options.background) {
       shared.stops.push(watchLinks(store.ctx));
       shared.stops.push(refreshMemo(store.ctx));
+      if (options.onQuiet) shared.stops.push(whenQuiet(shared, options.onQuiet));
     }
     return store;
   }
@@ -129,6 +131,21 @@ export class PostgresStore implements Store {
     for (const stop of shared.stops) stop();
     await shared.options.end?.(Math.max(1, Math.ceil(ms / 1000)));
   }
+}
+
+/** Calls `onQuiet` once a second with clicks written is followed by one without. */
+function whenQuiet(shared: Shared, onQuiet: () => void): () => void {
+  let busy = false;
+  const timer = setInterval(() => {
+    if (shared.clicksWritten > 0) busy = true;
+    else if (busy) {
+      busy = false;
+      onQuiet();
+    }
+    shared.clicksWritten = 0;
+  }, 1000);
+  timer.unref?.();
+  return () => clearInterval(timer);
 }
 
 /** An edge keeps its outbox in SQLite (DATABASE_PATH) whatever the central store is. */
