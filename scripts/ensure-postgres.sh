@@ -41,6 +41,27 @@ else
   fi
 fi
 read -r version name port status _ <<<"$cluster"
+# With a third argument "tls" (ensure-postgres.sh NAME PORT tls): the cluster serves TLS
+# with a certificate for "localhost" signed by a CA made here, as a managed database does;
+# the CA is left readable at /etc/postgresql/VERSION/NAME/link-tracker-ca.pem.
+if [ "${3:-}" = "tls" ]; then
+  conf=/etc/postgresql/$version/$name
+  if [ ! -f "$conf/link-tracker-ca.pem" ]; then
+    command -v openssl >/dev/null 2>&1 || { $SUDO apt-get install -y openssl >/dev/null 2>&1; } || { say "openssl is missing"; exit 1; }
+    work=$(mktemp -d)
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=link-tracker test CA" -keyout "$work/ca.key" -out "$work/ca.pem" >/dev/null 2>&1 &&
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$work/server.key" -out "$work/server.csr" >/dev/null 2>&1 &&
+      printf 'subjectAltName=DNS:localhost\n' >"$work/ext" &&
+      openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 3650 -extfile "$work/ext" -out "$work/server.pem" >/dev/null 2>&1 ||
+      { say "openssl could not make the test certificates"; exit 1; }
+    $SUDO install -o postgres -g postgres -m 0600 "$work/server.key" "$conf/link-tracker-server.key" &&
+      $SUDO install -o postgres -g postgres -m 0644 "$work/server.pem" "$conf/link-tracker-server.pem" &&
+      printf "ssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\n" "$conf/link-tracker-server.pem" "$conf/link-tracker-server.key" | $SUDO tee "$conf/conf.d/link-tracker-tls.conf" >/dev/null &&
+      $SUDO install -m 0644 "$work/ca.pem" "$conf/link-tracker-ca.pem" || { say "could not install the test certificates"; exit 1; }
+    rm -rf "$work"
+    [ "$status" = "online" ] && $SUDO pg_ctlcluster "$version" "$name" restart >/dev/null 2>&1
+  fi
+fi
 if [ "$status" != "online" ]; then
   $SUDO pg_ctlcluster "$version" "$name" start >/dev/null 2>&1 || { say "pg_ctlcluster $version $name start failed"; exit 1; }
 fi

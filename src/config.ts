@@ -55,6 +55,10 @@ const Settings = z.object({
   DATABASE_POOL_SIZE: count(1000).pipe(z.number().min(1, "must be at least 1")).default(10),
   DATABASE_PREPARE: z.stringbool().default(true),
   DATABASE_LISTEN: z.stringbool().default(true),
+  DATABASE_CA_CERT: z
+    .string()
+    .refine((v) => v.includes("-----BEGIN CERTIFICATE-----"), "must be the PEM of a CA certificate (-----BEGIN CERTIFICATE----- …), or set DATABASE_CA_CERT_FILE to its file")
+    .optional(),
   DATABASE_CONNECT_WAIT_SECONDS: count(3600).default(30),
   WEBHOOK_LEASE_SECONDS: count(86_400).pipe(z.number().min(1, "must be at least 1")).default(60),
   PUBLIC_BASE_URL: httpUrl.optional(),
@@ -110,8 +114,10 @@ const ConfigSchema = Settings
     databasePath: e.DATABASE_PATH ?? "./data/link-tracker.db",
     /** DATABASE_URL: the central store on PostgreSQL (several instances may share it) instead of SQLite. */
     postgres: e.DATABASE_URL
-      ? { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, prepare: e.DATABASE_PREPARE, listen: e.DATABASE_LISTEN, connectWaitSeconds: e.DATABASE_CONNECT_WAIT_SECONDS }
+      ? { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, prepare: e.DATABASE_PREPARE, listen: e.DATABASE_LISTEN, caCert: e.DATABASE_CA_CERT ?? null, connectWaitSeconds: e.DATABASE_CONNECT_WAIT_SECONDS }
       : null,
+    /** DATABASE_CA_CERT: the PostgreSQL server's CA (also for copy-store's target). */
+    databaseCaCert: e.DATABASE_CA_CERT ?? null,
     /** How long an instance's claim on a webhook delivery holds (another instance takes it over after). */
     webhookLeaseSeconds: e.WEBHOOK_LEASE_SECONDS,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),

@@ -46,7 +46,7 @@ async function openStore(config: Config, server?: SqliteStoreOptions["background
   // An edge's database is its outbox: no signals there (the central server decides them).
   const signals = config.edge ? undefined : { rule: signalRule({ returnDays, holdSeconds }), returnDays, holdSeconds };
   if (config.postgres) {
-    const { url, poolSize, prepare, listen, connectWaitSeconds } = config.postgres;
+    const { url, poolSize, prepare, listen, caCert, connectWaitSeconds } = config.postgres;
     return openPostgresStore(url, {
       signals,
       log,
@@ -54,6 +54,7 @@ async function openStore(config: Config, server?: SqliteStoreOptions["background
       onQuiet: server?.onQuiet,
       deliveryLeaseMs: config.webhookLeaseSeconds * 1000,
       waitMs: connectWaitSeconds * 1000,
+      caCert,
       connection: { max: server ? poolSize : 2, prepare, listen: listen && !!server, onConnectionError: (error) => log?.warn({ error: error.message }, "PostgreSQL closed a connection; the pool replaces it") },
     });
   }
@@ -173,7 +174,7 @@ async function serve(): Promise<void> {
 async function copyToPostgres(config: Config, url: string, progress: (line: string) => void) {
   const source = openSqliteStore(config.databasePath);
   try {
-    return await copyStore(source, url, progress);
+    return await copyStore(source, url, progress, config.databaseCaCert);
   } finally {
     await source.close();
   }

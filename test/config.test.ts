@@ -29,7 +29,7 @@ describe("configuration", () => {
   test("DATABASE_URL selects PostgreSQL; malformed, beside DATABASE_PATH, or on an edge it is refused", () => {
     const url = "postgres://lt:secret@db.example.com:5432/link_tracker";
     const pg = loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: "4", DATABASE_PREPARE: "false" });
-    expect(pg.ok && pg.config.postgres).toEqual({ url, poolSize: 4, prepare: false, listen: true, connectWaitSeconds: 30 });
+    expect(pg.ok && pg.config.postgres).toEqual({ url, poolSize: 4, prepare: false, listen: true, caCert: null, connectWaitSeconds: 30 });
     const polling = loadConfig({ DATABASE_URL: url, DATABASE_LISTEN: "false" });
     expect(polling.ok && polling.config.postgres && polling.config.postgres.listen).toBe(false);
     expect(loadConfig({}).ok && (loadConfig({}) as { config: { postgres: unknown } }).config.postgres).toBeNull();

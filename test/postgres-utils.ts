@@ -52,13 +52,13 @@ const reals = new Map<string, Promise<RealPostgres>>();
  * The real server, asked for once per test file: Debian's first cluster, or (`own`) a
  * cluster of that name and port made for a test that stops and starts it.
  */
-export function realPostgres(own?: { name: string; port: number }): Promise<RealPostgres> {
+export function realPostgres(own?: { name: string; port: number; tls?: boolean }): Promise<RealPostgres> {
   const key = own ? own.name : "";
   let found = reals.get(key);
   if (!found) {
     found = (async () => {
       const script = join(import.meta.dir, "../scripts/ensure-postgres.sh");
-      const run = Bun.spawnSync(["bash", script, ...(own ? [own.name, String(own.port)] : [])], { stderr: "pipe" });
+      const run = Bun.spawnSync(["bash", script, ...(own ? [own.name, String(own.port), ...(own.tls ? ["tls"] : [])] : [])], { stderr: "pipe" });
       const url = run.exitCode === 0 ? run.stdout.toString().trim() : null;
       const reason = url ? "" : `no PostgreSQL server (scripts/ensure-postgres.sh: ${run.stderr.toString().trim() || `exit ${run.exitCode}`})`;
       if (!url) console.warn(`skipping the tests that need a PostgreSQL server: ${reason}`);

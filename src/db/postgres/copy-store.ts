@@ -22,6 +22,7 @@ import { describe } from "../describe";
 import type { SqliteStore } from "../sqlite/store";
 import { connectPostgres, type PgDb } from "./driver";
 import { migratePostgres } from "./migrations";
+import { explainTls, tlsPlan } from "./tls";
 import { isUuid, jsonb, num, rowsOf } from "./rows";
 
 const CLICK_SLICE = 5000;
@@ -45,11 +46,22 @@ async function all<T>(db: PgDb, query: ReturnType<typeof sql>): Promise<T[]> {
 }
 
 /** Copies `sqlite` (its inbox moved in first) into the database at `url`; `progress` is told each step. */
-export async function copyStore(source: SqliteStore, url: string, progress: (line: string) => void): Promise<CopyReport> {
+export async function copyStore(source: SqliteStore, url: string, progress: (line: string) => void, caCert?: string | null): Promise<CopyReport> {
   // Every click recorded so far into link_clicks (the store moves its inbox before a read).
   await source.clicks.count();
   const lite: Database = source.db.$client;
-  const connection = connectPostgres(url, { max: 2 });
+  // TLS as the server's own connections have it (tls.ts); prefer falls back to plain.
+  let plan = tlsPlan(url, caCert);
+  let connection = connectPostgres(plan.connectionString, { max: 2, ssl: plan.ssl });
+  try {
+    await connection.db.execute(sql`select 1`);
+  } catch (error) {
+    const tls = explainTls(error, plan, new URL(plan.connectionString).hostname);
+    await connection.end(0).catch(() => {});
+    if (!(tls && plan.fallback === false && /does not offer TLS/.test(tls))) throw tls ? new Error(tls) : error;
+    plan = { ...plan, ssl: false, fallback: null };
+    connection = connectPostgres(plan.connectionString, { max: 2, ssl: false });
+  }
   const db = connection.db;
   try {
     await migratePostgres(db);

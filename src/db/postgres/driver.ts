@@ -35,6 +35,8 @@ export type PgConnectionOptions = {
   /** Milliseconds after which the server cancels a statement (default 15000). */
   statementTimeoutMs?: number;
   applicationName?: string;
+  /** TLS as tls.ts planned it (false: none); the URL must then carry no ssl parameters. */
+  ssl?: false | import("node:tls").ConnectionOptions;
   /** A connection of its own that LISTENs for other instances' link changes (default true). */
   listen?: boolean;
   /** Told of a connection the server closed outside a query (the pool replaces it). */
@@ -82,6 +84,7 @@ export function connectPostgres(url: string, options: PgConnectionOptions = {}):
     statement_timeout: options.statementTimeoutMs ?? 15_000,
     application_name: options.applicationName ?? "link-tracker",
     keepAlive: true,
+    ...(options.ssl !== undefined ? { ssl: options.ssl } : {}),
   };
   const reserved = recordConnections(total);
   const pool = new pg.Pool({ ...settings, max: total - reserved });

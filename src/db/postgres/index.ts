@@ -7,6 +7,7 @@
 import { sql } from "drizzle-orm";
 import { redactUrl } from "../../lib/url";
 import { connectPostgres, pgErrorCode, type PgConnectionOptions, type PgDb } from "./driver";
+import { explainTls, tlsPlan, type TlsPlan } from "./tls";
 import { migratePostgres } from "./migrations";
 import { PostgresStore, type PostgresStoreOptions } from "./store";
 
@@ -33,6 +34,8 @@ function explain(error: unknown): { fatal: boolean; message: string } {
 
 export type OpenPostgresOptions = PostgresStoreOptions & {
   connection?: PgConnectionOptions;
+  /** DATABASE_CA_CERT: the PEM of the CA the server's certificate is checked against (tls.ts). */
+  caCert?: string | null;
   /** How long to wait for an unreachable server before giving up (default 30 s). */
   waitMs?: number;
   migrate?: boolean;
@@ -46,13 +49,32 @@ export async function openPostgresOn(db: PgDb, options: OpenPostgresOptions = {}
 
 export async function openPostgresStore(url: string, options: OpenPostgresOptions = {}): Promise<PostgresStore> {
   const log = options.log;
-  const connection = connectPostgres(url, options.connection);
+  let plan: TlsPlan;
+  try {
+    plan = tlsPlan(url, options.caCert);
+  } catch (error) {
+    throw new PostgresOpenError(`cannot connect to ${redactUrl(url)}: ${(error as Error).message}`);
+  }
+  let connection = connectPostgres(plan.connectionString, { ...options.connection, ssl: plan.ssl });
+  const host = new URL(plan.connectionString).hostname;
   const deadline = performance.now() + (options.waitMs ?? 30_000);
   for (let attempt = 1, wait = 250; ; attempt++, wait = Math.min(wait * 2, 5000)) {
     try {
       await connection.db.execute(sql`select 1`);
       break;
     } catch (error) {
+      const tls = explainTls(error, plan, host);
+      // sslmode=prefer (the default): a server that offers no TLS is spoken to in plain.
+      if (tls && plan.fallback === false && /does not offer TLS/.test(tls)) {
+        await connection.end(0).catch(() => {});
+        plan = { ...plan, ssl: false, fallback: null };
+        connection = connectPostgres(plan.connectionString, { ...options.connection, ssl: false });
+        continue;
+      }
+      if (tls) {
+        await connection.end(0).catch(() => {});
+        throw new PostgresOpenError(`cannot connect to ${redactUrl(url)}: ${tls}`);
+      }
       const { fatal, message } = explain(error);
       if (fatal || performance.now() + wait > deadline) {
         await connection.end(0).catch(() => {});
