@@ -85,6 +85,25 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
   program.command("serve").description("serve the redirect routes and the API (the default)").action(serve);
 
   program
+    .command("healthcheck")
+    .description("ask the server on this machine's PORT for its health (a container's HEALTHCHECK): exit 0 healthy, 1 otherwise, within 3 s")
+    .action(async () => {
+      const cfg = config(env);
+      // The port it listens on; a server on every address answers on loopback too.
+      const host = cfg.host === "0.0.0.0" || cfg.host === "::" ? "127.0.0.1" : cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host;
+      const url = `http://${host}:${cfg.port}/api/tracking-ingest/health`;
+      let answer: Response;
+      try {
+        answer = await fetch(url, { signal: AbortSignal.timeout(3000), redirect: "manual" });
+      } catch (error) {
+        throw new CliError(`unhealthy: no answer from ${url} (${(error as Error).name === "TimeoutError" ? "no answer within 3 s" : (error as Error).message})`);
+      }
+      const body = (await answer.json().catch(() => ({}))) as { status?: string };
+      if (answer.status !== 200) throw new CliError(`unhealthy: ${url} answered ${answer.status}${body.status ? ` (${body.status})` : ""}`);
+      print(`healthy: ${url} answered ${answer.status}${body.status ? ` (${body.status})` : ""}`);
+    });
+
+  program
     .command("migrate")
     .description("apply the database migrations and exit")
     .action(async () => {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BINARY, buildBinary, emptyFolder } from "./binary";
+import { BINARY, buildBinary, emptyFolder, startServer, stop } from "./binary";
 
 beforeAll(() => buildBinary(), 60_000);
 
@@ -182,6 +182,20 @@ describe("the database and the command line", () => {
       expect(r.err).toContain("Usage: link-tracker");
     }
   });
+
+  test("healthcheck: exit 0 while the server on PORT is healthy, 1 once it is gone, within 3 s", async () => {
+    const cwd = emptyFolder();
+    const server = await startServer(cwd);
+    const env = { PORT: String(server.port), HOST: "127.0.0.1" };
+    const up = cli(cwd, ["healthcheck"], env);
+    expect([up.code, up.out]).toEqual([0, `healthy: http://127.0.0.1:${server.port}/api/tracking-ingest/health answered 200 (healthy)\n`]);
+    await stop(server);
+    const started = performance.now();
+    const down = cli(cwd, ["healthcheck"], env);
+    expect(performance.now() - started).toBeLessThan(3500);
+    expect(down.code).toBe(1);
+    expect(down.err).toContain(`unhealthy: no answer from http://127.0.0.1:${server.port}/api/tracking-ingest/health`);
+  }, 30_000);
 
   test("<command> --help works", () => {
     const r = cli(emptyFolder(), ["links", "create", "--help"]);
