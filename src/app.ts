@@ -68,7 +68,7 @@ export function createApp({ store, config, log = silentLogger(), metrics = creat
     return bodyRoutes.has(`${method} ${route}`);
   };
   // The socket's address, or the proxy's headers with TRUST_PROXY: one rule for every route.
-  const clientIpOf = (request: Request) => clientIp(request.headers, app.server?.requestIP(request)?.address, config.trustProxy);
+  const clientIpOf = (request: Request) => clientIp(request.headers, app.server?.requestIP(request)?.address, config.trustProxy, config.clientIpHeader);
   const gate = createGate(store, config, authLimits(config), clientIpOf);
   const auth: ModuleContext = { store, config, clientIpOf, gate, metrics, health, log };
   const started = new WeakMap<Request, number>();

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { dirname, join } from "node:path";
 import { checkGeoFile, nowhereLocator, openLocator } from "./lib/geo";
-import { ipMatcher, isIpOrCidr } from "./lib/ip";
+import { ipMatcher, isIpOrCidr, trustedProxies, type TrustProxy } from "./lib/ip";
 
 const port = z
   .string()
@@ -67,7 +67,27 @@ const Settings = z.object({
     .min(16, "must be at least 16 characters (generate one with: openssl rand -hex 32)")
     .optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
-  TRUST_PROXY: z.stringbool().default(false),
+  TRUST_PROXY: z
+    .string()
+    .transform((v, ctx): TrustProxy => {
+      const word = v.trim().toLowerCase();
+      if (["false", "0", "no", "off"].includes(word)) return false;
+      if (["true", "yes", "on"].includes(word)) return true;
+      if (/^\d+$/.test(word) && Number(word) <= 20) return Number(word);
+      const list = trustedProxies(v);
+      if (list) return list;
+      ctx.addIssue({
+        code: "custom",
+        message: "must be false, true (one proxy in front), a number of proxies (up to 20), or the proxies' addresses and CIDR ranges (loopback, private), comma-separated",
+      });
+      return z.NEVER;
+    })
+    .default(false),
+  CLIENT_IP_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, "must be a header name, e.g. do-connecting-ip, cf-connecting-ip, fly-client-ip, true-client-ip, x-real-ip")
+    .transform((v) => v.toLowerCase())
+    .optional(),
   NOT_FOUND_REDIRECT: httpUrl.optional(),
   EXCLUDE_IPS: z
     .string()
@@ -95,6 +115,10 @@ const ConfigSchema = Settings
   .refine((e) => !e.TRACKING_API_URL === !e.LOOKUP_API_URL, {
     message: "edge mode needs both TRACKING_API_URL and LOOKUP_API_URL (or neither)",
     path: ["TRACKING_API_URL"],
+  })
+  .refine((e) => !e.CLIENT_IP_HEADER || e.TRUST_PROXY !== false, {
+    message: "CLIENT_IP_HEADER is believed only from a trusted proxy: set TRUST_PROXY too (true, a number of hops, or the proxies' addresses)",
+    path: ["CLIENT_IP_HEADER"],
   })
   .refine((e) => !(e.DATABASE_URL && e.DATABASE_PATH), {
     message: "set DATABASE_URL (PostgreSQL) or DATABASE_PATH (SQLite), not both",
@@ -124,6 +148,8 @@ const ConfigSchema = Settings
     webhookApiKey: e.WEBHOOK_API_KEY,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
+    /** CLIENT_IP_HEADER: the one header a platform sets with the client's address (believed only from a trusted proxy). */
+    clientIpHeader: e.CLIENT_IP_HEADER ?? null,
     notFoundRedirect: e.NOT_FOUND_REDIRECT,
     excludeIps: e.EXCLUDE_IPS,
     /** EXCLUDE_IPS as a matcher: the job seeker's own addresses, whose clicks are "owner". */

@@ -53,22 +53,63 @@ export function isNonPublicIp(ip: string): boolean {
 }
 
 /**
- * The client's IP: the socket's, unless TRUST_PROXY says a proxy in front sets the
- * headers. Then the last X-Forwarded-For entry (the one our proxy appended; earlier
- * ones are whatever the client claimed), else X-Real-IP.
+ * Who may tell the client's address (TRUST_PROXY): nobody (false); the last `n` hops
+ * (true is 1: one proxy in front, as a platform's ingress or a Caddy on the same machine);
+ * or the proxies at these addresses (`trusted`), however many there are.
  */
-export function clientIp(headers: Headers, socketIp: string | null | undefined, trustProxy: boolean): string | null {
-  if (trustProxy) {
-    const forwarded = headers.get("x-forwarded-for");
-    if (forwarded) {
-      const last = normaliseIp(forwarded.split(",").at(-1));
-      if (last) return last;
-    }
-    const real = normaliseIp(headers.get("x-real-ip"));
-    if (real) return real;
-  }
-  return normaliseIp(socketIp);
+export type TrustProxy = boolean | number | { entries: string[]; trusted: (ip: string | null | undefined) => boolean };
+
+/** Names TRUST_PROXY may use for ranges, as Express's `trust proxy` does. */
+const NAMED_RANGES: Record<string, string[]> = {
+  loopback: ["127.0.0.0/8", "::1/128"],
+  private: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+  linklocal: ["169.254.0.0/16", "fe80::/10"],
+};
+
+/** TRUST_PROXY's list form: addresses, CIDR ranges and the names above, comma-separated; null when one is none of them. */
+export function trustedProxies(value: string): TrustProxy | null {
+  const entries = value.split(",").map((e) => e.trim()).filter(Boolean);
+  const ranges = entries.flatMap((e) => NAMED_RANGES[e.toLowerCase()] ?? [e]);
+  if (entries.length === 0 || !ranges.every(isIpOrCidr)) return null;
+  return { entries, trusted: ipMatcher(ranges) };
 }
+
+/**
+ * The client's IP: the socket's, unless TRUST_PROXY says which proxies in front tell it.
+ * With `header` (CLIENT_IP_HEADER: `do-connecting-ip`, `cf-connecting-ip`, …) that header
+ * alone, believed only when the request came from a trusted proxy. Otherwise
+ * X-Forwarded-For, walked from the right (the entry the nearest proxy appended) past the
+ * trusted hops: the first address no trusted proxy stands for is the client's, so what a
+ * client writes in the header itself never wins. A header that holds no address gives
+ * the nearest address known.
+ */
+export function clientIp(headers: Headers, socketIp: string | null | undefined, trust: TrustProxy, header?: string | null): string | null {
+  const socket = normaliseIp(socketIp);
+  if (trust === false || trust === 0) return socket;
+  const hops = trust === true ? 1 : typeof trust === "number" ? trust : null;
+  const fromTrusted = hops !== null || (typeof trust === "object" && trust.trusted(socket));
+  if (header) return (fromTrusted && normaliseIp(firstOf(headers.get(header)))) || socket;
+  if (!fromTrusted) return socket;
+  const forwarded = headers.get("x-forwarded-for");
+  if (!forwarded) return socket;
+  // Nearest first: the socket, then X-Forwarded-For from its end.
+  const chain = forwarded.split(",").reverse();
+  if (hops !== null) {
+    const entry = chain[Math.min(hops, chain.length) - 1];
+    return normaliseIp(entry) ?? socket;
+  }
+  let nearest = socket;
+  for (const entry of chain) {
+    const ip = normaliseIp(entry);
+    if (!ip) return nearest;
+    if (!(trust as { trusted: (ip: string) => boolean }).trusted(ip)) return ip;
+    nearest = ip;
+  }
+  return nearest;
+}
+
+/** A platform's header holds one address; a list keeps its first (the client's). */
+const firstOf = (value: string | null): string | null => (value === null ? null : (value.split(",")[0] ?? null));
 
 /** An IP address or a CIDR range of one (EXCLUDE_IPS' entries). */
 export function isIpOrCidr(entry: string): boolean {

@@ -238,12 +238,15 @@ describe("bad input", () => {
     expect((await clicks(ctx))[0].ip_address).toBeNull();
   });
 
-  test("with TRUST_PROXY, the proxy's own entry (the last) is taken, not what the client claimed", async () => {
+  test("with TRUST_PROXY, the proxy's own entry (the last) is taken, not what the client claimed; X-Real-IP only when named", async () => {
     const ctx = await withLink({ trustProxy: true });
     await visit(ctx, `/linkedin?uuid=${ctx.id}`, { headers: { "x-forwarded-for": "6.6.6.6, 198.51.100.7" } });
     await visit(ctx, `/linkedin?uuid=${ctx.id}`, { headers: { "x-real-ip": "::ffff:198.51.100.8" } });
     await visit(ctx, `/linkedin?uuid=${ctx.id}`, { headers: { "x-forwarded-for": "not-an-ip" } });
-    expect((await clicks(ctx)).map((c) => c.ip_address)).toEqual(["198.51.100.7", "198.51.100.8", null]);
+    expect((await clicks(ctx)).map((c) => c.ip_address)).toEqual(["198.51.100.7", null, null]);
+    const named = await withLink({ trustProxy: true, clientIpHeader: "x-real-ip" });
+    await visit(named, `/linkedin?uuid=${named.id}`, { headers: { "x-real-ip": "::ffff:198.51.100.8", "x-forwarded-for": "6.6.6.6" } });
+    expect((await clicks(named)).map((c) => c.ip_address)).toEqual(["198.51.100.8"]);
   });
 
   test("reserved paths are never sources and record nothing", async () => {
