@@ -39,6 +39,8 @@ const geoFile = (kind: "country" | "asn" | "city") =>
 const Settings = z.object({
   PORT: port.default(5001),
   HOST: z.string().min(1).default("0.0.0.0"),
+  /** The folder of the SQLite database (unless DATABASE_PATH names it) and of the location data's copy. */
+  DATA_DIR: z.string().min(1).default("./data"),
   // Unset, not defaulted, here: setting it beside DATABASE_URL is an error (defaulted below).
   DATABASE_PATH: z.string().min(1).optional(),
   DATABASE_URL: z
@@ -135,7 +137,7 @@ const ConfigSchema = Settings
   .transform((e) => ({
     port: e.PORT,
     host: e.HOST,
-    databasePath: e.DATABASE_PATH ?? "./data/link-tracker.db",
+    databasePath: e.DATABASE_PATH ?? `${e.DATA_DIR.replace(/(.)\/+$/, "$1")}/link-tracker.db`,
     /** DATABASE_URL: the central store on PostgreSQL (several instances may share it) instead of SQLite. */
     postgres: e.DATABASE_URL
       ? { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, prepare: e.DATABASE_PREPARE, listen: e.DATABASE_LISTEN, caCert: e.DATABASE_CA_CERT ?? null, connectWaitSeconds: e.DATABASE_CONNECT_WAIT_SECONDS }
@@ -185,7 +187,7 @@ const ConfigSchema = Settings
             asn: e.GEOIP_ASN_DB,
             city: e.GEOIP_CITY_DB,
             // A compiled server's copy of its embedded data, beside the database (lib/geo/embedded.ts).
-            dataDir: join(dirname(e.DATABASE_PATH ?? "./data/link-tracker.db"), "geo"),
+            dataDir: join(e.DATABASE_PATH ? dirname(e.DATABASE_PATH) : e.DATA_DIR, "geo"),
           }),
   }));
 

@@ -15,6 +15,15 @@ describe("configuration", () => {
     expect(result.config.trustProxy).toBe(false);
   });
 
+  test("DATA_DIR holds the database unless DATABASE_PATH names it; beside DATABASE_URL it is the location data's folder", () => {
+    const image = loadConfig({ DATA_DIR: "/data/" });
+    expect(image.ok && image.config.databasePath).toBe("/data/link-tracker.db");
+    const named = loadConfig({ DATA_DIR: "/data", DATABASE_PATH: "/srv/lt.db" });
+    expect(named.ok && named.config.databasePath).toBe("/srv/lt.db");
+    const pg = loadConfig({ DATA_DIR: "/data", DATABASE_URL: "postgres://lt:secret@db.example.com:5432/link_tracker" });
+    expect(pg.ok && pg.config.postgres !== null).toBe(true);
+  });
+
   test("edge mode needs both URLs and a key", () => {
     const urls = { TRACKING_API_URL: "https://central.example/api/tracking-ingest/batch", LOOKUP_API_URL: "https://central.example/api/link-tracking/lookup/" };
     const edge = loadConfig({ ...urls, WEBHOOK_API_KEY: "k".repeat(20) });
