@@ -193,6 +193,9 @@ const ConfigSchema = Settings
 
 export type Config = z.output<typeof ConfigSchema>;
 
+/** Every setting's name (each also read from NAME_FILE). */
+export const SETTING_NAMES: readonly string[] = Object.keys(Settings.shape);
+
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
 
 /** Empty values count as unset, as they do in most .env files. */

@@ -13,6 +13,7 @@ import type { Store } from "./db/store";
 import { createLogger } from "./lib/log";
 import { createMetrics } from "./lib/metrics";
 import { ensureInitialKey } from "./modules/auth/service";
+import { ephemeralDiskWarning } from "./lib/ephemeral";
 import { observeOutbox, outboxClickWriter } from "./modules/edge";
 import { upstreamLinks } from "./modules/edge/links";
 import { Shipper } from "./modules/edge/shipper";
@@ -127,6 +128,9 @@ async function serve(): Promise<void> {
     { version: VERSION, host: config.host, port: app.server?.port, database: databaseLabel(config), mode: config.edge ? "edge" : "central" },
     "listening",
   );
+  // SQLite on a disk that goes with its container (a platform app without a volume): said at every start.
+  const ephemeral = config.postgres ? null : ephemeralDiskWarning(config.databasePath);
+  if (ephemeral) log.warn(ephemeral);
   log.flush();
 
   // The first start of a new binary copies its location data out beside the database now,
