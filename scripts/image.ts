@@ -117,7 +117,7 @@ const sha256 = (bytes: Uint8Array | string): string => new Bun.CryptoHasher("sha
  * the Docker format; Docker and Podman read `config.Healthcheck` from an OCI config too, so
  * it is written back there, and the digests of config, manifest and index follow.
  */
-function finishLayout(layoutDir: string, healthchecks: Map<Arch, unknown>): void {
+function finishLayout(layoutDir: string, name: string, healthchecks: Map<Arch, unknown>): void {
   const blob = (digest: string) => join(layoutDir, "blobs/sha256", digest.replace(/^sha256:/, ""));
   const put = (json: unknown): { digest: string; size: number } => {
     const text = JSON.stringify(json);
@@ -145,6 +145,8 @@ function finishLayout(layoutDir: string, healthchecks: Map<Arch, unknown>): void
     }
     rmSync(blob(entry.digest));
     Object.assign(entry, put(imageIndex));
+    // The name `docker load` gives the image (and `podman load` reads too).
+    entry.annotations = { ...entry.annotations, "io.containerd.image.name": name };
   }
   layoutIndex.manifests.push(...perArch);
   writeFileSync(join(layoutDir, "index.json"), JSON.stringify(layoutIndex));
@@ -187,7 +189,7 @@ async function buildImage(arches: Arch[], out: string): Promise<void> {
     const layoutDir = join(storage, "layout");
     const pushed = await $`buildah ${global} manifest push --all --format oci ${name} oci:${layoutDir}:${pkg.version}`.quiet().nothrow();
     if (pushed.exitCode !== 0) throw new ImageError(`buildah manifest push failed:\n${pushed.stderr.toString()}`);
-    finishLayout(layoutDir, healthchecks);
+    finishLayout(layoutDir, name, healthchecks);
     rmSync(out, { force: true });
     mkdirSync(dirname(out), { recursive: true });
     await $`tar -cf ${out} -C ${layoutDir} oci-layout index.json blobs`.quiet();

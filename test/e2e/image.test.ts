@@ -87,7 +87,8 @@ function unpack(ref: string): { runtime: Runtime; rootfs: string } {
 
 /**
  * `args` run from the image's root filesystem as the runtime config's user, with its
- * environment (plus `env`), in a mount namespace of its own with /proc and /dev. The
+ * environment (plus `env`), in a mount namespace of its own with /proc and /dev, the root
+ * read-only but for /data and a tmpfs at /tmp. The
  * command's own PID (the shell's, before its execs) is returned, so that signals reach it:
  * unshare ignores SIGTERM, and the change of user clears any parent-death signal.
  * `prefix` runs it under an emulator inside the root.
@@ -96,7 +97,16 @@ async function inImage(image: { runtime: Runtime; rootfs: string }, args: string
   const { user, env: imageEnv } = image.runtime.process;
   const environment = [...imageEnv, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
   const pidFile = join(dir, `pid-${crypto.randomUUID()}`);
-  const script = `echo $$ > "$1" && mount -t proc proc "$2/proc" && mount --rbind /dev "$2/dev" && shift 2 && exec "$@"`;
+  // As compose.yaml runs it (read_only, a tmpfs at /tmp): the root read-only but for /data.
+  const mounts = [
+    'mount --bind "$2" "$2"',
+    'mount --bind "$2/data" "$2/data"',
+    'mount -t tmpfs tmpfs "$2/tmp"',
+    'mount -o remount,bind,ro "$2"',
+    'mount -t proc proc "$2/proc"',
+    'mount --rbind /dev "$2/dev"',
+  ].join(" && ");
+  const script = `echo $$ > "$1" && ${mounts} && shift 2 && exec "$@"`;
   const proc = Bun.spawn(
     [unshare, "--mount", "--fork", "sh", "-c", script, "sh", pidFile, image.rootfs, "env", "-i", ...environment, chroot, `--userspec=${user.uid}:${user.gid}`, image.rootfs, ...prefix, ...args],
     { stdout: "pipe", stderr: "pipe" },
@@ -130,6 +140,8 @@ describe.skipIf(!!reason)(`the OCI image${reason ? ` (skipped: ${reason})` : ""}
 
   test("an oci-archive of linux/amd64 and linux/arm64: non-root, port 5001, /data, the healthcheck and the labels", () => {
     const images = manifests();
+    const index = json<{ manifests: { annotations: Record<string, string> }[] }>(join(layout, "index.json"));
+    expect(index.manifests[0].annotations).toEqual({ "org.opencontainers.image.ref.name": pkg.version, "io.containerd.image.name": `localhost/link-tracker:${pkg.version}` });
     expect([...images.keys()].sort()).toEqual([`${pkg.version}-amd64`, `${pkg.version}-arm64`]);
     const revision = Bun.spawnSync(["git", "rev-parse", "HEAD"], { cwd: root }).stdout.toString().trim();
     for (const [ref, { config }] of images) {
@@ -191,6 +203,7 @@ describe.skipIf(!!reason)(`the OCI image${reason ? ` (skipped: ${reason})` : ""}
     expect(click.status).toBe(302);
     expect(click.headers.get("location")).toBe("https://example.com/cv");
 
+    // Nothing else could be written: the root is read-only (the tmpfs at /tmp went with its namespace).
     const dbFile = join(image.rootfs, "data/link-tracker.db");
     expect(existsSync(dbFile)).toBe(true);
     expect(statSync(dbFile).uid).toBe(10001);
