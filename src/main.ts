@@ -14,6 +14,7 @@ import { createLogger } from "./lib/log";
 import { createMetrics } from "./lib/metrics";
 import { ensureInitialKey } from "./modules/auth/service";
 import { ephemeralDiskWarning } from "./lib/ephemeral";
+import { followPublicBaseUrl, startLine } from "./modules/links/origin";
 import { observeOutbox, outboxClickWriter } from "./modules/edge";
 import { upstreamLinks } from "./modules/edge/links";
 import { Shipper } from "./modules/edge/shipper";
@@ -128,6 +129,11 @@ async function serve(): Promise<void> {
     { version: VERSION, host: config.host, port: app.server?.port, database: databaseLabel(config), mode: config.edge ? "edge" : "central" },
     "listening",
   );
+  if (!config.edge) {
+    // Where the dashboard is and which origin links get, for the person who just started it (stderr, like the admin key).
+    process.stderr.write(startLine(config, app.server?.port ?? config.port));
+    followPublicBaseUrl(store, config, log).catch((error) => log.warn({ error: (error as Error).message }, "the links made on this computer could not be moved to PUBLIC_BASE_URL; tried again at the next start"));
+  }
   // SQLite on a disk that goes with its container (a platform app without a volume): said at every start.
   const ephemeral = config.postgres ? null : ephemeralDiskWarning(config.databasePath);
   if (ephemeral) log.warn(ephemeral);

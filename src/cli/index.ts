@@ -15,6 +15,7 @@ import { csvStream } from "../modules/analytics/export";
 import { linkAnalytics } from "../modules/analytics/service";
 import { createKey, keyViews, revokeKeyByName, SCOPES, type Scope } from "../modules/auth/service";
 import { CreateLink } from "../modules/links/model";
+import { SERVER_ORIGIN } from "../modules/links/origin";
 import { createLink, createLinks, getLink, listLinkViews, patchLink, deleteLink } from "../modules/links/service";
 import { EVENT_TYPES, CreateWebhook } from "../modules/webhooks/model";
 import { createWebhook, deliveryLog, listWebhooks, redeliver, removeWebhook } from "../modules/webhooks/service";
@@ -68,6 +69,8 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     try {
       const store = await openStore(cfg);
       opened.push(store);
+      // Links made here get the origin of the server on this database, unless this environment names one.
+      if (!env.PUBLIC_BASE_URL && !env.PUBLIC_BASE_URL_FILE) cfg.publicBaseUrl = (await store.settings.get(SERVER_ORIGIN)) ?? cfg.publicBaseUrl;
       return store;
     } catch (error) {
       const message = (error as Error).message;

@@ -223,6 +223,12 @@ export interface LinkRepository {
   ofApplications(applicationIds: string[]): Promise<Link[]>;
   /** Per orphan id, the link it probably meant (lib/probable.ts), looked up by index. */
   probableOf(orphanIds: string[]): Promise<Map<string, string | null>>;
+  /**
+   * Among the `limit` links after tracking id `after` (in id order, from the first when
+   * null), those whose redirect_url starts with `from` + "/" get `to` in its place: the
+   * tracked URLs follow a new PUBLIC_BASE_URL. `next` is where to go on from (null: done).
+   */
+  rebase(from: string, to: string, after: string | null, limit: number): Promise<{ moved: number; next: string | null }>;
   counts(now: string): Promise<{ links: number; active: number; applications: number }>;
   applicationsWithoutHumanClick(): Promise<{ application_id: string; links: number; first_link_at: string }[]>;
 }
@@ -372,6 +378,8 @@ export interface KeyRepository {
 export interface SettingRepository {
   /** The value of `key`, made by `make` and kept the first time (the first maker wins). */
   getOrCreate(key: string, make: () => string): Promise<string>;
+  get(key: string): Promise<string | undefined>;
+  put(key: string, value: string): Promise<void>;
   /** Today's salt of session ids: made once a day, the older ones deleted. */
   saltForDay(day: string): Promise<string>;
 }

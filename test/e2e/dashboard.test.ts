@@ -62,6 +62,10 @@ describe.skipIf(!available)("dashboard", () => {
       await p.getByRole("heading", { name: "Home" }).waitFor();
       await p.getByText("No applications yet").waitFor();
       violations.push(...(await accessibility(p, "home, nothing yet")));
+      // No PUBLIC_BASE_URL here: every page says the links cannot be sent yet, and how to fix it.
+      const banner = p.getByRole("note");
+      expect(await banner.textContent()).toContain(`These links only work on this computer: they start with http://localhost:`);
+      expect(await banner.textContent()).toContain("Set PUBLIC_BASE_URL to your domain");
 
       // Signing in set the owner cookie: HttpOnly, invisible to scripts.
       const cookies = await p.context().cookies();
@@ -70,6 +74,7 @@ describe.skipIf(!available)("dashboard", () => {
 
       await p.getByRole("link", { name: "New application" }).click();
       violations.push(...(await accessibility(p, "new application")));
+      expect(await p.locator("#local-links").textContent()).toContain("only work on this computer");
       await p.getByLabel("Company").fill("Acme");
       await p.getByLabel("Role").fill("Senior Engineer");
       // The rows come prefilled with what a résumé has.
@@ -223,6 +228,26 @@ describe.skipIf(!available)("dashboard", () => {
     expect(res.headers()["content-security-policy"]).toContain("script-src 'self'");
     // The refused sign-in's 401 is the only error the console may show.
     expect(errors.filter((e) => !e.includes("401"))).toEqual([]);
+  }, 60_000);
+});
+
+describe.skipIf(!available)("dashboard with PUBLIC_BASE_URL set", () => {
+  test("no banner about links that only work on this computer, on any page", async () => {
+    const deployed = await startServer(emptyFolder(), { WEBHOOK_API_KEY: KEY, PUBLIC_BASE_URL: "https://links.example" });
+    try {
+      const { page: p, errors } = await page();
+      await p.goto(`${deployed.base}/dashboard`);
+      await p.getByLabel("API key").fill(KEY);
+      await p.getByRole("button", { name: "Sign in" }).click();
+      await p.getByRole("heading", { name: "Home" }).waitFor();
+      expect(await p.locator("#banner").isHidden()).toBe(true);
+      await p.getByRole("link", { name: "New application" }).click();
+      await p.getByRole("heading", { name: "New application" }).waitFor();
+      expect(await p.locator("#local-links").count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      deployed.proc.kill("SIGTERM");
+    }
   }, 60_000);
 });
 

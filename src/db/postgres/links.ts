@@ -183,6 +183,19 @@ export function linkRepository(ctx: PgContext): LinkRepository {
       cache.wrote([link]);
       return link;
     },
+    rebase: async (from, to, after, limit) => {
+      const ids = await ctx.all<{ id: string }>(sql`select tracking_id as id from link_tracking where tracking_id > ${after ?? ""} order by tracking_id limit ${limit}`);
+      if (ids.length === 0) return { moved: 0, next: null };
+      const last = ids[ids.length - 1].id;
+      const prefix = `${from}/`;
+      const moved = await ctx.all<{ id: string }>(
+        sql`update link_tracking set redirect_url = ${to}::text || substr(redirect_url, ${from.length + 1})
+            where tracking_id > ${after ?? ""} and tracking_id <= ${last} and left(redirect_url, ${prefix.length}) = ${prefix}
+            returning tracking_id as id`,
+      );
+      if (moved.length > 0) cache.dropIds(moved.map((m) => m.id));
+      return { moved: moved.length, next: ids.length < limit ? null : last };
+    },
     deleteWithClicks: async (id) => {
       const deleted = await ctx.transaction(async (tx) => {
         const link = await ctx.one<{ id: string }>(sql`delete from link_tracking where tracking_id = ${id} returning tracking_id as id`, tx);

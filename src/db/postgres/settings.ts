@@ -14,6 +14,10 @@ export function settingRepository(ctx: PgContext): SettingRepository {
       await ctx.all(sql`insert into link_tracker.settings (key, value) values (${key}, ${make()}) on conflict do nothing`);
       return (await ctx.one<{ value: string }>(sql`select value from link_tracker.settings where key = ${key}`))!.value;
     },
+    get: async (key) => (await ctx.one<{ value: string }>(sql`select value from link_tracker.settings where key = ${key}`))?.value,
+    put: async (key, value) => {
+      await ctx.all(sql`insert into link_tracker.settings (key, value) values (${key}, ${value}) on conflict (key) do update set value = excluded.value`);
+    },
     // The first redirect of the day waits for it: on the redirect's own connections.
     saltForDay: async (day) => {
       const q = ctx.redirectDb();

@@ -138,6 +138,23 @@ export function updateLink(db: Db, trackingId: string, changes: LinkChanges): Li
   return row;
 }
 
+/** LinkRepository.rebase: a slice of links in id order, their tracked URLs moved from one origin to another. */
+export function rebaseLinks(db: Db, from: string, to: string, after: string | null, limit: number): { moved: number; next: string | null } {
+  const ids = db.$client
+    .query<{ id: string }, [string, number]>("select tracking_id as id from link_tracking where tracking_id > ? order by tracking_id limit ?")
+    .all(after ?? "", limit);
+  if (ids.length === 0) return { moved: 0, next: null };
+  const last = ids[ids.length - 1].id;
+  const moved = db.$client
+    .query<unknown, [string, number, string, string, string, string]>(
+      `update link_tracking set redirect_url = ? || substr(redirect_url, ? + 1)
+       where tracking_id > ? and tracking_id <= ? and substr(redirect_url, 1, length(?)) = ?`,
+    )
+    .run(to, from.length, after ?? "", last, `${from}/`, `${from}/`).changes;
+  if (moved > 0) linksChanged(db);
+  return { moved, next: ids.length < limit ? null : last };
+}
+
 /** Deletes the link and every click recorded for it; returns the number of clicks deleted, or null if no such link. */
 export function deleteLinkAndClicks(db: Db, trackingId: string): number | null {
   clicksRewritten(db);

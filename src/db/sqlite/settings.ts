@@ -10,3 +10,11 @@ export function settingOrCreate(db: Db, key: string, make: () => string): string
   db.insert(settings).values({ key, value: make() }).onConflictDoNothing().run();
   return db.select().from(settings).where(eq(settings.key, key)).get()!.value;
 }
+
+export function settingOf(db: Db, key: string): string | undefined {
+  return db.select().from(settings).where(eq(settings.key, key)).get()?.value;
+}
+
+export function putSetting(db: Db, key: string, value: string): void {
+  db.insert(settings).values({ key, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
+}

@@ -53,7 +53,7 @@ import * as outbox from "./outbox";
 import type { ReadRequest } from "./reader";
 import { READS, type ReadArgs, type ReadName } from "./reads";
 import { saltForDay } from "./salts";
-import { settingOrCreate } from "./settings";
+import { putSetting, settingOf, settingOrCreate } from "./settings";
 import { ClickFacts, storeSignals } from "./signal-facts";
 import { backfillSlice, backfillState, countPending, hasPending, PENDING_SLICE } from "./rollups";
 import { Turns } from "./turns";
@@ -357,6 +357,7 @@ export class SqliteStore implements Store {
           }
         }),
       update: (id, changes) => this.write(() => links.updateLink(db, id, changes)),
+      rebase: (from, to, after, limit) => this.write(() => links.rebaseLinks(db, from, to, after, limit)),
       deleteWithClicks: (id) => this.changeClicks(() => links.deleteLinkAndClicks(db, id)),
       list: (filter) => this.read(() => links.listLinks(db, filter)),
       sourceInUse: (source) => this.read(() => links.sourceInUse(db, source)),
@@ -555,6 +556,8 @@ export class SqliteStore implements Store {
     const db = this.db;
     return {
       getOrCreate: (key, make) => this.write(() => settingOrCreate(db, key, make)),
+      get: (key) => this.read(() => settingOf(db, key)),
+      put: (key, value) => this.write(() => putSetting(db, key, value)),
       saltForDay: (day) => this.write(() => saltForDay(db, day)),
     };
   }

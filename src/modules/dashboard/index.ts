@@ -9,6 +9,7 @@ import { Forbidden } from "../../lib/errors";
 import { ERROR_MODELS, errorResponses } from "../../lib/openapi";
 import type { ModuleContext } from "../auth";
 import { allows, SCOPES } from "../auth/service";
+import { isLocalOrigin } from "../links/origin";
 import { clearOwnerCookie, type OwnerCookies } from "./owner";
 import appCss from "./web/app.css" with { type: "text" };
 import appJs from "./web/app.js" with { type: "text" };
@@ -30,7 +31,14 @@ const SECURITY = { "Content-Security-Policy": CSP, "X-Content-Type-Options": "no
 const asset = (body: string | Blob, type: string) => new Response(body, { headers: { ...SECURITY, "Content-Type": type } });
 const hide = { detail: { hide: true } };
 
-const SignedIn = z.object({ scope: z.enum(SCOPES), name: z.string() }).describe("The key's scope and name; the owner cookie is set");
+const SignedIn = z
+  .object({
+    scope: z.enum(SCOPES),
+    name: z.string(),
+    public_base_url: z.string().describe("The origin tracked URLs get (PUBLIC_BASE_URL)"),
+    local_links: z.boolean().describe("Whether that origin is this computer's (PUBLIC_BASE_URL unset or loopback): links that cannot be sent"),
+  })
+  .describe("The key's scope and name, and the origin links get; the owner cookie is set");
 const SignedOut = z.object({ signed_out: z.literal(true) });
 
 export const dashboardModule = ({ config, gate, owner }: ModuleContext & { owner: OwnerCookies }) => {
@@ -48,7 +56,7 @@ export const dashboardModule = ({ config, gate, owner }: ModuleContext & { owner
         const principal = await gate(request);
         if (!allows(principal.scope, "read")) throw new Forbidden("read");
         set.headers["set-cookie"] = await owner.cookie(secure);
-        return { scope: principal.scope, name: principal.name };
+        return { scope: principal.scope, name: principal.name, public_base_url: config.publicBaseUrl, local_links: isLocalOrigin(config.publicBaseUrl) };
       },
       {
         response: { 200: SignedIn, ...errorResponses(400, 401, 403, 413, 415, 429) },

@@ -91,6 +91,34 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       expect(await store.links.sourceInUse("calendly")).toBe(false);
     });
 
+    test("rebase: tracked URLs of one origin moved to another, a slice at a time in id order; others untouched; settings put and read", async () => {
+      const store = await fresh();
+      const local = "http://localhost:5001";
+      const ids = ["r1", "r2", "r3", "r4", "r5"];
+      await store.links.insert([
+        ...ids.map((id) => link(id, { redirectUrl: `${local}/linkedin?uuid=${id}` })),
+        link("r6", { redirectUrl: `https://other.example/linkedin?uuid=r6` }),
+        link("r7", { redirectUrl: `${local}0/linkedin?uuid=r7` }), // another port's origin, not a prefix match
+      ]);
+      expect((await store.links.findCached("r1", Date.now()))?.redirectUrl).toBe(`${local}/linkedin?uuid=r1`);
+      const first = await store.links.rebase(local, "https://links.example", null, 3);
+      expect(first).toEqual({ moved: 3, next: "r3" });
+      const second = await store.links.rebase(local, "https://links.example", first.next, 3);
+      expect(second).toEqual({ moved: 2, next: "r6" });
+      expect(await store.links.rebase(local, "https://links.example", second.next, 3)).toEqual({ moved: 0, next: null });
+      for (const id of ids) expect((await store.links.find(id))?.redirectUrl).toBe(`https://links.example/linkedin?uuid=${id}`);
+      // The redirect's memory sees the new URL at once; updated_at is not an edit's.
+      expect((await store.links.findCached("r1", Date.now()))?.redirectUrl).toBe("https://links.example/linkedin?uuid=r1");
+      expect((await store.links.find("r1"))?.updatedAt).toBe(at(0));
+      expect((await store.links.find("r6"))?.redirectUrl).toBe("https://other.example/linkedin?uuid=r6");
+      expect((await store.links.find("r7"))?.redirectUrl).toBe(`${local}0/linkedin?uuid=r7`);
+
+      expect(await store.settings.get("test:origin")).toBeUndefined();
+      await store.settings.put("test:origin", "a");
+      await store.settings.put("test:origin", "b");
+      expect(await store.settings.get("test:origin")).toBe("b");
+    });
+
     test("the link an orphan id probably meant: the one it was cut from, or one edit away, when only one fits", async () => {
       const store = await fresh();
       await store.links.insert(["Qm3Kx8LpVw2Zr5Tn", "Qm3Kx8LpAAAA", "abcdefgh", "abcdefgX", "job_01"].map((id) => link(id)));

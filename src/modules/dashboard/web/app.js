@@ -6,9 +6,19 @@ const KEY = "lt_key";
 const SCOPE = "lt_scope";
 // The feed cursor this browser has seen up to (the home page's "since you last looked").
 const SEEN = "lt_seen";
+// The origin tracked URLs get, and whether it is this computer's (from signing in).
+const ORIGIN = "lt_origin";
+const LOCAL = "lt_local";
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 const status = document.getElementById("status");
+const banner = document.getElementById("banner");
+
+/** While PUBLIC_BASE_URL is unset or local, what is wrong with the links made now, and what to do. */
+function localLinksWarning() {
+  if (sessionStorage.getItem(LOCAL) !== "true") return null;
+  return `These links only work on this computer: they start with ${sessionStorage.getItem(ORIGIN)}. Set PUBLIC_BASE_URL to your domain (https://…) and restart link-tracker before sending any; the links made so far then move to it.`;
+}
 
 function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -92,6 +102,8 @@ function signInPage() {
       if (!res.ok) { error.textContent = res.status === 403 ? "This key may not read analytics." : "That key was not accepted."; return; }
       sessionStorage.setItem(KEY, input.value);
       sessionStorage.setItem(SCOPE, body.scope);
+      sessionStorage.setItem(ORIGIN, body.public_base_url);
+      sessionStorage.setItem(LOCAL, String(body.local_links));
       location.hash = "#/";
       route();
     } },
@@ -336,6 +348,8 @@ async function orphansPage() {
 function newApplicationPage() {
   const admin = sessionStorage.getItem(SCOPE) === "admin";
   main.replaceChildren(h("h1", {}, "New application"));
+  const warning = localLinksWarning();
+  if (warning) main.append(h("p", { class: "error", id: "local-links" }, warning));
   if (!admin) { main.append(h("p", { class: "empty" }, "Your key can read but not create. Sign in with an admin key to create an application and its links.")); return; }
   const field = (id, label, attrs = {}) => [h("label", { for: id }, label), h("input", { id, ...attrs })];
   const [companyLabel, company] = field("company", "Company", { placeholder: "Acme", maxlength: 200, autocomplete: "organization" });
@@ -393,6 +407,8 @@ function resultCard(link) {
 function signOutLocally() {
   sessionStorage.removeItem(KEY);
   sessionStorage.removeItem(SCOPE);
+  sessionStorage.removeItem(ORIGIN);
+  sessionStorage.removeItem(LOCAL);
 }
 
 document.getElementById("signout").addEventListener("click", async () => {
@@ -403,6 +419,9 @@ document.getElementById("signout").addEventListener("click", async () => {
 });
 
 async function route() {
+  const warning = sessionStorage.getItem(KEY) ? localLinksWarning() : null;
+  banner.hidden = !warning;
+  banner.textContent = warning ?? "";
   if (!sessionStorage.getItem(KEY)) return signInPage();
   nav.hidden = false;
   const hash = location.hash || "#/";
