@@ -162,7 +162,7 @@ describe.skipIf(!available)("dashboard", () => {
       await p.getByText("US: 1").waitFor();
       expect(await p.getByRole("link", { name: "IP Geolocation by DB-IP" }).getAttribute("href")).toBe("https://db-ip.com");
       await p.getByRole("link", { name: "LinkedIn" }).click();
-      await p.getByRole("heading", { name: /LinkedIn/ }).waitFor();
+      await p.getByRole("heading", { level: 1, name: /LinkedIn/ }).waitFor();
       const kinds = await p.locator("tbody .badge").allTextContents();
       expect(kinds.sort()).toEqual(["human", "owner", "scanner"]);
       await p.getByText("Microsoft Corporation (AS8068): 1").waitFor();
@@ -229,6 +229,95 @@ describe.skipIf(!available)("dashboard", () => {
     // The refused sign-in's 401 is the only error the console may show.
     expect(errors.filter((e) => !e.includes("401"))).toEqual([]);
   }, 60_000);
+});
+
+describe.skipIf(!available)("managing an application from the dashboard", () => {
+  test("find and copy its URLs, add a link, edit, deactivate (410), reactivate, delete, rename; the link's page links back; at 375 px every action in view", async () => {
+    const bulk = await fetch(`${server.base}/api/link-tracking/links/bulk`, {
+      method: "POST",
+      headers: { "x-api-key": KEY, "content-type": "application/json" },
+      body: JSON.stringify({ application: { company: "Globex", role: "SRE" }, links: [
+        { link_function: "LinkedIn", original_url: "https://linkedin.com/in/steve-glen" },
+        { link_function: "Portfolio", original_url: "https://steve.dev/" },
+      ] }),
+    });
+    expect(bulk.status).toBe(201);
+    const made = (await bulk.json()) as { application: { application_id: string }; links: { tracking_id: string; link_function: string; redirect_url: string }[] };
+    const appId = made.application.application_id;
+    const { page: p, errors } = await page(375);
+    p.on("dialog", (d) => d.accept());
+    await p.goto(`${server.base}/dashboard`);
+    await p.getByLabel("API key").fill(KEY);
+    await p.getByRole("button", { name: "Sign in" }).click();
+    await p.getByRole("heading", { name: "Home" }).waitFor();
+    await p.goto(`${server.base}/dashboard#/applications/${appId}`);
+    await p.getByRole("heading", { name: "Globex — SRE" }).waitFor();
+
+    // Each link with its tracked URL, copy and QR buttons, all inside the 375 px viewport.
+    const urls = await p.locator(".link-card code.url").allTextContents();
+    expect(urls.sort()).toEqual(made.links.map((l) => l.redirect_url).sort());
+    const inView = async () => {
+      for (const box of await p.locator(".link-card button, .link-card a, button").evaluateAll((els) => els.filter((e) => (e as HTMLElement).offsetParent !== null).map((e) => { const r = e.getBoundingClientRect(); return { left: r.left, right: r.right, text: e.textContent }; })))
+        expect(box.right, `${box.text} is cut off`).toBeLessThanOrEqual(375);
+      expect(await p.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
+    };
+    await inView();
+    await p.getByRole("button", { name: "QR code of the LinkedIn URL" }).click();
+    const qr = p.locator('.link-card img[alt*="/linkedin?uuid="]');
+    await qr.waitFor();
+    expect(await qr.getAttribute("src")).toStartWith("blob:");
+    await p.getByRole("button", { name: "Copy all URLs" }).waitFor();
+    const violations = await accessibility(p, "application, managed");
+
+    // Add a link to it.
+    await p.getByLabel("What it is").fill("GitHub");
+    await p.getByLabel("Destination", { exact: true }).last().fill("https://github.com/steve");
+    await p.getByRole("button", { name: "Add the link" }).click();
+    await p.getByRole("link", { name: "GitHub" }).waitFor();
+    expect(await p.locator(".link-card").count()).toBe(3);
+
+    // Deactivate the Portfolio link: a recruiter's click on it answers 410.
+    const portfolio = made.links.find((l) => l.link_function === "Portfolio")!;
+    const tracked = portfolio.redirect_url.replace(/^https?:\/\/[^/]+/, server.base);
+    await p.getByRole("button", { name: "Deactivate the Portfolio link" }).click();
+    await p.getByRole("button", { name: "Reactivate the Portfolio link" }).waitFor();
+    expect((await fetch(tracked, { redirect: "manual" })).status).toBe(410);
+    await p.getByRole("button", { name: "Reactivate the Portfolio link" }).click();
+    await p.getByRole("button", { name: "Deactivate the Portfolio link" }).waitFor();
+    expect((await fetch(tracked, { redirect: "manual" })).status).toBe(302);
+
+    // Edit its destination.
+    await p.getByRole("button", { name: "Edit the Portfolio link" }).click();
+    await p.locator(`#dest-${portfolio.tracking_id}`).fill("https://steve.dev/work");
+    expect(await p.locator("form.edit:visible").count()).toBe(1);
+    await p.getByRole("button", { name: "Save the Portfolio link" }).click();
+    await p.getByText("Link saved.").waitFor();
+    expect((await fetch(tracked, { redirect: "manual" })).headers.get("location")).toBe("https://steve.dev/work");
+
+    // Rename the application.
+    await p.getByText("Edit the application").click();
+    await p.getByLabel("Role").fill("Site Reliability Engineer");
+    await p.getByLabel("Notes").fill("Referred by Ana");
+    await p.getByRole("button", { name: "Save the application" }).click();
+    await p.getByRole("heading", { name: "Globex — Site Reliability Engineer" }).waitFor();
+    await p.locator("p.notes", { hasText: "Referred by Ana" }).waitFor();
+
+    // Delete the GitHub link (the confirmation accepted above).
+    await p.getByRole("button", { name: "Delete the GitHub link" }).click();
+    await p.getByText("GitHub link deleted.").waitFor();
+    expect(await p.locator(".link-card").count()).toBe(2);
+    await inView();
+
+    // The link's page names its application and links back, with its tracked URL.
+    await p.getByRole("link", { name: "LinkedIn" }).click();
+    await p.getByRole("heading", { level: 1, name: /LinkedIn/ }).waitFor();
+    expect(await p.locator("code.url").textContent()).toBe(made.links.find((l) => l.link_function === "LinkedIn")!.redirect_url);
+    await p.getByRole("link", { name: "Globex — Site Reliability Engineer" }).click();
+    await p.getByRole("heading", { name: "Globex — Site Reliability Engineer" }).waitFor();
+    violations.push(...(await accessibility(p, "application, after the changes")));
+    expect(violations).toEqual([]);
+    expect(errors).toEqual([]);
+  }, 90_000);
 });
 
 describe.skipIf(!available)("dashboard with PUBLIC_BASE_URL set", () => {

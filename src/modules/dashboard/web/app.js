@@ -221,18 +221,132 @@ async function applicationsPage() {
   show(false);
 }
 
+/** The day a date picker shows for an instant, in the browser's time zone ("" for none). */
+function localDay(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+/** A day picked in the browser's time zone: its start, as an instant (null for none). */
+const dayStart = (day) => (day ? new Date(`${day}T00:00:00`).toISOString() : null);
+
+/** A labelled input (or textarea) in a form. */
+function fieldOf(id, label, attrs = {}, tag = "input") {
+  const { value, ...rest } = attrs;
+  // A textarea's value is its text; an input's, its attribute.
+  const input = tag === "textarea" ? h(tag, { id, name: id, ...rest }, value ?? "") : h(tag, { id, name: id, ...attrs });
+  return { input, nodes: [h("label", { for: id }, label), input] };
+}
+
+/** A tracked URL as it goes in a résumé, with its copy and QR buttons. */
+function trackedUrlOf(link) {
+  const qr = h("img", { alt: `QR code of ${link.redirect_url}`, hidden: true });
+  return h("div", { class: "tracked" },
+    h("code", { class: "url", tabindex: 0, title: link.redirect_url }, link.redirect_url),
+    h("span", { class: "actions" },
+      h("button", { type: "button", class: "secondary", "aria-label": `Copy the ${link.link_function} URL`, onclick: async () => { await navigator.clipboard.writeText(link.redirect_url).catch(() => {}); say("Copied."); } }, "Copy"),
+      h("button", { type: "button", class: "secondary", "aria-label": `QR code of the ${link.link_function} URL`, onclick: async () => {
+        if (!qr.src) qr.src = URL.createObjectURL(new Blob([await api(`/api/link-tracking/links/${encodeURIComponent(link.tracking_id)}/qr.svg`)], { type: "image/svg+xml" }));
+        qr.hidden = !qr.hidden;
+      } }, "QR")),
+    qr);
+}
+
+/** One link of an application: its URL, its clicks, and (admin) what can be done to it. */
+function linkCard(link, label, admin, reload) {
+  const error = h("p", { class: "error", role: "alert" });
+  const change = async (body, done) => {
+    error.textContent = "";
+    try { await api(`/api/link-tracking/links/${encodeURIComponent(link.tracking_id)}`, { method: "PATCH", body: JSON.stringify(body) }); await reload(); say(done); }
+    catch (err) { error.textContent = err.message; }
+  };
+  const clicks = link.human_clicks === 1 ? "1 human click" : `${link.human_clicks} human clicks`;
+  const first = link.first_human_click ? [", first ", when(link.first_human_click), ` (${duration(link.time_to_first_click_seconds)} after it was made)`] : "";
+  const editor = h("form", { class: "edit", hidden: true, onsubmit: (e) => {
+      e.preventDefault();
+      const f = e.target.elements;
+      const expires = f[`exp-${link.tracking_id}`].value;
+      change({ original_url: f[`dest-${link.tracking_id}`].value.trim(), description: f[`desc-${link.tracking_id}`].value.trim() || null, expires_at: expires ? dayStart(expires) : null }, "Link saved.");
+    } },
+    fieldOf(`dest-${link.tracking_id}`, "Destination", { type: "url", required: true, value: link.original_url }).nodes,
+    fieldOf(`desc-${link.tracking_id}`, "Description", { value: link.description ?? "", maxlength: 2000 }).nodes,
+    fieldOf(`exp-${link.tracking_id}`, "Expires on (empty: never)", { type: "date", value: localDay(link.expires_at) }).nodes,
+    h("p", {}, h("button", { type: "submit", "aria-label": `Save the ${link.link_function} link` }, "Save"), " ", h("button", { type: "button", class: "secondary", onclick: () => { editor.hidden = true; } }, "Cancel")));
+  const actions = admin ? h("p", { class: "actions" },
+    h("button", { type: "button", class: "secondary", "aria-label": `Edit the ${link.link_function} link`, onclick: () => { editor.hidden = !editor.hidden; } }, "Edit"), " ",
+    link.is_active
+      ? h("button", { type: "button", class: "secondary", "aria-label": `Deactivate the ${link.link_function} link`, onclick: () => change({ is_active: false }, "Deactivated: the link answers “no longer available”.") }, "Deactivate")
+      : h("button", { type: "button", class: "secondary", "aria-label": `Reactivate the ${link.link_function} link`, onclick: () => change({ is_active: true }, "Reactivated.") }, "Reactivate"), " ",
+    h("button", { type: "button", class: "secondary danger", "aria-label": `Delete the ${link.link_function} link`, onclick: async () => {
+      const recorded = Object.values(link.clicks_by_kind).reduce((n, k) => n + k, 0);
+      const lost = `Delete the ${link.link_function} link of ${label}? Its tracked URL stops working, and its ${recorded === 1 ? "1 recorded click is" : `${recorded} recorded clicks are`} deleted with it. This cannot be undone.`;
+      if (!confirm(lost)) return;
+      try { await api(`/api/link-tracking/links/${encodeURIComponent(link.tracking_id)}`, { method: "DELETE" }); await reload(); say(`${link.link_function} link deleted.`); }
+      catch (err) { error.textContent = err.message; }
+    } }, "Delete")) : "";
+  return h("li", { class: "link-card" },
+    h("h3", {}, h("a", { href: `#/links/${encodeURIComponent(link.tracking_id)}` }, link.link_function), link.is_active ? "" : [" ", h("span", { class: "badge waiting" }, "inactive")]),
+    trackedUrlOf(link),
+    h("p", { class: "muted" }, clicks, first),
+    actions, editor, error);
+}
+
+/** Admin: a new link for this application. */
+function addLinkForm(applicationId, reload) {
+  const fn = fieldOf("new-function", "What it is", { required: true, maxlength: 100, placeholder: "GitHub" });
+  const url = fieldOf("new-url", "Destination", { type: "url", required: true, placeholder: "https://" });
+  const error = h("p", { class: "error", role: "alert" });
+  return h("form", { class: "card", "aria-labelledby": "add-link", onsubmit: async (e) => {
+      e.preventDefault();
+      error.textContent = "";
+      const button = e.target.querySelector("button[type=submit]");
+      button.disabled = true;
+      try {
+        const made = await api("/api/link-tracking/links", { method: "POST", body: JSON.stringify({ application_id: applicationId, link_function: fn.input.value.trim(), original_url: url.input.value.trim() }) });
+        await reload();
+        say(`${made.link_function} link added.`);
+      } catch (err) { error.textContent = err.message; button.disabled = false; }
+    } },
+    h("h2", { id: "add-link" }, "Add a link"), fn.nodes, url.nodes, h("p", {}, h("button", { type: "submit" }, "Add the link")), error);
+}
+
+/** Admin: the application's name, sent date and notes. */
+function renameForm(named, reload) {
+  const company = fieldOf("app-company", "Company", { value: named.company ?? "", maxlength: 200 });
+  const role = fieldOf("app-role", "Role", { value: named.role ?? "", maxlength: 200 });
+  const sent = fieldOf("app-sent", "Sent on", { type: "date", value: localDay(named.sent_at) });
+  const notes = fieldOf("app-notes", "Notes", { value: named.notes ?? "", maxlength: 2000, rows: 3 }, "textarea");
+  const error = h("p", { class: "error", role: "alert" });
+  return h("details", { class: "card" }, h("summary", {}, "Edit the application"),
+    h("form", { onsubmit: async (e) => {
+        e.preventDefault();
+        error.textContent = "";
+        if (!company.input.value.trim() && !role.input.value.trim()) { error.textContent = "Give it a company or a role."; return; }
+        const body = { company: company.input.value.trim() || null, role: role.input.value.trim() || null, sent_at: dayStart(sent.input.value), notes: notes.input.value.trim() || null };
+        try { await api(`/api/link-tracking/applications/${encodeURIComponent(named.application_id)}`, { method: "PUT", body: JSON.stringify(body) }); await reload(); say("Application saved."); }
+        catch (err) { error.textContent = err.message; }
+      } },
+      company.nodes, role.nodes, sent.nodes, notes.nodes, h("p", {}, h("button", { type: "submit" }, "Save the application")), error));
+}
+
 async function applicationPage(id) {
-  const a = await api(`/api/link-tracking/analytics/applications/${encodeURIComponent(id)}`);
+  const [a, named] = await Promise.all([
+    api(`/api/link-tracking/analytics/applications/${encodeURIComponent(id)}`),
+    api(`/api/link-tracking/applications/${encodeURIComponent(id)}`),
+  ]);
+  const admin = sessionStorage.getItem(SCOPE) === "admin";
+  const reload = () => applicationPage(id);
   const sub = a.sent_at ? ["sent ", when(a.sent_at)] : [];
+  const all = a.links.map((l) => `${l.link_function}: ${l.redirect_url}`).join("\n");
   main.replaceChildren(
     h("h1", {}, a.label),
     h("p", { class: "muted" }, `${a.totals.links} links, ${a.totals.human_clicks} human clicks, first `, when(a.totals.first_human_click), sub.length ? ["; ", ...sub] : ""),
-    table(["Link", { label: "Human clicks", num: true }, "First human click", "Time to it"],
-      a.links.map((l) => h("tr", {},
-        h("td", {}, h("a", { href: `#/links/${encodeURIComponent(l.tracking_id)}` }, l.link_function)),
-        h("td", { class: "num" }, l.human_clicks),
-        h("td", {}, when(l.first_human_click)),
-        h("td", {}, duration(l.time_to_first_click_seconds))))),
+    named.notes ? h("p", { class: "notes" }, named.notes) : "",
+    h("h2", {}, "Links"),
+    h("ul", { class: "link-cards" }, a.links.map((l) => linkCard(l, a.label, admin, reload))),
+    h("p", {}, h("button", { type: "button", onclick: async () => { await navigator.clipboard.writeText(all).catch(() => {}); say("All copied."); } }, "Copy all URLs")),
+    admin ? addLinkForm(id, reload) : "",
+    admin ? renameForm(named, reload) : "",
     h("h2", {}, "Visits"),
     a.visits.length === 0
       ? h("p", { class: "empty" }, "No recruiter has opened it yet.")
@@ -308,11 +422,17 @@ function barChart(days) {
 }
 
 async function linkPage(id) {
-  const s = await api(`/api/link-tracking/analytics/${encodeURIComponent(id)}?tz=${encodeURIComponent(TZ)}`);
+  const [s, link] = await Promise.all([
+    api(`/api/link-tracking/analytics/${encodeURIComponent(id)}?tz=${encodeURIComponent(TZ)}`),
+    api(`/api/link-tracking/links/${encodeURIComponent(id)}`),
+  ]);
+  const application = link.application_id ? await api(`/api/link-tracking/applications/${encodeURIComponent(link.application_id)}`).catch(() => null) : null;
   const c = s.click_statistics;
   main.replaceChildren(
     h("h1", {}, `${s.link_info.link_function} `, h("span", { class: "muted" }, s.link_info.tracking_id)),
-    h("p", { class: "url" }, s.link_info.original_url),
+    application ? h("p", {}, "Part of ", h("a", { href: `#/applications/${encodeURIComponent(application.application_id)}` }, application.label), link.is_active ? "" : [" ", h("span", { class: "badge waiting" }, "inactive")]) : "",
+    trackedUrlOf(link),
+    h("p", {}, "Goes to ", h("span", { class: "url" }, s.link_info.original_url)),
     h("div", { class: "cards" },
       h("div", { class: "card" }, h("strong", {}, c.total_clicks), "human clicks"),
       h("div", { class: "card" }, h("strong", {}, c.unique_sessions), "visitors"),
