@@ -147,6 +147,8 @@ const ConfigSchema = Settings
     /** How long an instance's claim on a webhook delivery holds (another instance takes it over after). */
     webhookLeaseSeconds: e.WEBHOOK_LEASE_SECONDS,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    /** PUBLIC_BASE_URL unset: the origin is this machine's (and follows the port a PORT=0 server gets). */
+    publicBaseUrlDefaulted: e.PUBLIC_BASE_URL === undefined,
     webhookApiKey: e.WEBHOOK_API_KEY,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,

@@ -129,6 +129,8 @@ async function serve(): Promise<void> {
     { version: VERSION, host: config.host, port: app.server?.port, database: databaseLabel(config), mode: config.edge ? "edge" : "central" },
     "listening",
   );
+  // PORT=0 and no PUBLIC_BASE_URL: links get the port the system gave.
+  if (config.publicBaseUrlDefaulted && config.port === 0 && app.server?.port) config.publicBaseUrl = `http://localhost:${app.server.port}`;
   if (!config.edge) {
     // Where the dashboard is and which origin links get, for the person who just started it (stderr, like the admin key).
     process.stderr.write(startLine(config, app.server?.port ?? config.port));

@@ -257,7 +257,7 @@ describe.skipIf(!available)("managing an application from the dashboard", () => 
     const urls = await p.locator(".link-card code.url").allTextContents();
     expect(urls.sort()).toEqual(made.links.map((l) => l.redirect_url).sort());
     const inView = async () => {
-      for (const box of await p.locator(".link-card button, .link-card a, button").evaluateAll((els) => els.filter((e) => (e as HTMLElement).offsetParent !== null).map((e) => { const r = e.getBoundingClientRect(); return { left: r.left, right: r.right, text: e.textContent }; })))
+      for (const box of await p.locator(".link-card button, .link-card a, button").evaluateAll((els) => els.filter((e) => (e as unknown as { offsetParent: unknown }).offsetParent !== null).map((e) => { const r = e.getBoundingClientRect(); return { left: r.left, right: r.right, text: e.textContent }; })))
         expect(box.right, `${box.text} is cut off`).toBeLessThanOrEqual(375);
       expect(await p.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
     };

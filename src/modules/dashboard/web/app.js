@@ -261,7 +261,9 @@ function linkCard(link, label, admin, reload) {
     catch (err) { error.textContent = err.message; }
   };
   const clicks = link.human_clicks === 1 ? "1 human click" : `${link.human_clicks} human clicks`;
-  const first = link.first_human_click ? [", first ", when(link.first_human_click), ` (${duration(link.time_to_first_click_seconds)} after it was made)`] : "";
+  const lag = link.time_to_first_click_seconds;
+  const after = lag === null ? "" : lag < 0 ? ` (${duration(lag)})` : ` (${duration(lag)} after it was made)`;
+  const first = link.first_human_click ? [", first ", when(link.first_human_click), after] : "";
   const editor = h("form", { class: "edit", hidden: true, onsubmit: (e) => {
       e.preventDefault();
       const f = e.target.elements;
