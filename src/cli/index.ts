@@ -21,7 +21,7 @@ import { EVENT_TYPES, CreateWebhook } from "../modules/webhooks/model";
 import { createWebhook, deliveryLog, listWebhooks, redeliver, removeWebhook } from "../modules/webhooks/service";
 import { embeddedSources } from "../lib/geo";
 import { locateStored } from "../modules/clicks/locate";
-import { ApplicationIdParam, ApplicationLabel } from "../modules/applications/model";
+import { ApplicationLabel } from "../modules/applications/model";
 import { allApplications, applicationLabel, getApplication, labelApplication, labelsOf } from "../modules/applications/service";
 import { VERSION } from "../version";
 import { bars, print, printJson, table } from "./output";
@@ -56,6 +56,21 @@ function isoOption(name: string, value: string | undefined): string | undefined 
   const iso = parseIsoDateTime(value);
   if (iso === null) throw new CliError(`${name} must be an ISO 8601 date-time with Z or an offset, e.g. 2025-10-22T00:00:00Z`, 2);
   return iso;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * An application as a person types it: its whole id, or the start of it (4 characters or
+ * more, as `applications list` and labels show the first 8), when only one id starts so.
+ */
+async function applicationIdFrom(store: Store, given: string): Promise<string> {
+  if (UUID.test(given)) return given;
+  if (!/^[0-9a-f-]{4,35}$/i.test(given)) throw new CliError(`application "${given}" is neither an application id nor the start of one (4 characters or more of it)`, 2);
+  const found = await store.applications.withIdPrefix(given, 3);
+  if (found.length === 1) return found[0];
+  if (found.length === 0) throw new CliError(`no application id starts with ${given} (see: link-tracker applications list)`);
+  throw new CliError(`${given} is the start of more than one application (${found.slice(0, 2).join(", ")}${found.length > 2 ? ", …" : ""}): give more of it`, 2);
 }
 
 const json = new Option("--json", "print JSON instead of text");
@@ -124,37 +139,44 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .requiredOption("--function <name>", 'what the link is for, e.g. LinkedIn; its lower case is the URL path')
     .option("--type <type>", "link type", "link")
     .option("--job <uuid>", "job id")
-    .option("--application <uuid>", "application id")
+    .option("--application <id>", "application id, or its start (4 characters or more)")
     .option("--description <text>", "description")
     .option("--id <tracking_id>", "a custom tracking id")
     .option("--expires <iso>", "expiry, ISO 8601")
     .option("--qr <file>", "also write a QR code of the tracked URL (.svg or .png)")
-    .option("--company <name>", "name the application: its company (an application id is made up when --application is not given)")
-    .option("--role <title>", "name the application: the role applied for")
+    .option("--company <name>", "the application's company: the one of that company and --role is reused (the most recent), or a new one is named")
+    .option("--role <title>", "the application's role")
+    .option("--new", "with --company/--role: a new application even when one has that name")
     .action(async (o) => {
       if (o.qr && !/\.(svg|png)$/i.test(o.qr)) throw new CliError("--qr must name a .svg or .png file", 2);
       const naming = o.company !== undefined || o.role !== undefined;
+      if (o.new && !naming) throw new CliError("--new names a new application: give --company or --role with it", 2);
       const label = naming ? ApplicationLabel.safeParse({ company: o.company, role: o.role }) : null;
       if (label && !label.success) throw new CliError(label.error.issues.map((i) => i.message).join("; "), 2);
+      const cfg = config(env);
+      const store = await database(cfg, { create: true });
+      const given = o.application === undefined ? undefined : await applicationIdFrom(store, o.application);
+      // Named and not told otherwise: the application already named so, if there is one.
+      const reused = label?.success && given === undefined && !o.new ? (await store.applications.named(label.data.company ?? null, label.data.role ?? null))[0] : undefined;
       const parsed = CreateLink.safeParse({
         original_url: o.url,
         link_function: o.function,
         link_type: o.type,
         job_id: o.job,
-        application_id: naming ? (o.application ?? crypto.randomUUID()) : o.application,
+        application_id: reused?.applicationId ?? given ?? (naming ? crypto.randomUUID() : undefined),
         description: o.description,
         tracking_id: o.id,
         expires_at: o.expires,
       });
       if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join("; "), 2);
-      const cfg = config(env);
-      const store = await database(cfg, { create: true });
-      // With a name, the same call as the API's bulk creation: the name and the link, or neither.
-      const link = label?.success
-        ? (await createLinks(store, cfg, { links: [parsed.data], application: { ...label.data, application_id: parsed.data.application_id } })).links[0]
-        : await createLink(store, cfg, parsed.data);
+      // With a new name, the same call as the API's bulk creation: the name and the link, or neither.
+      const link =
+        label?.success && !reused
+          ? (await createLinks(store, cfg, { links: [parsed.data], application: { ...label.data, application_id: parsed.data.application_id } })).links[0]
+          : await createLink(store, cfg, parsed.data);
       print(link.redirect_url);
-      if (label?.success) process.stderr.write(`application ${link.application_id}: ${applicationLabel(link.application_id!, label.data)}\n`);
+      if (reused) process.stderr.write(`application ${reused.applicationId}: ${applicationLabel(reused.applicationId, reused)} (the one already named so; --new makes another)\n`);
+      else if (label?.success) process.stderr.write(`application ${link.application_id}: ${applicationLabel(link.application_id!, label.data)}\n`);
       if (o.qr) {
         if (o.qr.toLowerCase().endsWith(".svg")) await Bun.write(o.qr, await QRCode.toString(link.redirect_url, { type: "svg", margin: 2 }));
         else await Bun.write(o.qr, await QRCode.toBuffer(link.redirect_url, { type: "png", margin: 2, width: 512 }));
@@ -166,7 +188,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .command("list")
     .description("list links, newest first, with their human clicks")
     .option("--job <uuid>", "only this job's links")
-    .option("--application <uuid>", "only this application's links")
+    .option("--application <id>", "only this application's links (its id, or the start of it)")
     .option("--function <name>", "only links with this function")
     .addOption(new Option("--active <bool>", "only active (true) or inactive (false) links").choices(["true", "false"]))
     .option("--limit <n>", "at most this many", "100")
@@ -175,9 +197,10 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new CliError("--limit must be a whole number from 1 to 500", 2);
       const cfg = config(env);
-      const { links: rows } = await listLinkViews(await database(cfg, { create: false }), {
+      const store = await database(cfg, { create: false });
+      const { links: rows } = await listLinkViews(store, {
         job_id: o.job,
-        application_id: o.application,
+        application_id: o.application === undefined ? undefined : await applicationIdFrom(store, o.application),
         link_function: o.function,
         active: o.active,
         limit,
@@ -262,19 +285,18 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     });
 
   applications
-    .command("show <application_id>")
+    .command("show <application>")
     .description("one application's name and links count")
     .addOption(json)
-    .action(async (id: string, o) => {
-      const parsed = ApplicationIdParam.safeParse({ application_id: id });
-      if (!parsed.success) throw new CliError(parsed.error.issues[0].message, 2);
-      const app = await getApplication(await database(config(env), { create: false }), id);
+    .action(async (given: string, o) => {
+      const store = await database(config(env), { create: false });
+      const app = await getApplication(store, await applicationIdFrom(store, given));
       if (o.json) return printJson(app);
       print(table(["FIELD", "VALUE"], Object.entries(app).map(([k, v]) => [k, v === null ? "-" : String(v)])));
     });
 
   applications
-    .command("label <application_id>")
+    .command("label <application>")
     .description("name an application, or change its name (options left out keep their value; an empty one clears it)")
     .option("--company <name>", "the company")
     .option("--role <title>", "the role applied for")
@@ -282,13 +304,14 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .option("--sent <iso>", "when the application was sent (ISO 8601)")
     .option("--notes <text>", "notes")
     .addOption(json)
-    .action(async (id: string, o) => {
-      const parsed = ApplicationIdParam.safeParse({ application_id: id });
-      if (!parsed.success) throw new CliError(parsed.error.issues[0].message, 2);
+    .action(async (given: string, o) => {
       const label = ApplicationLabel.safeParse({ company: o.company, role: o.role, job_id: o.job === "" ? null : o.job, sent_at: o.sent === "" ? null : o.sent, notes: o.notes });
       if (!label.success) throw new CliError(label.error.issues.map((i) => i.message).join("; "), 2);
       if (Object.values(label.data).every((v) => v === undefined)) throw new CliError("nothing to label: give --company, --role, --job, --sent or --notes", 2);
-      const app = await labelApplication(await database(config(env), { create: true }), id, label.data);
+      const store = await database(config(env), { create: true });
+      // A new application's whole id; an existing one's start will do.
+      const id = UUID.test(given) ? given : await applicationIdFrom(store, given);
+      const app = await labelApplication(store, id, label.data);
       if (o.json) return printJson(app);
       print(app.label);
     });

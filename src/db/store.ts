@@ -357,6 +357,10 @@ export interface ApplicationRepository {
   page(limit: number, after?: ApplicationCursor): Promise<ApplicationListed[]>;
   /** How many applications there are, named or known by their links only. */
   count(): Promise<number>;
+  /** The named applications whose company and role are these, ignoring case and outer spaces (null or "" matches none given), most recent first. */
+  named(company: string | null, role: string | null): Promise<Application[]>;
+  /** Up to `limit` application ids starting with `prefix` (ignoring case), named or known by their links only. */
+  withIdPrefix(prefix: string, limit: number): Promise<string[]>;
 }
 
 /** Where a page of applications starts: after the application with this `since` and id. */

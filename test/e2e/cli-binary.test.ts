@@ -235,4 +235,30 @@ describe("link-tracker applications", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.err).toContain("No such application");
   }, 20_000);
+
+  test("the same --company and --role again reuses that application (--new makes another); an application by the start of its id", () => {
+    const cwd = emptyFolder();
+    const first = cli(cwd, ["links", "create", "--url", "https://linkedin.com/in/s", "--function", "LinkedIn", "--company", "Initech", "--role", "SRE"]);
+    const [, id] = /^application ([0-9a-f-]{36}): Initech — SRE\n$/.exec(first.err) ?? [];
+    expect(id).toBeDefined();
+    const again = cli(cwd, ["links", "create", "--url", "https://s.dev", "--function", "Portfolio", "--company", "initech", "--role", "sre"]);
+    expect(again.code).toBe(0);
+    expect(again.err).toBe(`application ${id}: Initech — SRE (the one already named so; --new makes another)\n`);
+    const another = cli(cwd, ["links", "create", "--url", "https://s.dev", "--function", "Portfolio", "--company", "Initech", "--role", "SRE", "--new"]);
+    const [, other] = /^application ([0-9a-f-]{36}): Initech — SRE\n$/.exec(another.err) ?? [];
+    expect(other).toBeDefined();
+    expect(other).not.toBe(id);
+    expect(cli(cwd, ["links", "create", "--url", "https://s.dev", "--function", "X", "--new"])).toMatchObject({ code: 2 });
+
+    // By the start of its id: 8 characters, as labels show them; ambiguous or unknown starts say so.
+    const shown = JSON.parse(cli(cwd, ["applications", "show", id.slice(0, 8), "--json"]).out);
+    expect(shown).toMatchObject({ application_id: id, label: "Initech — SRE", links: 2 });
+    expect(cli(cwd, ["links", "list", "--application", id.slice(0, 8), "--json"]).out).toContain('"link_function": "Portfolio"');
+    expect(cli(cwd, ["applications", "label", id.slice(0, 8), "--notes", "via Ana"]).code).toBe(0);
+    const none = cli(cwd, ["applications", "show", "ffff0000"]);
+    // (Two random ids start with these 8 characters once in 2 billion.)
+    expect(none.code).toBe(1);
+    expect(none.err).toContain("no application id starts with ffff0000");
+    expect(cli(cwd, ["applications", "show", "abc"]).code).toBe(2);
+  }, 20_000);
 });

@@ -320,6 +320,48 @@ describe.skipIf(!available)("managing an application from the dashboard", () => 
   }, 90_000);
 });
 
+describe.skipIf(!available)("no accidental duplicates", () => {
+  test("a double press makes one application and empties the form; the same company and role again asks, and adds to it; a nameless one is refused", async () => {
+    const { page: p, errors } = await page();
+    p.on("dialog", (d) => d.accept());
+    await p.goto(`${server.base}/dashboard`);
+    await p.getByLabel("API key").fill(KEY);
+    await p.getByRole("button", { name: "Sign in" }).click();
+    await p.getByRole("heading", { name: "Home" }).waitFor();
+    await p.getByRole("link", { name: "New application" }).click();
+    const fill = async (company: string, role: string) => {
+      await p.getByLabel("Company").fill(company);
+      await p.getByLabel("Role").fill(role);
+      for (const [n, url] of [[1, "https://linkedin.com/in/s"], [2, "https://s.dev/"], [3, "https://calendly.com/s"]] as const) await p.getByLabel(`Link ${n}: destination`).fill(url);
+    };
+    const initech = async () => ((await (await fetch(`${server.base}/api/link-tracking/applications?company=Initech&role=SRE`, { headers: { "x-api-key": KEY } })).json()) as { applications: { application_id: string; links: number }[] }).applications;
+
+    // Nameless: refused before anything is sent.
+    await fill("", "");
+    await p.getByRole("button", { name: "Create the application and its links" }).click();
+    await p.getByText("Give the application a company or a role").waitFor();
+
+    await fill("Initech", "SRE");
+    await p.getByRole("button", { name: "Create the application and its links" }).dblclick();
+    await p.getByRole("heading", { name: "Tracked URLs" }).waitFor();
+    await p.getByText("3 links created for Initech — SRE.").waitFor();
+    expect(await p.getByLabel("Company").inputValue()).toBe("");
+    expect(await p.getByLabel("Link 1: destination").inputValue()).toBe("");
+    expect(await initech()).toHaveLength(1);
+
+    // The same again (another case): asked, and added to the one there is.
+    await fill("initech", "sre");
+    await p.getByRole("button", { name: "Create the application and its links" }).click();
+    await p.getByText("Initech — SRE already exists (3 links").waitFor();
+    await p.getByRole("button", { name: "Add these links to Initech — SRE" }).click();
+    await p.getByText("3 links added to Initech — SRE.").waitFor();
+    const after = await initech();
+    expect(after).toHaveLength(1);
+    expect(after[0].links).toBe(6);
+    expect(errors).toEqual([]);
+  }, 60_000);
+});
+
 describe.skipIf(!available)("dashboard with PUBLIC_BASE_URL set", () => {
   test("no banner about links that only work on this computer, on any page", async () => {
     const deployed = await startServer(emptyFolder(), { WEBHOOK_API_KEY: KEY, PUBLIC_BASE_URL: "https://links.example" });

@@ -40,6 +40,26 @@ export function applicationRepository(ctx: PgContext): ApplicationRepository {
       const filter = ids ? sql`where application_id in (select (jsonb_array_elements_text(${jsonb(ids.filter(isUuid))}))::uuid)` : sql``;
       return (await ctx.all<Record<string, unknown>>(sql`select ${columns} from link_tracker.applications ${filter} order by created_at, application_id`)).map(applicationOf);
     },
+    named: async (company, role) =>
+      (
+        await ctx.all<Record<string, unknown>>(
+          sql`select ${columns} from link_tracker.applications
+              where lower(btrim(coalesce(company, ''))) = lower(btrim(${company ?? ""}::text)) and lower(btrim(coalesce(role, ''))) = lower(btrim(${role ?? ""}::text))
+              order by coalesce(sent_at, created_at) desc, application_id desc`,
+        )
+      ).map(applicationOf),
+    withIdPrefix: async (prefix, limit) => {
+      // A UUID's text is lower-case hex and hyphens: anything else matches nothing.
+      const from = prefix.toLowerCase();
+      if (!/^[0-9a-f-]{1,36}$/.test(from)) return [];
+      const rows = await ctx.all<{ id: string }>(
+        sql`select id from (
+              select application_id::text as id from link_tracker.applications where application_id::text like ${`${from}%`}
+              union select distinct application_id::text from link_tracking where application_id::text like ${`${from}%`}
+            ) ids order by id limit ${limit}`,
+      );
+      return rows.map((r) => r.id);
+    },
     page: async (limit, after) => {
       const since = after?.since ?? null;
       const rows = await ctx.all<{ applicationId: string; since: unknown; jobId: string | null; links: unknown; firstLinkAt: unknown }>(

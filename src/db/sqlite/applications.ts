@@ -55,3 +55,30 @@ export function countApplications(db: Db): number {
     )
     .get()!.n;
 }
+
+/** ApplicationRepository.named: company and role compared as the job seeker means them (case and outer spaces aside). */
+export function namedApplications(db: Db, company: string | null, role: string | null): Application[] {
+  return db.$client
+    .query<Application, [string, string]>(
+      `select application_id as applicationId, company, role, job_id as jobId, sent_at as sentAt, notes, created_at as createdAt, updated_at as updatedAt
+       from applications where lower(trim(coalesce(company, ''))) = lower(trim(?)) and lower(trim(coalesce(role, ''))) = lower(trim(?))
+       order by coalesce(sent_at, created_at) desc, application_id desc`,
+    )
+    .all(company ?? "", role ?? "");
+}
+
+/** ApplicationRepository.withIdPrefix: by the index on each table's application id (ids are stored lower case). */
+export function applicationIdsWithPrefix(db: Db, prefix: string, limit: number): string[] {
+  const from = prefix.toLowerCase();
+  // The first id past every id with this prefix: the prefix with its last character one higher.
+  const to = from.slice(0, -1) + String.fromCharCode(from.charCodeAt(from.length - 1) + 1);
+  return db.$client
+    .query<{ id: string }, [string, string, string, string, number]>(
+      `select id from (
+         select application_id as id from applications where application_id >= ? and application_id < ?
+         union select distinct application_id from link_tracking where application_id >= ? and application_id < ?
+       ) order by id limit ?`,
+    )
+    .all(from, to, from, to, limit)
+    .map((r) => r.id);
+}

@@ -549,6 +549,8 @@ export class SqliteStore implements Store {
       list: (ids) => this.read(() => applications.listApplications(db, ids)),
       page: (limit, after) => this.readOff("applicationPage", limit, after),
       count: () => this.read(() => applications.countApplications(db)),
+      named: (company, role) => this.read(() => applications.namedApplications(db, company, role)),
+      withIdPrefix: (prefix, limit) => this.read(() => applications.applicationIdsWithPrefix(db, prefix, limit)),
     };
   }
 

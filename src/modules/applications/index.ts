@@ -27,7 +27,8 @@ export const applicationsModule = ({ store, config, ...auth }: ModuleContext) =>
       detail: {
         operationId: "listApplications",
         summary: "Every application, named or known by its links only, most recent first, a page at a time",
-        description: "50 a page unless `limit` says (up to 500); `next_cursor` asks for the next page, null on the last.",
+        description:
+          "50 a page unless `limit` says (up to 500); `next_cursor` asks for the next page, null on the last. With `company` and/or `role`, only the named applications that match both (case and outer spaces aside), in one page: what a form asks before making a second one.",
       },
     })
     .get("/applications/:application_id", ({ params }) => getApplication(store, params.application_id), {

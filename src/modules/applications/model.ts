@@ -46,6 +46,8 @@ export type ApplicationView = z.infer<typeof ApplicationView>;
 export const ApplicationListQuery = z.object({
   limit: queryLimit(500).optional().describe("Applications per page: 1 to 500, 50 when absent"),
   cursor: z.string().max(400).optional().describe("next_cursor of the page before"),
+  company: z.string().max(200, "company exceeds 200 characters").optional().describe("Only the applications of this company and `role` (case and outer spaces aside; absent or empty: none given): one page"),
+  role: z.string().max(200, "role exceeds 200 characters").optional().describe("With `company`: only the applications for this role"),
 });
 
 /** A page of applications; next_cursor asks for the next page (null: the last). */

@@ -78,7 +78,8 @@ export const cursorAfter = (last: ApplicationCursor) => encodeCursor(last.since,
  * A page of every application, the named ones and the ones only links know, most recent
  * first (sent, else first linked, else named): `limit` of them (50 when absent) after `cursor`.
  */
-export async function listApplications(store: Store, options: { limit?: number; cursor?: string } = {}) {
+export async function listApplications(store: Store, options: { limit?: number; cursor?: string; company?: string; role?: string } = {}) {
+  if (options.company !== undefined || options.role !== undefined) return namedApplications(store, options.company ?? null, options.role ?? null);
   const limit = options.limit ?? 50;
   const rows = await store.applications.page(limit + 1, options.cursor ? afterApplication(options.cursor) : undefined);
   const page = rows.slice(0, limit);
@@ -88,6 +89,19 @@ export async function listApplications(store: Store, options: { limit?: number; 
       view(r.applicationId, named.get(r.applicationId), r.firstLinkAt === null ? undefined : { links: r.links, first_link_at: r.firstLinkAt }),
     ),
     next_cursor: rows.length > limit ? cursorAfter(page[page.length - 1]!) : null,
+  };
+}
+
+/** The applications of a company and role (one page: a job seeker applies for a role at a company a few times at most). */
+async function namedApplications(store: Store, company: string | null, role: string | null) {
+  const found = await store.applications.named(company, role);
+  const links = found.length > 0 ? await store.links.ofApplications(found.map((a) => a.applicationId)) : [];
+  return {
+    applications: found.map((a) => {
+      const own = links.filter((l) => l.applicationId === a.applicationId).map((l) => l.createdAt).sort();
+      return view(a.applicationId, a, own.length > 0 ? { links: own.length, first_link_at: own[0] } : undefined);
+    }),
+    next_cursor: null,
   };
 }
 

@@ -76,6 +76,23 @@ describe("GET /api/link-tracking/applications", () => {
   });
 });
 
+describe("GET /api/link-tracking/applications?company=&role=", () => {
+  test("the named applications of that company and role, case and spaces aside, with their links; none is an empty page; too long is a 400", async () => {
+    const { app } = setup();
+    await call(app, `/api/link-tracking/applications/${APP}`, { method: "PUT", json: { company: "Initech", role: "SRE" } });
+    await call(app, `/api/link-tracking/applications/${OTHER}`, { method: "PUT", json: { company: "Initech", role: "Manager" } });
+    await call(app, "/api/link-tracking/links", { method: "POST", json: { original_url: "https://example.com/cv", link_function: "LinkedIn", application_id: APP } });
+    const found = await call(app, "/api/link-tracking/applications?company=initech&role=%20sre");
+    expect(found.status).toBe(200);
+    expect(found.body).toMatchObject({ applications: [{ application_id: APP, label: "Initech — SRE", links: 1 }], next_cursor: null });
+    expect((found.body as { applications: unknown[] }).applications).toHaveLength(1);
+    expect((await call(app, "/api/link-tracking/applications?company=Globex&role=SRE")).body).toEqual({ applications: [], next_cursor: null });
+    const tooLong = await call(app, `/api/link-tracking/applications?company=${"x".repeat(201)}`);
+    expect(tooLong.status).toBe(400);
+    expect(JSON.stringify(tooLong.body)).toContain("company exceeds 200 characters");
+  });
+});
+
 describe("GET /api/link-tracking/applications, a page at a time", () => {
   test("limit and next_cursor walk every application once, newest first; a bad limit or cursor is a 400", async () => {
     const { app } = setup();

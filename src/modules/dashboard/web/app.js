@@ -491,28 +491,56 @@ function newApplicationPage() {
   addRow("LinkedIn"); addRow("Portfolio"); addRow("Calendly");
   const results = h("div", { "aria-live": "polite" });
   const error = h("p", { class: "error", role: "alert" });
+  // Asked when an application of that company and role exists: add to it, or make another.
+  const same = h("div", { class: "card", id: "same-application", hidden: true });
+  const create = async (submit, into) => {
+    error.textContent = "";
+    same.hidden = true;
+    const links = [...rows.querySelectorAll(".row")].map((r) => ({ link_function: r.querySelector("[name=function]").value.trim(), original_url: r.querySelector("[name=url]").value.trim() }));
+    // The date picked is a day in the browser's time zone: its start, in UTC.
+    const application = into ? { application_id: into.application_id } : { company: company.value.trim() || null, role: role.value.trim() || null, sent_at: dayStart(sent.value) };
+    submit.disabled = true;
+    try {
+      const created = await api("/api/link-tracking/links/bulk", { method: "POST", body: JSON.stringify({ application, links }) });
+      const all = created.links.map((l) => `${l.link_function}: ${l.redirect_url}`).join("\n");
+      const block = h("textarea", { id: "all-urls", readonly: true, rows: created.links.length + 1 }, all);
+      results.replaceChildren(h("h2", {}, "Tracked URLs"),
+        h("p", {}, "For ", h("a", { href: `#/applications/${encodeURIComponent(created.application.application_id)}` }, created.application.label), ": put these in the résumé and the cover letter."),
+        ...created.links.map(resultCard),
+        h("label", { for: "all-urls" }, "All of them, ready to paste"), block,
+        h("p", {}, h("button", { type: "button", onclick: async () => { await navigator.clipboard.writeText(all).catch(() => {}); say("All copied."); } }, "Copy all")));
+      // Done: the form empties, so that a second press makes nothing twice.
+      company.value = ""; role.value = ""; sent.value = localToday;
+      rows.replaceChildren(); addRow("LinkedIn"); addRow("Portfolio"); addRow("Calendly");
+      say(`${created.links.length} links ${into ? "added to" : "created for"} ${created.application.label}.`);
+    } catch (err) { error.textContent = err.message; }
+    finally { submit.disabled = false; }
+  };
   const form = h("form", { onsubmit: async (e) => {
       e.preventDefault();
-      error.textContent = "";
-      const links = [...rows.querySelectorAll(".row")].map((r) => ({ link_function: r.querySelector("[name=function]").value.trim(), original_url: r.querySelector("[name=url]").value.trim() }));
-      // The date picked is a day in the browser's time zone: its start, in UTC.
-      const application = { company: company.value, role: role.value, sent_at: sent.value ? new Date(`${sent.value}T00:00:00`).toISOString() : null };
+      const submit = e.target.querySelector("button[type=submit]");
+      if (!company.value.trim() && !role.value.trim()) { error.textContent = "Give the application a company or a role, so that you can find it again."; company.focus(); return; }
+      submit.disabled = true;
+      let existing = [];
       try {
-        const created = await api("/api/link-tracking/links/bulk", { method: "POST", body: JSON.stringify({ application, links }) });
-        const all = created.links.map((l) => `${l.link_function}: ${l.redirect_url}`).join("\n");
-        const block = h("textarea", { id: "all-urls", readonly: true, rows: created.links.length + 1 }, all);
-        results.replaceChildren(h("h2", {}, "Tracked URLs"),
-          h("p", {}, "For ", h("a", { href: `#/applications/${encodeURIComponent(created.application.application_id)}` }, created.application.label), ": put these in the résumé and the cover letter."),
-          ...created.links.map(resultCard),
-          h("label", { for: "all-urls" }, "All of them, ready to paste"), block,
-          h("p", {}, h("button", { type: "button", onclick: async () => { await navigator.clipboard.writeText(all).catch(() => {}); say("All copied."); } }, "Copy all")));
-        say(`${created.links.length} links created for ${created.application.label}.`);
-      } catch (err) { error.textContent = err.message; }
+        const q = new URLSearchParams({ company: company.value.trim(), role: role.value.trim() });
+        existing = (await api(`/api/link-tracking/applications?${q}`)).applications;
+      } catch (err) { error.textContent = err.message; submit.disabled = false; return; }
+      submit.disabled = false;
+      if (existing.length === 0) return create(submit);
+      const found = existing[0];
+      same.replaceChildren(
+        h("p", {}, h("a", { href: `#/applications/${encodeURIComponent(found.application_id)}` }, found.label), ` already exists (${found.links === 1 ? "1 link" : `${found.links} links`}${found.sent_at ? `, sent ${new Date(found.sent_at).toLocaleDateString()}` : ""}).`),
+        h("p", {},
+          h("button", { type: "button", onclick: () => create(submit, found) }, `Add these links to ${found.label}`), " ",
+          h("button", { type: "button", class: "secondary", onclick: () => create(submit) }, "Make a new application")));
+      same.hidden = false;
+      same.querySelector("button").focus();
     } },
     companyLabel, company, roleLabel, role, sentLabel, sent,
     h("h2", {}, "Links"), rows,
     h("p", {}, h("button", { type: "button", class: "secondary", onclick: () => addRow() }, "Add a link"), " ", h("button", { type: "submit" }, "Create the application and its links")),
-    error);
+    same, error);
   main.append(form, results);
 }
 
