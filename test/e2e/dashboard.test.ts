@@ -315,6 +315,22 @@ describe.skipIf(!available)("managing an application from the dashboard", () => 
     await p.getByRole("link", { name: "Globex — Site Reliability Engineer" }).click();
     await p.getByRole("heading", { name: "Globex — Site Reliability Engineer" }).waitFor();
     violations.push(...(await accessibility(p, "application, after the changes")));
+
+    // A recruiter's PDF cut the LinkedIn URL short: an orphan, shown at 375 px with what it probably was.
+    const linkedin = made.links.find((l) => l.link_function === "LinkedIn")!;
+    const cut = linkedin.tracking_id.slice(0, 14);
+    expect((await fetch(`${server.base}/linkedin?uuid=${cut}`, { redirect: "manual" })).status).toBe(404);
+    await p.getByRole("link", { name: "Orphan visits" }).click();
+    await p.getByText("Probably").first().waitFor();
+    await p.getByRole("link", { name: "Globex — Site Reliability Engineer: LinkedIn" }).waitFor();
+    const attribute = p.getByRole("button", { name: `Attribute ${cut} to Globex — Site Reliability Engineer: LinkedIn` });
+    await attribute.waitFor();
+    await inView();
+    const idBox = await p.locator("code.id", { hasText: cut }).first().boundingBox();
+    expect(idBox!.height).toBeLessThan(40);
+    violations.push(...(await accessibility(p, "orphans at 375 px")));
+    await attribute.click();
+    await p.getByText("Attributed.").waitFor();
     expect(violations).toEqual([]);
     expect(errors).toEqual([]);
   }, 90_000);

@@ -213,7 +213,9 @@ export const Overview = z.object({
       hits: int(),
       first_seen: z.string(),
       last_seen: z.string(),
-      probably: z.object({ tracking_id: z.string(), redirect_url: nullableString() }).nullable(),
+      probably: z
+        .object({ tracking_id: z.string(), redirect_url: nullableString(), link_function: nullableString(), application_id: nullableString(), application_label: applicationLabel })
+        .nullable(),
     }),
   ),
   applications_without_human_click: z.array(z.object({ application_id: z.string(), label: z.string(), links: int(), first_link_at: z.string() })),

@@ -74,7 +74,13 @@ export async function overview(store: Store, query: AnalyticsQuery) {
     }),
     orphans: orphans.map((o) => {
       const probably = probable.get(o.tracking_id) ?? null;
-      return { ...o, probably: probably ? { tracking_id: probably, redirect_url: link(probably)?.redirectUrl ?? null } : null };
+      const meant = probably ? link(probably) : undefined;
+      return {
+        ...o,
+        probably: probably
+          ? { tracking_id: probably, redirect_url: meant?.redirectUrl ?? null, link_function: meant?.linkFunction ?? null, application_id: meant?.applicationId ?? null, application_label: label(meant?.applicationId ?? null) }
+          : null,
+      };
     }),
     applications_without_human_click: waiting.map((w) => ({ ...w, label: label(w.application_id)! })),
   };

@@ -193,7 +193,7 @@ describe("GET /api/link-tracking/analytics (overview)", () => {
     expect(body.recent_clicks[0]).toMatchObject({ tracking_id: "linkA1link", outcome: "not_found" });
     expect(body.recent_clicks.find((c: any) => c.visitor_kind === "preview")).toBeDefined();
     expect(body.orphans).toEqual([
-      { tracking_id: "linkA1link", hits: 2, first_seen: at(1), last_seen: at(0, -30), probably: { tracking_id: "linkA1linkedin", redirect_url: expect.stringContaining("linkA1linkedin") } },
+      { tracking_id: "linkA1link", hits: 2, first_seen: at(1), last_seen: at(0, -30), probably: { tracking_id: "linkA1linkedin", redirect_url: expect.stringContaining("linkA1linkedin"), link_function: "LinkedIn", application_id: APP_A, application_label: APP_A.slice(0, 8) } },
       { tracking_id: "unknown-xyz", hits: 1, first_seen: at(4), last_seen: at(4), probably: null },
     ]);
     expect(body.applications_without_human_click).toEqual([{ application_id: APP_C, label: APP_C.slice(0, 8), links: 1, first_link_at: at(12) }]);

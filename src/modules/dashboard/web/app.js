@@ -80,7 +80,7 @@ async function api(path, options = {}) {
 
 function table(headers, rows) {
   return h("div", { class: "table-wrap" },
-    h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col", class: x.num ? "num" : null }, x.label || x)))),
+    h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col", class: [x.num ? "num" : "", x.wide ? "wide-only" : ""].join(" ").trim() || null }, x.label || x)))),
       h("tbody", {}, rows)));
 }
 
@@ -394,7 +394,9 @@ function barChart(days) {
     const total = (d) => KINDS.filter((k) => shown.has(k)).reduce((n, k) => n + d[k], 0);
     const max = Math.max(1, ...days.map(total));
     // Drawn at 600 wide and scaled as a whole to the page's width (text keeps its shape).
-    const width = 600, height = 200, top = 10, bottom = 22, left = 30;
+    // Labels at 12 px as shown whatever the page's width: in the drawing's units, larger when it is shrunk.
+    const font = Math.round(12 * Math.max(1, 600 / Math.max(240, main.clientWidth || 600)));
+    const width = 600, height = 200 + font, top = 10, bottom = font + 10, left = 10 + Math.ceil(font * 0.6) * String(max).length;
     const step = (width - left) / days.length;
     const y = (n) => top + (height - top - bottom) * (1 - n / max);
     const bars = days.map((d, i) => {
@@ -408,7 +410,7 @@ function barChart(days) {
     });
     const human = days.filter((d) => d.human > 0).map((d) => `${d.day} ${d.human}`).join(", ");
     figure.replaceChildren(
-      svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `Clicks per day from ${days[0].day} to ${days.at(-1).day}; recruiters' clicks: ${human || "none"}` },
+      svg("svg", { viewBox: `0 0 ${width} ${height}`, "font-size": font, role: "img", "aria-label": `Clicks per day from ${days[0].day} to ${days.at(-1).day}; recruiters' clicks: ${human || "none"}` },
         svg("line", { x1: left, x2: width, y1: y(0), y2: y(0), class: "axis" }),
         svg("text", { x: left - 4, y: y(max) + 4, "text-anchor": "end" }, max),
         svg("text", { x: left - 4, y: y(0), "text-anchor": "end" }, 0),
@@ -447,9 +449,9 @@ async function linkPage(id) {
       breakdown("Country", s.breakdowns.by_country), breakdown("Network", networkRows(s.breakdowns.by_network))),
     h("h2", {}, "Recent clicks"),
     s.recent_clicks.length === 0 ? h("p", { class: "empty" }, "Nobody has clicked this link yet.")
-      : table(["When", "Who", "From", "Source", "Browser"], s.recent_clicks.map((r) => h("tr", {},
+      : table(["When", "Who", "From", { label: "Source", wide: true }, { label: "Browser", wide: true }], s.recent_clicks.map((r) => h("tr", {},
         h("td", {}, when(r.clicked_at)), h("td", {}, kindBadge(r.visitor_kind, r.visitor_reason)), h("td", {}, placeOf(r) || "—"),
-        h("td", {}, r.click_source || "—"), h("td", {}, r.browser || "—")))),
+        h("td", { class: "wide-only" }, r.click_source || "—"), h("td", { class: "wide-only" }, r.browser || "—")))),
     attribution());
 }
 
@@ -458,13 +460,19 @@ async function orphansPage() {
   const admin = sessionStorage.getItem(SCOPE) === "admin";
   main.replaceChildren(h("h1", {}, "Orphan visits"), h("p", { class: "muted" }, "Hits on ids no link has, in the last 30 days: often a link cut short by a line break in a PDF."));
   if (o.orphans.length === 0) { main.append(h("p", { class: "empty" }, "No orphan visits. Every hit matched a link.")); return; }
-  main.append(table(["Id", { label: "Hits", num: true }, "Last seen", "Probably", ""], o.orphans.map((r) => h("tr", {},
-    h("td", { class: "url" }, r.tracking_id || "(no id)"), h("td", { class: "num" }, r.hits), h("td", {}, when(r.last_seen)),
-    h("td", {}, r.probably ? h("a", { href: `#/links/${encodeURIComponent(r.probably.tracking_id)}` }, r.probably.tracking_id) : "—"),
-    h("td", {}, r.probably && admin ? h("button", { type: "button", class: "secondary", onclick: async () => {
+  // Ids are long and unbroken: cut with an ellipsis, the whole id on hover, focus or tap.
+  const id = (text) => h("code", { class: "id", tabindex: 0, title: text }, text);
+  const meant = (p) => [p.application_label, p.link_function].filter(Boolean).join(": ") || p.tracking_id;
+  main.append(h("ul", { class: "link-cards" }, o.orphans.map((r) => h("li", { class: "link-card" },
+    h("p", {}, id(r.tracking_id || "(no id)")),
+    h("p", { class: "muted" }, r.hits === 1 ? "1 hit" : `${r.hits} hits`, ", last seen ", when(r.last_seen)),
+    r.probably
+      ? h("p", {}, "Probably ", h("a", { href: `#/links/${encodeURIComponent(r.probably.tracking_id)}` }, meant(r.probably)), " ", id(r.probably.tracking_id))
+      : h("p", { class: "muted" }, "No link it could have been."),
+    r.probably && admin ? h("p", {}, h("button", { type: "button", class: "secondary", "aria-label": `Attribute ${r.tracking_id} to ${meant(r.probably)}`, onclick: async () => {
       await api(`/api/link-tracking/orphans/${encodeURIComponent(r.tracking_id)}/attribute`, { method: "POST", body: JSON.stringify({ tracking_id: r.probably.tracking_id }) });
       say("Attributed."); orphansPage();
-    } }, "Attribute") : "")))));
+    } }, "Attribute its hits to it")) : ""))));
 }
 
 function newApplicationPage() {
