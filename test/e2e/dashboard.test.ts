@@ -252,6 +252,8 @@ describe.skipIf(!available)("managing an application from the dashboard", () => 
     await p.getByRole("heading", { name: "Home" }).waitFor();
     await p.goto(`${server.base}/dashboard#/applications/${appId}`);
     await p.getByRole("heading", { name: "Globex — SRE" }).waitFor();
+    // Counts read as words do: no "first —" before any click.
+    expect(await p.locator("h1 + p.muted").textContent()).toBe("2 links, 0 human clicks");
 
     // Each link with its tracked URL, copy and QR buttons, all inside the 375 px viewport.
     const urls = await p.locator(".link-card code.url").allTextContents();

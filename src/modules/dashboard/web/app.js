@@ -53,9 +53,13 @@ function when(iso) {
 function duration(seconds) {
   if (seconds === null || seconds === undefined) return "—";
   if (seconds < 0) return "before the link existed";
+  if (seconds < 60) return `${Math.round(seconds)} s`;
   const d = Math.floor(seconds / 86400), hh = Math.floor((seconds % 86400) / 3600), m = Math.floor((seconds % 3600) / 60);
   return d ? `${d} d ${hh} h` : hh ? `${hh} h ${m} min` : `${m} min`;
 }
+
+/** "1 link", "3 links": a count and its noun, singular or plural. */
+const count = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 function say(text) {
   status.textContent = text;
@@ -203,7 +207,7 @@ async function applicationsPage() {
       h("td", {}, when(a.last_human_click)), h("td", { class: "wide-only" }, a.sent_at ? when(a.sent_at) : "—"))));
     more.hidden = !overview.next_cursor;
     const of = overview.next_cursor ? `${apps.length} shown of ${overview.counts.applications}` : `${apps.length}`;
-    if (announce) say(`${rows.length} of ${of} applications`);
+    if (announce) say(`${rows.length} of ${count(of, "application")}`);
   };
   more.addEventListener("click", async () => {
     overview = await api(`/api/link-tracking/analytics/applications?limit=200&cursor=${encodeURIComponent(overview.next_cursor)}`);
@@ -260,7 +264,7 @@ function linkCard(link, label, admin, reload) {
     try { await api(`/api/link-tracking/links/${encodeURIComponent(link.tracking_id)}`, { method: "PATCH", body: JSON.stringify(body) }); await reload(); say(done); }
     catch (err) { error.textContent = err.message; }
   };
-  const clicks = link.human_clicks === 1 ? "1 human click" : `${link.human_clicks} human clicks`;
+  const clicks = count(link.human_clicks, "human click");
   const lag = link.time_to_first_click_seconds;
   const after = lag === null ? "" : lag < 0 ? ` (${duration(lag)})` : ` (${duration(lag)} after it was made)`;
   const first = link.first_human_click ? [", first ", when(link.first_human_click), after] : "";
@@ -342,7 +346,7 @@ async function applicationPage(id) {
   const all = a.links.map((l) => `${l.link_function}: ${l.redirect_url}`).join("\n");
   main.replaceChildren(
     h("h1", {}, a.label),
-    h("p", { class: "muted" }, `${a.totals.links} links, ${a.totals.human_clicks} human clicks, first `, when(a.totals.first_human_click), sub.length ? ["; ", ...sub] : ""),
+    h("p", { class: "muted" }, `${count(a.totals.links, "link")}, ${count(a.totals.human_clicks, "human click")}`, a.totals.first_human_click ? [", first ", when(a.totals.first_human_click)] : "", sub.length ? ["; ", ...sub] : ""),
     named.notes ? h("p", { class: "notes" }, named.notes) : "",
     h("h2", {}, "Links"),
     h("ul", { class: "link-cards" }, a.links.map((l) => linkCard(l, a.label, admin, reload))),
@@ -356,7 +360,7 @@ async function applicationPage(id) {
           h("div", {}, when(v.started_at), ": ", v.clicks.map((c) => c.link_function).join(" → ")),
           h("div", { class: "muted" }, [v.agent, placeOf(v) ? `from ${placeOf(v)}` : null].filter(Boolean).join(" — ") || "—")))),
     a.other_clicks.length === 0 ? "" : h("details", {},
-      h("summary", {}, a.other_clicks.length === 1 ? "1 click that was not a recruiter's" : `${a.other_clicks.length} clicks that were not a recruiter's`),
+      h("summary", {}, `${count(a.other_clicks.length, "click")} that ${a.other_clicks.length === 1 ? "was" : "were"} not a recruiter's`),
       table(["When", "Who", "Why", "Link", "From"], a.other_clicks.map((c) => h("tr", {},
         h("td", {}, when(c.clicked_at)), h("td", {}, kindBadge(c.visitor_kind, c.visitor_reason)), h("td", {}, c.visitor_reason || "—"),
         h("td", {}, c.link_function), h("td", {}, placeOf(c) || "—"))))),
@@ -450,7 +454,8 @@ async function linkPage(id) {
     h("h2", {}, "Recent clicks"),
     s.recent_clicks.length === 0 ? h("p", { class: "empty" }, "Nobody has clicked this link yet.")
       : table(["When", "Who", "From", { label: "Source", wide: true }, { label: "Browser", wide: true }], s.recent_clicks.map((r) => h("tr", {},
-        h("td", {}, when(r.clicked_at)), h("td", {}, kindBadge(r.visitor_kind, r.visitor_reason)), h("td", {}, placeOf(r) || "—"),
+        // The reason in words, not only on hover: a phone has no hover.
+        h("td", {}, when(r.clicked_at)), h("td", {}, kindBadge(r.visitor_kind, r.visitor_reason), r.visitor_kind !== "human" && r.visitor_reason ? h("div", { class: "muted reason" }, r.visitor_reason) : ""), h("td", {}, placeOf(r) || "—"),
         h("td", { class: "wide-only" }, r.click_source || "—"), h("td", { class: "wide-only" }, r.browser || "—")))),
     attribution());
 }
@@ -465,7 +470,7 @@ async function orphansPage() {
   const meant = (p) => [p.application_label, p.link_function].filter(Boolean).join(": ") || p.tracking_id;
   main.append(h("ul", { class: "link-cards" }, o.orphans.map((r) => h("li", { class: "link-card" },
     h("p", {}, id(r.tracking_id || "(no id)")),
-    h("p", { class: "muted" }, r.hits === 1 ? "1 hit" : `${r.hits} hits`, ", last seen ", when(r.last_seen)),
+    h("p", { class: "muted" }, count(r.hits, "hit"), ", last seen ", when(r.last_seen)),
     r.probably
       ? h("p", {}, "Probably ", h("a", { href: `#/links/${encodeURIComponent(r.probably.tracking_id)}` }, meant(r.probably)), " ", id(r.probably.tracking_id))
       : h("p", { class: "muted" }, "No link it could have been."),
@@ -520,7 +525,7 @@ function newApplicationPage() {
       // Done: the form empties, so that a second press makes nothing twice.
       company.value = ""; role.value = ""; sent.value = localToday;
       rows.replaceChildren(); addRow("LinkedIn"); addRow("Portfolio"); addRow("Calendly");
-      say(`${created.links.length} links ${into ? "added to" : "created for"} ${created.application.label}.`);
+      say(`${count(created.links.length, "link")} ${into ? "added to" : "created for"} ${created.application.label}.`);
     } catch (err) { error.textContent = err.message; }
     finally { submit.disabled = false; }
   };
@@ -538,7 +543,7 @@ function newApplicationPage() {
       if (existing.length === 0) return create(submit);
       const found = existing[0];
       same.replaceChildren(
-        h("p", {}, h("a", { href: `#/applications/${encodeURIComponent(found.application_id)}` }, found.label), ` already exists (${found.links === 1 ? "1 link" : `${found.links} links`}${found.sent_at ? `, sent ${new Date(found.sent_at).toLocaleDateString()}` : ""}).`),
+        h("p", {}, h("a", { href: `#/applications/${encodeURIComponent(found.application_id)}` }, found.label), ` already exists (${count(found.links, "link")}${found.sent_at ? `, sent ${new Date(found.sent_at).toLocaleDateString()}` : ""}).`),
         h("p", {},
           h("button", { type: "button", onclick: () => create(submit, found) }, `Add these links to ${found.label}`), " ",
           h("button", { type: "button", class: "secondary", onclick: () => create(submit) }, "Make a new application")));
