@@ -94,7 +94,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
   };
 
   const program = new Command("link-tracker")
-    .description("Self-hosted redirect-and-click-tracking server. Configuration comes from the environment; see README.md.")
+    .description("Self-hosted redirect-and-click-tracking server. Configuration comes from the environment; see docs/configuration.md.")
     .version(version, "-v, --version", "print the version and the embedded location data's dates")
     .helpOption("-h, --help", "show help")
     .showHelpAfterError()

@@ -13,7 +13,7 @@ const PARAMS = /\nparams: [\s\S]*?(?=\n\s+at |$)/;
 /**
  * An error as a log line holds it: its type, message, code and stack, and its causes',
  * without what a failed query was given (drizzle's `params`) or the rows a database
- * quotes back (PostgreSQL's `detail`, "Failing row contains (…)"): the README promises
+ * quotes back (PostgreSQL's `detail`, "Failing row contains (…)"): docs/privacy.md promises
  * logs hold no addresses.
  */
 export function errorForLog(error: unknown, depth = 0): unknown {

@@ -17,7 +17,7 @@ const FATAL: Record<string, string> = {
   "28P01": "the password was refused",
   "28000": "this role may not connect (pg_hba.conf or role settings)",
   "3D000": "the database does not exist (create it first: createdb NAME)",
-  "42501": "the role lacks a privilege it needs (it must be able to create tables in the database: see the README, \"More than one machine\")",
+  "42501": "the role lacks a privilege it needs (it must be able to create tables in the database: see docs/scaling.md, \"More than one machine\")",
   "42P01": "a table is missing",
   "42P07":
     "a table link-tracker makes already exists (link_tracking or link_clicks made from the seeds' DDL?): give link-tracker a database of its own, or rename those tables first and copy their rows in afterwards",

@@ -5,7 +5,7 @@
  * programs, not people (bot). Matched by the AS that announces the address (lib/geo), and
  * by address for Microsoft, whose mail protection shares its AS with its offices.
  *
- * Limits (README, "Where a click came from"): a recruiter behind a VPN or a remote desktop
+ * Limits (docs/api.md, "Where a click came from"): a recruiter behind a VPN or a remote desktop
  * in a cloud is counted as a bot; Azure shares AS8075 with Microsoft's own staff, so it is
  * not listed; corporate web proxies (Zscaler, Forcepoint) carry people and are not listed.
  */

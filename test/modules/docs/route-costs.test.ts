@@ -1,5 +1,5 @@
 /**
- * The README's security section lists what each route can cost the server's thread: a
+ * docs/security.md lists what each route can cost the server's thread: a
  * route added without a line there fails here, and so does a line for a route that is gone.
  */
 import { expect, test } from "bun:test";
@@ -7,9 +7,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setup } from "../../utils";
 
-test("every route the server answers has its line in the README's table of route costs, and every line a route", () => {
-  const readme = readFileSync(join(import.meta.dir, "../../../README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("### What each route can cost the server's thread"), readme.indexOf("## API documentation"));
+test("every route the server answers has its line in docs/security.md's table of route costs, and every line a route", () => {
+  const page = readFileSync(join(import.meta.dir, "../../../docs/security.md"), "utf8");
+  const section = page.slice(page.indexOf("### What each route can cost the server's thread"));
   expect(section.length).toBeGreaterThan(100);
   const listed = new Set(
     section
