@@ -57,6 +57,10 @@ describe.skipIf(!available)("dashboard", () => {
       const { page: p, errors } = await page();
       await p.goto(`${server.base}/dashboard`);
       const violations = await accessibility(p, "sign in");
+      // Signed out, nothing offers to sign out or to go anywhere else.
+      await p.getByLabel("API key").waitFor();
+      expect(await p.getByRole("button", { name: "Sign out" }).isVisible()).toBe(false);
+      expect(await p.getByRole("link", { name: "Applications" }).isVisible()).toBe(false);
       await p.getByLabel("API key").fill(KEY);
       await p.getByRole("button", { name: "Sign in" }).click();
       await p.getByRole("heading", { name: "Home" }).waitFor();
