@@ -385,7 +385,7 @@ describe.skipIf(!available)("no accidental duplicates", () => {
 });
 
 describe.skipIf(!available)("dashboard with PUBLIC_BASE_URL set", () => {
-  test("no banner about links that only work on this computer, on any page", async () => {
+  test("no banner about links that only work on this computer; signed in on another host than the links', the banner says where to sign in", async () => {
     const deployed = await startServer(emptyFolder(), { WEBHOOK_API_KEY: KEY, PUBLIC_BASE_URL: "https://links.example" });
     try {
       const { page: p, errors } = await page();
@@ -393,7 +393,11 @@ describe.skipIf(!available)("dashboard with PUBLIC_BASE_URL set", () => {
       await p.getByLabel("API key").fill(KEY);
       await p.getByRole("button", { name: "Sign in" }).click();
       await p.getByRole("heading", { name: "Home" }).waitFor();
-      expect(await p.locator("#banner").isHidden()).toBe(true);
+      const banner = (await p.locator("#banner").textContent()) ?? "";
+      expect(banner).not.toContain("only work on this computer");
+      // Signed in on 127.0.0.1, links on links.example: the owner cookie cannot be the links' host's.
+      expect(banner).toContain(`You signed in on 127.0.0.1:${deployed.port}, but your links are on links.example`);
+      expect(banner).toContain("https://links.example/dashboard/");
       await p.getByRole("link", { name: "New application" }).click();
       await p.getByRole("heading", { name: "New application" }).waitFor();
       expect(await p.locator("#local-links").count()).toBe(0);

@@ -16,8 +16,25 @@ const banner = document.getElementById("banner");
 
 /** While PUBLIC_BASE_URL is unset or local, what is wrong with the links made now, and what to do. */
 function localLinksWarning() {
-  if (sessionStorage.getItem(LOCAL) !== "true") return null;
-  return `These links only work on this computer: they start with ${sessionStorage.getItem(ORIGIN)}. Set PUBLIC_BASE_URL to your domain (https://…) and restart link-tracker before sending any; the links made so far then move to it.`;
+  const origin = sessionStorage.getItem(ORIGIN);
+  if (sessionStorage.getItem(LOCAL) === "true") {
+    return `These links only work on this computer: they start with ${origin}. Set PUBLIC_BASE_URL to your domain (https://…) and restart link-tracker before sending any; the links made so far then move to it.`;
+  }
+  return null;
+}
+
+/**
+ * The owner cookie is this host's: opened on another host than the links' (127.0.0.1 for
+ * localhost, an internal name for the public one), this browser's clicks on the links are
+ * not known as yours. Said, with where to sign in instead.
+ */
+function ownerHostNote() {
+  const origin = sessionStorage.getItem(ORIGIN);
+  if (!origin) return null;
+  let links;
+  try { links = new URL(origin); } catch { return null; }
+  if (links.host === location.host) return null;
+  return `You signed in on ${location.host}, but your links are on ${links.host}: your own clicks on them count as yours only when you sign in there (${origin}/dashboard/).`;
 }
 
 function h(tag, attrs, ...children) {
@@ -582,9 +599,9 @@ document.getElementById("signout").addEventListener("click", async () => {
 });
 
 async function route() {
-  const warning = sessionStorage.getItem(KEY) ? localLinksWarning() : null;
-  banner.hidden = !warning;
-  banner.textContent = warning ?? "";
+  const notes = sessionStorage.getItem(KEY) ? [localLinksWarning(), ownerHostNote()].filter(Boolean) : [];
+  banner.hidden = notes.length === 0;
+  banner.textContent = notes.join(" ");
   if (!sessionStorage.getItem(KEY)) return signInPage();
   nav.hidden = false;
   const hash = location.hash || "#/";
