@@ -21,7 +21,7 @@ import { EVENT_TYPES, CreateWebhook } from "../modules/webhooks/model";
 import { createWebhook, deliveryLog, listWebhooks, redeliver, removeWebhook } from "../modules/webhooks/service";
 import { embeddedSources } from "../lib/geo";
 import { locateStored } from "../modules/clicks/locate";
-import { ApplicationLabel } from "../modules/applications/model";
+import { ApplicationIdParam, ApplicationLabel } from "../modules/applications/model";
 import { allApplications, applicationLabel, getApplication, labelApplication, labelsOf } from "../modules/applications/service";
 import { VERSION } from "../version";
 import { bars, print, printJson, table } from "./output";
@@ -58,14 +58,14 @@ function isoOption(name: string, value: string | undefined): string | undefined 
   return iso;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isApplicationId = (given: string) => ApplicationIdParam.safeParse({ application_id: given }).success;
 
 /**
  * An application as a person types it: its whole id, or the start of it (4 characters or
  * more, as `applications list` and labels show the first 8), when only one id starts so.
  */
 async function applicationIdFrom(store: Store, given: string): Promise<string> {
-  if (UUID.test(given)) return given;
+  if (isApplicationId(given)) return given;
   if (!/^[0-9a-f-]{4,35}$/i.test(given)) throw new CliError(`application "${given}" is neither an application id nor the start of one (4 characters or more of it)`, 2);
   const found = await store.applications.withIdPrefix(given, 3);
   if (found.length === 1) return found[0];
@@ -207,7 +207,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       });
       if (o.json) return printJson(rows);
       if (rows.length === 0) return print("No links yet. Create one with: link-tracker links create --url URL --function NAME");
-      const label = await labelsOf(await database(cfg, { create: false }));
+      const label = await labelsOf(store);
       print(
         table(
           ["TRACKING_ID", "FUNCTION", "CLICKS", "ACTIVE", "APPLICATION", "TRACKED URL"],
@@ -310,7 +310,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       if (Object.values(label.data).every((v) => v === undefined)) throw new CliError("nothing to label: give --company, --role, --job, --sent or --notes", 2);
       const store = await database(config(env), { create: true });
       // A new application's whole id; an existing one's start will do.
-      const id = UUID.test(given) ? given : await applicationIdFrom(store, given);
+      const id = isApplicationId(given) ? given : await applicationIdFrom(store, given);
       const app = await labelApplication(store, id, label.data);
       if (o.json) return printJson(app);
       print(app.label);

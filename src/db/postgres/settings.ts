@@ -6,15 +6,16 @@ import type { SettingRepository } from "../store";
 import type { PgContext } from "./context";
 
 export function settingRepository(ctx: PgContext): SettingRepository {
+  const get = async (key: string) => (await ctx.one<{ value: string }>(sql`select value from link_tracker.settings where key = ${key}`))?.value;
   return {
     getOrCreate: async (key, make) => {
-      const found = await ctx.one<{ value: string }>(sql`select value from link_tracker.settings where key = ${key}`);
-      if (found) return found.value;
+      const found = await get(key);
+      if (found !== undefined) return found;
       // Another instance may make it at the same moment: the first insert wins, everyone reads it.
       await ctx.all(sql`insert into link_tracker.settings (key, value) values (${key}, ${make()}) on conflict do nothing`);
-      return (await ctx.one<{ value: string }>(sql`select value from link_tracker.settings where key = ${key}`))!.value;
+      return (await get(key))!;
     },
-    get: async (key) => (await ctx.one<{ value: string }>(sql`select value from link_tracker.settings where key = ${key}`))?.value,
+    get,
     put: async (key, value) => {
       await ctx.all(sql`insert into link_tracker.settings (key, value) values (${key}, ${value}) on conflict (key) do update set value = excluded.value`);
     },

@@ -146,11 +146,11 @@ export function rebaseLinks(db: Db, from: string, to: string, after: string | nu
   if (ids.length === 0) return { moved: 0, next: null };
   const last = ids[ids.length - 1].id;
   const moved = db.$client
-    .query<unknown, [string, number, string, string, string, string]>(
+    .query<unknown, [string, number, string, string, number, string]>(
       `update link_tracking set redirect_url = ? || substr(redirect_url, ? + 1)
-       where tracking_id > ? and tracking_id <= ? and substr(redirect_url, 1, length(?)) = ?`,
+       where tracking_id > ? and tracking_id <= ? and substr(redirect_url, 1, ?) = ?`,
     )
-    .run(to, from.length, after ?? "", last, `${from}/`, `${from}/`).changes;
+    .run(to, from.length, after ?? "", last, from.length + 1, `${from}/`).changes;
   if (moved > 0) linksChanged(db);
   return { moved, next: ids.length < limit ? null : last };
 }

@@ -5,10 +5,10 @@ import { settings } from "./schema";
 
 /** The stored value of `key`, made by `make` (and stored) the first time. */
 export function settingOrCreate(db: Db, key: string, make: () => string): string {
-  const found = db.select().from(settings).where(eq(settings.key, key)).get();
-  if (found) return found.value;
+  const found = settingOf(db, key);
+  if (found !== undefined) return found;
   db.insert(settings).values({ key, value: make() }).onConflictDoNothing().run();
-  return db.select().from(settings).where(eq(settings.key, key)).get()!.value;
+  return settingOf(db, key)!;
 }
 
 export function settingOf(db: Db, key: string): string | undefined {

@@ -259,17 +259,18 @@ function fieldOf(id, label, attrs = {}, tag = "input") {
   return { input, nodes: [h("label", { for: id }, label), input] };
 }
 
-/** A tracked URL as it goes in a résumé, with its copy and QR buttons. */
-function trackedUrlOf(link) {
-  const qr = h("img", { alt: `QR code of ${link.redirect_url}`, hidden: true });
+/** A tracked URL as it goes in a résumé, with its copy and QR buttons; `shown`: the QR code from the start. */
+function trackedUrlOf(link, { shown = false } = {}) {
+  const qr = h("img", { alt: `QR code of ${link.redirect_url}`, hidden: !shown });
+  const load = async () => {
+    if (!qr.src) qr.src = URL.createObjectURL(new Blob([await api(`/api/link-tracking/links/${encodeURIComponent(link.tracking_id)}/qr.svg`)], { type: "image/svg+xml" }));
+  };
+  if (shown) load().catch(() => {});
   return h("div", { class: "tracked" },
     h("code", { class: "url", tabindex: 0, title: link.redirect_url }, link.redirect_url),
     h("span", { class: "actions" },
       h("button", { type: "button", class: "secondary", "aria-label": `Copy the ${link.link_function} URL`, onclick: async () => { await navigator.clipboard.writeText(link.redirect_url).catch(() => {}); say("Copied."); } }, "Copy"),
-      h("button", { type: "button", class: "secondary", "aria-label": `QR code of the ${link.link_function} URL`, onclick: async () => {
-        if (!qr.src) qr.src = URL.createObjectURL(new Blob([await api(`/api/link-tracking/links/${encodeURIComponent(link.tracking_id)}/qr.svg`)], { type: "image/svg+xml" }));
-        qr.hidden = !qr.hidden;
-      } }, "QR")),
+      h("button", { type: "button", class: "secondary", "aria-label": `QR code of the ${link.link_function} URL`, onclick: async () => { await load(); qr.hidden = !qr.hidden; } }, "QR")),
     qr);
 }
 
@@ -503,13 +504,11 @@ function newApplicationPage() {
   const warning = localLinksWarning();
   if (warning) main.append(h("p", { class: "error", id: "local-links" }, warning));
   if (!admin) { main.append(h("p", { class: "empty" }, "Your key can read but not create. Sign in with an admin key to create an application and its links.")); return; }
-  const field = (id, label, attrs = {}) => [h("label", { for: id }, label), h("input", { id, ...attrs })];
-  const [companyLabel, company] = field("company", "Company", { placeholder: "Acme", maxlength: 200, autocomplete: "organization" });
-  const [roleLabel, role] = field("role", "Role", { placeholder: "Senior Engineer", maxlength: 200 });
+  const { input: company, nodes: companyField } = fieldOf("company", "Company", { placeholder: "Acme", maxlength: 200, autocomplete: "organization" });
+  const { input: role, nodes: roleField } = fieldOf("role", "Role", { placeholder: "Senior Engineer", maxlength: 200 });
   // Today in the browser's time zone (toISOString would give UTC's date).
-  const today = new Date();
-  const localToday = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}-${String(today.getDate()).padStart(2, "0")}`;
-  const [sentLabel, sent] = field("sent", "Sent on", { type: "date", value: localToday });
+  const localToday = localDay(new Date().toISOString());
+  const { input: sent, nodes: sentField } = fieldOf("sent", "Sent on", { type: "date", value: localToday });
   const rows = h("div", {});
   const addRow = (fn = "", url = "") => {
     const n = rows.children.length + 1;
@@ -567,7 +566,7 @@ function newApplicationPage() {
       same.hidden = false;
       same.querySelector("button").focus();
     } },
-    companyLabel, company, roleLabel, role, sentLabel, sent,
+    companyField, roleField, sentField,
     h("h2", {}, "Links"), rows,
     h("p", {}, h("button", { type: "button", class: "secondary", onclick: () => addRow() }, "Add a link"), " ", h("button", { type: "submit" }, "Create the application and its links")),
     same, error);
@@ -575,11 +574,7 @@ function newApplicationPage() {
 }
 
 function resultCard(link) {
-  const img = h("img", { alt: `QR code of ${link.redirect_url}` });
-  api(`/api/link-tracking/links/${encodeURIComponent(link.tracking_id)}/qr.svg`).then((svg) => { img.src = URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" })); }).catch(() => {});
-  return h("div", { class: "result" }, img,
-    h("div", {}, h("strong", {}, link.link_function), h("p", { class: "url" }, link.redirect_url),
-      h("button", { type: "button", class: "secondary", onclick: async () => { await navigator.clipboard.writeText(link.redirect_url).catch(() => {}); say("Copied."); } }, "Copy")));
+  return h("div", { class: "result" }, h("strong", {}, link.link_function), trackedUrlOf(link, { shown: true }));
 }
 
 // --- routing -----------------------------------------------------------------
