@@ -54,7 +54,7 @@ const pathOf = (request: Request) => {
 export function createApp({ store, config, log = silentLogger(), metrics = createMetrics(), clickWriter, links = localLinks(store) }: AppDeps) {
   const health = new WriteHealth();
   const recorder = new ClickRecorder(clickWriter ?? { write: (clicks) => store.clicks.record(clicks) }, metrics, log, health);
-  const owner = new OwnerCookies(store);
+  const owner = new OwnerCookies(store, config);
   const tracking = new TrackingService(store, config, recorder, owner, log);
   // The routes that read a body: a body schema, or a request body in their OpenAPI entry (the
   // seeds' routes check theirs by hand, for their own error bodies). Known once all are added.

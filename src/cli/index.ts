@@ -14,6 +14,7 @@ import { parseIsoDateTime } from "../lib/time";
 import { csvStream } from "../modules/analytics/export";
 import { linkAnalytics } from "../modules/analytics/service";
 import { createKey, keyViews, revokeKeyByName, SCOPES, type Scope } from "../modules/auth/service";
+import { revokeSessions, sessionViews } from "../modules/auth/sessions";
 import { CreateLink } from "../modules/links/model";
 import { SERVER_ORIGIN } from "../modules/links/origin";
 import { createLink, createLinks, getLink, listLinkViews, patchLink, deleteLink } from "../modules/links/service";
@@ -345,6 +346,32 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .action(async (name: string) => {
       await revokeKeyByName(await database(config(env), { create: false }), name);
       print(`Key ${name} revoked.`);
+    });
+
+  const sessions = program.command("sessions").description("signed-in dashboard browsers: list, revoke");
+
+  sessions
+    .command("list")
+    .description("list the dashboard sessions still active (which key, which browser, until when)")
+    .addOption(json)
+    .action(async (o) => {
+      const rows = await sessionViews(await database(config(env), { create: false }));
+      if (o.json) return printJson(rows);
+      if (rows.length === 0) return print("No dashboard session is active.");
+      print(table(["ID", "KEY", "BROWSER", "REMEMBERED", "SIGNED IN", "ENDS"], rows.map((s) => [s.id, s.key_name, s.browser ?? "", s.remember ? "yes" : "no", s.created_at, s.expires_at])));
+    });
+
+  sessions
+    .command("revoke [id]")
+    .description("sign dashboard browsers out: one session by its id (or the start of it), --key NAME's, or --all")
+    .option("--key <name>", "every session opened with this key (WEBHOOK_API_KEY for the one from the environment)")
+    .option("--all", "every session")
+    .action(async (id: string | undefined, o: { key?: string; all?: boolean }) => {
+      const given = [id !== undefined, o.key !== undefined, !!o.all].filter(Boolean).length;
+      if (given !== 1) throw new CliError("name exactly one of: a session id, --key NAME, --all", 2);
+      const which = id !== undefined ? { id } : o.key !== undefined ? { keyName: o.key } : { all: true as const };
+      const ended = await revokeSessions(await database(config(env), { create: false }), which);
+      print(`${ended} ${ended === 1 ? "session" : "sessions"} ended.`);
     });
 
   program

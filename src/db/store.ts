@@ -129,6 +129,28 @@ export type BurstCandidate = { clickId: string; trackingId: string; applicationI
 
 export type ApiKey = { id: string; name: string; scope: Scope; keyHash: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null };
 
+/**
+ * A signed-in dashboard browser. Its cookie holds a token of which only the hash is kept;
+ * `keyHash` is the key's it was opened with, so that a key revoked or changed ends it.
+ */
+export type DashboardSession = {
+  id: string;
+  tokenHash: string;
+  keyName: string;
+  keyHash: string;
+  scope: Scope;
+  /** "Remember this browser": the cookies outlive the browser's session. */
+  remember: boolean;
+  /** "Firefox on Linux": to know a session by in a list, never the raw user agent. */
+  browser: string | null;
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+};
+
+/** Which sessions a revocation ends. */
+export type SessionsToRevoke = { id: string } | { keyName: string } | { all: true };
+
 export type Signal = {
   seq: number;
   eventId: string;
@@ -379,6 +401,18 @@ export interface KeyRepository {
   touch(id: string, at: string): Promise<void>;
 }
 
+export interface SessionRepository {
+  insert(session: Omit<DashboardSession, "revokedAt">): Promise<void>;
+  findByTokenHash(tokenHash: string): Promise<DashboardSession | undefined>;
+  find(id: string): Promise<DashboardSession | undefined>;
+  /** Sessions neither revoked nor expired at `now`, newest first. */
+  listActive(now: string): Promise<DashboardSession[]>;
+  /** Ends the sessions named, those still active; how many it ended. */
+  revoke(which: SessionsToRevoke, at: string): Promise<number>;
+  /** Deletes the sessions that ended (expired or revoked) before `before`. */
+  prune(before: string): Promise<number>;
+}
+
 export interface SettingRepository {
   /** The value of `key`, made by `make` and kept the first time (the first maker wins). */
   getOrCreate(key: string, make: () => string): Promise<string>;
@@ -404,6 +438,7 @@ export interface Store {
   readonly signals: SignalRepository;
   readonly webhooks: WebhookRepository;
   readonly keys: KeyRepository;
+  readonly sessions: SessionRepository;
   readonly applications: ApplicationRepository;
   readonly settings: SettingRepository;
   readonly outbox: OutboxRepository;

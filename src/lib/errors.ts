@@ -37,9 +37,18 @@ export class ValidationFailed extends AppError {
   }
 }
 
+/** How a refused request presented itself: the answer says what it should have sent. */
+export type Presented = "key" | "bearer" | "session";
+
+const UNAUTHORIZED_MESSAGES: Record<Presented, string> = {
+  key: "Valid API key required in X-API-Key header",
+  bearer: "Valid API key required in the Authorization: Bearer header",
+  session: "The dashboard session has ended or is not this site's: sign in again",
+};
+
 export class Unauthorized extends AppError {
-  constructor() {
-    super("UNAUTHORIZED", "Valid API key required in X-API-Key header");
+  constructor(presented: Presented = "key") {
+    super("UNAUTHORIZED", UNAUTHORIZED_MESSAGES[presented]);
   }
 }
 

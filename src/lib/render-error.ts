@@ -21,14 +21,11 @@ const TITLES: Record<number, string> = {
 
 export type ErrorBody = Record<string, unknown>;
 
-const UNAUTHORIZED_BODY = {
-  success: false,
-  error: "Unauthorized",
-  message: "Valid API key required in X-API-Key header",
-};
+/** Every 401 has the seeds' shape (their message when no key or a wrong X-API-Key was sent). */
+const unauthorizedBody = (message: string) => ({ success: false, error: "Unauthorized", message });
 
 export function errorBody(path: string, status: number, message: string, details: Record<string, unknown> = {}): ErrorBody {
-  if (status === 401) return UNAUTHORIZED_BODY;
+  if (status === 401) return unauthorizedBody(message);
   if (path.startsWith("/api/tracking-ingest")) {
     const body: ErrorBody = { success: false, error: TITLES[status] ?? "Error", message, ...details };
     if (status === 400) {

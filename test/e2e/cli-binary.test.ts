@@ -144,6 +144,57 @@ describe("link-tracker keys", () => {
   });
 });
 
+describe("link-tracker sessions", () => {
+  test("list shows the signed-in browsers (never a token); revoke by id prefix, --key or --all signs them out of the running server", async () => {
+    const cwd = emptyFolder();
+    const key = cli(cwd, ["keys", "create", "--name", "me", "--scope", "admin"]).out.trim();
+    const coach = cli(cwd, ["keys", "create", "--name", "coach", "--scope", "read"]).out.trim();
+    const server = await startServer(cwd);
+    try {
+      const signIn = async (k: string, remember: boolean) => {
+        const res = await fetch(`${server.base}/dashboard/session`, {
+          method: "POST",
+          headers: { "x-api-key": k, "content-type": "application/json", "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0" },
+          body: JSON.stringify({ remember }),
+        });
+        expect(res.status).toBe(200);
+        const token = res.headers.getSetCookie().find((c) => c.startsWith("lt_session="))!.split(";")[0];
+        return token;
+      };
+      const signedIn = async (cookie: string) => ((await (await fetch(`${server.base}/dashboard/session`, { headers: { cookie } })).json()) as { signed_in: boolean }).signed_in;
+      const laptop = await signIn(key, true);
+      const phone = await signIn(key, false);
+      const coachs = await signIn(coach, false);
+      expect(cli(cwd, ["sessions", "list"]).out).toContain("Firefox on Linux");
+      const rows = JSON.parse(cli(cwd, ["sessions", "list", "--json"]).out) as { id: string; key_name: string; remember: boolean }[];
+      expect(rows.map((r) => [r.key_name, r.remember])).toEqual([["coach", false], ["me", false], ["me", true]]);
+      expect(cli(cwd, ["sessions", "list", "--json"]).out).not.toContain(laptop.split("=")[1]);
+
+      // One by the start of its id: that browser only.
+      expect(cli(cwd, ["sessions", "revoke", rows[1].id.slice(-12)]).code).toBe(1);
+      expect(cli(cwd, ["sessions", "revoke", rows[1].id]).out).toBe("1 session ended.\n");
+      expect([await signedIn(phone), await signedIn(laptop)]).toEqual([false, true]);
+      expect(cli(cwd, ["sessions", "revoke", "--key", "me"]).out).toBe("1 session ended.\n");
+      expect(await signedIn(laptop)).toBe(false);
+      expect(cli(cwd, ["sessions", "revoke", "--all"]).out).toBe("1 session ended.\n");
+      expect(await signedIn(coachs)).toBe(false);
+      expect(cli(cwd, ["sessions", "list"]).out).toBe("No dashboard session is active.\n");
+    } finally {
+      await stop(server);
+    }
+  }, 30_000);
+
+  test.each([
+    ["nothing named", ["sessions", "revoke"], 2, "name exactly one of: a session id, --key NAME, --all"],
+    ["two things named", ["sessions", "revoke", "0192", "--all"], 2, "name exactly one of"],
+    ["an unknown id", ["sessions", "revoke", "ffffffff"], 1, 'no active session whose id starts with "ffffffff"'],
+  ])("%s", (_name, args, code, message) => {
+    const r = cli(withLink(), args as string[]);
+    expect(r.code).toBe(code as number);
+    expect(r.err).toContain(message as string);
+  });
+});
+
 describe("the database and the command line", () => {
   test("read commands refuse to create a missing database; migrate creates it", () => {
     const cwd = emptyFolder();

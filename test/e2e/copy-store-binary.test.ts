@@ -48,6 +48,9 @@ describe.skipIf(!pg.url)(`copy-store${pg.url ? "" : ` (skipped: ${pg.reason})`}`
       }));
       expect((await post(sqliteServer, "/api/tracking-ingest/batch", { events })).status).toBe(200);
     }
+    // A browser signed in and remembered: still signed in, and still the owner, on the new store.
+    const signedIn = await fetch(`${sqliteServer.base}/dashboard/session`, { method: "POST", headers: { "x-api-key": KEY, "content-type": "application/json" }, body: JSON.stringify({ remember: true }) });
+    const cookie = signedIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
     const before = await get(sqliteServer, `/api/link-tracking/analytics/applications/${APP}?include_bots=true`);
     const beforeLink = await get(sqliteServer, "/api/link-tracking/analytics/linkedin-copy");
     expect(await stop(sqliteServer)).toBe(0);
@@ -77,6 +80,7 @@ describe.skipIf(!pg.url)(`copy-store${pg.url ? "" : ` (skipped: ${pg.reason})`}`
     expect(out).toMatch(/click_daily \(sum\)\s+12001\s+12001/);
     expect(out).toMatch(/link_tracking\s+2\s+2/);
     expect(out).toMatch(/webhook_endpoints\s+1\s+1/);
+    expect(out).toMatch(/dashboard_sessions\s+1\s+1/);
     // The password is never printed.
     expect(out).toContain(":***@127.0.0.1");
     expect(out).not.toContain(`:${new URL(url).password}@`);
@@ -93,6 +97,10 @@ describe.skipIf(!pg.url)(`copy-store${pg.url ? "" : ` (skipped: ${pg.reason})`}`
     const afterLink = await get(pgServer, "/api/link-tracking/analytics/linkedin-copy");
     expect(afterLink).toEqual(beforeLink);
     expect((await fetch(`${pgServer.base}/github?uuid=github-copy`, { redirect: "manual" })).status).toBe(302);
+    expect(await (await fetch(`${pgServer.base}/dashboard/session`, { headers: { cookie } })).json()).toMatchObject({ signed_in: true, remember: true });
+    expect((await fetch(`${pgServer.base}/github?uuid=github-copy`, { redirect: "manual", headers: { ...browser, cookie } })).status).toBe(302);
+    const mine = (await get(pgServer, "/api/link-tracking/analytics/github-copy?include_bots=true")) as { clicks_by_kind: Record<string, number> };
+    expect(mine.clicks_by_kind.owner).toBe(1);
   }, 90_000);
 
   test("refusals: DATABASE_URL set, a malformed --to, a database that already has other links", async () => {

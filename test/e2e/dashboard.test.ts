@@ -59,7 +59,8 @@ describe.skipIf(!available)("dashboard", () => {
       const violations = await accessibility(p, "sign in");
       // Signed out, nothing offers to sign out or to go anywhere else.
       await p.getByLabel("API key").waitFor();
-      expect(await p.getByRole("button", { name: "Sign out" }).isVisible()).toBe(false);
+      expect(await p.getByRole("button", { name: "Sign out", exact: true }).isVisible()).toBe(false);
+      expect(await p.getByRole("button", { name: "Sign out everywhere" }).isVisible()).toBe(false);
       expect(await p.getByRole("link", { name: "Applications" }).isVisible()).toBe(false);
       await p.getByLabel("API key").fill(KEY);
       await p.getByRole("button", { name: "Sign in" }).click();
@@ -71,9 +72,10 @@ describe.skipIf(!available)("dashboard", () => {
       expect(await banner.textContent()).toContain(`These links only work on this computer: they start with http://localhost:`);
       expect(await banner.textContent()).toContain("Set PUBLIC_BASE_URL to your domain");
 
-      // Signing in set the owner cookie: HttpOnly, invisible to scripts.
+      // Signing in set the session and owner cookies: HttpOnly, invisible to scripts.
       const cookies = await p.context().cookies();
       expect(cookies.find((c) => c.name === "lt_owner")).toMatchObject({ httpOnly: true, sameSite: "Lax" });
+      expect(cookies.find((c) => c.name === "lt_session")).toMatchObject({ httpOnly: true, sameSite: "Strict", expires: -1 });
       expect(await p.evaluate("document.cookie")).toBe("");
 
       await p.getByRole("link", { name: "New application" }).click();
@@ -187,10 +189,12 @@ describe.skipIf(!available)("dashboard", () => {
       violations.push(...(await accessibility(p, "orphan visits")));
       expect(violations).toEqual([]);
 
-      await p.getByRole("button", { name: "Sign out" }).click();
+      await p.getByRole("button", { name: "Sign out", exact: true }).click();
       await p.getByRole("heading", { name: "Sign in" }).waitFor();
-      expect((await p.context().cookies()).find((c) => c.name === "lt_owner")).toBeUndefined();
+      expect((await p.context().cookies()).filter((c) => c.name.startsWith("lt_"))).toEqual([]);
+      // Nothing of the key or the session was ever kept where scripts can read it.
       expect(await p.evaluate("sessionStorage.length")).toBe(0);
+      expect(await p.evaluate("Object.keys(localStorage).filter((k) => k !== 'lt_seen')")).toEqual([]);
       if (errors.length) console.log("console errors:", errors);
       expect(errors).toEqual([]);
     },
@@ -381,6 +385,58 @@ describe.skipIf(!available)("no accidental duplicates", () => {
     expect(after).toHaveLength(1);
     expect(after[0].links).toBe(6);
     expect(errors).toEqual([]);
+  }, 60_000);
+});
+
+describe.skipIf(!available)("staying signed in", () => {
+  const signIn = async (p: Page, remember: boolean) => {
+    await p.goto(`${server.base}/dashboard`);
+    await p.getByLabel("API key").fill(KEY);
+    if (remember) await p.getByLabel(/Remember this browser for 30 days/).check();
+    await p.getByRole("button", { name: "Sign in" }).click();
+    await p.getByRole("heading", { name: "Home" }).waitFor();
+  };
+  const signedIn = async (p: Page) => {
+    await p.goto(`${server.base}/dashboard`);
+    await Promise.race([p.getByRole("heading", { name: "Home" }).waitFor(), p.getByRole("heading", { name: "Sign in" }).waitFor()]);
+    return p.getByRole("heading", { name: "Home" }).isVisible();
+  };
+
+  test("every tab is signed in; remember-me survives a new browser with the cookie, and dies after sign out everywhere", async () => {
+    // Not remembered: a browser-session cookie, and the other tabs of the browser are signed in too.
+    const { page: tab, errors } = await page(375);
+    await signIn(tab, false);
+    expect((await tab.context().cookies()).find((c) => c.name === "lt_session")?.expires).toBe(-1);
+    await tab.getByText("until this browser closes").waitFor();
+    const second = await tab.context().newPage();
+    expect(await signedIn(second)).toBe(true);
+    expect(await accessibility(second, "signed in, the account footer")).toEqual([]);
+    // At 375 px the footer's button is in view.
+    const box = await second.getByRole("button", { name: "Sign out everywhere" }).boundingBox();
+    expect(box && box.x >= 0 && box.x + box.width <= 375).toBe(true);
+
+    // Remembered: the cookies last 30 days; a new browser holding them (a restart) is signed in.
+    const { page: laptop } = await page();
+    await signIn(laptop, true);
+    const session = (await laptop.context().cookies()).find((c) => c.name === "lt_session")!;
+    expect(session.expires * 1000 - Date.now()).toBeGreaterThan(29 * 86_400_000);
+    expect((await laptop.context().cookies()).find((c) => c.name === "lt_owner")!.expires).toBeCloseTo(session.expires, 0);
+    const restarted = await browser.newContext({ storageState: await laptop.context().storageState() });
+    const again = await restarted.newPage();
+    expect(await signedIn(again)).toBe(true);
+    await again.getByText("remembered on this browser until").waitFor();
+
+    // Sign out everywhere, from the restarted browser: every browser's session ends.
+    await again.getByRole("button", { name: "Sign out everywhere" }).click();
+    await again.getByRole("heading", { name: "Sign in" }).waitFor();
+    // The two here, and those the other tests of this file left signed in with the same key.
+    await again.getByText(/^Signed out everywhere: \d+ sessions ended\.$/).waitFor();
+    for (const p of [laptop, second, tab]) expect(await signedIn(p)).toBe(false);
+    // Whoever kept a copy of the cookies is signed out too.
+    const copy = await browser.newContext({ storageState: await laptop.context().storageState() });
+    expect(await signedIn(await copy.newPage())).toBe(false);
+    expect(errors).toEqual([]);
+    await Promise.all([restarted.close(), copy.close(), laptop.context().close(), tab.context().close()]);
   }, 60_000);
 });
 

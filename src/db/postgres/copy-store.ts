@@ -24,6 +24,8 @@ import { connectPostgres, type PgDb } from "./driver";
 import { migratePostgres } from "./migrations";
 import { explainTls, tlsPlan } from "./tls";
 import { isUuid, jsonb, num, rowsOf } from "./rows";
+import { dashboardSessions as pgSessions } from "./schema";
+import { dashboardSessions as liteSessions } from "../sqlite/schema";
 
 const CLICK_SLICE = 5000;
 
@@ -84,11 +86,30 @@ export async function copyStore(source: SqliteStore, url: string, progress: (lin
       );
     }
     await copySmallTables(lite, db, progress);
+    await copySessions(source, db, progress);
     await copyClicks(lite, db, progress);
     return await verify(lite, db);
   } finally {
     await connection.end(2);
   }
+}
+
+/**
+ * Dashboard sessions, so that signed-in browsers (and their owner cookies, whose key is in
+ * settings) stay signed in on the new store: read and written through the two drizzle
+ * tables, whose columns are the same.
+ */
+async function copySessions(source: SqliteStore, db: PgDb, progress: (line: string) => void): Promise<void> {
+  const list = source.db.select().from(liteSessions).all();
+  for (let i = 0; i < list.length; i += 1000) {
+    await db
+      .insert(pgSessions)
+      .values(list.slice(i, i + 1000))
+      .onConflictDoUpdate({ target: pgSessions.id, set: { revokedAt: sql`excluded.revoked_at` } });
+  }
+  await db.execute(sql`insert into link_tracker.copy_progress (table_name, cursor, copied, done) values ('dashboard_sessions', '', ${list.length}, true)
+    on conflict (table_name) do update set copied = excluded.copied, done = true`);
+  progress(`dashboard_sessions: ${list.length}`);
 }
 
 async function copySmallTables(lite: Database, db: PgDb, progress: (line: string) => void): Promise<void> {
@@ -256,6 +277,7 @@ async function verify(lite: Database, db: PgDb): Promise<CopyReport> {
     ["signal_events", "link_tracker.signal_events"],
     ["webhook_deliveries", "link_tracker.webhook_deliveries"],
     ["settings", "link_tracker.settings"],
+    ["dashboard_sessions", "link_tracker.dashboard_sessions"],
   ];
   const report: CopyReport = [];
   for (const [from, to] of tables) {

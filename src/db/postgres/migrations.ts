@@ -15,6 +15,7 @@ import m0002 from "../../../drizzle-pg/0002_click_place.sql" with { type: "text"
 import m0003 from "../../../drizzle-pg/0003_applications.sql" with { type: "text" };
 import m0004 from "../../../drizzle-pg/0004_described_clicks.sql" with { type: "text" };
 import m0005 from "../../../drizzle-pg/0005_link_notifications.sql" with { type: "text" };
+import m0006 from "../../../drizzle-pg/0006_dashboard_sessions.sql" with { type: "text" };
 import type { PgDb } from "./driver";
 import { rowsOf } from "./rows";
 
@@ -25,6 +26,7 @@ export const embeddedSql: Record<string, string> = {
   "0003_applications": m0003,
   "0004_described_clicks": m0004,
   "0005_link_notifications": m0005,
+  "0006_dashboard_sessions": m0006,
 };
 
 export { journal };

@@ -90,6 +90,20 @@ export const apiKeys = own.table("api_keys", {
   revokedAt: at("revoked_at"),
 });
 
+/** Signed-in dashboard browsers (the SQLite store's dashboard_sessions, the same columns). */
+export const dashboardSessions = own.table("dashboard_sessions", {
+  id: text("id").primaryKey(),
+  tokenHash: text("token_hash").notNull().unique(),
+  keyName: text("key_name").notNull(),
+  keyHash: text("key_hash").notNull(),
+  scope: text("scope", { enum: ["ingest", "read", "admin"] }).notNull(),
+  remember: boolean("remember").notNull(),
+  browser: text("browser"),
+  createdAt: at("created_at").notNull(),
+  expiresAt: at("expires_at").notNull(),
+  revokedAt: at("revoked_at"),
+}, (t) => [index("dashboard_sessions_key_idx").on(t.keyName)]);
+
 /**
  * Signals, written in the clicks' transaction. A link's or an application's first human
  * click is one row whatever the number of instances: the partial unique index below makes

@@ -31,6 +31,7 @@ import type {
   KeyRepository,
   LinkRepository,
   OutboxRepository,
+  SessionRepository,
   SettingRepository,
   SignalRepository,
   Store,
@@ -46,6 +47,7 @@ import { LinkCache } from "./link-cache";
 import { linkRepository, pollLinks, watchLinks } from "./links";
 import { num } from "./rows";
 import { refreshMemo } from "./signal-facts";
+import { sessionRepository } from "./sessions";
 import { settingRepository } from "./settings";
 import { signalRepository } from "./signals";
 import { webhookRepository } from "./webhooks";
@@ -58,6 +60,7 @@ export class PostgresStore implements Store {
   readonly signals: SignalRepository;
   readonly webhooks: WebhookRepository;
   readonly keys: KeyRepository;
+  readonly sessions: SessionRepository;
   readonly applications: ApplicationRepository;
   readonly settings: SettingRepository;
   readonly outbox: OutboxRepository;
@@ -72,6 +75,7 @@ export class PostgresStore implements Store {
     this.signals = signalRepository(ctx);
     this.webhooks = webhookRepository(ctx);
     this.keys = keyRepository(ctx);
+    this.sessions = sessionRepository(ctx);
     this.applications = applicationRepository(ctx);
     this.settings = settingRepository(ctx);
     this.outbox = unsupportedOutbox;

@@ -21,6 +21,7 @@ import m0011 from "../../../drizzle/0011_drop_daily_triggers.sql" with { type: "
 import m0012 from "../../../drizzle/0012_click_place.sql" with { type: "text" };
 import m0013 from "../../../drizzle/0013_applications.sql" with { type: "text" };
 import m0014 from "../../../drizzle/0014_rollups.sql" with { type: "text" };
+import m0015 from "../../../drizzle/0015_dashboard_sessions.sql" with { type: "text" };
 
 export const embeddedSql: Record<string, string> = {
   "0000_init": m0000,
@@ -38,6 +39,7 @@ export const embeddedSql: Record<string, string> = {
   "0012_click_place": m0012,
   "0013_applications": m0013,
   "0014_rollups": m0014,
+  "0015_dashboard_sessions": m0015,
 };
 
 export { journal };

@@ -92,6 +92,23 @@ export const apiKeys = sqliteTable("api_keys", {
 });
 
 /**
+ * Signed-in dashboard browsers. The cookie holds a random token; only its SHA-256 is kept,
+ * with the hash of the key it was opened with (a key revoked or changed ends its sessions).
+ */
+export const dashboardSessions = sqliteTable("dashboard_sessions", {
+  id: text("id").primaryKey(),
+  tokenHash: text("token_hash").notNull().unique(),
+  keyName: text("key_name").notNull(),
+  keyHash: text("key_hash").notNull(),
+  scope: text("scope", { enum: ["ingest", "read", "admin"] }).notNull(),
+  remember: integer("remember", { mode: "boolean" }).notNull(),
+  browser: text("browser"),
+  createdAt: text("created_at").notNull(),
+  expiresAt: text("expires_at").notNull(),
+  revokedAt: text("revoked_at"),
+}, (t) => [index("dashboard_sessions_key_idx").on(t.keyName)]);
+
+/**
  * Edge mode: clicks waiting to be shipped to TRACKING_API_URL. A row leaves only when
  * the upstream has acknowledged it (or rejected it: then it moves to the dead letters).
  */
@@ -250,3 +267,4 @@ export type LinkRow = typeof linkTracking.$inferSelect;
 export type ClickRow = typeof linkClicks.$inferSelect;
 export type NewClick = typeof linkClicks.$inferInsert;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type DashboardSessionRow = typeof dashboardSessions.$inferSelect;

@@ -33,6 +33,7 @@ import {
   type LinkRepository,
   type NewClick,
   type OutboxRepository,
+  type SessionRepository,
   type SettingRepository,
   type Signal,
   type SignalRepository,
@@ -47,6 +48,7 @@ import * as clicks from "./clicks";
 import { createDb, inboxPath, type Db } from "./index";
 import { inboxBacklog, queueClicks, READ_SLICE, GAP_MS, settleClicks, settleWithin, startInboxMover } from "./inbox";
 import * as keys from "./keys";
+import * as sessions from "./sessions";
 import { Lane, type MakeWorker } from "./lane";
 import * as links from "./links";
 import * as outbox from "./outbox";
@@ -104,6 +106,7 @@ export class SqliteStore implements Store {
   readonly signals: SignalRepository;
   readonly webhooks: WebhookRepository;
   readonly keys: KeyRepository;
+  readonly sessions: SessionRepository;
   readonly applications: ApplicationRepository;
   readonly settings: SettingRepository;
   readonly outbox: OutboxRepository;
@@ -166,6 +169,7 @@ export class SqliteStore implements Store {
     this.signals = this.signalRepository();
     this.webhooks = this.webhookRepository();
     this.keys = this.keyRepository();
+    this.sessions = this.sessionRepository();
     this.applications = this.applicationRepository();
     this.settings = this.settingRepository();
     this.outbox = this.outboxRepository();
@@ -530,6 +534,18 @@ export class SqliteStore implements Store {
       findByName: (name) => this.read(() => keys.findKeyByName(db, name) as ApiKey | undefined),
       revoke: (name, at) => this.write(() => keys.revokeKey(db, name, at)),
       touch: (id, at) => this.write(() => keys.touchKey(db, id, at)),
+    };
+  }
+
+  private sessionRepository(): SessionRepository {
+    const db = this.db;
+    return {
+      insert: (session) => this.write(() => sessions.insertSession(db, session)),
+      findByTokenHash: (hash) => this.read(() => sessions.findSessionByTokenHash(db, hash)),
+      find: (id) => this.read(() => sessions.findSession(db, id)),
+      listActive: (now) => this.read(() => sessions.listActiveSessions(db, now)),
+      revoke: (which, at) => this.write(() => sessions.revokeSessions(db, which, at)),
+      prune: (before) => this.write(() => sessions.pruneSessions(db, before)),
     };
   }
 

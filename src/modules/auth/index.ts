@@ -8,6 +8,7 @@ import { RateLimiter } from "../../lib/rate-limit";
 import type { WriteHealth } from "../health/service";
 import { clientNetwork } from "../../lib/ip";
 import { allows, authenticate, presentedKey, type Principal, type Scope } from "./service";
+import { fromOwnOrigin, hasSessionCookie, sessionOf } from "./sessions";
 
 export type ClientIpOf = (request: Request) => string | null;
 
@@ -46,9 +47,12 @@ export function needsKeyFirst(method: string, path: string): boolean {
 }
 
 /**
- * The gate: authenticates a request from `X-API-Key` or `Authorization: Bearer`, once
- * (the answer is kept for the rest of the request). Wrong or missing keys count against
- * RATE_LIMIT_AUTH_FAILURES per client network; each key has RATE_LIMIT_API a minute.
+ * The gate: authenticates a request from `X-API-Key` or `Authorization: Bearer`, or, with
+ * neither, from a dashboard session's cookie sent by the dashboard's own origin
+ * (sessions.ts); once (the answer is kept for the rest of the request). Wrong or missing
+ * keys count against RATE_LIMIT_AUTH_FAILURES per client network; a session that has
+ * ended does not (its token cannot be guessed, and a dashboard left open in tabs would
+ * use up its owner's budget). Each key has RATE_LIMIT_API a minute, its sessions' included.
  */
 export function createGate(store: Store, config: Config, limits: ReturnType<typeof authLimits>, clientIpOf: ClientIpOf): Gate {
   const principals = new WeakMap<Request, Principal>();
@@ -57,10 +61,20 @@ export function createGate(store: Store, config: Config, limits: ReturnType<type
     if (known) return known;
     const network = clientNetwork(clientIpOf(request));
     if (limits.failures.exceeded(network)) throw new RateLimited(limits.failures.retryAfter());
-    const principal = await authenticate(store, config, presentedKey(request.headers));
-    if (!principal) {
-      limits.failures.hit(network);
-      throw new Unauthorized();
+    const { headers } = request;
+    const key = presentedKey(headers);
+    let principal: Principal | null;
+    if (key === undefined && hasSessionCookie(headers)) {
+      const session = fromOwnOrigin(request) ? await sessionOf(store, config, headers.get("cookie")) : null;
+      if (!session) throw new Unauthorized("session");
+      principal = { name: session.keyName, scope: session.scope, session };
+    } else {
+      principal = await authenticate(store, config, key);
+      if (!principal) {
+        limits.failures.hit(network);
+        // A wrong Bearer token is told about Bearer; everything else gets the seeds' message.
+        throw new Unauthorized(key !== undefined && !headers.get("x-api-key")?.trim() ? "bearer" : "key");
+      }
     }
     if (limits.perKey.hit(principal.name)) throw new RateLimited(limits.perKey.retryAfter());
     principals.set(request, principal);

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Config } from "../../config";
-import type { Scope, Store } from "../../db/store";
+import type { DashboardSession, Scope, Store } from "../../db/store";
 import { Conflict, NotFound } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 
@@ -11,7 +11,8 @@ const RANK: Record<Scope, number> = { ingest: 0, read: 1, admin: 2 };
 
 export const allows = (held: Scope, needed: Scope): boolean => RANK[held] >= RANK[needed];
 
-export type Principal = { name: string; scope: Scope };
+/** Who sent a request: a key's name and scope, and the dashboard session it came through, if one. */
+export type Principal = { name: string; scope: Scope; session?: DashboardSession };
 
 const sha256 = (value: string) => new Bun.CryptoHasher("sha256").update(value).digest();
 
@@ -71,8 +72,11 @@ export async function ensureInitialKey(store: Store, config: Config): Promise<st
   return createKey(store, "initial-admin", "admin");
 }
 
+/** Revokes a key and ends the dashboard sessions opened with it. */
 export async function revokeKeyByName(store: Store, name: string): Promise<void> {
-  if (!(await store.keys.revoke(name, nowIso()))) throw new NotFound(`no active key named "${name}"`);
+  const at = nowIso();
+  if (!(await store.keys.revoke(name, at))) throw new NotFound(`no active key named "${name}"`);
+  await store.sessions.revoke({ keyName: name }, at);
 }
 
 export async function keyViews(store: Store) {

@@ -1,14 +1,19 @@
 /**
- * The owner cookie: signing in to the dashboard marks this browser as the job seeker's,
- * so that their own test clicks on their links count as "owner", never as a recruiter's.
- * The cookie holds an expiry and an HMAC of it (key made once, kept in settings); it is
- * HttpOnly and SameSite=Lax, and carries no API key.
+ * The owner cookie: a signed-in dashboard marks its browser as the job seeker's, so that
+ * their own test clicks on their links count as "owner", never as a recruiter's. It names
+ * the dashboard session it came with (sessions.ts) and an HMAC of that id (key made once,
+ * kept in settings): it counts while that session holds, so signing out, "sign out
+ * everywhere" and a revoked key end it too, and it lives as long as the session's cookie.
+ * HttpOnly and SameSite=Lax (a recruiter's click is a navigation from another site, and so
+ * is the owner's own test from a mail), and it carries no key.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { Store } from "../../db/store";
+import type { Config } from "../../config";
+import type { DashboardSession, Store } from "../../db/store";
+import { clearCookie, cookieValue, setCookie } from "../../lib/cookies";
+import { holds } from "../auth/sessions";
 
 export const OWNER_COOKIE = "lt_owner";
-const LIFETIME_S = 365 * 86_400;
 
 /** Whether a Cookie header carries an owner cookie at all (most requests: no, and nothing is awaited). */
 export const hasOwnerCookie = (cookieHeader: string | null): cookieHeader is string => !!cookieHeader && cookieHeader.includes(OWNER_COOKIE);
@@ -17,7 +22,10 @@ export const hasOwnerCookie = (cookieHeader: string | null): cookieHeader is str
 export class OwnerCookies {
   private key: Promise<Buffer> | null = null;
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly config: Config,
+  ) {}
 
   private keyOf(): Promise<Buffer> {
     this.key ??= this.store.settings
@@ -34,30 +42,26 @@ export class OwnerCookies {
     return createHmac("sha256", await this.keyOf()).update(payload).digest("base64url");
   }
 
-  async cookie(secure: boolean): Promise<string> {
-    const expires = Math.floor(Date.now() / 1000) + LIFETIME_S;
-    const value = `${expires}.${await this.mac(String(expires))}`;
-    return `${OWNER_COOKIE}=${value}; Path=/; Max-Age=${LIFETIME_S}; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
+  /** The Set-Cookie value for `session`'s browser: as long-lived as the session's own cookie. */
+  async cookie(session: DashboardSession, secure: boolean, maxAge: number | undefined): Promise<string> {
+    return setCookie(OWNER_COOKIE, `${session.id}.${await this.mac(session.id)}`, { maxAge, sameSite: "Lax", secure });
   }
 
-  /** True when the request carries a valid, unexpired owner cookie (no cookie: answered at once). */
+  /** True when the request carries an owner cookie, signed here, whose session still holds (no cookie: answered at once). */
   async isOwnerBrowser(cookieHeader: string | null): Promise<boolean> {
     if (!hasOwnerCookie(cookieHeader)) return false;
-    const value = cookieHeader
-      .split(";")
-      .map((c) => c.trim())
-      .find((c) => c.startsWith(`${OWNER_COOKIE}=`))
-      ?.slice(OWNER_COOKIE.length + 1);
-    const [expires, signature] = (value ?? "").split(".");
-    if (!expires || !signature || Number(expires) < Date.now() / 1000) return false;
+    const [id, signature] = (cookieValue(cookieHeader, OWNER_COOKIE) ?? "").split(".");
+    if (!id || !signature) return false;
     try {
-      const expected = Buffer.from(await this.mac(expires));
+      const expected = Buffer.from(await this.mac(id));
       const given = Buffer.from(signature);
-      return expected.length === given.length && timingSafeEqual(expected, given);
+      if (expected.length !== given.length || !timingSafeEqual(expected, given)) return false;
+      // Signed here: only now is the database asked (a forged cookie costs a hash, no read).
+      return await holds(this.store, this.config, await this.store.sessions.find(id));
     } catch {
       return false;
     }
   }
 }
 
-export const clearOwnerCookie = (secure: boolean) => `${OWNER_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
+export const clearOwnerCookie = (secure: boolean) => clearCookie(OWNER_COOKIE, { sameSite: "Lax", secure });

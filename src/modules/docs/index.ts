@@ -77,9 +77,15 @@ export const docsModule = (config: Pick<Config, "publicBaseUrl">) =>
             securitySchemes: {
               apiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
               bearer: { type: "http", scheme: "bearer" },
+              dashboardSession: {
+                type: "apiKey",
+                in: "cookie",
+                name: "lt_session",
+                description: "The dashboard's session (POST /dashboard/session), taken from the dashboard's own origin only",
+              },
             },
           },
-          security: [{ apiKey: [] }, { bearer: [] }],
+          security: [{ apiKey: [] }, { bearer: [] }, { dashboardSession: [] }],
           tags: [
             { name: "Links", description: "Create, list, change and delete tracked links; lookup and record-click for redirect nodes" },
             { name: "Applications", description: "Applications by name: company, role, sent date and notes for an application_id" },

@@ -407,6 +407,40 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       expect((await store.keys.list()).map((k) => k.revokedAt)).toEqual([at(6)]);
     });
 
+    test("dashboard sessions: found by token hash, listed while active, revoked by id, key or all, pruned once ended", async () => {
+      const store = await fresh();
+      const session = (id: string, keyName: string, created: number, expires: number) => ({
+        id,
+        tokenHash: `t-${id}`,
+        keyName,
+        keyHash: `h-${keyName}`,
+        scope: "admin" as const,
+        remember: id !== "s3",
+        browser: id === "s1" ? "Firefox on Linux" : null,
+        createdAt: at(created),
+        expiresAt: at(expires),
+      });
+      await store.sessions.insert(session("s1", "me", 0, 100));
+      await store.sessions.insert(session("s2", "me", 1, 100));
+      await store.sessions.insert(session("s3", "coach", 2, 100));
+      await store.sessions.insert(session("s4", "me", 3, 10)); // expires before the others
+      expect(await store.sessions.findByTokenHash("t-s1")).toEqual({ ...session("s1", "me", 0, 100), revokedAt: null });
+      expect((await store.sessions.find("s3"))?.remember).toBe(false);
+      expect(await store.sessions.findByTokenHash("t-none")).toBeUndefined();
+      expect((await store.sessions.listActive(at(5))).map((s) => s.id)).toEqual(["s4", "s3", "s2", "s1"]);
+      expect((await store.sessions.listActive(at(20))).map((s) => s.id)).toEqual(["s3", "s2", "s1"]);
+      expect(await store.sessions.revoke({ id: "s2" }, at(20))).toBe(1);
+      expect(await store.sessions.revoke({ id: "s2" }, at(21))).toBe(0);
+      expect((await store.sessions.find("s2"))?.revokedAt).toBe(at(20));
+      // The key's sessions still active: s1 (s2 was revoked, s4 has expired).
+      expect(await store.sessions.revoke({ keyName: "me" }, at(30))).toBe(1);
+      expect(await store.sessions.revoke({ all: true }, at(40))).toBe(1);
+      expect(await store.sessions.listActive(at(41))).toEqual([]);
+      // Ended before at(25): s4 (expired at 10) and s2 (revoked at 20).
+      expect(await store.sessions.prune(at(25))).toBe(2);
+      expect((await Promise.all(["s1", "s2", "s3", "s4"].map((id) => store.sessions.find(id)))).map((s) => s?.id ?? null)).toEqual(["s1", null, "s3", null]);
+    });
+
     test("settings are made once; the day's salt is kept for the day", async () => {
       const store = await fresh();
       expect(await store.settings.getOrCreate("k", () => "first")).toBe("first");

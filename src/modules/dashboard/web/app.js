@@ -1,23 +1,23 @@
-// The dashboard: plain DOM, every value set as text (never as HTML), the key only in
-// sessionStorage and the X-API-Key header.
+// The dashboard: plain DOM, every value set as text (never as HTML). The key is sent once,
+// to sign in; after that the browser's HttpOnly session cookie (which scripts cannot read)
+// carries every request, in every tab.
 "use strict";
 
-const KEY = "lt_key";
-const SCOPE = "lt_scope";
 // The feed cursor this browser has seen up to (the home page's "since you last looked").
 const SEEN = "lt_seen";
-// The origin tracked URLs get, and whether it is this computer's (from signing in).
-const ORIGIN = "lt_origin";
-const LOCAL = "lt_local";
+// This browser's session (GET /dashboard/session): scope, key name, the origin tracked URLs
+// get and whether it is this computer's, until when. null: signed out.
+let session = null;
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 const status = document.getElementById("status");
 const banner = document.getElementById("banner");
+const account = document.getElementById("account");
 
 /** While PUBLIC_BASE_URL is unset or local, what is wrong with the links made now, and what to do. */
 function localLinksWarning() {
-  const origin = sessionStorage.getItem(ORIGIN);
-  if (sessionStorage.getItem(LOCAL) === "true") {
+  const origin = session.public_base_url;
+  if (session.local_links) {
     return `These links only work on this computer: they start with ${origin}. Set PUBLIC_BASE_URL to your domain (https://…) and restart link-tracker before sending any; the links made so far then move to it.`;
   }
   return null;
@@ -29,7 +29,7 @@ function localLinksWarning() {
  * not known as yours. Said, with where to sign in instead.
  */
 function ownerHostNote() {
-  const origin = sessionStorage.getItem(ORIGIN);
+  const origin = session.public_base_url;
   if (!origin) return null;
   let links;
   try { links = new URL(origin); } catch { return null; }
@@ -87,14 +87,11 @@ function say(text) {
 const TZ = (() => { try { return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"; } catch { return "UTC"; } })();
 
 async function api(path, options = {}) {
-  const res = await fetch(path, {
-    ...options,
-    headers: { "X-API-Key": sessionStorage.getItem(KEY) || "", ...(options.body ? { "Content-Type": "application/json" } : {}) },
-  });
+  const res = await fetch(path, { ...options, credentials: "same-origin", headers: options.body ? { "Content-Type": "application/json" } : {} });
   const text = await res.text();
   let body = text;
   try { body = JSON.parse(text); } catch {}
-  if (res.status === 401) { signOutLocally(); throw new Error("Your key was refused; sign in again."); }
+  if (res.status === 401) { session = null; throw new Error("Your session has ended; sign in again."); }
   if (!res.ok && res.status !== 207) throw new Error((body && (body.error || body.message)) || `Error ${res.status}`);
   return body;
 }
@@ -113,25 +110,31 @@ function kindBadge(kind, reason) {
 
 function signInPage() {
   nav.hidden = true;
+  account.hidden = true;
   const input = h("input", { id: "key", type: "password", autocomplete: "off", required: true, "aria-describedby": "key-help" });
+  const remember = h("input", { id: "remember", type: "checkbox" });
   const error = h("p", { class: "error", role: "alert" });
   const form = h("form", { "aria-labelledby": "signin-title", onsubmit: async (e) => {
       e.preventDefault();
       error.textContent = "";
-      const res = await fetch("/dashboard/session", { method: "POST", headers: { "X-API-Key": input.value } });
+      const res = await fetch("/dashboard/session", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-API-Key": input.value, "Content-Type": "application/json" },
+        body: JSON.stringify({ remember: remember.checked }),
+      });
       const body = await res.json().catch(() => ({}));
-      if (!res.ok) { error.textContent = res.status === 403 ? "This key may not read analytics." : "That key was not accepted."; return; }
-      sessionStorage.setItem(KEY, input.value);
-      sessionStorage.setItem(SCOPE, body.scope);
-      sessionStorage.setItem(ORIGIN, body.public_base_url);
-      sessionStorage.setItem(LOCAL, String(body.local_links));
+      if (!res.ok) { error.textContent = res.status === 403 ? "This key may not read analytics." : res.status === 429 ? "Too many wrong keys from this network; wait a minute." : "That key was not accepted."; return; }
+      session = body;
+      input.value = "";
       location.hash = "#/";
       route();
     } },
     h("h1", { id: "signin-title" }, "Sign in"),
     h("label", { for: "key" }, "API key"),
     input,
-    h("p", { id: "key-help", class: "muted" }, "A read or admin key (link-tracker keys create --name me --scope admin). It stays in this tab only. Signing in also marks this browser as yours, so your own clicks on your links are never counted as a recruiter's."),
+    h("p", { id: "key-help", class: "muted" }, "A read or admin key (link-tracker keys create --name me --scope admin). It is sent once; this browser keeps a session, not the key. Signing in also marks this browser as yours, so your own clicks on your links are never counted as a recruiter's."),
+    h("p", { class: "check" }, remember, h("label", { for: "remember" }, "Remember this browser for 30 days (otherwise: until it closes, 12 hours at most). Only on a computer that is yours.")),
     h("button", { type: "submit" }, "Sign in"),
     error);
   main.replaceChildren(form);
@@ -358,7 +361,7 @@ async function applicationPage(id) {
     api(`/api/link-tracking/analytics/applications/${encodeURIComponent(id)}`),
     api(`/api/link-tracking/applications/${encodeURIComponent(id)}`),
   ]);
-  const admin = sessionStorage.getItem(SCOPE) === "admin";
+  const admin = session.scope === "admin";
   const reload = () => applicationPage(id);
   const sub = a.sent_at ? ["sent ", when(a.sent_at)] : [];
   const all = a.links.map((l) => `${l.link_function}: ${l.redirect_url}`).join("\n");
@@ -480,7 +483,7 @@ async function linkPage(id) {
 
 async function orphansPage() {
   const o = await api(`/api/link-tracking/analytics?tz=${encodeURIComponent(TZ)}`);
-  const admin = sessionStorage.getItem(SCOPE) === "admin";
+  const admin = session.scope === "admin";
   main.replaceChildren(h("h1", {}, "Orphan visits"), h("p", { class: "muted" }, "Hits on ids no link has, in the last 30 days: often a link cut short by a line break in a PDF."));
   if (o.orphans.length === 0) { main.append(h("p", { class: "empty" }, "No orphan visits. Every hit matched a link.")); return; }
   // Ids are long and unbroken: cut with an ellipsis, the whole id on hover, focus or tap.
@@ -499,7 +502,7 @@ async function orphansPage() {
 }
 
 function newApplicationPage() {
-  const admin = sessionStorage.getItem(SCOPE) === "admin";
+  const admin = session.scope === "admin";
   main.replaceChildren(h("h1", {}, "New application"));
   const warning = localLinksWarning();
   if (warning) main.append(h("p", { class: "error", id: "local-links" }, warning));
@@ -579,25 +582,39 @@ function resultCard(link) {
 
 // --- routing -----------------------------------------------------------------
 
-function signOutLocally() {
-  sessionStorage.removeItem(KEY);
-  sessionStorage.removeItem(SCOPE);
-  sessionStorage.removeItem(ORIGIN);
-  sessionStorage.removeItem(LOCAL);
+/** Ends this browser's session (`everywhere`: every session of its key) and shows the sign-in page. */
+async function signOut(everywhere) {
+  const res = await fetch(everywhere ? "/dashboard/sessions" : "/dashboard/session", { method: "DELETE", credentials: "same-origin" });
+  const body = await res.json().catch(() => ({}));
+  session = null;
+  location.hash = "#/";
+  await route();
+  if (everywhere && res.ok) say(`Signed out everywhere: ${count(body.sessions_ended, "session")} ended.`);
 }
 
-document.getElementById("signout").addEventListener("click", async () => {
-  await fetch("/dashboard/session", { method: "DELETE" });
-  signOutLocally();
-  location.hash = "#/";
-  route();
-});
+document.getElementById("signout").addEventListener("click", () => signOut(false));
+document.getElementById("signout-everywhere").addEventListener("click", () => signOut(true));
+
+/** Who is signed in, until when: under every page. */
+function showAccount() {
+  account.hidden = false;
+  const until = session.remember ? ["remembered on this browser until ", when(session.expires_at)] : ["until this browser closes"];
+  document.getElementById("account-text").replaceChildren("Signed in with the key ", h("strong", {}, session.name), ` (${session.scope}), `, ...until, ".");
+}
 
 async function route() {
-  const notes = sessionStorage.getItem(KEY) ? [localLinksWarning(), ownerHostNote()].filter(Boolean) : [];
+  if (session === null) {
+    try {
+      const res = await fetch("/dashboard/session", { credentials: "same-origin" });
+      const body = res.ok ? await res.json() : null;
+      if (body && body.signed_in) session = body;
+    } catch {}
+  }
+  const notes = session ? [localLinksWarning(), ownerHostNote()].filter(Boolean) : [];
   banner.hidden = notes.length === 0;
   banner.textContent = notes.join(" ");
-  if (!sessionStorage.getItem(KEY)) return signInPage();
+  if (!session) return signInPage();
+  showAccount();
   nav.hidden = false;
   const hash = location.hash || "#/";
   for (const a of nav.querySelectorAll("a")) a.setAttribute("aria-current", a.getAttribute("href") === hash ? "page" : "false");
@@ -611,7 +628,7 @@ async function route() {
     else await homePage();
     main.focus();
   } catch (err) {
-    if (!sessionStorage.getItem(KEY)) return signInPage();
+    if (!session) return signInPage();
     main.replaceChildren(h("p", { class: "error", role: "alert" }, err.message));
   }
 }
