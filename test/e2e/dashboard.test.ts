@@ -330,6 +330,10 @@ describe.skipIf(!available)("managing an application from the dashboard", () => 
     const linkedin = made.links.find((l) => l.link_function === "LinkedIn")!;
     const cut = linkedin.tracking_id.slice(0, 14);
     expect((await fetch(`${server.base}/linkedin?uuid=${cut}`, { redirect: "manual" })).status).toBe(404);
+    // Home says which link it probably was, by name, and leads to it.
+    await p.getByRole("link", { name: "Home" }).click();
+    await p.getByText(`A link cut short was hit: ${cut} (probably`).waitFor();
+    expect(await p.locator(".events a", { hasText: "Globex — Site Reliability Engineer: LinkedIn" }).getAttribute("href")).toBe(`#/links/${linkedin.tracking_id}`);
     await p.getByRole("link", { name: "Orphan visits" }).click();
     await p.getByText("Probably").first().waitFor();
     await p.getByRole("link", { name: "Globex — Site Reliability Engineer: LinkedIn" }).waitFor();

@@ -85,6 +85,11 @@ export const SignalPayload = z
     signal("link.orphan_hit", "A hit on an unknown id that is probably one of ours cut short", {
       orphan_id: z.string(),
       probably: z.string().describe("The tracking id it probably was"),
+      probably_link: z
+        .object({ tracking_id: z.string(), link_function: z.string(), redirect_url: z.string(), application_id: z.string().nullable(), application_label: z.string().nullable() })
+        .nullable()
+        .optional()
+        .describe("That link as it is when the event is sent, named; null once it is deleted"),
       click: ClickSummary,
     }),
   ])

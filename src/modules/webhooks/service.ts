@@ -4,7 +4,7 @@
  * ("v1," + base64 HMAC-SHA256 of "id.timestamp.body" keyed with the secret's bytes).
  */
 import { createHmac } from "node:crypto";
-import type { Application, Endpoint, Store } from "../../db/store";
+import type { Application, Endpoint, Link, Store } from "../../db/store";
 import { backoffMs, postJson, type Sent } from "../../lib/delivery";
 import { NotFound } from "../../lib/errors";
 import { failureLog, type Logger } from "../../lib/log";
@@ -106,32 +106,57 @@ export async function redeliver(store: Store, id: string, deliveryId: number) {
   return { delivery_id: deliveryId, status: "pending" as const };
 }
 
+/** What events are sent with, read once for a page of them. */
+type Context = {
+  /** An application's name as it is now. */
+  named: (id: string) => Application | undefined;
+  /** The link an orphan hit probably meant, as it is now (gone when it was deleted). */
+  meant: (trackingId: string) => Link | undefined;
+};
+
 /**
  * An event as it is sent: the stored payload (made by signals.ts's rule in the
  * SignalPayload shape) with its application's name as it is now, so that a label given
- * after the click still reaches the receiver.
+ * after the click still reaches the receiver, and for an orphan hit the link it probably
+ * meant, named, so that "probably Acme: LinkedIn" needs no second request.
  */
-function withApplication(payload: unknown, named: (id: string) => Application | undefined): SignalPayload {
+function asSent(payload: unknown, { named, meant }: Context): SignalPayload {
   const event = payload as SignalPayload;
-  const id = "application_id" in event.data ? event.data.application_id : null;
+  const application = (id: string) => ({ application_id: id, ...nameOf(id, named(id)) });
+  if (event.type === "link.orphan_hit") {
+    const link = meant(event.data.probably);
+    const probably_link = link
+      ? { tracking_id: link.trackingId, link_function: link.linkFunction, redirect_url: link.redirectUrl, application_id: link.applicationId, application_label: link.applicationId ? application(link.applicationId).label : null }
+      : null;
+    return { ...event, data: { ...event.data, probably_link } };
+  }
+  const id = event.data.application_id;
   if (!id) return event;
-  const { label, company, role } = nameOf(id, named(id));
+  const { label, company, role } = application(id);
   return { ...event, data: { ...event.data, application: { application_id: id, label, company, role } } } as SignalPayload;
 }
 
-/** The names of the applications some events are about, read at once. */
-async function namesFor(store: Store, payloads: unknown[]): Promise<(id: string) => Application | undefined> {
-  const ids = [...new Set(payloads.map((p) => (p as { data: { application_id?: string | null } }).data.application_id).filter((id): id is string => !!id))];
-  if (ids.length === 0) return () => undefined;
-  const byId = new Map((await store.applications.list(ids)).map((a) => [a.applicationId, a]));
-  return (id) => byId.get(id);
+/** The applications and probable links some events are about, each read once. */
+async function contextFor(store: Store, payloads: unknown[]): Promise<Context> {
+  const events = payloads as SignalPayload[];
+  const links = new Map<string, Link>();
+  // Orphan hits are few (one event per orphan id), and a link is read from the redirect's cache.
+  for (const id of new Set(events.flatMap((e) => (e.type === "link.orphan_hit" ? [e.data.probably] : [])))) {
+    const link = await store.links.findCached(id, Date.now());
+    if (link) links.set(id, link);
+  }
+  const ids = new Set<string>();
+  for (const e of events) if (e.type !== "link.orphan_hit" && e.data.application_id) ids.add(e.data.application_id);
+  for (const l of links.values()) if (l.applicationId) ids.add(l.applicationId);
+  const byId = ids.size === 0 ? new Map<string, Application>() : new Map((await store.applications.list([...ids])).map((a) => [a.applicationId, a]));
+  return { named: (id) => byId.get(id), meant: (id) => links.get(id) };
 }
 
 export async function feed(store: Store, after: number, limit: number) {
   const events = await store.signals.due(after, nowIso(), limit);
   // One read of the page's applications, not one per event (a page holds up to 1,000).
-  const named = await namesFor(store, events.map((e) => e.payload));
-  return { events: events.map((e) => withApplication(e.payload, named)), next_cursor: String(events.at(-1)?.seq ?? after) };
+  const context = await contextFor(store, events.map((e) => e.payload));
+  return { events: events.map((e) => asSent(e.payload, context)), next_cursor: String(events.at(-1)?.seq ?? after) };
 }
 
 /**
@@ -153,7 +178,7 @@ export function startDelivery(store: Store, log: Logger, options: DeliveryOption
         const target = endpoints.get(d.endpointId);
         const event = await store.signals.bySeq(d.eventSeq);
         if (!target || !target.active || !event) continue;
-        const body = JSON.stringify(withApplication(event.payload, await namesFor(store, [event.payload])));
+        const body = JSON.stringify(asSent(event.payload, await contextFor(store, [event.payload])));
         const timestamp = Math.floor(Date.now() / 1000);
         const refusal = await targetRefusal(target.url, allowPrivate);
         const sent: Sent = refusal

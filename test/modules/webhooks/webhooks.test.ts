@@ -150,6 +150,22 @@ describe("signals", () => {
     expect(events[0]).toMatchObject({ type: "link.orphan_hit", data: { orphan_id: "sig-Linked", probably: "sig-LinkedIn" } });
   });
 
+  test("an orphan hit names the link it probably meant as it is when sent, in the feed and in a delivery", async () => {
+    const w = await world();
+    const hook = receiver();
+    expect((await call(w.app, "/api/link-tracking/webhooks", { json: { url: hook.url, event_types: ["link.orphan_hit"] } })).status).toBe(201);
+    await w.hit("sig-Linked", "198.51.100.3");
+    // Named after the hit: the name reaches the receiver all the same.
+    expect((await call(w.app, `/api/link-tracking/applications/${APP}`, { method: "PUT", json: { company: "Acme", role: "SRE" } })).status).toBe(200);
+    const meant = { tracking_id: "sig-LinkedIn", link_function: "LinkedIn", redirect_url: "http://localhost:5001/linkedin?uuid=sig-LinkedIn", application_id: APP, application_label: "Acme — SRE" };
+    expect((await w.events()).events[0].data.probably_link).toEqual(meant);
+    await w.deliverUntil(() => hook.got.length > 0);
+    expect(hook.got[0].payload.data.probably_link).toEqual(meant);
+    // Once the link is deleted, the event still says which id it was, and that the link is gone.
+    expect((await call(w.app, "/api/link-tracking/links/sig-LinkedIn", { method: "DELETE" })).status).toBe(200);
+    expect((await w.events()).events[0].data).toMatchObject({ probably: "sig-LinkedIn", probably_link: null });
+  });
+
   test("the feed pages with a cursor and waits for the hold", async () => {
     const w = await world({ hold: 60 });
     await w.hit("sig-LinkedIn", "198.51.100.4");

@@ -147,6 +147,9 @@ const appLink = (a) => h("a", { href: `#/applications/${encodeURIComponent(a.app
 const daysSince = (iso) => Math.floor((Date.now() - Date.parse(iso)) / 86_400_000);
 
 /** What happened since this browser last looked: the event feed after the cursor it keeps. */
+/** The link an orphan hit probably meant, by name: "Acme — SRE: LinkedIn". */
+const meant = (p) => [p.application_label, p.link_function].filter(Boolean).join(": ") || p.tracking_id;
+
 async function sinceLastLook() {
   const seen = localStorage.getItem(SEEN) || "0";
   const feed = await api(`/api/link-tracking/events?after=${encodeURIComponent(seen)}&limit=200`);
@@ -162,7 +165,9 @@ async function sinceLastLook() {
     if (e.type === "click.first_human" && d.scope === "application") return [h("strong", {}, app || "An application"), ` was opened for the first time (${d.link.link_function})${from}`];
     if (e.type === "click.first_human") return [`First click on ${d.link.link_function}`, app ? ` of ${app}` : "", from];
     if (e.type === "click.returned") return [h("strong", {}, app || "An application"), ` got a visitor back after ${d.days_since_previous} days${from}`];
-    return [`A link cut short was hit: ${d.orphan_id} (probably `, h("a", { href: `#/links/${encodeURIComponent(d.probably)}` }, d.probably), ")"];
+    // probably_link is null once the link is deleted, and absent from an older server's events.
+    const probably = d.probably_link ? h("a", { href: `#/links/${encodeURIComponent(d.probably_link.tracking_id)}` }, meant(d.probably_link)) : d.probably;
+    return [`A link cut short was hit: ${d.orphan_id} (probably `, probably, ")"];
   };
   // A link's first click says nothing more than its application's, when it has one.
   const shown = feed.events.filter((e) => !(e.type === "click.first_human" && e.data.scope === "link" && e.data.application_id));
@@ -488,7 +493,6 @@ async function orphansPage() {
   if (o.orphans.length === 0) { main.append(h("p", { class: "empty" }, "No orphan visits. Every hit matched a link.")); return; }
   // Ids are long and unbroken: cut with an ellipsis, the whole id on hover, focus or tap.
   const id = (text) => h("code", { class: "id", tabindex: 0, title: text }, text);
-  const meant = (p) => [p.application_label, p.link_function].filter(Boolean).join(": ") || p.tracking_id;
   main.append(h("ul", { class: "link-cards" }, o.orphans.map((r) => h("li", { class: "link-card" },
     h("p", {}, id(r.tracking_id || "(no id)")),
     h("p", { class: "muted" }, count(r.hits, "hit"), ", last seen ", when(r.last_seen)),
