@@ -1,7 +1,19 @@
 import { z } from "zod";
 
-/** JSON Schema of what a client sends (transforms and preprocessing are not the client's concern). */
-export const toJsonSchema = (schema: z.ZodType): object => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as object;
+/**
+ * JSON Schema of what a client sends (transforms and preprocessing are not the client's
+ * concern). An integer's safe-integer bounds are left out: they say nothing a client
+ * needs, and Swagger UI would show -9007199254740991 as every count's example.
+ */
+export const toJsonSchema = (schema: z.ZodType): object =>
+  z.toJSONSchema(schema, {
+    io: "input",
+    unrepresentable: "any",
+    override: ({ jsonSchema }) => {
+      if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
+      if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
+    },
+  }) as object;
 
 /** An OpenAPI `content` entry for a zod schema, for routes that validate their body themselves. */
 export const jsonContent = (schema: z.ZodType) => ({ "application/json": { schema: toJsonSchema(schema) } });

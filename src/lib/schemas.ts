@@ -16,9 +16,11 @@ export const TrackingId = z
   .regex(TRACKING_ID_PATTERN, "Invalid tracking_id format (allowed: A-Z a-z 0-9 . _ ~ -)");
 
 /** An ISO 8601 date-time with Z or an offset, as the UTC instant it names (`…Z`). */
-export const isoInstant = (name: string) =>
+export const isoInstant = (name: string, example = "2027-06-30T23:59:59Z") =>
   z
     .string({ error: `${name} must be an ISO 8601 date-time` })
+    // An example on the string a client sends: zod leaves a transform's examples out of the input schema.
+    .meta({ examples: [example] })
     .transform((value, ctx) => {
       const iso = parseIsoDateTime(value);
       if (iso === null) {
@@ -33,7 +35,7 @@ export const isoInstant = (name: string) =>
  * An absolute http(s) URL with a host, at most 1000 characters, in its normal form:
  * nothing a browser would run, or resolve against another page.
  */
-export const httpUrl = (name: string) =>
+export const httpUrl = (name: string, example: string) =>
   z
     .string({ error: (iss) => (iss.input == null ? missing(name) : `${name} must be a string`) })
     .max(1000, `${name} exceeds 1000 characters`)
@@ -45,8 +47,10 @@ export const httpUrl = (name: string) =>
         return false;
       }
     }, `${name} must be an absolute http:// or https:// URL with a host`)
+    .meta({ examples: [example] }) // on what the client sends, as isoInstant's
     .transform((value) => new URL(value).href)
-    .refine((href) => href.length <= 1000, `${name} exceeds 1000 characters`);
+    .refine((href) => href.length <= 1000, `${name} exceeds 1000 characters`)
+    .meta({ format: "uri" });
 
 /** The first problem of a request's envelope (e.g. no events array, too many links), or null. */
 export function envelopeProblem(schema: z.ZodType, body: unknown): string | null {

@@ -10,8 +10,8 @@ export const TimeZone = z
 
 export const AnalyticsQuery = z
   .object({
-    from: isoInstant("from").optional(),
-    to: isoInstant("to").optional(),
+    from: isoInstant("from", "2026-11-01T00:00:00Z").optional(),
+    to: isoInstant("to", "2026-12-01T00:00:00Z").optional(),
     tz: TimeZone.optional(),
     include_bots: z.enum(["true", "false"], { error: "include_bots must be true or false" }).optional(),
   })
@@ -59,7 +59,7 @@ export const LinkAnalytics = z.object({
     clicks_24h: int(),
     clicks_7d: int(),
   }),
-  bot_clicks: int(),
+  bot_clicks: int().describe("Clicks not made by a person: clicks_by_kind's bot + preview + scanner (not owner: your own)"),
   clicks_by_kind: KindCounts,
   counted: z.enum(["human clicks", "all clicks"]),
   breakdowns: z.object({

@@ -19,7 +19,7 @@ export const ApplicationLabel = z.strictObject(
     company: text("company", 200).describe('"Acme"'),
     role: text("role", 200).describe('"Senior Engineer"'),
     job_id: z.guid("job_id must be a UUID").nullable().optional(),
-    sent_at: isoInstant("sent_at").nullable().optional().describe("When the application was sent (ISO 8601)"),
+    sent_at: isoInstant("sent_at", "2026-11-30T09:00:00Z").nullable().optional().describe("When the application was sent (ISO 8601)"),
     notes: text("notes", 2000),
   },
   { error: strictBodyError },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Store } from "../../db/store";
+import { VERSION } from "../../version";
 
 /**
  * Whether writes are getting through. The click recorder and the ingest API report
@@ -48,7 +49,8 @@ const withTimeout = <T>(work: Promise<T>, ms: number): Promise<T> => {
 export const HealthBody = z.object({
   status: z.enum(["healthy", "unhealthy"]),
   service: z.literal("tracking_ingest_api"),
-  version: z.string(),
+  version: z.string().describe("The version of the ingest API (the seeds' field): 1.0.0"),
+  server_version: z.string().describe("The version of link-tracker answering, as `link-tracker --version` prints it"),
   timestamp: z.string(),
 });
 
@@ -61,6 +63,7 @@ export async function healthAnswer(store: Store, health: WriteHealth) {
       status: healthy ? ("healthy" as const) : ("unhealthy" as const),
       service: "tracking_ingest_api" as const,
       version: INGEST_API_VERSION,
+      server_version: VERSION,
       timestamp: new Date().toISOString(),
     },
   };

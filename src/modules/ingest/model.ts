@@ -51,13 +51,13 @@ const Metadata = z
 
 /** One click as sent by a redirect node (tracking-ingest-guide.md, Field Specifications). */
 export const ClickEvent = z.object({
-  tracking_id: TrackingId,
-  clicked_at: ClickedAt.optional(),
-  ip_address: IpAddress.optional(),
-  user_agent: optionalText("user_agent", 500),
-  click_source: optionalText("click_source", 50),
-  referrer_url: optionalText("referrer_url", 1000),
-  session_id: optionalText("session_id", 100),
+  tracking_id: TrackingId.meta({ examples: ["Xq3vB9kLm2TzR8wYpA4nHc"] }),
+  clicked_at: ClickedAt.optional().meta({ examples: ["2025-10-23T09:02:44.501Z"] }),
+  ip_address: IpAddress.optional().meta({ examples: ["203.0.113.7"] }),
+  user_agent: optionalText("user_agent", 500).meta({ examples: ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"] }),
+  click_source: optionalText("click_source", 50).meta({ examples: ["linkedin"] }),
+  referrer_url: optionalText("referrer_url", 1000).meta({ examples: ["https://mail.google.com/"] }),
+  session_id: optionalText("session_id", 100).meta({ examples: ["s-4f1c2a"] }),
   metadata: Metadata.optional(),
   event_id: optionalText("event_id", 100).describe(
     "Idempotency key: an event whose event_id was already stored is not stored again.",

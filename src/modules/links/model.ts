@@ -5,7 +5,7 @@ import { ApplicationLabel, ApplicationView } from "../applications/model";
 export const MAX_BULK_LINKS = 100;
 
 /** http(s) with a host, at most 1000 characters: nothing a browser would run or resolve elsewhere. */
-export const DestinationUrl = httpUrl("original_url");
+export const DestinationUrl = httpUrl("original_url", "https://linkedin.com/in/steve-glen");
 
 const label = (name: string) =>
   z
@@ -18,14 +18,14 @@ const Uuid = (name: string) => z.guid(`${name} must be a UUID`);
 
 export const CreateLink = z.object({
   original_url: DestinationUrl,
-  link_function: label("link_function").describe('What the link is for: "LinkedIn", "Calendly", "Portfolio"…; its lower case is the URL path'),
-  link_type: label("link_type").default("link").describe('"profile", "job_posting"…; default "link"'),
-  job_id: Uuid("job_id").nullish(),
-  application_id: Uuid("application_id").nullish(),
-  description: z.string({ error: "description must be a string" }).max(2000, "description exceeds 2000 characters").nullish(),
+  link_function: label("link_function").describe('What the link is for: "LinkedIn", "Calendly", "Portfolio"…; its lower case is the URL path').meta({ examples: ["LinkedIn"] }),
+  link_type: label("link_type").default("link").describe('"profile", "job_posting"…; default "link"').meta({ examples: ["profile"] }),
+  job_id: Uuid("job_id").nullish().meta({ examples: ["550e8400-e29b-41d4-a716-446655440000"] }),
+  application_id: Uuid("application_id").nullish().meta({ examples: ["550e8400-e29b-41d4-a716-446655440001"] }),
+  description: z.string({ error: "description must be a string" }).max(2000, "description exceeds 2000 characters").nullish().meta({ examples: ["Résumé header"] }),
   expires_at: isoInstant("expires_at").nullish(),
-  tracking_id: TrackingId.optional().describe("Custom id; generated (22 random letters and digits) when absent"),
-  created_by: z.string().trim().min(1).max(100, "created_by exceeds 100 characters").optional(),
+  tracking_id: TrackingId.optional().describe("Custom id; generated (22 random letters and digits) when absent").meta({ examples: ["acme-sre-linkedin"] }),
+  created_by: z.string().trim().min(1).max(100, "created_by exceeds 100 characters").optional().meta({ examples: ["job-application-system"] }),
 });
 export type CreateLink = z.infer<typeof CreateLink>;
 

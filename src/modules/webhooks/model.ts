@@ -4,7 +4,7 @@ import { httpUrl, queryLimit, strictBodyError } from "../../lib/schemas";
 
 export const EVENT_TYPES = ["click.first_human", "click.returned", "link.orphan_hit"] as const;
 
-const WebhookUrl = httpUrl("url");
+const WebhookUrl = httpUrl("url", "https://jobs.example.com/hooks/link-tracker");
 
 export const CreateWebhook = z.object({
   url: WebhookUrl,

@@ -42,4 +42,17 @@ describe("/swagger/json for the link routes", () => {
     expect(schemaOf("/api/link-tracking/links/bulk", "post").properties.links.maxItems).toBe(100);
     expect(schemaOf("/api/link-tracking/record-click", "post").properties.tracking_id.maxLength).toBe(100);
   });
+
+  test("Swagger's examples read like real requests: a URL, a name, a time; no count of -9007199254740991", async () => {
+    const { app } = setup();
+    const { body } = await call(app, "/swagger/json", { key: null });
+    const link = body.paths["/api/link-tracking/links"].post.requestBody.content["application/json"].schema.properties;
+    expect(link.original_url.examples).toEqual(["https://linkedin.com/in/steve-glen"]);
+    expect(link.link_function.examples).toEqual(["LinkedIn"]);
+    expect(link.expires_at.examples).toEqual(["2027-06-30T23:59:59Z"]);
+    // Every example given is one the route itself accepts.
+    const made = await call(app, "/api/link-tracking/links", { json: Object.fromEntries(Object.entries(link).map(([k, v]: [string, any]) => [k, v.examples[0]])) });
+    expect(made.status).toBe(201);
+    expect(JSON.stringify(body)).not.toContain("9007199254740991");
+  });
 });

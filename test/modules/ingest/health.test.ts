@@ -6,7 +6,7 @@ describe("GET /api/tracking-ingest/health", () => {
     const { app } = setup();
     const res = await call(app, "/api/tracking-ingest/health", { key: null });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: "healthy", service: "tracking_ingest_api", version: "1.0.0", timestamp: expect.stringMatching(/Z$/) });
+    expect(res.body).toEqual({ status: "healthy", service: "tracking_ingest_api", version: "1.0.0", server_version: (await import("../../../package.json")).version, timestamp: expect.stringMatching(/Z$/) });
   });
 
   test("a database that cannot be queried answers 503 unhealthy", async () => {
