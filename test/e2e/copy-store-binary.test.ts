@@ -78,6 +78,7 @@ describe.skipIf(!pg.url)(`copy-store${pg.url ? "" : ` (skipped: ${pg.reason})`}`
     const out = second.stdout.toString();
     expect(out).toMatch(/link_clicks\s+12001\s+12001/);
     expect(out).toMatch(/click_daily \(sum\)\s+12001\s+12001/);
+    expect(out).toMatch(/click_quarters \(sum\)\s+12001\s+12001/);
     expect(out).toMatch(/link_tracking\s+2\s+2/);
     expect(out).toMatch(/webhook_endpoints\s+1\s+1/);
     expect(out).toMatch(/dashboard_sessions\s+1\s+1/);

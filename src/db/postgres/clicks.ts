@@ -1,6 +1,7 @@
 /**
  * The link_clicks table on PostgreSQL: clicks written (a redirect's group commit, an
- * ingest batch), counted from click_daily and the indexes, exported a page at a time.
+ * ingest batch), counted from the roll-ups (tallies.ts) and the indexes, exported a page
+ * at a time.
  */
 import { isIP } from "node:net";
 import { sql, type SQL } from "drizzle-orm";
@@ -23,50 +24,15 @@ import { iso, isoOrNull, isUuid, jsonb, jsonWithoutNul, num } from "./rows";
 import { LOCKS, PgContext, type Q } from "./context";
 import { decidesNothing, readFacts, remember, insertSignals } from "./signal-facts";
 import { cancelSignalsOf } from "./signals";
+import * as tallies from "./tallies";
 
 export const EXPORT_PAGE_ROWS = 1000;
-
-/**
- * Per tracking_id, the clicks of a period (both ends included) that `condition` keeps:
- * its whole UTC days from click_daily, the hours at its ends from link_clicks. A subquery
- * of (tracking_id, n) rows to be summed.
- */
-export function periodCounts(p: Period, condition: SQL): SQL {
-  const DAY = 86_400_000;
-  const from = Date.parse(p.from);
-  const to = Date.parse(p.to) + 1;
-  const a = Math.ceil(from / DAY) * DAY;
-  const b = Math.floor(to / DAY) * DAY;
-  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-  const at = (ms: number) => new Date(ms).toISOString();
-  if (a >= b) return sql`select tracking_id, 1 as n from link_clicks where ${condition} and clicked_at >= ${p.from}::timestamptz and clicked_at <= ${p.to}::timestamptz`;
-  return sql`select tracking_id, clicks as n from link_tracker.click_daily where ${condition} and day >= ${day(a)}::date and day < ${day(b)}::date
-    union all select tracking_id, 1 from link_clicks where ${condition}
-      and ((clicked_at >= ${p.from}::timestamptz and clicked_at < ${at(a)}::timestamptz) or (clicked_at >= ${at(b)}::timestamptz and clicked_at <= ${p.to}::timestamptz))`;
-}
 
 /** A referrer's domain: the one worked out when the click was stored, or (a row written by another program) read from the URL. */
 export const REFERRER_DOMAIN = sql.raw(`coalesce(referrer_domain, lower(substring(referrer_url from '^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?(?:www\\.)?([^/:?#]+)')), '')`);
 
 /** Turns a query into its text and parameters, for the driver's prepared statements. */
 export const dialect = new PgDialect();
-
-/**
- * Per application (those `filter` keeps), from its links' human clicks: visitors, visits
- * and whether a human came back more than `returnDays` after the click before. From the
- * clicks themselves (PostgreSQL keeps no session roll-up yet).
- */
-export const activity = (returnDays: number, filter: SQL) =>
-  sql`with h as (
-        select l.application_id::text as application_id, c.session_id, c.clicked_at,
-          lag(c.clicked_at) over (partition by l.application_id order by c.clicked_at) as previous
-        from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
-        where l.application_id is not null and c.visitor_kind = 'human' and c.outcome = 'redirected' ${filter})
-      select application_id as "applicationId",
-        count(distinct session_id) + count(*) filter (where session_id is null) as visitors,
-        count(distinct session_id || ' ' || to_char(clicked_at at time zone 'UTC', 'YYYY-MM-DD')) + count(*) filter (where session_id is null) as visits,
-        coalesce(bool_or(clicked_at - previous > make_interval(days => ${returnDays})), false) as "cameBack"
-      from h group by application_id`;
 
 /**
  * Writes clicks in one transaction: all, or none. With `idempotent`, a click whose key
@@ -184,43 +150,21 @@ export function clickRepository(ctx: PgContext): ClickRepository {
       return r ? ({ ...r, clickedAt: iso(r.clickedAt), receivedAt: iso(r.receivedAt) } as StoredClick) : undefined;
     },
     totals: async (filter, since24h, since7d) => {
-      const r = await ctx.one<Record<string, unknown>>(
-        sql`select count(*) as total, count(distinct session_id) as sessions, min(clicked_at) as first, max(clicked_at) as last,
-              count(*) filter (where clicked_at >= ${since24h}::timestamptz) as last24h,
-              count(*) filter (where clicked_at >= ${since7d}::timestamptz) as last7d
-            from link_clicks where ${where(filter)}`,
-      );
-      return { total: num(r?.total), sessions: num(r?.sessions), first: isoOrNull(r?.first), last: isoOrNull(r?.last), last24h: num(r?.last24h), last7d: num(r?.last7d) };
+      const total = async (f: ClickFilter) => (await tallies.kindCounts(ctx, f)).reduce((n, r) => n + r.clicks, 0);
+      const since = (at: string) => total({ ...filter, from: filter.from && filter.from > at ? filter.from : at });
+      const [all, sessions, span, last24h, last7d] = await Promise.all([
+        total(filter),
+        tallies.sessions(ctx, filter),
+        filter.trackingIds ? repository.span({ ...filter, trackingIds: filter.trackingIds }) : { first: null, last: null },
+        since(since24h),
+        since(since7d),
+      ]);
+      return { total: all, sessions, ...span, last24h, last7d };
     },
-    countsBy: async (filter, by) => {
-      const column = {
-        source: sql`click_source`,
-        referrer: sql`nullif(${REFERRER_DOMAIN}, '')`,
-        browser: sql`browser`,
-        os: sql`os`,
-        device: sql`device`,
-        kind: sql`visitor_kind`,
-        country: sql`country`,
-        network: sql`asn::text || ' ' || coalesce(network, '')`,
-      }[by];
-      const rows = await ctx.all<{ value: string | null; clicks: unknown }>(
-        sql`select ${column} as value, count(*) as clicks from link_clicks where ${where(filter)} group by 1 order by count(*) desc`,
-      );
-      return rows.map((r) => ({ value: r.value, clicks: num(r.clicks) }));
-    },
-    applicationActivity: async (returnDays, ids) => {
-      const uuids = ids.filter(isUuid);
-      if (uuids.length === 0) return [];
-      const rows = await ctx.all<{ applicationId: string; visitors: unknown; visits: unknown; cameBack: boolean }>(activity(returnDays, sql`and l.application_id in (select (jsonb_array_elements_text(${jsonb(uuids)}))::uuid)`));
-      return rows.map((r) => ({ applicationId: r.applicationId, visitors: num(r.visitors), visits: num(r.visits), cameBack: r.cameBack }));
-    },
-    applicationStandings: async (returnDays) => {
-      const r = await ctx.one<{ opened: unknown; cameBack: unknown }>(
-        sql`select count(*) as opened, count(*) filter (where "cameBack") as "cameBack" from (${activity(returnDays, sql``)}) a`,
-      );
-      return { opened: num(r?.opened), cameBack: num(r?.cameBack) };
-    },
-    breakdowns: async (filter, by) => Object.fromEntries(await Promise.all(by.map(async (b) => [b, await repository.countsBy(filter, b)] as const))),
+    countsBy: async (filter, by) => (await tallies.breakdowns(ctx, filter, [by]))[by]!,
+    applicationActivity: (returnDays, ids) => tallies.applicationActivity(ctx, returnDays, ids),
+    applicationStandings: (returnDays) => tallies.applicationStandings(ctx, returnDays),
+    breakdowns: (filter, by) => tallies.breakdowns(ctx, filter, by),
     span: async (filter) => {
       const r = await ctx.one<{ first: unknown; last: unknown }>(
         sql`select (select clicked_at from link_clicks where ${where(filter)} order by clicked_at limit 1) as first,
@@ -228,13 +172,7 @@ export function clickRepository(ctx: PgContext): ClickRepository {
       );
       return { first: isoOrNull(r?.first), last: isoOrNull(r?.last) };
     },
-    perDay: async (filter, tz) => {
-      const rows = await ctx.all<{ day: string; kind: VisitorKind; clicks: unknown }>(
-        sql`select to_char(clicked_at at time zone ${tz}, 'YYYY-MM-DD') as day, visitor_kind as kind, count(*) as clicks
-            from link_clicks where ${where(filter)} group by 1, 2 order by 1, 2`,
-      );
-      return rows.map((r) => ({ day: r.day, kind: r.kind, clicks: num(r.clicks) }));
-    },
+    perDay: (filter, tz) => tallies.perDay(ctx, filter, tz),
     recentOf: async (id, limit) =>
       (
         await ctx.all<{ clickedAt: unknown; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; referrerDomain: string | null } & ClickAgent & ClickPlace>(
@@ -305,9 +243,9 @@ export function clickRepository(ctx: PgContext): ClickRepository {
     },
     topLinksIn: async (p, limit) => {
       const rows = await ctx.all<{ trackingId: string; clicks: unknown }>(
-        sql`select tracking_id as "trackingId", sum(n) as clicks from (${periodCounts(p, sql`outcome = 'redirected' and visitor_kind = 'human'`)}) c
-            where tracking_id in (select tracking_id from link_tracking)
-            group by tracking_id having sum(n) > 0 order by clicks desc, tracking_id collate "C" limit ${limit}`,
+        sql`select g as "trackingId", sum(clicks) as clicks from (${tallies.perLinkIn(p, ["human"])}) c
+            where g in (select tracking_id from link_tracking)
+            group by g having sum(clicks) > 0 order by clicks desc, g collate "C" limit ${limit}`,
       );
       return rows.map((r) => ({ trackingId: r.trackingId, clicks: num(r.clicks) }));
     },
@@ -323,14 +261,14 @@ export function clickRepository(ctx: PgContext): ClickRepository {
     orphansIn: async (p, limit) => {
       const ranked = await ctx.all<{ tracking_id: string; hits: unknown; near: boolean; first_seen: unknown; last_seen: unknown }>(
         sql`with ranked as (
-              select d.tracking_id, sum(d.n) as hits,
-                (exists (select 1 from link_tracker.signal_events s where s.type = 'link.orphan_hit' and s.subject = 'orphan:' || d.tracking_id)
-                 or (length(d.tracking_id) >= 4 and exists (
-                   select 1 from link_tracking l where starts_with(l.tracking_id, d.tracking_id) and l.tracking_id <> d.tracking_id))) as near
-              from (${periodCounts(p, sql`true`)}) d
-              where not exists (select 1 from link_tracking l where l.tracking_id = d.tracking_id)
-              group by d.tracking_id having sum(d.n) > 0
-              order by near desc, hits desc, d.tracking_id collate "C" limit ${limit})
+              select d.g as tracking_id, sum(d.clicks) as hits,
+                (exists (select 1 from link_tracker.signal_events s where s.type = 'link.orphan_hit' and s.subject = 'orphan:' || d.g)
+                 or (length(d.g) >= 4 and exists (
+                   select 1 from link_tracking l where starts_with(l.tracking_id, d.g) and l.tracking_id <> d.g))) as near
+              from (${tallies.perLinkIn(p, undefined, true)}) d
+              where not exists (select 1 from link_tracking l where l.tracking_id = d.g)
+              group by d.g having sum(d.clicks) > 0
+              order by near desc, hits desc, d.g collate "C" limit ${limit})
             select r.tracking_id, r.hits, r.near,
               (select clicked_at from link_clicks c where c.tracking_id = r.tracking_id order by clicked_at limit 1) as first_seen,
               (select clicked_at from link_clicks c where c.tracking_id = r.tracking_id order by clicked_at desc limit 1) as last_seen

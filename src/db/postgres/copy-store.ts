@@ -10,7 +10,7 @@
  *   - The other tables are small and copied whole, each in one transaction, as upserts: a
  *     second run also carries over what changed meanwhile (a link deactivated, a key
  *     revoked) and the clicks that came since.
- *   - Verified by counts: each table's rows on both sides, and the daily counts (kept by
+ *   - Verified by counts: each table's rows on both sides, and the roll-ups (kept by
  *     PostgreSQL's triggers) against the clicks.
  *   - Signal and delivery sequence numbers are kept, so webhook cursors and the feed's
  *     `after` go on as they were; the sequences are moved past them.
@@ -285,7 +285,10 @@ async function verify(lite: Database, db: PgDb): Promise<CopyReport> {
     const [target] = await all<{ n: unknown }>(db, sql.raw(`select count(*) as n from ${to}`));
     report.push({ table: from, source, target: num(target?.n) });
   }
-  const [daily] = await all<{ n: unknown }>(db, sql`select coalesce(sum(clicks), 0) as n from link_tracker.click_daily`);
-  report.push({ table: "click_daily (sum)", source: report[1].source, target: num(daily?.n) });
+  // The roll-ups the target's triggers made: each counts every click once.
+  for (const rollup of ["click_daily", "click_quarters", "click_quarters_all"]) {
+    const [summed] = await all<{ n: unknown }>(db, sql.raw(`select coalesce(sum(clicks), 0) as n from link_tracker.${rollup}`));
+    report.push({ table: `${rollup} (sum)`, source: report[1].source, target: num(summed?.n) });
+  }
   return report;
 }

@@ -16,6 +16,7 @@ import m0003 from "../../../drizzle-pg/0003_applications.sql" with { type: "text
 import m0004 from "../../../drizzle-pg/0004_described_clicks.sql" with { type: "text" };
 import m0005 from "../../../drizzle-pg/0005_link_notifications.sql" with { type: "text" };
 import m0006 from "../../../drizzle-pg/0006_dashboard_sessions.sql" with { type: "text" };
+import m0007 from "../../../drizzle-pg/0007_click_rollups.sql" with { type: "text" };
 import type { PgDb } from "./driver";
 import { rowsOf } from "./rows";
 
@@ -27,6 +28,7 @@ export const embeddedSql: Record<string, string> = {
   "0004_described_clicks": m0004,
   "0005_link_notifications": m0005,
   "0006_dashboard_sessions": m0006,
+  "0007_click_rollups": m0007,
 };
 
 export { journal };

@@ -6,8 +6,9 @@
  * What no caller has to know:
  *   - Clicks go straight into link_clicks, a batch in one `INSERT … SELECT FROM unnest(…)`
  *     of one array per column (a redirect's group commit, an ingest batch): no inbox.
- *     click_daily is kept by statement-level triggers, whoever writes the table. A
- *     redirect's link reads and group commits have connections of their own.
+ *     The roll-ups (click_daily, per quarter-hour, breakdowns, sessions) are kept by
+ *     statement-level triggers, whoever writes the table, and the analytics read them
+ *     (tallies.ts). A redirect's link reads and group commits have connections of their own.
  *   - Idempotency and "exactly once" are unique keys, not memory: a retried ingest
  *     event meets its idempotency key (ON CONFLICT DO NOTHING), a link's first human click
  *     is one row by a partial unique index, whichever instance decides it.

@@ -8,6 +8,7 @@ import { CLICK_COLUMNS, clickValues } from "./click-row";
 import type { SQLQueryBindings } from "bun:sqlite";
 import { clicksDeleted, counted, DESCRIBED_COLUMNS, describedValues, rewriteClicks, uncountClicks } from "./rollups";
 import * as tallies from "./tallies";
+import { standingsOf } from "../tally-plan";
 import { perDb, type Db } from "./index";
 import { EXPORT_COLUMNS, isBotKind, type BurstFilter, type NewClick as ClickInsert, type ClickFilter, type ClickPlace, type CountDimension, type ExportFilter, type Period, type VisitorKind } from "../store";
 import { linkClicks } from "./schema";
@@ -288,20 +289,7 @@ function humanDays(db: Db, returnDays: number, applicationIds?: string[]) {
          order by c.clicked_at ${order} limit 1`,
       )
       .get(applicationId, day, day)?.at;
-  const DAY = 86_400_000;
-  const out = new Map<string, { applicationId: string; cameBack: boolean; clicks: number }>();
-  const of = (id: string) => out.get(id) ?? out.set(id, { applicationId: id, cameBack: false, clicks: 0 }).get(id)!;
-  for (const [i, d] of days.entries()) {
-    const a = of(d.applicationId);
-    a.clicks += d.clicks;
-    const before = days[i - 1];
-    if (a.cameBack || !before || before.applicationId !== d.applicationId) continue;
-    const apart = (Date.parse(d.day) - Date.parse(before.day)) / DAY;
-    // Days `apart` apart hold clicks between apart - 1 and apart + 1 days apart.
-    if (apart - 1 > returnDays) a.cameBack = true;
-    else if (apart + 1 > returnDays) a.cameBack = Date.parse(edge(d.applicationId, d.day, "asc")!) - Date.parse(edge(d.applicationId, before.day, "desc")!) > returnDays * DAY;
-  }
-  return [...out.values()];
+  return standingsOf(days, returnDays, edge);
 }
 
 /** See ClickRepository.applicationActivity: from click_sessions and click_daily, for these applications (all when absent). */

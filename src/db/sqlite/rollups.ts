@@ -17,6 +17,7 @@
 import type { SQLQueryBindings } from "bun:sqlite";
 import { describe } from "../describe";
 import type { NewClick } from "../store";
+import { VALUE_SEPARATOR } from "../tally-plan";
 import { perDb, type Db } from "./index";
 
 /** Whole units since the epoch of clicked_at: quarter-hours, hours, UTC days. */
@@ -35,7 +36,6 @@ export const DIMENSIONS = {
   place: "coalesce(country, '') || char(31) || coalesce(cast(asn as text), '') || char(31) || coalesce(network, '')",
 } as const;
 export type Dimension = keyof typeof DIMENSIONS;
-export const VALUE_SEPARATOR = "\u001f";
 
 /** The columns of a click the roll-ups count it by. */
 type Counted = {

@@ -11,27 +11,10 @@ import type { SQLQueryBindings } from "bun:sqlite";
 import { dayRuns, localDay } from "../../lib/zone";
 import type { ClickFilter, CountDimension, Period, VisitorKind } from "../store";
 import type { Db } from "./index";
-import { ALL_LINK_DIMENSIONS, counted, DAY_S, DIMENSIONS, HOUR_S, QUARTER_S, VALUE_SEPARATOR, type Dimension } from "./rollups";
+import { DAY_MS, HOUR_MS, keptFor, QUARTER_MS, rangeOf, shownFrom, split, type Range as PlanRange } from "../tally-plan";
+import { ALL_LINK_DIMENSIONS, counted, DIMENSIONS, type Dimension } from "./rollups";
 
-const QUARTER_MS = QUARTER_S * 1000;
-const HOUR_MS = HOUR_S * 1000;
-const DAY_MS = DAY_S * 1000;
-/** An open end: every click is after 1970 and before 9999. */
-const END_OF_TIME = Date.parse("9999-01-01T00:00:00Z");
-
-type Range = { from: number; to: number };
-
-/** The filter's instants as a half-open range in milliseconds (its `to` is inclusive). */
-const rangeOf = (f: { from?: string; to?: string }): Range => ({ from: f.from ? Date.parse(f.from) : 0, to: f.to ? Date.parse(f.to) + 1 : END_OF_TIME });
-
-/** The whole units of `unitMs` inside a range, and the pieces left at its ends. */
-function split(r: Range, unitMs: number): { inner: Range | null; outer: Range[] } {
-  const a = Math.ceil(r.from / unitMs) * unitMs;
-  const b = Math.floor(r.to / unitMs) * unitMs;
-  if (a >= b) return { inner: null, outer: r.from < r.to ? [r] : [] };
-  return { inner: { from: a, to: b }, outer: [r.from < a ? { from: r.from, to: a } : null, b < r.to ? { from: b, to: r.to } : null].filter((x): x is Range => x !== null) };
-}
-
+type Range = PlanRange;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A WHERE in parts: its SQL and parameters. */
@@ -168,43 +151,12 @@ function dimensions(db: Db, f: ClickFilter, ds: Dimension[]): Map<Dimension, { g
   return new Map([...totals].map(([d, m]) => [d, [...m].filter(([, n]) => n > 0).map(([g, clicks]) => ({ g, clicks }))]));
 }
 
-const part = (value: string | null, i: number) => value?.split(VALUE_SEPARATOR)[i] || null;
-
-/** Adds up rows that map to the same value, largest first. */
-function regroup(rows: { g: string | null; clicks: number }[], map: (v: string | null) => string | null) {
-  const totals = new Map<string | null, number>();
-  for (const r of rows) totals.set(map(r.g), (totals.get(map(r.g)) ?? 0) + r.clicks);
-  return [...totals].map(([value, clicks]) => ({ value, clicks })).sort((a, b) => b.clicks - a.clicks || String(a.value).localeCompare(String(b.value)));
-}
-
-/** Where each breakdown the API shows is kept, and how its value is read from there. */
-const SHOWN: Record<Exclude<CountDimension, "kind">, { kept: Dimension; value: (v: string | null) => string | null }> = {
-  source: { kept: "visit", value: (v) => part(v, 0) },
-  referrer: { kept: "visit", value: (v) => part(v, 1) },
-  browser: { kept: "visit", value: (v) => part(v, 2) },
-  os: { kept: "visit", value: (v) => part(v, 3) },
-  device: { kept: "visit", value: (v) => part(v, 4) },
-  country: { kept: "place", value: (v) => part(v, 0) },
-  network: {
-    kept: "place",
-    value: (v) => {
-      const asn = part(v, 1);
-      return asn === null ? null : `${asn} ${part(v, 2) ?? ""}`;
-    },
-  },
-};
-
 /**
  * Clicks by some breakdowns at once, each largest first; null where the click has no
  * value. By "network", the value is "<asn> <organisation>".
  */
 export function breakdowns(db: Db, f: ClickFilter, by: CountDimension[]): Partial<Record<CountDimension, { value: string | null; clicks: number }[]>> {
-  const shown = by.filter((b): b is Exclude<CountDimension, "kind"> => b !== "kind");
-  const kept = dimensions(db, f, [...new Set(shown.map((b) => SHOWN[b].kept))]);
-  const out: Partial<Record<CountDimension, { value: string | null; clicks: number }[]>> = {};
-  for (const b of shown) out[b] = regroup(kept.get(SHOWN[b].kept)!, SHOWN[b].value);
-  if (by.includes("kind")) out.kind = regroup(kindCounts(db, f).map((r) => ({ g: r.kind, clicks: r.clicks })), (v) => v);
-  return out;
+  return shownFrom(by, dimensions(db, f, keptFor(by)), by.includes("kind") ? kindCounts(db, f) : null);
 }
 
 /** Clicks by one breakdown (see breakdowns). */

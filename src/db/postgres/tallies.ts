@@ -1,0 +1,237 @@
+/**
+ * The analytics' counts on PostgreSQL, read from the roll-ups the trigger keeps
+ * (drizzle-pg/0007_click_rollups.sql, schema.ts), never by counting a period's clicks: a
+ * period is cut where its grains allow (tally-plan.ts), whole UTC days from the daily
+ * roll-ups, quarter-hours or hours at its ends from the finer ones, and only the pieces
+ * shorter than those from link_clicks itself, by its time indexes. The shards of a
+ * group are summed; a group whose clicks were all uncounted keeps a row of 0.
+ */
+import { sql, type SQL } from "drizzle-orm";
+import { dayRuns, localDay } from "../../lib/zone";
+import type { ClickFilter, CountDimension, Period, VisitorKind } from "../store";
+import { cut, DAY_MS, edgesNeeded, HOUR_MS, keptFor, QUARTER_MS, rangeOf, shownFrom, split, standingsOf, type HumanDay, type Kept, type Range } from "../tally-plan";
+import type { PgContext } from "./context";
+import { iso as isoOf, isUuid, num } from "./rows";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const and = (parts: SQL[]) => sql.join(parts, sql` and `);
+
+/** A roll-up and its unit: `day` of click_daily is a date, every other time column a whole number of units since the epoch. */
+type Grain = { table: string; column: "day" | "quarter" | "hour"; unitMs: number; links?: boolean; date?: boolean; where?: SQL };
+
+/** A filter of clicks; orphan hits (not_found) are counted only when asked for. */
+type Filter = ClickFilter & { anyOutcome?: boolean };
+
+/** Conditions every grain shares: links, kinds, redirected only. */
+function common(f: Filter, links = true): SQL[] {
+  const w = f.anyOutcome ? [] : [sql`outcome = 'redirected'`];
+  if (f.kinds) w.push(sql`visitor_kind = any(${sql.param(f.kinds)}::text[])`);
+  if (links && f.trackingIds) w.push(sql`tracking_id = any(${sql.param(f.trackingIds)}::text[])`);
+  return w;
+}
+
+const rawWhere = (f: Filter, r: Range) => [...common(f), sql`clicked_at >= ${iso(r.from)}::timestamptz and clicked_at < ${iso(r.to)}::timestamptz`];
+
+function unitsWhere(f: Filter, g: Grain, r: Range): SQL {
+  const w = common(f, g.links ?? true);
+  if (g.date) w.push(sql`day >= ${iso(r.from).slice(0, 10)}::date and day < ${iso(r.to).slice(0, 10)}::date`);
+  else w.push(sql`${sql.identifier(g.column)} >= ${r.from / g.unitMs} and ${sql.identifier(g.column)} < ${r.to / g.unitMs}`);
+  if (g.where) w.push(g.where);
+  return w.length > 0 ? and(w) : sql`true`;
+}
+
+/**
+ * Rows of (g, clicks) from every grain that covers part of the range, to be summed, and
+ * (unless `skipRaw`) link_clicks' rows for the rest; `expr` is the grouped expression in
+ * the roll-ups, `rawExpr` in link_clicks.
+ */
+function pieces(f: Filter, grains: Grain[], expr: SQL, rawExpr: SQL, options: { rawExtra?: SQL; skipRaw?: boolean } = {}): { query: SQL; left: Range[] } {
+  const { whole, left } = cut(rangeOf(f), grains);
+  const selects = whole.map(({ grain, range }) => sql`select ${expr} as g, clicks from ${sql.raw(`link_tracker.${grain.table}`)} where ${unitsWhere(f, grain, range)}`);
+  if (!options.skipRaw) {
+    for (const piece of left) selects.push(sql`select ${rawExpr} as g, 1 as clicks from link_clicks where ${and([...rawWhere(f, piece), ...(options.rawExtra ? [options.rawExtra] : [])])}`);
+  }
+  return { query: selects.length > 0 ? sql.join(selects, sql` union all `) : sql`select null::text as g, 0::bigint as clicks where false`, left };
+}
+
+async function summed(ctx: PgContext, query: SQL): Promise<{ g: string | null; clicks: number }[]> {
+  const rows = await ctx.all<{ g: string | null; clicks: unknown }>(sql`select g, sum(clicks) as clicks from (${query}) p group by g having sum(clicks) > 0`);
+  return rows.map((r) => ({ g: r.g, clicks: num(r.clicks) }));
+}
+
+/** The grains of counts: per link (some links, or each link of a period), or every link's together. */
+const countGrains = (perLink: boolean): Grain[] =>
+  perLink
+    ? [
+        { table: "click_daily", column: "day", unitMs: DAY_MS, date: true },
+        { table: "click_quarters", column: "quarter", unitMs: QUARTER_MS },
+      ]
+    : [{ table: "click_quarters_all", column: "quarter", unitMs: QUARTER_MS, links: false }];
+
+/**
+ * Per tracking_id, the clicks of a period (redirected ones, or every outcome's: orphan
+ * hits are not_found): a subquery of (g = tracking_id, clicks) rows to be summed.
+ */
+export const perLinkIn = (p: Period, kinds: VisitorKind[] | undefined, anyOutcome = false): SQL =>
+  pieces({ from: p.from, to: p.to, kinds, anyOutcome }, countGrains(true), sql`tracking_id`, sql`tracking_id`).query;
+
+/** Clicks by visitor kind. */
+export async function kindCounts(ctx: PgContext, f: ClickFilter): Promise<{ kind: VisitorKind; clicks: number }[]> {
+  const rows = await summed(ctx, pieces(f, countGrains(!!f.trackingIds), sql`visitor_kind`, sql`visitor_kind`).query);
+  return rows.map((r) => ({ kind: r.g as VisitorKind, clicks: r.clicks }));
+}
+
+/** A click's kept breakdown values in link_clicks (the trigger's own functions). */
+const VALUE_IN_CLICKS: Record<Kept, SQL> = {
+  visit: sql`link_tracker.click_visit(click_source, referrer_domain, referrer_url, browser, os, device)`,
+  place: sql`link_tracker.click_place(country::text, asn, network)`,
+};
+
+/**
+ * The raw values of some kept breakdowns, each summed by value: the roll-ups' whole
+ * units one breakdown at a time, the period's edges from link_clicks in one pass for all
+ * of them (a link's edge can be a day of its clicks).
+ */
+async function dimensions(ctx: PgContext, f: ClickFilter, ds: Kept[]): Promise<Map<Kept, { g: string | null; clicks: number }[]>> {
+  const totals = new Map(ds.map((d) => [d, new Map<string | null, number>()]));
+  const add = (d: Kept, g: string | null, n: number) => totals.get(d)!.set(g, (totals.get(d)!.get(g) ?? 0) + n);
+  const byEdges = new Map<string, { edges: Range[]; ds: Kept[] }>();
+  for (const d of ds) {
+    const only = sql`dimension = ${d}`;
+    // Across every link, places from their all-link roll-ups; otherwise every link's, summed.
+    const grains: Grain[] =
+      f.trackingIds || d !== "place"
+        ? [{ table: "click_dimensions", column: "day", unitMs: DAY_MS, where: only }]
+        : [
+            { table: "click_dimensions_daily", column: "day", unitMs: DAY_MS, where: only, links: false },
+            { table: "click_dimensions_hourly", column: "hour", unitMs: HOUR_MS, where: only, links: false },
+          ];
+    const p = pieces(f, grains, sql`value`, sql`value`, { skipRaw: true });
+    for (const r of await summed(ctx, p.query)) add(d, r.g, r.clicks);
+    const key = JSON.stringify(p.left);
+    const group = byEdges.get(key) ?? { edges: p.left, ds: [] };
+    group.ds.push(d);
+    byEdges.set(key, group);
+  }
+  for (const { edges, ds: these } of byEdges.values()) {
+    for (const piece of edges) {
+      const rows = await ctx.all<Record<string, string | null> & { n: unknown }>(
+        sql`select ${sql.join(these.map((d) => sql`${VALUE_IN_CLICKS[d]} as ${sql.identifier(d)}`), sql`, `)}, count(*) as n
+            from link_clicks where ${and(rawWhere(f, piece))} group by ${sql.raw(these.map((_, i) => i + 1).join(", "))}`,
+      );
+      for (const r of rows) for (const d of these) add(d, r[d], num(r.n));
+    }
+  }
+  return new Map([...totals].map(([d, m]) => [d, [...m].filter(([, n]) => n > 0).map(([g, clicks]) => ({ g, clicks }))]));
+}
+
+/** Clicks by some breakdowns at once, each largest first (tally-plan.ts SHOWN). */
+export async function breakdowns(ctx: PgContext, f: ClickFilter, by: CountDimension[]) {
+  const [kept, kinds] = await Promise.all([dimensions(ctx, f, keptFor(by)), by.includes("kind") ? kindCounts(ctx, f) : null]);
+  return shownFrom(by, kept, kinds);
+}
+
+/** Distinct sessions: the whole days' from click_sessions, the rest from link_clicks, as one set. */
+export async function sessions(ctx: PgContext, f: ClickFilter): Promise<number> {
+  const p = pieces(f, [{ table: "click_sessions", column: "day", unitMs: DAY_MS }], sql`session_id`, sql`session_id`, { rawExtra: sql`session_id is not null` });
+  const r = await ctx.one<{ n: unknown }>(sql`select count(*) as n from (select g from (${p.query}) p group by g having sum(clicks) > 0) s`);
+  return num(r?.n);
+}
+
+/**
+ * Clicks per day of the zone `tz` and kind, over the filter's range (which must have both
+ * ends): whole quarter-hours from the roll-ups, summed into the zone's days run by run;
+ * the minutes left at the range's ends from link_clicks.
+ */
+export async function perDay(ctx: PgContext, f: ClickFilter & { from: string; to: string }, tz: string): Promise<{ day: string; kind: VisitorKind; clicks: number }[]> {
+  const { inner, outer } = split(rangeOf(f), QUARTER_MS);
+  const grain: Grain = f.trackingIds ? { table: "click_quarters", column: "quarter", unitMs: QUARTER_MS } : { table: "click_quarters_all", column: "quarter", unitMs: QUARTER_MS, links: false };
+  const totals = new Map<string, number>();
+  const add = (day: string, kind: string, clicks: number) => totals.set(`${day} ${kind}`, (totals.get(`${day} ${kind}`) ?? 0) + clicks);
+  const reads: Promise<void>[] = [];
+  if (inner) {
+    for (const run of dayRuns(tz, inner.from, inner.to)) {
+      const from = Math.max(run.start, inner.from);
+      const to = Math.min(run.start + run.days.length * run.length, inner.to);
+      const range = { from: Math.ceil(from / QUARTER_MS) * QUARTER_MS, to: Math.ceil(to / QUARTER_MS) * QUARTER_MS };
+      reads.push(
+        ctx
+          .all<{ i: unknown; kind: string; clicks: unknown }>(
+            sql`select (quarter::bigint * ${QUARTER_MS} - ${run.start}) / ${run.length} as i, visitor_kind as kind, sum(clicks) as clicks
+                from ${sql.raw(`link_tracker.${grain.table}`)} where ${unitsWhere(f, grain, range)} group by 1, 2 having sum(clicks) > 0`,
+          )
+          .then((rows) => rows.forEach((row) => add(run.days[num(row.i)], row.kind, num(row.clicks)))),
+      );
+    }
+  }
+  for (const piece of outer) {
+    reads.push(
+      ctx
+        .all<{ at: unknown; kind: string }>(sql`select clicked_at as at, visitor_kind as kind from link_clicks where ${and(rawWhere(f, piece))}`)
+        .then((rows) => rows.forEach((row) => add(localDay(tz, Date.parse(isoOf(row.at))), row.kind, 1))),
+    );
+  }
+  await Promise.all(reads);
+  return [...totals]
+    .map(([key, clicks]) => {
+      const [day, kind] = key.split(" ");
+      return { day, kind: kind as VisitorKind, clicks };
+    })
+    .sort((a, b) => a.day.localeCompare(b.day) || a.kind.localeCompare(b.kind));
+}
+
+/** Some applications (a page of them), or every one: the condition on link_tracking `l`. */
+const someApplications = (ids?: string[]) => (ids ? sql`and l.application_id = any(${sql.param(ids.filter(isUuid))}::uuid[])` : sql``);
+
+/** Per application, its human clicks and whether a human came back (tally-plan.ts standingsOf), from click_daily. */
+async function humanStandings(ctx: PgContext, returnDays: number, ids?: string[]) {
+  const days = (
+    await ctx.all<{ applicationId: string; day: string; clicks: unknown }>(
+      sql`select l.application_id::text as "applicationId", to_char(d.day, 'YYYY-MM-DD') as day, sum(d.clicks) as clicks
+          from link_tracker.click_daily d join link_tracking l on l.tracking_id = d.tracking_id
+          where d.visitor_kind = 'human' and d.outcome = 'redirected' and l.application_id is not null ${someApplications(ids)}
+          group by 1, 2 having sum(d.clicks) > 0 order by 1, 2`,
+    )
+  ).map((d): HumanDay => ({ applicationId: d.applicationId, day: d.day, clicks: num(d.clicks) }));
+  const edges = new Map<string, string | undefined>();
+  await Promise.all(
+    edgesNeeded(days, returnDays).map(async (e) => {
+      const r = await ctx.one<{ at: unknown }>(
+        sql`select c.clicked_at as at from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
+            where l.application_id = ${e.applicationId}::uuid and c.clicked_at >= (${e.day}::date)::timestamp at time zone 'UTC' and c.clicked_at < (${e.day}::date + 1)::timestamp at time zone 'UTC'
+              and c.visitor_kind = 'human' and c.outcome = 'redirected'
+            order by c.clicked_at ${e.order === "asc" ? sql`asc` : sql`desc`} limit 1`,
+      );
+      edges.set(`${e.applicationId} ${e.day} ${e.order}`, r ? isoOf(r.at) : undefined);
+    }),
+  );
+  return standingsOf(days, returnDays, (applicationId, day, order) => edges.get(`${applicationId} ${day} ${order}`));
+}
+
+/** See ClickRepository.applicationActivity: from click_sessions and click_daily, for these applications (all when absent). */
+export async function applicationActivity(ctx: PgContext, returnDays: number, ids?: string[]) {
+  const some = someApplications(ids);
+  const [sessions, standings] = await Promise.all([
+    ctx.all<{ applicationId: string; visitors: unknown; visits: unknown; clicks: unknown }>(
+      sql`select l.application_id::text as "applicationId", count(distinct s.session_id) as visitors, count(distinct s.session_id || ' ' || s.day) as visits, sum(s.clicks) as clicks
+          from (select tracking_id, session_id, day, sum(clicks) as clicks from link_tracker.click_sessions
+                where visitor_kind = 'human' and outcome = 'redirected'
+                  ${ids ? sql`and tracking_id in (select l.tracking_id from link_tracking l where l.application_id is not null ${some})` : sql``}
+                group by 1, 2, 3 having sum(clicks) > 0) s
+          join link_tracking l on l.tracking_id = s.tracking_id where l.application_id is not null ${some} group by l.application_id`,
+    ),
+    humanStandings(ctx, returnDays, ids),
+  ]);
+  const withSessions = new Map(sessions.map((s) => [s.applicationId, { visitors: num(s.visitors), visits: num(s.visits), clicks: num(s.clicks) }]));
+  return standings.map((a) => {
+    const s = withSessions.get(a.applicationId) ?? { visitors: 0, visits: 0, clicks: 0 };
+    // Clicks without a session (Do Not Track) are each a visitor and a visit of their own.
+    return { applicationId: a.applicationId, visitors: s.visitors + a.clicks - s.clicks, visits: s.visits + a.clicks - s.clicks, cameBack: a.cameBack };
+  });
+}
+
+/** See ClickRepository.applicationStandings: every application's days with human clicks (no sessions). */
+export async function applicationStandings(ctx: PgContext, returnDays: number) {
+  const all = await humanStandings(ctx, returnDays);
+  return { opened: all.length, cameBack: all.filter((a) => a.cameBack).length };
+}
