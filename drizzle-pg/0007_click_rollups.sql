@@ -62,6 +62,9 @@ CREATE TABLE "link_tracker"."click_sessions" (
 	CONSTRAINT "click_sessions_tracking_id_day_session_id_visitor_kind_outcome_shard_pk" PRIMARY KEY("tracking_id","day","session_id","visitor_kind","outcome","shard")
 );
 --> statement-breakpoint
+ALTER TABLE "link_clicks" ADD COLUMN "counted" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+CREATE INDEX "link_clicks_uncounted_idx" ON "link_clicks" USING btree ("clicked_at") WHERE not counted;
+--> statement-breakpoint
 -- A click's breakdown values, as the SQLite store keeps them (rollups.ts DIMENSIONS): a
 -- referrer's domain is the one worked out when the click was stored, or (a row written
 -- by another program) read from its URL.
@@ -77,21 +80,25 @@ CREATE FUNCTION "link_tracker"."click_place"(country text, asn integer, network 
   SELECT coalesce(country, '') || chr(31) || coalesce(asn::text, '') || chr(31) || coalesce(network, '')
 $$;
 --> statement-breakpoint
--- The statement that adds the clicks of `src` (rows of link_clicks with n, +1 or -1) to
--- every roll-up but click_daily, one data-modifying CTE per table, each group once and
--- in key order (two transactions counting the same groups wait, never deadlock), in the
--- writing connection's shard.
-CREATE FUNCTION "link_tracker"."click_rollups_sql"(src text) RETURNS text LANGUAGE sql IMMUTABLE AS $f$
-SELECT format($q$
+-- Adds `delta` (the trigger's argument: 1 or -1) × the counted clicks of changed_rows (the
+-- trigger's transition table) to every roll-up but click_daily: one data-modifying CTE
+-- per table, each group once and in key order (two transactions counting the same groups
+-- wait, never deadlock), in the writing connection's shard. A click is counted when its
+-- row becomes counted (countPending's update), uncounted when a counted row changes or
+-- goes, and counted again as it is after the change. Static SQL: its plan is kept.
+CREATE FUNCTION "link_tracker"."click_rollups"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  delta integer := TG_ARGV[0]::integer;
+BEGIN
 WITH c AS (
-  SELECT tracking_id, visitor_kind, outcome, session_id, n,
+  SELECT tracking_id, visitor_kind, outcome, session_id, delta AS n,
     floor(extract(epoch FROM clicked_at) / 900)::int AS quarter,
     floor(extract(epoch FROM clicked_at) / 3600)::int AS hour,
     floor(extract(epoch FROM clicked_at) / 86400)::int AS day,
     "link_tracker"."click_visit"(click_source, referrer_domain, referrer_url, browser, os, device) AS visit,
     "link_tracker"."click_place"(country::text, asn, network) AS place,
-    (pg_backend_pid() %% 16)::smallint AS shard
-  FROM (%s) AS r
+    (pg_backend_pid() % 16)::smallint AS shard
+  FROM changed_rows WHERE counted
 ),
 quarters AS (
   INSERT INTO "link_tracker"."click_quarters" AS t (tracking_id, quarter, visitor_kind, outcome, shard, clicks)
@@ -119,34 +126,19 @@ places_hourly AS (
   INSERT INTO "link_tracker"."click_dimensions_hourly" AS t (dimension, hour, value, visitor_kind, outcome, shard, clicks)
   SELECT 'place', hour, place, visitor_kind, outcome, shard, sum(n) FROM c GROUP BY 2, 3, 4, 5, 6 HAVING sum(n) <> 0 ORDER BY 2, 3, 4, 5, 6
   ON CONFLICT (dimension, hour, value, visitor_kind, outcome, shard) DO UPDATE SET clicks = t.clicks + excluded.clicks
-),
-sessions AS (
-  INSERT INTO "link_tracker"."click_sessions" AS t (tracking_id, day, session_id, visitor_kind, outcome, shard, clicks)
+)
+INSERT INTO "link_tracker"."click_sessions" AS t (tracking_id, day, session_id, visitor_kind, outcome, shard, clicks)
   SELECT tracking_id, day, session_id, visitor_kind, outcome, shard, sum(n) FROM c WHERE session_id IS NOT NULL
   GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4, 5, 6
-  ON CONFLICT (tracking_id, day, session_id, visitor_kind, outcome, shard) DO UPDATE SET clicks = t.clicks + excluded.clicks
-)
-SELECT 1
-$q$, src)
-$f$;
---> statement-breakpoint
-CREATE FUNCTION "link_tracker"."click_rollups"() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE "link_tracker"."click_rollups_sql"(CASE TG_OP
-    WHEN 'INSERT' THEN 'SELECT *, 1 AS n FROM new_rows'
-    WHEN 'DELETE' THEN 'SELECT *, -1 AS n FROM old_rows'
-    ELSE 'SELECT *, 1 AS n FROM new_rows UNION ALL SELECT *, -1 AS n FROM old_rows' END);
+  ON CONFLICT (tracking_id, day, session_id, visitor_kind, outcome, shard) DO UPDATE SET clicks = t.clicks + excluded.clicks;
   RETURN NULL;
 END $$;
 --> statement-breakpoint
-CREATE TRIGGER "link_clicks_rollups_insert" AFTER INSERT ON "link_clicks"
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "link_tracker"."click_rollups"();
---> statement-breakpoint
 CREATE TRIGGER "link_clicks_rollups_delete" AFTER DELETE ON "link_clicks"
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "link_tracker"."click_rollups"();
+  REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION "link_tracker"."click_rollups"('-1');
 --> statement-breakpoint
-CREATE TRIGGER "link_clicks_rollups_update" AFTER UPDATE ON "link_clicks"
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "link_tracker"."click_rollups"();
+CREATE TRIGGER "link_clicks_rollups_update_new" AFTER UPDATE ON "link_clicks"
+  REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION "link_tracker"."click_rollups"('1');
 --> statement-breakpoint
--- The clicks stored before the roll-ups, counted once, in the migration's transaction.
-DO $$ BEGIN EXECUTE "link_tracker"."click_rollups_sql"('SELECT *, 1 AS n FROM link_clicks'); END $$;
+CREATE TRIGGER "link_clicks_rollups_update_old" AFTER UPDATE ON "link_clicks"
+  REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION "link_tracker"."click_rollups"('-1');

@@ -257,6 +257,12 @@ export interface LinkRepository {
 
 export interface ClickRepository {
   /**
+   * Brings the roll-ups up to every click stored so far, where a store counts them a
+   * moment after the write (PostgreSQL). Answers are exact without it; copy-store's
+   * verification and the tests call it to compare the roll-ups themselves.
+   */
+  settle?(): Promise<void>;
+  /**
    * Redirect clicks, group-committed: resolves once they are durable, rejects if they
    * could not be written. Their signals are stored with them.
    */

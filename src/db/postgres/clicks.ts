@@ -20,6 +20,7 @@ import {
   isBotKind,
 } from "../store";
 import { describe } from "../describe";
+import type { Logger } from "../../lib/log";
 import { iso, isoOrNull, isUuid, jsonb, jsonWithoutNul, num } from "./rows";
 import { LOCKS, PgContext, type Q } from "./context";
 import { decidesNothing, readFacts, remember, insertSignals } from "./signal-facts";
@@ -120,6 +121,77 @@ export async function writeClicks(ctx: PgContext, clicks: NewClick[], idempotent
   }, writes);
 }
 
+/** Clicks countPending counts in one transaction. */
+export const PENDING_SLICE = 5000;
+
+/**
+ * Counts, in the roll-ups, up to `limit` of the clicks stored since the last count (the
+ * oldest first): marking them counted fires the trigger that adds them. One instance
+ * counts at a time (0 when another is counting); a click a writer still holds is left for
+ * the next turn (SKIP LOCKED). The number counted.
+ */
+export async function countPending(ctx: PgContext, limit = PENDING_SLICE): Promise<number> {
+  return ctx.transaction(async (tx) => {
+    // One instance at a time: the others find the lock taken and leave this turn to it.
+    const [lock] = await ctx.all<{ ok: boolean }>(sql`select pg_try_advisory_xact_lock(${LOCKS.rollups}) as ok`, tx);
+    return lock?.ok ? (await ctx.all(countPendingSql(limit), tx)).length : 0;
+  });
+}
+
+/** countPending's statement, for copy-store, which has no store: one row per click counted. */
+export const countPendingSql = (limit = PENDING_SLICE) =>
+  sql`update link_clicks set counted = true
+      where click_id in (select click_id from link_clicks where not counted order by clicked_at limit ${limit} for update skip locked)
+      returning 1 as one`;
+
+/**
+ * Counts the pending clicks once a second, a slice at a time until none is left; a
+ * backlog (the clicks of a database from before the roll-ups) says in the log how far it
+ * has got. Returns a function that stops it.
+ */
+export function countInBackground(ctx: PgContext, log: Logger): () => void {
+  let running = false;
+  let stopped = false;
+  let backlog: { started: number; counted: number; told: number } | null = null;
+  const tick = async () => {
+    if (running || stopped) return;
+    running = true;
+    try {
+      for (;;) {
+        const n = await countPending(ctx);
+        if (n === PENDING_SLICE && !backlog) {
+          backlog = { started: Date.now(), counted: 0, told: Date.now() };
+          log.info("counting the clicks the roll-ups do not hold yet; the analytics count them meanwhile from link_clicks");
+        }
+        if (backlog) {
+          backlog.counted += n;
+          if (Date.now() - backlog.told > 10_000) {
+            backlog.told = Date.now();
+            log.info({ counted: backlog.counted }, "counting clicks into the roll-ups");
+          }
+        }
+        if (n < PENDING_SLICE || stopped) break;
+      }
+      if (backlog) {
+        // The planner learns that almost no click is left uncounted: reads of the pending ones take their partial index again.
+        await ctx.all(sql`analyze link_clicks (counted)`);
+        log.info({ counted: backlog.counted, seconds: Math.round((Date.now() - backlog.started) / 1000) }, "the roll-ups hold every click");
+        backlog = null;
+      }
+    } catch (error) {
+      log.warn({ err: error }, "cannot count clicks into the roll-ups now; the analytics count them from link_clicks meanwhile");
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(tick, 1000);
+  timer.unref?.();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}
+
 export function clickRepository(ctx: PgContext): ClickRepository {
   const where = (filter: ClickFilter) =>
     sql.join(
@@ -139,6 +211,9 @@ export function clickRepository(ctx: PgContext): ClickRepository {
     },
     insert: (batch) => writeClicks(ctx, batch, true),
     count: async () => num((await ctx.one<{ n: unknown }>(sql`select count(*) as n from link_clicks`))?.n),
+    settle: async () => {
+      while ((await countPending(ctx)) === PENDING_SLICE);
+    },
     findByKey: async (key) => {
       const r = await ctx.one<Record<string, unknown>>(
         sql`select click_id::text as "clickId", tracking_id as "trackingId", clicked_at as "clickedAt", received_at as "receivedAt",

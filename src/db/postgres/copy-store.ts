@@ -20,6 +20,7 @@ import type { Database } from "bun:sqlite";
 import { isIP } from "node:net";
 import { describe } from "../describe";
 import type { SqliteStore } from "../sqlite/store";
+import { countPendingSql, PENDING_SLICE } from "./clicks";
 import { connectPostgres, type PgDb } from "./driver";
 import { migratePostgres } from "./migrations";
 import { explainTls, tlsPlan } from "./tls";
@@ -285,7 +286,8 @@ async function verify(lite: Database, db: PgDb): Promise<CopyReport> {
     const [target] = await all<{ n: unknown }>(db, sql.raw(`select count(*) as n from ${to}`));
     report.push({ table: from, source, target: num(target?.n) });
   }
-  // The roll-ups the target's triggers made: each counts every click once.
+  // The roll-ups the target's triggers made, once every copied click is counted in them: each counts every click once.
+  while ((await all(db, countPendingSql())).length === PENDING_SLICE);
   for (const rollup of ["click_daily", "click_quarters", "click_quarters_all"]) {
     const [summed] = await all<{ n: unknown }>(db, sql.raw(`select coalesce(sum(clicks), 0) as n from link_tracker.${rollup}`));
     report.push({ table: `${rollup} (sum)`, source: report[1].source, target: num(summed?.n) });

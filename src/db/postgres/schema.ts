@@ -61,9 +61,16 @@ export const linkClicks = pgTable("link_clicks", {
   os: text("os"),
   device: text("device"),
   referrerDomain: text("referrer_domain"),
+  /**
+   * Whether the roll-ups below count this click. A click is stored uncounted and counted
+   * a moment later, many at once (clicks.ts countPending): the trigger that keeps the
+   * roll-ups costs no write of a click. Until then the analytics count it from here.
+   */
+  counted: boolean("counted").notNull().default(false),
 }, (t) => [
   index("link_clicks_tracking_clicked_idx").on(t.trackingId, t.clickedAt, t.outcome, t.visitorKind),
   index("link_clicks_time_idx").on(t.clickedAt),
+  index("link_clicks_uncounted_idx").on(t.clickedAt).where(sql`not counted`),
   uniqueIndex("link_clicks_idempotency_key_unique").on(t.idempotencyKey).where(sql`idempotency_key is not null`),
 ]);
 

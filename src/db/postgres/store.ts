@@ -6,9 +6,11 @@
  * What no caller has to know:
  *   - Clicks go straight into link_clicks, a batch in one `INSERT … SELECT FROM unnest(…)`
  *     of one array per column (a redirect's group commit, an ingest batch): no inbox.
- *     The roll-ups (click_daily, per quarter-hour, breakdowns, sessions) are kept by
- *     statement-level triggers, whoever writes the table, and the analytics read them
- *     (tallies.ts). A redirect's link reads and group commits have connections of their own.
+ *     click_daily is kept by statement-level triggers as clicks are written, whoever
+ *     writes the table; the other roll-ups (per quarter-hour, breakdowns, sessions) by a
+ *     trigger a moment later, when the clicks are marked counted, many at once
+ *     (clicks.ts countPending), so that no click's write pays for them. The analytics
+ *     read them (tallies.ts). A redirect's link reads and group commits have connections of their own.
  *   - Idempotency and "exactly once" are unique keys, not memory: a retried ingest
  *     event meets its idempotency key (ON CONFLICT DO NOTHING), a link's first human click
  *     is one row by a partial unique index, whichever instance decides it.
@@ -39,7 +41,7 @@ import type {
   WebhookRepository,
 } from "../store";
 import { applicationRepository } from "./applications";
-import { clickRepository } from "./clicks";
+import { clickRepository, countInBackground } from "./clicks";
 import { PgContext, type PostgresStoreOptions, type Q, type Shared } from "./context";
 import type { PgDb } from "./driver";
 import { HumanMemo } from "./human-memo";
@@ -101,6 +103,7 @@ export class PostgresStore implements Store {
     if (options.background) {
       shared.stops.push(watchLinks(store.ctx));
       shared.stops.push(refreshMemo(store.ctx));
+      shared.stops.push(countInBackground(store.ctx, log));
       if (options.onQuiet) shared.stops.push(whenQuiet(shared, options.onQuiet));
     }
     return store;

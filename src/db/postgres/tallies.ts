@@ -3,8 +3,12 @@
  * (drizzle-pg/0007_click_rollups.sql, schema.ts), never by counting a period's clicks: a
  * period is cut where its grains allow (tally-plan.ts), whole UTC days from the daily
  * roll-ups, quarter-hours or hours at its ends from the finer ones, and only the pieces
- * shorter than those from link_clicks itself, by its time indexes. The shards of a
- * group are summed; a group whose clicks were all uncounted keeps a row of 0.
+ * shorter than those from link_clicks itself, by its time indexes. Where a roll-up the
+ * trigger keeps covers a piece, the piece's clicks not counted in it yet
+ * (link_clicks.counted, a moment's worth: clicks.ts countPending) are added from
+ * link_clicks by their own index. The shards of a group are summed; a group whose
+ * clicks were all uncounted keeps a row of 0. click_daily is counted as clicks are
+ * written (its own triggers), so what reads it alone needs no pending clicks.
  */
 import { sql, type SQL } from "drizzle-orm";
 import { dayRuns, localDay } from "../../lib/zone";
@@ -16,8 +20,12 @@ import { iso as isoOf, isUuid, num } from "./rows";
 const iso = (ms: number) => new Date(ms).toISOString();
 const and = (parts: SQL[]) => sql.join(parts, sql` and `);
 
-/** A roll-up and its unit: `day` of click_daily is a date, every other time column a whole number of units since the epoch. */
-type Grain = { table: string; column: "day" | "quarter" | "hour"; unitMs: number; links?: boolean; date?: boolean; where?: SQL };
+/**
+ * A roll-up and its unit: `day` of click_daily is a date, every other time column a whole
+ * number of units since the epoch. `everyClick`: it counts each click as it is written
+ * (click_daily); the others count a click once it is marked counted.
+ */
+type Grain = { table: string; column: "day" | "quarter" | "hour"; unitMs: number; links?: boolean; date?: boolean; where?: SQL; everyClick?: boolean };
 
 /** A filter of clicks; orphan hits (not_found) are counted only when asked for. */
 type Filter = ClickFilter & { anyOutcome?: boolean };
@@ -30,7 +38,11 @@ function common(f: Filter, links = true): SQL[] {
   return w;
 }
 
-const rawWhere = (f: Filter, r: Range) => [...common(f), sql`clicked_at >= ${iso(r.from)}::timestamptz and clicked_at < ${iso(r.to)}::timestamptz`];
+const during = (r: Range) => sql`clicked_at >= ${iso(r.from)}::timestamptz and clicked_at < ${iso(r.to)}::timestamptz`;
+/** Every click of a piece no roll-up covers. */
+const rawWhere = (f: Filter, r: Range) => [...common(f), during(r)];
+/** The clicks of a piece a trigger-kept roll-up covers that it does not count yet. */
+const pendingWhere = (f: Filter, r: Range) => [...common(f), during(r), sql`not counted`];
 
 function unitsWhere(f: Filter, g: Grain, r: Range): SQL {
   const w = common(f, g.links ?? true);
@@ -47,10 +59,14 @@ function unitsWhere(f: Filter, g: Grain, r: Range): SQL {
  */
 function pieces(f: Filter, grains: Grain[], expr: SQL, rawExpr: SQL, options: { rawExtra?: SQL; skipRaw?: boolean } = {}): { query: SQL; left: Range[] } {
   const { whole, left } = cut(rangeOf(f), grains);
-  const selects = whole.map(({ grain, range }) => sql`select ${expr} as g, clicks from ${sql.raw(`link_tracker.${grain.table}`)} where ${unitsWhere(f, grain, range)}`);
-  if (!options.skipRaw) {
-    for (const piece of left) selects.push(sql`select ${rawExpr} as g, 1 as clicks from link_clicks where ${and([...rawWhere(f, piece), ...(options.rawExtra ? [options.rawExtra] : [])])}`);
+  const extra = options.rawExtra ? [options.rawExtra] : [];
+  const fromClicks = (where: SQL[]) => sql`select ${rawExpr} as g, 1 as clicks from link_clicks where ${and([...where, ...extra])}`;
+  const selects: SQL[] = [];
+  for (const { grain, range } of whole) {
+    selects.push(sql`select ${expr} as g, clicks from ${sql.raw(`link_tracker.${grain.table}`)} where ${unitsWhere(f, grain, range)}`);
+    if (!grain.everyClick) selects.push(fromClicks(pendingWhere(f, range)));
   }
+  if (!options.skipRaw) for (const piece of left) selects.push(fromClicks(rawWhere(f, piece)));
   return { query: selects.length > 0 ? sql.join(selects, sql` union all `) : sql`select null::text as g, 0::bigint as clicks where false`, left };
 }
 
@@ -63,7 +79,7 @@ async function summed(ctx: PgContext, query: SQL): Promise<{ g: string | null; c
 const countGrains = (perLink: boolean): Grain[] =>
   perLink
     ? [
-        { table: "click_daily", column: "day", unitMs: DAY_MS, date: true },
+        { table: "click_daily", column: "day", unitMs: DAY_MS, date: true, everyClick: true },
         { table: "click_quarters", column: "quarter", unitMs: QUARTER_MS },
       ]
     : [{ table: "click_quarters_all", column: "quarter", unitMs: QUARTER_MS, links: false }];
@@ -106,7 +122,7 @@ async function dimensions(ctx: PgContext, f: ClickFilter, ds: Kept[]): Promise<M
             { table: "click_dimensions_daily", column: "day", unitMs: DAY_MS, where: only, links: false },
             { table: "click_dimensions_hourly", column: "hour", unitMs: HOUR_MS, where: only, links: false },
           ];
-    const p = pieces(f, grains, sql`value`, sql`value`, { skipRaw: true });
+    const p = pieces(f, grains, sql`value`, VALUE_IN_CLICKS[d], { skipRaw: true });
     for (const r of await summed(ctx, p.query)) add(d, r.g, r.clicks);
     const key = JSON.stringify(p.left);
     const group = byEdges.get(key) ?? { edges: p.left, ds: [] };
@@ -164,10 +180,10 @@ export async function perDay(ctx: PgContext, f: ClickFilter & { from: string; to
       );
     }
   }
-  for (const piece of outer) {
+  for (const where of [...outer.map((piece) => rawWhere(f, piece)), ...(inner ? [pendingWhere(f, inner)] : [])]) {
     reads.push(
       ctx
-        .all<{ at: unknown; kind: string }>(sql`select clicked_at as at, visitor_kind as kind from link_clicks where ${and(rawWhere(f, piece))}`)
+        .all<{ at: unknown; kind: string }>(sql`select clicked_at as at, visitor_kind as kind from link_clicks where ${and(where)}`)
         .then((rows) => rows.forEach((row) => add(localDay(tz, Date.parse(isoOf(row.at))), row.kind, 1))),
     );
   }
@@ -214,9 +230,12 @@ export async function applicationActivity(ctx: PgContext, returnDays: number, id
   const [sessions, standings] = await Promise.all([
     ctx.all<{ applicationId: string; visitors: unknown; visits: unknown; clicks: unknown }>(
       sql`select l.application_id::text as "applicationId", count(distinct s.session_id) as visitors, count(distinct s.session_id || ' ' || s.day) as visits, sum(s.clicks) as clicks
-          from (select tracking_id, session_id, day, sum(clicks) as clicks from link_tracker.click_sessions
-                where visitor_kind = 'human' and outcome = 'redirected'
-                  ${ids ? sql`and tracking_id in (select l.tracking_id from link_tracking l where l.application_id is not null ${some})` : sql``}
+          from (select tracking_id, session_id, day, sum(clicks) as clicks from (
+                  select tracking_id, session_id, day, clicks from link_tracker.click_sessions where visitor_kind = 'human' and outcome = 'redirected'
+                  union all
+                  select tracking_id, session_id, floor(extract(epoch from clicked_at) / 86400)::int, 1 from link_clicks
+                  where not counted and visitor_kind = 'human' and outcome = 'redirected' and session_id is not null) p
+                where true ${ids ? sql`and tracking_id in (select l.tracking_id from link_tracking l where l.application_id is not null ${some})` : sql``}
                 group by 1, 2, 3 having sum(clicks) > 0) s
           join link_tracking l on l.tracking_id = s.tracking_id where l.application_id is not null ${some} group by l.application_id`,
     ),

@@ -23,7 +23,7 @@ rollupsProperty("PostgreSQL on PGlite", async () => {
   const store = await (await freshPgliteDb()).open({});
   opened.push(store);
   return store;
-}, 8);
+}, 25);
 
 const server = await realPostgres();
 if (server.url) {

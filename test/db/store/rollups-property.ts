@@ -58,6 +58,8 @@ const opArb = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(...ORPHANS).map((orphan) => ({ op: "attribute" as const, orphan })) },
   { weight: 1, arbitrary: fc.constantFrom(...PLACES).map((place) => ({ op: "locate" as const, place })) },
   { weight: 1, arbitrary: fc.constant({ op: "delete-link" as const }) },
+  // Where a store counts its roll-ups a moment after the write (PostgreSQL): now.
+  { weight: 2, arbitrary: fc.constant({ op: "settle" as const }) },
 );
 
 const filterArb = fc.record({
@@ -130,6 +132,7 @@ export function rollupsProperty(name: string, fresh: () => Promise<Store>, runs:
           else if (op.op === "erase") await store.clicks.deleteFromIp(op.ip);
           else if (op.op === "retain") await store.clicks.deleteBefore(iso(op.minute), op.limit);
           else if (op.op === "attribute") await store.clicks.attributeOrphan(op.orphan, "pa");
+          else if (op.op === "settle") await store.clicks.settle?.();
           else if (op.op === "locate") {
             const some = (await store.clicks.unlocated(null, 3)).map((c) => ({ clickId: c.clickId, ...op.place, city: null }));
             await store.clicks.setPlaces(some);
