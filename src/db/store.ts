@@ -258,8 +258,8 @@ export interface LinkRepository {
 export interface ClickRepository {
   /**
    * Brings the roll-ups up to every click stored so far, where a store counts them a
-   * moment after the write (PostgreSQL). Answers are exact without it; copy-store's
-   * verification and the tests call it to compare the roll-ups themselves.
+   * moment after the write (PostgreSQL), unless another instance is counting them at that
+   * moment. Answers are exact without it; the tests call it to compare the roll-ups themselves.
    */
   settle?(): Promise<void>;
   /**

@@ -12,7 +12,6 @@ import {
   type ClickRepository,
   type ExportFilter,
   type NewClick,
-  type Period,
   type ClickAgent,
   type ClickPlace,
   type StoredClick,
