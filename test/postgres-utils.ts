@@ -13,9 +13,9 @@ import { PostgresStore, type PostgresStoreOptions } from "../src/db/postgres/sto
 
 let migrated: Promise<PGlite> | null = null;
 
-/** Every table the store writes: the seeds' two, and all of ours but links_version (one row, made by the migration). */
+/** Every table the store writes: the seeds' two, and all of ours but the one-row ones the migrations make (links_version, click_count_mark). */
 async function ownTables(lite: PGlite): Promise<string[]> {
-  const ours = await lite.query<{ name: string }>("select 'link_tracker.' || tablename as name from pg_tables where schemaname = 'link_tracker' and tablename <> 'links_version' order by 1");
+  const ours = await lite.query<{ name: string }>("select 'link_tracker.' || tablename as name from pg_tables where schemaname = 'link_tracker' and tablename not in ('links_version', 'click_count_mark') order by 1");
   return ["link_tracking", "link_clicks", ...ours.rows.map((r) => r.name)];
 }
 

@@ -120,28 +120,25 @@ export async function writeClicks(ctx: PgContext, clicks: NewClick[], idempotent
   }, writes);
 }
 
-/** Clicks countPending counts in one transaction. */
+/** About the number of clicks countPending counts in one transaction (whole transactions of them). */
 export const PENDING_SLICE = 5000;
 
 /**
- * Counts, in the roll-ups, up to `limit` of the clicks stored since the last count (the
- * oldest first): marking them counted fires the trigger that adds them. One instance
- * counts at a time (0 when another is counting); a click a writer still holds is left for
- * the next turn (SKIP LOCKED). The number counted.
+ * Counts, in the roll-ups, about `limit` of the clicks not counted yet (the database's
+ * link_tracker.count_clicks, drizzle-pg/0008_click_count_mark.sql): the backlog of clicks
+ * stored before the count's mark existed first, then the clicks of the transactions ended
+ * since the last count, read and never written again. One instance counts at a time (0
+ * when another is counting); a transaction still open is left for a later turn. The
+ * number counted.
  */
 export async function countPending(ctx: PgContext, limit = PENDING_SLICE): Promise<number> {
-  return ctx.transaction(async (tx) => {
-    // One instance at a time: the others find the lock taken and leave this turn to it.
-    const [lock] = await ctx.all<{ ok: boolean }>(sql`select pg_try_advisory_xact_lock(${LOCKS.rollups}) as ok`, tx);
-    return lock?.ok ? (await ctx.all(countPendingSql(limit), tx)).length : 0;
-  });
+  const n = num((await ctx.one<{ n: unknown }>(countPendingSql(limit)))?.n);
+  if (ctx.shared.mark) ctx.shared.mark.at = 0;
+  return n;
 }
 
-/** countPending's statement, for copy-store, which has no store: one row per click counted. */
-export const countPendingSql = (limit = PENDING_SLICE) =>
-  sql`update link_clicks set counted = true
-      where click_id in (select click_id from link_clicks where not counted order by clicked_at limit ${limit} for update skip locked)
-      returning 1 as one`;
+/** countPending's statement, for copy-store, which has no store: its row `n` is the number counted. */
+export const countPendingSql = (limit = PENDING_SLICE) => sql`select link_tracker.count_clicks(${limit}::int) as n`;
 
 /**
  * Counts the pending clicks once a second, a slice at a time until none is left; a
@@ -158,7 +155,7 @@ export function countInBackground(ctx: PgContext, log: Logger): () => void {
     try {
       for (;;) {
         const n = await countPending(ctx);
-        if (n === PENDING_SLICE && !backlog) {
+        if (n >= PENDING_SLICE && !backlog) {
           backlog = { started: Date.now(), counted: 0, told: Date.now() };
           log.info("counting the clicks the roll-ups do not hold yet; the analytics count them meanwhile from link_clicks");
         }
@@ -172,8 +169,8 @@ export function countInBackground(ctx: PgContext, log: Logger): () => void {
         if (n < PENDING_SLICE || stopped) break;
       }
       if (backlog) {
-        // The planner learns that almost no click is left uncounted: reads of the pending ones take their partial index again.
-        await ctx.all(sql`analyze link_clicks (counted)`);
+        // The planner learns that almost no click is left uncounted: reads of the pending ones take their indexes again.
+        await ctx.all(sql`analyze link_clicks (counted, written)`);
         log.info({ counted: backlog.counted, seconds: Math.round((Date.now() - backlog.started) / 1000) }, "the roll-ups hold every click");
         backlog = null;
       }
@@ -211,7 +208,7 @@ export function clickRepository(ctx: PgContext): ClickRepository {
     insert: (batch) => writeClicks(ctx, batch, true),
     count: async () => num((await ctx.one<{ n: unknown }>(sql`select count(*) as n from link_clicks`))?.n),
     settle: async () => {
-      while ((await countPending(ctx)) === PENDING_SLICE);
+      while ((await countPending(ctx)) > 0);
     },
     findByKey: async (key) => {
       const r = await ctx.one<Record<string, unknown>>(
@@ -317,7 +314,7 @@ export function clickRepository(ctx: PgContext): ClickRepository {
     },
     topLinksIn: async (p, limit) => {
       const rows = await ctx.all<{ trackingId: string; clicks: unknown }>(
-        sql`select g as "trackingId", sum(clicks) as clicks from (${tallies.perLinkIn(p, ["human"])}) c
+        sql`select g as "trackingId", sum(clicks) as clicks from (${await tallies.perLinkIn(ctx, p, ["human"])}) c
             where g in (select tracking_id from link_tracking)
             group by g having sum(clicks) > 0 order by clicks desc, g collate "C" limit ${limit}`,
       );
@@ -339,7 +336,7 @@ export function clickRepository(ctx: PgContext): ClickRepository {
                 (exists (select 1 from link_tracker.signal_events s where s.type = 'link.orphan_hit' and s.subject = 'orphan:' || d.g)
                  or (length(d.g) >= 4 and exists (
                    select 1 from link_tracking l where starts_with(l.tracking_id, d.g) and l.tracking_id <> d.g))) as near
-              from (${tallies.perLinkIn(p, undefined, true)}) d
+              from (${await tallies.perLinkIn(ctx, p, undefined, true)}) d
               where not exists (select 1 from link_tracking l where l.tracking_id = d.g)
               group by d.g having sum(d.clicks) > 0
               order by near desc, hits desc, d.g collate "C" limit ${limit})

@@ -80,6 +80,8 @@ export type Shared = {
   sizeBytes: number;
   /** Clicks written since the quiet watch last looked (store.ts). */
   clicksWritten: number;
+  /** The roll-ups' count mark as last read (tallies.ts markOf). */
+  mark?: { value: number; at: number };
   stops: (() => void)[];
   closed: boolean;
 };

@@ -17,6 +17,7 @@ import m0004 from "../../../drizzle-pg/0004_described_clicks.sql" with { type: "
 import m0005 from "../../../drizzle-pg/0005_link_notifications.sql" with { type: "text" };
 import m0006 from "../../../drizzle-pg/0006_dashboard_sessions.sql" with { type: "text" };
 import m0007 from "../../../drizzle-pg/0007_click_rollups.sql" with { type: "text" };
+import m0008 from "../../../drizzle-pg/0008_click_count_mark.sql" with { type: "text" };
 import type { PgDb } from "./driver";
 import { rowsOf } from "./rows";
 
@@ -29,6 +30,7 @@ export const embeddedSql: Record<string, string> = {
   "0005_link_notifications": m0005,
   "0006_dashboard_sessions": m0006,
   "0007_click_rollups": m0007,
+  "0008_click_count_mark": m0008,
 };
 
 export { journal };
@@ -36,14 +38,16 @@ export { journal };
 /** The advisory lock's key: "link-tracker migrate". */
 const MIGRATE_LOCK = 0x6c74_6d67;
 
-export async function migratePostgres(db: PgDb): Promise<{ applied: string[] }> {
+/** Applies the migrations not applied yet, in one transaction; `until`: none after this one (a test's database of an earlier release). */
+export async function migratePostgres(db: PgDb, until?: string): Promise<{ applied: string[] }> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATE_LOCK})`);
     await tx.execute(sql`create schema if not exists drizzle`);
     await tx.execute(sql`create table if not exists drizzle.__link_tracker_migrations (tag text primary key, hash text not null, applied_at timestamptz not null default now())`);
     const done = new Set(rowsOf<{ tag: string }>(await tx.execute(sql`select tag from drizzle.__link_tracker_migrations`)).map((r) => r.tag));
     const applied: string[] = [];
-    for (const entry of journal.entries) {
+    const last = until ? journal.entries.findIndex((e) => e.tag === until) : journal.entries.length - 1;
+    for (const entry of journal.entries.slice(0, last + 1)) {
       if (done.has(entry.tag)) continue;
       const text = embeddedSql[entry.tag];
       if (text === undefined) throw new Error(`Missing embedded migration: ${entry.tag}`);

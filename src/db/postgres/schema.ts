@@ -62,15 +62,20 @@ export const linkClicks = pgTable("link_clicks", {
   device: text("device"),
   referrerDomain: text("referrer_domain"),
   /**
-   * Whether the roll-ups below count this click. A click is stored uncounted and counted
-   * a moment later, many at once (clicks.ts countPending): the trigger that keeps the
-   * roll-ups costs no write of a click. Until then the analytics count it from here.
+   * The transaction that wrote the click (its id, pg_current_xact_id): the roll-ups below
+   * count a click once every transaction before the count's mark has ended
+   * (click_count_mark, drizzle-pg/0008_click_count_mark.sql), many at once, without
+   * writing the click again; until then the analytics count it from here. Null for a
+   * click stored before the mark, which `counted` says of instead.
    */
+  written: bigint("written", { mode: "number" }).default(sql`(pg_current_xact_id()::text)::bigint`),
+  /** A click stored before `written` existed: whether the roll-ups count it (the backlog counted first). */
   counted: boolean("counted").notNull().default(false),
 }, (t) => [
   index("link_clicks_tracking_clicked_idx").on(t.trackingId, t.clickedAt, t.outcome, t.visitorKind),
   index("link_clicks_time_idx").on(t.clickedAt),
-  index("link_clicks_uncounted_idx").on(t.clickedAt).where(sql`not counted`),
+  index("link_clicks_written_idx").on(t.written).where(sql`written is not null`),
+  index("link_clicks_backlog_idx").on(t.clickedAt).where(sql`written is null and not counted`),
   uniqueIndex("link_clicks_idempotency_key_unique").on(t.idempotencyKey).where(sql`idempotency_key is not null`),
 ]);
 
@@ -240,6 +245,15 @@ export const clickSessions = own.table(
   { trackingId: trackingId(), day: integer("day").notNull(), sessionId: text("session_id").notNull(), ...counter() },
   (t) => [primaryKey({ columns: [t.trackingId, t.day, t.sessionId, t.visitorKind, t.outcome, t.shard] })],
 );
+
+/**
+ * How far the roll-ups count: every click whose `written` is below `mark` is in them, none
+ * at or above it. One row, moved forward by link_tracker.count_clicks().
+ */
+export const clickCountMark = own.table("click_count_mark", {
+  id: smallint("id").primaryKey(),
+  mark: bigint("mark", { mode: "number" }).notNull(),
+});
 
 export const settings = own.table("settings", {
   key: text("key").primaryKey(),

@@ -7,9 +7,10 @@
  *   - Clicks go straight into link_clicks, a batch in one `INSERT … SELECT FROM unnest(…)`
  *     of one array per column (a redirect's group commit, an ingest batch): no inbox.
  *     click_daily is kept by statement-level triggers as clicks are written, whoever
- *     writes the table; the other roll-ups (per quarter-hour, breakdowns, sessions) by a
- *     trigger a moment later, when the clicks are marked counted, many at once
- *     (clicks.ts countPending), so that no click's write pays for them. The analytics
+ *     writes the table; the other roll-ups (per quarter-hour, breakdowns, sessions) a
+ *     moment later, many at once, read from link_clicks by the transaction that wrote
+ *     them, past a mark (clicks.ts countPending), so that no click's write pays for them;
+ *     a trigger keeps them exact as clicks change or go. The analytics
  *     read them (tallies.ts). A redirect's link reads and group commits have connections of their own.
  *   - Idempotency and "exactly once" are unique keys, not memory: a retried ingest
  *     event meets its idempotency key (ON CONFLICT DO NOTHING), a link's first human click

@@ -4,9 +4,9 @@
  * period is cut where its grains allow (tally-plan.ts), whole UTC days from the daily
  * roll-ups, quarter-hours or hours at its ends from the finer ones, and only the pieces
  * shorter than those from link_clicks itself, by its time indexes. Where a roll-up the
- * trigger keeps covers a piece, the piece's clicks not counted in it yet
- * (link_clicks.counted, a moment's worth: clicks.ts countPending) are added from
- * link_clicks by their own index. The shards of a group are summed; a group whose
+ * trigger keeps covers a piece, the piece's clicks not counted in it yet (written at
+ * or after the count's mark, a moment's worth, or of the backlog: clicks.ts
+ * countPending) are added from link_clicks by their own indexes. The shards of a group are summed; a group whose
  * clicks were all uncounted keeps a row of 0. click_daily is counted as clicks are
  * written (its own triggers), so what reads it alone needs no pending clicks.
  */
@@ -23,12 +23,37 @@ const and = (parts: SQL[]) => sql.join(parts, sql` and `);
 /**
  * A roll-up and its unit: `day` of click_daily is a date, every other time column a whole
  * number of units since the epoch. `everyClick`: it counts each click as it is written
- * (click_daily); the others count a click once it is marked counted.
+ * (click_daily); the others count a click once the count reaches it (clicks.ts countPending).
  */
 type Grain = { table: string; column: "day" | "quarter" | "hour"; unitMs: number; links?: boolean; date?: boolean; where?: SQL; everyClick?: boolean };
 
-/** A filter of clicks; orphan hits (not_found) are counted only when asked for. */
-type Filter = ClickFilter & { anyOutcome?: boolean };
+/**
+ * A filter of clicks; orphan hits (not_found) are counted only when asked for. `mark`:
+ * the count's mark as this instance last read it (markOf).
+ */
+type Filter = ClickFilter & { anyOutcome?: boolean; mark: number };
+
+/**
+ * The count's mark (link_tracker.click_count_mark), read at most once a second: it only
+ * moves forward, so a value read a moment ago is a lower bound of the one a query sees.
+ */
+export async function markOf(ctx: PgContext): Promise<number> {
+  const known = ctx.shared.mark;
+  if (known && Date.now() - known.at < 1000) return known.value;
+  const row = await ctx.one<{ mark: unknown }>(sql`select mark from link_tracker.click_count_mark where id = 1`);
+  ctx.shared.mark = { value: num(row?.mark), at: Date.now() };
+  return ctx.shared.mark.value;
+}
+
+/**
+ * The clicks the roll-ups do not count yet, as two conditions, each read by its own index:
+ * written since the mark (the mark the query itself sees; the one read before, a value to
+ * plan with, makes the planner take the index of `written`), and the backlog.
+ */
+const uncounted = (mark: number): SQL[] => [
+  sql`written >= ${mark}::bigint and written >= (select mark from link_tracker.click_count_mark where id = 1)`,
+  sql`written is null and not counted`,
+];
 
 /** Conditions every grain shares: links, kinds, redirected only. */
 function common(f: Filter, links = true): SQL[] {
@@ -41,8 +66,8 @@ function common(f: Filter, links = true): SQL[] {
 const during = (r: Range) => sql`clicked_at >= ${iso(r.from)}::timestamptz and clicked_at < ${iso(r.to)}::timestamptz`;
 /** Every click of a piece no roll-up covers. */
 const rawWhere = (f: Filter, r: Range) => [...common(f), during(r)];
-/** The clicks of a piece a trigger-kept roll-up covers that it does not count yet. */
-const pendingWhere = (f: Filter, r: Range) => [...common(f), during(r), sql`not counted`];
+/** The clicks of a piece a trigger-kept roll-up covers that it does not count yet: each list of conditions a part of them. */
+const pendingWhere = (f: Filter, r: Range) => uncounted(f.mark).map((u) => [...common(f), during(r), u]);
 
 function unitsWhere(f: Filter, g: Grain, r: Range): SQL {
   const w = common(f, g.links ?? true);
@@ -64,7 +89,7 @@ function pieces(f: Filter, grains: Grain[], expr: SQL, rawExpr: SQL, options: { 
   const selects: SQL[] = [];
   for (const { grain, range } of whole) {
     selects.push(sql`select ${expr} as g, clicks from ${sql.raw(`link_tracker.${grain.table}`)} where ${unitsWhere(f, grain, range)}`);
-    if (!grain.everyClick) selects.push(fromClicks(pendingWhere(f, range)));
+    if (!grain.everyClick) for (const where of pendingWhere(f, range)) selects.push(fromClicks(where));
   }
   if (!options.skipRaw) for (const piece of left) selects.push(fromClicks(rawWhere(f, piece)));
   return { query: selects.length > 0 ? sql.join(selects, sql` union all `) : sql`select null::text as g, 0::bigint as clicks where false`, left };
@@ -88,11 +113,12 @@ const countGrains = (perLink: boolean): Grain[] =>
  * Per tracking_id, the clicks of a period (redirected ones, or every outcome's: orphan
  * hits are not_found): a subquery of (g = tracking_id, clicks) rows to be summed.
  */
-export const perLinkIn = (p: Period, kinds: VisitorKind[] | undefined, anyOutcome = false): SQL =>
-  pieces({ from: p.from, to: p.to, kinds, anyOutcome }, countGrains(true), sql`tracking_id`, sql`tracking_id`).query;
+export const perLinkIn = async (ctx: PgContext, p: Period, kinds: VisitorKind[] | undefined, anyOutcome = false): Promise<SQL> =>
+  pieces({ from: p.from, to: p.to, kinds, anyOutcome, mark: await markOf(ctx) }, countGrains(true), sql`tracking_id`, sql`tracking_id`).query;
 
 /** Clicks by visitor kind. */
-export async function kindCounts(ctx: PgContext, f: ClickFilter): Promise<{ kind: VisitorKind; clicks: number }[]> {
+export async function kindCounts(ctx: PgContext, filter: ClickFilter): Promise<{ kind: VisitorKind; clicks: number }[]> {
+  const f = { ...filter, mark: await markOf(ctx) };
   const rows = await summed(ctx, pieces(f, countGrains(!!f.trackingIds), sql`visitor_kind`, sql`visitor_kind`).query);
   return rows.map((r) => ({ kind: r.g as VisitorKind, clicks: r.clicks }));
 }
@@ -108,7 +134,8 @@ const VALUE_IN_CLICKS: Record<Kept, SQL> = {
  * units one breakdown at a time, the period's edges from link_clicks in one pass for all
  * of them (a link's edge can be a day of its clicks).
  */
-async function dimensions(ctx: PgContext, f: ClickFilter, ds: Kept[]): Promise<Map<Kept, { g: string | null; clicks: number }[]>> {
+async function dimensions(ctx: PgContext, filter: ClickFilter, ds: Kept[]): Promise<Map<Kept, { g: string | null; clicks: number }[]>> {
+  const f = { ...filter, mark: await markOf(ctx) };
   const totals = new Map(ds.map((d) => [d, new Map<string | null, number>()]));
   const add = (d: Kept, g: string | null, n: number) => totals.get(d)!.set(g, (totals.get(d)!.get(g) ?? 0) + n);
   const byEdges = new Map<string, { edges: Range[]; ds: Kept[] }>();
@@ -148,7 +175,8 @@ export async function breakdowns(ctx: PgContext, f: ClickFilter, by: CountDimens
 }
 
 /** Distinct sessions: the whole days' from click_sessions, the rest from link_clicks, as one set. */
-export async function sessions(ctx: PgContext, f: ClickFilter): Promise<number> {
+export async function sessions(ctx: PgContext, filter: ClickFilter): Promise<number> {
+  const f = { ...filter, mark: await markOf(ctx) };
   const p = pieces(f, [{ table: "click_sessions", column: "day", unitMs: DAY_MS }], sql`session_id`, sql`session_id`, { rawExtra: sql`session_id is not null` });
   const r = await ctx.one<{ n: unknown }>(sql`select count(*) as n from (select g from (${p.query}) p group by g having sum(clicks) > 0) s`);
   return num(r?.n);
@@ -159,7 +187,8 @@ export async function sessions(ctx: PgContext, f: ClickFilter): Promise<number> 
  * ends): whole quarter-hours from the roll-ups, summed into the zone's days run by run;
  * the minutes left at the range's ends from link_clicks.
  */
-export async function perDay(ctx: PgContext, f: ClickFilter & { from: string; to: string }, tz: string): Promise<{ day: string; kind: VisitorKind; clicks: number }[]> {
+export async function perDay(ctx: PgContext, filter: ClickFilter & { from: string; to: string }, tz: string): Promise<{ day: string; kind: VisitorKind; clicks: number }[]> {
+  const f = { ...filter, mark: await markOf(ctx) };
   const { inner, outer } = split(rangeOf(f), QUARTER_MS);
   const grain: Grain = f.trackingIds ? { table: "click_quarters", column: "quarter", unitMs: QUARTER_MS } : { table: "click_quarters_all", column: "quarter", unitMs: QUARTER_MS, links: false };
   const totals = new Map<string, number>();
@@ -180,7 +209,7 @@ export async function perDay(ctx: PgContext, f: ClickFilter & { from: string; to
       );
     }
   }
-  for (const where of [...outer.map((piece) => rawWhere(f, piece)), ...(inner ? [pendingWhere(f, inner)] : [])]) {
+  for (const where of [...outer.map((piece) => rawWhere(f, piece)), ...(inner ? pendingWhere(f, inner) : [])]) {
     reads.push(
       ctx
         .all<{ at: unknown; kind: string }>(sql`select clicked_at as at, visitor_kind as kind from link_clicks where ${and(where)}`)
@@ -227,14 +256,20 @@ async function humanStandings(ctx: PgContext, returnDays: number, ids?: string[]
 /** See ClickRepository.applicationActivity: from click_sessions and click_daily, for these applications (all when absent). */
 export async function applicationActivity(ctx: PgContext, returnDays: number, ids?: string[]) {
   const some = someApplications(ids);
+  const mark = await markOf(ctx);
   const [sessions, standings] = await Promise.all([
     ctx.all<{ applicationId: string; visitors: unknown; visits: unknown; clicks: unknown }>(
       sql`select l.application_id::text as "applicationId", count(distinct s.session_id) as visitors, count(distinct s.session_id || ' ' || s.day) as visits, sum(s.clicks) as clicks
           from (select tracking_id, session_id, day, sum(clicks) as clicks from (
                   select tracking_id, session_id, day, clicks from link_tracker.click_sessions where visitor_kind = 'human' and outcome = 'redirected'
-                  union all
-                  select tracking_id, session_id, floor(extract(epoch from clicked_at) / 86400)::int, 1 from link_clicks
-                  where not counted and visitor_kind = 'human' and outcome = 'redirected' and session_id is not null) p
+                  ${sql.join(
+                    uncounted(mark).map(
+                      (u) => sql`union all
+                        select tracking_id, session_id, floor(extract(epoch from clicked_at) / 86400)::int, 1 from link_clicks
+                        where ${u} and visitor_kind = 'human' and outcome = 'redirected' and session_id is not null`,
+                    ),
+                    sql` `,
+                  )}) p
                 where true ${ids ? sql`and tracking_id in (select l.tracking_id from link_tracking l where l.application_id is not null ${some})` : sql``}
                 group by 1, 2, 3 having sum(clicks) > 0) s
           join link_tracking l on l.tracking_id = s.tracking_id where l.application_id is not null ${some} group by l.application_id`,
