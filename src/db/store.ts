@@ -338,6 +338,8 @@ export interface SignalRepository {
   cancelOf(clickIds: string[], at: string): Promise<number>;
   due(afterSeq: number, now: string, limit: number): Promise<Signal[]>;
   maxSeq(): Promise<number>;
+  /** The seq of the first event created at or after `at` (withdrawn or not), or null when none is. */
+  firstSeqSince(at: string): Promise<number | null>;
   bySeq(seq: number): Promise<Signal | undefined>;
 }
 

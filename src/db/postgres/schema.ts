@@ -135,6 +135,8 @@ export const signalEvents = own.table("signal_events", {
 }, (t) => [
   index("signal_events_click_idx").on(t.clickId),
   index("signal_events_subject_idx").on(t.type, t.subject),
+  // What happened since a time (the assistant's question): the first event at or after it.
+  index("signal_events_created_idx").on(t.createdAt, t.seq),
   uniqueIndex("signal_events_first_human_unique").on(t.subject).where(sql`type = 'click.first_human' and cancelled_at is null`),
 ]);
 

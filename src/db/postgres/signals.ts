@@ -1,5 +1,5 @@
 /**
- * The events signal_events holds on PostgreSQL: withdrawn, due, by seq.
+ * The events signal_events holds on PostgreSQL: withdrawn, due, by seq, since a time.
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { Signal, SignalRepository } from "../store";
@@ -31,6 +31,12 @@ export function signalRepository(ctx: PgContext): SignalRepository {
         )
       ).map(signalOf),
     maxSeq: async () => num((await ctx.one<{ m: unknown }>(sql`select coalesce(max(seq), 0) as m from link_tracker.signal_events`))?.m),
+    firstSeqSince: async (at) => {
+      const r = await ctx.one<{ seq: unknown }>(
+        sql`select seq from link_tracker.signal_events where created_at >= ${at}::timestamptz order by created_at, seq limit 1`,
+      );
+      return r ? num(r.seq) : null;
+    },
     bySeq: async (seq) => {
       const r = await ctx.one<Record<string, unknown>>(sql`select ${columns} from link_tracker.signal_events where seq = ${seq}`);
       return r ? signalOf(r) : undefined;

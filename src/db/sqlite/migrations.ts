@@ -22,6 +22,7 @@ import m0012 from "../../../drizzle/0012_click_place.sql" with { type: "text" };
 import m0013 from "../../../drizzle/0013_applications.sql" with { type: "text" };
 import m0014 from "../../../drizzle/0014_rollups.sql" with { type: "text" };
 import m0015 from "../../../drizzle/0015_dashboard_sessions.sql" with { type: "text" };
+import m0016 from "../../../drizzle/0016_signal_time_index.sql" with { type: "text" };
 
 export const embeddedSql: Record<string, string> = {
   "0000_init": m0000,
@@ -40,6 +41,7 @@ export const embeddedSql: Record<string, string> = {
   "0013_applications": m0013,
   "0014_rollups": m0014,
   "0015_dashboard_sessions": m0015,
+  "0016_signal_time_index": m0016,
 };
 
 export { journal };

@@ -144,7 +144,12 @@ export const signalEvents = sqliteTable("signal_events", {
   subject: text("subject").notNull(),
   payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
   cancelledAt: text("cancelled_at"),
-}, (t) => [index("signal_events_click_idx").on(t.clickId), index("signal_events_subject_idx").on(t.type, t.subject)]);
+}, (t) => [
+  index("signal_events_click_idx").on(t.clickId),
+  index("signal_events_subject_idx").on(t.type, t.subject),
+  // What happened since a time (the assistant's question): the first event at or after it.
+  index("signal_events_created_idx").on(t.createdAt),
+]);
 
 export const webhookEndpoints = sqliteTable("webhook_endpoints", {
   id: text("id").primaryKey(),

@@ -1,5 +1,5 @@
 /** The signal_events, webhook_endpoints and webhook_deliveries tables. */
-import { and, asc, desc, eq, gt, inArray, isNull, lte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lte, sql } from "drizzle-orm";
 import { changes, perDb, type Db } from "./index";
 import { signalEvents, webhookDeliveries, webhookEndpoints } from "./schema";
 
@@ -89,6 +89,10 @@ export function dueSignals(db: Db, afterSeq: number, now: string, limit: number)
 }
 
 export const maxSignalSeq = (db: Db): number => db.select({ m: sql<number>`coalesce(max(${signalEvents.seq}), 0)` }).from(signalEvents).get()!.m;
+
+export function firstSignalSeqSince(db: Db, at: string): number | null {
+  return db.select({ seq: signalEvents.seq }).from(signalEvents).where(gte(signalEvents.createdAt, at)).orderBy(asc(signalEvents.createdAt)).limit(1).get()?.seq ?? null;
+}
 
 export function signalBySeq(db: Db, seq: number): SignalRow | undefined {
   return db.select().from(signalEvents).where(eq(signalEvents.seq, seq)).get();

@@ -504,6 +504,7 @@ export class SqliteStore implements Store {
       cancelOf: (ids, at) => this.write(() => signals.cancelSignalsOf(db, ids, at)),
       due: (after, now, limit) => this.readSignals(() => signals.dueSignals(db, after, now, limit) as Signal[]),
       maxSeq: () => this.readSignals(() => signals.maxSignalSeq(db)),
+      firstSeqSince: (at) => this.readSignals(() => signals.firstSignalSeqSince(db, at)),
       bySeq: (seq) => this.readSignals(() => signals.signalBySeq(db, seq) as Signal | undefined),
     };
   }

@@ -286,6 +286,10 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       ]);
       expect(await store.signals.maxSeq()).toBe(due.at(-1)!.seq);
       expect((await store.signals.bySeq(due[0].seq))?.payload).toMatchObject({ type: "click.first_human" });
+      // Since a time: the first event created then or later; none after the last.
+      expect(await store.signals.firstSeqSince(new Date(Date.now() - 3600_000).toISOString())).toBe(due[0].seq);
+      expect(await store.signals.firstSeqSince(due.at(-1)!.createdAt)).toBeLessThanOrEqual(due.at(-1)!.seq);
+      expect(await store.signals.firstSeqSince(new Date(Date.now() + 60_000).toISOString())).toBeNull();
       // Withdrawn only while not yet due.
       expect(await store.signals.cancelOf([first.clickId], soon)).toBe(0);
       expect(await store.signals.cancelOf([first.clickId], new Date(Date.now() - 60_000).toISOString())).toBe(2);

@@ -1,0 +1,1 @@
+CREATE INDEX "signal_events_created_idx" ON "link_tracker"."signal_events" USING btree ("created_at","seq");

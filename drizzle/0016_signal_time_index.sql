@@ -1,0 +1,1 @@
+CREATE INDEX `signal_events_created_idx` ON `signal_events` (`created_at`);
