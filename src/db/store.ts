@@ -389,6 +389,8 @@ export interface ApplicationRepository {
   count(): Promise<number>;
   /** The named applications whose company and role are these, ignoring case and outer spaces (null or "" matches none given), most recent first. */
   named(company: string | null, role: string | null): Promise<Application[]>;
+  /** Up to `limit` named applications whose company or role holds `text` (case aside; "Acme SRE" matches both), most recent first. */
+  search(text: string, limit: number): Promise<Application[]>;
   /** Up to `limit` application ids starting with `prefix` (ignoring case), named or known by their links only. */
   withIdPrefix(prefix: string, limit: number): Promise<string[]>;
 }

@@ -48,6 +48,14 @@ export function applicationRepository(ctx: PgContext): ApplicationRepository {
               order by coalesce(sent_at, created_at) desc, application_id desc`,
         )
       ).map(applicationOf),
+    search: async (text, limit) =>
+      (
+        await ctx.all<Record<string, unknown>>(
+          sql`select ${columns} from link_tracker.applications
+              where strpos(lower(coalesce(company, '') || ' ' || coalesce(role, '')), lower(btrim(${text}::text))) > 0
+              order by coalesce(sent_at, created_at) desc, application_id desc limit ${limit}`,
+        )
+      ).map(applicationOf),
     withIdPrefix: async (prefix, limit) => {
       // A UUID's text is lower-case hex and hyphens: anything else matches nothing.
       const from = prefix.toLowerCase();

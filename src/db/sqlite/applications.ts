@@ -67,6 +67,17 @@ export function namedApplications(db: Db, company: string | null, role: string |
     .all(company ?? "", role ?? "");
 }
 
+/** ApplicationRepository.search: a scan of the named applications (a job seeker's are thousands at most). */
+export function searchApplications(db: Db, text: string, limit: number): Application[] {
+  return db.$client
+    .query<Application, [string, number]>(
+      `select application_id as applicationId, company, role, job_id as jobId, sent_at as sentAt, notes, created_at as createdAt, updated_at as updatedAt
+       from applications where instr(lower(coalesce(company, '') || ' ' || coalesce(role, '')), lower(trim(?))) > 0
+       order by coalesce(sent_at, created_at) desc, application_id desc limit ?`,
+    )
+    .all(text, limit);
+}
+
 /** ApplicationRepository.withIdPrefix: by the index on each table's application id (ids are stored lower case). */
 export function applicationIdsWithPrefix(db: Db, prefix: string, limit: number): string[] {
   const from = prefix.toLowerCase();

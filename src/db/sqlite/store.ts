@@ -567,6 +567,7 @@ export class SqliteStore implements Store {
       page: (limit, after) => this.readOff("applicationPage", limit, after),
       count: () => this.read(() => applications.countApplications(db)),
       named: (company, role) => this.read(() => applications.namedApplications(db, company, role)),
+      search: (text, limit) => this.read(() => applications.searchApplications(db, text, limit)),
       withIdPrefix: (prefix, limit) => this.read(() => applications.applicationIdsWithPrefix(db, prefix, limit)),
     };
   }

@@ -374,6 +374,14 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       expect(await store.applications.withIdPrefix("c1000000", 2)).toEqual([N1, N2]);
       expect(await store.applications.withIdPrefix("c2", 10)).toEqual([]);
       expect(await store.applications.withIdPrefix("zz%", 10)).toEqual([]);
+      // search: a part of the company or role, case aside, most recent first; % and _ are only characters.
+      const [K1, K2] = [5, 6].map((n) => `c1000000-0000-4000-8000-00000000000${n}`);
+      await store.applications.put(K1, { company: "Kramerica Industries", role: "Latex Salesman", sentAt: at(10) }, at(4));
+      await store.applications.put(K2, { company: "Kramerica", role: "Intern", sentAt: at(20) }, at(5));
+      expect((await store.applications.search("KRAMERICA", 10)).map((a) => a.applicationId)).toEqual([K2, K1]);
+      expect((await store.applications.search(" industries latex ", 10)).map((a) => a.applicationId)).toEqual([K1]);
+      expect((await store.applications.search("kramerica", 1)).map((a) => a.applicationId)).toEqual([K2]);
+      expect(await store.applications.search("kramer%", 10)).toEqual([]);
     });
   });
 
