@@ -21,6 +21,7 @@ import { edgeApi } from "./modules/edge";
 import { healthModule } from "./modules/health";
 import { WriteHealth } from "./modules/health/service";
 import { ingestModule } from "./modules/ingest";
+import { mcpModule } from "./modules/mcp";
 import { linksModule } from "./modules/links";
 import { privacyModule } from "./modules/privacy";
 import { redirectModule } from "./modules/redirect";
@@ -180,6 +181,7 @@ const centralApi = (auth: ModuleContext, owner: OwnerCookies) =>
     .use(applicationsModule(auth))
     .use(privacyModule(auth))
     .use(webhooksModule(auth))
+    .use(mcpModule(auth))
     .use(dashboardModule({ ...auth, owner }));
 
 export type App = ReturnType<typeof createApp>;

@@ -96,6 +96,11 @@ const Settings = z.object({
     .transform((v) => v.split(",").map((e) => e.trim()).filter(Boolean))
     .refine((entries) => entries.every(isIpOrCidr), "must be IP addresses or CIDR ranges, separated by commas")
     .default([]),
+  MCP_ALLOWED_ORIGINS: z
+    .string()
+    .transform((v) => v.split(",").map((e) => e.trim().replace(/\/+$/, "")).filter(Boolean))
+    .refine((entries) => entries.every((e) => URL.canParse(e) && new URL(e).origin === e), "must be origins such as http://localhost:6274, separated by commas")
+    .default([]),
   IP_ANONYMIZE: z.stringbool().default(false),
   RESPECT_DNT: z.stringbool().default(true),
   RETENTION_DAYS: count(36_500).default(0),
@@ -177,6 +182,8 @@ const ConfigSchema = Settings
     signalHoldSeconds: e.SIGNAL_HOLD_SECONDS,
     /** Webhooks may target loopback, private and link-local addresses (a receiver on the same box or LAN). */
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+    /** Browser origins besides PUBLIC_BASE_URL's whose pages may call /mcp (requests without Origin always may). */
+    mcpAllowedOrigins: e.MCP_ALLOWED_ORIGINS,
     /**
      * Where an address is (country, city, network), from the embedded data or the GEOIP_*
      * files. An edge locates nothing: the central server locates what it ships.

@@ -37,12 +37,13 @@ export type ModuleContext = {
 
 /**
  * Requests whose key is checked from their headers as they arrive, before routing and
- * before a byte of their body is read: every /api route but the health check, and the
- * dashboard's sign-in. Without a valid key the answer is a 401 (or a 429 once the
+ * before a byte of their body is read: every /api route but the health check, /mcp, and
+ * the dashboard's sign-in. Without a valid key the answer is a 401 (or a 429 once the
  * client's network has used up its failures), and the body is never parsed.
  */
 export function needsKeyFirst(method: string, path: string): boolean {
   if (path === "/api" || path.startsWith("/api/")) return !(path === "/api/tracking-ingest/health" && (method === "GET" || method === "HEAD"));
+  if (path === "/mcp" || path === "/mcp/") return true;
   return (path === "/dashboard/session" || path === "/dashboard/session/") && method === "POST";
 }
 
