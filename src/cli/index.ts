@@ -25,6 +25,10 @@ import { locateStored } from "../modules/clicks/locate";
 import { ApplicationIdParam, ApplicationLabel } from "../modules/applications/model";
 import { allApplications, applicationLabel, getApplication, labelApplication, labelsOf } from "../modules/applications/service";
 import { VERSION } from "../version";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import pino from "pino";
+import { createLogger } from "../lib/log";
+import { mcpServer } from "../modules/mcp/server";
 import { bars, print, printJson, table } from "./output";
 
 /** A failure to report on one line: exit 1, or 2 when the user asked for something invalid. */
@@ -527,6 +531,24 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       if (status.recent_dead_letters.length > 0) {
         print(table(["EVENT_ID", "FAILED_AT", "REASON"], status.recent_dead_letters.map((d) => [d.event_id, d.failed_at, d.reason])));
       }
+    });
+
+  program
+    .command("mcp")
+    .description("serve the Model Context Protocol on stdin/stdout, for an assistant that starts a command (Claude Desktop, VS Code, Cursor)")
+    .option("--read-only", "only the tools that read (as a read key over HTTP); without it, the changes too, as every command here may")
+    .action(async (o: { readOnly?: boolean }) => {
+      const cfg = config(env);
+      const store = await database(cfg, { create: false });
+      // stdout carries the protocol: anything logged goes to stderr.
+      const server = mcpServer({ store, config: cfg, log: createLogger(cfg.logLevel, pino.destination({ fd: 2, sync: true })) }, o.readOnly ? "read" : "admin");
+      const ended = new Promise<void>((resolve) => {
+        process.stdin.once("end", resolve);
+        server.onclose = resolve;
+      });
+      await server.connect(new StdioServerTransport());
+      await ended;
+      await server.close();
     });
 
   return program;

@@ -36,7 +36,7 @@ const clients: Client[] = [];
 async function connect(key: string | null, headers: Record<string, string> = {}) {
   const client = new Client({ name: "test", version: "1.0.0" });
   const transport = new StreamableHTTPClientTransport(new URL("http://localhost/mcp"), {
-    fetch: (url, init) => app.handle(new Request(url, init)),
+    fetch: (url, init) => app.handle(new Request(String(url), init)),
     requestInit: { headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } },
   });
   await client.connect(transport);
@@ -234,16 +234,16 @@ describe("MCP over Streamable HTTP", () => {
       app.handle(new Request("http://localhost/mcp", { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers }, body }));
     const wrong = await post({ authorization: "Bearer nope" });
     expect(wrong.status).toBe(401);
-    expect((await wrong.json()).message).toContain("Authorization: Bearer");
+    expect(((await wrong.json()) as { message: string }).message).toContain("Authorization: Bearer");
     expect((await post({})).status).toBe(401);
     const ingest = await createKey(store, "node", "ingest");
     expect((await post({ authorization: `Bearer ${ingest}` })).status).toBe(403);
     const foreign = await post({ authorization: `Bearer ${readKey}`, origin: "http://evil.example" });
     expect(foreign.status).toBe(403);
-    expect((await foreign.json()).error.message).toContain("Origin");
+    expect(((await foreign.json()) as { error: { message: string } }).error.message).toContain("Origin");
     const own = await post({ authorization: `Bearer ${readKey}`, origin: "http://localhost:5001" });
     expect(own.status).toBe(200);
-    expect((await own.json()).result.tools.length).toBe(5);
+    expect(((await own.json()) as { result: { tools: unknown[] } }).result.tools.length).toBe(5);
     const get = await app.handle(new Request("http://localhost/mcp", { headers: { authorization: `Bearer ${readKey}` } }));
     expect(get.status).toBe(405);
     expect(get.headers.get("allow")).toBe("POST");
