@@ -184,3 +184,32 @@ describe("with a key", () => {
     ["GET /api/link-tracking/analytics", "/api/link-tracking/analytics"],
   ])("two clients looping %s", (name, path) => attack(name, "keyed", 2, () => api(path), [200]), 30_000);
 });
+
+describe("the assistant's MCP server", () => {
+  const rpc = (method: string, params: Record<string, unknown>, key: string | null = KEY) =>
+    fetch(`${server.base}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
+
+  test("without a key and a 5 MiB body: refused from the headers", () =>
+    attack("POST /mcp without a key, 5 MiB", "keyless", 3, () => fetch(`${server.base}/mcp`, { method: "POST", body: KEYS_446K, headers: { "content-type": "application/json" } }), [401]),
+  30_000);
+
+  test("a body of 446,000 keys: refused while it is read", () =>
+    attack("POST /mcp, 5 MiB of 446,000 keys", "keyed", 3, () => fetch(`${server.base}/mcp`, { method: "POST", body: KEYS_446K, headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` } }), [400]),
+  30_000);
+
+  test.each([
+    ["list_applications, 100 of 2,000", { name: "list_applications", arguments: { limit: 100 } }],
+    ["link_analytics of the link with 20,000 clicks", { name: "link_analytics", arguments: { tracking_id: "hot-link" } }],
+    ["application_visits of its application", { name: "application_visits", arguments: { application: "" } }],
+  ])("two assistants looping tools/call %s", async (name, params) => {
+    if (params.name === "application_visits") {
+      const link = (await (await api("/api/link-tracking/links/hot-link")).json()) as { application_id: string };
+      params.arguments = { application: link.application_id };
+    }
+    return attack(`POST /mcp tools/call ${name}`, "keyed", 2, () => rpc("tools/call", params), [200]);
+  }, 30_000);
+});

@@ -14,11 +14,11 @@ import { ApplicationsOverview, ApplicationRollup, Attributed, LinkAnalytics, Tim
 import { attribute } from "../analytics/overview";
 import { applicationRollup, applicationsOverview } from "../analytics/rollups";
 import { agentText, linkAnalytics } from "../analytics/service";
-import { ApplicationView } from "../applications/model";
+import { ApplicationLabel, ApplicationView } from "../applications/model";
 import { applicationLabel, labelsOf } from "../applications/service";
 import type { Scope } from "../auth/service";
 import { countsByKind } from "../clicks/visitor";
-import { CreatedLinks, DestinationUrl, LinkView } from "../links/model";
+import { CreatedLinks, CreateLink, LinkView } from "../links/model";
 import { createLinks, getLink, patchLink } from "../links/service";
 import { EventFeed } from "../webhooks/model";
 import { feed } from "../webhooks/service";
@@ -255,12 +255,8 @@ const linkAnalyticsTool = tool({
   },
 });
 
-const NewLink = z.object({
-  original_url: DestinationUrl.describe("Where the link leads: the LinkedIn profile, the portfolio, the Calendly page"),
-  link_function: z.string({ error: "link_function must be a string" }).trim().min(1, "link_function must not be empty").max(50, "link_function exceeds 50 characters").describe('What the link is for: "LinkedIn", "Portfolio", "Calendly"'),
-  link_type: z.string().trim().min(1).max(50, "link_type exceeds 50 characters").optional().describe('"profile", "job_posting"…; default "link"'),
-  description: z.string().max(2000, "description exceeds 2000 characters").optional(),
-});
+/** A link of a new application: the API's CreateLink, without the ids the application gives. */
+const NewLink = CreateLink.pick({ original_url: true, link_function: true, link_type: true, description: true, expires_at: true });
 
 const createApplication = tool({
   name: "create_application",
@@ -268,14 +264,8 @@ const createApplication = tool({
   description:
     "Makes a new application (company, role, when it was sent) with its tracked links, and answers each link's tracked URL to put in the résumé or cover letter. Always makes a new one: use find_applications first when it may exist already.",
   scope: "admin",
-  input: z
-    .object({
-      company: z.string().trim().max(200, "company exceeds 200 characters").optional().describe('"Acme"'),
-      role: z.string().trim().max(200, "role exceeds 200 characters").optional().describe('"Senior Engineer"'),
-      sent_at: isoInstant("sent_at", "2026-11-30T09:00:00Z").optional().describe("When it was sent (ISO 8601)"),
-      notes: z.string().max(2000, "notes exceeds 2000 characters").optional(),
-      links: z.array(NewLink, { error: "links must be a list" }).min(1, "links must hold at least 1 link").max(20, "links must hold at most 20 links"),
-    })
+  input: ApplicationLabel.pick({ company: true, role: true, sent_at: true, notes: true })
+    .extend({ links: z.array(NewLink, { error: "links must be a list" }).min(1, "links must hold at least 1 link").max(20, "links must hold at most 20 links") })
     .refine((a) => !!a.company || !!a.role, { error: "company or role is required", path: ["company"] }),
   output: CreatedLinks,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
