@@ -94,15 +94,21 @@ export async function listApplications(store: Store, options: { limit?: number; 
 
 /** The applications of a company and role (one page: a job seeker applies for a role at a company a few times at most). */
 async function namedApplications(store: Store, company: string | null, role: string | null) {
-  const found = await store.applications.named(company, role);
+  return { applications: await viewsOf(store, await store.applications.named(company, role)), next_cursor: null };
+}
+
+/** Named applications whose company or role holds `text`, most recent first, at most `limit` (the assistant's find_applications). */
+export async function searchApplications(store: Store, text: string, limit = 20): Promise<ApplicationView[]> {
+  return viewsOf(store, await store.applications.search(text, limit));
+}
+
+/** Views of some named applications, their links counted in one read. */
+async function viewsOf(store: Store, found: Application[]): Promise<ApplicationView[]> {
   const links = found.length > 0 ? await store.links.ofApplications(found.map((a) => a.applicationId)) : [];
-  return {
-    applications: found.map((a) => {
-      const own = links.filter((l) => l.applicationId === a.applicationId).map((l) => l.createdAt).sort();
-      return view(a.applicationId, a, own.length > 0 ? { links: own.length, first_link_at: own[0] } : undefined);
-    }),
-    next_cursor: null,
-  };
+  return found.map((a) => {
+    const own = links.filter((l) => l.applicationId === a.applicationId).map((l) => l.createdAt).sort();
+    return view(a.applicationId, a, own.length > 0 ? { links: own.length, first_link_at: own[0] } : undefined);
+  });
 }
 
 /** Every application, page after page (the command line's list). */

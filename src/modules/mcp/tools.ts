@@ -15,7 +15,7 @@ import { attribute } from "../analytics/overview";
 import { applicationRollup, applicationsOverview } from "../analytics/rollups";
 import { agentText, linkAnalytics } from "../analytics/service";
 import { ApplicationLabel, ApplicationView } from "../applications/model";
-import { applicationLabel, labelsOf } from "../applications/service";
+import { labelsOf, searchApplications } from "../applications/service";
 import type { Scope } from "../auth/service";
 import { countsByKind } from "../clicks/visitor";
 import { CreatedLinks, CreateLink, LinkView } from "../links/model";
@@ -127,24 +127,7 @@ const findApplications = tool({
   output: Found,
   annotations: READS,
   run: async ({ store }, { text }) => {
-    const found = await store.applications.search(text, 20);
-    const links = found.length > 0 ? await store.links.ofApplications(found.map((a) => a.applicationId)) : [];
-    const applications = found.map((a) => {
-      const own = links.filter((l) => l.applicationId === a.applicationId).map((l) => l.createdAt).sort();
-      return {
-        application_id: a.applicationId,
-        label: applicationLabel(a.applicationId, a),
-        company: a.company,
-        role: a.role,
-        job_id: a.jobId,
-        sent_at: a.sentAt,
-        notes: a.notes,
-        links: own.length,
-        first_link_at: own[0] ?? null,
-        created_at: a.createdAt,
-        updated_at: a.updatedAt,
-      };
-    });
+    const applications = await searchApplications(store, text);
     const lines = applications.map((a) => `- ${a.label}: application_id ${a.application_id}${a.sent_at ? `, sent ${a.sent_at.slice(0, 10)}` : ""}, ${plural(a.links, "link")}.`);
     return {
       text: applications.length === 0 ? `No application's company or role contains "${text}".` : [`${plural(applications.length, "application")} match "${text}":`, ...lines].join("\n"),
