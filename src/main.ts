@@ -4,6 +4,7 @@
  */
 import { createApp } from "./app";
 import { runCli } from "./cli";
+import { reclassifyAssistants } from "./modules/clicks/reclassify";
 import { loadConfig, type Config } from "./config";
 import { openPostgresStore, PostgresOpenError } from "./db/postgres";
 import { copyStore } from "./db/postgres/copy-store";
@@ -134,6 +135,7 @@ async function serve(): Promise<void> {
   if (!config.edge) {
     // Where the dashboard is and which origin links get, for the person who just started it (stderr, like the admin key).
     process.stderr.write(startLine(config, app.server?.port ?? config.port));
+    reclassifyAssistants(store, log).catch((error) => log.warn({ error: (error as Error).message }, "stored clicks could not be checked for AI assistants; tried again at the next start"));
     followPublicBaseUrl(store, config, log).catch((error) => log.warn({ error: (error as Error).message }, "the links made on this computer could not be moved to PUBLIC_BASE_URL; tried again at the next start"));
   }
   // SQLite on a disk that goes with its container (a platform app without a volume): said at every start.

@@ -11,11 +11,11 @@
  * the store already holds in memory.
  */
 
-export type VisitorKind = "human" | "bot" | "preview" | "scanner" | "owner";
+export type VisitorKind = "human" | "assistant" | "bot" | "preview" | "scanner" | "owner";
 export type ClickOrigin = "redirect" | "ingest" | "api";
 export type ClickOutcome = "redirected" | "not_found" | "gone";
 export type Scope = "ingest" | "read" | "admin";
-export type SignalType = "click.first_human" | "click.returned" | "link.orphan_hit";
+export type SignalType = "click.first_human" | "click.returned" | "click.assistant" | "link.orphan_hit";
 
 export type Link = {
   trackingId: string;
@@ -299,7 +299,13 @@ export interface ClickRepository {
    * Gives human clicks another kind (a burst found them a scanner's) and withdraws their
    * signals still held at `at` (default: now), in one transaction; how many clicks changed.
    */
-  reclassify(clickIds: string[], kind: VisitorKind, reason: string, at?: string): Promise<number>;
+  reclassify(clickIds: string[], kind: VisitorKind, reason: string, at?: string, from?: VisitorKind): Promise<number>;
+  /**
+   * A slice of the stored clicks after `after` (null: from the first), in storage order: the
+   * ones of `kind` among them, and where the next slice starts (null after the last). What a
+   * change of the classification's rules walks to reclassify what was stored before it.
+   */
+  ofKind(kind: VisitorKind, after: string | null): Promise<{ clicks: { clickId: string; userAgent: string | null }[]; next: string | null }>;
   perLinkKindCounts(trackingIds: string[]): Promise<KindCount[]>;
   /** The latest `limit` human clicks of some links, in time order. */
   humanOf(

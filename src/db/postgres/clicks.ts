@@ -253,7 +253,7 @@ export function clickRepository(ctx: PgContext): ClickRepository {
         )
       ).map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })),
     exportPages: (filter) => exportPages(ctx, filter),
-    reclassify: async (ids, kind, reason, at = new Date().toISOString()) => {
+    reclassify: async (ids, kind, reason, at = new Date().toISOString(), from = "human") => {
       const clickIds = uuids(ids);
       if (clickIds.length === 0) return 0;
       const isBot = isBotKind(kind);
@@ -261,13 +261,24 @@ export function clickRepository(ctx: PgContext): ClickRepository {
         await ctx.all(cancelSignalsOf(clickIds, at), tx);
         return ctx.all<{ trackingId: string }>(
           sql`update link_clicks set visitor_kind = ${kind}, visitor_reason = ${reason}, is_bot = ${isBot}
-              where click_id in (select (jsonb_array_elements_text(${jsonb(clickIds)}))::uuid) and visitor_kind = 'human'
+              where click_id in (select (jsonb_array_elements_text(${jsonb(clickIds)}))::uuid) and visitor_kind = ${from}
               returning tracking_id as "trackingId"`,
           tx,
         );
       });
       ctx.shared.memo.forget(new Set(changed.map((c) => c.trackingId)), (id) => ctx.shared.links.peek(id)?.applicationId);
       return changed.length;
+    },
+    ofKind: async (kind, after) => {
+      // 20,000 clicks a slice by the primary key, the kind's among them sent back.
+      const r = await ctx.one<{ next: string | null; clicks: { clickId: string; userAgent: string | null }[] }>(
+        sql`with s as (select click_id, user_agent, visitor_kind from link_clicks
+                       where click_id > ${after ?? "00000000-0000-0000-0000-000000000000"}::uuid order by click_id limit 20000)
+            select case when count(*) = 20000 then max(click_id::text) end as next,
+                   coalesce(jsonb_agg(jsonb_build_object('clickId', click_id::text, 'userAgent', user_agent)) filter (where visitor_kind = ${kind}), '[]') as clicks
+            from s`,
+      );
+      return { clicks: r?.clicks ?? [], next: r?.next ?? null };
     },
     unlocated: async (after, limit) =>
       ctx.all<{ clickId: string; ipAddress: string }>(

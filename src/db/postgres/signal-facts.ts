@@ -152,6 +152,18 @@ export async function readFacts(ctx: PgContext, tx: Q, clicks: NewClick[]) {
       firsts.add(r.subject);
     }
   }
+  // An AI assistant's event is once per link a day: the ones stored already for the batch's days.
+  const assisted = new Set<string>();
+  const asked = [...new Set(clicks.filter((c) => c.visitorKind === "assistant" && c.outcome === "redirected" && links.has(c.trackingId)).map((c) => `link:${c.trackingId}:${c.clickedAt.slice(0, 10)}`))];
+  if (asked.length > 0) {
+    for (const r of await ctx.all<{ subject: string }>(
+      sql`select subject from link_tracker.signal_events
+          where type = 'click.assistant' and cancelled_at is null and subject in (select jsonb_array_elements_text(${jsonb(asked)}))`,
+      tx,
+    )) {
+      assisted.add(r.subject);
+    }
+  }
   const orphans = clicks.filter((c) => c.outcome !== "redirected" && !links.has(c.trackingId)).map((c) => c.trackingId);
   const probable = orphans.length > 0 ? await readProbable(ctx, orphans, tx) : new Map<string, string | null>();
   const memo = ctx.shared.memo;
@@ -189,7 +201,7 @@ export async function readFacts(ctx: PgContext, tx: Q, clicks: NewClick[]) {
           later(previousOfLink.get(click.clickId) ?? null, latestInBatch(click, (c) => c.trackingId === trackingId)),
         previousHumanOfApplication: (applicationId, click) =>
           later(previousOfApplication.get(click.clickId) ?? null, latestInBatch(click, (c) => links.get(c.trackingId)?.applicationId === applicationId)),
-        signalExists: (type: SignalType, subject) => type === "click.first_human" && firsts.has(subject),
+        signalExists: (type: SignalType, subject) => (type === "click.first_human" ? firsts : type === "click.assistant" ? assisted : new Set()).has(subject),
       };
     },
   };

@@ -202,16 +202,18 @@ export function setClickPlaces(db: Db, places: ({ clickId: string; city: string 
 }
 
 /**
- * Gives human clicks another kind and withdraws their signals still held (not due by
- * `at`), in one transaction: a burst's clicks and their events change together.
+ * Gives clicks of one kind (`from`: human unless said) another kind and withdraws their
+ * signals still held (not due by `at`), in one transaction: a burst's clicks and their
+ * events change together.
  */
-export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, reason: string, at: string): number {
+export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, reason: string, at: string, from: VisitorKind = "human"): number {
   if (clickIds.length === 0) return 0;
+  if (!/^[a-z]+$/.test(from)) throw new Error(`not a visitor kind: ${from}`);
   const isBot = isBotKind(kind);
   let changed: { trackingId: string }[] = [];
   try {
     changed = db.$client.transaction(() => {
-      const stored = `click_id in (${clickIds.map(() => "?").join(", ")}) and visitor_kind = 'human'`;
+      const stored = `click_id in (${clickIds.map(() => "?").join(", ")}) and visitor_kind = '${from}'`;
       cancelSignalsOf(db, clickIds, at);
       return [
         ...rewriteClicks(db, stored, clickIds, (rowids) =>
@@ -226,7 +228,7 @@ export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, 
         ...db.$client
           .query<{ trackingId: string }, (string | number)[]>(
             `update inbox.click_inbox set visitor_kind = ?, visitor_reason = ?, is_bot = ?
-             where click_id in (${clickIds.map(() => "?").join(", ")}) and visitor_kind = 'human' returning tracking_id as trackingId`,
+             where click_id in (${clickIds.map(() => "?").join(", ")}) and visitor_kind = '${from}' returning tracking_id as trackingId`,
           )
           .all(kind, reason, isBot ? 1 : 0, ...clickIds),
       ];
@@ -238,6 +240,20 @@ export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, 
   clicksTouched(db, changed.map((c) => c.trackingId));
   return changed.length;
 }
+
+/** ClickRepository.ofKind: 20,000 rowids a slice (a bounded read whatever the kind's share). */
+export function clicksOfKind(db: Db, kind: VisitorKind, after: string | null): { clicks: { clickId: string; userAgent: string | null }[]; next: string | null } {
+  const from = after === null ? 0 : Number(after);
+  const last = db.$client.query<{ m: number | null }, []>("select max(rowid) as m from link_clicks").get()?.m ?? 0;
+  const to = from + OF_KIND_SLICE;
+  const clicks = db.$client
+    .query<{ clickId: string; userAgent: string | null }, [number, number, string]>(
+      "select click_id as clickId, user_agent as userAgent from link_clicks where rowid > ? and rowid <= ? and visitor_kind = ? order by rowid",
+    )
+    .all(from, to, kind);
+  return { clicks, next: to >= last ? null : String(to) };
+}
+const OF_KIND_SLICE = 20_000;
 
 /**
  * Per link and visitor kind: counts (from click_daily) and, for human clicks, the first

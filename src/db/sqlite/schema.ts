@@ -35,7 +35,7 @@ export const linkClicks = sqliteTable("link_clicks", {
   clickSource: text("click_source", { length: 50 }),
   metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
   isBot: integer("is_bot", { mode: "boolean" }).notNull().default(false),
-  visitorKind: text("visitor_kind", { enum: ["human", "bot", "preview", "scanner", "owner"] }).notNull().default("human"),
+  visitorKind: text("visitor_kind", { enum: ["human", "assistant", "bot", "preview", "scanner", "owner"] }).notNull().default("human"),
   // Why the click got its kind, e.g. "preview agent LinkedInBot" or "EXCLUDE_IPS".
   visitorReason: text("visitor_reason"),
   origin: text("origin", { enum: ["redirect", "ingest", "api"] }).notNull(),
@@ -135,7 +135,7 @@ export const edgeDeadLetters = sqliteTable("edge_dead_letters", {
 export const signalEvents = sqliteTable("signal_events", {
   seq: integer("seq").primaryKey({ autoIncrement: true }),
   eventId: text("event_id").notNull().unique(),
-  type: text("type", { enum: ["click.first_human", "click.returned", "link.orphan_hit"] }).notNull(),
+  type: text("type", { enum: ["click.first_human", "click.returned", "click.assistant", "link.orphan_hit"] }).notNull(),
   createdAt: text("created_at").notNull(),
   deliverAfter: text("deliver_after").notNull(),
   clickId: text("click_id").notNull(),

@@ -27,7 +27,9 @@ export const TrackingIdParam = z.object({
 const int = () => z.number().int();
 const nullableString = () => z.string().nullable();
 
-export const KindCounts = z.object({ human: int(), bot: int(), preview: int(), scanner: int(), owner: int() }).describe("Clicks by visitor kind");
+export const KindCounts = z
+  .object({ human: int(), assistant: int().describe("Fetches by an AI assistant a person asked to open the link"), bot: int(), preview: int(), scanner: int(), owner: int() })
+  .describe("Clicks by visitor kind");
 const Count = z.object({ value: z.string(), clicks: int() });
 
 /** Clicks by country and by network, with the data's attribution (its licence asks for it where results are shown). */
@@ -59,7 +61,7 @@ export const LinkAnalytics = z.object({
     clicks_24h: int(),
     clicks_7d: int(),
   }),
-  bot_clicks: int().describe("Clicks not made by a person: clicks_by_kind's bot + preview + scanner (not owner: your own)"),
+  bot_clicks: int().describe("Clicks not made by a person's own browser (is_bot): clicks_by_kind's assistant + bot + preview + scanner (not owner: your own)"),
   clicks_by_kind: KindCounts,
   counted: z.enum(["human clicks", "all clicks"]),
   breakdowns: z.object({
@@ -139,13 +141,13 @@ export const ApplicationRollup = z.object({
       z.object({
         clicked_at: z.string(),
         link_function: z.string(),
-        visitor_kind: z.enum(["bot", "preview", "scanner", "owner"]),
+        visitor_kind: z.enum(["assistant", "bot", "preview", "scanner", "owner"]),
         visitor_reason: nullableString(),
         agent: nullableString(),
         ...ClickPlaceFields,
       }),
     )
-    .describe("The latest 50 clicks that were not a recruiter's (bots, previews, scanners, yours), each with why"),
+    .describe("The latest 50 clicks that were not a recruiter's (AI assistants, bots, previews, scanners, yours), each with why"),
   breakdowns: RollupBreakdowns,
 });
 

@@ -111,7 +111,7 @@ export async function linkAnalytics(store: Store, trackingId: string, query: Ana
       clicks_24h: totals.last24h,
       clicks_7d: totals.last7d,
     },
-    bot_clicks: byKind.bot + byKind.preview + byKind.scanner,
+    bot_clicks: byKind.assistant + byKind.bot + byKind.preview + byKind.scanner,
     clicks_by_kind: byKind,
     counted: filter.kinds ? ("human clicks" as const) : ("all clicks" as const),
     breakdowns: {

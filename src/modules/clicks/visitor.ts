@@ -1,23 +1,26 @@
 /**
- * Who clicked: a recruiter (human), or a bot, a link-preview fetch, a mail security
- * scanner, or the job seeker themself (owner). Rules, first match wins:
+ * Who clicked: a recruiter (human), an AI assistant fetching it because a person asked,
+ * or a bot, a link-preview fetch, a mail security scanner, or the job seeker themself
+ * (owner). Rules, first match wins:
  *   1. owner    the client IP is in EXCLUDE_IPS, or the browser signed in to the dashboard
  *   2. preview  the user agent is a known link unfurler (LinkedIn, Slack, WhatsApp…)
  *   3. scanner  the user agent is a known mail security gateway
- *   4. bot      the user agent is on isbot's list
- *   5. scanner  the address is a mail-security vendor's (networks.ts)
- *   6. scanner  a redirect request without Accept-Language (every browser sends one;
+ *   4. assistant the user agent is an AI assistant fetching on a person's request (assistants.ts)
+ *   5. bot      the user agent is on isbot's list (the crawlers that train or index among them)
+ *   6. scanner  the address is a mail-security vendor's (networks.ts)
+ *   7. scanner  a redirect request without Accept-Language (every browser sends one;
  *               scanners that pose as browsers often do not)
- *   7. bot      the address is a cloud or hosting network's (networks.ts)
- *   8. scanner  (redirects) one IP opening three or more links of the same application
+ *   8. bot      the address is a cloud or hosting network's (networks.ts)
+ *   9. scanner  (redirects) one IP opening three or more links of the same application
  *               within seconds: a scanner pre-clicking a whole message (burst.ts)
- *   9. human
+ *  10. human
  */
 import { isbot } from "isbot";
 import type { Place } from "../../lib/geo";
+import { assistantOf, assistantReason } from "./assistants";
 import { networkClassification } from "./networks";
 
-export const VISITOR_KINDS = ["human", "bot", "preview", "scanner", "owner"] as const;
+export const VISITOR_KINDS = ["human", "assistant", "bot", "preview", "scanner", "owner"] as const;
 export type VisitorKind = (typeof VISITOR_KINDS)[number];
 
 /** Counts per kind, every kind present (0 when none). */
@@ -47,8 +50,10 @@ function byUserAgent(userAgent: string): Classification | null {
   let result: Classification | null = null;
   const preview = PREVIEW_AGENTS.exec(userAgent);
   const scanner = SCANNER_AGENTS.exec(userAgent);
+  const assistant = assistantOf(userAgent);
   if (preview) result = { visitorKind: "preview", visitorReason: `preview agent ${preview[0]}` };
   else if (scanner) result = { visitorKind: "scanner", visitorReason: `security scanner ${scanner[0]}` };
+  else if (assistant) result = { visitorKind: "assistant", visitorReason: assistantReason(assistant) };
   else if (isbot(userAgent)) result = { visitorKind: "bot", visitorReason: "isbot" };
   if (remembered.size >= MAX_REMEMBERED) remembered.clear();
   remembered.set(userAgent, result);

@@ -11,6 +11,7 @@ import type { SignalPayload } from "../webhooks/model";
 /** Who made a click of each kind, for a person. */
 export const KIND_WORDS: Record<VisitorKind, string> = {
   human: "a person",
+  assistant: "an AI assistant (someone asked ChatGPT, Claude or another assistant to open it)",
   bot: "a bot",
   preview: "a link preview (an app showing the link in a chat or post)",
   scanner: "a mail scanner (a security gateway opening links before the recipient does)",
@@ -58,6 +59,9 @@ export function eventText(event: SignalPayload, now = Date.now()): string {
   const d = event.data;
   const application = d.application?.label ?? (d.application_id ? `application ${d.application_id.slice(0, 8)}` : "a link without an application");
   const link = `the ${d.link.link_function} link`;
+  if (event.type === "click.assistant") {
+    return `${when(d.click.clicked_at, now)}: ${application}: someone asked an AI assistant (${event.data.assistant.name}, ${event.data.assistant.vendor}) to open ${link}.`;
+  }
   if (event.type === "click.returned") {
     return `${when(d.click.clicked_at, now)}: ${application}: someone came back after ${plural(event.data.days_since_previous, "day")} (${link})${from(d.click)}.`;
   }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { VISITOR_KINDS } from "../clicks/visitor";
 import { httpUrl, queryLimit, strictBodyError } from "../../lib/schemas";
 
-export const EVENT_TYPES = ["click.first_human", "click.returned", "link.orphan_hit"] as const;
+export const EVENT_TYPES = ["click.first_human", "click.returned", "click.assistant", "link.orphan_hit"] as const;
 
 const WebhookUrl = httpUrl("url", "https://jobs.example.com/hooks/link-tracker");
 
@@ -81,6 +81,10 @@ export const SignalPayload = z
       ...AboutLink,
       previous_human_click: z.string(),
       days_since_previous: z.number().int(),
+    }),
+    signal("click.assistant", "An AI assistant opened a link because someone asked it to (at most one event per link a day)", {
+      ...AboutLink,
+      assistant: z.object({ name: z.string(), vendor: z.string(), token: z.string() }).describe('Who: "ChatGPT", "OpenAI", "ChatGPT-User"'),
     }),
     signal("link.orphan_hit", "A hit on an unknown id that is probably one of ours cut short", {
       orphan_id: z.string(),

@@ -2,10 +2,12 @@
  * What a click means to the job seeker, decided as it is stored (in its transaction):
  *   click.first_human  the first human click of a link, and separately of an application
  *   click.returned     a human click on an application whose last one is over N days old
+ *   click.assistant    an AI assistant's fetch on someone's request (once per link a day)
  *   link.orphan_hit    a hit on an unknown id that looks like one of ours cut short
  * Events wait SIGNAL_HOLD_SECONDS before anyone sees them: a scanner burst is recognised
  * only at its third click, and then withdraws the events of the first two.
  */
+import { assistantOf } from "../clicks/assistants";
 import type { Link, NewClick, NewSignal, SignalFacts, SignalRule, SignalType } from "../../db/store";
 
 const DAY_MS = 86_400_000;
@@ -43,10 +45,16 @@ function signalsOf(facts: SignalFacts, click: NewClick, returnDays: number): Sig
     if (!probably) return [];
     return [{ type: "link.orphan_hit", subject: `orphan:${click.trackingId}`, data: { orphan_id: click.trackingId, probably: probably, click: clickSummary(click) } }];
   }
-  if (click.visitorKind !== "human") return [];
+  if (click.visitorKind !== "human" && click.visitorKind !== "assistant") return [];
   const link = facts.link(click.trackingId);
   if (!link) return [];
   const base = () => ({ link: linkSummary(link), job_id: link.jobId, application_id: link.applicationId, click: clickSummary(click) });
+  if (click.visitorKind === "assistant") {
+    const assistant = assistantOf(click.userAgent ?? "");
+    const subject = `link:${link.trackingId}:${click.clickedAt.slice(0, 10)}`;
+    if (!assistant || facts.signalExists("click.assistant", subject)) return [];
+    return [{ type: "click.assistant", subject, data: { ...base(), assistant: { name: assistant.name, vendor: assistant.vendor, token: assistant.token } } }];
+  }
   const out: Signal[] = [];
   const linkSubject = `link:${link.trackingId}`;
   // Only whether there is one: any earlier click will do.
@@ -79,8 +87,14 @@ export function signalRule({ returnDays, holdSeconds }: { returnDays: number; ho
     const createdAt = at.toISOString();
     const deliverAfter = new Date(at.getTime() + holdSeconds * 1000).toISOString();
     const signals: NewSignal[] = [];
+    // An assistant's event once per link a day, within the batch too.
+    const assisted = new Set<string>();
     for (const click of clicks) {
       for (const s of signalsOf(facts, click, returnDays)) {
+        if (s.type === "click.assistant") {
+          if (assisted.has(s.subject)) continue;
+          assisted.add(s.subject);
+        }
         const eventId = `evt_${Bun.randomUUIDv7().replaceAll("-", "")}`;
         signals.push({
           eventId,

@@ -5,6 +5,8 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { AppError } from "../../../src/lib/errors";
+import { silentLogger } from "../../../src/lib/log";
+import { reclassifyAssistants } from "../../../src/modules/clicks/reclassify";
 import type { Link, NewClick, Store, VisitorKind } from "../../../src/db/store";
 
 /** `signals`: open the store with the server's signal rule (webhooks/signals.ts) with these settings. */
@@ -209,6 +211,31 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       expect(await store.clicks.deleteFromIp("203.0.113.9")).toBe(2);
       expect(await store.clicks.countsBy(period, "kind")).toEqual([{ value: "human", clicks: 2 }]);
       expect((await store.clicks.recentIn(period, 10)).map((c) => c.clickedAt)).toEqual([at(4), at(3)]);
+    });
+
+    test("stored bots that were an AI assistant's fetch become assistants, once per list, counts following", async () => {
+      const store = await fresh();
+      await store.links.insert([link("as1")]);
+      const asBot = (minutes: number, userAgent: string) => click("as1", minutes, { visitorKind: "bot", visitorReason: "isbot", userAgent });
+      await store.clicks.record([
+        asBot(1, "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; ChatGPT-User/1.0; +https://openai.com/bot"),
+        asBot(2, "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Claude-User/1.0; +Claude-User@anthropic.com)"),
+        asBot(3, "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; GPTBot/1.1; +https://openai.com/gptbot"),
+        click("as1", 4),
+      ]);
+      const first = await store.clicks.ofKind("human", null);
+      expect(first.clicks.map((c) => c.userAgent)).toEqual([null]);
+      expect(first.next).toBeNull();
+      const period = { from: at(-60), to: at(60 * 24) };
+      expect(await reclassifyAssistants(store, silentLogger())).toBe(2);
+      expect(await reclassifyAssistants(store, silentLogger())).toBe(0);
+      expect(await store.clicks.countsBy(period, "kind")).toEqual([
+        { value: "assistant", clicks: 2 },
+        { value: "bot", clicks: 1 },
+        { value: "human", clicks: 1 },
+      ]);
+      expect((await store.clicks.perLinkKindCounts(["as1"])).map((c) => [c.kind, c.clicks]).sort()).toEqual([["assistant", 2], ["bot", 1], ["human", 1]]);
+      expect((await store.clicks.recentOf("as1", 10)).map((c) => c.visitorReason)).toEqual([null, "isbot", "AI assistant Claude (Anthropic, Claude-User)", "AI assistant ChatGPT (OpenAI, ChatGPT-User)"]);
     });
 
     test("deleteBefore prunes the oldest, at most `limit` a call", async () => {

@@ -19,7 +19,7 @@ const LINKS = ["pa", "pb", "pc"];
 /** pa and pb belong to one application. */
 const APP = "a0000000-0000-4000-8000-00000000000a";
 const ORPHANS = ["pa-cut", "zz"];
-const KINDS: VisitorKind[] = ["human", "human", "human", "bot", "preview", "scanner", "owner"];
+const KINDS: VisitorKind[] = ["human", "human", "human", "assistant", "bot", "preview", "scanner", "owner"];
 const AGENTS = [
   null,
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
@@ -128,7 +128,12 @@ export function rollupsProperty(name: string, fresh: () => Promise<Store>, runs:
             const inserts = made.filter((c) => c.origin === "ingest");
             if (records.length > 0) await store.clicks.record(records);
             if (inserts.length > 0) await store.clicks.insert(inserts);
-          } else if (op.op === "reclassify") await store.clicks.reclassify(ids.filter((_, i) => i % 3 === op.n % 3), "scanner", "a burst");
+          } else if (op.op === "reclassify") {
+            const some = ids.filter((_, i) => i % 3 === op.n % 3);
+            // A burst found (humans become a scanner's), or stored bots found to be an assistant's.
+            if (op.n % 2 === 0) await store.clicks.reclassify(some, "scanner", "a burst");
+            else await store.clicks.reclassify(some, "assistant", "an assistant", undefined, "bot");
+          }
           else if (op.op === "erase") await store.clicks.deleteFromIp(op.ip);
           else if (op.op === "retain") await store.clicks.deleteBefore(iso(op.minute), op.limit);
           else if (op.op === "attribute") await store.clicks.attributeOrphan(op.orphan, "pa");

@@ -85,7 +85,7 @@ describe("GET /api/link-tracking/analytics/{id}", () => {
     });
     expect(body.click_statistics).toEqual({ total_clicks: 2, unique_sessions: 2, first_click: at(9), last_click: at(2), clicks_24h: 0, clicks_7d: 1 });
     expect(body.bot_clicks).toBe(2);
-    expect(body.clicks_by_kind).toEqual({ human: 2, bot: 1, preview: 1, scanner: 0, owner: 0 });
+    expect(body.clicks_by_kind).toEqual({ human: 2, assistant: 0, bot: 1, preview: 1, scanner: 0, owner: 0 });
     expect(body.breakdowns.by_referrer_domain).toEqual([
       { value: "(none)", clicks: 1 },
       { value: "mail.google.com", clicks: 1 },
@@ -138,7 +138,7 @@ describe("roll-ups", () => {
     const a1 = body.links.find((l: any) => l.tracking_id === "linkA1linkedin");
     expect(a1).toMatchObject({
       human_clicks: 2,
-      clicks_by_kind: { human: 2, bot: 1, preview: 1, scanner: 0, owner: 0 },
+      clicks_by_kind: { human: 2, assistant: 0, bot: 1, preview: 1, scanner: 0, owner: 0 },
       first_human_click: at(9),
       last_human_click: at(2),
       time_to_first_click_seconds: 3 * 86_400,
@@ -185,7 +185,7 @@ describe("GET /api/link-tracking/analytics (overview)", () => {
       applications: 3,
       applications_clicked: 2,
       human_clicks: 6, // five on links and the ingested event for unknown-xyz
-      clicks_by_kind: { human: 6, bot: 2, preview: 2, scanner: 2, owner: 1 },
+      clicks_by_kind: { human: 6, assistant: 0, bot: 2, preview: 2, scanner: 2, owner: 1 },
     });
     expect(body.top_links[0]).toEqual({ tracking_id: "linkA1linkedin", link_function: "LinkedIn", application_id: APP_A, application_label: APP_A.slice(0, 8), human_clicks: 2 });
     expect(body.clicks_per_day.reduce((n: number, d: any) => n + d.clicks, 0)).toBe(6);

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { clicksPerDay } from "../../../src/modules/analytics/service";
 import { call, setup } from "../../utils";
 
-const zero = { human: 0, bot: 0, preview: 0, scanner: 0, owner: 0 };
+const zero = { human: 0, assistant: 0, bot: 0, preview: 0, scanner: 0, owner: 0 };
 
 describe("clicks per day, every day a bar", () => {
   test("days without clicks are zeros; kinds apart; at most 366 days", () => {

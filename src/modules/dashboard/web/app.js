@@ -102,8 +102,16 @@ function table(headers, rows) {
       h("tbody", {}, rows)));
 }
 
+/** "Someone asked an AI assistant to open it: 2 times, last …": an assistant's fetches are a person's interest, shown outside the collapsed clicks. */
+function assistantNote(clicks) {
+  if (clicks.length === 0) return "";
+  const latest = clicks.reduce((a, b) => (a.clicked_at > b.clicked_at ? a : b));
+  return h("p", { class: "assisted" }, h("span", { class: "badge assistant" }, "AI assistant"), " Someone asked an AI assistant to open it: ",
+    count(clicks.length, "time"), ", last ", when(latest.clicked_at), ` (${latest.link_function}${latest.visitor_reason ? `; ${latest.visitor_reason}` : ""}).`);
+}
+
 function kindBadge(kind, reason) {
-  return h("span", { class: `badge ${kind === "human" ? "human" : ""}`, title: reason || kind }, kind);
+  return h("span", { class: `badge ${kind === "human" ? "human" : kind === "assistant" ? "assistant" : ""}`, title: reason || kind }, kind === "assistant" ? "AI assistant" : kind);
 }
 
 // --- pages -----------------------------------------------------------------
@@ -164,6 +172,7 @@ async function sinceLastLook() {
     const from = d.click && d.click.from ? ` from ${d.click.from}` : "";
     if (e.type === "click.first_human" && d.scope === "application") return [h("strong", {}, app || "An application"), ` was opened for the first time (${d.link.link_function})${from}`];
     if (e.type === "click.first_human") return [`First click on ${d.link.link_function}`, app ? ` of ${app}` : "", from];
+    if (e.type === "click.assistant") return [h("strong", {}, app || "A link"), `: someone asked an AI assistant (${d.assistant.name}) to open it (${d.link.link_function})`];
     if (e.type === "click.returned") return [h("strong", {}, app || "An application"), ` got a visitor back after ${d.days_since_previous} days${from}`];
     // probably_link is null once the link is deleted, and absent from an older server's events.
     const probably = d.probably_link ? h("a", { href: `#/links/${encodeURIComponent(d.probably_link.tracking_id)}` }, meant(d.probably_link)) : d.probably;
@@ -385,6 +394,7 @@ async function applicationPage(id) {
       : h("ol", { class: "timeline" }, [...a.visits].reverse().map((v) => h("li", {},
           h("div", {}, when(v.started_at), ": ", v.clicks.map((c) => c.link_function).join(" → ")),
           h("div", { class: "muted" }, [v.agent, placeOf(v) ? `from ${placeOf(v)}` : null].filter(Boolean).join(" — ") || "—")))),
+    assistantNote(a.other_clicks.filter((c) => c.visitor_kind === "assistant")),
     a.other_clicks.length === 0 ? "" : h("details", {},
       h("summary", {}, `${count(a.other_clicks.length, "click")} that ${a.other_clicks.length === 1 ? "was" : "were"} not a recruiter's`),
       table(["When", "Who", "Why", "Link", "From"], a.other_clicks.map((c) => h("tr", {},
@@ -402,8 +412,8 @@ const breakdown = (title, rows) => h("div", { class: "card" }, h("h2", {}, title
 const attribution = () => h("p", { class: "muted attribution" }, h("a", { href: "https://db-ip.com" }, "IP Geolocation by DB-IP"),
   "; networks from RouteViews, the regional internet registries and DB-IP (CC BY 4.0).");
 
-const KINDS = ["human", "owner", "preview", "scanner", "bot"];
-const KIND_NAMES = { human: "recruiters", owner: "you", preview: "previews", scanner: "scanners", bot: "bots" };
+const KINDS = ["human", "assistant", "owner", "preview", "scanner", "bot"];
+const KIND_NAMES = { human: "recruiters", assistant: "AI assistants", owner: "you", preview: "previews", scanner: "scanners", bot: "bots" };
 
 function svg(tag, attrs, ...children) {
   const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
@@ -470,7 +480,7 @@ async function linkPage(id) {
     h("div", { class: "cards" },
       h("div", { class: "card" }, h("strong", {}, c.total_clicks), "human clicks"),
       h("div", { class: "card" }, h("strong", {}, c.unique_sessions), "visitors"),
-      h("div", { class: "card" }, h("strong", {}, s.bot_clicks), "bots, previews, scanners"),
+      h("div", { class: "card" }, h("strong", {}, s.bot_clicks), "AI assistants, bots, previews, scanners"),
       h("div", { class: "card" }, h("strong", {}, c.clicks_7d), "last 7 days")),
     h("h2", {}, "Clicks per day"), barChart(s.clicks_per_day),
     h("div", { class: "cards" },
