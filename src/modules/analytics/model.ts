@@ -124,6 +124,7 @@ const Visit = z.object({
   started_at: z.string(),
   ended_at: z.string(),
   ...ClickPlaceFields,
+  company_network: z.boolean().describe("The visit came from the network of the application's company (its name matched the network's organisation; never a cloud's)"),
   clicks: z.array(z.object({ tracking_id: z.string(), link_function: z.string(), clicked_at: z.string(), click_source: nullableString() })),
 });
 

@@ -7,7 +7,8 @@ import type { ClickPlace, KindCount, Link, Store } from "../../db/store";
 import { NotFound } from "../../lib/errors";
 import { countsByKind } from "../clicks/visitor";
 import { viewOf } from "../links/service";
-import { afterApplication, cursorAfter, labelsOf, nameOf } from "../applications/service";
+import { afterApplication, applicationLabel, cursorAfter, nameOf } from "../applications/service";
+import { fromCompanyNetwork } from "../clicks/company";
 import { agentText, placeBreakdowns } from "./service";
 
 /** Clicks of one session more than this apart are two visits. */
@@ -36,6 +37,8 @@ async function linkRollups(store: Store, links: Link[], known?: KindCount[]) {
 
 export type Visit = ClickPlace & {
   session_id: string | null;
+  /** From the network of the application's company ("from Acme's own network"). */
+  company_network: boolean;
   /** "Safari on iOS, mobile", from the visit's first click. */
   agent: string | null;
   started_at: string;
@@ -48,8 +51,9 @@ export type Visit = ClickPlace & {
  * into visits: one session (same visitor, same day) with no gap over 30 minutes. A
  * click without a session id (Do Not Track) is a visit of its own.
  */
-export async function visitsOf(store: Store, links: Link[]): Promise<Visit[]> {
+export async function visitsOf(store: Store, links: Link[], companies: Map<string, string | null> = new Map()): Promise<Visit[]> {
   const functionOf = new Map(links.map((l) => [l.trackingId, l.linkFunction]));
+  const companyOf = new Map(links.map((l) => [l.trackingId, l.applicationId ? (companies.get(l.applicationId) ?? null) : null]));
   const open = new Map<string, Visit>();
   const visits: Visit[] = [];
   for (const click of await store.clicks.humanOf(
@@ -71,6 +75,7 @@ export async function visitsOf(store: Store, links: Link[]): Promise<Visit[]> {
       country: click.country,
       asn: click.asn,
       network: click.network,
+      company_network: fromCompanyNetwork(companyOf.get(click.trackingId), click),
       clicks: [entry],
     };
     visits.push(visit);
@@ -115,10 +120,10 @@ export async function applicationRollup(store: Store, applicationId: string) {
   const links = await store.links.of({ applicationId });
   if (links.length === 0) throw new NotFound("No links for this application", { application_id: applicationId });
   const rollups = await linkRollups(store, links);
-  const [visits, breakdowns, named, others] = await Promise.all([
-    visitsOf(store, links),
+  const named = await store.applications.find(applicationId);
+  const [visits, breakdowns, others] = await Promise.all([
+    visitsOf(store, links, new Map([[applicationId, named?.company ?? null]])),
     humanPlaces(store, links),
-    store.applications.find(applicationId),
     otherClicks(store, links),
   ]);
   return { application_id: applicationId, ...nameOf(applicationId, named), totals: summary(rollups), links: rollups, visits, other_clicks: others, breakdowns };
@@ -129,13 +134,14 @@ export async function jobRollup(store: Store, jobId: string) {
   if (links.length === 0) throw new NotFound("No links for this job", { job_id: jobId });
   const rollups = await linkRollups(store, links);
   const applications = [...new Set(links.map((l) => l.applicationId).filter((a): a is string => a !== null))];
-  const label = await labelsOf(store, applications);
+  const named = applications.length > 0 ? await store.applications.list(applications) : [];
+  const label = (id: string) => applicationLabel(id, named.find((a) => a.applicationId === id));
   return {
     job_id: jobId,
     totals: summary(rollups),
-    applications: applications.map((id) => ({ application_id: id, label: label(id)!, ...summary(rollups.filter((r) => r.application_id === id)) })),
+    applications: applications.map((id) => ({ application_id: id, label: label(id), ...summary(rollups.filter((r) => r.application_id === id)) })),
     links: rollups,
-    visits: await visitsOf(store, links),
+    visits: await visitsOf(store, links, new Map(named.map((a) => [a.applicationId, a.company]))),
     breakdowns: await humanPlaces(store, links),
   };
 }

@@ -153,7 +153,8 @@ const applicationVisits = tool({
     const visits = rollup.visits.map((v, i) => {
       const opened = [...new Set(v.clicks.map((c) => c.link_function))].join(", ");
       const minutes = Math.round((Date.parse(v.ended_at) - Date.parse(v.started_at)) / 60_000);
-      return `${i + 1}. ${when(v.started_at)}: a person${v.agent ? ` (${v.agent})` : ""}${from(v)} opened ${opened}${v.clicks.length > 1 ? ` (${plural(v.clicks.length, "click")} over ${minutes} min)` : ""}.`;
+      const own = v.company_network ? ` (from ${rollup.company}'s own network)` : "";
+      return `${i + 1}. ${when(v.started_at)}: a person${v.agent ? ` (${v.agent})` : ""}${from(v)}${own} opened ${opened}${v.clicks.length > 1 ? ` (${plural(v.clicks.length, "click")} over ${minutes} min)` : ""}.`;
     });
     const others = rollup.other_clicks.map((c) => `- ${when(c.clicked_at)}: ${KIND_WORDS[c.visitor_kind]} opened ${c.link_function}${c.visitor_reason ? ` (why: ${c.visitor_reason})` : ""}.`);
     const text = [

@@ -59,15 +59,16 @@ export function eventText(event: SignalPayload, now = Date.now()): string {
   const d = event.data;
   const application = d.application?.label ?? (d.application_id ? `application ${d.application_id.slice(0, 8)}` : "a link without an application");
   const link = `the ${d.link.link_function} link`;
+  const own = "company_network" in d.click && d.click.company_network && d.application?.company ? ` (from ${d.application.company}'s own network)` : "";
   if (event.type === "click.assistant") {
     return `${when(d.click.clicked_at, now)}: ${application}: someone asked an AI assistant (${event.data.assistant.name}, ${event.data.assistant.vendor}) to open ${link}.`;
   }
   if (event.type === "click.returned") {
-    return `${when(d.click.clicked_at, now)}: ${application}: someone came back after ${plural(event.data.days_since_previous, "day")} (${link})${from(d.click)}.`;
+    return `${when(d.click.clicked_at, now)}: ${application}: someone came back after ${plural(event.data.days_since_previous, "day")} (${link})${from(d.click)}${own}.`;
   }
   return event.data.scope === "application"
-    ? `${when(d.click.clicked_at, now)}: ${application} was opened for the first time (${link})${from(d.click)}.`
-    : `${when(d.click.clicked_at, now)}: ${application}: ${link} was opened for the first time${from(d.click)}.`;
+    ? `${when(d.click.clicked_at, now)}: ${application} was opened for the first time (${link})${from(d.click)}${own}.`
+    : `${when(d.click.clicked_at, now)}: ${application}: ${link} was opened for the first time${from(d.click)}${own}.`;
 }
 
 export { plural };

@@ -53,6 +53,7 @@ const ClickSummary = z
     asn: z.number().int().nullable().optional(),
     network: z.string().nullable().optional().describe("The organisation that owns the address, e.g. Microsoft Corporation"),
     from: z.string().nullable().optional().describe('Network and country for a person: "Microsoft Corporation, US"'),
+    company_network: z.boolean().optional().describe("A person's click (first or returned) from the network of the application's company"),
   })
   .describe("The click that made the signal (never its address)");
 const LinkSummary = z.object({ tracking_id: z.string(), link_function: z.string(), link_type: z.string(), original_url: z.string(), redirect_url: z.string() });

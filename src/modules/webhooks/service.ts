@@ -9,6 +9,7 @@ import { backoffMs, postJson, type Sent } from "../../lib/delivery";
 import { NotFound } from "../../lib/errors";
 import { failureLog, type Logger } from "../../lib/log";
 import { nowIso } from "../../lib/time";
+import { fromCompanyNetwork } from "../clicks/company";
 import { nameOf } from "../applications/service";
 import { EVENT_TYPES, type SignalPayload } from "./model";
 import { checkTargetUrl, targetRefusal } from "./target";
@@ -133,7 +134,9 @@ function asSent(payload: unknown, { named, meant }: Context): SignalPayload {
   const id = event.data.application_id;
   if (!id) return event;
   const { label, company, role } = application(id);
-  return { ...event, data: { ...event.data, application: { application_id: id, label, company, role } } } as SignalPayload;
+  // A person's click from the company's own network, by the company's name as it is now.
+  const click = event.type === "click.assistant" ? event.data.click : { ...event.data.click, company_network: fromCompanyNetwork(company, { asn: event.data.click.asn ?? null, network: event.data.click.network ?? null }) };
+  return { ...event, data: { ...event.data, click, application: { application_id: id, label, company, role } } } as SignalPayload;
 }
 
 /** The applications and probable links some events are about, each read once. */

@@ -143,9 +143,9 @@ describe("analytics and signals", () => {
     const ctx = await withLinks();
     await click(ctx, "/linkedin?uuid=li-1", "217.0.0.1");
     const res = await ctx.app.handle(req("/api/link-tracking/clicks.csv?tracking_id=li-1", { key: KEY }));
-    // The last four columns (the user agent before them has quoted commas).
-    const [header, row] = (await res.text()).trim().split("\r\n").map((l) => l.split(",").slice(-4));
-    expect(header).toEqual(["country", "city", "asn", "network"]);
-    expect(row).toEqual(["DE", "", "3320", "Deutsche Telekom AG"]);
+    // The last five columns (the user agent before them has quoted commas).
+    const [header, row] = (await res.text()).trim().split("\r\n").map((l) => l.split(",").slice(-5));
+    expect(header).toEqual(["country", "city", "asn", "network", "company_network"]);
+    expect(row).toEqual(["DE", "", "3320", "Deutsche Telekom AG", "false"]);
   });
 });
