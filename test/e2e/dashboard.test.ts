@@ -546,3 +546,38 @@ describe.skipIf(!available)("dashboard at size", () => {
     }
   }, 120_000);
 });
+
+describe.skipIf(!available)("who opened it, said better", () => {
+  test("an AI assistant's fetch is said so; a visit from the company's own network is marked; axe stays clean", async () => {
+    const id = "f6f6f6f6-0000-4000-8000-000000000006";
+    const bulk = await fetch(`${server.base}/api/link-tracking/links/bulk`, {
+      method: "POST",
+      headers: { "x-api-key": KEY, "content-type": "application/json" },
+      body: JSON.stringify({ application: { application_id: id, company: "Deutsche Telekom", role: "Cloud Architect" }, links: [{ tracking_id: "dt-linkedin", link_function: "LinkedIn", original_url: "https://linkedin.com/in/steve-glen" }] }),
+    });
+    expect(bulk.status).toBe(201);
+    const open = (ua: string, ip: string, lang: Record<string, string> = { "accept-language": "de-DE" }) =>
+      fetch(`${server.base}/linkedin?uuid=dt-linkedin`, { redirect: "manual", headers: { "user-agent": ua, "x-forwarded-for": ip, ...lang } });
+    // A recruiter in the company's office (Deutsche Telekom's network), then someone's ChatGPT.
+    expect((await open("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", "217.0.0.1")).status).toBe(302);
+    expect((await open("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; ChatGPT-User/1.0; +https://openai.com/bot", "20.171.206.1", {})).status).toBe(302);
+
+    const { page: p, errors } = await page();
+    await p.goto(`${server.base}/dashboard/`);
+    await p.getByLabel("API key").fill(KEY);
+    await p.getByRole("button", { name: "Sign in" }).click();
+    await p.getByRole("heading", { name: "Home" }).waitFor();
+    await p.getByText("someone asked an AI assistant (ChatGPT) to open it (LinkedIn)").waitFor();
+    await p.goto(`${server.base}/dashboard/#/applications/${id}`);
+    await p.getByRole("heading", { name: "Deutsche Telekom — Cloud Architect" }).waitFor();
+    await p.getByText("from Deutsche Telekom's own network").waitFor();
+    await p.getByText("Someone asked an AI assistant to open it: 1 time").waitFor();
+    expect(await accessibility(p, "application with an assistant and the company's network")).toEqual([]);
+    await p.getByRole("link", { name: "LinkedIn" }).click();
+    await p.getByRole("heading", { level: 1, name: /LinkedIn/ }).waitFor();
+    expect((await p.locator("tbody .badge").allTextContents()).sort()).toEqual(["AI assistant", "human"]);
+    expect(await p.locator(".bars rect.k-assistant").count()).toBe(1);
+    expect(await accessibility(p, "link with an assistant's fetch")).toEqual([]);
+    expect(errors).toEqual([]);
+  }, 60_000);
+});

@@ -394,7 +394,7 @@ async function applicationPage(id) {
       : h("ol", { class: "timeline" }, [...a.visits].reverse().map((v) => h("li", {},
           h("div", {}, when(v.started_at), ": ", v.clicks.map((c) => c.link_function).join(" → ")),
           h("div", { class: "muted" }, [v.agent, placeOf(v) ? `from ${placeOf(v)}` : null].filter(Boolean).join(" — ") || "—"),
-          v.company_network ? h("div", {}, h("span", { class: "badge human" }, `from ${named.company || a.label}'s own network`)) : "")),
+          v.company_network ? h("div", {}, h("span", { class: "badge human" }, `from ${named.company || a.label}'s own network`)) : ""))),
     assistantNote(a.other_clicks.filter((c) => c.visitor_kind === "assistant")),
     a.other_clicks.length === 0 ? "" : h("details", {},
       h("summary", {}, `${count(a.other_clicks.length, "click")} that ${a.other_clicks.length === 1 ? "was" : "were"} not a recruiter's`),
