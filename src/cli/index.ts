@@ -25,10 +25,8 @@ import { locateStored } from "../modules/clicks/locate";
 import { ApplicationIdParam, ApplicationLabel } from "../modules/applications/model";
 import { allApplications, applicationLabel, getApplication, labelApplication, labelsOf } from "../modules/applications/service";
 import { VERSION } from "../version";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import pino from "pino";
 import { createLogger } from "../lib/log";
-import { mcpServer } from "../modules/mcp/server";
 import { bars, print, printJson, table } from "./output";
 
 /** A failure to report on one line: exit 1, or 2 when the user asked for something invalid. */
@@ -540,6 +538,8 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .action(async (o: { readOnly?: boolean }) => {
       const cfg = config(env);
       const store = await database(cfg, { create: false });
+      // Loaded here: every other command (and the server) starts without the SDK.
+      const [{ mcpServer }, { StdioServerTransport }] = await Promise.all([import("../modules/mcp/server"), import("@modelcontextprotocol/sdk/server/stdio.js")]);
       // stdout carries the protocol: anything logged goes to stderr.
       const server = mcpServer({ store, config: cfg, log: createLogger(cfg.logLevel, pino.destination({ fd: 2, sync: true })) }, o.readOnly ? "read" : "admin");
       const ended = new Promise<void>((resolve) => {

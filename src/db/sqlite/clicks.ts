@@ -241,7 +241,7 @@ export function reclassifyClicks(db: Db, clickIds: string[], kind: VisitorKind, 
   return changed.length;
 }
 
-/** ClickRepository.ofKind: 20,000 rowids a slice (a bounded read whatever the kind's share). */
+/** ClickRepository.ofKind: 5,000 rowids a slice (a bounded read whatever the kind's share). */
 export function clicksOfKind(db: Db, kind: VisitorKind, after: string | null): { clicks: { clickId: string; userAgent: string | null }[]; next: string | null } {
   const from = after === null ? 0 : Number(after);
   const last = db.$client.query<{ m: number | null }, []>("select max(rowid) as m from link_clicks").get()?.m ?? 0;
@@ -253,7 +253,7 @@ export function clicksOfKind(db: Db, kind: VisitorKind, after: string | null): {
     .all(from, to, kind);
   return { clicks, next: to >= last ? null : String(to) };
 }
-const OF_KIND_SLICE = 20_000;
+const OF_KIND_SLICE = 5_000;
 
 /**
  * Per link and visitor kind: counts (from click_daily) and, for human clicks, the first

@@ -5,7 +5,7 @@
  * reader thread.
  */
 import { applicationPage } from "./applications";
-import { applicationActivity, applicationStandings, burstCandidates, clickBreakdowns, clickCountsBy, clicksPerDay, clickSpan, clickTotals, clicksOfKind, orphansIn, perLinkKindCounts, topLinksIn } from "./clicks";
+import { applicationActivity, applicationStandings, burstCandidates, clickBreakdowns, clickCountsBy, clicksPerDay, clickSpan, clickTotals, orphansIn, perLinkKindCounts, topLinksIn } from "./clicks";
 import type { Db } from "./index";
 import { probableLinks } from "./links";
 
@@ -22,7 +22,6 @@ export const READS = {
   applicationStandings,
   applicationPage,
   burstCandidates,
-  ofKind: clicksOfKind,
   probableOf: probableLinks,
 };
 export type ReadName = keyof typeof READS;

@@ -6,10 +6,12 @@
  * PUBLIC_BASE_URL's origin or MCP_ALLOWED_ORIGINS (the specification's defence against
  * DNS rebinding); a client that sends no Origin (an assistant's own process) always may.
  */
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { Elysia } from "elysia";
 import { authPlugin, type ModuleContext } from "../auth";
-import { mcpServer } from "./server";
+
+/** The SDK (and the JSON Schema validator it brings) is loaded at the first call, not at every start: most servers never get one. */
+let protocol: Promise<[typeof import("./server"), typeof import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js")]> | null = null;
+const loadProtocol = () => (protocol ??= Promise.all([import("./server"), import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js")]));
 
 /** A JSON-RPC error answer with no id (the request was refused before it was read). */
 const refusal = (status: number, code: number, message: string, headers: Record<string, string> = {}) =>
@@ -33,6 +35,7 @@ export const mcpModule = ({ store, config, log, ...auth }: ModuleContext) => {
         if (originRefused(request)) return refusal(403, -32000, "Forbidden: this Origin may not call /mcp (see MCP_ALLOWED_ORIGINS)");
         if (Array.isArray(body) && body.length > MAX_BATCH) return refusal(400, -32600, `A batch holds at most ${MAX_BATCH} messages`);
         const { scope } = await auth.gate(request);
+        const [{ mcpServer }, { WebStandardStreamableHTTPServerTransport }] = await loadProtocol();
         const server = mcpServer({ store, config, log }, scope);
         const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
         await server.connect(transport);
