@@ -27,11 +27,11 @@ export function checkTargetUrl(url: string, allowPrivate: boolean): void {
   }
 }
 
-/** Before each delivery: null when the target may be sent to, else why not. */
-export async function targetRefusal(url: string, allowPrivate: boolean): Promise<string | null> {
+/** Before each delivery (and each destination check): null when the target may be sent to, else why not. */
+export async function targetRefusal(url: string, allowPrivate: boolean, hint = PRIVATE_TARGET_HINT): Promise<string | null> {
   if (allowPrivate) return null;
   const host = hostOf(url);
-  if (isLocalName(host)) return `refused: ${host} is local; ${PRIVATE_TARGET_HINT}`;
+  if (isLocalName(host)) return `refused: ${host} is local; ${hint}`;
   let addresses: string[];
   try {
     addresses = isIP(host) !== 0 ? [host] : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
@@ -39,5 +39,5 @@ export async function targetRefusal(url: string, allowPrivate: boolean): Promise
     return "unreachable";
   }
   if (addresses.length === 0) return "unreachable";
-  return addresses.some(isNonPublicIp) ? `refused: ${host} resolves to a private address; ${PRIVATE_TARGET_HINT}` : null;
+  return addresses.some(isNonPublicIp) ? `refused: ${host} resolves to a private address; ${hint}` : null;
 }
