@@ -82,6 +82,11 @@ function statements(db: Db) {
     // Each end of the inbox read from its end of the rowid's b-tree.
     const first = sqlite.prepare<{ seq: number }, []>("select seq from inbox.click_inbox order by seq limit 1");
     const last = sqlite.prepare<{ seq: number }, []>("select seq from inbox.click_inbox order by seq desc limit 1");
+    // Both ends in one statement (one snapshot): the writer thread may empty the inbox between two.
+    // Two subqueries, not min() and max() together, which SQLite would answer with a scan.
+    const span = sqlite.prepare<{ first: number | null; last: number | null }, []>(
+      "select (select seq from inbox.click_inbox order by seq limit 1) as first, (select seq from inbox.click_inbox order by seq desc limit 1) as last",
+    );
     const nth = sqlite.prepare<{ seq: number }, [number]>("select seq from inbox.click_inbox order by seq limit 1 offset ?");
     // Sorted by link: the per-link index then takes each link's clicks on one page.
     const move = sqlite.prepare(
@@ -105,7 +110,7 @@ function statements(db: Db) {
       describeAdded(db, after);
       return remove.run(upTo).changes;
     });
-    return { first, last, queue, settle, arrivals: { n: 0 } };
+    return { first, last, span, queue, settle, arrivals: { n: 0 } };
   });
 }
 
@@ -121,9 +126,8 @@ export function queueClicks(db: Db, clicks: ClickInsert[], after?: (queued: Clic
 
 /** How many clicks wait in the inbox (rows are only ever removed from its start). */
 export function inboxBacklog(db: Db): number {
-  const s = statements(db);
-  const first = s.first.get();
-  return first ? s.last.get()!.seq - first.seq + 1 : 0;
+  const { first, last } = statements(db).span.get()!;
+  return first === null || last === null ? 0 : last - first + 1;
 }
 
 /**
