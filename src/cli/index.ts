@@ -22,8 +22,8 @@ import { EVENT_TYPES, CreateWebhook } from "../modules/webhooks/model";
 import { createWebhook, deliveryLog, listWebhooks, redeliver, removeWebhook } from "../modules/webhooks/service";
 import { embeddedSources } from "../lib/geo";
 import { locateStored } from "../modules/clicks/locate";
-import { ApplicationIdParam, ApplicationLabel } from "../modules/applications/model";
-import { allApplications, applicationLabel, getApplication, labelApplication, labelsOf } from "../modules/applications/service";
+import { ApplicationLabel } from "../modules/applications/model";
+import { allApplications, applicationIdFromStart, applicationLabel, getApplication, labelApplication, labelsOf } from "../modules/applications/service";
 import { VERSION } from "../version";
 import pino from "pino";
 import { createLogger } from "../lib/log";
@@ -61,19 +61,16 @@ function isoOption(name: string, value: string | undefined): string | undefined 
   return iso;
 }
 
-const isApplicationId = (given: string) => ApplicationIdParam.safeParse({ application_id: given }).success;
-
 /**
  * An application as a person types it: its whole id, or the start of it (4 characters or
  * more, as `applications list` and labels show the first 8), when only one id starts so.
  */
 async function applicationIdFrom(store: Store, given: string): Promise<string> {
-  if (isApplicationId(given)) return given;
-  if (!/^[0-9a-f-]{4,35}$/i.test(given)) throw new CliError(`application "${given}" is neither an application id nor the start of one (4 characters or more of it)`, 2);
-  const found = await store.applications.withIdPrefix(given, 3);
-  if (found.length === 1) return found[0];
-  if (found.length === 0) throw new CliError(`no application id starts with ${given} (see: link-tracker applications list)`);
-  throw new CliError(`${given} is the start of more than one application (${found.slice(0, 2).join(", ")}${found.length > 2 ? ", …" : ""}): give more of it`, 2);
+  const found = await applicationIdFromStart(store, given);
+  if ("id" in found) return found.id;
+  if (found.problem === "not-an-id") throw new CliError(`application ${found.error}`, 2);
+  if (found.problem === "none") throw new CliError(`${found.error} (see: link-tracker applications list)`);
+  throw new CliError(found.error, 2);
 }
 
 const json = new Option("--json", "print JSON instead of text");
@@ -313,7 +310,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       if (Object.values(label.data).every((v) => v === undefined)) throw new CliError("nothing to label: give --company, --role, --job, --sent or --notes", 2);
       const store = await database(config(env), { create: true });
       // A new application's whole id; an existing one's start will do.
-      const id = isApplicationId(given) ? given : await applicationIdFrom(store, given);
+      const id = await applicationIdFrom(store, given);
       const app = await labelApplication(store, id, label.data);
       if (o.json) return printJson(app);
       print(app.label);

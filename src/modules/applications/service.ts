@@ -7,7 +7,7 @@ import type { Application, ApplicationCursor, Store } from "../../db/store";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { NotFound } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
-import type { ApplicationLabel, ApplicationView } from "./model";
+import { ApplicationIdParam, type ApplicationLabel, type ApplicationView } from "./model";
 
 /** "Acme — Senior Engineer", "Acme", "Senior Engineer", or the id's first 8 characters. */
 export function applicationLabel(applicationId: string, app: { company?: string | null; role?: string | null } | undefined | null): string {
@@ -109,6 +109,23 @@ async function viewsOf(store: Store, found: Application[]): Promise<ApplicationV
     const own = links.filter((l) => l.applicationId === a.applicationId).map((l) => l.createdAt).sort();
     return view(a.applicationId, a, own.length > 0 ? { links: own.length, first_link_at: own[0] } : undefined);
   });
+}
+
+/**
+ * An application as a person (or an assistant) names it: its whole id, or the start of it
+ * (4 characters or more, as labels show the first 8) when only one id starts so; otherwise
+ * why not: no id at all, no id starting so, or several.
+ */
+export async function applicationIdFromStart(
+  store: Store,
+  given: string,
+): Promise<{ id: string } | { problem: "not-an-id" | "none" | "many"; error: string }> {
+  if (ApplicationIdParam.safeParse({ application_id: given }).success) return { id: given };
+  if (!/^[0-9a-f-]{4,35}$/i.test(given)) return { problem: "not-an-id", error: `"${given}" is neither an application id nor the start of one (4 characters or more of it)` };
+  const found = await store.applications.withIdPrefix(given, 3);
+  if (found.length === 1) return { id: found[0]! };
+  if (found.length === 0) return { problem: "none", error: `no application id starts with ${given}` };
+  return { problem: "many", error: `${given} is the start of more than one application (${found.slice(0, 2).join(", ")}${found.length > 2 ? ", …" : ""}): give more of it` };
 }
 
 /** Every application, page after page (the command line's list). */

@@ -29,7 +29,9 @@ export async function reclassifyAssistants(store: Store, log: Logger): Promise<n
     const byReason = new Map<string, string[]>();
     for (const c of clicks) {
       const assistant = c.userAgent ? assistantOf(c.userAgent) : null;
-      if (assistant) byReason.set(assistantReason(assistant), [...(byReason.get(assistantReason(assistant)) ?? []), c.clickId]);
+      if (!assistant) continue;
+      const reason = assistantReason(assistant);
+      byReason.set(reason, [...(byReason.get(reason) ?? []), c.clickId]);
     }
     for (const [reason, ids] of byReason) changed += await store.clicks.reclassify(ids, "assistant", reason, nowIso(), "bot");
     slices++;

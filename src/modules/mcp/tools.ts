@@ -15,7 +15,7 @@ import { attribute } from "../analytics/overview";
 import { applicationRollup, applicationsOverview } from "../analytics/rollups";
 import { agentText, linkAnalytics } from "../analytics/service";
 import { ApplicationLabel, ApplicationView } from "../applications/model";
-import { labelsOf, searchApplications } from "../applications/service";
+import { applicationIdFromStart, labelsOf, searchApplications } from "../applications/service";
 import type { Scope } from "../auth/service";
 import { countsByKind } from "../clicks/visitor";
 import { CreatedLinks, CreateLink, LinkView } from "../links/model";
@@ -54,14 +54,11 @@ const ApplicationRef = z
   .max(36, "application must be an application id, or its first 4 characters or more")
   .describe("The application's id (application_id), or its first 8 characters as list_applications and find_applications show them");
 
-/** An application as the model names it: its whole id, or the start of it when only one id starts so. */
+/** An application as the model names it: its whole id, or the start of it when only one id starts so (ids are stored lower case). */
 async function applicationIdOf(store: Store, given: string): Promise<string> {
-  const id = given.toLowerCase();
-  if (!/^[0-9a-f-]+$/.test(id)) throw new ValidationFailed(`application: "${given}" is not an application id (find one with find_applications)`);
-  const found = await store.applications.withIdPrefix(id, 3);
-  if (found.length === 1) return found[0]!;
-  if (found.length === 0) throw new ValidationFailed(`application: no application id starts with ${given} (find one with find_applications)`);
-  throw new ValidationFailed(`application: ${given} is the start of more than one application id: give more of it`);
+  const found = await applicationIdFromStart(store, given.toLowerCase());
+  if ("id" in found) return found.id;
+  throw new ValidationFailed(`application: ${found.error}${found.problem === "many" ? "" : " (find one with find_applications)"}`);
 }
 
 const LastSeen = z
