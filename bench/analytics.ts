@@ -25,7 +25,7 @@ export const jobId = (n: number) => uuid("1", n);
 export const applicationId = (n: number) => uuid("a", n);
 
 async function startServer(dir: string) {
-  const proc = Bun.spawn([BINARY], { cwd: dir, env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", WEBHOOK_API_KEY: KEY, LOG_LEVEL: "info" }, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([BINARY], { cwd: dir, env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", DESTINATION_CHECK_SECONDS: "0", WEBHOOK_API_KEY: KEY, LOG_LEVEL: "info" }, stdout: "pipe", stderr: "pipe" });
   let out = "";
   (async () => {
     for await (const c of proc.stdout) out += new TextDecoder().decode(c);

@@ -13,7 +13,7 @@ await admin.end();
 const url = `postgres://link_tracker_test:link_tracker_test@127.0.0.1:5432/${dbName}`;
 const KEY = "k".repeat(40);
 const start = async () => {
-  const proc = Bun.spawn([binary], { cwd: "/tmp", env: { PATH: process.env.PATH!, PORT: "0", HOST: "127.0.0.1", DATABASE_URL: url, WEBHOOK_API_KEY: KEY, LOG_LEVEL: "info" }, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([binary], { cwd: "/tmp", env: { PATH: process.env.PATH!, PORT: "0", HOST: "127.0.0.1", DESTINATION_CHECK_SECONDS: "0", DATABASE_URL: url, WEBHOOK_API_KEY: KEY, LOG_LEVEL: "info" }, stdout: "pipe", stderr: "pipe" });
   let out = "";
   (async () => { for await (const c of proc.stdout) out += new TextDecoder().decode(c); })();
   (async () => { for await (const c of proc.stderr) out += new TextDecoder().decode(c); })();

@@ -83,7 +83,7 @@ const linkTrackerPort = (out: string) => Number(/"msg":"listening"/.test(out) &&
 async function startLinkTracker(dir: string, env: Record<string, string> = {}, startWaitMs?: number) {
   mkdirSync(dir, { recursive: true });
   // The default configuration, request log included (LOG_LEVEL=info).
-  return start([BINARY], { PORT: "0", HOST: "127.0.0.1", WEBHOOK_API_KEY: KEY, LOG_LEVEL: "info", ...env }, dir, linkTrackerPort, startWaitMs);
+  return start([BINARY], { PORT: "0", HOST: "127.0.0.1", DESTINATION_CHECK_SECONDS: "0", WEBHOOK_API_KEY: KEY, LOG_LEVEL: "info", ...env }, dir, linkTrackerPort, startWaitMs);
 }
 
 /** An empty PostgreSQL database for the PostgreSQL figures: BENCH_DATABASE_URL, or one made on the local server. */

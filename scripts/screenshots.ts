@@ -20,7 +20,7 @@ await Bun.$`bash scripts/install-chromium.sh`.cwd(root).quiet();
 
 const proc = Bun.spawn([join(root, "dist/link-tracker")], {
   cwd: dir,
-  env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", WEBHOOK_API_KEY: KEY, TRUST_PROXY: "true", SIGNAL_HOLD_SECONDS: "0" },
+  env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", DESTINATION_CHECK_SECONDS: "0", WEBHOOK_API_KEY: KEY, TRUST_PROXY: "true", SIGNAL_HOLD_SECONDS: "0" },
   stdout: "pipe",
 });
 let log = "";

@@ -113,6 +113,8 @@ const Settings = z.object({
   SIGNAL_RETURN_DAYS: count(3650).default(7),
   SIGNAL_HOLD_SECONDS: count(3600).default(15),
   WEBHOOK_ALLOW_PRIVATE: z.stringbool().default(false),
+  DESTINATION_CHECK_SECONDS: count(31_536_000).default(86_400),
+  DESTINATION_CHECK_ALLOW_PRIVATE: z.stringbool().default(false),
   GEOIP_COUNTRY_DB: geoFile("country"),
   GEOIP_ASN_DB: geoFile("asn"),
   GEOIP_CITY_DB: geoFile("city"),
@@ -182,6 +184,10 @@ const ConfigSchema = Settings
     signalHoldSeconds: e.SIGNAL_HOLD_SECONDS,
     /** Webhooks may target loopback, private and link-local addresses (a receiver on the same box or LAN). */
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+    /** Every active link's destination is checked once in this many seconds (0: only on demand). */
+    destinationCheckSeconds: e.DESTINATION_CHECK_SECONDS,
+    /** Destination checks may ask loopback, private and link-local addresses (tests, an intranet). */
+    destinationCheckAllowPrivate: e.DESTINATION_CHECK_ALLOW_PRIVATE,
     /** Browser origins besides PUBLIC_BASE_URL's whose pages may call /mcp (requests without Origin always may). */
     mcpAllowedOrigins: e.MCP_ALLOWED_ORIGINS,
     /**

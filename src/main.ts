@@ -21,6 +21,7 @@ import { upstreamLinks } from "./modules/edge/links";
 import { Shipper } from "./modules/edge/shipper";
 import { startRetention } from "./modules/privacy/service";
 import { startBurstSweep } from "./modules/redirect/burst-sweep";
+import { startDestinationChecks } from "./modules/links/checks";
 import { startDelivery } from "./modules/webhooks/service";
 import { signalRule } from "./modules/webhooks/signals";
 import { sqliteWorkers } from "./workers";
@@ -151,6 +152,8 @@ async function serve(): Promise<void> {
   const retention = startRetention(store, config.retentionDays, log);
   // Webhooks are delivered by the central server (an edge has no links to tell about).
   const delivery = config.edge ? null : startDelivery(store, log, { allowPrivate: config.webhookAllowPrivate });
+  // Where the links lead, checked by the central server (an edge has no links of its own).
+  const checks = config.edge ? null : startDestinationChecks(store, log, { everySeconds: config.destinationCheckSeconds, allowPrivate: config.destinationCheckAllowPrivate });
   // Several instances share a PostgreSQL store: a scanner's clicks may reach each of them.
   const sweep = config.postgres ? startBurstSweep(store, log) : null;
 
@@ -171,6 +174,7 @@ async function serve(): Promise<void> {
     }
     retention.stop();
     delivery?.stop();
+    checks?.stop();
     sweep?.stop();
     try {
       await store.close(CLOSE_MS);

@@ -15,7 +15,7 @@ export type VisitorKind = "human" | "assistant" | "bot" | "preview" | "scanner" 
 export type ClickOrigin = "redirect" | "ingest" | "api";
 export type ClickOutcome = "redirected" | "not_found" | "gone";
 export type Scope = "ingest" | "read" | "admin";
-export type SignalType = "click.first_human" | "click.returned" | "click.assistant" | "link.orphan_hit";
+export type SignalType = "click.first_human" | "click.returned" | "click.assistant" | "link.orphan_hit" | "link.destination_down" | "link.destination_up";
 
 export type Link = {
   trackingId: string;
@@ -438,6 +438,48 @@ export interface SettingRepository {
   saltForDay(day: string): Promise<string>;
 }
 
+/** The last check of a link's destination (modules/links/destination.ts); a link without one was never checked. */
+export type DestinationState = {
+  trackingId: string;
+  checkedAt: string;
+  ok: boolean;
+  /** The last answer's status; null when none came. */
+  status: number | null;
+  error: string | null;
+  /** Failed checks in a row. */
+  failures: number;
+  down: boolean;
+  /** When it went down; null while it is up. */
+  downSince: string | null;
+};
+
+/** A link the background checks are to ask about: its id and where it leads. */
+export type DestinationToCheck = { trackingId: string; originalUrl: string };
+
+export interface DestinationRepository {
+  of(trackingIds: string[]): Promise<Map<string, DestinationState>>;
+  /**
+   * Stores a check of a link's destination in one transaction: `next` is given the state
+   * before (undefined: never checked) and the link, and says the state after and the event
+   * to store with it (its down or up), or null to store nothing. The state stored after,
+   * or undefined when there is no such link.
+   */
+  record(trackingId: string, next: (before: DestinationState | undefined, link: Link) => { state: DestinationState; signal: NewSignal | null } | null): Promise<DestinationState | undefined>;
+  /** The active links whose destination is down at `now`, longest down first. */
+  down(now: string, limit: number): Promise<{ link: Link; state: DestinationState }[]>;
+  /** Forgets a link's checks: its destination changed. */
+  forget(trackingId: string): Promise<void>;
+  /** Up to `limit` active links at `now` whose last check failed, not down yet, checked before `before`: checked again soon, not at the next pass. */
+  failing(before: string, limit: number, now: string): Promise<DestinationToCheck[]>;
+  /** Up to `limit` active links at `now` after tracking id `after` (from the first when null), in id order: the background checks' pass. */
+  activeAfter(after: string | null, limit: number, now: string): Promise<DestinationToCheck[]>;
+  /**
+   * Runs `work` in one transaction holding the background checks' turn: on a shared
+   * database one instance at a time takes the next links of the pass (null: another held it).
+   */
+  inTurn<T>(work: (store: Store) => Promise<T>): Promise<T | null>;
+}
+
 /** Edge mode: clicks waiting to be shipped upstream. */
 export interface OutboxRepository {
   /** An event already queued (same event_id) is not added twice. */
@@ -458,6 +500,7 @@ export interface Store {
   readonly applications: ApplicationRepository;
   readonly settings: SettingRepository;
   readonly outbox: OutboxRepository;
+  readonly destinations: DestinationRepository;
   /** Runs `work` as one transaction: every write in it lands, or none does. */
   tx<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** A real read and a write that changes nothing: throws when either fails. */

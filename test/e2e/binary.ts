@@ -49,7 +49,7 @@ export function emptyFolder(): string {
 export async function startServer(cwd: string, env: Record<string, string> = {}, args: string[] = []): Promise<Server> {
   const proc = Bun.spawn([BINARY, ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", ...env },
+    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", DESTINATION_CHECK_SECONDS: "0", ...env },
     stdout: "pipe",
     stderr: "pipe",
   });

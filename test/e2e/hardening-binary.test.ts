@@ -36,7 +36,7 @@ describe("first start", () => {
     expect(await stop(server)).toBe(0);
     // startServer mixes both streams; run again to tell them apart.
     const cwd2 = emptyFolder();
-    const proc = Bun.spawn([BINARY], { cwd: cwd2, env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1" }, stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn([BINARY], { cwd: cwd2, env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", DESTINATION_CHECK_SECONDS: "0" }, stdout: "pipe", stderr: "pipe" });
     const stderr = new Response(proc.stderr).text();
     const stdout = new Response(proc.stdout).text();
     await Bun.sleep(1500);

@@ -190,7 +190,7 @@ describe.skipIf(!!reason)(`the OCI image${reason ? ` (skipped: ${reason})` : ""}
     expect(image.runtime.process.args).toEqual(["/usr/local/bin/link-tracker", "serve"]);
     const port = freePort();
     // Loopback only, here; the image's own HOST is 0.0.0.0.
-    const env = { HOST: "127.0.0.1", PORT: String(port), WEBHOOK_API_KEY: KEY };
+    const env = { HOST: "127.0.0.1", PORT: String(port), WEBHOOK_API_KEY: KEY, DESTINATION_CHECK_SECONDS: "0" };
     const server = await inImage(image, image.runtime.process.args, env);
     const up = await until(() => health(port), 20_000);
     if (!up) server.signal("SIGKILL");
@@ -241,7 +241,7 @@ describe.skipIf(!!reason)(`the OCI image${reason ? ` (skipped: ${reason})` : ""}
     expect(file).toContain("ARM aarch64");
     expect(Bun.spawnSync(["cp", qemu, join(image.rootfs, "qemu")]).exitCode).toBe(0);
     const port = freePort();
-    const server = await inImage(image, image.runtime.process.args, { HOST: "127.0.0.1", PORT: String(port), WEBHOOK_API_KEY: KEY }, ["/qemu"]);
+    const server = await inImage(image, image.runtime.process.args, { HOST: "127.0.0.1", PORT: String(port), WEBHOOK_API_KEY: KEY, DESTINATION_CHECK_SECONDS: "0" }, ["/qemu"]);
     const up = await until(() => health(port), 60_000);
     if (!up) server.signal("SIGKILL");
     expect(up, up ? "" : await output(server.proc)).toBe(true);

@@ -211,7 +211,7 @@ describe.skipIf(!shared.url)(`PostgreSQL faults${shared.url ? "" : ` (skipped: $
 
 /** Runs the binary until it exits by itself; its exit code and what it said. */
 async function runToExit(env: Record<string, string>): Promise<{ code: number | null; err: string }> {
-  const proc = Bun.spawn([BINARY], { cwd: emptyFolder(), env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", WEBHOOK_API_KEY: KEY, ...env }, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([BINARY], { cwd: emptyFolder(), env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", DESTINATION_CHECK_SECONDS: "0", WEBHOOK_API_KEY: KEY, ...env }, stdout: "pipe", stderr: "pipe" });
   const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
   const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);

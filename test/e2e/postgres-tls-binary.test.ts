@@ -36,7 +36,7 @@ async function urlOf(server: typeof tls, params: string, host = "127.0.0.1") {
 async function runToExit(env: Record<string, string>): Promise<{ code: number | null; err: string }> {
   const proc = Bun.spawn([BINARY], {
     cwd: emptyFolder(),
-    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", WEBHOOK_API_KEY: KEY, DATABASE_CONNECT_WAIT_SECONDS: "2", ...env },
+    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", DESTINATION_CHECK_SECONDS: "0", WEBHOOK_API_KEY: KEY, DATABASE_CONNECT_WAIT_SECONDS: "2", ...env },
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -89,7 +89,7 @@ describe.skipIf(!analyze)(`the systemd unit${analyze ? "" : " (skipped: no syste
       const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
       const port = probe.port!;
       probe.stop(true);
-      const env = { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: String(port), WEBHOOK_API_KEY: KEY };
+      const env = { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: String(port), WEBHOOK_API_KEY: KEY, DESTINATION_CHECK_SECONDS: "0" };
       const server = Bun.spawn([runner, list, BINARY, "serve"], { cwd, env, stdout: "pipe", stderr: "pipe" });
       started.push(() => server.kill("SIGKILL"));
       const base = `http://127.0.0.1:${port}`;

@@ -11,7 +11,7 @@ import { LinkCache } from "./link-cache";
 import { rowsOf } from "./rows";
 
 /** Transaction-level advisory locks: one instance at a time does each of these. */
-export const LOCKS = { signals: 0x6c74_7367, retention: 0x6c74_7274, schedule: 0x6c74_7363, rollups: 0x6c74_726f } as const;
+export const LOCKS = { signals: 0x6c74_7367, retention: 0x6c74_7274, schedule: 0x6c74_7363, rollups: 0x6c74_726f, destinations: 0x6c74_6463 } as const;
 
 export const UNAVAILABLE_CODES = new Set([
   "57014", // statement timeout

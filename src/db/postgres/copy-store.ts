@@ -25,8 +25,8 @@ import { connectPostgres, type PgDb } from "./driver";
 import { migratePostgres } from "./migrations";
 import { explainTls, tlsPlan } from "./tls";
 import { isUuid, jsonb, num, rowsOf } from "./rows";
-import { dashboardSessions as pgSessions } from "./schema";
-import { dashboardSessions as liteSessions } from "../sqlite/schema";
+import { dashboardSessions as pgSessions, linkDestinations as pgDestinations } from "./schema";
+import { dashboardSessions as liteSessions, linkDestinations as liteDestinations } from "../sqlite/schema";
 
 const CLICK_SLICE = 5000;
 
@@ -88,6 +88,7 @@ export async function copyStore(source: SqliteStore, url: string, progress: (lin
     }
     await copySmallTables(lite, db, progress);
     await copySessions(source, db, progress);
+    await copyDestinations(source, db, progress);
     await copyClicks(lite, db, progress);
     return await verify(lite, db);
   } finally {
@@ -111,6 +112,21 @@ async function copySessions(source: SqliteStore, db: PgDb, progress: (line: stri
   await db.execute(sql`insert into link_tracker.copy_progress (table_name, cursor, copied, done) values ('dashboard_sessions', '', ${list.length}, true)
     on conflict (table_name) do update set copied = excluded.copied, done = true`);
   progress(`dashboard_sessions: ${list.length}`);
+}
+
+/** The last check of each link's destination, through the two drizzle tables (the same columns). */
+async function copyDestinations(source: SqliteStore, db: PgDb, progress: (line: string) => void): Promise<void> {
+  const list = source.db.select().from(liteDestinations).all();
+  const columns = ["checkedAt", "ok", "status", "error", "failures", "down", "downSince"] as const;
+  for (let i = 0; i < list.length; i += 1000) {
+    await db
+      .insert(pgDestinations)
+      .values(list.slice(i, i + 1000))
+      .onConflictDoUpdate({ target: pgDestinations.trackingId, set: Object.fromEntries(columns.map((c) => [c, sql.raw(`excluded.${pgDestinations[c].name}`)])) });
+  }
+  await db.execute(sql`insert into link_tracker.copy_progress (table_name, cursor, copied, done) values ('link_destinations', '', ${list.length}, true)
+    on conflict (table_name) do update set copied = excluded.copied, done = true`);
+  progress(`link_destinations: ${list.length}`);
 }
 
 async function copySmallTables(lite: Database, db: PgDb, progress: (line: string) => void): Promise<void> {
@@ -279,6 +295,7 @@ async function verify(lite: Database, db: PgDb): Promise<CopyReport> {
     ["webhook_deliveries", "link_tracker.webhook_deliveries"],
     ["settings", "link_tracker.settings"],
     ["dashboard_sessions", "link_tracker.dashboard_sessions"],
+    ["link_destinations", "link_tracker.link_destinations"],
   ];
   const report: CopyReport = [];
   for (const [from, to] of tables) {

@@ -19,6 +19,7 @@ import m0006 from "../../../drizzle-pg/0006_dashboard_sessions.sql" with { type:
 import m0007 from "../../../drizzle-pg/0007_click_rollups.sql" with { type: "text" };
 import m0008 from "../../../drizzle-pg/0008_click_count_mark.sql" with { type: "text" };
 import m0009 from "../../../drizzle-pg/0009_signal_time_index.sql" with { type: "text" };
+import m0010 from "../../../drizzle-pg/0010_link_destinations.sql" with { type: "text" };
 import type { PgDb } from "./driver";
 import { rowsOf } from "./rows";
 
@@ -33,6 +34,7 @@ export const embeddedSql: Record<string, string> = {
   "0007_click_rollups": m0007,
   "0008_click_count_mark": m0008,
   "0009_signal_time_index": m0009,
+  "0010_link_destinations": m0010,
 };
 
 export { journal };

@@ -121,6 +121,21 @@ export const dashboardSessions = own.table("dashboard_sessions", {
  * click is one row whatever the number of instances: the partial unique index below makes
  * the second instance's insert do nothing (no in-memory memo decides it).
  */
+/** Whether each link's destination still answers (modules/links/destination.ts); no row: never checked. */
+export const linkDestinations = own.table("link_destinations", {
+  trackingId: varchar("tracking_id", { length: 100 }).primaryKey().references(() => linkTracking.trackingId, { onDelete: "cascade" }),
+  checkedAt: at("checked_at").notNull(),
+  ok: boolean("ok").notNull(),
+  status: integer("status"),
+  error: text("error"),
+  failures: integer("failures").notNull().default(0),
+  down: boolean("down").notNull().default(false),
+  downSince: at("down_since"),
+}, (t) => [index("link_destinations_down_idx").on(t.downSince).where(sql`${t.down}`),
+  // Failed once, not down yet: checked again soon, not at the next pass.
+  index("link_destinations_failing_idx").on(t.checkedAt).where(sql`not ${t.ok} and not ${t.down}`),
+]);
+
 export const signalEvents = own.table("signal_events", {
   seq: bigserial("seq", { mode: "number" }).primaryKey(),
   eventId: text("event_id").notNull().unique(),

@@ -32,6 +32,7 @@ import { silentLogger } from "../../lib/log";
 import type {
   ApplicationRepository,
   ClickRepository,
+  DestinationRepository,
   KeyRepository,
   LinkRepository,
   OutboxRepository,
@@ -43,6 +44,7 @@ import type {
 } from "../store";
 import { applicationRepository } from "./applications";
 import { clickRepository, countInBackground } from "./clicks";
+import { destinationRepository } from "./destinations";
 import { PgContext, type PostgresStoreOptions, type Q, type Shared } from "./context";
 import type { PgDb } from "./driver";
 import { HumanMemo } from "./human-memo";
@@ -68,6 +70,7 @@ export class PostgresStore implements Store {
   readonly applications: ApplicationRepository;
   readonly settings: SettingRepository;
   readonly outbox: OutboxRepository;
+  readonly destinations: DestinationRepository;
   readonly probeWrites = true;
   private readonly ctx: PgContext;
 
@@ -83,6 +86,7 @@ export class PostgresStore implements Store {
     this.applications = applicationRepository(ctx);
     this.settings = settingRepository(ctx);
     this.outbox = unsupportedOutbox;
+    this.destinations = destinationRepository(ctx, (tx) => new PostgresStore(tx, shared, true));
   }
 
   /** A store over `db`, its schema already migrated. */

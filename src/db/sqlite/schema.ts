@@ -81,6 +81,25 @@ export const applications = sqliteTable("applications", {
   updatedAt: text("updated_at").notNull(),
 });
 
+/**
+ * Whether each link's destination still answers (modules/links/destination.ts): the last
+ * check, and how many in a row failed. A link without a row was never checked.
+ */
+export const linkDestinations = sqliteTable("link_destinations", {
+  trackingId: text("tracking_id", { length: 100 }).primaryKey().references(() => linkTracking.trackingId, { onDelete: "cascade" }),
+  checkedAt: text("checked_at").notNull(),
+  ok: integer("ok", { mode: "boolean" }).notNull(),
+  status: integer("status"),
+  error: text("error"),
+  failures: integer("failures").notNull().default(0),
+  down: integer("down", { mode: "boolean" }).notNull().default(false),
+  /** When it went down (null while up): the home page's oldest first. */
+  downSince: text("down_since"),
+}, (t) => [index("link_destinations_down_idx").on(t.downSince).where(sql`${t.down} = 1`),
+  // Failed once, not down yet: checked again soon, not at the next pass.
+  index("link_destinations_failing_idx").on(t.checkedAt).where(sql`${t.ok} = 0 and ${t.down} = 0`),
+]);
+
 export const apiKeys = sqliteTable("api_keys", {
   id: text("id").primaryKey(),
   name: text("name").notNull().unique(),
@@ -135,7 +154,7 @@ export const edgeDeadLetters = sqliteTable("edge_dead_letters", {
 export const signalEvents = sqliteTable("signal_events", {
   seq: integer("seq").primaryKey({ autoIncrement: true }),
   eventId: text("event_id").notNull().unique(),
-  type: text("type", { enum: ["click.first_human", "click.returned", "click.assistant", "link.orphan_hit"] }).notNull(),
+  type: text("type", { enum: ["click.first_human", "click.returned", "click.assistant", "link.orphan_hit", "link.destination_down", "link.destination_up"] }).notNull(),
   createdAt: text("created_at").notNull(),
   deliverAfter: text("deliver_after").notNull(),
   clickId: text("click_id").notNull(),

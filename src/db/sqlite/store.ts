@@ -25,6 +25,7 @@ import {
   type ApiKey,
   type ApplicationRepository,
   type ClickRepository,
+  type DestinationRepository,
   type Delivery,
   type Endpoint,
   type ExportFilter,
@@ -45,6 +46,7 @@ import {
 import { backupTo } from "./backup";
 import * as applications from "./applications";
 import * as clicks from "./clicks";
+import * as destinations from "./destinations";
 import { createDb, inboxPath, type Db } from "./index";
 import { inboxBacklog, queueClicks, READ_SLICE, GAP_MS, settleClicks, settleWithin, startInboxMover } from "./inbox";
 import * as keys from "./keys";
@@ -110,6 +112,7 @@ export class SqliteStore implements Store {
   readonly applications: ApplicationRepository;
   readonly settings: SettingRepository;
   readonly outbox: OutboxRepository;
+  readonly destinations: DestinationRepository;
 
   private readonly facts: ClickFacts;
   private readonly rule: SignalRule | undefined;
@@ -173,6 +176,7 @@ export class SqliteStore implements Store {
     this.applications = this.applicationRepository();
     this.settings = this.settingRepository();
     this.outbox = this.outboxRepository();
+    this.destinations = this.destinationRepository();
   }
 
   private startBackground(log: Logger, onQuiet?: () => void) {
@@ -591,6 +595,20 @@ export class SqliteStore implements Store {
       peek: (limit) => this.read(() => outbox.peek(db, limit)),
       acknowledge: (acked, rejected, at) => this.write(() => outbox.settle(db, acked, rejected, at)),
       status: () => this.read(() => outbox.outboxStatus(db)),
+    };
+  }
+
+  private destinationRepository(): DestinationRepository {
+    const db = this.db;
+    return {
+      of: (ids) => this.read(() => destinations.destinationsOf(db, ids)),
+      record: (id, next) => this.write(() => destinations.recordDestination(db, id, next)),
+      down: (now, limit) => this.read(() => destinations.downDestinations(db, now, limit)),
+      forget: (id) => this.write(() => destinations.forgetDestination(db, id)),
+      failing: (before, limit, now) => this.read(() => destinations.failingDestinations(db, before, limit, now)),
+      activeAfter: (after, limit, now) => this.read(() => destinations.activeAfter(db, after, limit, now)),
+      // One server on a file: its transaction is the turn.
+      inTurn: (work) => this.tx(work),
     };
   }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isoInstant } from "../../lib/schemas";
+import { DestinationView } from "../links/model";
 import { isTimeZone } from "../../lib/zone";
 
 /** An IANA time zone that days are counted in (default UTC). */
@@ -116,6 +117,7 @@ const LinkRollup = z.object({
   first_human_click: nullableString(),
   last_human_click: nullableString(),
   time_to_first_click_seconds: int().nullable(),
+  destination: DestinationView.nullable().optional().describe("Where the link leads, as last checked (an application's and a job's roll-up); null: not checked yet"),
 });
 
 const Visit = z.object({

@@ -3,10 +3,16 @@
  * what. Roll-ups by job and by application, and one timeline per application with the
  * clicks grouped into visits.
  */
-import type { ClickPlace, KindCount, Link, Store } from "../../db/store";
+import type { ClickPlace, DestinationState, KindCount, Link, Store } from "../../db/store";
 import { NotFound } from "../../lib/errors";
 import { countsByKind } from "../clicks/visitor";
 import { viewOf } from "../links/service";
+import { destinationView } from "../links/checks";
+
+const destinationOf = (destinations: Map<string, DestinationState>, trackingId: string) => {
+  const state = destinations.get(trackingId);
+  return state ? destinationView(state) : null;
+};
 import { afterApplication, applicationLabel, cursorAfter, nameOf } from "../applications/service";
 import { fromCompanyNetwork } from "../clicks/company";
 import { agentText, placeBreakdowns } from "./service";
@@ -18,7 +24,8 @@ const TIMELINE_CLICKS = 1000;
 
 const ROLLUP_FIELDS = ["tracking_id", "link_function", "link_type", "original_url", "redirect_url", "job_id", "application_id", "is_active", "created_at"] as const;
 
-async function linkRollups(store: Store, links: Link[], known?: KindCount[]) {
+/** Each link's counts; with `destinations` (an application's or a job's page), where each leads too. */
+async function linkRollups(store: Store, links: Link[], known?: KindCount[], destinations?: Map<string, DestinationState>) {
   const counts = known ?? (await store.clicks.perLinkKindCounts(links.map((l) => l.trackingId)));
   return links.map((link) => {
     const rows = counts.filter((c) => c.trackingId === link.trackingId);
@@ -31,6 +38,7 @@ async function linkRollups(store: Store, links: Link[], known?: KindCount[]) {
       first_human_click: human?.first ?? null,
       last_human_click: human?.last ?? null,
       time_to_first_click_seconds: human?.first ? Math.round((Date.parse(human.first) - Date.parse(link.createdAt)) / 1000) : null,
+      ...(destinations ? { destination: destinationOf(destinations, link.trackingId) } : {}),
     };
   });
 }
@@ -119,7 +127,7 @@ function summary(rollups: Awaited<ReturnType<typeof linkRollups>>) {
 export async function applicationRollup(store: Store, applicationId: string) {
   const links = await store.links.of({ applicationId });
   if (links.length === 0) throw new NotFound("No links for this application", { application_id: applicationId });
-  const rollups = await linkRollups(store, links);
+  const rollups = await linkRollups(store, links, undefined, await store.destinations.of(links.map((l) => l.trackingId)));
   const named = await store.applications.find(applicationId);
   const [visits, breakdowns, others] = await Promise.all([
     visitsOf(store, links, new Map([[applicationId, named?.company ?? null]])),
@@ -132,7 +140,7 @@ export async function applicationRollup(store: Store, applicationId: string) {
 export async function jobRollup(store: Store, jobId: string) {
   const links = await store.links.of({ jobId });
   if (links.length === 0) throw new NotFound("No links for this job", { job_id: jobId });
-  const rollups = await linkRollups(store, links);
+  const rollups = await linkRollups(store, links, undefined, await store.destinations.of(links.map((l) => l.trackingId)));
   const applications = [...new Set(links.map((l) => l.applicationId).filter((a): a is string => a !== null))];
   const named = applications.length > 0 ? await store.applications.list(applications) : [];
   const label = (id: string) => applicationLabel(id, named.find((a) => a.applicationId === id));

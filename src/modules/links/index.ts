@@ -3,10 +3,10 @@ import QRCode from "qrcode";
 import { z } from "zod";
 import { ERROR_MODELS, errorResponseDocs, errorResponses, jsonContent } from "../../lib/openapi";
 import { authPlugin, type ModuleContext } from "../auth";
-import { BulkApplication, CreatedLinks, CreateLink, DeletedLink, LinkPage, LinkView, ListQuery, MAX_BULK_LINKS, PatchLink, RecordedClick } from "./model";
+import { BulkApplication, CreatedLinks, CreateLink, DeletedLink, DownLinks, LinkPage, LinkView, ListQuery, MAX_BULK_LINKS, PatchLink, RecordedClick } from "./model";
 import { ClickEvent } from "../ingest/model";
 import { recordClick } from "../ingest/service";
-import { createLink, createLinks, deleteLink, getLink, listLinkViews, patchLink } from "./service";
+import { checkLink, createLink, createLinks, deleteLink, downLinks, getLink, listLinkViews, lookupLink, patchLink } from "./service";
 
 const IdParams = z.object({ tracking_id: z.string().max(100, "tracking_id exceeds 100 characters") });
 
@@ -57,7 +57,7 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
       response: { 200: LinkPage, ...errorResponses(400, 401, 403, 429, 503) },
       detail: { operationId: "listLinks", summary: "List links, newest first, with their human click counts; filters and cursor pagination" },
     })
-    .get("/lookup/:tracking_id", ({ params }) => getLink(store, params.tracking_id), {
+    .get("/lookup/:tracking_id", ({ params }) => lookupLink(store, params.tracking_id), {
       auth: "ingest",
       params: IdParams,
       response: { 200: LinkView, ...errorResponses(400, 401, 403, 404, 429, 503) },
@@ -66,7 +66,7 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
         description: "Inactive and expired links are answered too, with is_active false, so the node can answer 410. Unknown ids: 404.",
       },
     })
-    .get("/lookup", ({ query }) => getLink(store, query.uuid), {
+    .get("/lookup", ({ query }) => lookupLink(store, query.uuid), {
       auth: "ingest",
       query: z.object({ uuid: z.string({ error: "Missing required query parameter: uuid" }).max(100, "uuid exceeds 100 characters") }),
       response: { 200: LinkView, ...errorResponses(400, 401, 403, 404, 429, 503) },
@@ -94,6 +94,23 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
       params: IdParams,
       response: { 200: LinkView, ...errorResponses(400, 401, 403, 404, 429, 503) },
       detail: { operationId: "getLink", summary: "One link" },
+    })
+    .post("/links/:tracking_id/check", ({ params }) => checkLink(store, params.tracking_id, { allowPrivate: config.destinationCheckAllowPrivate }), {
+      auth: "admin",
+      params: IdParams,
+      response: { 200: LinkView, ...errorResponses(400, 401, 403, 404, 429, 503) },
+      detail: {
+        operationId: "checkLinkDestination", summary: "Check now whether the link's destination answers",
+        description:
+          "A HEAD (a one-byte GET where HEAD is refused), redirects followed up to 5, 10 s in all. Answers the link with its destination's state: " +
+          "down after two failed checks in a row (status 400 or more but 401, 403 and 429; no answer; DNS or TLS failure), up at the first that passes. " +
+          "Loopback, private and link-local destinations are refused unless DESTINATION_CHECK_ALLOW_PRIVATE=true.",
+      },
+    })
+    .get("/destinations/down", () => downLinks(store), {
+      auth: "read",
+      response: { 200: DownLinks, ...errorResponses(401, 403, 429, 503) },
+      detail: { operationId: "listDownLinks", summary: "Active links whose destination is down (two failed checks in a row), longest down first (at most 200)" },
     })
     .get(
       "/links/:tracking_id/qr.svg",

@@ -67,6 +67,19 @@ export const ListQuery = z.object({
   cursor: z.string().max(400).optional(),
 });
 
+/** The last check of where a link leads (DESTINATION_CHECK_SECONDS; POST …/links/{tracking_id}/check). */
+export const DestinationView = z
+  .object({
+    ok: z.boolean().describe("The last check passed: an answer below 400, or 401, 403 or 429 (there, but not for a program)"),
+    down: z.boolean().describe("Two checks in a row failed: the recruiter finds an error page there"),
+    status: z.number().int().nullable().describe("The last answer's HTTP status; null when none came"),
+    error: z.string().nullable().describe('Why the last check failed: "404 Not Found", "timed out after 10 s", "DNS: no such host", …'),
+    checked_at: z.string(),
+    down_since: z.string().nullable().describe("When it went down; null while it is up"),
+  })
+  .describe("Whether the destination still answers; null: not checked yet");
+export type DestinationView = z.infer<typeof DestinationView>;
+
 /** The seed's "Essential Link Data Structure", flat, plus the fields this server adds. */
 export const LinkView = z.object({
   tracking_id: z.string(),
@@ -82,6 +95,8 @@ export const LinkView = z.object({
   created_by: z.string(),
   description: z.string().nullable(),
   expires_at: z.string().nullable(),
+  // Absent from a redirect node's lookup, which has no use for it.
+  destination: DestinationView.nullable().optional(),
 });
 export type LinkView = z.infer<typeof LinkView>;
 
@@ -102,4 +117,14 @@ export const RecordedClick = z.object({
   clicked_at: z.string(),
   click_source: z.string().nullable(),
   status: z.enum(["recorded", "duplicate"]),
+});
+
+/** The links whose destination is down, longest down first. */
+export const DownLinks = z.object({
+  links: z.array(
+    LinkView.extend({
+      destination: DestinationView,
+      application_label: z.string().nullable().describe("The application's name (applications by name), or null for a link without one"),
+    }),
+  ),
 });

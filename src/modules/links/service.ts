@@ -1,12 +1,14 @@
 import type { Config } from "../../config";
-import type { Link, LinkChanges, Store } from "../../db/store";
+import type { DestinationState, Link, LinkChanges, Store } from "../../db/store";
 import { Conflict, NotFound, ValidationFailed } from "../../lib/errors";
 import { checkEach, envelopeProblem } from "../../lib/schemas";
 import { nowIso } from "../../lib/time";
 import { isUsableSource, sourceSlug } from "../redirect/model";
 import { isLiveLink } from "../redirect/service";
 import type { ApplicationView } from "../applications/model";
-import { getApplication, putLabel } from "../applications/service";
+import { getApplication, nameOf, putLabel } from "../applications/service";
+import { checkLinkNow, destinationView } from "./checks";
+import type { CheckOptions } from "./destination";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { BulkApplication, BulkCreateLinks, CreateLink, type LinkView, type PatchLink } from "./model";
 
@@ -34,7 +36,8 @@ export function trackedUrl(baseUrl: string, linkFunction: string, trackingId: st
 }
 
 
-export function toView(link: Link, now = nowIso()): LinkView {
+/** A link as the API shows it; with `destination` (undefined: left out, as a redirect node's lookup has it; null: never checked). */
+export function toView(link: Link, now = nowIso(), destination?: DestinationState | null): LinkView {
   return {
     tracking_id: link.trackingId,
     original_url: link.originalUrl,
@@ -50,6 +53,7 @@ export function toView(link: Link, now = nowIso()): LinkView {
     created_by: link.createdBy,
     description: link.description,
     expires_at: link.expiresAt,
+    ...(destination === undefined ? {} : { destination: destination && destinationView(destination) }),
   };
 }
 
@@ -91,7 +95,7 @@ function insertOrConflict(store: Store, rows: Link[]): Promise<Link[]> {
 export async function createLink(store: Store, config: Config, input: CreateLink): Promise<LinkView> {
   const now = nowIso();
   const [row] = await insertOrConflict(store, [newLink(input, config, now)]);
-  return toView(row, now);
+  return toView(row, now, null);
 }
 
 /**
@@ -111,7 +115,7 @@ export async function createLinks(store: Store, config: Config, body: unknown): 
   const { valid, errors } = await checkEach(envelope.links, (item) => CreateLink.safeParse(item), "Link");
   if (errors.length > 0) throw new ValidationFailed("One or more links failed validation; none was created", { validation_errors: errors });
   const now = nowIso();
-  if (!named) return { links: (await insertOrConflict(store, valid.map(({ value }) => newLink(value, config, now)))).map((row) => toView(row, now)) };
+  if (!named) return { links: (await insertOrConflict(store, valid.map(({ value }) => newLink(value, config, now)))).map((row) => toView(row, now, null)) };
 
   const { application_id, ...label } = named.data;
   const given = [...new Set(valid.map(({ value }) => value.application_id).filter((id): id is string => !!id))];
@@ -126,14 +130,43 @@ export async function createLinks(store: Store, config: Config, body: unknown): 
     await putLabel(tx, applicationId, label);
     return insertOrConflict(tx, rows);
   });
-  return { links: links.map((row) => toView(row, now)), application: await getApplication(store, applicationId) };
+  return { links: links.map((row) => toView(row, now, null)), application: await getApplication(store, applicationId) };
 }
 
-/** Also what a redirect node's lookup answers: inactive and expired links too, with is_active false. */
-export async function getLink(store: Store, trackingId: string): Promise<LinkView> {
+/** What a redirect node's lookup answers: inactive and expired links too, with is_active false. */
+export async function lookupLink(store: Store, trackingId: string): Promise<LinkView> {
   const link = await store.links.find(trackingId);
   if (!link) throw linkNotFound(trackingId);
   return toView(link);
+}
+
+export async function getLink(store: Store, trackingId: string): Promise<LinkView> {
+  const link = await store.links.find(trackingId);
+  if (!link) throw linkNotFound(trackingId);
+  return toView(link, nowIso(), (await store.destinations.of([trackingId])).get(trackingId) ?? null);
+}
+
+/** Checks where a link leads now and answers the link with the check (inactive links too: before reactivating one). */
+export async function checkLink(store: Store, trackingId: string, options: CheckOptions): Promise<LinkView> {
+  const link = await store.links.find(trackingId);
+  if (!link) throw linkNotFound(trackingId);
+  const state = await checkLinkNow(store, link, options);
+  return toView((await store.links.find(trackingId)) ?? link, nowIso(), state ?? null);
+}
+
+/** The links a recruiter would find an error page behind (active ones), longest down first, with their applications' names. */
+export async function downLinks(store: Store, limit = 200) {
+  const now = nowIso();
+  const rows = await store.destinations.down(now, limit);
+  const ids = [...new Set(rows.flatMap((r) => (r.link.applicationId ? [r.link.applicationId] : [])))];
+  const named = new Map((ids.length ? await store.applications.list(ids) : []).map((a) => [a.applicationId, a]));
+  return {
+    links: rows.map(({ link, state }) => ({
+      ...toView(link, now, state),
+      destination: destinationView(state),
+      application_label: link.applicationId ? nameOf(link.applicationId, named.get(link.applicationId)).label : null,
+    })),
+  };
 }
 
 export async function patchLink(store: Store, trackingId: string, patch: PatchLink): Promise<LinkView> {
@@ -146,9 +179,12 @@ export async function patchLink(store: Store, trackingId: string, patch: PatchLi
   if (patch.link_type !== undefined) changes.linkType = patch.link_type;
   if (patch.job_id !== undefined) changes.jobId = patch.job_id;
   if (patch.application_id !== undefined) changes.applicationId = patch.application_id;
+  const before = patch.original_url !== undefined ? await store.links.find(trackingId) : undefined;
   const updated = await store.links.update(trackingId, changes);
   if (!updated) throw linkNotFound(trackingId);
-  return toView(updated, now);
+  // A new destination: the checks of the old one say nothing of it.
+  if (before && before.originalUrl !== updated.originalUrl) await store.destinations.forget(trackingId);
+  return toView(updated, now, (await store.destinations.of([trackingId])).get(trackingId) ?? null);
 }
 
 export async function deleteLink(store: Store, trackingId: string): Promise<{ tracking_id: string; deleted: true; clicks_deleted: number }> {
@@ -189,8 +225,9 @@ export async function listLinkViews(store: Store, options: ListOptions) {
       .filter((c) => c.kind === "human")
       .map((c) => [c.trackingId, c.clicks]),
   );
+  const destinations = await store.destinations.of(page.map((r) => r.trackingId));
   return {
-    links: page.map((row) => ({ ...toView(row, now), clicks: human.get(row.trackingId) ?? 0 })),
+    links: page.map((row) => ({ ...toView(row, now, destinations.get(row.trackingId) ?? null), clicks: human.get(row.trackingId) ?? 0 })),
     next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.createdAt, page[page.length - 1]!.trackingId) : null,
   };
 }

@@ -56,9 +56,15 @@ export function eventText(event: SignalPayload, now = Date.now()): string {
     const target = meant ? `${meant.application_label ? `${meant.application_label} · ` : ""}${meant.link_function} (${meant.tracking_id})` : `the deleted link ${d.probably}`;
     return `${when(d.click.clicked_at, now)}: a link cut short was opened (id "${d.orphan_id}")${from(d.click)}; it was probably ${target}. It can be attributed with attribute_orphan.`;
   }
+  const application = event.data.application?.label ?? (event.data.application_id ? `application ${event.data.application_id.slice(0, 8)}` : "a link without an application");
+  const link = `the ${event.data.link.link_function} link`;
+  if (event.type === "link.destination_down" || event.type === "link.destination_up") {
+    const c = event.data.destination;
+    return event.type === "link.destination_down"
+      ? `${when(c.checked_at, now)}: ${application}: ${link} leads nowhere (${event.data.link.original_url} answered ${c.error ?? "an error"}, twice in a row); a recruiter would find an error page.`
+      : `${when(c.checked_at, now)}: ${application}: ${link} works again (${event.data.link.original_url} answers).`;
+  }
   const d = event.data;
-  const application = d.application?.label ?? (d.application_id ? `application ${d.application_id.slice(0, 8)}` : "a link without an application");
-  const link = `the ${d.link.link_function} link`;
   const own = "company_network" in d.click && d.click.company_network && d.application?.company ? ` (from ${d.application.company}'s own network)` : "";
   if (event.type === "click.assistant") {
     return `${when(d.click.clicked_at, now)}: ${application}: someone asked an AI assistant (${event.data.assistant.name}, ${event.data.assistant.vendor}) to open ${link}.`;

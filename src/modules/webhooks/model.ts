@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { VISITOR_KINDS } from "../clicks/visitor";
+import { DestinationView } from "../links/model";
 import { httpUrl, queryLimit, strictBodyError } from "../../lib/schemas";
 
-export const EVENT_TYPES = ["click.first_human", "click.returned", "click.assistant", "link.orphan_hit"] as const;
+export const EVENT_TYPES = ["click.first_human", "click.returned", "click.assistant", "link.orphan_hit", "link.destination_down", "link.destination_up"] as const;
 
 const WebhookUrl = httpUrl("url", "https://jobs.example.com/hooks/link-tracker");
 
@@ -68,6 +69,14 @@ const AboutLink = {
   click: ClickSummary,
 };
 
+const AboutDestination = {
+  link: LinkSummary,
+  job_id: z.string().nullable(),
+  application_id: z.string().nullable(),
+  application: ApplicationSummary.nullable().optional(),
+  destination: DestinationView.describe("The check that changed it"),
+};
+
 const signal = <T extends (typeof EVENT_TYPES)[number], D extends z.ZodRawShape>(type: T, description: string, data: D) =>
   z.object({ id: z.string().describe("Unique; a receiver drops a second delivery of the same id"), type: z.literal(type), created_at: z.string(), data: z.object(data) }).describe(description);
 
@@ -97,6 +106,8 @@ export const SignalPayload = z
         .describe("That link as it is when the event is sent, named; null once it is deleted"),
       click: ClickSummary,
     }),
+    signal("link.destination_down", "A link's destination failed two checks in a row: the recruiter would find an error page", AboutDestination),
+    signal("link.destination_up", "A link's destination that was down answers again", AboutDestination),
   ])
   .describe("A signal, told apart by its type");
 export type SignalPayload = z.infer<typeof SignalPayload>;

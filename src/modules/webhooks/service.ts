@@ -134,9 +134,11 @@ function asSent(payload: unknown, { named, meant }: Context): SignalPayload {
   const id = event.data.application_id;
   if (!id) return event;
   const { label, company, role } = application(id);
+  const about = { application_id: id, label, company, role };
+  if (event.type === "link.destination_down" || event.type === "link.destination_up" || event.type === "click.assistant") return { ...event, data: { ...event.data, application: about } } as SignalPayload;
   // A person's click from the company's own network, by the company's name as it is now.
-  const click = event.type === "click.assistant" ? event.data.click : { ...event.data.click, company_network: fromCompanyNetwork(company, { asn: event.data.click.asn ?? null, network: event.data.click.network ?? null }) };
-  return { ...event, data: { ...event.data, click, application: { application_id: id, label, company, role } } } as SignalPayload;
+  const click = { ...event.data.click, company_network: fromCompanyNetwork(company, { asn: event.data.click.asn ?? null, network: event.data.click.network ?? null }) };
+  return { ...event, data: { ...event.data, click, application: about } } as SignalPayload;
 }
 
 /** The applications and probable links some events are about, each read once. */

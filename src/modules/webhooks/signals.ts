@@ -37,7 +37,7 @@ export function placeText(c: { country?: string | null; network?: string | null 
   return [c.network, c.country].filter(Boolean).join(", ") || null;
 }
 
-const linkSummary = (l: Link) => ({ tracking_id: l.trackingId, link_function: l.linkFunction, link_type: l.linkType, original_url: l.originalUrl, redirect_url: l.redirectUrl });
+export const linkSummary = (l: Link) => ({ tracking_id: l.trackingId, link_function: l.linkFunction, link_type: l.linkType, original_url: l.originalUrl, redirect_url: l.redirectUrl });
 
 function signalsOf(facts: SignalFacts, click: NewClick, returnDays: number): Signal[] {
   if (click.outcome !== "redirected") {

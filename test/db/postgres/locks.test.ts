@@ -70,4 +70,14 @@ describe.skipIf(!pg.url)(`advisory locks between instances${pg.url ? "" : ` (ski
     await store.webhooks.schedule(endpoint, new Date().toISOString());
     expect(await store.webhooks.dueDeliveries(new Date().toISOString(), 10)).toHaveLength(1);
   });
+
+  test("destination checks: the next links of the pass are one instance's at a time", async () => {
+    const url = await pg.freshDatabase();
+    const store = await openPostgresStore(url);
+    opened.push(store);
+    const release = await holdLock(url, LOCKS.destinations);
+    expect(await store.destinations.inTurn(async () => "taken")).toBeNull();
+    await release();
+    expect(await store.destinations.inTurn(async () => "taken")).toBe("taken");
+  });
 });

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { AppError } from "../../../src/lib/errors";
 import { silentLogger } from "../../../src/lib/log";
 import { reclassifyAssistants } from "../../../src/modules/clicks/reclassify";
-import type { Link, NewClick, Store, VisitorKind } from "../../../src/db/store";
+import type { DestinationState, Link, NewClick, NewSignal, SignalType, Store, VisitorKind } from "../../../src/db/store";
 
 /** `signals`: open the store with the server's signal rule (webhooks/signals.ts) with these settings. */
 export type OpenStore = (options: { signals?: { returnDays: number; holdSeconds: number } }) => Promise<Store> | Store;
@@ -498,6 +498,76 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       expect(rows.map((r) => r.eventId)).toEqual(["e1", "e2", "e3"]);
       await store.outbox.acknowledge([rows[0].seq], [{ row: rows[1], reason: "Event 2: bad" }], at(2));
       expect(await store.outbox.status()).toMatchObject({ pending: 1, dead_letters: 1, recent_dead_letters: [{ event_id: "e2", reason: "Event 2: bad" }] });
+    });
+  });
+
+  describe(`${name}: destinations`, () => {
+    const state = (trackingId: string, minutes: number, extra: Partial<DestinationState> = {}): DestinationState => ({
+      trackingId, checkedAt: at(minutes), ok: false, status: 404, error: "404 Not Found", failures: 1, down: false, downSince: null, ...extra,
+    });
+    const event = (trackingId: string, type: SignalType): NewSignal => ({
+      eventId: `evt_${trackingId}_${type}`, type, createdAt: at(0), deliverAfter: at(0), clickId: Bun.randomUUIDv7(), trackingId, subject: `destination:${trackingId}`,
+      payload: { id: `evt_${trackingId}`, type, created_at: at(0), data: {} },
+    });
+
+    test("a check is stored with its event in one transaction, seen by of(); down lists active links longest down first; a deleted link takes its checks along", async () => {
+      const store = await fresh();
+      await store.links.insert([link("d1"), link("d2"), link("d3"), link("d4", { isActive: false }), link("d5", { expiresAt: at(5) })]);
+      const seen: (DestinationState | undefined)[] = [];
+      const first = await store.destinations.record("d1", (before, l) => {
+        seen.push(before);
+        expect(l.trackingId).toBe("d1");
+        return { state: state("d1", 1), signal: null };
+      });
+      expect(first).toEqual(state("d1", 1));
+      await store.destinations.record("d1", (before) => {
+        seen.push(before);
+        return { state: state("d1", 2, { failures: 2, down: true, downSince: at(2) }), signal: event("d1", "link.destination_down") };
+      });
+      expect(seen).toEqual([undefined, state("d1", 1)]);
+      for (const id of ["d2", "d4", "d5"]) await store.destinations.record(id, () => ({ state: state(id, 3, { failures: 2, down: true, downSince: at(1) }), signal: null }));
+      // null stores nothing, and answers the state as it was.
+      expect(await store.destinations.record("d1", () => null)).toMatchObject({ down: true, checkedAt: at(2) });
+      expect(await store.destinations.record("nope", () => ({ state: state("nope", 1), signal: null }))).toBeUndefined();
+
+      expect([...(await store.destinations.of(["d1", "d2", "d3"])).keys()].sort()).toEqual(["d1", "d2"]);
+      expect((await store.destinations.of(["d1"])).get("d1")).toEqual(state("d1", 2, { failures: 2, down: true, downSince: at(2) }));
+      // d4 is inactive and d5 expired at minute 5: not a recruiter's problem.
+      expect((await store.destinations.down(at(10), 10)).map((d) => [d.link.trackingId, d.state.downSince])).toEqual([["d2", at(1)], ["d1", at(2)]]);
+      expect((await store.signals.due(0, at(1), 10)).map((s) => [s.type, s.trackingId])).toEqual([["link.destination_down", "d1"]]);
+
+      await store.destinations.forget("d2");
+      expect((await store.destinations.of(["d2"])).size).toBe(0);
+      expect(await store.links.deleteWithClicks("d1")).toBe(0);
+      expect((await store.destinations.of(["d1"])).size).toBe(0);
+    });
+
+    test("the pass: active links after an id, in id order; failing: failed once, not down, checked long enough ago; inTurn is one transaction", async () => {
+      const store = await fresh();
+      await store.links.insert(["p3", "p1", "p5", "p2", "p4"].map((id) => link(id, { isActive: id !== "p4" })));
+      const ids = (rows: { trackingId: string }[]) => rows.map((r) => r.trackingId);
+      expect(ids(await store.destinations.activeAfter(null, 2, at(0)))).toEqual(["p1", "p2"]);
+      expect(ids(await store.destinations.activeAfter("p2", 10, at(0)))).toEqual(["p3", "p5"]);
+      expect((await store.destinations.activeAfter("p3", 1, at(0)))[0]).toEqual({ trackingId: "p5", originalUrl: "https://example.com/p5" });
+      await store.destinations.record("p1", () => ({ state: state("p1", 1), signal: null }));
+      await store.destinations.record("p2", () => ({ state: state("p2", 5), signal: null }));
+      await store.destinations.record("p3", () => ({ state: state("p3", 1, { failures: 2, down: true, downSince: at(1) }), signal: null }));
+      await store.destinations.record("p5", () => ({ state: state("p5", 1, { ok: true, status: 200, error: null, failures: 0 }), signal: null }));
+      expect(ids(await store.destinations.failing(at(3), 10, at(3)))).toEqual(["p1"]);
+      expect(ids(await store.destinations.failing(at(9), 10, at(9)))).toEqual(["p1", "p2"]);
+
+      const inTurn = await store.destinations.inTurn(async (tx) => {
+        await tx.settings.put("pass", "p2");
+        return tx.settings.get("pass");
+      });
+      expect(inTurn).toBe("p2");
+      await store.destinations
+        .inTurn(async (tx) => {
+          await tx.settings.put("pass", "p9");
+          throw new Error("rolled back");
+        })
+        .catch(() => {});
+      expect(await store.settings.get("pass")).toBe("p2");
     });
   });
 
