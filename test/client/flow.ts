@@ -61,8 +61,8 @@ export async function flow(baseUrl: string, key: string) {
     if (page.events.length === 0) break;
     for (const e of page.events) {
       if (e.type === "click.first_human") events.push({ type: e.type, scope: e.data.scope, tracking_id: e.data.link.tracking_id });
-      else if (e.type === "click.returned" || e.type === "click.assistant") events.push({ type: e.type, tracking_id: e.data.link.tracking_id });
-      else events.push({ type: e.type, tracking_id: e.data.orphan_id });
+      else if (e.type === "link.orphan_hit") events.push({ type: e.type, tracking_id: e.data.orphan_id });
+      else events.push({ type: e.type, tracking_id: e.data.link.tracking_id });
     }
     after = page.next_cursor;
   }

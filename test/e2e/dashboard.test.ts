@@ -24,7 +24,8 @@ beforeAll(async () => {
   buildBinary();
   serverDir = emptyFolder();
   // Behind a proxy, as on a VPS: the recruiter's browser below comes from Microsoft's network.
-  server = await startServer(serverDir, { WEBHOOK_API_KEY: KEY, TRUST_PROXY: "true", SIGNAL_HOLD_SECONDS: "0" });
+  // Destination checks on demand may ask the loopback pages below.
+  server = await startServer(serverDir, { WEBHOOK_API_KEY: KEY, TRUST_PROXY: "true", SIGNAL_HOLD_SECONDS: "0", DESTINATION_CHECK_ALLOW_PRIVATE: "true" });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
 }, 60_000);
 
@@ -579,5 +580,54 @@ describe.skipIf(!available)("who opened it, said better", () => {
     expect(await p.locator(".bars rect.k-assistant").count()).toBe(1);
     expect(await accessibility(p, "link with an assistant's fetch")).toEqual([]);
     expect(errors).toEqual([]);
+  }, 60_000);
+});
+
+describe.skipIf(!available)("a destination that died", () => {
+  test("checked twice it is down: warned on the application's page and at home, told in the feed; mended, the warning goes; axe stays clean", async () => {
+    let status = 404;
+    const portfolio = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(null, { status }) });
+    try {
+      const id = "d0d0d0d0-0000-4000-8000-00000000000d";
+      const bulk = await fetch(`${server.base}/api/link-tracking/links/bulk`, {
+        method: "POST",
+        headers: { "x-api-key": KEY, "content-type": "application/json" },
+        body: JSON.stringify({ application: { application_id: id, company: "Initech", role: "Backend Developer" }, links: [{ tracking_id: "initech-portfolio", link_function: "Portfolio", original_url: `http://127.0.0.1:${portfolio.port}/work` }] }),
+      });
+      expect(bulk.status).toBe(201);
+      const { page: p, errors } = await page();
+      await p.goto(`${server.base}/dashboard/`);
+      await p.getByLabel("API key").fill(KEY);
+      await p.getByRole("button", { name: "Sign in" }).click();
+      await p.getByRole("heading", { name: "Home" }).waitFor();
+      await p.goto(`${server.base}/dashboard/#/applications/${id}`);
+      await p.getByRole("heading", { name: "Initech — Backend Developer" }).waitFor();
+      const checkNow = p.getByRole("button", { name: "Check the Portfolio link's destination now" });
+      await checkNow.click();
+      await p.getByText("a second failure in a row marks it as leading nowhere").waitFor();
+      await checkNow.click();
+      await p.getByText("This link leads nowhere:").waitFor();
+      expect(await p.locator(".link-card .dead").textContent()).toContain(`http://127.0.0.1:${portfolio.port}/work answers 404 Not Found`);
+      expect(await accessibility(p, "application with a dead link")).toEqual([]);
+
+      await p.getByRole("link", { name: "Home" }).click();
+      await p.getByRole("heading", { name: "A link that leads nowhere" }).waitFor();
+      await p.getByRole("link", { name: "Initech — Backend Developer: Portfolio" }).waitFor();
+      await p.getByText("the Portfolio link leads nowhere (404 Not Found)").waitFor();
+      expect(await accessibility(p, "home with a dead link")).toEqual([]);
+
+      status = 200;
+      await p.getByRole("link", { name: "Initech — Backend Developer: Portfolio" }).click();
+      await p.getByRole("heading", { name: "Initech — Backend Developer" }).waitFor();
+      await checkNow.click();
+      await p.getByText("The destination answers.").waitFor();
+      expect(await p.locator(".link-card .dead").count()).toBe(0);
+      await p.getByRole("link", { name: "Home" }).click();
+      await p.getByText("the Portfolio link works again").waitFor();
+      expect(await p.getByRole("heading", { name: "A link that leads nowhere" }).count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      portfolio.stop(true);
+    }
   }, 60_000);
 });

@@ -98,7 +98,7 @@ export const linksModule = ({ store, config, ...auth }: ModuleContext) =>
     .post("/links/:tracking_id/check", ({ params }) => checkLink(store, params.tracking_id, { allowPrivate: config.destinationCheckAllowPrivate }), {
       auth: "admin",
       params: IdParams,
-      response: { 200: LinkView, ...errorResponses(400, 401, 403, 404, 429, 503) },
+      response: { 200: LinkView, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503) },
       detail: {
         operationId: "checkLinkDestination", summary: "Check now whether the link's destination answers",
         description:

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { createKey } from "../../../src/modules/auth/service";
 import { startDestinationChecks } from "../../../src/modules/links/checks";
 import { silentLogger } from "../../../src/lib/log";
+import { eventText } from "../../../src/modules/mcp/words";
 import { call, setup } from "../../utils";
 
 const LINKS = "/api/link-tracking/links";
@@ -89,6 +90,10 @@ describe("checking a link's destination on demand", () => {
       application: { label: "Acme — Engineer", company: "Acme" },
       destination: { ok: false, down: true, status: 404, error: "404 Not Found" },
     });
+    // As an assistant's whats_new tells it.
+    const now = Date.parse(changes[1].data.destination.checked_at);
+    expect(eventText(changes[0], Date.parse(changes[0].data.destination.checked_at))).toBe(`${changes[0].data.destination.checked_at} (0 s ago): Acme — Engineer: the Portfolio link leads nowhere (${at("/portfolio")} answered 404 Not Found, twice in a row); a recruiter would find an error page.`);
+    expect(eventText(changes[1], now)).toBe(`${changes[1].data.destination.checked_at} (0 s ago): Acme — Engineer: the Portfolio link works again (${at("/portfolio")} answers).`);
   });
 
   test("a new destination forgets the old one's checks", async () => {
@@ -152,19 +157,22 @@ describe("the background checks", () => {
     const { app, store } = setup({ signalHoldSeconds: 0 });
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push(await linkTo(app, `/host-a-${i}`), await linkTo(app, `/host-b-${i}`, { original_url: `http://127.0.0.2:${other.port}/host-b-${i}` }));
-    answers.set("/host-b-2", 503);
+    const pass = startDestinationChecks(store, silentLogger(), { everySeconds: 1, allowPrivate: true });
+    pass.stop();
+    seen.length = 0;
+    await pass.tick();
+    // One of those the first tick left fails.
+    const b = [0, 1, 2, 3].find((i) => !seen.includes(`HEAD /host-b-${i}`))!;
+    answers.set(`/host-b-${b}`, 503);
     hostsInFlight.clear();
     mostByHost.clear();
     mostInFlight = 0;
-    const pass = startDestinationChecks(store, silentLogger(), { everySeconds: 1, allowPrivate: true });
-    pass.stop();
-    await pass.tick();
     await Bun.sleep(1100);
     // The other 7 at once.
     await pass.tick();
     expect([...mostByHost.values()]).toEqual([1, 1]);
     expect(mostInFlight).toBe(2);
-    const failed = ids[5]!;
+    const failed = ids[2 * b + 1]!;
     expect((await store.destinations.of([failed])).get(failed)).toMatchObject({ ok: false, down: false, failures: 1 });
     await Bun.sleep(1100);
     await pass.tick();

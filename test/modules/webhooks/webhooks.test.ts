@@ -189,7 +189,7 @@ describe("webhooks", () => {
     const created = await call(w.app, "/api/link-tracking/webhooks", { json: { url: r.url } });
     expect(created.status).toBe(201);
     expect(created.body.secret).toMatch(/^whsec_/);
-    expect(created.body.event_types).toEqual(["click.first_human", "click.returned", "click.assistant", "link.orphan_hit"]);
+    expect(created.body.event_types).toEqual(["click.first_human", "click.returned", "click.assistant", "link.orphan_hit", "link.destination_down", "link.destination_up"]);
     expect(JSON.stringify((await call(w.app, "/api/link-tracking/webhooks")).body)).not.toContain(created.body.secret);
 
     await w.hit("sig-LinkedIn", "198.51.100.10");

@@ -174,6 +174,8 @@ async function sinceLastLook() {
     if (e.type === "click.first_human") return [`First click on ${d.link.link_function}`, app ? ` of ${app}` : "", from];
     if (e.type === "click.assistant") return [h("strong", {}, app || "A link"), `: someone asked an AI assistant (${d.assistant.name}) to open it (${d.link.link_function})`];
     if (e.type === "click.returned") return [h("strong", {}, app || "An application"), ` got a visitor back after ${d.days_since_previous} days${from}`];
+    if (e.type === "link.destination_down") return [h("strong", {}, app || "A link"), `: the ${d.link.link_function} link leads nowhere (${d.destination.error || "an error"})`];
+    if (e.type === "link.destination_up") return [h("strong", {}, app || "A link"), `: the ${d.link.link_function} link works again`];
     // probably_link is null once the link is deleted, and absent from an older server's events.
     const probably = d.probably_link ? h("a", { href: `#/links/${encodeURIComponent(d.probably_link.tracking_id)}` }, meant(d.probably_link)) : d.probably;
     return [`A link cut short was hit: ${d.orphan_id} (probably `, probably, ")"];
@@ -191,10 +193,20 @@ async function sinceLastLook() {
 /** The most recent applications the home page looks through for its lists (the counts are of all). */
 const HOME_PAGE_SIZE = 500;
 
+/** The links whose destination died: a recruiter who clicks one finds an error page. */
+function deadLinks(down) {
+  if (down.links.length === 0) return "";
+  return h("section", { class: "dead", "aria-labelledby": "dead" }, h("h2", { id: "dead" }, down.links.length === 1 ? "A link that leads nowhere" : `${down.links.length} links that lead nowhere`),
+    h("ul", {}, down.links.map((l) => h("li", {},
+      l.application_id ? h("a", { href: `#/applications/${encodeURIComponent(l.application_id)}` }, `${l.application_label}: ${l.link_function}`) : h("a", { href: `#/links/${encodeURIComponent(l.tracking_id)}` }, l.link_function),
+      ` — ${l.original_url} answers ${l.destination.error || "an error"}, since `, when(l.destination.down_since)))),
+    h("p", {}, "Give each a new destination (Edit on its application's page), or deactivate it."));
+}
+
 async function homePage() {
-  const [overview, since] = await Promise.all([api(`/api/link-tracking/analytics/applications?limit=${HOME_PAGE_SIZE}`), sinceLastLook()]);
+  const [overview, since, down] = await Promise.all([api(`/api/link-tracking/analytics/applications?limit=${HOME_PAGE_SIZE}`), sinceLastLook(), api("/api/link-tracking/destinations/down")]);
   const apps = overview.applications;
-  main.replaceChildren(h("h1", {}, "Home"), since);
+  main.replaceChildren(h("h1", {}, "Home"), deadLinks(down), since);
   if (overview.counts.applications === 0) {
     main.append(h("div", { class: "empty" }, "No applications yet. ", h("a", { href: "#/new" }, "Create one and its links"), " and put them in your résumé."));
     return;
@@ -313,8 +325,18 @@ function linkCard(link, label, admin, reload) {
     fieldOf(`desc-${link.tracking_id}`, "Description", { value: link.description ?? "", maxlength: 2000 }).nodes,
     fieldOf(`exp-${link.tracking_id}`, "Expires on (empty: never)", { type: "date", value: localDay(link.expires_at) }).nodes,
     h("p", {}, h("button", { type: "submit", "aria-label": `Save the ${link.link_function} link` }, "Save"), " ", h("button", { type: "button", class: "secondary", onclick: () => { editor.hidden = true; } }, "Cancel")));
+  const checkNow = async (e) => {
+    error.textContent = "";
+    e.target.disabled = true;
+    try {
+      const checked = await api(`/api/link-tracking/links/${encodeURIComponent(link.tracking_id)}/check`, { method: "POST" });
+      await reload();
+      say(checked.destination.ok ? "The destination answers." : `The destination did not answer: ${checked.destination.error}.`);
+    } catch (err) { error.textContent = err.message; e.target.disabled = false; }
+  };
   const actions = admin ? h("p", { class: "actions" },
     h("button", { type: "button", class: "secondary", "aria-label": `Edit the ${link.link_function} link`, onclick: () => { editor.hidden = !editor.hidden; } }, "Edit"), " ",
+    h("button", { type: "button", class: "secondary", "aria-label": `Check the ${link.link_function} link's destination now`, onclick: checkNow }, "Check now"), " ",
     link.is_active
       ? h("button", { type: "button", class: "secondary", "aria-label": `Deactivate the ${link.link_function} link`, onclick: () => change({ is_active: false }, "Deactivated: the link answers “no longer available”.") }, "Deactivate")
       : h("button", { type: "button", class: "secondary", "aria-label": `Reactivate the ${link.link_function} link`, onclick: () => change({ is_active: true }, "Reactivated.") }, "Reactivate"), " ",
@@ -329,7 +351,17 @@ function linkCard(link, label, admin, reload) {
     h("h3", {}, h("a", { href: `#/links/${encodeURIComponent(link.tracking_id)}` }, link.link_function), link.is_active ? "" : [" ", h("span", { class: "badge waiting" }, "inactive")]),
     trackedUrlOf(link),
     h("p", { class: "muted" }, clicks, first),
+    destinationNote(link),
     actions, editor, error);
+}
+
+/** What the last check of a link's destination found, when it found something wrong. */
+function destinationNote(link) {
+  const d = link.destination;
+  if (!d || d.ok) return "";
+  if (!d.down) return h("p", { class: "muted" }, `The last check of ${link.original_url} failed (${d.error || "no answer"}), `, when(d.checked_at), "; a second failure in a row marks it as leading nowhere.");
+  return h("p", { class: "dead" }, h("strong", {}, "This link leads nowhere: "), `${link.original_url} answers ${d.error || "an error"} (since `, when(d.down_since),
+    "). A recruiter who clicks it finds an error page: give it a new destination, or deactivate it.");
 }
 
 /** Admin: a new link for this application. */
