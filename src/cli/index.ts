@@ -17,7 +17,7 @@ import { createKey, keyViews, revokeKeyByName, SCOPES, type Scope } from "../mod
 import { revokeSessions, sessionViews } from "../modules/auth/sessions";
 import { CreateLink } from "../modules/links/model";
 import { SERVER_ORIGIN } from "../modules/links/origin";
-import { createLink, createLinks, getLink, listLinkViews, patchLink, deleteLink } from "../modules/links/service";
+import { checkLink, createLink, createLinks, getLink, listLinkViews, patchLink, deleteLink } from "../modules/links/service";
 import { EVENT_TYPES, CreateWebhook } from "../modules/webhooks/model";
 import { createWebhook, deliveryLog, listWebhooks, redeliver, removeWebhook } from "../modules/webhooks/service";
 import { embeddedSources } from "../lib/geo";
@@ -27,7 +27,7 @@ import { allApplications, applicationIdFromStart, applicationLabel, getApplicati
 import { VERSION } from "../version";
 import pino from "pino";
 import { createLogger } from "../lib/log";
-import { bars, print, printJson, table } from "./output";
+import { bars, print, printJson, printLink, table } from "./output";
 
 /** A failure to report on one line: exit 1, or 2 when the user asked for something invalid. */
 export class CliError extends Error {
@@ -223,7 +223,18 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .action(async (id: string, o) => {
       const link = await getLink(await database(config(env), { create: false }), id);
       if (o.json) return printJson(link);
-      print(table(["FIELD", "VALUE"], Object.entries(link).map(([k, v]) => [k, v === null ? "-" : String(v)])));
+      printLink(link);
+    });
+
+  links
+    .command("check <tracking_id>")
+    .description("check now whether a link's destination answers (down after two failures in a row)")
+    .addOption(json)
+    .action(async (id: string, o) => {
+      const settings = config(env);
+      const link = await checkLink(await database(settings, { create: false }), id, { allowPrivate: settings.destinationCheckAllowPrivate });
+      if (o.json) return printJson(link);
+      printLink(link);
     });
 
   for (const [name, active] of [["activate", true], ["deactivate", false]] as const) {
@@ -261,7 +272,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       print(`\n${stats.counted}: ${s.total_clicks}   sessions: ${s.unique_sessions}   last 24 h: ${s.clicks_24h}   last 7 days: ${s.clicks_7d}`);
       print(`first: ${s.first_click ?? "-"}   last: ${s.last_click ?? "-"}`);
       const k = stats.clicks_by_kind;
-      print(`by kind: human ${k.human}, bot ${k.bot}, preview ${k.preview}, scanner ${k.scanner}, owner ${k.owner}`);
+      print(`by kind: human ${k.human}, AI assistant ${k.assistant}, bot ${k.bot}, preview ${k.preview}, scanner ${k.scanner}, owner ${k.owner}`);
       const b = stats.breakdowns;
       if (b.by_day.length > 0) print(`\nclicks per day\n${bars(b.by_day.map((d) => ({ label: d.day ?? "", value: d.clicks })))}`);
       const networks = b.by_network.map((n) => ({ value: n.asn === null ? n.network : `${n.network} (AS${n.asn})`, clicks: n.clicks }));

@@ -55,6 +55,31 @@ describe("link-tracker links", () => {
     expect(cli(cwd, ["links", "list"]).out).toContain("No links yet");
   }, 20_000);
 
+  test("check: the destination asked now, its state shown; a loopback one only with DESTINATION_CHECK_ALLOW_PRIVATE", async () => {
+    let status = 404;
+    const site = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(null, { status }) });
+    try {
+      const cwd = emptyFolder();
+      expect(cli(cwd, ["links", "create", "--url", `http://127.0.0.1:${site.port}/work`, "--function", "Portfolio", "--id", "lt_chk"]).code).toBe(0);
+      // Not spawnSync: the destination answers from this process meanwhile.
+      const check = async (env: Record<string, string> = {}) => {
+        const proc = Bun.spawn([BINARY, "links", "check", "lt_chk"], { cwd, env: { ...BASE, ...env }, stdout: "pipe", stderr: "pipe" });
+        return { code: await proc.exited, out: await new Response(proc.stdout).text() };
+      };
+      const refused = await check();
+      expect(refused.code).toBe(0);
+      expect(refused.out).toContain("failed once: refused: 127.0.0.1 resolves to a private address; set DESTINATION_CHECK_ALLOW_PRIVATE=true");
+      const allowed = { DESTINATION_CHECK_ALLOW_PRIVATE: "true" };
+      expect((await check(allowed)).out).toMatch(/destination\s+DOWN since \S+Z: 404 Not Found/);
+      status = 200;
+      expect((await check(allowed)).out).toMatch(/destination\s+answers \(200\), checked /);
+      expect(cli(cwd, ["links", "show", "lt_chk"]).out).toMatch(/destination\s+answers \(200\)/);
+      expect(cli(cwd, ["links", "check", "nope"]).err).toContain("Link not found or expired: nope");
+    } finally {
+      site.stop(true);
+    }
+  }, 20_000);
+
   test.each([
     ["--url ftp://x", ["links", "create", "--url", "ftp://x", "--function", "X"], 2, "original_url must be an absolute http:// or https:// URL"],
     ["a missing --url", ["links", "create", "--function", "X"], 2, "required option '--url <url>' not specified"],
