@@ -18,6 +18,9 @@ export function normaliseIp(value: string | null | undefined): string | null {
   const family = isIP(ip);
   if (family === 4) return ip;
   if (family !== 6) return null;
+  // ipaddr.js reads any dotted tail as IPv4-mapped ("::8.8.8.8" as ::ffff:8.8.8.8); the
+  // URL standard's serialiser spells it as every network stack reads it (::808:808).
+  if (ip.includes(".")) ip = new URL(`http://[${ip}]/`).hostname.slice(1, -1);
   const v6 = ipaddr.IPv6.parse(ip);
   return v6.isIPv4MappedAddress() ? v6.toIPv4Address().toString() : v6.toRFC5952String();
 }
@@ -43,13 +46,25 @@ export function clientNetwork(ip: string | null): string {
 }
 
 /**
- * True for addresses no webhook should be sent to: loopback, private (RFC 1918),
- * link-local, unique-local, carrier-grade NAT, unspecified, multicast and reserved ranges.
+ * IPv6 ranges that carry an IPv4 address in their last 32 bits and that ipaddr.js calls
+ * unicast: IPv4-compatible addresses (::/96, deprecated: `[::127.0.0.1]` is 127.0.0.1 to
+ * a stack that still routes them) and local-use NAT64 (64:ff9b:1::/48, RFC 8215). Both are
+ * refused whatever the IPv4 inside; the other embeddings (mapped, NAT64's well-known
+ * prefix, SIIT, 6to4, Teredo) are ranges of their own, not unicast, and refused as such.
+ */
+const EMBEDDING_IPV4 = [ipaddr.parseCIDR("::/96"), ipaddr.parseCIDR("64:ff9b:1::/48")] as const;
+
+/**
+ * True for addresses no webhook or destination check should be sent to: loopback, private
+ * (RFC 1918), link-local, unique-local, carrier-grade NAT, unspecified, multicast,
+ * reserved ranges, and an IPv4 address embedded in IPv6.
  */
 export function isNonPublicIp(ip: string): boolean {
   const canonical = normaliseIp(ip);
   if (!canonical) return true;
-  return ipaddr.parse(canonical).range() !== "unicast";
+  const address = ipaddr.parse(canonical);
+  if (address.kind() === "ipv6" && EMBEDDING_IPV4.some((range) => (address as ipaddr.IPv6).match(range))) return true;
+  return address.range() !== "unicast";
 }
 
 /**

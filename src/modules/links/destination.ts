@@ -6,8 +6,8 @@
  * target unless DESTINATION_CHECK_ALLOW_PRIVATE). A destination is down after two failed
  * checks in a row, and up again at the first that passes.
  */
+import { send, type Answer } from "../../lib/outbound";
 import { VERSION } from "../../version";
-import { targetRefusal } from "../webhooks/target";
 
 export type DestinationCheck = {
   /** The destination answers: below 400, or 401, 403 or 429 (there, but not for us). */
@@ -28,51 +28,44 @@ const PRIVATE_HINT = "set DESTINATION_CHECK_ALLOW_PRIVATE=true to check private 
 /** There, but not for an anonymous program: not a dead link. */
 const ALIVE = new Set([401, 403, 429]);
 
-function failureText(error: unknown, timeoutMs: number): string {
-  const e = error as { name?: string; code?: string; message?: string };
-  if (e?.name === "TimeoutError" || e?.name === "AbortError") return `timed out after ${timeoutMs / 1000} s`;
-  const code = String(e?.code ?? "");
+function failureText(failed: Extract<Answer, { ok: false }>, timeoutMs: number): string {
+  const code = failed.code ?? "";
+  if (code === "TIMEOUT") return `timed out after ${timeoutMs / 1000} s`;
+  if (code === "REFUSED") return failed.error;
   if (/ENOTFOUND|EAI_AGAIN|DNS/i.test(code)) return "DNS: no such host";
-  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code) || /certificate|tls/i.test(e?.message ?? "")) return `TLS: ${code || e?.message}`;
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code) || /certificate|tls/i.test(failed.error)) return `TLS: ${code || failed.error}`;
   if (/ECONNREFUSED|ConnectionRefused/i.test(code)) return "connection refused";
   if (/ECONNRESET|ConnectionClosed/i.test(code)) return "connection closed";
-  return code || e?.message || "unreachable";
+  return code || failed.error || "unreachable";
 }
 
 /** One request, the body never read: HEAD, or a GET of its first byte where HEAD is refused. */
-async function ask(url: string, signal: AbortSignal): Promise<Response> {
+async function ask(url: string, allowPrivate: boolean, timeoutMs: number): Promise<Answer> {
   const headers = { "user-agent": CHECK_USER_AGENT, accept: "text/html,application/xhtml+xml,*/*;q=0.8" };
-  let res = await fetch(url, { method: "HEAD", redirect: "manual", headers, signal });
-  if (res.status === 405 || res.status === 501) {
-    res = await fetch(url, { method: "GET", redirect: "manual", headers: { ...headers, range: "bytes=0-0" }, signal });
-    await res.body?.cancel().catch(() => {});
-  }
-  return res;
+  const options = { headers, timeoutMs, allowPrivate, hint: PRIVATE_HINT, noBody: true };
+  const head = await send(url, { ...options, method: "HEAD" });
+  if (!head.ok || (head.status !== 405 && head.status !== 501)) return head;
+  return send(url, { ...options, method: "GET", headers: { ...headers, range: "bytes=0-0" } });
 }
 
-/** Checks one destination now. */
+/** Checks one destination now: each hop's address checked before it is connected to (lib/outbound.ts). */
 export async function checkDestination(url: string, { allowPrivate, timeoutMs = 10_000, maxRedirects = 5 }: CheckOptions): Promise<DestinationCheck> {
   const checked_at = new Date().toISOString();
-  const signal = AbortSignal.timeout(timeoutMs);
+  const deadline = Date.now() + timeoutMs;
   let at = url;
-  try {
-    for (let hop = 0; hop <= maxRedirects; hop++) {
-      const refused = await targetRefusal(at, allowPrivate, PRIVATE_HINT);
-      if (refused) return { ok: false, status: null, error: refused, checked_at };
-      const res = await ask(at, signal);
-      const location = res.headers.get("location");
-      if (res.status >= 300 && res.status < 400 && location) {
-        at = new URL(location, at).href;
-        if (!/^https?:$/.test(new URL(at).protocol)) return { ok: false, status: res.status, error: `redirected to a ${new URL(at).protocol} URL`, checked_at };
-        continue;
-      }
-      const ok = res.status < 400 || ALIVE.has(res.status);
-      return { ok, status: res.status, error: ok ? null : `${res.status} ${res.statusText || "error"}`.trim(), checked_at };
+  for (let hop = 0; hop <= maxRedirects; hop++) {
+    const res = await ask(at, allowPrivate, Math.max(1, deadline - Date.now()));
+    if (!res.ok) return { ok: false, status: null, error: failureText(res, timeoutMs), checked_at };
+    const location = res.headers.location;
+    if (res.status >= 300 && res.status < 400 && typeof location === "string") {
+      at = new URL(location, at).href;
+      if (!/^https?:$/.test(new URL(at).protocol)) return { ok: false, status: res.status, error: `redirected to a ${new URL(at).protocol} URL`, checked_at };
+      continue;
     }
-    return { ok: false, status: null, error: `more than ${maxRedirects} redirects`, checked_at };
-  } catch (error) {
-    return { ok: false, status: null, error: failureText(error, timeoutMs), checked_at };
+    const ok = res.status < 400 || ALIVE.has(res.status);
+    return { ok, status: res.status, error: ok ? null : `${res.status} ${res.statusText || "error"}`.trim(), checked_at };
   }
+  return { ok: false, status: null, error: `more than ${maxRedirects} redirects`, checked_at };
 }
 
 /** What a destination's state is after a check: down at the second failure in a row, up at the first success; and whether that changed. */

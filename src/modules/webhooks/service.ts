@@ -5,14 +5,15 @@
  */
 import { createHmac } from "node:crypto";
 import type { Application, Endpoint, Link, Store } from "../../db/store";
-import { backoffMs, postJson, type Sent } from "../../lib/delivery";
+import { backoffMs, type Sent } from "../../lib/delivery";
+import { send, type Answer } from "../../lib/outbound";
 import { NotFound } from "../../lib/errors";
 import { failureLog, type Logger } from "../../lib/log";
 import { nowIso } from "../../lib/time";
 import { fromCompanyNetwork } from "../clicks/company";
 import { nameOf } from "../applications/service";
 import { EVENT_TYPES, type SignalPayload } from "./model";
-import { checkTargetUrl, targetRefusal } from "./target";
+import { checkTargetUrl, PRIVATE_TARGET_HINT } from "./target";
 
 /** A delivery is tried for a day, then marked failed. */
 const GIVE_UP_MS = 24 * 3600_000;
@@ -107,6 +108,13 @@ export async function redeliver(store: Store, id: string, deliveryId: number) {
   return { delivery_id: deliveryId, status: "pending" as const };
 }
 
+/** A receiver's answer as delivery judges it: its status and Retry-After, or why none came. */
+function answerOf(answer: Answer): Sent {
+  if (!answer.ok) return { ok: false, error: answer.error };
+  const seconds = Number(answer.headers["retry-after"]);
+  return { ok: true, status: answer.status, body: answer.body, retryAfterMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined };
+}
+
 /** What events are sent with, read once for a page of them. */
 type Context = {
   /** An application's name as it is now. */
@@ -185,15 +193,9 @@ export function startDelivery(store: Store, log: Logger, options: DeliveryOption
         if (!target || !target.active || !event) continue;
         const body = JSON.stringify(asSent(event.payload, await contextFor(store, [event.payload])));
         const timestamp = Math.floor(Date.now() / 1000);
-        const refusal = await targetRefusal(target.url, allowPrivate);
-        const sent: Sent = refusal
-          ? { ok: false, error: refusal }
-          : await postJson(
-              target.url,
-              body,
-              { "webhook-id": event.eventId, "webhook-timestamp": String(timestamp), "webhook-signature": sign(target.secret, event.eventId, timestamp, body) },
-              timeoutMs,
-            );
+        const signed = { "webhook-id": event.eventId, "webhook-timestamp": String(timestamp), "webhook-signature": sign(target.secret, event.eventId, timestamp, body) };
+        // Connected to an address checked first, the name resolved once (lib/outbound.ts).
+        const sent = answerOf(await send(target.url, { method: "POST", headers: { "content-type": "application/json", ...signed }, body, timeoutMs, allowPrivate, hint: PRIVATE_TARGET_HINT }));
         const at = nowIso();
         const first = d.firstAttemptAt ?? at;
         const attempts = d.attempts + 1;

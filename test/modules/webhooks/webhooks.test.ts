@@ -266,7 +266,9 @@ describe("webhooks", () => {
 describe("webhook targets on private addresses", () => {
   test("a loopback, private, link-local or unique-local URL is refused (400) unless WEBHOOK_ALLOW_PRIVATE", async () => {
     const ctx = setup();
-    const urls = ["http://127.0.0.1:9/x", "http://localhost:9/x", "http://[::1]:9/", "http://169.254.169.254/latest/meta-data", "http://10.0.0.1/", "http://192.168.1.1/", "http://[fd00::1]/", "http://[fe80::1]/", "http://0.0.0.0/", "http://[::ffff:127.0.0.1]/"];
+    const urls = ["http://127.0.0.1:9/x", "http://localhost:9/x", "http://[::1]:9/", "http://169.254.169.254/latest/meta-data", "http://10.0.0.1/", "http://192.168.1.1/", "http://[fd00::1]/", "http://[fe80::1]/", "http://0.0.0.0/", "http://[::ffff:127.0.0.1]/",
+      // IPv4 inside IPv6: IPv4-compatible (::/96) and local-use NAT64.
+      "http://[::127.0.0.1]/", "http://[::a00:1]/", "http://[::c0a8:101]/", "http://[::a9fe:a9fe]/", "http://[64:ff9b:1::a00:1]/"];
     for (const url of urls) {
       const res = await call(ctx.app, "/api/link-tracking/webhooks", { json: { url } });
       expect(`${url} ${res.status}`).toBe(`${url} 400`);
