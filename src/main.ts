@@ -151,7 +151,7 @@ async function serve(): Promise<void> {
 
   const retention = startRetention(store, config.retentionDays, log);
   // Webhooks are delivered by the central server (an edge has no links to tell about).
-  const delivery = config.edge ? null : startDelivery(store, log, { allowPrivate: config.webhookAllowPrivate });
+  const delivery = config.edge ? null : startDelivery(store, log, { allowPrivate: config.webhookAllowPrivate, publicBaseUrl: config.publicBaseUrl });
   // Where the links lead, checked by the central server (an edge has no links of its own).
   const checks = config.edge ? null : startDestinationChecks(store, log, { everySeconds: config.destinationCheckSeconds, allowPrivate: config.destinationCheckAllowPrivate });
   // Several instances share a PostgreSQL store: a scanner's clicks may reach each of them.

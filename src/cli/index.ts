@@ -18,8 +18,8 @@ import { revokeSessions, sessionViews } from "../modules/auth/sessions";
 import { CreateLink } from "../modules/links/model";
 import { SERVER_ORIGIN } from "../modules/links/origin";
 import { checkLink, createLink, createLinks, getLink, listLinkViews, patchLink, deleteLink } from "../modules/links/service";
-import { EVENT_TYPES, CreateWebhook } from "../modules/webhooks/model";
-import { createWebhook, deliveryLog, listWebhooks, redeliver, removeWebhook } from "../modules/webhooks/service";
+import { CHANNEL_FORMATS, EVENT_TYPES, CreateWebhook } from "../modules/webhooks/model";
+import { createWebhook, deliveryLog, listWebhooks, patchWebhook, redeliver, removeWebhook, testWebhook } from "../modules/webhooks/service";
 import { embeddedSources } from "../lib/geo";
 import { locateStored } from "../modules/clicks/locate";
 import { ApplicationLabel } from "../modules/applications/model";
@@ -464,19 +464,43 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
 
   webhooks
     .command("create")
-    .description("add an endpoint; prints its id and its secret (shown once)")
-    .requiredOption("--url <url>", "where to POST events (http or https)")
+    .description("add an endpoint, or a channel that tells you in words (ntfy, Slack, Discord, Teams, Google Chat, Telegram); prints its id")
+    .option("--url <url>", "where to POST events (http or https): a webhook, an ntfy topic URL, a Slack/Discord/Teams/Google Chat incoming webhook")
+    .option("--format <format>", `${CHANNEL_FORMATS.join(", ")} (default standard-webhooks: signed JSON for a program)`)
+    .option("--token <token>", "ntfy: an access token for a protected topic; telegram: the bot's token (never shown back)")
+    .option("--chat-id <id>", "telegram: the chat the bot writes to")
     .option("--events <types>", `comma-separated: ${EVENT_TYPES.join(", ")} (default all)`)
     .option("--description <text>", "what it is for")
     .addOption(json)
     .action(async (o) => {
-      const parsed = CreateWebhook.safeParse({ url: o.url, event_types: o.events?.split(",").map((t: string) => t.trim()), description: o.description });
+      const parsed = CreateWebhook.safeParse({
+        url: o.url, format: o.format, token: o.token, chat_id: o.chatId, event_types: o.events?.split(",").map((t: string) => t.trim()), description: o.description,
+      });
       if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join("; "), 2);
       const settings = config(env);
       const created = await createWebhook(await database(settings, { create: true }), parsed.data, settings.webhookAllowPrivate);
       if (o.json) return printJson(created);
+      if (created.format !== "standard-webhooks") return print(created.id);
       print(`${created.id}\n${created.secret}`);
       process.stderr.write("The secret is shown only this once: the receiver verifies signatures with it.\n");
+    });
+
+  webhooks
+    .command("test <id>")
+    .description("send a test message (or a signed webhook.test event) now; exit 1 when it did not arrive")
+    .action(async (id: string) => {
+      const settings = config(env);
+      const result = await testWebhook(await database(settings, { create: false }), id, settings.publicBaseUrl, settings.webhookAllowPrivate);
+      if (result.delivered) return print(`Delivered (${result.status_code}).`);
+      throw new CliError(`Not delivered: ${result.error}`, 1);
+    });
+
+  webhooks
+    .command("resume <id>")
+    .description("resume a channel that was paused after failing (and switch it on)")
+    .action(async (id: string) => {
+      await patchWebhook(await database(config(env), { create: false }), id, { active: true }, config(env).webhookAllowPrivate);
+      print(`Webhook ${id} is on.`);
     });
 
   webhooks
@@ -487,7 +511,8 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       const rows = await listWebhooks(await database(config(env), { create: false }));
       if (o.json) return printJson(rows);
       if (rows.length === 0) return print("No webhooks. Add one with: link-tracker webhooks create --url URL");
-      print(table(["ID", "ACTIVE", "EVENTS", "URL"], rows.map((w) => [w.id, w.active ? "yes" : "no", w.event_types.join(","), w.url])));
+      const state = (w: (typeof rows)[number]) => (w.paused ? `paused: ${w.paused.reason}` : w.active ? "on" : "off");
+      print(table(["ID", "FORMAT", "STATE", "EVENTS", "URL"], rows.map((w) => [w.id, w.format, state(w), w.event_types.join(","), w.url])));
     });
 
   webhooks

@@ -31,6 +31,11 @@ export function describeAgent(userAgent: string | null | undefined): Pick<Descri
   return parsed;
 }
 
+/** "Safari on iOS, mobile": a stored click's agent for a person; null without one. */
+export function agentText(agent: Pick<Description, "browser" | "os" | "device">): string | null {
+  return [agent.browser, agent.os && `on ${agent.os}`].filter(Boolean).join(" ") + (agent.device ? `, ${agent.device}` : "") || null;
+}
+
 export function referrerDomain(referrer: string | null | undefined): string {
   if (!referrer) return NO_REFERRER;
   try {

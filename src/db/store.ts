@@ -165,15 +165,29 @@ export type Signal = {
 };
 export type NewSignal = Omit<Signal, "seq" | "cancelledAt">;
 
+/** What a delivery looks like: signed JSON for a program, or a message for a person in one service's shape. */
+export type ChannelFormat = "standard-webhooks" | "ntfy" | "slack" | "discord" | "teams" | "google-chat" | "telegram";
+
 export type Endpoint = {
   id: string;
   url: string;
   secret: string;
   eventTypes: string[];
   description: string | null;
+  /** The owner's switch. */
   active: boolean;
   createdAt: string;
   scannedSeq: number;
+  format: ChannelFormat;
+  /** An ntfy access token, a Telegram bot token: sent, never shown back. */
+  token: string | null;
+  /** Telegram: the chat the bot writes to. */
+  chatId: string | null;
+  /** Failed deliveries in a row. */
+  failures: number;
+  /** Set when it kept failing: nothing is sent until the owner resumes it (active: true). */
+  pausedAt: string | null;
+  pausedReason: string | null;
 };
 
 export type Delivery = {
@@ -347,6 +361,8 @@ export interface SignalRepository {
   /** The seq of the first event created at or after `at` (withdrawn or not), or null when none is. */
   firstSeqSince(at: string): Promise<number | null>;
   bySeq(seq: number): Promise<Signal | undefined>;
+  /** The events a click made, in order (a link's first click may make its application's too). */
+  ofClick(clickId: string): Promise<Signal[]>;
 }
 
 export interface WebhookRepository {

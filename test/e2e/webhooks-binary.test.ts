@@ -55,3 +55,48 @@ test(
   },
   60_000,
 );
+
+test("an ntfy channel made on the command line: a first human click is on the phone within 5 s; a test arrives; the token never shows", async () => {
+  const got: { title: string | null; body: string; auth: string | null }[] = [];
+  const ntfy = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      got.push({ title: req.headers.get("title"), body: await req.text(), auth: req.headers.get("authorization") });
+      return Response.json({ id: "x", event: "message" });
+    },
+  });
+  receivers.push(ntfy);
+  const cwd = emptyFolder();
+  const env = { PATH: process.env.PATH ?? "", WEBHOOK_ALLOW_PRIVATE: "true" };
+  const cli = (args: string[]) => Bun.spawnSync([BINARY, ...args], { cwd, env });
+  const created = cli(["webhooks", "create", "--format", "ntfy", "--url", `http://127.0.0.1:${ntfy.port}/job-hunt`, "--token", "tk_secret123"]);
+  expect(created.exitCode).toBe(0);
+  const id = created.stdout.toString().trim();
+  expect(id).toMatch(/^wh_[0-9a-f]+$/);
+  const listed = cli(["webhooks", "list"]).stdout.toString();
+  expect(listed).toMatch(new RegExp(`${id}\\s+ntfy\\s+on`));
+  expect(listed + cli(["webhooks", "list", "--json"]).stdout.toString()).not.toContain("tk_secret123");
+
+  const server = await startServer(cwd, { WEBHOOK_API_KEY: KEY, SIGNAL_HOLD_SECONDS: "1", WEBHOOK_ALLOW_PRIVATE: "true" });
+  running.push(server);
+  await fetch(`${server.base}/api/link-tracking/links/bulk`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-api-key": KEY },
+    body: JSON.stringify({ application: { company: "Acme", role: "SRE" }, links: [{ original_url: "https://example.com/", link_function: "LinkedIn", tracking_id: "phoned" }] }),
+  });
+  const clicked = Date.now();
+  await fetch(`${server.base}/linkedin?uuid=phoned`, { redirect: "manual", headers: { "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "accept-language": "en" } });
+  while (got.length === 0 && Date.now() - clicked < 5000) await Bun.sleep(50);
+  expect(Date.now() - clicked).toBeLessThan(5000);
+  expect(got).toHaveLength(1);
+  expect(got[0]).toMatchObject({ auth: "Bearer tk_secret123", body: "Your LinkedIn link was opened for the first time, just now (Firefox on Linux)." });
+  expect(Buffer.from(got[0]!.title!.replace(/^=\?UTF-8\?B\?|\?=$/g, ""), "base64").toString()).toBe("Acme — SRE");
+
+  // Not spawnSync: the receiver answers from this process meanwhile.
+  const test = Bun.spawn([BINARY, "webhooks", "test", id], { cwd, env, stdout: "pipe" });
+  expect(await test.exited).toBe(0);
+  expect(await new Response(test.stdout).text()).toBe("Delivered (200).\n");
+  expect(got.at(-1)!.body).toBe("This is a test: when a recruiter opens one of your links, you are told here.");
+  expect(await stop(server, "SIGTERM")).toBe(0);
+}, 60_000);

@@ -187,11 +187,13 @@ async function copySmallTables(lite: Database, db: PgDb, progress: (line: string
   await upsert(
     "webhook_endpoints",
     rows("select * from webhook_endpoints").map((r) => ({ ...r, active: bool(r.active), event_types: parse(r.event_types) })),
-    (data) => sql`insert into link_tracker.webhook_endpoints (id, url, secret, event_types, description, active, created_at, scanned_seq)
+    (data) => sql`insert into link_tracker.webhook_endpoints (id, url, secret, event_types, description, active, created_at, scanned_seq,
+        format, token, chat_id, failures, paused_at, paused_reason)
       select * from jsonb_to_recordset(${data}) as r(id text, url text, secret text, event_types jsonb, description text, active boolean,
-        created_at timestamptz, scanned_seq bigint)
+        created_at timestamptz, scanned_seq bigint, format text, token text, chat_id text, failures int, paused_at timestamptz, paused_reason text)
       on conflict (id) do update set url = excluded.url, secret = excluded.secret, event_types = excluded.event_types,
-        description = excluded.description, active = excluded.active, scanned_seq = excluded.scanned_seq`,
+        description = excluded.description, active = excluded.active, scanned_seq = excluded.scanned_seq, format = excluded.format,
+        token = excluded.token, chat_id = excluded.chat_id, failures = excluded.failures, paused_at = excluded.paused_at, paused_reason = excluded.paused_reason`,
   );
   await upsert(
     "signal_events",

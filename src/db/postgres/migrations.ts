@@ -20,6 +20,7 @@ import m0007 from "../../../drizzle-pg/0007_click_rollups.sql" with { type: "tex
 import m0008 from "../../../drizzle-pg/0008_click_count_mark.sql" with { type: "text" };
 import m0009 from "../../../drizzle-pg/0009_signal_time_index.sql" with { type: "text" };
 import m0010 from "../../../drizzle-pg/0010_link_destinations.sql" with { type: "text" };
+import m0011 from "../../../drizzle-pg/0011_channels.sql" with { type: "text" };
 import type { PgDb } from "./driver";
 import { rowsOf } from "./rows";
 
@@ -35,6 +36,7 @@ export const embeddedSql: Record<string, string> = {
   "0008_click_count_mark": m0008,
   "0009_signal_time_index": m0009,
   "0010_link_destinations": m0010,
+  "0011_channels": m0011,
 };
 
 export { journal };

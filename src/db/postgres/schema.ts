@@ -164,6 +164,12 @@ export const webhookEndpoints = own.table("webhook_endpoints", {
   active: boolean("active").notNull().default(true),
   createdAt: at("created_at").notNull(),
   scannedSeq: bigint("scanned_seq", { mode: "number" }).notNull().default(0),
+  format: text("format").notNull().default("standard-webhooks"),
+  token: text("token"),
+  chatId: text("chat_id"),
+  failures: integer("failures").notNull().default(0),
+  pausedAt: at("paused_at"),
+  pausedReason: text("paused_reason"),
 });
 
 /**

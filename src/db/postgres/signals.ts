@@ -37,6 +37,10 @@ export function signalRepository(ctx: PgContext): SignalRepository {
       );
       return r ? num(r.seq) : null;
     },
+    ofClick: async (clickId) =>
+      isUuid(clickId)
+        ? (await ctx.all<Record<string, unknown>>(sql`select ${columns} from link_tracker.signal_events where click_id = ${clickId}::uuid order by seq`)).map(signalOf)
+        : [],
     bySeq: async (seq) => {
       const r = await ctx.one<Record<string, unknown>>(sql`select ${columns} from link_tracker.signal_events where seq = ${seq}`);
       return r ? signalOf(r) : undefined;

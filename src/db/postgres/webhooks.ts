@@ -1,14 +1,23 @@
 /**
  * Webhook endpoints and their deliveries on PostgreSQL: claimed with a lease, one instance each.
  */
-import { sql, type SQL } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { Delivery, Endpoint, SignalType, WebhookRepository } from "../store";
 import { iso, isoOrNull, jsonb, num } from "./rows";
 import { LOCKS, PgContext } from "./context";
+import { webhookEndpoints } from "./schema";
 
 export function webhookRepository(ctx: PgContext): WebhookRepository {
-  const endpointColumns = sql.raw(`id, url, secret, event_types as "eventTypes", description, active, created_at as "createdAt", scanned_seq as "scannedSeq"`);
-  const endpointOf = (r: Record<string, unknown>): Endpoint => ({ ...r, createdAt: iso(r.createdAt), scannedSeq: num(r.scannedSeq) }) as Endpoint;
+  const endpointOf = (r: typeof webhookEndpoints.$inferSelect): Endpoint => ({
+    ...r,
+    format: r.format as Endpoint["format"],
+    createdAt: iso(r.createdAt),
+    pausedAt: isoOrNull(r.pausedAt),
+  });
+  const endpoint = async (id: string) => {
+    const [r] = await ctx.guard(() => ctx.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)));
+    return r ? endpointOf(r) : undefined;
+  };
   const deliveryColumns = (prefix: string) =>
     sql.raw(
       ["seq", "event_seq as \"eventSeq\"", "endpoint_id as \"endpointId\"", "tracking_id as \"trackingId\"", "status", "attempts",
@@ -31,16 +40,6 @@ export function webhookRepository(ctx: PgContext): WebhookRepository {
     lastError: (r.lastError as string | null) ?? null,
     deliveredAt: isoOrNull(r.deliveredAt),
   });
-  const endpointSets = (changes: Partial<Omit<Endpoint, "id">>) => {
-    const sets: SQL[] = [];
-    if (changes.url !== undefined) sets.push(sql`url = ${changes.url}`);
-    if (changes.secret !== undefined) sets.push(sql`secret = ${changes.secret}`);
-    if (changes.eventTypes !== undefined) sets.push(sql`event_types = ${jsonb(changes.eventTypes)}`);
-    if (changes.description !== undefined) sets.push(sql`description = ${changes.description}`);
-    if (changes.active !== undefined) sets.push(sql`active = ${changes.active}`);
-    if (changes.scannedSeq !== undefined) sets.push(sql`scanned_seq = ${changes.scannedSeq}`);
-    return sets;
-  };
   const deliverySets = (changes: Partial<Omit<Delivery, "seq">>) => {
     const columns: Record<string, [string, string | null]> = {
       status: ["status", null],
@@ -61,24 +60,12 @@ export function webhookRepository(ctx: PgContext): WebhookRepository {
   };
   const leaseMs = ctx.shared.options.deliveryLeaseMs ?? 60_000;
   return {
-    insert: async (e) =>
-      endpointOf(
-        (await ctx.one<Record<string, unknown>>(
-          sql`insert into link_tracker.webhook_endpoints (id, url, secret, event_types, description, active, created_at, scanned_seq)
-              values (${e.id}, ${e.url}, ${e.secret}, ${jsonb(e.eventTypes)}, ${e.description}, ${e.active}, ${e.createdAt}::timestamptz, ${e.scannedSeq})
-              returning ${endpointColumns}`,
-        ))!,
-      ),
-    list: async () => (await ctx.all<Record<string, unknown>>(sql`select ${endpointColumns} from link_tracker.webhook_endpoints order by created_at, id`)).map(endpointOf),
-    find: async (id) => {
-      const r = await ctx.one<Record<string, unknown>>(sql`select ${endpointColumns} from link_tracker.webhook_endpoints where id = ${id}`);
-      return r ? endpointOf(r) : undefined;
-    },
+    insert: async (e) => endpointOf((await ctx.guard(() => ctx.db.insert(webhookEndpoints).values(e).returning()))[0]!),
+    list: async () => (await ctx.guard(() => ctx.db.select().from(webhookEndpoints).orderBy(asc(webhookEndpoints.createdAt), asc(webhookEndpoints.id)))).map(endpointOf),
+    find: endpoint,
     update: async (id, changes) => {
-      const sets = endpointSets(changes);
-      const r = sets.length
-        ? await ctx.one<Record<string, unknown>>(sql`update link_tracker.webhook_endpoints set ${sql.join(sets, sql`, `)} where id = ${id} returning ${endpointColumns}`)
-        : await ctx.one<Record<string, unknown>>(sql`select ${endpointColumns} from link_tracker.webhook_endpoints where id = ${id}`);
+      if (Object.keys(changes).length === 0) return endpoint(id);
+      const [r] = await ctx.guard(() => ctx.db.update(webhookEndpoints).set(changes).where(eq(webhookEndpoints.id, id)).returning());
       return r ? endpointOf(r) : undefined;
     },
     delete: (id) =>
@@ -120,6 +107,7 @@ export function webhookRepository(ctx: PgContext): WebhookRepository {
         sql`with due as (
               select seq from link_tracker.webhook_deliveries w
               where status = 'pending' and next_attempt_at <= ${now}::timestamptz and (leased_until is null or leased_until < now())
+                and exists (select 1 from link_tracker.webhook_endpoints e where e.id = w.endpoint_id and e.active and e.paused_at is null)
                 and not exists (select 1 from link_tracker.webhook_deliveries d2 where d2.endpoint_id = w.endpoint_id
                   and d2.tracking_id = w.tracking_id and d2.status = 'pending' and d2.event_seq < w.event_seq)
               order by event_seq limit ${limit} for update skip locked)

@@ -24,6 +24,7 @@ import m0014 from "../../../drizzle/0014_rollups.sql" with { type: "text" };
 import m0015 from "../../../drizzle/0015_dashboard_sessions.sql" with { type: "text" };
 import m0016 from "../../../drizzle/0016_signal_time_index.sql" with { type: "text" };
 import m0017 from "../../../drizzle/0017_link_destinations.sql" with { type: "text" };
+import m0018 from "../../../drizzle/0018_channels.sql" with { type: "text" };
 
 export const embeddedSql: Record<string, string> = {
   "0000_init": m0000,
@@ -44,6 +45,7 @@ export const embeddedSql: Record<string, string> = {
   "0015_dashboard_sessions": m0015,
   "0016_signal_time_index": m0016,
   "0017_link_destinations": m0017,
+  "0018_channels": m0018,
 };
 
 export { journal };

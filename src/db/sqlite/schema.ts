@@ -180,6 +180,16 @@ export const webhookEndpoints = sqliteTable("webhook_endpoints", {
   createdAt: text("created_at").notNull(),
   /** Events up to this seq have their deliveries; an endpoint gets what happens after it was made. */
   scannedSeq: integer("scanned_seq").notNull().default(0),
+  /** What a delivery looks like (modules/webhooks/channels.ts): signed JSON, or a message for a person. */
+  format: text("format").notNull().default("standard-webhooks"),
+  /** A channel's access token (ntfy) or bot token (Telegram): sent, never shown back. */
+  token: text("token"),
+  /** Telegram: the chat a bot writes to. */
+  chatId: text("chat_id"),
+  /** Failed deliveries in a row; enough of them pause the channel. */
+  failures: integer("failures").notNull().default(0),
+  pausedAt: text("paused_at"),
+  pausedReason: text("paused_reason"),
 });
 
 export const webhookDeliveries = sqliteTable("webhook_deliveries", {

@@ -98,6 +98,10 @@ export function signalBySeq(db: Db, seq: number): SignalRow | undefined {
   return db.select().from(signalEvents).where(eq(signalEvents.seq, seq)).get();
 }
 
+export function signalsOfClick(db: Db, clickId: string): SignalRow[] {
+  return db.select().from(signalEvents).where(eq(signalEvents.clickId, clickId)).orderBy(asc(signalEvents.seq)).all();
+}
+
 export function insertEndpoint(db: Db, row: typeof webhookEndpoints.$inferInsert): EndpointRow {
   return db.insert(webhookEndpoints).values(row).returning().get();
 }
@@ -148,6 +152,8 @@ export function dueDeliveries(db: Db, now: string, limit: number): DeliveryRow[]
         lte(webhookDeliveries.nextAttemptAt, now),
         sql`not exists (select 1 from webhook_deliveries d2 where d2.endpoint_id = ${webhookDeliveries.endpointId}
           and d2.tracking_id = ${webhookDeliveries.trackingId} and d2.status = 'pending' and d2.event_seq < ${webhookDeliveries.eventSeq})`,
+        // A paused or switched-off endpoint's deliveries wait, and keep no other endpoint's from their turn.
+        sql`exists (select 1 from webhook_endpoints e where e.id = ${webhookDeliveries.endpointId} and e.active = 1 and e.paused_at is null)`,
       ),
     )
     .orderBy(asc(webhookDeliveries.eventSeq))

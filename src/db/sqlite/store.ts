@@ -512,6 +512,7 @@ export class SqliteStore implements Store {
       maxSeq: () => this.readSignals(() => signals.maxSignalSeq(db)),
       firstSeqSince: (at) => this.readSignals(() => signals.firstSignalSeqSince(db, at)),
       bySeq: (seq) => this.readSignals(() => signals.signalBySeq(db, seq) as Signal | undefined),
+      ofClick: (clickId) => this.readSignals(() => signals.signalsOfClick(db, clickId) as Signal[]),
     };
   }
 

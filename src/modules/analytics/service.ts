@@ -9,10 +9,7 @@ const HOUR = 3600_000;
 
 export type Count = { value: string; clicks: number };
 
-/** "Safari on iOS, mobile": a stored click's agent for a person; null without one. */
-export function agentText(agent: ClickAgent): string | null {
-  return [agent.browser, agent.os && `on ${agent.os}`].filter(Boolean).join(" ") + (agent.device ? `, ${agent.device}` : "") || null;
-}
+export { agentText } from "../../db/describe";
 
 /** Largest first, then by name; `none` where the clicks had no value. */
 const labelled = (rows: { value: string | null; clicks: number }[], none: string): Count[] =>

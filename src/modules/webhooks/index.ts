@@ -2,8 +2,8 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import { authPlugin, type ModuleContext } from "../auth";
 import { ERROR_MODELS, errorResponses } from "../../lib/openapi";
-import { CreatedWebhook, CreateWebhook, DeletedWebhook, DeliveryView, EventFeed, FeedQuery, PatchWebhook, Redelivery, WebhookView } from "./model";
-import { createWebhook, deliveryLog, feed, listWebhooks, patchWebhook, redeliver, removeWebhook } from "./service";
+import { CreatedWebhook, CreateWebhook, DeletedWebhook, DeliveryView, EventFeed, FeedQuery, PatchWebhook, Redelivery, WebhookTest, WebhookView } from "./model";
+import { createWebhook, deliveryLog, feed, listWebhooks, patchWebhook, redeliver, removeWebhook, testWebhook } from "./service";
 
 const IdParam = z.object({ id: z.string().max(100) });
 
@@ -28,7 +28,10 @@ export const webhooksModule = ({ store, config, ...auth }: ModuleContext) =>
         parse: "json",
         body: CreateWebhook,
         response: { 201: CreatedWebhook, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
-        detail: { operationId: "createWebhook", summary: "Add a webhook endpoint; its secret is shown once" },
+        detail: {
+          operationId: "createWebhook", summary: "Add a webhook endpoint or a person's channel (ntfy, Slack, Discord, Teams, Google Chat, Telegram); its secret is shown once",
+          description: "format standard-webhooks (the default) delivers signed JSON; the others deliver the event in words, in that service's message shape. A token is never shown back.",
+        },
       },
     )
     .get("/webhooks", () => listWebhooks(store), {
@@ -55,6 +58,15 @@ export const webhooksModule = ({ store, config, ...auth }: ModuleContext) =>
       params: IdParam,
       response: { 200: z.array(DeliveryView), ...errorResponses(400, 401, 403, 404, 429, 503) },
       detail: { operationId: "listWebhookDeliveries", summary: "The last 50 deliveries: attempts, status codes, next retry" },
+    })
+    .post("/webhooks/:id/test", ({ params }) => testWebhook(store, params.id, config.publicBaseUrl, config.webhookAllowPrivate), {
+      auth: "admin",
+      params: IdParam,
+      response: { 200: WebhookTest, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503) },
+      detail: {
+        operationId: "testWebhook", summary: "Send a test now: a message to a person's channel, a signed webhook.test event to a program",
+        description: "Answers whether the receiver took it (a 2xx), within 5 s. Nothing is stored or retried.",
+      },
     })
     .post("/webhooks/:id/deliveries/:delivery/redeliver", ({ params }) => redeliver(store, params.id, params.delivery), {
       auth: "admin",

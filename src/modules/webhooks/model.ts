@@ -7,19 +7,42 @@ export const EVENT_TYPES = ["click.first_human", "click.returned", "click.assist
 
 const WebhookUrl = httpUrl("url", "https://jobs.example.com/hooks/link-tracker");
 
-export const CreateWebhook = z.object({
-  url: WebhookUrl,
-  event_types: z.array(z.enum(EVENT_TYPES, { error: `event_types may hold ${EVENT_TYPES.join(", ")}` })).min(1).optional(),
-  description: z.string().max(500).optional(),
-});
+/** A delivery's shape: signed JSON for a program (the default), or a message for a person in one service's format. */
+export const CHANNEL_FORMATS = ["standard-webhooks", "ntfy", "slack", "discord", "teams", "google-chat", "telegram"] as const;
+const Format = z.enum(CHANNEL_FORMATS, { error: `format must be one of ${CHANNEL_FORMATS.join(", ")}` });
+const Token = z.string().min(1, "token must not be empty").max(500, "token exceeds 500 characters").regex(/^[\x21-\x7e]+$/, "token must be printable ASCII without spaces");
+const ChatId = z.string().regex(/^(-?\d{1,20}|@[A-Za-z0-9_]{5,32})$/, "chat_id must be a Telegram chat id (digits, - for a group) or @channelname");
+/** Telegram's Bot API, where a telegram channel posts unless told otherwise. */
+export const TELEGRAM_API = "https://api.telegram.org";
+const EventTypes = z.array(z.enum(EVENT_TYPES, { error: `event_types may hold ${EVENT_TYPES.join(", ")}` })).min(1);
+
+export const CreateWebhook = z
+  .object({
+    url: WebhookUrl.optional().describe("The receiver: a webhook URL, an ntfy topic URL, a Slack, Discord, Teams or Google Chat incoming webhook; for telegram the Bot API's origin (default https://api.telegram.org)"),
+    format: Format.optional().describe("standard-webhooks (default): signed JSON; the others: a message in that service's shape, in words"),
+    token: Token.optional().describe("ntfy: an access token (tk_…) for a protected topic; telegram: the bot's token. Never shown back"),
+    chat_id: ChatId.optional().describe("telegram: the chat the bot writes to"),
+    event_types: EventTypes.optional(),
+    description: z.string().max(500).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.format === "telegram") {
+      if (!v.token) ctx.addIssue({ code: "custom", path: ["token"], message: "token: a telegram channel needs the bot's token (from @BotFather)" });
+      if (!v.chat_id) ctx.addIssue({ code: "custom", path: ["chat_id"], message: "chat_id: a telegram channel needs the chat to write to" });
+    } else if (!v.url) ctx.addIssue({ code: "custom", path: ["url"], message: "url is required" });
+    if (v.chat_id && v.format !== "telegram") ctx.addIssue({ code: "custom", path: ["chat_id"], message: "chat_id is for a telegram channel only" });
+    if (v.token && v.format !== "telegram" && v.format !== "ntfy") ctx.addIssue({ code: "custom", path: ["token"], message: "token is for an ntfy or a telegram channel only" });
+  });
 
 export const PatchWebhook = z
   .strictObject(
     {
       url: WebhookUrl.optional(),
-      event_types: z.array(z.enum(EVENT_TYPES, { error: `event_types may hold ${EVENT_TYPES.join(", ")}` })).min(1).optional(),
+      token: Token.nullable().optional(),
+      chat_id: ChatId.optional(),
+      event_types: EventTypes.optional(),
       description: z.string().max(500).nullable().optional(),
-      active: z.boolean({ error: "active must be true or false" }).optional(),
+      active: z.boolean({ error: "active must be true or false" }).optional().describe("false switches it off; true switches it on and resumes a paused channel"),
     },
     { error: strictBodyError },
   )
@@ -34,9 +57,17 @@ export const FeedQuery = z.object({
 export const WebhookView = z.object({
   id: z.string(),
   url: z.string(),
+  format: Format,
+  has_token: z.boolean().describe("Whether a token is set (it is never shown)"),
+  chat_id: z.string().nullable(),
   event_types: z.array(z.string()),
   description: z.string().nullable(),
   active: z.boolean(),
+  paused: z
+    .object({ at: z.string(), reason: z.string() })
+    .nullable()
+    .describe("Set when deliveries kept failing: nothing is sent until it is resumed (PATCH active: true)"),
+  failures: z.number().int().describe("Failed deliveries in a row"),
   created_at: z.string(),
 });
 export const CreatedWebhook = WebhookView.extend({ secret: z.string().describe("Shown this once: it signs every delivery (webhook-signature)") });
@@ -55,6 +86,7 @@ const ClickSummary = z
     network: z.string().nullable().optional().describe("The organisation that owns the address, e.g. Microsoft Corporation"),
     from: z.string().nullable().optional().describe('Network and country for a person: "Microsoft Corporation, US"'),
     company_network: z.boolean().optional().describe("A person's click (first or returned) from the network of the application's company"),
+    agent: z.string().nullable().optional().describe('The browser for a person, never the raw user agent: "Chrome on Windows, desktop"'),
   })
   .describe("The click that made the signal (never its address)");
 const LinkSummary = z.object({ tracking_id: z.string(), link_function: z.string(), link_type: z.string(), original_url: z.string(), redirect_url: z.string() });
@@ -124,5 +156,10 @@ export const DeliveryView = z.object({
   last_attempt_at: z.string().nullable(),
   next_attempt_at: z.string().nullable(),
   delivered_at: z.string().nullable(),
+});
+export const WebhookTest = z.object({
+  delivered: z.boolean().describe("The receiver answered 2xx"),
+  status_code: z.number().int().nullable(),
+  error: z.string().nullable(),
 });
 export const Redelivery = z.object({ delivery_id: z.number().int(), status: z.literal("pending") });

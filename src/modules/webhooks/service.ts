@@ -4,15 +4,16 @@
  * ("v1," + base64 HMAC-SHA256 of "id.timestamp.body" keyed with the secret's bytes).
  */
 import { createHmac } from "node:crypto";
-import type { Application, Endpoint, Link, Store } from "../../db/store";
+import type { Application, ChannelFormat, Endpoint, Link, Signal, Store } from "../../db/store";
 import { backoffMs, type Sent } from "../../lib/delivery";
 import { send, type Answer } from "../../lib/outbound";
-import { NotFound } from "../../lib/errors";
+import { NotFound, ValidationFailed } from "../../lib/errors";
 import { failureLog, type Logger } from "../../lib/log";
 import { nowIso } from "../../lib/time";
 import { fromCompanyNetwork } from "../clicks/company";
 import { nameOf } from "../applications/service";
-import { EVENT_TYPES, type SignalPayload } from "./model";
+import { channelRequest, messageOf } from "./channels";
+import { EVENT_TYPES, TELEGRAM_API, type SignalPayload } from "./model";
 import { checkTargetUrl, PRIVATE_TARGET_HINT } from "./target";
 
 /** A delivery is tried for a day, then marked failed. */
@@ -25,6 +26,8 @@ export type DeliveryOptions = {
   maxDelayMs?: number;
   /** WEBHOOK_ALLOW_PRIVATE: deliver to loopback, private and link-local addresses too. */
   allowPrivate?: boolean;
+  /** PUBLIC_BASE_URL: where a person's message links to (the dashboard). */
+  publicBaseUrl?: string;
 };
 
 const newSecret = () => `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64")}`;
@@ -34,20 +37,30 @@ export function sign(secret: string, id: string, timestamp: number, body: string
   return `v1,${createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64")}`;
 }
 
+/** An endpoint as the API shows it: never its secret (but once, at creation) nor its token. */
 const view = (e: Endpoint) => ({
   id: e.id,
   url: e.url,
+  format: e.format,
+  has_token: e.token !== null,
+  chat_id: e.chatId,
   event_types: e.eventTypes,
   description: e.description,
   active: e.active,
+  paused: e.pausedAt ? { at: e.pausedAt, reason: e.pausedReason ?? "" } : null,
+  failures: e.failures,
   created_at: e.createdAt,
 });
 
-export async function createWebhook(store: Store, input: { url: string; event_types?: string[]; description?: string }, allowPrivate: boolean) {
-  checkTargetUrl(input.url, allowPrivate);
+export type NewWebhook = { url?: string; format?: ChannelFormat; token?: string; chat_id?: string; event_types?: string[]; description?: string };
+
+export async function createWebhook(store: Store, input: NewWebhook, allowPrivate: boolean) {
+  const format = input.format ?? "standard-webhooks";
+  const url = input.url ?? TELEGRAM_API;
+  checkTargetUrl(url, allowPrivate);
   const row = await store.webhooks.insert({
     id: `wh_${Bun.randomUUIDv7().replaceAll("-", "").slice(-20)}`,
-    url: input.url,
+    url,
     secret: newSecret(),
     eventTypes: input.event_types ?? [...EVENT_TYPES],
     description: input.description ?? null,
@@ -55,7 +68,14 @@ export async function createWebhook(store: Store, input: { url: string; event_ty
     // What happens from now on, not what happened before.
     scannedSeq: await store.signals.maxSeq(),
     active: true,
+    format,
+    token: input.token ?? null,
+    chatId: input.chat_id ?? null,
+    failures: 0,
+    pausedAt: null,
+    pausedReason: null,
   });
+  // The secret signs standard-webhooks deliveries; a person's channel has no use for it.
   return { ...view(row), secret: row.secret };
 }
 
@@ -67,15 +87,27 @@ async function endpoint(store: Store, id: string): Promise<Endpoint> {
   return row;
 }
 
-export async function patchWebhook(store: Store, id: string, patch: { url?: string; event_types?: string[]; description?: string | null; active?: boolean }, allowPrivate: boolean) {
-  await endpoint(store, id);
+export type WebhookPatch = { url?: string; token?: string | null; chat_id?: string; event_types?: string[]; description?: string | null; active?: boolean };
+
+export async function patchWebhook(store: Store, id: string, patch: WebhookPatch, allowPrivate: boolean) {
+  const current = await endpoint(store, id);
   if (patch.url !== undefined) checkTargetUrl(patch.url, allowPrivate);
+  const refuse = (message: string) => {
+    throw new ValidationFailed(message, { validation_errors: [message] });
+  };
+  if (patch.chat_id !== undefined && current.format !== "telegram") refuse("chat_id is for a telegram channel only");
+  if (patch.token !== undefined && current.format !== "telegram" && current.format !== "ntfy") refuse("token is for an ntfy or a telegram channel only");
+  if (patch.token === null && current.format === "telegram") refuse("token: a telegram channel needs the bot's token");
   return view(
     (await store.webhooks.update(id, {
       ...(patch.url !== undefined ? { url: patch.url } : {}),
+      ...(patch.token !== undefined ? { token: patch.token } : {}),
+      ...(patch.chat_id !== undefined ? { chatId: patch.chat_id } : {}),
       ...(patch.event_types !== undefined ? { eventTypes: patch.event_types } : {}),
       ...(patch.description !== undefined ? { description: patch.description } : {}),
       ...(patch.active !== undefined ? { active: patch.active } : {}),
+      // Switched on again: a paused channel resumes, its waiting deliveries with it.
+      ...(patch.active === true ? { pausedAt: null, pausedReason: null, failures: 0 } : {}),
     }))!,
   );
 }
@@ -172,12 +204,68 @@ export async function feed(store: Store, after: number, limit: number) {
   return { events: events.map((e) => asSent(e.payload, context)), next_cursor: String(events.at(-1)?.seq ?? after) };
 }
 
+/** A channel is paused after this many failed deliveries in a row (hours of retries), or after a few refusals. */
+const PAUSE_AFTER = 10;
+const REFUSALS_BEFORE_PAUSE = 3;
+
+/** Why a channel that just failed again is paused, or null while it is not (yet). */
+function pauseReason(failures: number, sent: Sent, error: string): string | null {
+  const refused = sent.ok && sent.status >= 400 && sent.status < 500 && sent.status !== 408 && sent.status !== 429;
+  if (refused && failures >= REFUSALS_BEFORE_PAUSE) return `paused: the receiver answered ${sent.status} ${failures} times in a row (a deleted webhook, a wrong topic or token?); resume it once it is fixed`;
+  if (failures >= PAUSE_AFTER) return `paused after ${failures} failed deliveries in a row (last: ${error}); resume it once the receiver is back`;
+  return null;
+}
+
+type Outgoing = { url: string; headers: Record<string, string>; body: string };
+
 /**
- * Delivers due events to the active endpoints, one at a time, each signed. Runs every
- * `everyMs`; the redirect never waits on it. Returns a function that stops it.
+ * What a delivery sends: the signed event to a program, the message in words to a
+ * person's channel. Null: nothing to send (a link's first click that its application's
+ * first click, the same click, already tells a person).
+ */
+async function outgoing(store: Store, target: Endpoint, event: Signal, payload: SignalPayload, base: string): Promise<Outgoing | null> {
+  if (target.format === "standard-webhooks") {
+    const body = JSON.stringify(payload);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = { "content-type": "application/json", "webhook-id": event.eventId, "webhook-timestamp": String(timestamp), "webhook-signature": sign(target.secret, event.eventId, timestamp, body) };
+    return { url: target.url, headers, body };
+  }
+  if (payload.type === "click.first_human" && payload.data.scope === "link" && payload.data.application_id) {
+    const same = await store.signals.ofClick(event.clickId);
+    if (same.some((s) => s.type === "click.first_human" && s.subject.startsWith("application:") && !s.cancelledAt)) return null;
+  }
+  return channelRequest(target, messageOf(payload, base));
+}
+
+/** Sends a delivery's request, connected to an address checked first (lib/outbound.ts). */
+async function post(request: Outgoing, timeoutMs: number, allowPrivate: boolean): Promise<Sent> {
+  return answerOf(await send(request.url, { method: "POST", headers: request.headers, body: request.body, timeoutMs, allowPrivate, hint: PRIVATE_TARGET_HINT }));
+}
+
+/** "Send a test": a message (or, to a program, a signed `webhook.test` event) now, and what came back. */
+export async function testWebhook(store: Store, id: string, base: string, allowPrivate: boolean) {
+  const target = await endpoint(store, id);
+  const eventId = `evt_test_${Bun.randomUUIDv7().replaceAll("-", "").slice(-16)}`;
+  let request: Outgoing;
+  if (target.format === "standard-webhooks") {
+    const body = JSON.stringify({ id: eventId, type: "webhook.test", created_at: nowIso(), data: {} });
+    const timestamp = Math.floor(Date.now() / 1000);
+    request = { url: target.url, body, headers: { "content-type": "application/json", "webhook-id": eventId, "webhook-timestamp": String(timestamp), "webhook-signature": sign(target.secret, eventId, timestamp, body) } };
+  } else {
+    request = channelRequest(target, { title: "link-tracker", text: "this is a test: when a recruiter opens one of your links, you are told here.", url: `${base}/dashboard/`, urgent: false, tags: ["wave"] });
+  }
+  const sent = await post(request, 5000, allowPrivate);
+  const delivered = sent.ok && sent.status >= 200 && sent.status < 300;
+  return { delivered, status_code: sent.ok ? sent.status : null, error: delivered ? null : sent.ok ? `answered ${sent.status}` : sent.error };
+}
+
+/**
+ * Delivers due events to the active endpoints, one at a time: signed events to programs,
+ * messages to people's channels. Runs every `everyMs`; the redirect never waits on it. A
+ * channel that keeps failing is paused with the reason. Returns a function that stops it.
  */
 export function startDelivery(store: Store, log: Logger, options: DeliveryOptions = {}): { stop: () => void; tick: () => Promise<void> } {
-  const { everyMs = 1000, timeoutMs = 5000, baseDelayMs = 5000, maxDelayMs = 3600_000, allowPrivate = false } = options;
+  const { everyMs = 1000, timeoutMs = 5000, baseDelayMs = 5000, maxDelayMs = 3600_000, allowPrivate = false, publicBaseUrl = "http://localhost:5001" } = options;
   let running = false;
   const rounds = failureLog(log, "webhook delivery round");
   const tick = async () => {
@@ -186,21 +274,24 @@ export function startDelivery(store: Store, log: Logger, options: DeliveryOption
     try {
       const now = nowIso();
       const endpoints = new Map((await store.webhooks.list()).map((e) => [e.id, e]));
-      for (const e of endpoints.values()) if (e.active) await store.webhooks.schedule(e, now);
+      for (const e of endpoints.values()) if (e.active && !e.pausedAt) await store.webhooks.schedule(e, now);
       for (const d of await store.webhooks.dueDeliveries(now, 100)) {
         const target = endpoints.get(d.endpointId);
         const event = await store.signals.bySeq(d.eventSeq);
-        if (!target || !target.active || !event) continue;
-        const body = JSON.stringify(asSent(event.payload, await contextFor(store, [event.payload])));
-        const timestamp = Math.floor(Date.now() / 1000);
-        const signed = { "webhook-id": event.eventId, "webhook-timestamp": String(timestamp), "webhook-signature": sign(target.secret, event.eventId, timestamp, body) };
-        // Connected to an address checked first, the name resolved once (lib/outbound.ts).
-        const sent = answerOf(await send(target.url, { method: "POST", headers: { "content-type": "application/json", ...signed }, body, timeoutMs, allowPrivate, hint: PRIVATE_TARGET_HINT }));
+        if (!target || !target.active || target.pausedAt || !event) continue;
+        const payload = asSent(event.payload, await contextFor(store, [event.payload]));
+        const request = await outgoing(store, target, event, payload, publicBaseUrl);
         const at = nowIso();
         const first = d.firstAttemptAt ?? at;
+        if (!request) {
+          await store.webhooks.recordAttempt(d.seq, { status: "delivered", firstAttemptAt: first, lastAttemptAt: at, deliveredAt: at, lastError: null });
+          continue;
+        }
+        const sent = await post(request, timeoutMs, allowPrivate);
         const attempts = d.attempts + 1;
         if (sent.ok && sent.status >= 200 && sent.status < 300) {
           await store.webhooks.recordAttempt(d.seq, { status: "delivered", attempts, firstAttemptAt: first, lastAttemptAt: at, lastStatus: sent.status, lastError: null, deliveredAt: at });
+          if (target.failures > 0) endpoints.set(target.id, (await store.webhooks.update(target.id, { failures: 0 })) ?? target);
           continue;
         }
         // No answer is "unreachable", whatever the cause: the log must not tell a closed
@@ -217,7 +308,10 @@ export function startDelivery(store: Store, log: Logger, options: DeliveryOption
           lastError: error,
           nextAttemptAt: new Date(Date.now() + wait).toISOString(),
         });
-        log.warn({ webhook: target.id, event: event.eventId, error: sent.ok ? error : sent.error, attempts, gave_up: giveUp }, "webhook delivery failed");
+        const failures = target.failures + 1;
+        const paused = pauseReason(failures, sent, error);
+        endpoints.set(target.id, (await store.webhooks.update(target.id, { failures, ...(paused ? { pausedAt: at, pausedReason: paused } : {}) })) ?? target);
+        log.warn({ webhook: target.id, format: target.format, event: event.eventId, error: sent.ok ? error : sent.error, attempts, gave_up: giveUp, paused: paused !== null }, "webhook delivery failed");
       }
       rounds.ok();
     } catch (error) {

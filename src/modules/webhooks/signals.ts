@@ -7,6 +7,7 @@
  * Events wait SIGNAL_HOLD_SECONDS before anyone sees them: a scanner burst is recognised
  * only at its third click, and then withdraws the events of the first two.
  */
+import { agentText, describeAgent } from "../../db/describe";
 import { assistantOf } from "../clicks/assistants";
 import type { Link, NewClick, NewSignal, SignalFacts, SignalRule, SignalType } from "../../db/store";
 
@@ -29,6 +30,7 @@ function clickSummary(c: NewClick) {
     asn: c.asn ?? null,
     network: c.network ?? null,
     from: placeText(c),
+    agent: agentText(describeAgent(c.userAgent)),
   };
 }
 

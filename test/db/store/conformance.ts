@@ -23,6 +23,8 @@ const APP_X = "a0000000-0000-4000-8000-000000000009";
 const JOB_1 = "b0000000-0000-4000-8000-000000000001";
 
 const T0 = Date.parse("2026-03-02T10:00:00.000Z");
+/** A webhook endpoint's fields beside its URL, types and cursor: standard-webhooks, never failed. */
+const PLAIN = { format: "standard-webhooks", token: null, chatId: null, failures: 0, pausedAt: null, pausedReason: null } as const;
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
 
 export function link(id: string, extra: Partial<Link> = {}): Link {
@@ -416,8 +418,10 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
     test("webhook endpoints and their deliveries", async () => {
       const store = await fresh({ signals: { returnDays: 30, holdSeconds: 0 } });
       await store.links.insert([link("w1", { applicationId: APP_W })]);
-      const endpoint = await store.webhooks.insert({ id: "wh_1", url: "http://127.0.0.1:9/hook", secret: "whsec_x", eventTypes: ["click.first_human"], description: null, active: true, createdAt: at(0), scannedSeq: 0 });
+      const endpoint = await store.webhooks.insert({ id: "wh_1", url: "http://127.0.0.1:9/hook", secret: "whsec_x", eventTypes: ["click.first_human"], description: null, active: true, createdAt: at(0), scannedSeq: 0, ...PLAIN });
       expect(await store.webhooks.list()).toEqual([endpoint]);
+      // The events of one click, in order.
+      const events = async () => (await store.signals.due(0, new Date(Date.now() + 60_000).toISOString(), 10)).map((s) => [s.type, s.subject]);
       // A first human click: of the link, and of its application (two events of one link).
       await store.clicks.record([click("w1", 1)]);
       await store.webhooks.schedule(endpoint, new Date().toISOString());
@@ -428,7 +432,23 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       expect((await store.webhooks.dueDeliveries(now, 10)).length).toBe(1);
       expect((await store.webhooks.deliveriesOf("wh_1", 10)).map((d) => d.delivery.status).sort()).toEqual(["delivered", "pending"]);
       expect(await store.webhooks.findDelivery("wh_1", due[0].seq)).toMatchObject({ status: "delivered" });
+      const [first] = await store.signals.due(0, now, 1);
+      expect((await store.signals.ofClick(first!.clickId)).map((s) => s.subject)).toEqual(["link:w1", `application:${APP_W}`]);
+      expect(await store.signals.ofClick("0190ffff-0000-7000-8000-000000000000")).toEqual([]);
+      expect(await events()).toHaveLength(2);
+      // Paused, or switched off: its deliveries wait (and no other endpoint's wait behind them).
+      const pending = (await store.webhooks.deliveriesOf("wh_1", 10)).find((d) => d.delivery.status === "pending")!;
+      await store.webhooks.recordAttempt(pending.delivery.seq, { attempts: 1 }); // an attempt ends its claim (PostgreSQL's lease)
+      const paused = await store.webhooks.update("wh_1", { pausedAt: at(9), pausedReason: "paused after 10 failed deliveries in a row", failures: 10 });
+      expect(paused).toMatchObject({ pausedAt: at(9), pausedReason: "paused after 10 failed deliveries in a row", failures: 10, format: "standard-webhooks" });
+      expect(await store.webhooks.dueDeliveries(now, 10)).toEqual([]);
+      await store.webhooks.update("wh_1", { pausedAt: null, pausedReason: null, failures: 0 });
+      expect((await store.webhooks.dueDeliveries(now, 10)).length).toBe(1);
+      const ntfy = await store.webhooks.insert({ id: "wh_2", url: "https://ntfy.sh/jobs", secret: "whsec_y", eventTypes: ["click.first_human"], description: null, active: true, createdAt: at(1), scannedSeq: 0, ...PLAIN, format: "ntfy", token: "tk_abc" });
+      expect(await store.webhooks.find("wh_2")).toEqual(ntfy);
+      expect(ntfy).toMatchObject({ format: "ntfy", token: "tk_abc", chatId: null });
       expect(await store.webhooks.update("wh_1", { active: false })).toMatchObject({ active: false });
+      expect(await store.webhooks.dueDeliveries(now, 10)).toEqual([]);
       expect(await store.webhooks.delete("wh_1")).toBe(true);
       expect(await store.webhooks.find("wh_1")).toBeUndefined();
     });
