@@ -6,6 +6,19 @@
 import { BlockList, isIP, isIPv4 } from "node:net";
 import ipaddr from "ipaddr.js";
 
+/**
+ * An IPv6 address with a dotted IPv4 tail written as two hex groups: ipaddr.js reads any
+ * dotted tail as IPv4-mapped ("::8.8.8.8" as ::ffff:8.8.8.8), where every network stack
+ * reads ::808:808 (an IPv4-compatible address).
+ */
+function hexTail(ip: string): string {
+  const cut = ip.lastIndexOf(":");
+  const tail = ip.slice(cut + 1);
+  if (!tail.includes(".") || !isIPv4(tail)) return ip;
+  const [a, b, c, d] = tail.split(".").map(Number) as [number, number, number, number];
+  return `${ip.slice(0, cut + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+}
+
 /** A valid IP in its canonical form, or null. Brackets and an IPv6 zone (`%eth0`) are dropped. */
 export function normaliseIp(value: string | null | undefined): string | null {
   if (!value) return null;
@@ -18,10 +31,7 @@ export function normaliseIp(value: string | null | undefined): string | null {
   const family = isIP(ip);
   if (family === 4) return ip;
   if (family !== 6) return null;
-  // ipaddr.js reads any dotted tail as IPv4-mapped ("::8.8.8.8" as ::ffff:8.8.8.8); the
-  // URL standard's serialiser spells it as every network stack reads it (::808:808).
-  if (ip.includes(".")) ip = new URL(`http://[${ip}]/`).hostname.slice(1, -1);
-  const v6 = ipaddr.IPv6.parse(ip);
+  const v6 = ipaddr.IPv6.parse(hexTail(ip));
   return v6.isIPv4MappedAddress() ? v6.toIPv4Address().toString() : v6.toRFC5952String();
 }
 

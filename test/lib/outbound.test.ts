@@ -4,6 +4,7 @@
  * getting nothing; bodies read up to a bound; a silent receiver timed out. Loopback only.
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import { isNonPublicIp } from "../../src/lib/ip";
 import { send } from "../../src/lib/outbound";
 
 const got: { host: string | null; body: string }[] = [];
@@ -52,5 +53,15 @@ describe("an outbound request", () => {
     expect(silent).toEqual({ ok: false, error: "no answer within 300 ms", code: "TIMEOUT" });
     const nowhere = await send("http://nowhere.invalid/", { ...base, allowPrivate: true, resolver: async () => Promise.reject(Object.assign(new Error("nope"), { code: "ENOTFOUND" })) });
     expect(nowhere).toMatchObject({ ok: false, error: "DNS: no such host" });
+  });
+});
+
+describe("which addresses are private", () => {
+  test.each([
+    ["::7f00:1", true], ["::127.0.0.1", true], ["::a00:1", true], ["::c0a8:101", true], ["::a9fe:a9fe", true], ["::8.8.8.8", true],
+    ["64:ff9b:1::a00:1", true], ["64:ff9b::a00:1", true], ["2002:7f00:1::", true], ["::ffff:127.0.0.1", true], ["0::0:0:0:0.0.0.0", true],
+    ["::ffff:1.2.3.4", false], ["2606:4700::1111", false], ["1.1.1.1", false],
+  ])("%s: %p", (ip, expected) => {
+    expect(isNonPublicIp(ip)).toBe(expected);
   });
 });
