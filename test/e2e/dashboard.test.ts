@@ -25,7 +25,7 @@ beforeAll(async () => {
   serverDir = emptyFolder();
   // Behind a proxy, as on a VPS: the recruiter's browser below comes from Microsoft's network.
   // Destination checks on demand may ask the loopback pages below.
-  server = await startServer(serverDir, { WEBHOOK_API_KEY: KEY, TRUST_PROXY: "true", SIGNAL_HOLD_SECONDS: "0", DESTINATION_CHECK_ALLOW_PRIVATE: "true" });
+  server = await startServer(serverDir, { WEBHOOK_API_KEY: KEY, TRUST_PROXY: "true", SIGNAL_HOLD_SECONDS: "0", DESTINATION_CHECK_ALLOW_PRIVATE: "true", WEBHOOK_ALLOW_PRIVATE: "true" });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
 }, 60_000);
 
@@ -628,6 +628,60 @@ describe.skipIf(!available)("a destination that died", () => {
       expect(errors).toEqual([]);
     } finally {
       portfolio.stop(true);
+    }
+  }, 60_000);
+});
+
+describe.skipIf(!available)("notifications", () => {
+  test("add an ntfy channel without a terminal, send the test, see a recruiter's click arrive and listed; axe clean at 375 px", async () => {
+    const got: { title: string | null; body: string }[] = [];
+    const ntfy = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      async fetch(req) {
+        got.push({ title: req.headers.get("title"), body: await req.text() });
+        return Response.json({ event: "message" });
+      },
+    });
+    try {
+      const { page: p, errors } = await page(375);
+      await p.goto(`${server.base}/dashboard/`);
+      await p.getByLabel("API key").fill(KEY);
+      await p.getByRole("button", { name: "Sign in" }).click();
+      await p.getByRole("heading", { name: "Home" }).waitFor();
+      await p.getByRole("link", { name: "Notifications" }).click();
+      await p.getByRole("heading", { name: "Notifications", level: 1 }).waitFor();
+      expect(await accessibility(p, "notifications, none yet")).toEqual([]);
+      await p.getByLabel("Where", { exact: true }).selectOption("ntfy");
+      await p.getByLabel("Topic URL").fill(`http://127.0.0.1:${ntfy.port}/steve-job-hunt`);
+      expect(await p.getByLabel("An application or a link is opened for the first time").isChecked()).toBe(true);
+      await p.getByRole("button", { name: "Add the channel" }).click();
+      await p.getByText("Channel added: send a test to see it arrive.").waitFor();
+      await p.getByRole("button", { name: "Send a test to ntfy" }).click();
+      await p.getByText("The test arrived.").waitFor();
+      expect(got.map((g) => g.body)).toEqual(["This is a test: when a recruiter opens one of your links, you are told here."]);
+      expect(await accessibility(p, "notifications with an ntfy channel")).toEqual([]);
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+
+      // A recruiter opens a new application's link: the phone hears it.
+      const id = "c0c0c0c0-0000-4000-8000-00000000000c";
+      await fetch(`${server.base}/api/link-tracking/links/bulk`, {
+        method: "POST",
+        headers: { "x-api-key": KEY, "content-type": "application/json" },
+        body: JSON.stringify({ application: { application_id: id, company: "Umbrella", role: "Data Engineer" }, links: [{ tracking_id: "umbrella-cv", link_function: "Resume", original_url: "https://example.com/cv" }] }),
+      });
+      await fetch(`${server.base}/resume?uuid=umbrella-cv`, { redirect: "manual", headers: { "user-agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15", "accept-language": "en", "x-forwarded-for": "81.2.69.160" } });
+      const until = Date.now() + 10_000;
+      while (got.length < 2 && Date.now() < until) await Bun.sleep(100);
+      expect(got[1]!.body).toStartWith("Your Resume link was opened for the first time");
+      await p.reload();
+      await p.getByRole("heading", { name: "Notifications", level: 1 }).waitFor();
+      await p.getByText("Last deliveries").click();
+      await p.getByRole("cell", { name: "An application or a link is opened for the first time" }).first().waitFor();
+      expect(await p.getByRole("cell", { name: "delivered" }).count()).toBeGreaterThanOrEqual(1);
+      expect(errors).toEqual([]);
+    } finally {
+      ntfy.stop(true);
     }
   }, 60_000);
 });

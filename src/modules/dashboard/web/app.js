@@ -649,6 +649,138 @@ function showAccount() {
   document.getElementById("account-text").replaceChildren("Signed in with the key ", h("strong", {}, session.name), ` (${session.scope}), `, ...until, ".");
 }
 
+/** What each event is, to the person choosing what a channel hears. */
+const EVENT_NAMES = {
+  "click.first_human": "An application or a link is opened for the first time",
+  "click.returned": "Someone comes back after days",
+  "click.assistant": "An AI assistant opens a link for someone",
+  "link.orphan_hit": "A link cut short is hit",
+  "link.destination_down": "A link leads nowhere (its page died)",
+  "link.destination_up": "A dead link works again",
+};
+const FORMATS = {
+  ntfy: { name: "ntfy (phone notifications)", url: "Topic URL", placeholder: "https://ntfy.sh/your-long-random-topic", token: "Access token (for a protected topic; optional)" },
+  slack: { name: "Slack", url: "Incoming webhook URL", placeholder: "https://hooks.slack.com/services/…" },
+  discord: { name: "Discord", url: "Channel webhook URL", placeholder: "https://discord.com/api/webhooks/…" },
+  teams: { name: "Microsoft Teams", url: "Workflows webhook URL", placeholder: "https://….logic.azure.com/workflows/…" },
+  "google-chat": { name: "Google Chat", url: "Space webhook URL", placeholder: "https://chat.googleapis.com/v1/spaces/…" },
+  telegram: { name: "Telegram", token: "Bot token (from @BotFather)", chat: "Chat ID" },
+  "standard-webhooks": { name: "A program (signed webhooks)", url: "Endpoint URL", placeholder: "https://jobs.example.com/hooks/link-tracker" },
+};
+/** The service a pasted URL belongs to, when it plainly says. */
+function formatOfUrl(url) {
+  try {
+    const { hostname, pathname } = new URL(url);
+    if (hostname === "hooks.slack.com") return "slack";
+    if (/(^|\.)discord(app)?\.com$/.test(hostname) && pathname.startsWith("/api/webhooks/")) return "discord";
+    if (hostname.endsWith(".logic.azure.com") || hostname.endsWith(".webhook.office.com") || hostname.endsWith(".powerplatform.com")) return "teams";
+    if (hostname === "chat.googleapis.com") return "google-chat";
+    if (hostname === "ntfy.sh" || hostname.startsWith("ntfy.")) return "ntfy";
+  } catch {}
+  return null;
+}
+const DEFAULT_HEARS = ["click.first_human", "click.returned", "click.assistant", "link.orphan_hit", "link.destination_down"];
+
+function channelCard(c, reload) {
+  const result = h("p", { role: "status" });
+  const act = async (what, done) => {
+    result.textContent = "";
+    try { await what(); await reload(); say(done); } catch (err) { result.textContent = err.message; }
+  };
+  const name = FORMATS[c.format] ? FORMATS[c.format].name.replace(/ \(.*\)$/, "") : c.format;
+  const state = c.paused ? h("span", { class: "badge waiting" }, "paused") : c.active ? h("span", { class: "badge human" }, "on") : h("span", { class: "badge" }, "off");
+  const deliveries = h("details", {}, h("summary", {}, "Last deliveries"));
+  deliveries.addEventListener("toggle", async () => {
+    if (!deliveries.open || deliveries.dataset.loaded) return;
+    deliveries.dataset.loaded = "1";
+    const rows = await api(`/api/link-tracking/webhooks/${encodeURIComponent(c.id)}/deliveries`);
+    deliveries.append(rows.length === 0 ? h("p", { class: "muted" }, "Nothing sent yet.") : table(["When", "What", "Result"], rows.slice(0, 10).map((d) => h("tr", {},
+      h("td", {}, when(d.last_attempt_at || d.delivered_at)), h("td", {}, EVENT_NAMES[d.type] || d.type),
+      h("td", {}, d.status === "delivered" ? "delivered" : `${d.status}${d.last_error ? `: ${d.last_error}` : ""}`)))));
+  });
+  return h("li", { class: "card channel" },
+    h("h3", {}, name, " ", state),
+    h("p", { class: "url" }, c.format === "telegram" ? `chat ${c.chat_id}` : c.url),
+    c.paused ? h("p", { class: "dead" }, c.paused.reason) : "",
+    h("p", { class: "muted" }, "Hears: ", c.event_types.map((t) => EVENT_NAMES[t] ? EVENT_NAMES[t].toLowerCase() : t).join("; ")),
+    h("p", { class: "actions" },
+      h("button", { type: "button", "aria-label": `Send a test to ${name}`, onclick: async (e) => {
+        e.target.disabled = true;
+        result.textContent = "Sending…";
+        try {
+          const t = await api(`/api/link-tracking/webhooks/${encodeURIComponent(c.id)}/test`, { method: "POST" });
+          result.textContent = t.delivered ? "The test arrived." : `The test did not arrive: ${t.error}.`;
+        } catch (err) { result.textContent = err.message; }
+        e.target.disabled = false;
+      } }, "Send a test"), " ",
+      c.paused || !c.active
+        ? h("button", { type: "button", class: "secondary", "aria-label": `Resume ${name}`, onclick: () => act(() => api(`/api/link-tracking/webhooks/${encodeURIComponent(c.id)}`, { method: "PATCH", body: JSON.stringify({ active: true }) }), "Resumed.") }, "Resume")
+        : h("button", { type: "button", class: "secondary", "aria-label": `Turn off ${name}`, onclick: () => act(() => api(`/api/link-tracking/webhooks/${encodeURIComponent(c.id)}`, { method: "PATCH", body: JSON.stringify({ active: false }) }), "Turned off.") }, "Turn off"), " ",
+      h("button", { type: "button", class: "secondary danger", "aria-label": `Delete ${name}`, onclick: () => {
+        if (confirm(`Delete this ${name} channel? It hears nothing more.`)) act(() => api(`/api/link-tracking/webhooks/${encodeURIComponent(c.id)}`, { method: "DELETE" }), "Channel deleted.");
+      } }, "Delete")),
+    result, deliveries);
+}
+
+function addChannelForm(reload) {
+  const format = h("select", { id: "ch-format" }, Object.entries(FORMATS).map(([v, f]) => h("option", { value: v }, f.name)));
+  const url = fieldOf("ch-url", "Topic URL", { type: "url", placeholder: FORMATS.ntfy.placeholder });
+  const token = fieldOf("ch-token", "Access token", { autocomplete: "off", maxlength: 500 });
+  const chat = fieldOf("ch-chat", "Chat ID", { maxlength: 40 });
+  const hears = Object.entries(EVENT_NAMES).map(([type, label]) => {
+    const box = h("input", { type: "checkbox", id: `hears-${type}`, value: type, ...(DEFAULT_HEARS.includes(type) ? { checked: "" } : {}) });
+    return { box, node: h("div", { class: "check" }, box, h("label", { for: `hears-${type}` }, label)) };
+  });
+  const error = h("p", { class: "error", role: "alert" });
+  const wrap = (field) => h("div", {}, ...field.nodes);
+  const urlBox = wrap(url), tokenBox = wrap(token), chatBox = wrap(chat);
+  const show = () => {
+    const f = FORMATS[format.value];
+    urlBox.hidden = !f.url;
+    if (f.url) { url.nodes[0].textContent = f.url; url.input.placeholder = f.placeholder; }
+    tokenBox.hidden = !f.token;
+    if (f.token) token.nodes[0].textContent = f.token;
+    chatBox.hidden = !f.chat;
+  };
+  format.addEventListener("change", show);
+  // Pasting a Slack, Discord, Teams, Google Chat or ntfy URL picks the service.
+  url.input.addEventListener("input", () => { const guess = formatOfUrl(url.input.value.trim()); if (guess && guess !== format.value) { format.value = guess; show(); } });
+  show();
+  return h("form", { class: "card", "aria-labelledby": "add-channel", onsubmit: async (e) => {
+      e.preventDefault();
+      error.textContent = "";
+      const body = { format: format.value, event_types: hears.filter((x) => x.box.checked).map((x) => x.box.value) };
+      const f = FORMATS[format.value];
+      if (f.url) body.url = url.input.value.trim();
+      if (f.token && token.input.value.trim()) body.token = token.input.value.trim();
+      if (f.chat) body.chat_id = chat.input.value.trim();
+      if (body.event_types.length === 0) { error.textContent = "Choose at least one thing for it to hear."; return; }
+      try {
+        await api("/api/link-tracking/webhooks", { method: "POST", body: JSON.stringify(body) });
+        await reload();
+        say("Channel added: send a test to see it arrive.");
+      } catch (err) { error.textContent = err.message; }
+    } },
+    h("h2", { id: "add-channel" }, "Add a channel"),
+    h("label", { for: "ch-format" }, "Where"), format, urlBox, tokenBox, chatBox,
+    h("fieldset", {}, h("legend", {}, "Tell me when"), hears.map((x) => x.node)),
+    h("p", {}, h("button", { type: "submit" }, "Add the channel")), error);
+}
+
+async function notificationsPage() {
+  main.replaceChildren(h("h1", {}, "Notifications"));
+  if (session.scope !== "admin") {
+    main.append(h("p", { class: "empty" }, "Channels are set up with an admin key: sign in with one to add ntfy, Slack, Discord, Teams, Google Chat or Telegram."));
+    return;
+  }
+  const channels = await api("/api/link-tracking/webhooks");
+  const reload = () => notificationsPage();
+  main.append(h("p", {}, "Be told on your phone or in your chat when a recruiter opens a link. Bots, mail scanners and your own clicks never notify."),
+    channels.length === 0 ? h("p", { class: "empty" }, "No channel yet. The quickest: install the ntfy app, subscribe to a long random topic, and paste its URL below.")
+      : h("ul", { class: "channels" }, channels.map((c) => channelCard(c, reload))),
+    addChannelForm(reload));
+}
+
 async function route() {
   if (session === null) {
     try {
@@ -672,6 +804,7 @@ async function route() {
     else if (page === "links" && id) await linkPage(decodeURIComponent(id));
     else if (page === "orphans") await orphansPage();
     else if (page === "new") newApplicationPage();
+    else if (page === "notifications") await notificationsPage();
     else await homePage();
     main.focus();
   } catch (err) {
