@@ -470,11 +470,17 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .option("--token <token>", "ntfy: an access token for a protected topic; telegram: the bot's token (never shown back)")
     .option("--chat-id <id>", "telegram: the chat the bot writes to")
     .option("--events <types>", `comma-separated: ${EVENT_TYPES.join(", ")} (default all)`)
+    .option("--digest <hour>", "a person's channel: also a digest each day at this local hour (0-23)")
+    .option("--time-zone <zone>", "the digest's time zone, e.g. Europe/Berlin (default UTC)")
+    .option("--digest-only", "the digest instead of single events")
     .option("--description <text>", "what it is for")
     .addOption(json)
     .action(async (o) => {
+      if (o.digest !== undefined && !/^\d{1,2}$/.test(o.digest)) throw new CliError("--digest must be an hour from 0 to 23", 2);
+      const digest = o.digest !== undefined ? { hour: Number(o.digest), time_zone: o.timeZone ?? "UTC", ...(o.digestOnly ? { only: true } : {}) } : undefined;
+      if (!digest && (o.timeZone || o.digestOnly)) throw new CliError("--time-zone and --digest-only go with --digest HOUR", 2);
       const parsed = CreateWebhook.safeParse({
-        url: o.url, format: o.format, token: o.token, chat_id: o.chatId, event_types: o.events?.split(",").map((t: string) => t.trim()), description: o.description,
+        url: o.url, format: o.format, token: o.token, chat_id: o.chatId, event_types: o.events?.split(",").map((t: string) => t.trim()), description: o.description, digest,
       });
       if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join("; "), 2);
       const settings = config(env);

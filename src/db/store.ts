@@ -188,6 +188,15 @@ export type Endpoint = {
   /** Set when it kept failing: nothing is sent until the owner resumes it (active: true). */
   pausedAt: string | null;
   pausedReason: string | null;
+  /** A daily digest at this local hour (0–23) in `timeZone`; null for none. */
+  digestHour: number | null;
+  timeZone: string | null;
+  /** The digest instead of single events. */
+  digestOnly: boolean;
+  /** Events up to this seq were told in a digest. */
+  digestSeq: number;
+  /** The local day of the last digest. */
+  digestDay: string | null;
 };
 
 export type Delivery = {
@@ -378,6 +387,8 @@ export interface WebhookRepository {
   recordAttempt(seq: number, changes: Partial<Omit<Delivery, "seq">>): Promise<void>;
   deliveriesOf(endpointId: string, limit: number): Promise<{ delivery: Delivery; eventId: string; type: SignalType }[]>;
   findDelivery(endpointId: string, seq: number): Promise<Delivery | undefined>;
+  /** Takes an endpoint's digest of `day`: true for the one caller that moved its digest day up to it (on every instance, once). */
+  claimDigest(id: string, day: string): Promise<boolean>;
 }
 
 /** An application's name (Applications by name): what the job seeker knows it as. */

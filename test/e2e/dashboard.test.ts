@@ -661,7 +661,7 @@ describe.skipIf(!available)("notifications", () => {
       await p.getByText("The test arrived.").waitFor();
       expect(got.map((g) => g.body)).toEqual(["This is a test: when a recruiter opens one of your links, you are told here."]);
       expect(await accessibility(p, "notifications with an ntfy channel")).toEqual([]);
-      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+      expect(await p.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
 
       // A recruiter opens a new application's link: the phone hears it.
       const id = "c0c0c0c0-0000-4000-8000-00000000000c";

@@ -170,6 +170,11 @@ export const webhookEndpoints = own.table("webhook_endpoints", {
   failures: integer("failures").notNull().default(0),
   pausedAt: at("paused_at"),
   pausedReason: text("paused_reason"),
+  digestHour: integer("digest_hour"),
+  timeZone: text("time_zone"),
+  digestOnly: boolean("digest_only").notNull().default(false),
+  digestSeq: bigint("digest_seq", { mode: "number" }).notNull().default(0),
+  digestDay: text("digest_day"),
 });
 
 /**

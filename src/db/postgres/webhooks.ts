@@ -1,7 +1,7 @@
 /**
  * Webhook endpoints and their deliveries on PostgreSQL: claimed with a lease, one instance each.
  */
-import { asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { Delivery, Endpoint, SignalType, WebhookRepository } from "../store";
 import { iso, isoOrNull, jsonb, num } from "./rows";
 import { LOCKS, PgContext } from "./context";
@@ -63,6 +63,14 @@ export function webhookRepository(ctx: PgContext): WebhookRepository {
     insert: async (e) => endpointOf((await ctx.guard(() => ctx.db.insert(webhookEndpoints).values(e).returning()))[0]!),
     list: async () => (await ctx.guard(() => ctx.db.select().from(webhookEndpoints).orderBy(asc(webhookEndpoints.createdAt), asc(webhookEndpoints.id)))).map(endpointOf),
     find: endpoint,
+    claimDigest: async (id, day) =>
+      (await ctx.guard(() =>
+        ctx.db
+          .update(webhookEndpoints)
+          .set({ digestDay: day })
+          .where(and(eq(webhookEndpoints.id, id), sql`(${webhookEndpoints.digestDay} is null or ${webhookEndpoints.digestDay} < ${day})`))
+          .returning({ id: webhookEndpoints.id }),
+      )).length > 0,
     update: async (id, changes) => {
       if (Object.keys(changes).length === 0) return endpoint(id);
       const [r] = await ctx.guard(() => ctx.db.update(webhookEndpoints).set(changes).where(eq(webhookEndpoints.id, id)).returning());

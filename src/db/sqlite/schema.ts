@@ -190,6 +190,14 @@ export const webhookEndpoints = sqliteTable("webhook_endpoints", {
   failures: integer("failures").notNull().default(0),
   pausedAt: text("paused_at"),
   pausedReason: text("paused_reason"),
+  /** A morning digest: the local hour (0–23) in `time_zone`; null for none. */
+  digestHour: integer("digest_hour"),
+  timeZone: text("time_zone"),
+  /** The digest instead of single events. */
+  digestOnly: integer("digest_only", { mode: "boolean" }).notNull().default(false),
+  /** Events up to this seq were in a digest; the local day of the last one. */
+  digestSeq: integer("digest_seq").notNull().default(0),
+  digestDay: text("digest_day"),
 });
 
 export const webhookDeliveries = sqliteTable("webhook_deliveries", {

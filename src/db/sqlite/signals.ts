@@ -179,3 +179,15 @@ export function deliveriesOf(db: Db, endpointId: string, limit: number) {
 export function findDelivery(db: Db, endpointId: string, seq: number): DeliveryRow | undefined {
   return db.select().from(webhookDeliveries).where(and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.seq, seq))).get();
 }
+
+export function claimDigest(db: Db, id: string, day: string): boolean {
+  return (
+    changes(
+      db
+        .update(webhookEndpoints)
+        .set({ digestDay: day })
+        .where(and(eq(webhookEndpoints.id, id), sql`(${webhookEndpoints.digestDay} is null or ${webhookEndpoints.digestDay} < ${day})`))
+        .run(),
+    ) > 0
+  );
+}

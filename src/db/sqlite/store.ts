@@ -529,6 +529,7 @@ export class SqliteStore implements Store {
       recordAttempt: (seq, changes) => this.write(() => signals.recordAttempt(db, seq, changes)),
       deliveriesOf: (id, limit) => this.read(() => signals.deliveriesOf(db, id, limit) as { delivery: Delivery; eventId: string; type: Signal["type"] }[]),
       findDelivery: (id, seq) => this.read(() => signals.findDelivery(db, id, seq) as Delivery | undefined),
+      claimDigest: (id, day) => this.write(() => signals.claimDigest(db, id, day)),
     };
   }
 

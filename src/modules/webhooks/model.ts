@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { VISITOR_KINDS } from "../clicks/visitor";
 import { DestinationView } from "../links/model";
+import { isTimeZone } from "../../lib/zone";
 import { httpUrl, queryLimit, strictBodyError } from "../../lib/schemas";
 
 export const EVENT_TYPES = ["click.first_human", "click.returned", "click.assistant", "link.orphan_hit", "link.destination_down", "link.destination_up"] as const;
@@ -14,6 +15,14 @@ const Token = z.string().min(1, "token must not be empty").max(500, "token excee
 const ChatId = z.string().regex(/^(-?\d{1,20}|@[A-Za-z0-9_]{5,32})$/, "chat_id must be a Telegram chat id (digits, - for a group) or @channelname");
 /** Telegram's Bot API, where a telegram channel posts unless told otherwise. */
 export const TELEGRAM_API = "https://api.telegram.org";
+/** A message a day at a local hour with what happened since the one before (none when nothing did). */
+export const Digest = z
+  .object({
+    hour: z.number({ error: "digest.hour must be an hour from 0 to 23" }).int("digest.hour must be an hour from 0 to 23").min(0, "digest.hour must be an hour from 0 to 23").max(23, "digest.hour must be an hour from 0 to 23"),
+    time_zone: z.string().refine(isTimeZone, { error: (issue) => `digest.time_zone must be an IANA time zone such as Europe/Berlin: ${String(issue.input).slice(0, 64)} is not one` }),
+    only: z.boolean({ error: "digest.only must be true or false" }).optional().describe("The digest instead of single events (default false: both)"),
+  })
+  .describe("A daily digest at `hour` o'clock in `time_zone`");
 const EventTypes = z.array(z.enum(EVENT_TYPES, { error: `event_types may hold ${EVENT_TYPES.join(", ")}` })).min(1);
 
 export const CreateWebhook = z
@@ -24,8 +33,10 @@ export const CreateWebhook = z
     chat_id: ChatId.optional().describe("telegram: the chat the bot writes to"),
     event_types: EventTypes.optional(),
     description: z.string().max(500).optional(),
+    digest: Digest.optional(),
   })
   .superRefine((v, ctx) => {
+    if (v.digest && (v.format ?? "standard-webhooks") === "standard-webhooks") ctx.addIssue({ code: "custom", path: ["digest"], message: "digest is for a person's channel (ntfy, slack, discord, teams, google-chat, telegram)" });
     if (v.format === "telegram") {
       if (!v.token) ctx.addIssue({ code: "custom", path: ["token"], message: "token: a telegram channel needs the bot's token (from @BotFather)" });
       if (!v.chat_id) ctx.addIssue({ code: "custom", path: ["chat_id"], message: "chat_id: a telegram channel needs the chat to write to" });
@@ -43,6 +54,7 @@ export const PatchWebhook = z
       event_types: EventTypes.optional(),
       description: z.string().max(500).nullable().optional(),
       active: z.boolean({ error: "active must be true or false" }).optional().describe("false switches it off; true switches it on and resumes a paused channel"),
+      digest: Digest.nullable().optional().describe("null: no digest"),
     },
     { error: strictBodyError },
   )
@@ -68,6 +80,7 @@ export const WebhookView = z.object({
     .nullable()
     .describe("Set when deliveries kept failing: nothing is sent until it is resumed (PATCH active: true)"),
   failures: z.number().int().describe("Failed deliveries in a row"),
+  digest: z.object({ hour: z.number().int(), time_zone: z.string(), only: z.boolean() }).nullable(),
   created_at: z.string(),
 });
 export const CreatedWebhook = WebhookView.extend({ secret: z.string().describe("Shown this once: it signs every delivery (webhook-signature)") });

@@ -10,9 +10,10 @@ import { send, type Answer } from "../../lib/outbound";
 import { NotFound, ValidationFailed } from "../../lib/errors";
 import { failureLog, type Logger } from "../../lib/log";
 import { nowIso } from "../../lib/time";
+import { localDay, offsetMs } from "../../lib/zone";
 import { fromCompanyNetwork } from "../clicks/company";
 import { nameOf } from "../applications/service";
-import { channelRequest, messageOf } from "./channels";
+import { channelRequest, messageOf, oneLine, type Message } from "./channels";
 import { EVENT_TYPES, TELEGRAM_API, type SignalPayload } from "./model";
 import { checkTargetUrl, PRIVATE_TARGET_HINT } from "./target";
 
@@ -28,6 +29,8 @@ export type DeliveryOptions = {
   allowPrivate?: boolean;
   /** PUBLIC_BASE_URL: where a person's message links to (the dashboard). */
   publicBaseUrl?: string;
+  /** What time it is, for the digests (tests set the clock). */
+  clock?: () => number;
 };
 
 const newSecret = () => `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64")}`;
@@ -49,10 +52,26 @@ const view = (e: Endpoint) => ({
   active: e.active,
   paused: e.pausedAt ? { at: e.pausedAt, reason: e.pausedReason ?? "" } : null,
   failures: e.failures,
+  digest: e.digestHour !== null && e.timeZone ? { hour: e.digestHour, time_zone: e.timeZone, only: e.digestOnly } : null,
   created_at: e.createdAt,
 });
 
-export type NewWebhook = { url?: string; format?: ChannelFormat; token?: string; chat_id?: string; event_types?: string[]; description?: string };
+type DigestSetting = { hour: number; time_zone: string; only?: boolean };
+
+/** A digest's fields: a new one starts from now (its first is the next time its hour comes). */
+async function digestFields(store: Store, digest: DigestSetting | null, now = Date.now()) {
+  if (!digest) return { digestHour: null, timeZone: null, digestOnly: false };
+  const passed = localHour(digest.time_zone, now) >= digest.hour;
+  return {
+    digestHour: digest.hour,
+    timeZone: digest.time_zone,
+    digestOnly: digest.only ?? false,
+    digestSeq: await store.signals.maxSeq(),
+    digestDay: passed ? localDay(digest.time_zone, now) : null,
+  };
+}
+
+export type NewWebhook = { url?: string; format?: ChannelFormat; token?: string; chat_id?: string; event_types?: string[]; description?: string; digest?: DigestSetting };
 
 export async function createWebhook(store: Store, input: NewWebhook, allowPrivate: boolean) {
   const format = input.format ?? "standard-webhooks";
@@ -74,6 +93,9 @@ export async function createWebhook(store: Store, input: NewWebhook, allowPrivat
     failures: 0,
     pausedAt: null,
     pausedReason: null,
+    digestSeq: 0,
+    digestDay: null,
+    ...(await digestFields(store, input.digest ?? null)),
   });
   // The secret signs standard-webhooks deliveries; a person's channel has no use for it.
   return { ...view(row), secret: row.secret };
@@ -87,7 +109,7 @@ async function endpoint(store: Store, id: string): Promise<Endpoint> {
   return row;
 }
 
-export type WebhookPatch = { url?: string; token?: string | null; chat_id?: string; event_types?: string[]; description?: string | null; active?: boolean };
+export type WebhookPatch = { url?: string; token?: string | null; chat_id?: string; event_types?: string[]; description?: string | null; active?: boolean; digest?: DigestSetting | null };
 
 export async function patchWebhook(store: Store, id: string, patch: WebhookPatch, allowPrivate: boolean) {
   const current = await endpoint(store, id);
@@ -98,6 +120,9 @@ export async function patchWebhook(store: Store, id: string, patch: WebhookPatch
   if (patch.chat_id !== undefined && current.format !== "telegram") refuse("chat_id is for a telegram channel only");
   if (patch.token !== undefined && current.format !== "telegram" && current.format !== "ntfy") refuse("token is for an ntfy or a telegram channel only");
   if (patch.token === null && current.format === "telegram") refuse("token: a telegram channel needs the bot's token");
+  if (patch.digest && current.format === "standard-webhooks") refuse("digest is for a person's channel (ntfy, slack, discord, teams, google-chat, telegram)");
+  // From the digest alone back to single events: from now on, not the days it did not hear.
+  const backToEvents = current.digestOnly && patch.digest !== undefined && !patch.digest?.only;
   return view(
     (await store.webhooks.update(id, {
       ...(patch.url !== undefined ? { url: patch.url } : {}),
@@ -108,6 +133,8 @@ export async function patchWebhook(store: Store, id: string, patch: WebhookPatch
       ...(patch.active !== undefined ? { active: patch.active } : {}),
       // Switched on again: a paused channel resumes, its waiting deliveries with it.
       ...(patch.active === true ? { pausedAt: null, pausedReason: null, failures: 0 } : {}),
+      ...(patch.digest !== undefined ? await digestFields(store, patch.digest) : {}),
+      ...(backToEvents ? { scannedSeq: await store.signals.maxSeq() } : {}),
     }))!,
   );
 }
@@ -259,14 +286,80 @@ export async function testWebhook(store: Store, id: string, base: string, allowP
   return { delivered, status_code: sent.ok ? sent.status : null, error: delivered ? null : sent.ok ? `answered ${sent.status}` : sent.error };
 }
 
+const localHour = (tz: string, ms: number) => new Date(ms + offsetMs(tz, ms)).getUTCHours();
+
+/** Lines a digest lists before "and N more". */
+const DIGEST_LINES = 20;
+/** A digest that could not be sent is tried again this much later. */
+const DIGEST_RETRY_MS = 60_000;
+
+/** The events worth a person's line: the types the channel hears, a first click told once for its link and its application. */
+function worthTelling(events: Signal[], types: string[]): Signal[] {
+  const heard = events.filter((e) => types.includes(e.type));
+  const appFirst = new Set(heard.filter((e) => e.type === "click.first_human" && e.subject.startsWith("application:")).map((e) => e.clickId));
+  return heard.filter((e) => !(e.type === "click.first_human" && e.subject.startsWith("link:") && appFirst.has(e.clickId)));
+}
+
+/** The digest of some events as one message. */
+export function digestMessage(payloads: SignalPayload[], base: string, now: number): Message {
+  const lines = payloads.slice(0, DIGEST_LINES).map((p) => {
+    const line = oneLine(messageOf(p, base, now));
+    return `• ${line.charAt(0).toUpperCase()}${line.slice(1)}`;
+  });
+  if (payloads.length > DIGEST_LINES) lines.push(`…and ${payloads.length - DIGEST_LINES} more on the dashboard.`);
+  return {
+    title: `Since the last digest: ${payloads.length === 1 ? "1 thing" : `${payloads.length} things`}`,
+    text: lines.join("\n"),
+    url: `${base}/dashboard/`,
+    urgent: false,
+    tags: ["sunrise"],
+  };
+}
+
+/**
+ * Each digest channel's message of the day, once its local hour has come: what happened
+ * since the last, or nothing when nothing did. The day is claimed first (one instance
+ * sends it); a digest that fails is tried again a minute later.
+ */
+async function sendDigests(store: Store, endpoints: Map<string, Endpoint>, options: { now: number; base: string; timeoutMs: number; allowPrivate: boolean; retried: Map<string, number>; log: Logger }) {
+  const { now, retried } = options;
+  for (const e of endpoints.values()) {
+    if (e.digestHour === null || !e.timeZone || !e.active || e.pausedAt || e.format === "standard-webhooks") continue;
+    const day = localDay(e.timeZone, now);
+    if (localHour(e.timeZone, now) < e.digestHour || (e.digestDay !== null && e.digestDay >= day)) continue;
+    if (now - (retried.get(e.id) ?? Number.NEGATIVE_INFINITY) < DIGEST_RETRY_MS) continue;
+    if (!(await store.webhooks.claimDigest(e.id, day))) continue;
+    const events = await store.signals.due(e.digestSeq, new Date(now).toISOString(), 500);
+    const told = worthTelling(events, e.eventTypes);
+    const last = events.at(-1)?.seq ?? e.digestSeq;
+    if (told.length === 0) {
+      await store.webhooks.update(e.id, { digestSeq: last });
+      continue;
+    }
+    const context = await contextFor(store, told.map((t) => t.payload));
+    const request = channelRequest(e, digestMessage(told.map((t) => asSent(t.payload, context)), options.base, now));
+    const sent = await post(request, options.timeoutMs, options.allowPrivate);
+    if (sent.ok && sent.status >= 200 && sent.status < 300) {
+      retried.delete(e.id);
+      await store.webhooks.update(e.id, { digestSeq: last });
+      continue;
+    }
+    // Not sent: the day is given back, and tried again in a minute.
+    retried.set(e.id, now);
+    await store.webhooks.update(e.id, { digestDay: e.digestDay });
+    options.log.warn({ webhook: e.id, format: e.format, error: sent.ok ? `answered ${sent.status}` : sent.error }, "a digest could not be sent; trying again in a minute");
+  }
+}
+
 /**
  * Delivers due events to the active endpoints, one at a time: signed events to programs,
  * messages to people's channels. Runs every `everyMs`; the redirect never waits on it. A
  * channel that keeps failing is paused with the reason. Returns a function that stops it.
  */
 export function startDelivery(store: Store, log: Logger, options: DeliveryOptions = {}): { stop: () => void; tick: () => Promise<void> } {
-  const { everyMs = 1000, timeoutMs = 5000, baseDelayMs = 5000, maxDelayMs = 3600_000, allowPrivate = false, publicBaseUrl = "http://localhost:5001" } = options;
+  const { everyMs = 1000, timeoutMs = 5000, baseDelayMs = 5000, maxDelayMs = 3600_000, allowPrivate = false, publicBaseUrl = "http://localhost:5001", clock = () => Date.now() } = options;
   let running = false;
+  const retried = new Map<string, number>();
   const rounds = failureLog(log, "webhook delivery round");
   const tick = async () => {
     if (running) return;
@@ -274,7 +367,9 @@ export function startDelivery(store: Store, log: Logger, options: DeliveryOption
     try {
       const now = nowIso();
       const endpoints = new Map((await store.webhooks.list()).map((e) => [e.id, e]));
-      for (const e of endpoints.values()) if (e.active && !e.pausedAt) await store.webhooks.schedule(e, now);
+      // A digest-only channel gets no single events.
+      for (const e of endpoints.values()) if (e.active && !e.pausedAt && !e.digestOnly) await store.webhooks.schedule(e, now);
+      await sendDigests(store, endpoints, { now: clock(), base: publicBaseUrl, timeoutMs, allowPrivate, retried, log });
       for (const d of await store.webhooks.dueDeliveries(now, 100)) {
         const target = endpoints.get(d.endpointId);
         const event = await store.signals.bySeq(d.eventSeq);

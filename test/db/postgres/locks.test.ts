@@ -58,7 +58,7 @@ describe.skipIf(!pg.url)(`advisory locks between instances${pg.url ? "" : ` (ski
     const url = await pg.freshDatabase();
     const store = await openPostgresStore(url);
     opened.push(store);
-    const endpoint = await store.webhooks.insert({ id: "wh_l", url: "http://127.0.0.1:9/", secret: "whsec_x", eventTypes: ["click.first_human"], description: null, active: true, createdAt: new Date().toISOString(), scannedSeq: 0, format: "standard-webhooks", token: null, chatId: null, failures: 0, pausedAt: null, pausedReason: null });
+    const endpoint = await store.webhooks.insert({ id: "wh_l", url: "http://127.0.0.1:9/", secret: "whsec_x", eventTypes: ["click.first_human"], description: null, active: true, createdAt: new Date().toISOString(), scannedSeq: 0, format: "standard-webhooks", token: null, chatId: null, failures: 0, pausedAt: null, pausedReason: null, digestHour: null, timeZone: null, digestOnly: false, digestSeq: 0, digestDay: null });
     const db = postgres(url, { max: 1, onnotice: () => {} });
     clients.push(db);
     await db`insert into link_tracker.signal_events (event_id, type, created_at, deliver_after, click_id, tracking_id, subject, payload)

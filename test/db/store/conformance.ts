@@ -24,7 +24,7 @@ const JOB_1 = "b0000000-0000-4000-8000-000000000001";
 
 const T0 = Date.parse("2026-03-02T10:00:00.000Z");
 /** A webhook endpoint's fields beside its URL, types and cursor: standard-webhooks, never failed. */
-const PLAIN = { format: "standard-webhooks", token: null, chatId: null, failures: 0, pausedAt: null, pausedReason: null } as const;
+const PLAIN = { format: "standard-webhooks", token: null, chatId: null, failures: 0, pausedAt: null, pausedReason: null, digestHour: null, timeZone: null, digestOnly: false, digestSeq: 0, digestDay: null } as const;
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
 
 export function link(id: string, extra: Partial<Link> = {}): Link {
@@ -447,6 +447,12 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       const ntfy = await store.webhooks.insert({ id: "wh_2", url: "https://ntfy.sh/jobs", secret: "whsec_y", eventTypes: ["click.first_human"], description: null, active: true, createdAt: at(1), scannedSeq: 0, ...PLAIN, format: "ntfy", token: "tk_abc" });
       expect(await store.webhooks.find("wh_2")).toEqual(ntfy);
       expect(ntfy).toMatchObject({ format: "ntfy", token: "tk_abc", chatId: null });
+      // A day's digest is taken once.
+      expect(await store.webhooks.claimDigest("wh_2", "2026-03-02")).toBe(true);
+      expect(await store.webhooks.claimDigest("wh_2", "2026-03-02")).toBe(false);
+      expect(await store.webhooks.claimDigest("wh_2", "2026-03-01")).toBe(false);
+      expect(await store.webhooks.claimDigest("wh_2", "2026-03-03")).toBe(true);
+      expect(await store.webhooks.find("wh_2")).toMatchObject({ digestDay: "2026-03-03" });
       expect(await store.webhooks.update("wh_1", { active: false })).toMatchObject({ active: false });
       expect(await store.webhooks.dueDeliveries(now, 10)).toEqual([]);
       expect(await store.webhooks.delete("wh_1")).toBe(true);

@@ -9,6 +9,7 @@ import { silentLogger } from "../../../src/lib/log";
 import { messageOf } from "../../../src/modules/webhooks/channels";
 import type { SignalPayload } from "../../../src/modules/webhooks/model";
 import { startDelivery } from "../../../src/modules/webhooks/service";
+import { localDay, startOfDay } from "../../../src/lib/zone";
 import { call, setup } from "../../utils";
 
 const APP = "eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee";
@@ -207,5 +208,44 @@ describe("send a test, and bad channels", () => {
     const res = await call(app, "/api/link-tracking/webhooks", { json });
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.body)).toContain(message);
+  });
+});
+
+describe("a morning digest", () => {
+  test("one message a day at the local hour with what happened since the last, none when nothing did; digest only: no single events", async () => {
+    const w = await world();
+    const r = receiver();
+    const made = await w.channel({ url: `${r.origin}/morning`, format: "ntfy", digest: { hour: 8, time_zone: "Europe/Berlin", only: true } });
+    expect((await call(w.app, "/api/link-tracking/webhooks")).body[0].digest).toEqual({ hour: 8, time_zone: "Europe/Berlin", only: true });
+    let clock = 0;
+    const delivery = startDelivery(w.store, silentLogger(), { everyMs: 60_000, timeoutMs: 500, allowPrivate: true, publicBaseUrl: BASE, clock: () => clock });
+    stops.push(delivery.stop);
+    const day = (n: number) => localDay("Europe/Berlin", Date.now() + n * 86_400_000);
+    const at = (n: number, hour: number, minute = 0) => startOfDay("Europe/Berlin", day(n)) + (hour * 60 + minute) * 60_000;
+
+    await w.hit();
+    await w.hit({ "user-agent": "Googlebot/2.1 (+http://www.google.com/bot.html)" }, "66.249.66.1");
+    clock = at(1, 7, 59);
+    await delivery.tick();
+    expect(r.got).toEqual([]); // not yet, and no single event either
+    clock = at(1, 8, 0);
+    await delivery.tick();
+    expect(r.got).toHaveLength(1);
+    expect(decoded(r.got[0]!.headers.title!)).toBe("Since the last digest: 1 thing");
+    expect(r.got[0]!.body).toMatch(/^• Acme — Senior Engineer: your LinkedIn link was opened for the first time, \d+ h ago \(Firefox on Linux\)\.$/);
+    clock = at(1, 9, 0);
+    await delivery.tick();
+    expect(r.got).toHaveLength(1); // once a day
+    clock = at(2, 8, 30);
+    await delivery.tick();
+    expect(r.got).toHaveLength(1); // nothing happened: nothing sent
+
+    // Back to single events as well: what happens from now on.
+    const changed = await call(w.app, `/api/link-tracking/webhooks/${made.id}`, { method: "PATCH", json: { digest: { hour: 8, time_zone: "Europe/Berlin" } } });
+    expect(changed.body.digest).toEqual({ hour: 8, time_zone: "Europe/Berlin", only: false });
+    expect((await call(w.app, `/api/link-tracking/webhooks/${made.id}`, { method: "PATCH", json: { digest: { hour: 25, time_zone: "Mars/Olympus" } } })).status).toBe(400);
+    const none = await call(w.app, "/api/link-tracking/webhooks", { json: { url: `${r.origin}/x`, digest: { hour: 8, time_zone: "UTC" } } });
+    expect(none.status).toBe(400);
+    expect(JSON.stringify(none.body)).toContain("digest is for a person's channel");
   });
 });
