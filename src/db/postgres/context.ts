@@ -3,7 +3,7 @@
  * error mapping, the advisory locks and the query helpers (PgContext).
  */
 import { type SQL } from "drizzle-orm";
-import type { Logger } from "../../lib/log";
+import type { failureLog, Logger } from "../../lib/log";
 import { StoreUnavailable, type Link, type SignalRule } from "../store";
 import { pgErrorCode, type ListenHandlers, type PgDb } from "./driver";
 import { HumanMemo } from "./human-memo";
@@ -84,6 +84,8 @@ export type Shared = {
   mark?: { value: number; at: number };
   stops: (() => void)[];
   closed: boolean;
+  /** Redirect link reads that failed, logged at most once a minute (links.ts). */
+  readFailures?: ReturnType<typeof failureLog>;
 };
 
 export type Q = PgDb;

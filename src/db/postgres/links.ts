@@ -5,7 +5,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import { Conflict } from "../../lib/errors";
-import { silentLogger } from "../../lib/log";
+import { failureLog, silentLogger } from "../../lib/log";
 import type { Link, LinkRepository } from "../store";
 import { pgErrorCode, pgErrorDetail } from "./driver";
 import { LINKS_CHANNEL } from "./link-cache";
@@ -92,10 +92,14 @@ export function cachedLink(ctx: PgContext, trackingId: string, nowMs: number): L
   links.reading(trackingId);
   links.reads++;
   // On the redirect's own connections: no heavy read leaves a recruiter waiting for one.
-  const read = ctx.one<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id = ${trackingId}`, ctx.redirectDb())
+  const select = () => ctx.one<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id = ${trackingId}`, ctx.redirectDb());
+  const read = select()
+    // Once more on another connection: the pool may have lent one the server had closed.
+    .catch(select)
     .then(
       (row) => {
         const link = row ? linkOf(row) : undefined;
+        ctx.shared.readFailures?.ok();
         links.found(trackingId, link);
         return link;
       },
@@ -103,6 +107,9 @@ export function cachedLink(ctx: PgContext, trackingId: string, nowMs: number): L
         // The database is away: the link as it was before the cache was emptied, if it was there.
         const stale = links.staleOf(trackingId);
         if (stale) return stale;
+        // At most one line a minute while it lasts (a database away fails every such read).
+        ctx.shared.readFailures ??= failureLog(ctx.shared.options.log ?? silentLogger(), "reading a link for a redirect (answered 503)");
+        ctx.shared.readFailures.failed(error, "warn");
         throw error;
       },
     )
