@@ -113,6 +113,22 @@ const Settings = z.object({
   SIGNAL_RETURN_DAYS: count(3650).default(7),
   SIGNAL_HOLD_SECONDS: count(3600).default(15),
   WEBHOOK_ALLOW_PRIVATE: z.stringbool().default(false),
+  SMTP_URL: z
+    .string()
+    .refine((v) => {
+      try {
+        const url = new URL(v);
+        return (url.protocol === "smtp:" || url.protocol === "smtps:") && url.hostname !== "";
+      } catch {
+        return false;
+      }
+    }, "must be smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465 (TLS from the start)")
+    .optional(),
+  SMTP_FROM: z.string().max(300).regex(/^[^\r\n]*@[^\r\n]*$/, "must be an address, e.g. link-tracker@your-domain.com or \"link-tracker <alerts@your-domain.com>\"").optional(),
+  SMTP_CA_CERT: z
+    .string()
+    .refine((v) => v.includes("-----BEGIN CERTIFICATE-----"), "must be the PEM of a CA certificate (-----BEGIN CERTIFICATE----- …), or set SMTP_CA_CERT_FILE to its file")
+    .optional(),
   DESTINATION_CHECK_SECONDS: count(31_536_000).default(86_400),
   DESTINATION_CHECK_ALLOW_PRIVATE: z.stringbool().default(false),
   GEOIP_COUNTRY_DB: geoFile("country"),
@@ -184,6 +200,10 @@ const ConfigSchema = Settings
     signalHoldSeconds: e.SIGNAL_HOLD_SECONDS,
     /** Webhooks may target loopback, private and link-local addresses (a receiver on the same box or LAN). */
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+    /** E-mail channels' relay: SMTP_URL (its password never logged), the sender, and a private CA. */
+    smtp: e.SMTP_URL
+      ? { url: e.SMTP_URL, from: e.SMTP_FROM ?? `link-tracker <link-tracker@${new URL(e.PUBLIC_BASE_URL ?? "http://localhost").hostname}>`, caCert: e.SMTP_CA_CERT ?? null }
+      : null,
     /** Every active link's destination is checked once in this many seconds (0: only on demand). */
     destinationCheckSeconds: e.DESTINATION_CHECK_SECONDS,
     /** Destination checks may ask loopback, private and link-local addresses (tests, an intranet). */

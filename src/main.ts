@@ -12,6 +12,7 @@ import { redactUrl } from "./lib/url";
 import { openSqliteStore, type SqliteStoreOptions } from "./db/sqlite/store";
 import type { Store } from "./db/store";
 import { createLogger } from "./lib/log";
+import { createMailer } from "./lib/mail";
 import { createMetrics } from "./lib/metrics";
 import { ensureInitialKey } from "./modules/auth/service";
 import { ephemeralDiskWarning } from "./lib/ephemeral";
@@ -151,7 +152,8 @@ async function serve(): Promise<void> {
 
   const retention = startRetention(store, config.retentionDays, log);
   // Webhooks are delivered by the central server (an edge has no links to tell about).
-  const delivery = config.edge ? null : startDelivery(store, log, { allowPrivate: config.webhookAllowPrivate, publicBaseUrl: config.publicBaseUrl });
+  const mailer = config.smtp ? createMailer(config.smtp) : null;
+  const delivery = config.edge ? null : startDelivery(store, log, { allowPrivate: config.webhookAllowPrivate, publicBaseUrl: config.publicBaseUrl, mailer });
   // Where the links lead, checked by the central server (an edge has no links of its own).
   const checks = config.edge ? null : startDestinationChecks(store, log, { everySeconds: config.destinationCheckSeconds, allowPrivate: config.destinationCheckAllowPrivate });
   // Several instances share a PostgreSQL store: a scanner's clicks may reach each of them.

@@ -28,6 +28,7 @@ import { VERSION } from "../version";
 import pino from "pino";
 import { createLogger } from "../lib/log";
 import { bars, print, printJson, printLink, table } from "./output";
+import { createMailer } from "../lib/mail";
 
 /** A failure to report on one line: exit 1, or 2 when the user asked for something invalid. */
 export class CliError extends Error {
@@ -484,7 +485,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       });
       if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join("; "), 2);
       const settings = config(env);
-      const created = await createWebhook(await database(settings, { create: true }), parsed.data, settings.webhookAllowPrivate);
+      const created = await createWebhook(await database(settings, { create: true }), parsed.data, settings.webhookAllowPrivate, settings.smtp !== null);
       if (o.json) return printJson(created);
       if (created.format !== "standard-webhooks") return print(created.id);
       print(`${created.id}\n${created.secret}`);
@@ -496,7 +497,8 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     .description("send a test message (or a signed webhook.test event) now; exit 1 when it did not arrive")
     .action(async (id: string) => {
       const settings = config(env);
-      const result = await testWebhook(await database(settings, { create: false }), id, settings.publicBaseUrl, settings.webhookAllowPrivate);
+      const mailer = settings.smtp ? createMailer(settings.smtp) : null;
+      const result = await testWebhook(await database(settings, { create: false }), id, settings.publicBaseUrl, { allowPrivate: settings.webhookAllowPrivate, mailer });
       if (result.delivered) return print(`Delivered (${result.status_code}).`);
       throw new CliError(`Not delivered: ${result.error}`, 1);
     });

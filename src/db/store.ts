@@ -166,7 +166,7 @@ export type Signal = {
 export type NewSignal = Omit<Signal, "seq" | "cancelledAt">;
 
 /** What a delivery looks like: signed JSON for a program, or a message for a person in one service's shape. */
-export type ChannelFormat = "standard-webhooks" | "ntfy" | "slack" | "discord" | "teams" | "google-chat" | "telegram";
+export type ChannelFormat = "standard-webhooks" | "ntfy" | "slack" | "discord" | "teams" | "google-chat" | "telegram" | "email";
 
 export type Endpoint = {
   id: string;

@@ -100,3 +100,45 @@ test("an ntfy channel made on the command line: a first human click is on the ph
   expect(got.at(-1)!.body).toBe("This is a test: when a recruiter opens one of your links, you are told here.");
   expect(await stop(server, "SIGTERM")).toBe(0);
 }, 60_000);
+
+test("an e-mail channel in the compiled binary: SMTP_URL with STARTTLS to a loopback relay, the test arrives", async () => {
+  const { mkdtempSync, readFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { SMTPServer } = await import("smtp-server");
+  const dir = mkdtempSync(`${tmpdir()}/lt-smtp-`);
+  const made = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", `${dir}/key.pem`, "-out", `${dir}/cert.pem`], { stdout: "ignore", stderr: "ignore" });
+  if (made.exitCode !== 0) return console.warn("e-mail in the binary SKIPPED: openssl is missing");
+  const cert = readFileSync(`${dir}/cert.pem`, "utf8");
+  const got: { secure: boolean; raw: string }[] = [];
+  const relay = new SMTPServer({
+    key: readFileSync(`${dir}/key.pem`, "utf8"),
+    cert,
+    logger: false,
+    onAuth: (auth, _s, callback) => callback(null, { user: auth.username }),
+    onData(stream, session, callback) {
+      let raw = "";
+      stream.on("data", (c: Buffer) => (raw += c.toString()));
+      stream.on("end", () => {
+        got.push({ secure: session.secure, raw });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", () => resolve()));
+  try {
+    const port = (relay.server.address() as { port: number }).port;
+    const server = await startServer(emptyFolder(), { WEBHOOK_API_KEY: KEY, SMTP_URL: `smtp://lt:pw@127.0.0.1:${port}`, SMTP_FROM: "alerts@steve-glen.com", SMTP_CA_CERT: cert });
+    running.push(server);
+    const post = (path: string, json?: unknown) =>
+      fetch(`${server.base}${path}`, { method: "POST", headers: { "x-api-key": KEY, "content-type": "application/json" }, body: json === undefined ? undefined : JSON.stringify(json) });
+    const channel = (await (await post("/api/link-tracking/webhooks", { format: "email", url: "mailto:steve@example.com" })).json()) as { id: string };
+    expect(await (await post(`/api/link-tracking/webhooks/${channel.id}/test`)).json()).toEqual({ delivered: true, status_code: 250, error: null });
+    expect(got).toHaveLength(1);
+    expect(got[0]!.secure).toBe(true);
+    expect(got[0]!.raw).toContain("To: steve@example.com");
+    expect(server.output()).not.toContain(":pw@");
+    expect(await stop(server)).toBe(0);
+  } finally {
+    relay.close();
+  }
+}, 60_000);

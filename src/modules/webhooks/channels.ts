@@ -163,6 +163,15 @@ export function channelRequest(endpoint: Endpoint, m: Message): ChannelRequest {
         link_preview_options: { is_disabled: true },
       });
     case "standard-webhooks":
-      throw new Error("a standard-webhooks endpoint gets the signed event, not a message");
+    case "email":
+      throw new Error(`a ${endpoint.format} endpoint gets no HTTP message`);
   }
+}
+
+/** An e-mail of the message: a subject naming the application, the sentence, the dashboard's page. */
+export function mailOf(m: Message): { subject: string; text: string } {
+  const first = m.text.split(/, |\. /)[0]!;
+  const subject = m.title === "A link cut short was hit" ? first : `${m.title}: ${first}`;
+  const sentence = m.text.charAt(0).toUpperCase() + m.text.slice(1);
+  return { subject: subject.slice(0, 200), text: `${sentence}\n\n${m.url}\n\n— link-tracker` };
 }

@@ -1,14 +1,17 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
 import { authPlugin, type ModuleContext } from "../auth";
+import { createMailer } from "../../lib/mail";
 import { ERROR_MODELS, errorResponses } from "../../lib/openapi";
 import { CreatedWebhook, CreateWebhook, DeletedWebhook, DeliveryView, EventFeed, FeedQuery, PatchWebhook, Redelivery, WebhookTest, WebhookView } from "./model";
 import { createWebhook, deliveryLog, feed, listWebhooks, patchWebhook, redeliver, removeWebhook, testWebhook } from "./service";
 
 const IdParam = z.object({ id: z.string().max(100) });
 
-export const webhooksModule = ({ store, config, ...auth }: ModuleContext) =>
-  new Elysia({ prefix: "/api/link-tracking", tags: ["Signals"] })
+export const webhooksModule = ({ store, config, ...auth }: ModuleContext) => {
+  // E-mail channels' tests go through the relay (loaded at the first message).
+  const mailer = config.smtp ? createMailer(config.smtp) : null;
+  return new Elysia({ prefix: "/api/link-tracking", tags: ["Signals"] })
     .use(authPlugin(auth))
     .model(ERROR_MODELS)
     .get("/events", ({ query }) => feed(store, Number(query.after ?? 0), query.limit ?? 100), {
@@ -21,7 +24,7 @@ export const webhooksModule = ({ store, config, ...auth }: ModuleContext) =>
       "/webhooks",
       ({ body, set }) => {
         set.status = 201;
-        return createWebhook(store, body, config.webhookAllowPrivate);
+        return createWebhook(store, body, config.webhookAllowPrivate, mailer !== null);
       },
       {
         auth: "admin",
@@ -59,7 +62,7 @@ export const webhooksModule = ({ store, config, ...auth }: ModuleContext) =>
       response: { 200: z.array(DeliveryView), ...errorResponses(400, 401, 403, 404, 429, 503) },
       detail: { operationId: "listWebhookDeliveries", summary: "The last 50 deliveries: attempts, status codes, next retry" },
     })
-    .post("/webhooks/:id/test", ({ params }) => testWebhook(store, params.id, config.publicBaseUrl, config.webhookAllowPrivate), {
+    .post("/webhooks/:id/test", ({ params }) => testWebhook(store, params.id, config.publicBaseUrl, { allowPrivate: config.webhookAllowPrivate, mailer }), {
       auth: "admin",
       params: IdParam,
       response: { 200: WebhookTest, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503) },
@@ -74,3 +77,4 @@ export const webhooksModule = ({ store, config, ...auth }: ModuleContext) =>
       response: { 200: Redelivery, ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503) },
       detail: { operationId: "redeliverWebhook", summary: "Send a delivery again" },
     });
+};

@@ -9,7 +9,7 @@ export const EVENT_TYPES = ["click.first_human", "click.returned", "click.assist
 const WebhookUrl = httpUrl("url", "https://jobs.example.com/hooks/link-tracker");
 
 /** A delivery's shape: signed JSON for a program (the default), or a message for a person in one service's format. */
-export const CHANNEL_FORMATS = ["standard-webhooks", "ntfy", "slack", "discord", "teams", "google-chat", "telegram"] as const;
+export const CHANNEL_FORMATS = ["standard-webhooks", "ntfy", "slack", "discord", "teams", "google-chat", "telegram", "email"] as const;
 const Format = z.enum(CHANNEL_FORMATS, { error: `format must be one of ${CHANNEL_FORMATS.join(", ")}` });
 const Token = z.string().min(1, "token must not be empty").max(500, "token exceeds 500 characters").regex(/^[\x21-\x7e]+$/, "token must be printable ASCII without spaces");
 const ChatId = z.string().regex(/^(-?\d{1,20}|@[A-Za-z0-9_]{5,32})$/, "chat_id must be a Telegram chat id (digits, - for a group) or @channelname");
@@ -25,9 +25,23 @@ export const Digest = z
   .describe("A daily digest at `hour` o'clock in `time_zone`");
 const EventTypes = z.array(z.enum(EVENT_TYPES, { error: `event_types may hold ${EVENT_TYPES.join(", ")}` })).min(1);
 
+const MAILTO = /^mailto:[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$/i;
+
+/** What is wrong with a channel's url for its format, or null. */
+export function urlProblem(format: (typeof CHANNEL_FORMATS)[number], url: string): string | null {
+  if (format === "email") return MAILTO.test(url) ? null : "url must be mailto:you@example.com for an email channel (one address)";
+  const checked = WebhookUrl.safeParse(url);
+  return checked.success ? null : (checked.error.issues[0]?.message ?? "url is not valid");
+}
+
 export const CreateWebhook = z
   .object({
-    url: WebhookUrl.optional().describe("The receiver: a webhook URL, an ntfy topic URL, a Slack, Discord, Teams or Google Chat incoming webhook; for telegram the Bot API's origin (default https://api.telegram.org)"),
+    url: z
+      .string({ error: "url must be a string" })
+      .max(1000, "url exceeds 1000 characters")
+      .optional()
+      .meta({ examples: ["https://ntfy.sh/your-long-random-topic"] })
+      .describe("The receiver: a webhook URL, an ntfy topic URL, a Slack, Discord, Teams or Google Chat incoming webhook, mailto:you@example.com for email; for telegram the Bot API's origin (default https://api.telegram.org)"),
     format: Format.optional().describe("standard-webhooks (default): signed JSON; the others: a message in that service's shape, in words"),
     token: Token.optional().describe("ntfy: an access token (tk_…) for a protected topic; telegram: the bot's token. Never shown back"),
     chat_id: ChatId.optional().describe("telegram: the chat the bot writes to"),
@@ -41,6 +55,8 @@ export const CreateWebhook = z
       if (!v.token) ctx.addIssue({ code: "custom", path: ["token"], message: "token: a telegram channel needs the bot's token (from @BotFather)" });
       if (!v.chat_id) ctx.addIssue({ code: "custom", path: ["chat_id"], message: "chat_id: a telegram channel needs the chat to write to" });
     } else if (!v.url) ctx.addIssue({ code: "custom", path: ["url"], message: "url is required" });
+    const wrong = v.url === undefined ? null : urlProblem(v.format ?? "standard-webhooks", v.url);
+    if (wrong) ctx.addIssue({ code: "custom", path: ["url"], message: wrong });
     if (v.chat_id && v.format !== "telegram") ctx.addIssue({ code: "custom", path: ["chat_id"], message: "chat_id is for a telegram channel only" });
     if (v.token && v.format !== "telegram" && v.format !== "ntfy") ctx.addIssue({ code: "custom", path: ["token"], message: "token is for an ntfy or a telegram channel only" });
   });
@@ -48,7 +64,7 @@ export const CreateWebhook = z
 export const PatchWebhook = z
   .strictObject(
     {
-      url: WebhookUrl.optional(),
+      url: z.string({ error: "url must be a string" }).max(1000, "url exceeds 1000 characters").optional(),
       token: Token.nullable().optional(),
       chat_id: ChatId.optional(),
       event_types: EventTypes.optional(),

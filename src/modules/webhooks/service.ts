@@ -13,8 +13,9 @@ import { nowIso } from "../../lib/time";
 import { localDay, offsetMs } from "../../lib/zone";
 import { fromCompanyNetwork } from "../clicks/company";
 import { nameOf } from "../applications/service";
-import { channelRequest, messageOf, oneLine, type Message } from "./channels";
-import { EVENT_TYPES, TELEGRAM_API, type SignalPayload } from "./model";
+import type { Mailer } from "../../lib/mail";
+import { channelRequest, mailOf, messageOf, oneLine, type Message } from "./channels";
+import { EVENT_TYPES, TELEGRAM_API, urlProblem, type SignalPayload } from "./model";
 import { checkTargetUrl, PRIVATE_TARGET_HINT } from "./target";
 
 /** A delivery is tried for a day, then marked failed. */
@@ -31,6 +32,8 @@ export type DeliveryOptions = {
   publicBaseUrl?: string;
   /** What time it is, for the digests (tests set the clock). */
   clock?: () => number;
+  /** E-mail channels' relay (SMTP_URL); without one they fail with the reason. */
+  mailer?: Mailer | null;
 };
 
 const newSecret = () => `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64")}`;
@@ -71,12 +74,19 @@ async function digestFields(store: Store, digest: DigestSetting | null, now = Da
   };
 }
 
+/** A channel's url as stored: an http(s) URL normalised, or mailto: as given (the model checked both). */
+const channelUrl = (format: ChannelFormat, url: string) => (format === "email" ? url : new URL(url).href);
+
 export type NewWebhook = { url?: string; format?: ChannelFormat; token?: string; chat_id?: string; event_types?: string[]; description?: string; digest?: DigestSetting };
 
-export async function createWebhook(store: Store, input: NewWebhook, allowPrivate: boolean) {
+export async function createWebhook(store: Store, input: NewWebhook, allowPrivate: boolean, canMail = false) {
   const format = input.format ?? "standard-webhooks";
-  const url = input.url ?? TELEGRAM_API;
-  checkTargetUrl(url, allowPrivate);
+  if (format === "email" && !canMail) {
+    const message = "an email channel needs the server's mail relay: set SMTP_URL (and SMTP_FROM) first";
+    throw new ValidationFailed(message, { validation_errors: [message] });
+  }
+  const url = channelUrl(format, input.url ?? TELEGRAM_API);
+  if (format !== "email") checkTargetUrl(url, allowPrivate);
   const row = await store.webhooks.insert({
     id: `wh_${Bun.randomUUIDv7().replaceAll("-", "").slice(-20)}`,
     url,
@@ -113,10 +123,12 @@ export type WebhookPatch = { url?: string; token?: string | null; chat_id?: stri
 
 export async function patchWebhook(store: Store, id: string, patch: WebhookPatch, allowPrivate: boolean) {
   const current = await endpoint(store, id);
-  if (patch.url !== undefined) checkTargetUrl(patch.url, allowPrivate);
-  const refuse = (message: string) => {
+  const refuse = (message: string): never => {
     throw new ValidationFailed(message, { validation_errors: [message] });
   };
+  const wrongUrl = patch.url === undefined ? null : urlProblem(current.format, patch.url);
+  if (wrongUrl) refuse(wrongUrl);
+  if (patch.url !== undefined && current.format !== "email") checkTargetUrl(patch.url, allowPrivate);
   if (patch.chat_id !== undefined && current.format !== "telegram") refuse("chat_id is for a telegram channel only");
   if (patch.token !== undefined && current.format !== "telegram" && current.format !== "ntfy") refuse("token is for an ntfy or a telegram channel only");
   if (patch.token === null && current.format === "telegram") refuse("token: a telegram channel needs the bot's token");
@@ -125,7 +137,7 @@ export async function patchWebhook(store: Store, id: string, patch: WebhookPatch
   const backToEvents = current.digestOnly && patch.digest !== undefined && !patch.digest?.only;
   return view(
     (await store.webhooks.update(id, {
-      ...(patch.url !== undefined ? { url: patch.url } : {}),
+      ...(patch.url !== undefined ? { url: channelUrl(current.format, patch.url) } : {}),
       ...(patch.token !== undefined ? { token: patch.token } : {}),
       ...(patch.chat_id !== undefined ? { chatId: patch.chat_id } : {}),
       ...(patch.event_types !== undefined ? { eventTypes: patch.event_types } : {}),
@@ -243,7 +255,13 @@ function pauseReason(failures: number, sent: Sent, error: string): string | null
   return null;
 }
 
-type Outgoing = { url: string; headers: Record<string, string>; body: string };
+/** An HTTP request (a webhook, a chat service, ntfy), or an e-mail. */
+type Outgoing = { url: string; headers: Record<string, string>; body: string } | { mail: { to: string; subject: string; text: string } };
+
+/** The message for a person's channel, in its shape. */
+function toPerson(target: Endpoint, m: Message): Outgoing {
+  return target.format === "email" ? { mail: { to: target.url.replace(/^mailto:/i, ""), ...mailOf(m) } } : channelRequest(target, m);
+}
 
 /**
  * What a delivery sends: the signed event to a program, the message in words to a
@@ -261,16 +279,22 @@ async function outgoing(store: Store, target: Endpoint, event: Signal, payload: 
     const same = await store.signals.ofClick(event.clickId);
     if (same.some((s) => s.type === "click.first_human" && s.subject.startsWith("application:") && !s.cancelledAt)) return null;
   }
-  return channelRequest(target, messageOf(payload, base));
+  return toPerson(target, messageOf(payload, base));
 }
 
-/** Sends a delivery's request, connected to an address checked first (lib/outbound.ts). */
-async function post(request: Outgoing, timeoutMs: number, allowPrivate: boolean): Promise<Sent> {
+/** How deliveries go out: HTTP to addresses checked first (lib/outbound.ts), e-mail through SMTP_URL's relay. */
+export type Senders = { timeoutMs: number; allowPrivate: boolean; mailer?: Mailer | null };
+
+async function post(request: Outgoing, { timeoutMs, allowPrivate, mailer }: Senders): Promise<Sent> {
+  if ("mail" in request) {
+    if (!mailer) return { ok: false, error: "SMTP_URL is not set: e-mail cannot be sent" };
+    return mailer.send(request.mail.to, request.mail.subject, request.mail.text);
+  }
   return answerOf(await send(request.url, { method: "POST", headers: request.headers, body: request.body, timeoutMs, allowPrivate, hint: PRIVATE_TARGET_HINT }));
 }
 
 /** "Send a test": a message (or, to a program, a signed `webhook.test` event) now, and what came back. */
-export async function testWebhook(store: Store, id: string, base: string, allowPrivate: boolean) {
+export async function testWebhook(store: Store, id: string, base: string, senders: Omit<Senders, "timeoutMs">) {
   const target = await endpoint(store, id);
   const eventId = `evt_test_${Bun.randomUUIDv7().replaceAll("-", "").slice(-16)}`;
   let request: Outgoing;
@@ -279,9 +303,9 @@ export async function testWebhook(store: Store, id: string, base: string, allowP
     const timestamp = Math.floor(Date.now() / 1000);
     request = { url: target.url, body, headers: { "content-type": "application/json", "webhook-id": eventId, "webhook-timestamp": String(timestamp), "webhook-signature": sign(target.secret, eventId, timestamp, body) } };
   } else {
-    request = channelRequest(target, { title: "link-tracker", text: "this is a test: when a recruiter opens one of your links, you are told here.", url: `${base}/dashboard/`, urgent: false, tags: ["wave"] });
+    request = toPerson(target, { title: "link-tracker", text: "this is a test: when a recruiter opens one of your links, you are told here.", url: `${base}/dashboard/`, urgent: false, tags: ["wave"] });
   }
-  const sent = await post(request, 5000, allowPrivate);
+  const sent = await post(request, { timeoutMs: 5000, ...senders });
   const delivered = sent.ok && sent.status >= 200 && sent.status < 300;
   return { delivered, status_code: sent.ok ? sent.status : null, error: delivered ? null : sent.ok ? `answered ${sent.status}` : sent.error };
 }
@@ -321,7 +345,7 @@ export function digestMessage(payloads: SignalPayload[], base: string, now: numb
  * since the last, or nothing when nothing did. The day is claimed first (one instance
  * sends it); a digest that fails is tried again a minute later.
  */
-async function sendDigests(store: Store, endpoints: Map<string, Endpoint>, options: { now: number; base: string; timeoutMs: number; allowPrivate: boolean; retried: Map<string, number>; log: Logger }) {
+async function sendDigests(store: Store, endpoints: Map<string, Endpoint>, options: { now: number; base: string; senders: Senders; retried: Map<string, number>; log: Logger }) {
   const { now, retried } = options;
   for (const e of endpoints.values()) {
     if (e.digestHour === null || !e.timeZone || !e.active || e.pausedAt || e.format === "standard-webhooks") continue;
@@ -337,8 +361,8 @@ async function sendDigests(store: Store, endpoints: Map<string, Endpoint>, optio
       continue;
     }
     const context = await contextFor(store, told.map((t) => t.payload));
-    const request = channelRequest(e, digestMessage(told.map((t) => asSent(t.payload, context)), options.base, now));
-    const sent = await post(request, options.timeoutMs, options.allowPrivate);
+    const request = toPerson(e, digestMessage(told.map((t) => asSent(t.payload, context)), options.base, now));
+    const sent = await post(request, options.senders);
     if (sent.ok && sent.status >= 200 && sent.status < 300) {
       retried.delete(e.id);
       await store.webhooks.update(e.id, { digestSeq: last });
@@ -357,7 +381,8 @@ async function sendDigests(store: Store, endpoints: Map<string, Endpoint>, optio
  * channel that keeps failing is paused with the reason. Returns a function that stops it.
  */
 export function startDelivery(store: Store, log: Logger, options: DeliveryOptions = {}): { stop: () => void; tick: () => Promise<void> } {
-  const { everyMs = 1000, timeoutMs = 5000, baseDelayMs = 5000, maxDelayMs = 3600_000, allowPrivate = false, publicBaseUrl = "http://localhost:5001", clock = () => Date.now() } = options;
+  const { everyMs = 1000, timeoutMs = 5000, baseDelayMs = 5000, maxDelayMs = 3600_000, allowPrivate = false, publicBaseUrl = "http://localhost:5001", clock = () => Date.now(), mailer = null } = options;
+  const senders: Senders = { timeoutMs, allowPrivate, mailer };
   let running = false;
   const retried = new Map<string, number>();
   const rounds = failureLog(log, "webhook delivery round");
@@ -369,7 +394,7 @@ export function startDelivery(store: Store, log: Logger, options: DeliveryOption
       const endpoints = new Map((await store.webhooks.list()).map((e) => [e.id, e]));
       // A digest-only channel gets no single events.
       for (const e of endpoints.values()) if (e.active && !e.pausedAt && !e.digestOnly) await store.webhooks.schedule(e, now);
-      await sendDigests(store, endpoints, { now: clock(), base: publicBaseUrl, timeoutMs, allowPrivate, retried, log });
+      await sendDigests(store, endpoints, { now: clock(), base: publicBaseUrl, senders, retried, log });
       for (const d of await store.webhooks.dueDeliveries(now, 100)) {
         const target = endpoints.get(d.endpointId);
         const event = await store.signals.bySeq(d.eventSeq);
@@ -382,7 +407,7 @@ export function startDelivery(store: Store, log: Logger, options: DeliveryOption
           await store.webhooks.recordAttempt(d.seq, { status: "delivered", firstAttemptAt: first, lastAttemptAt: at, deliveredAt: at, lastError: null });
           continue;
         }
-        const sent = await post(request, timeoutMs, allowPrivate);
+        const sent = await post(request, senders);
         const attempts = d.attempts + 1;
         if (sent.ok && sent.status >= 200 && sent.status < 300) {
           await store.webhooks.recordAttempt(d.seq, { status: "delivered", attempts, firstAttemptAt: first, lastAttemptAt: at, lastStatus: sent.status, lastError: null, deliveredAt: at });

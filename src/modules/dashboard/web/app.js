@@ -665,6 +665,7 @@ const FORMATS = {
   teams: { name: "Microsoft Teams", url: "Workflows webhook URL", placeholder: "https://….logic.azure.com/workflows/…" },
   "google-chat": { name: "Google Chat", url: "Space webhook URL", placeholder: "https://chat.googleapis.com/v1/spaces/…" },
   telegram: { name: "Telegram", token: "Bot token (from @BotFather)", chat: "Chat ID" },
+  email: { name: "E-mail", url: "E-mail address", placeholder: "you@example.com", email: true },
   "standard-webhooks": { name: "A program (signed webhooks)", url: "Endpoint URL", placeholder: "https://jobs.example.com/hooks/link-tracker" },
 };
 /** The service a pasted URL belongs to, when it plainly says. */
@@ -700,7 +701,7 @@ function channelCard(c, reload) {
   });
   return h("li", { class: "card channel" },
     h("h3", {}, name, " ", state),
-    h("p", { class: "url" }, c.format === "telegram" ? `chat ${c.chat_id}` : c.url),
+    h("p", { class: "url" }, c.format === "telegram" ? `chat ${c.chat_id}` : c.url.replace(/^mailto:/i, "")),
     c.paused ? h("p", { class: "dead" }, c.paused.reason) : "",
     h("p", { class: "muted" }, "Hears: ", c.event_types.map((t) => EVENT_NAMES[t] ? EVENT_NAMES[t].toLowerCase() : t).join("; ")),
     h("p", { class: "actions" },
@@ -737,7 +738,7 @@ function addChannelForm(reload) {
   const show = () => {
     const f = FORMATS[format.value];
     urlBox.hidden = !f.url;
-    if (f.url) { url.nodes[0].textContent = f.url; url.input.placeholder = f.placeholder; }
+    if (f.url) { url.nodes[0].textContent = f.url; url.input.placeholder = f.placeholder; url.input.type = f.email ? "email" : "url"; }
     tokenBox.hidden = !f.token;
     if (f.token) token.nodes[0].textContent = f.token;
     chatBox.hidden = !f.chat;
@@ -751,7 +752,7 @@ function addChannelForm(reload) {
       error.textContent = "";
       const body = { format: format.value, event_types: hears.filter((x) => x.box.checked).map((x) => x.box.value) };
       const f = FORMATS[format.value];
-      if (f.url) body.url = url.input.value.trim();
+      if (f.url) body.url = f.email && !/^mailto:/i.test(url.input.value.trim()) ? `mailto:${url.input.value.trim()}` : url.input.value.trim();
       if (f.token && token.input.value.trim()) body.token = token.input.value.trim();
       if (f.chat) body.chat_id = chat.input.value.trim();
       if (body.event_types.length === 0) { error.textContent = "Choose at least one thing for it to hear."; return; }
