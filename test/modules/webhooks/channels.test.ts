@@ -155,6 +155,36 @@ describe("each channel's request", () => {
   });
 });
 
+describe("what never notifies, and what is retried", () => {
+  test("a mail gateway opening the résumé's three links in a second notifies nobody", async () => {
+    const ctx = setup({ trustProxy: true, signalHoldSeconds: 1, webhookAllowPrivate: true, publicBaseUrl: BASE });
+    const links = ["LinkedIn", "Portfolio", "Calendly"].map((f) => ({ tracking_id: `burst-${f}`, link_function: f, original_url: `https://example.com/${f}` }));
+    await call(ctx.app, "/api/link-tracking/links/bulk", { json: { application: { application_id: APP, company: "Acme", role: "Senior Engineer" }, links } });
+    const r = receiver();
+    await call(ctx.app, "/api/link-tracking/webhooks", { json: { url: `${r.origin}/topic`, format: "ntfy" } });
+    const delivery = startDelivery(ctx.store, silentLogger(), { everyMs: 60_000, timeoutMs: 500, allowPrivate: true, publicBaseUrl: BASE });
+    stops.push(delivery.stop);
+    for (const l of links) await ctx.app.handle(new Request(`http://localhost/x?uuid=${l.tracking_id}`, { headers: { ...FIREFOX, "x-forwarded-for": "203.0.113.50" } }));
+    await Bun.sleep(1100); // the hold, after which the burst's events are withdrawn
+    for (let i = 0; i < 3; i++) await delivery.tick();
+    expect(r.got).toEqual([]);
+  });
+
+  test("a receiver that is down is tried again, and then gets the message once", async () => {
+    const w = await world();
+    const r = receiver((n) => (n <= 2 ? 503 : 200));
+    await w.channel({ url: `${r.origin}/hook`, format: "discord" });
+    await w.hit();
+    await w.deliver(10);
+    await Bun.sleep(50);
+    await w.deliver(5);
+    expect(r.got).toHaveLength(3);
+    expect(new Set(r.got.map((g) => g.body)).size).toBe(1);
+    const [channel] = (await call(w.app, "/api/link-tracking/webhooks")).body;
+    expect(channel).toMatchObject({ paused: null, failures: 0 });
+  });
+});
+
 describe("a channel that keeps failing", () => {
   test("is paused with the reason after three refusals, its deliveries kept; resumed, they arrive once", async () => {
     const w = await world();
