@@ -28,6 +28,9 @@ afterAll(async () => {
 
 /** Two (or more) instances on a new database; `env` adds to the defaults. */
 async function cluster(count: number, env: Record<string, string> = {}) {
+  // The last test's instances stop first: each holds a pool of connections, and the
+  // server's max_connections is shared by the whole suite.
+  for (const server of running.splice(0)) if (server.proc.exitCode === null) await stop(server);
   const url = await pg.freshDatabase();
   const db = postgres(url, { max: 2, onnotice: () => {} });
   clients.push(db);
