@@ -311,16 +311,20 @@ function humanDays(db: Db, returnDays: number, applicationIds?: string[]) {
 /** See ClickRepository.applicationActivity: from click_sessions and click_daily, for these applications (all when absent). */
 export function applicationActivity(db: Db, returnDays: number, applicationIds?: string[]) {
   const some = someApplications(applicationIds);
-  // The applications' links' sessions only (a page's), not every link's.
-  const ofLinks = applicationIds ? `and tracking_id in (select l.tracking_id from link_tracking l where l.application_id is not null ${some.sql})` : "";
+  // From the applications' links (a page's, by the application index) to their sessions by
+  // click_sessions' key: one row per application, session and day, then counted. (Human
+  // and redirected are in the key: a link's session of a day is one row.)
   const sessions = db.$client
     .query<{ applicationId: string; visitors: number; visits: number; clicks: number }, string[]>(
-      `select l.application_id as applicationId, count(distinct s.session_id) as visitors, count(distinct s.session_id || ' ' || s.day) as visits, sum(s.clicks) as clicks
-       from (select tracking_id, session_id, day, sum(clicks) as clicks from click_sessions
-             where visitor_kind = 'human' and outcome = 'redirected' ${ofLinks} group by 1, 2, 3 having sum(clicks) > 0) s
-       join link_tracking l on l.tracking_id = s.tracking_id where l.application_id is not null ${some.sql} group by l.application_id`,
+      `with visits as (
+         select l.application_id, s.session_id, s.day, sum(s.clicks) as clicks
+         from link_tracking l join click_sessions s on s.tracking_id = l.tracking_id
+         where l.application_id is not null ${some.sql} and s.visitor_kind = 'human' and s.outcome = 'redirected' and s.clicks > 0
+         group by 1, 2, 3)
+       select application_id as applicationId, count(distinct session_id) as visitors, count(*) as visits, sum(clicks) as clicks
+       from visits group by application_id`,
     )
-    .all(...some.params, ...some.params);
+    .all(...some.params);
   const withSessions = new Map(sessions.map((s) => [s.applicationId, s]));
   return humanDays(db, returnDays, applicationIds).map((a) => {
     const s = withSessions.get(a.applicationId) ?? { visitors: 0, visits: 0, clicks: 0 };
