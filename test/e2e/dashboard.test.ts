@@ -655,8 +655,11 @@ describe.skipIf(!available)("notifications", () => {
       await p.getByLabel("Where", { exact: true }).selectOption("ntfy");
       await p.getByLabel("Topic URL").fill(`http://127.0.0.1:${ntfy.port}/steve-job-hunt`);
       expect(await p.getByLabel("An application or a link is opened for the first time").isChecked()).toBe(true);
+      await p.getByLabel("Also one message a day with what happened").check();
+      await p.getByLabel(/^At \(/).selectOption("7");
       await p.getByRole("button", { name: "Add the channel" }).click();
       await p.getByText("Channel added: send a test to see it arrive.").waitFor();
+      await p.getByText(/^And a digest each day at 07:00 \(/).waitFor();
       await p.getByRole("button", { name: "Send a test to ntfy" }).click();
       await p.getByText("The test arrived.").waitFor();
       expect(got.map((g) => g.body)).toEqual(["This is a test: when a recruiter opens one of your links, you are told here."]);

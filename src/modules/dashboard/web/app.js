@@ -704,6 +704,7 @@ function channelCard(c, reload) {
     h("p", { class: "url" }, c.format === "telegram" ? `chat ${c.chat_id}` : c.url.replace(/^mailto:/i, "")),
     c.paused ? h("p", { class: "dead" }, c.paused.reason) : "",
     h("p", { class: "muted" }, "Hears: ", c.event_types.map((t) => EVENT_NAMES[t] ? EVENT_NAMES[t].toLowerCase() : t).join("; ")),
+    c.digest ? h("p", { class: "muted" }, `${c.digest.only ? "Only a digest" : "And a digest"} each day at ${String(c.digest.hour).padStart(2, "0")}:00 (${c.digest.time_zone}).`) : "",
     h("p", { class: "actions" },
       h("button", { type: "button", "aria-label": `Send a test to ${name}`, onclick: async (e) => {
         e.target.disabled = true;
@@ -735,6 +736,14 @@ function addChannelForm(reload) {
   const error = h("p", { class: "error", role: "alert" });
   const wrap = (field) => h("div", {}, ...field.nodes);
   const urlBox = wrap(url), tokenBox = wrap(token), chatBox = wrap(chat);
+  // A morning digest, at an hour of this browser's time zone.
+  const digest = h("input", { type: "checkbox", id: "ch-digest" });
+  const hour = h("select", { id: "ch-hour" }, Array.from({ length: 24 }, (_, n) => h("option", { value: String(n), ...(n === 8 ? { selected: "" } : {}) }, `${String(n).padStart(2, "0")}:00`)));
+  const only = h("input", { type: "checkbox", id: "ch-only" });
+  const digestBox = h("fieldset", {}, h("legend", {}, "Morning digest"),
+    h("div", { class: "check" }, digest, h("label", { for: "ch-digest" }, "Also one message a day with what happened")),
+    h("label", { for: "ch-hour" }, `At (${TZ})`), hour,
+    h("div", { class: "check" }, only, h("label", { for: "ch-only" }, "Only the digest, no single messages")));
   const show = () => {
     const f = FORMATS[format.value];
     urlBox.hidden = !f.url;
@@ -742,6 +751,7 @@ function addChannelForm(reload) {
     tokenBox.hidden = !f.token;
     if (f.token) token.nodes[0].textContent = f.token;
     chatBox.hidden = !f.chat;
+    digestBox.hidden = format.value === "standard-webhooks";
   };
   format.addEventListener("change", show);
   // Pasting a Slack, Discord, Teams, Google Chat or ntfy URL picks the service.
@@ -755,6 +765,7 @@ function addChannelForm(reload) {
       if (f.url) body.url = f.email && !/^mailto:/i.test(url.input.value.trim()) ? `mailto:${url.input.value.trim()}` : url.input.value.trim();
       if (f.token && token.input.value.trim()) body.token = token.input.value.trim();
       if (f.chat) body.chat_id = chat.input.value.trim();
+      if (digest.checked && format.value !== "standard-webhooks") body.digest = { hour: Number(hour.value), time_zone: TZ, ...(only.checked ? { only: true } : {}) };
       if (body.event_types.length === 0) { error.textContent = "Choose at least one thing for it to hear."; return; }
       try {
         await api("/api/link-tracking/webhooks", { method: "POST", body: JSON.stringify(body) });
@@ -765,6 +776,7 @@ function addChannelForm(reload) {
     h("h2", { id: "add-channel" }, "Add a channel"),
     h("label", { for: "ch-format" }, "Where"), format, urlBox, tokenBox, chatBox,
     h("fieldset", {}, h("legend", {}, "Tell me when"), hears.map((x) => x.node)),
+    digestBox,
     h("p", {}, h("button", { type: "submit" }, "Add the channel")), error);
 }
 
