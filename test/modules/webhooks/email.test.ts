@@ -17,7 +17,7 @@ import { call, setup } from "../../utils";
 const APP = "f1f1f1f1-0000-4000-8000-0000000000f1";
 const BASE = "https://steve-glen.com";
 
-/** A certificate for 127.0.0.1, made now (openssl comes with the test machine's PostgreSQL set-up). */
+/** A certificate for 127.0.0.1, made now (scripts/ensure-openssl.sh installs openssl; .ci/run calls it). */
 function certificate(): { key: string; cert: string } | null {
   const dir = mkdtempSync(join(tmpdir(), "lt-smtp-"));
   const made = Bun.spawnSync(
@@ -28,7 +28,7 @@ function certificate(): { key: string; cert: string } | null {
 }
 
 const tls = certificate();
-if (!tls) console.warn("e-mail tests SKIPPED: openssl is missing (scripts/ensure-postgres.sh installs it)");
+if (!tls) console.warn("e-mail tests SKIPPED: openssl is missing (scripts/ensure-openssl.sh installs it)");
 
 type Mail = { secure: boolean; user: string | undefined; to: string[]; raw: string };
 const mails: Mail[] = [];
