@@ -50,7 +50,7 @@ export const CreateWebhook = z
     digest: Digest.optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.digest && (v.format ?? "standard-webhooks") === "standard-webhooks") ctx.addIssue({ code: "custom", path: ["digest"], message: "digest is for a person's channel (ntfy, slack, discord, teams, google-chat, telegram)" });
+    if (v.digest && (v.format ?? "standard-webhooks") === "standard-webhooks") ctx.addIssue({ code: "custom", path: ["digest"], message: "digest is for a person's channel (ntfy, slack, discord, teams, google-chat, telegram, email)" });
     if (v.format === "telegram") {
       if (!v.token) ctx.addIssue({ code: "custom", path: ["token"], message: "token: a telegram channel needs the bot's token (from @BotFather)" });
       if (!v.chat_id) ctx.addIssue({ code: "custom", path: ["chat_id"], message: "chat_id: a telegram channel needs the chat to write to" });

@@ -132,7 +132,7 @@ export async function patchWebhook(store: Store, id: string, patch: WebhookPatch
   if (patch.chat_id !== undefined && current.format !== "telegram") refuse("chat_id is for a telegram channel only");
   if (patch.token !== undefined && current.format !== "telegram" && current.format !== "ntfy") refuse("token is for an ntfy or a telegram channel only");
   if (patch.token === null && current.format === "telegram") refuse("token: a telegram channel needs the bot's token");
-  if (patch.digest && current.format === "standard-webhooks") refuse("digest is for a person's channel (ntfy, slack, discord, teams, google-chat, telegram)");
+  if (patch.digest && current.format === "standard-webhooks") refuse("digest is for a person's channel (ntfy, slack, discord, teams, google-chat, telegram, email)");
   // From the digest alone back to single events: from now on, not the days it did not hear.
   const backToEvents = current.digestOnly && patch.digest !== undefined && !patch.digest?.only;
   return view(
