@@ -332,7 +332,9 @@ export async function benchAnalytics(log: (line: string) => void = console.log, 
     log("");
     await redirectUnderHeavyReads(dir, path, seconds, log);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    // BENCH_KEEP=1 keeps the seeded database for a profile; its directory is printed.
+    if (process.env.BENCH_KEEP === "1") log(`  kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

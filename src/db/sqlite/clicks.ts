@@ -308,21 +308,15 @@ function humanDays(db: Db, returnDays: number, applicationIds?: string[]) {
   return standingsOf(days, returnDays, edge);
 }
 
-/** See ClickRepository.applicationActivity: from click_sessions and click_daily, for these applications (all when absent). */
+/** See ClickRepository.applicationActivity: from application_sessions and click_daily, for these applications (all when absent). */
 export function applicationActivity(db: Db, returnDays: number, applicationIds?: string[]) {
-  const some = someApplications(applicationIds);
-  // From the applications' links (a page's, by the application index) to their sessions by
-  // click_sessions' key: one row per application, session and day, then counted. (Human
-  // and redirected are in the key: a link's session of a day is one row.)
+  const some = applicationIds ? { sql: "and application_id in (select value from json_each(?))", params: [JSON.stringify(applicationIds)] } : { sql: "", params: [] as string[] };
+  // One row per application, session and day (rollups.ts keeps them under the link's application).
   const sessions = db.$client
     .query<{ applicationId: string; visitors: number; visits: number; clicks: number }, string[]>(
-      `with visits as (
-         select l.application_id, s.session_id, s.day, sum(s.clicks) as clicks
-         from link_tracking l join click_sessions s on s.tracking_id = l.tracking_id
-         where l.application_id is not null ${some.sql} and s.visitor_kind = 'human' and s.outcome = 'redirected' and s.clicks > 0
-         group by 1, 2, 3)
-       select application_id as applicationId, count(distinct session_id) as visitors, count(*) as visits, sum(clicks) as clicks
-       from visits group by application_id`,
+      `select application_id as applicationId, count(distinct session_id) as visitors, count(*) as visits, sum(clicks) as clicks
+       from application_sessions where visitor_kind = 'human' and outcome = 'redirected' and clicks > 0 ${some.sql}
+       group by application_id`,
     )
     .all(...some.params);
   const withSessions = new Map(sessions.map((s) => [s.applicationId, s]));

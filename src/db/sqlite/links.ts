@@ -3,7 +3,7 @@
  */
 import { and, desc, eq, lt, or, sql, type SQL } from "drizzle-orm";
 import { clicksRewritten } from "./clicks";
-import { clicksDeleted, uncountClicks } from "./rollups";
+import { clicksDeleted, moveApplicationSessions, uncountClicks } from "./rollups";
 import { changes, perDb, type Db } from "./index";
 import type { Link as LinkRow, LinkChanges, LinkFilter } from "../store";
 import { linkClicks, linkTracking } from "./schema";
@@ -133,7 +133,19 @@ export function insertLinks(db: Db, links: LinkRow[]): LinkRow[] {
 }
 
 export function updateLink(db: Db, trackingId: string, changes: LinkChanges): LinkRow | undefined {
-  const row = db.update(linkTracking).set(changes).where(eq(linkTracking.trackingId, trackingId)).returning().get();
+  const update = () => db.update(linkTracking).set(changes).where(eq(linkTracking.trackingId, trackingId)).returning().get();
+  // Another application: the link's visits go with it, in the same transaction.
+  const row =
+    changes.applicationId === undefined
+      ? update()
+      : db.$client
+          .transaction(() => {
+            const before = db.select({ applicationId: linkTracking.applicationId }).from(linkTracking).where(eq(linkTracking.trackingId, trackingId)).get();
+            const after = update();
+            if (before && after) moveApplicationSessions(db, trackingId, before.applicationId, after.applicationId);
+            return after;
+          })
+          .immediate();
   linksChanged(db);
   return row;
 }
@@ -160,9 +172,11 @@ export function deleteLinkAndClicks(db: Db, trackingId: string): number | null {
   clicksRewritten(db);
   const deleted = db.transaction(
     (tx) => {
-      const deleted = tx.delete(linkTracking).where(eq(linkTracking.trackingId, trackingId)).returning().get();
-      if (!deleted) return null;
+      // Uncounted while the link is there: the application's visits are counted under it.
+      const link = tx.select({ applicationId: linkTracking.applicationId }).from(linkTracking).where(eq(linkTracking.trackingId, trackingId)).get();
+      if (!link) return null;
       uncountClicks(db, "tracking_id = ?", [trackingId]);
+      tx.delete(linkTracking).where(eq(linkTracking.trackingId, trackingId)).run();
       const clicks = changes(tx.delete(linkClicks).where(eq(linkClicks.trackingId, trackingId)).run());
       clicksDeleted(db);
       return clicks;

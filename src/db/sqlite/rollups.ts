@@ -69,8 +69,8 @@ const DIMENSION_NAMES = Object.keys(DIMENSIONS) as Dimension[];
  */
 export const ALL_LINK_DIMENSIONS: Dimension[] = ["place"];
 
-/** A roll-up: its key columns (visitor_kind and outcome follow), and each key a click counts in. */
-type Rollup = { table: string; columns: string[]; keys: (c: Counted) => (string | number)[][] };
+/** A roll-up: its key columns (visitor_kind and outcome follow), and each key a click counts in (`application`: its link's). */
+type Rollup = { table: string; columns: string[]; keys: (c: Counted, application: (trackingId: string) => string | null) => (string | number)[][] };
 
 const unit = (c: Counted, seconds: number) => Math.floor(c.clicked_epoch / seconds);
 // Key columns in each table's primary key order: a batch's groups are upserted in that
@@ -87,6 +87,16 @@ const ROLLUPS: Rollup[] = [
   { table: "click_dimensions_daily", columns: ["dimension", "day", "value"], keys: (c) => ALL_LINK_DIMENSIONS.map((d) => [d, unit(c, DAY_S), VALUE_OF[d](c)]) },
   { table: "click_dimensions_hourly", columns: ["dimension", "hour", "value"], keys: (c) => ALL_LINK_DIMENSIONS.map((d) => [d, unit(c, HOUR_S), VALUE_OF[d](c)]) },
   { table: "click_sessions", columns: ["tracking_id", "day", "session_id"], keys: (c) => (c.session_id === null ? [] : [[c.tracking_id, unit(c, DAY_S), c.session_id]]) },
+  {
+    // A recruiter's visits of an application: human and redirected only, under the link's application now.
+    table: "application_sessions",
+    columns: ["application_id", "session_id", "day"],
+    keys: (c, application) => {
+      if (c.session_id === null || c.visitor_kind !== "human" || c.outcome !== "redirected") return [];
+      const id = application(c.tracking_id);
+      return id === null ? [] : [[id, c.session_id, unit(c, DAY_S)]];
+    },
+  },
 ];
 
 const byKey = (a: (string | number)[], b: (string | number)[]) => {
@@ -112,9 +122,16 @@ const upserts = (db: Db) =>
 function countRows(db: Db, rows: Counted[], sign: 1 | -1): void {
   if (rows.length === 0) return;
   const statements = upserts(db);
+  const applications = new Map<string, string | null>();
+  const ofLink = applicationOfLink(db);
+  const application = (trackingId: string) => {
+    let id = applications.get(trackingId);
+    if (id === undefined) applications.set(trackingId, (id = ofLink.get(trackingId)?.id ?? null));
+    return id;
+  };
   ROLLUPS.forEach((r, i) => {
     const keys: (string | number)[][] = [];
-    for (const c of rows) for (const key of r.keys(c)) keys.push(key.concat(c.visitor_kind, c.outcome));
+    for (const c of rows) for (const key of r.keys(c, application)) keys.push(key.concat(c.visitor_kind, c.outcome));
     keys.sort(byKey);
     // Equal keys are next to each other now: each group is upserted once, in key order.
     for (let at = 0; at < keys.length; ) {
@@ -124,6 +141,35 @@ function countRows(db: Db, rows: Counted[], sign: 1 | -1): void {
       at = end;
     }
   });
+}
+
+const applicationOfLink = (db: Db) =>
+  perDb(db, "rollups:application", () => db.$client.prepare<{ id: string | null }, [string]>("select application_id as id from main.link_tracking where tracking_id = ?"));
+
+/**
+ * A link goes from application `from` to `to` (either null for none): its counted
+ * sessions (click_sessions, exact per link, session and day) leave the one and join the
+ * other in application_sessions, in the caller's transaction. Clicks not counted yet are
+ * counted under the link's application of that moment.
+ */
+export function moveApplicationSessions(db: Db, trackingId: string, from: string | null, to: string | null): void {
+  if (from === to) return;
+  const sessions = `select session_id, day, clicks from main.click_sessions where tracking_id = ? and visitor_kind = 'human' and outcome = 'redirected' and clicks <> 0`;
+  if (from !== null) {
+    db.$client.run(
+      `update main.application_sessions as a set clicks = a.clicks - s.clicks from (${sessions}) s
+       where a.application_id = ? and a.session_id = s.session_id and a.day = s.day and a.visitor_kind = 'human' and a.outcome = 'redirected'`,
+      [trackingId, from],
+    );
+  }
+  if (to !== null) {
+    db.$client.run(
+      `insert into main.application_sessions (application_id, session_id, day, visitor_kind, outcome, clicks)
+       select ?, session_id, day, 'human', 'redirected', clicks from (${sessions}) where true
+       on conflict (application_id, session_id, day, visitor_kind, outcome) do update set clicks = clicks + excluded.clicks`,
+      [to, trackingId],
+    );
+  }
 }
 
 /**

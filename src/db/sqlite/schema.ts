@@ -232,7 +232,8 @@ export const clickDaily = sqliteTable("click_daily", {
   clicks: integer("clicks").notNull(),
 }, (t) => [
   primaryKey({ columns: [t.day, t.trackingId, t.visitorKind, t.outcome] }),
-  index("click_daily_tracking_idx").on(t.trackingId, t.visitorKind, t.outcome),
+  // Covering: a link's totals and first and last days, an application's days, read without the table.
+  index("click_daily_tracking_idx").on(t.trackingId, t.visitorKind, t.outcome, t.day, t.clicks),
 ]);
 
 /*
@@ -292,6 +293,18 @@ export const clickSessions = sqliteTable("click_sessions", {
   day: integer("day").notNull(),
   ...rollupCounts,
 }, (t) => [primaryKey({ columns: [t.trackingId, t.day, t.sessionId, t.visitorKind, t.outcome] })]);
+
+/**
+ * Per application, session and UTC day, of human redirected clicks: an application's
+ * visitors and visits without reading its links' sessions. Follows a link to another
+ * application (rollups.ts moveApplicationSessions).
+ */
+export const applicationSessions = sqliteTable("application_sessions", {
+  applicationId: text("application_id").notNull(),
+  sessionId: text("session_id").notNull(),
+  day: integer("day").notNull(),
+  ...rollupCounts,
+}, (t) => [primaryKey({ columns: [t.applicationId, t.sessionId, t.day, t.visitorKind, t.outcome] })]);
 
 /** Values made once and kept: the key that signs the dashboard's owner cookie. */
 export const settings = sqliteTable("settings", {

@@ -16,8 +16,9 @@ import { click, link } from "./conformance";
 fc.configureGlobal({ seed: FC_SEED });
 
 const LINKS = ["pa", "pb", "pc"];
-/** pa and pb belong to one application. */
+/** pa and pb belong to one application at first; pb and pc may move to another, or out. */
 const APP = "a0000000-0000-4000-8000-00000000000a";
+const APP2 = "a0000000-0000-4000-8000-00000000000b";
 const ORPHANS = ["pa-cut", "zz"];
 const KINDS: VisitorKind[] = ["human", "human", "human", "assistant", "bot", "preview", "scanner", "owner"];
 const AGENTS = [
@@ -58,6 +59,7 @@ const opArb = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(...ORPHANS).map((orphan) => ({ op: "attribute" as const, orphan })) },
   { weight: 1, arbitrary: fc.constantFrom(...PLACES).map((place) => ({ op: "locate" as const, place })) },
   { weight: 1, arbitrary: fc.constant({ op: "delete-link" as const }) },
+  { weight: 2, arbitrary: fc.record({ link: fc.constantFrom("pb", "pc"), to: fc.constantFrom(APP, APP2, null), read: fc.boolean() }).map((r) => ({ op: "move" as const, ...r })) },
   // Where a store counts its roll-ups a moment after the write (PostgreSQL): now.
   { weight: 2, arbitrary: fc.constant({ op: "settle" as const }) },
 );
@@ -106,6 +108,7 @@ export function rollupsProperty(name: string, fresh: () => Promise<Store>, runs:
         await store.links.insert(LINKS.map((id) => link(id, id === "pc" ? {} : { applicationId: APP })));
         const ids: string[] = [];
         const live = new Set(LINKS);
+        const applicationOf = new Map<string, string | null>(LINKS.map((id) => [id, id === "pc" ? null : APP]));
         for (const op of ops) {
           if (op.op === "clicks") {
             const made = op.clicks.map((c): NewClick => {
@@ -138,6 +141,11 @@ export function rollupsProperty(name: string, fresh: () => Promise<Store>, runs:
           else if (op.op === "retain") await store.clicks.deleteBefore(iso(op.minute), op.limit);
           else if (op.op === "attribute") await store.clicks.attributeOrphan(op.orphan, "pa");
           else if (op.op === "settle") await store.clicks.settle?.();
+          else if (op.op === "move") {
+            // Read first, or not: the link's clicks counted before it moves, or after.
+            if (op.read) await store.clicks.countsBy({}, "kind");
+            if (await store.links.update(op.link, { applicationId: op.to, updatedAt: iso(SPAN_MIN) })) applicationOf.set(op.link, op.to);
+          }
           else if (op.op === "locate") {
             const some = (await store.clicks.unlocated(null, 3)).map((c) => ({ clickId: c.clickId, ...op.place, city: null }));
             await store.clicks.setPlaces(some);
@@ -191,23 +199,31 @@ export function rollupsProperty(name: string, fresh: () => Promise<Store>, runs:
           const everywhere = rows.filter((r) => (r.clicked_at as string) >= period.from && (r.clicked_at as string) <= period.to && (!kinds || kinds.includes(r.visitor_kind as VisitorKind)));
           expect(sorted(global), `global country ${context}`).toEqual(sorted(countBy(everywhere, DIMENSION_OF.country)));
         }
-        // Where the application stands, as the dashboard's home page shows it.
-        const own = rows.filter((r) => (r.tracking_id === "pa" || r.tracking_id === "pb") && r.visitor_kind === "human");
-        const activity = (await store.clicks.applicationActivity(2, [APP])).find((a) => a.applicationId === APP);
+        // Where each application stands, as the dashboard's home page shows it: with the links it has now.
+        const activities = await store.clicks.applicationActivity(2, [APP, APP2]);
+        let opened = 0;
+        let cameBack = 0;
+        for (const app of [APP, APP2]) {
+          const own = rows.filter((r) => live.has(r.tracking_id as string) && applicationOf.get(r.tracking_id as string) === app && r.visitor_kind === "human");
+          const activity = activities.find((a) => a.applicationId === app);
+          const anonymous = own.filter((r) => r.session_id === null).length;
+          const times = own.map((r) => Date.parse(r.clicked_at as string)).sort((a, b) => a - b);
+          const back = times.some((t, i) => i > 0 && t - times[i - 1] > 2 * 86_400_000);
+          if (own.length > 0) opened++;
+          if (back) cameBack++;
+          expect(activity ?? null, `activity of ${app} ${JSON.stringify(ops)}`).toEqual(
+            own.length === 0
+              ? null
+              : {
+                  applicationId: app,
+                  visitors: new Set(own.map((r) => r.session_id).filter((x) => x !== null)).size + anonymous,
+                  visits: new Set(own.filter((r) => r.session_id !== null).map((r) => `${r.session_id} ${(r.clicked_at as string).slice(0, 10)}`)).size + anonymous,
+                  cameBack: back,
+                },
+          );
+        }
         const standings = await store.clicks.applicationStandings(2);
-        const anonymous = own.filter((r) => r.session_id === null).length;
-        const times = own.map((r) => Date.parse(r.clicked_at as string)).sort((a, b) => a - b);
-        expect(activity ?? null, `activity ${JSON.stringify(ops)}`).toEqual(
-          own.length === 0
-            ? null
-            : {
-                applicationId: APP,
-                visitors: new Set(own.map((r) => r.session_id).filter((x) => x !== null)).size + anonymous,
-                visits: new Set(own.filter((r) => r.session_id !== null).map((r) => `${r.session_id} ${(r.clicked_at as string).slice(0, 10)}`)).size + anonymous,
-                cameBack: times.some((t, i) => i > 0 && t - times[i - 1] > 2 * 86_400_000),
-              },
-        );
-        expect(standings, `standings ${JSON.stringify(ops)}`).toEqual({ opened: own.length === 0 ? 0 : 1, cameBack: activity?.cameBack ? 1 : 0 });
+        expect(standings, `standings ${JSON.stringify(ops)}`).toEqual({ opened, cameBack });
         const perLink = await store.clicks.perLinkKindCounts(LINKS);
         for (const id of LINKS) {
           const own = rows.filter((r) => r.tracking_id === id);
