@@ -29,6 +29,10 @@ import pino from "pino";
 import { createLogger } from "../lib/log";
 import { bars, print, printJson, printLink, table } from "./output";
 import { createMailer } from "../lib/mail";
+import { archiveSource, ArchiveError, exportToFile } from "../modules/import/archive";
+import { csvSource, CsvSettingError, parseMap } from "../modules/import/csv";
+import type { ImportSource } from "../modules/import/model";
+import { reportLines, runImport } from "../modules/import/run";
 
 /** A failure to report on one line: exit 1, or 2 when the user asked for something invalid. */
 export class CliError extends Error {
@@ -436,15 +440,67 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
     });
 
   program
+    .command("import")
+    .description("bring links (and with --with-clicks their clicks) from another tracker or a file: csv FILE, link-tracker FILE (an export)")
+    .argument("<source>", "csv or link-tracker")
+    .argument("<from>", "the file")
+    .option("--dry-run", "check everything and say what would be imported; write nothing")
+    .option("--with-clicks", "the clicks too, where the source has them")
+    .option("--application <id>", "every imported link in this application (its id, or the start of it)")
+    .option("--map <column=field...>", "csv: which column holds which field, e.g. --map Destination=url (fields: url, tracking_id, link_function, link_type, company, role, description, created_at, job_id, application_id, short_code)")
+    .option("--continue-on-error", "import the rows that can be, report the others (default: a row that cannot be imported stops the import before anything is written)")
+    .addOption(json)
+    .action(async (kind: string, from: string, o) => {
+      let source: ImportSource;
+      try {
+        if (kind === "csv") source = csvSource(from, parseMap(o.map ?? []));
+        else if (kind === "link-tracker") source = archiveSource(from);
+        else throw new CliError(`import: unknown source "${kind}" (csv FILE or link-tracker FILE)`, 2);
+      } catch (error) {
+        if (error instanceof CsvSettingError) throw new CliError(error.message, 2);
+        throw error;
+      }
+      const cfg = config(env);
+      const store = await database(cfg, { create: true });
+      const applicationId = o.application === undefined ? undefined : await applicationIdFrom(store, o.application);
+      let report;
+      try {
+        report = await runImport(store, cfg, source, {
+          dryRun: !!o.dryRun,
+          withClicks: !!o.withClicks,
+          applicationId,
+          continueOnError: !!o.continueOnError,
+          progress: o.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+        });
+      } catch (error) {
+        if (error instanceof CsvSettingError || error instanceof ArchiveError) throw new CliError(`import ${kind}: ${error.message}`);
+        throw error;
+      } finally {
+        await source.close?.();
+      }
+      if (o.json) printJson(report);
+      else print(reportLines(report).join("\n"));
+      if (report.refused) throw new CliError(`import ${kind}: ${report.links.failed + report.clicks.failed} rows cannot be imported; nothing was written`);
+    });
+
+  program
     .command("export")
-    .description("clicks as CSV on standard output (human only unless --include-bots)")
+    .argument("[file]", "everything (links, applications, clicks, webhooks and key names without their secrets, settings) as one JSON file, for import link-tracker")
+    .description("clicks as CSV on standard output (human only unless --include-bots); with FILE, everything as one JSON file")
     .option("--link <tracking_id>", "one link's clicks")
     .option("--job <uuid>", "one job's clicks")
     .option("--application <uuid>", "one application's clicks")
     .option("--from <iso>", "clicks from this time")
     .option("--to <iso>", "clicks up to this time")
     .option("--include-bots", "bots, previews and scanners too")
-    .action(async (o) => {
+    .action(async (file: string | undefined, o) => {
+      if (file !== undefined) {
+        if (o.link || o.job || o.application || o.from || o.to || o.includeBots) throw new CliError("export FILE writes everything: --link, --job, --application, --from, --to and --include-bots are for the CSV on standard output", 2);
+        const store = await database(config(env), { create: false });
+        const bytes = await exportToFile(store, file);
+        print(`Exported everything to ${file} (${(bytes / 1_000_000).toFixed(1)} MB). Read it back with "link-tracker import link-tracker ${file} --with-clicks".`);
+        return;
+      }
       const filter = {
         trackingId: o.link,
         jobId: o.job,

@@ -12,7 +12,7 @@
  */
 
 export type VisitorKind = "human" | "assistant" | "bot" | "preview" | "scanner" | "owner";
-export type ClickOrigin = "redirect" | "ingest" | "api";
+export type ClickOrigin = "redirect" | "ingest" | "api" | "import";
 export type ClickOutcome = "redirected" | "not_found" | "gone";
 export type Scope = "ingest" | "read" | "admin";
 export type SignalType = "click.first_human" | "click.returned" | "click.assistant" | "link.orphan_hit" | "link.destination_down" | "link.destination_up";
@@ -31,9 +31,11 @@ export type Link = {
   isActive: boolean;
   description: string | null;
   expiresAt: string | null;
+  /** An imported short code (Shlink's, Kutt's, Bitly's back-half): GET /{code} answers it. Equal to trackingId when set. */
+  shortCode: string | null;
 };
 
-export type LinkChanges = Partial<Omit<Link, "trackingId" | "createdAt" | "createdBy" | "redirectUrl" | "linkFunction">> & { updatedAt: string };
+export type LinkChanges = Partial<Omit<Link, "trackingId" | "createdAt" | "createdBy" | "redirectUrl" | "linkFunction" | "shortCode">> & { updatedAt: string };
 
 /** A click as it is written. */
 export type NewClick = {
@@ -91,6 +93,8 @@ export type ClickFilter = {
 };
 
 export type ExportFilter = {
+  /** Every click, orphan hits too, each row with FULL_EXPORT_COLUMNS (link-tracker export). */
+  everything?: boolean;
   trackingId?: string;
   jobId?: string;
   applicationId?: string;
@@ -105,6 +109,9 @@ export const EXPORT_COLUMNS = [
   "visitor_kind", "ip_address", "user_agent", "referrer_url", "session_id", "metadata", "origin",
   "country", "city", "asn", "network",
 ] as const;
+
+/** An export of everything (ExportFilter.everything): the columns a click is made again from. */
+export const FULL_EXPORT_COLUMNS = [...EXPORT_COLUMNS, "outcome", "visitor_reason", "received_at", "idempotency_key"] as const;
 
 export type Period = { from: string; to: string };
 

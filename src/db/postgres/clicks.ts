@@ -8,6 +8,7 @@ import { sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import {
   EXPORT_COLUMNS,
+  FULL_EXPORT_COLUMNS,
   type ClickFilter,
   type ClickRepository,
   type ExportFilter,
@@ -419,8 +420,9 @@ export function clickRepository(ctx: PgContext): ClickRepository {
  * links one after the other, as the SQLite store gives them.
  */
 export async function* exportPages(ctx: PgContext, filter: ExportFilter): AsyncIterable<unknown[][]> {
+  const names = filter.everything ? FULL_EXPORT_COLUMNS : EXPORT_COLUMNS;
   const conditions = [
-    sql`c.outcome = 'redirected'`,
+    filter.everything ? sql`true` : sql`c.outcome = 'redirected'`,
     filter.from ? sql`c.clicked_at >= ${filter.from}::timestamptz` : undefined,
     filter.to ? sql`c.clicked_at <= ${filter.to}::timestamptz` : undefined,
     filter.kinds ? sql`c.visitor_kind in (select jsonb_array_elements_text(${jsonb(filter.kinds)}))` : undefined,
@@ -429,7 +431,7 @@ export async function* exportPages(ctx: PgContext, filter: ExportFilter): AsyncI
     ctx.all<Record<string, unknown>>(
       sql`select c.click_id::text as click_id, c.tracking_id, l.job_id::text as job_id, l.application_id::text as application_id, l.link_function,
             c.clicked_at, c.click_source, c.visitor_kind, c.ip_address, c.user_agent, c.referrer_url, c.session_id, c.metadata::text as metadata, c.origin,
-            c.country, c.city, c.asn, c.network
+            c.country, c.city, c.asn, c.network, c.outcome, c.visitor_reason, c.received_at, c.idempotency_key
           from link_clicks c left join link_tracking l on l.tracking_id = c.tracking_id
           where ${scope} and ${sql.join(conditions, sql` and `)}
             ${after ? sql`and (c.clicked_at, c.click_id) > (${after.at}::timestamptz, ${after.id}::uuid)` : sql``}
@@ -442,7 +444,7 @@ export async function* exportPages(ctx: PgContext, filter: ExportFilter): AsyncI
       if (rows.length === 0) return;
       const last = rows.at(-1)!;
       after = { at: iso(last.clicked_at), id: last.click_id as string };
-      yield rows.map((r) => EXPORT_COLUMNS.map((column) => (column === "clicked_at" ? iso(r.clicked_at) : (r[column] ?? null))));
+      yield rows.map((r) => names.map((column) => (column === "clicked_at" || column === "received_at" ? iso(r[column]) : (r[column] ?? null))));
       if (rows.length < EXPORT_PAGE_ROWS) return;
     }
   };

@@ -145,15 +145,15 @@ async function copySmallTables(lite: Database, db: PgDb, progress: (line: string
     "link_tracking",
     rows("select * from link_tracking").map((r) => ({ ...r, is_active: bool(r.is_active) })),
     (data) => sql`insert into link_tracking (tracking_id, job_id, application_id, link_function, link_type, original_url, redirect_url,
-        created_at, created_by, is_active, description, updated_at, expires_at)
+        created_at, created_by, is_active, description, updated_at, expires_at, short_code)
       select tracking_id, job_id, application_id, link_function, link_type, original_url, redirect_url, created_at, created_by, is_active,
-        description, updated_at, expires_at
+        description, updated_at, expires_at, short_code
       from jsonb_to_recordset(${data}) as r(tracking_id text, job_id uuid, application_id uuid, link_function text, link_type text,
         original_url text, redirect_url text, created_at timestamptz, created_by text, is_active boolean, description text,
-        updated_at timestamptz, expires_at timestamptz)
+        updated_at timestamptz, expires_at timestamptz, short_code text)
       on conflict (tracking_id) do update set job_id = excluded.job_id, application_id = excluded.application_id,
         link_type = excluded.link_type, original_url = excluded.original_url, is_active = excluded.is_active,
-        description = excluded.description, updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
+        description = excluded.description, updated_at = excluded.updated_at, expires_at = excluded.expires_at, short_code = excluded.short_code`,
   );
   await upsert(
     "api_keys",

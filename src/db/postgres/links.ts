@@ -23,7 +23,7 @@ const HALF_ROWS = 50;
 export const LINK_COLUMNS = sql.raw(`tracking_id as "trackingId", job_id as "jobId", application_id as "applicationId",
   link_function as "linkFunction", link_type as "linkType", original_url as "originalUrl", redirect_url as "redirectUrl",
   created_at as "createdAt", updated_at as "updatedAt", created_by as "createdBy", is_active as "isActive",
-  description, expires_at as "expiresAt"`);
+  description, expires_at as "expiresAt", short_code as "shortCode"`);
 
 export type RawLink = Omit<Link, "createdAt" | "updatedAt" | "expiresAt"> & { createdAt: unknown; updatedAt: unknown; expiresAt: unknown };
 
@@ -146,15 +146,16 @@ export function linkRepository(ctx: PgContext): LinkRepository {
         is_active: l.isActive,
         description: l.description,
         expires_at: l.expiresAt,
+        short_code: l.shortCode,
       }));
       let inserted: RawLink[];
       try {
         inserted = rowsOf<RawLink>(
           await ctx.db.execute(sql`insert into link_tracking (tracking_id, job_id, application_id, link_function, link_type, original_url,
-              redirect_url, created_at, updated_at, created_by, is_active, description, expires_at)
+              redirect_url, created_at, updated_at, created_by, is_active, description, expires_at, short_code)
             select * from jsonb_to_recordset(${jsonb(rows)}) as r(tracking_id text, job_id uuid, application_id uuid, link_function text,
               link_type text, original_url text, redirect_url text, created_at timestamptz, updated_at timestamptz, created_by text,
-              is_active boolean, description text, expires_at timestamptz)
+              is_active boolean, description text, expires_at timestamptz, short_code text)
             returning ${LINK_COLUMNS}`),
         );
       } catch (error) {

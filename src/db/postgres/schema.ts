@@ -24,6 +24,8 @@ export const linkTracking = pgTable("link_tracking", {
   description: text("description"),
   updatedAt: at("updated_at").notNull().defaultNow(),
   expiresAt: at("expires_at"),
+  /** An imported short code that answers GET /{code} (the link's tracking id, kept from Shlink, Kutt, Bitly…). */
+  shortCode: varchar("short_code", { length: 100 }),
 }, (t) => [
   index("link_tracking_job_idx").on(t.jobId),
   index("link_tracking_application_idx").on(t.applicationId),

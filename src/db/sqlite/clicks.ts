@@ -10,7 +10,7 @@ import { clicksDeleted, counted, DESCRIBED_COLUMNS, describedValues, rewriteClic
 import * as tallies from "./tallies";
 import { standingsOf } from "../tally-plan";
 import { perDb, type Db } from "./index";
-import { EXPORT_COLUMNS, isBotKind, type BurstFilter, type NewClick as ClickInsert, type ClickFilter, type ClickPlace, type CountDimension, type ExportFilter, type Period, type VisitorKind } from "../store";
+import { EXPORT_COLUMNS, FULL_EXPORT_COLUMNS, isBotKind, type BurstFilter, type NewClick as ClickInsert, type ClickFilter, type ClickPlace, type CountDimension, type ExportFilter, type Period, type VisitorKind } from "../store";
 import { linkClicks } from "./schema";
 import { cancelSignalsOf } from "./signals";
 
@@ -127,10 +127,11 @@ export function* exportPages(db: Db, filter: ExportFilter): Generator<unknown[][
   const linkColumns = db.$client.query<{ job_id: string | null; application_id: string | null; link_function: string | null }, [string]>(
     "select job_id, application_id, link_function from link_tracking where tracking_id = ?",
   );
+  const names = filter.everything ? FULL_EXPORT_COLUMNS : EXPORT_COLUMNS;
   const rowOf = (c: Record<string, unknown>, link: { job_id: string | null; application_id: string | null; link_function: string | null } | null) =>
-    EXPORT_COLUMNS.map((column) => (column === "job_id" || column === "application_id" || column === "link_function" ? (link?.[column] ?? null) : c[column]));
+    names.map((column) => (column === "job_id" || column === "application_id" || column === "link_function" ? (link?.[column] ?? null) : c[column]));
 
-  const columns = EXPORT_COLUMNS.filter((c) => c !== "job_id" && c !== "application_id" && c !== "link_function").join(", ");
+  const columns = names.filter((c) => c !== "job_id" && c !== "application_id" && c !== "link_function" && c !== "outcome").join(", ");
   function* walk(next: (after: ExportCursor) => Record<string, unknown>[], link: (c: Record<string, unknown>) => ReturnType<typeof linkColumns.get>) {
     let after: ExportCursor = { clickedAt: from, rowid: -1 };
     for (;;) {
@@ -139,7 +140,7 @@ export function* exportPages(db: Db, filter: ExportFilter): Generator<unknown[][
       const last = scanned.at(-1)!;
       after = { clickedAt: last.clicked_at as string, rowid: last.rowid as number };
       const rows = scanned
-        .filter((c) => c.outcome === "redirected" && (!kinds || kinds.has(c.visitor_kind as string)) && (!filter.to || (c.clicked_at as string) <= filter.to))
+        .filter((c) => (filter.everything || c.outcome === "redirected") && (!kinds || kinds.has(c.visitor_kind as string)) && (!filter.to || (c.clicked_at as string) <= filter.to))
         .map((c) => rowOf(c, link(c) ?? null));
       if (rows.length > 0) yield rows;
       if (scanned.length < EXPORT_PAGE_ROWS || (filter.to && after.clickedAt > filter.to)) return;

@@ -16,7 +16,7 @@ export function findLink(db: Db, trackingId: string): LinkRow | undefined {
       `select tracking_id as trackingId, job_id as jobId, application_id as applicationId,
         link_function as linkFunction, link_type as linkType, original_url as originalUrl,
         redirect_url as redirectUrl, created_at as createdAt, updated_at as updatedAt,
-        created_by as createdBy, is_active as isActive, description, expires_at as expiresAt
+        created_by as createdBy, is_active as isActive, description, expires_at as expiresAt, short_code as shortCode
        from link_tracking where tracking_id = ?`,
     ),
   );

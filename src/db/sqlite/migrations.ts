@@ -26,6 +26,7 @@ import m0016 from "../../../drizzle/0016_signal_time_index.sql" with { type: "te
 import m0017 from "../../../drizzle/0017_link_destinations.sql" with { type: "text" };
 import m0018 from "../../../drizzle/0018_channels.sql" with { type: "text" };
 import m0019 from "../../../drizzle/0019_application_sessions.sql" with { type: "text" };
+import m0020 from "../../../drizzle/0020_short_codes.sql" with { type: "text" };
 
 export const embeddedSql: Record<string, string> = {
   "0000_init": m0000,
@@ -48,6 +49,7 @@ export const embeddedSql: Record<string, string> = {
   "0017_link_destinations": m0017,
   "0018_channels": m0018,
   "0019_application_sessions": m0019,
+  "0020_short_codes": m0020,
 };
 
 export { journal };

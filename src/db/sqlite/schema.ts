@@ -18,6 +18,8 @@ export const linkTracking = sqliteTable("link_tracking", {
   isActive: integer("is_active", { mode: "boolean" }).notNull().default(true),
   description: text("description"),
   expiresAt: text("expires_at"),
+  /** An imported short code that answers GET /{code} (the link's tracking id, kept from Shlink, Kutt, Bitly…). */
+  shortCode: text("short_code", { length: 100 }),
 }, (t) => [
   index("link_tracking_job_idx").on(t.jobId),
   index("link_tracking_application_idx").on(t.applicationId),
@@ -38,7 +40,7 @@ export const linkClicks = sqliteTable("link_clicks", {
   visitorKind: text("visitor_kind", { enum: ["human", "assistant", "bot", "preview", "scanner", "owner"] }).notNull().default("human"),
   // Why the click got its kind, e.g. "preview agent LinkedInBot" or "EXCLUDE_IPS".
   visitorReason: text("visitor_reason"),
-  origin: text("origin", { enum: ["redirect", "ingest", "api"] }).notNull(),
+  origin: text("origin", { enum: ["redirect", "ingest", "api", "import"] }).notNull(),
   // What the visitor got: the destination, or a 404 (unknown id: an orphan visit) or a
   // 410 (inactive or expired link). Only redirected clicks count as clicks.
   outcome: text("outcome", { enum: ["redirected", "not_found", "gone"] }).notNull().default("redirected"),

@@ -6,6 +6,7 @@ import { AnalyticsQuery, ApplicationRollup, ApplicationsOverview, Attributed, Jo
 import { attribute, overview } from "./overview";
 import { applicationRollup, applicationsOverview, jobRollup } from "./rollups";
 import { CSV_COLUMNS, csvStream } from "./export";
+import { archiveStream } from "../import/archive";
 import { ApplicationListQuery } from "../applications/model";
 import { kindsFor, linkAnalytics } from "./service";
 
@@ -71,6 +72,28 @@ export const analyticsModule = ({ store, config, ...auth }: ModuleContext) =>
         description: "Counts are of human clicks unless include_bots=true. from/to bound clicked_at (ISO 8601).",
       },
     })
+    .get(
+      "/export",
+      () =>
+        new Response(archiveStream(store), {
+          headers: { "Content-Type": "application/json; charset=utf-8", "Content-Disposition": `attachment; filename="link-tracker-export-${new Date().toISOString().slice(0, 10)}.json"` },
+        }),
+      {
+        auth: "admin",
+        detail: {
+          operationId: "exportEverything",
+          summary: "Everything but secrets as one JSON file (streamed): links, applications, clicks, webhooks and key names; link-tracker import link-tracker FILE reads it back",
+          responses: {
+            200: {
+              description:
+                'One JSON document, a record per line, clicks last: {"format":"link-tracker-export","version":1,"exported_at","server_version","links":[…],"applications":[…],"webhooks":[…],"keys":[…],"settings":{…},"clicks":[…]}. Webhook secrets and tokens, key hashes and dashboard sessions are left out.',
+              content: { "application/json": { schema: { type: "object" } } },
+            },
+            ...errorResponseDocs(401, 403, 429, 503),
+          },
+        },
+      },
+    )
     .get(
       "/clicks.csv",
       ({ query }) =>

@@ -31,7 +31,7 @@ export function idempotencyKey(event: ClickEvent): string | null {
   return `digest:${new Bun.CryptoHasher("sha256").update(JSON.stringify(fields)).digest("base64url")}`;
 }
 
-export function eventToClick(event: ClickEvent, origin: "ingest" | "api", receivedAt: string, config: Pick<Config, "isOwnerIp" | "ipAnonymize" | "locator">): NewClick {
+export function eventToClick(event: ClickEvent, origin: "ingest" | "api" | "import", receivedAt: string, config: Pick<Config, "isOwnerIp" | "ipAnonymize" | "locator">): NewClick {
   // Located from the address as sent, before IP_ANONYMIZE cuts it.
   const place = config.locator.locate(event.ip_address);
   return {

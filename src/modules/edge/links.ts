@@ -38,6 +38,8 @@ export function upstreamLinks(edge: NonNullable<Config["edge"]>, apiKey: string,
         applicationId: typeof body.application_id === "string" ? body.application_id : null,
         isActive: body.is_active !== false,
         expiresAt: typeof body.expires_at === "string" ? body.expires_at : null,
+        // An imported short code answers /{code} on an edge too.
+        shortCode: body.short_code === trackingId ? trackingId : null,
       };
     } catch (error) {
       log.warn({ err: (error as Error).message, tracking_id: trackingId }, "link lookup failed");

@@ -95,6 +95,7 @@ export const LinkView = z.object({
   created_by: z.string(),
   description: z.string().nullable(),
   expires_at: z.string().nullable(),
+  short_code: z.string().optional().describe("An imported short code (link-tracker import): GET /{short_code} answers this link too"),
   // Absent from a redirect node's lookup, which has no use for it.
   destination: DestinationView.nullable().optional(),
 });

@@ -53,6 +53,7 @@ export function toView(link: Link, now = nowIso(), destination?: DestinationStat
     created_by: link.createdBy,
     description: link.description,
     expires_at: link.expiresAt,
+    ...(link.shortCode ? { short_code: link.shortCode } : {}),
     ...(destination === undefined ? {} : { destination: destination && destinationView(destination) }),
   };
 }
@@ -81,6 +82,7 @@ function newLink(input: CreateLink, config: Config, now: string): Link {
     isActive: true,
     description: input.description ?? null,
     expiresAt: input.expires_at ?? null,
+    shortCode: null,
   };
 }
 

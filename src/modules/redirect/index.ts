@@ -86,8 +86,21 @@ export const redirectModule = ({ config, links, tracking, metrics, clientIpOf }:
     const source = params.source.toLowerCase();
     if (!isUsableSource(source)) return htmlPage(404, NOT_FOUND_PAGE, request.method);
     const query = queryOf(request);
-    return handle({ request, query, trackingId: query.get("uuid"), source });
+    const trackingId = query.get("uuid");
+    return trackingId === null ? byShortCode(request, query, params.source, source) : handle({ request, query, trackingId, source });
   };
+
+  /** `/{code}` without a uuid: an imported short code answers as its link's /track/{id}; anything else is a hit on `/{source}`. */
+  async function byShortCode(request: Request, query: URLSearchParams, code: string, source: string): Promise<Response> {
+    if (code.length <= 100 && TRACKING_ID_PATTERN.test(code)) {
+      const resolved = links.resolve(code, nowIso());
+      const resolution = resolved instanceof Promise ? await resolved : resolved;
+      if ((resolution.kind === "live" || resolution.kind === "gone") && resolution.link.shortCode === code) {
+        return handle({ request, query, trackingId: code, source: null });
+      }
+    }
+    return handle({ request, query, trackingId: null, source });
+  }
 
   const byId = ({ request, params }: { request: Request; params: { id: string } }) =>
     handle({ request, query: queryOf(request), trackingId: params.id, source: null });

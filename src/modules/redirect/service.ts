@@ -1,7 +1,7 @@
 import type { Link, Store } from "../../db/store";
 
 /** What a redirect needs of a link, wherever it comes from. */
-export type ResolvedLink = Pick<Link, "trackingId" | "originalUrl" | "applicationId" | "isActive" | "expiresAt">;
+export type ResolvedLink = Pick<Link, "trackingId" | "originalUrl" | "applicationId" | "isActive" | "expiresAt"> & Partial<Pick<Link, "shortCode">>;
 
 export type Resolution =
   | { kind: "live"; link: ResolvedLink }

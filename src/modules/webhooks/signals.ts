@@ -42,6 +42,8 @@ export function placeText(c: { country?: string | null; network?: string | null 
 export const linkSummary = (l: Link) => ({ tracking_id: l.trackingId, link_function: l.linkFunction, link_type: l.linkType, original_url: l.originalUrl, redirect_url: l.redirectUrl });
 
 function signalsOf(facts: SignalFacts, click: NewClick, returnDays: number): Signal[] {
+  // History brought in by an import tells nobody: it happened before this server knew of it.
+  if (click.origin === "import") return [];
   if (click.outcome !== "redirected") {
     const probably = click.trackingId.length >= 4 && !facts.link(click.trackingId) ? facts.probableLink(click.trackingId) : null;
     if (!probably) return [];

@@ -11,7 +11,7 @@ import { LinkCache, MAX_LINKS } from "../../../src/db/postgres/link-cache";
 const link = (id: string, isActive = true): Link => ({
   trackingId: id, jobId: null, applicationId: null, linkFunction: "LinkedIn", linkType: "profile", originalUrl: "https://example.com/",
   redirectUrl: `https://steve-glen.com/linkedin?uuid=${id}`, createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z",
-  createdBy: "system", isActive, description: null, expiresAt: null,
+  createdBy: "system", isActive, description: null, expiresAt: null, shortCode: null,
 });
 
 /** What a read through the cache does: reading, found, done. */

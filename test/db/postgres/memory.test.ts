@@ -12,7 +12,7 @@ const signals = { rule: signalRule({ returnDays: 7, holdSeconds: 0 }), returnDay
 const now = () => new Date().toISOString();
 const link = (id: string): Link => ({
   trackingId: id, jobId: null, applicationId: null, linkFunction: "LinkedIn", linkType: "profile", originalUrl: "https://example.com/",
-  redirectUrl: `https://steve-glen.com/linkedin?uuid=${id}`, createdAt: now(), updatedAt: now(), createdBy: "system", isActive: true, description: null, expiresAt: null,
+  redirectUrl: `https://steve-glen.com/linkedin?uuid=${id}`, createdAt: now(), updatedAt: now(), createdBy: "system", isActive: true, description: null, expiresAt: null, shortCode: null,
 });
 const click = (trackingId: string, at = now()): NewClick => ({ clickId: Bun.randomUUIDv7(), trackingId, clickedAt: at, receivedAt: at, origin: "redirect", visitorKind: "human", outcome: "redirected", ipAddress: "198.51.100.3" });
 const firsts = async (store: Awaited<ReturnType<Awaited<ReturnType<typeof freshPgliteDb>>["open"]>>, id: string) =>

@@ -42,6 +42,7 @@ export function link(id: string, extra: Partial<Link> = {}): Link {
     isActive: true,
     description: null,
     expiresAt: null,
+    shortCode: null,
     ...extra,
   };
 }

@@ -33,6 +33,7 @@ async function scenario(store: Store) {
     isActive: true,
     description: null,
     expiresAt: null,
+    shortCode: null,
   }));
   await store.links.insert(links);
   // "Instance A" stored two of the gateway's clicks, "instance B" the third; a recruiter

@@ -1,0 +1,1 @@
+ALTER TABLE "link_tracking" ADD COLUMN "short_code" varchar(100);

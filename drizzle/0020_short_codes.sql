@@ -1,0 +1,1 @@
+ALTER TABLE `link_tracking` ADD `short_code` text(100);
