@@ -33,6 +33,7 @@ import { archiveSource, ArchiveError, exportToFile } from "../modules/import/arc
 import { csvSource, CsvSettingError, parseMap } from "../modules/import/csv";
 import type { ImportSource } from "../modules/import/model";
 import { reportLines, runImport } from "../modules/import/run";
+import { seedsSource, SeedsError } from "../modules/import/seeds";
 
 /** A failure to report on one line: exit 1, or 2 when the user asked for something invalid. */
 export class CliError extends Error {
@@ -441,9 +442,9 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
 
   program
     .command("import")
-    .description("bring links (and with --with-clicks their clicks) from another tracker or a file: csv FILE, link-tracker FILE (an export)")
-    .argument("<source>", "csv or link-tracker")
-    .argument("<from>", "the file")
+    .description("bring links (and with --with-clicks their clicks) from another tracker or a file: csv FILE, link-tracker FILE (an export), seeds postgres://… (the job-application system's tables, read only)")
+    .argument("<source>", "csv, link-tracker or seeds")
+    .argument("<from>", "the file, or the seeds' database URL")
     .option("--dry-run", "check everything and say what would be imported; write nothing")
     .option("--with-clicks", "the clicks too, where the source has them")
     .option("--application <id>", "every imported link in this application (its id, or the start of it)")
@@ -455,7 +456,10 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       try {
         if (kind === "csv") source = csvSource(from, parseMap(o.map ?? []));
         else if (kind === "link-tracker") source = archiveSource(from);
-        else throw new CliError(`import: unknown source "${kind}" (csv FILE or link-tracker FILE)`, 2);
+        else if (kind === "seeds") {
+          if (!/^postgres(ql)?:\/\//.test(from)) throw new CliError("import seeds takes the job-application system's database as postgres://user:password@host:5432/name", 2);
+          source = seedsSource(from, env.SEEDS_CA_CERT ?? null);
+        } else throw new CliError(`import: unknown source "${kind}" (csv FILE, link-tracker FILE or seeds postgres://…)`, 2);
       } catch (error) {
         if (error instanceof CsvSettingError) throw new CliError(error.message, 2);
         throw error;
@@ -473,7 +477,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
           progress: o.json ? undefined : (line) => process.stderr.write(`${line}\n`),
         });
       } catch (error) {
-        if (error instanceof CsvSettingError || error instanceof ArchiveError) throw new CliError(`import ${kind}: ${error.message}`);
+        if (error instanceof CsvSettingError || error instanceof ArchiveError || error instanceof SeedsError) throw new CliError(`import ${kind}: ${error.message}`);
         throw error;
       } finally {
         await source.close?.();

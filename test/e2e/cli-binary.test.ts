@@ -140,6 +140,48 @@ describe("link-tracker stats and export", () => {
   });
 });
 
+describe("link-tracker import and export FILE", () => {
+  test("a Shlink CSV imported into the binary's database answers /{code} on the server; export FILE and import link-tracker carry it to another instance", async () => {
+    const cwd = emptyFolder();
+    const csv = join(cwd, "shlink.csv");
+    await Bun.write(csv, "\uFEFFcreatedAt,domain,shortCode,shortUrl,longUrl,title,tags,visits\r\n2025-01-10T10:00:00+00:00,,cv24,https://s.example.com/cv24,https://www.linkedin.com/in/steve-glen,\"Steve, LinkedIn\",linkedin,4\r\n");
+    const dry = cli(cwd, ["import", "csv", "shlink.csv", "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.out).toContain("links: 1 would import, 0 already imported");
+    expect(cli(cwd, ["links", "list"]).out).toContain("No links yet");
+    const done = cli(cwd, ["import", "csv", "shlink.csv", "--json"]);
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.out)).toMatchObject({ source: "csv", links: { imported: 1 } });
+    expect(cli(cwd, ["import", "csv", "shlink.csv"]).out).toContain("links: 0 imported, 1 already imported");
+
+    const server = await startServer(cwd, { PUBLIC_BASE_URL: "https://steve-glen.com" });
+    try {
+      const hit = await fetch(`http://127.0.0.1:${server.port}/cv24`, { redirect: "manual", headers: { "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36", "accept-language": "en" } });
+      expect(hit.status).toBe(302);
+      expect(hit.headers.get("location")).toBe("https://www.linkedin.com/in/steve-glen");
+    } finally {
+      await stop(server);
+    }
+    const exported = cli(cwd, ["export", "everything.json"]);
+    expect(exported.code).toBe(0);
+    expect(exported.out).toContain("Exported everything to everything.json");
+    expect(cli(cwd, ["export", "x.json", "--include-bots"]).code).toBe(2);
+
+    const other = emptyFolder();
+    const moved = cli(other, ["import", "link-tracker", join(cwd, "everything.json"), "--with-clicks"]);
+    expect(moved.code).toBe(0);
+    expect(moved.out).toContain("links: 1 imported");
+    expect(moved.out).toContain("clicks: 1 imported");
+    const stats = JSON.parse(cli(other, ["stats", "cv24", "--json"]).out);
+    expect(stats.click_statistics.total_clicks).toBe(1);
+
+    expect(cli(cwd, ["import", "kutt", "x"]).code).toBe(2);
+    const bad = cli(cwd, ["import", "csv", "missing.csv"]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("no such file");
+  }, 30_000);
+});
+
 describe("link-tracker keys", () => {
   test("create prints the key once; list never shows it; revoke", () => {
     const cwd = emptyFolder();
