@@ -34,6 +34,7 @@ import { csvSource, CsvSettingError, parseMap } from "../modules/import/csv";
 import type { ImportSource } from "../modules/import/model";
 import { reportLines, runImport } from "../modules/import/run";
 import { seedsSource, SeedsError } from "../modules/import/seeds";
+import { sinkSource, SinkError } from "../modules/import/sink";
 
 /** A failure to report on one line: exit 1, or 2 when the user asked for something invalid. */
 export class CliError extends Error {
@@ -442,8 +443,8 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
 
   program
     .command("import")
-    .description("bring links (and with --with-clicks their clicks) from another tracker or a file: csv FILE, link-tracker FILE (an export), seeds postgres://… (the job-application system's tables, read only)")
-    .argument("<source>", "csv, link-tracker or seeds")
+    .description("bring links (and with --with-clicks their clicks) from another tracker or a file: csv FILE, sink FILE (Sink's JSON export), link-tracker FILE (an export), seeds postgres://… (the job-application system's tables, read only)")
+    .argument("<source>", "csv, sink, link-tracker or seeds")
     .argument("<from>", "the file, or the seeds' database URL")
     .option("--dry-run", "check everything and say what would be imported; write nothing")
     .option("--with-clicks", "the clicks too, where the source has them")
@@ -456,10 +457,11 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
       try {
         if (kind === "csv") source = csvSource(from, parseMap(o.map ?? []));
         else if (kind === "link-tracker") source = archiveSource(from);
+        else if (kind === "sink") source = sinkSource(from);
         else if (kind === "seeds") {
           if (!/^postgres(ql)?:\/\//.test(from)) throw new CliError("import seeds takes the job-application system's database as postgres://user:password@host:5432/name", 2);
           source = seedsSource(from, env.SEEDS_CA_CERT ?? null);
-        } else throw new CliError(`import: unknown source "${kind}" (csv FILE, link-tracker FILE or seeds postgres://…)`, 2);
+        } else throw new CliError(`import: unknown source "${kind}" (csv FILE, sink FILE, link-tracker FILE or seeds postgres://…)`, 2);
       } catch (error) {
         if (error instanceof CsvSettingError) throw new CliError(error.message, 2);
         throw error;
@@ -477,7 +479,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
           progress: o.json ? undefined : (line) => process.stderr.write(`${line}\n`),
         });
       } catch (error) {
-        if (error instanceof CsvSettingError || error instanceof ArchiveError || error instanceof SeedsError) throw new CliError(`import ${kind}: ${error.message}`);
+        if (error instanceof CsvSettingError || error instanceof ArchiveError || error instanceof SeedsError || error instanceof SinkError) throw new CliError(`import ${kind}: ${error.message}`);
         throw error;
       } finally {
         await source.close?.();

@@ -11,6 +11,7 @@ import { createKey } from "../../../src/modules/auth/service";
 import { archiveSource, ArchiveError } from "../../../src/modules/import/archive";
 import { csvSource, CsvSettingError, parseMap } from "../../../src/modules/import/csv";
 import { runImport } from "../../../src/modules/import/run";
+import { sinkSource, SinkError } from "../../../src/modules/import/sink";
 import { call, setup, tempDir } from "../../utils";
 
 const dir = tempDir();
@@ -130,6 +131,46 @@ describe("import csv", () => {
     await expect(runImport(store, config, csvSource(`${dir}/missing.csv`))).rejects.toThrow("no such file");
     await expect(runImport(store, config, csvSource(file("empty.csv", "")))).rejects.toThrow("is empty");
     expect((await store.links.counts(new Date().toISOString())).links).toBe(0);
+  });
+});
+
+describe("import sink", () => {
+  test("Sink's JSON export: slugs kept as short codes, an expired link gone, a re-run adds nothing", async () => {
+    const { app, store, config } = setup();
+    // As Sink's export writes it (times in Unix seconds).
+    const path = file(
+      "sink.json",
+      JSON.stringify(
+        {
+          version: "1.0",
+          exportedAt: "2026-11-30T08:00:00.000Z",
+          count: 3,
+          links: [
+            { id: "k3m9x2p7qa", url: "https://www.linkedin.com/in/steve-glen", slug: "steve-li", comment: "résumé header", createdAt: 1735725600, updatedAt: 1735725600 },
+            { id: "b7n2c4v8zt", url: "https://steve-glen.com/old-cv.pdf", slug: "old-cv", title: "Old CV", createdAt: 1704067200, updatedAt: 1704067200, expiration: 1706745600 },
+            { id: "x", url: "javascript:alert(1)", slug: "bad-one", createdAt: 1704067200 },
+          ],
+        },
+        null,
+        2,
+      ),
+    );
+    const refused = await runImport(store, config, sinkSource(path));
+    expect(refused.refused).toBe(true);
+    expect(refused.failed[0]!.at).toBe("links[2] (bad-one)");
+    const report = await runImport(store, config, sinkSource(path), { continueOnError: true });
+    expect(report.links).toEqual({ imported: 2, already: 0, skipped: 0, failed: 1 });
+    expect((await call(app, "/api/link-tracking/links/steve-li")).body).toMatchObject({ short_code: "steve-li", description: "résumé header", created_at: "2025-01-01T10:00:00.000Z", created_by: "import:sink" });
+    expect((await app.handle(new Request("http://localhost/steve-li"))).status).toBe(302);
+    expect((await app.handle(new Request("http://localhost/old-cv"))).status).toBe(410);
+    expect((await runImport(store, config, sinkSource(path), { continueOnError: true })).links).toMatchObject({ imported: 0, already: 2 });
+  });
+
+  test("a file that is not Sink's export is refused by name", async () => {
+    const { store, config } = setup();
+    await expect(runImport(store, config, sinkSource(file("not.json", "{nope")))).rejects.toThrow(SinkError);
+    await expect(runImport(store, config, sinkSource(file("nolinks.json", '{"version":"1.0"}')))).rejects.toThrow('has no "links" array');
+    await expect(runImport(store, config, sinkSource(`${dir}/absent.json`))).rejects.toThrow("no such file");
   });
 });
 
