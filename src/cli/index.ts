@@ -35,6 +35,7 @@ import type { ImportSource } from "../modules/import/model";
 import { reportLines, runImport } from "../modules/import/run";
 import { seedsSource, SeedsError } from "../modules/import/seeds";
 import { sinkSource, SinkError } from "../modules/import/sink";
+import { kuttSource, RemoteError, shlinkSource } from "../modules/import/remote";
 
 /** A failure to report on one line: exit 1, or 2 when the user asked for something invalid. */
 export class CliError extends Error {
@@ -443,9 +444,10 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
 
   program
     .command("import")
-    .description("bring links (and with --with-clicks their clicks) from another tracker or a file: csv FILE, sink FILE (Sink's JSON export), link-tracker FILE (an export), seeds postgres://… (the job-application system's tables, read only)")
-    .argument("<source>", "csv, sink, link-tracker or seeds")
-    .argument("<from>", "the file, or the seeds' database URL")
+    .description("bring links (and with --with-clicks their clicks) from another tracker or a file: csv FILE, sink FILE (Sink's JSON export), link-tracker FILE (an export), shlink URL, kutt URL, seeds postgres://… (the job-application system's tables, read only)")
+    .argument("<source>", "csv, sink, link-tracker, seeds, shlink or kutt")
+    .argument("<from>", "the file, the seeds' database URL, or the Shlink or Kutt server's URL")
+    .option("--key <key>", "shlink, kutt: the server's API key (or SHLINK_API_KEY, KUTT_API_KEY)")
     .option("--dry-run", "check everything and say what would be imported; write nothing")
     .option("--with-clicks", "the clicks too, where the source has them")
     .option("--application <id>", "every imported link in this application (its id, or the start of it)")
@@ -458,12 +460,17 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
         if (kind === "csv") source = csvSource(from, parseMap(o.map ?? []));
         else if (kind === "link-tracker") source = archiveSource(from);
         else if (kind === "sink") source = sinkSource(from);
+        else if (kind === "shlink" || kind === "kutt") {
+          const key = o.key ?? env[kind === "shlink" ? "SHLINK_API_KEY" : "KUTT_API_KEY"];
+          if (!key) throw new CliError(`import ${kind} needs the API key: --key KEY (or ${kind === "shlink" ? "SHLINK_API_KEY" : "KUTT_API_KEY"} in the environment)`, 2);
+          source = kind === "shlink" ? shlinkSource(from, key, !!o.withClicks) : kuttSource(from, key);
+        }
         else if (kind === "seeds") {
           if (!/^postgres(ql)?:\/\//.test(from)) throw new CliError("import seeds takes the job-application system's database as postgres://user:password@host:5432/name", 2);
           source = seedsSource(from, env.SEEDS_CA_CERT ?? null);
-        } else throw new CliError(`import: unknown source "${kind}" (csv FILE, sink FILE, link-tracker FILE or seeds postgres://…)`, 2);
+        } else throw new CliError(`import: unknown source "${kind}" (csv FILE, sink FILE, link-tracker FILE, seeds postgres://…, shlink URL or kutt URL)`, 2);
       } catch (error) {
-        if (error instanceof CsvSettingError) throw new CliError(error.message, 2);
+        if (error instanceof CsvSettingError || error instanceof RemoteError) throw new CliError(error.message, 2);
         throw error;
       }
       const cfg = config(env);
@@ -479,7 +486,7 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
           progress: o.json ? undefined : (line) => process.stderr.write(`${line}\n`),
         });
       } catch (error) {
-        if (error instanceof CsvSettingError || error instanceof ArchiveError || error instanceof SeedsError || error instanceof SinkError) throw new CliError(`import ${kind}: ${error.message}`);
+        if (error instanceof CsvSettingError || error instanceof ArchiveError || error instanceof SeedsError || error instanceof SinkError || error instanceof RemoteError) throw new CliError(`import ${kind}: ${error.message}`);
         throw error;
       } finally {
         await source.close?.();

@@ -47,6 +47,10 @@ export type SourceClick = {
   sessionId?: string | null;
   clickSource?: string | null;
   metadata?: Record<string, unknown> | null;
+  /** Where from, when the source located it and gives no address (Shlink). */
+  place?: { country: string | null; city: string | null };
+  /** The source took it for a bot (Shlink's potentialBot): a bot, whatever the agent says. */
+  botBySource?: string;
   /** Our own export's clicks keep what was decided when they were stored; any other source's are classified now. */
   kept?: {
     visitorKind: VisitorKind;
@@ -178,6 +182,8 @@ export function clickOf(source: string, s: SourceClick, trackingId: string, conf
   if (!clickedAt) throw new RowProblem("clicked_at is missing");
   const key = `import:${source}:${s.sourceId}`;
   const made = eventToClick(parsed.data, "import", s.kept?.receivedAt ?? nowIso(), config);
+  if (s.place && made.country === null) Object.assign(made, { country: s.place.country, city: s.place.city });
+  if (s.botBySource && (made.visitorKind === "human" || made.visitorKind === "owner")) Object.assign(made, { visitorKind: "bot", visitorReason: s.botBySource });
   return {
     ...made,
     ...(s.kept
