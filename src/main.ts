@@ -8,6 +8,7 @@ import { reclassifyAssistants } from "./modules/clicks/reclassify";
 import { loadConfig, type Config } from "./config";
 import { openPostgresStore, PostgresOpenError } from "./db/postgres";
 import { copyStore } from "./db/postgres/copy-store";
+import { openSeedsTables } from "./db/postgres/seeds";
 import { redactUrl } from "./lib/url";
 import { openSqliteStore, type SqliteStoreOptions } from "./db/sqlite/store";
 import type { Store } from "./db/store";
@@ -200,4 +201,4 @@ async function copyToPostgres(config: Config, url: string, progress: (line: stri
   }
 }
 
-process.exitCode = await runCli(process.argv.slice(2), process.env, serve, (config) => openStore(config), copyToPostgres);
+process.exitCode = await runCli(process.argv.slice(2), process.env, serve, (config) => openStore(config), copyToPostgres, openSeedsTables);

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import QRCode from "qrcode";
 import { loadConfig, type Config } from "../config";
 import { redactUrl } from "../lib/url";
-import type { Store } from "../db/store";
+import { SeedsError, type SeedsTables, type Store } from "../db/store";
 import { AppError, ValidationFailed } from "../lib/errors";
 import { parseIsoDateTime } from "../lib/time";
 import { csvStream } from "../modules/analytics/export";
@@ -33,7 +33,7 @@ import { archiveSource, ArchiveError, exportToFile } from "../modules/import/arc
 import { csvSource, CsvSettingError, parseMap } from "../modules/import/csv";
 import type { ImportSource } from "../modules/import/model";
 import { reportLines, runImport } from "../modules/import/run";
-import { seedsSource, SeedsError } from "../modules/import/seeds";
+import { seedsSource } from "../modules/import/seeds";
 import { sinkSource, SinkError } from "../modules/import/sink";
 import { kuttSource, RemoteError, shlinkSource } from "../modules/import/remote";
 
@@ -83,7 +83,10 @@ async function applicationIdFrom(store: Store, given: string): Promise<string> {
 
 const json = new Option("--json", "print JSON instead of text");
 
-export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, opened: Store[], copyStore?: CopyStore, version = VERSION): Command {
+/** import seeds: the seeds' tables in another PostgreSQL database, read only (main.ts composes it). */
+export type OpenSeeds = (url: string, caCert: string | null) => SeedsTables;
+
+export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, opened: Store[], copyStore?: CopyStore, version = VERSION, openSeeds?: OpenSeeds): Command {
   /** Opens the store; commands that only read refuse to create a missing SQLite file (a mistyped DATABASE_PATH). */
   const database = async (cfg: Config, { create }: { create: boolean }): Promise<Store> => {
     if (!cfg.postgres && !create && !existsSync(cfg.databasePath)) {
@@ -467,7 +470,8 @@ export function buildProgram(env: Env, serve: () => void, openStore: OpenStore, 
         }
         else if (kind === "seeds") {
           if (!/^postgres(ql)?:\/\//.test(from)) throw new CliError("import seeds takes the job-application system's database as postgres://user:password@host:5432/name", 2);
-          source = seedsSource(from, env.SEEDS_CA_CERT ?? null);
+          if (!openSeeds) throw new CliError("import seeds is not available here");
+          source = seedsSource(openSeeds(from, env.SEEDS_CA_CERT ?? null));
         } else throw new CliError(`import: unknown source "${kind}" (csv FILE, sink FILE, link-tracker FILE, seeds postgres://…, shlink URL or kutt URL)`, 2);
       } catch (error) {
         if (error instanceof CsvSettingError || error instanceof RemoteError) throw new CliError(error.message, 2);
@@ -671,11 +675,11 @@ function versionText(): string {
   return [VERSION, ...embeddedSources().map((s) => `${names[s.kind]}, ${s.date} (CC BY 4.0)`)].join("\n");
 }
 
-export async function runCli(argv: string[], env: Env, serve: () => void, openStore: OpenStore, copyStore?: CopyStore): Promise<number> {
+export async function runCli(argv: string[], env: Env, serve: () => void, openStore: OpenStore, copyStore?: CopyStore, openSeeds?: OpenSeeds): Promise<number> {
   const opened: Store[] = [];
   // The data's dates only when asked: reading them reads the data.
   const asked = argv.includes("--version") || argv.includes("-v");
-  const program = buildProgram(env, serve, openStore, opened, copyStore, asked ? versionText() : VERSION);
+  const program = buildProgram(env, serve, openStore, opened, copyStore, asked ? versionText() : VERSION, openSeeds);
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {
     await program.parseAsync(argv.length === 0 ? ["serve"] : argv, { from: "user" });

@@ -566,3 +566,43 @@ export class StoreUnavailable extends Error {
     super("database unavailable");
   }
 }
+
+/** A row of the seeds' link_tracking (external-domain-guide.md), as `import seeds` reads it; times as ISO 8601 UTC. */
+export type SeedsLinkRow = {
+  tracking_id: string;
+  job_id: string | null;
+  application_id: string | null;
+  link_function: string | null;
+  link_type: string | null;
+  original_url: string | null;
+  created_at: string | null;
+  created_by: string | null;
+  is_active: boolean | null;
+  description: string | null;
+};
+
+/** A row of the seeds' link_clicks; the address as text. */
+export type SeedsClickRow = {
+  click_id: string;
+  tracking_id: string;
+  clicked_at: string | null;
+  ip_address: string | null;
+  user_agent: string | null;
+  referrer_url: string | null;
+  session_id: string | null;
+  click_source: string | null;
+  metadata: unknown;
+};
+
+/** The job-application system's own tables in another PostgreSQL database, read only, a page at a time in key order. */
+export interface SeedsTables {
+  /** Checks the tables and columns are there; an error names what is missing. */
+  check(): Promise<void>;
+  links(after: string, limit: number): Promise<SeedsLinkRow[]>;
+  /** Clicks after click id `after` (null: from the first). */
+  clicks(after: string | null, limit: number): Promise<SeedsClickRow[]>;
+  close(): Promise<void>;
+}
+
+/** A refusal of the seeds' database: not reachable, not the seeds' tables. */
+export class SeedsError extends Error {}
