@@ -19,6 +19,7 @@ import type { Link, NewClick, Store } from "../../db/store";
 import { Conflict } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import { putLabel } from "../applications/service";
+import { IdTable } from "./ids";
 import { clickOf, linkOf, RowProblem, uuidOf, type ImportSource, type SourceLink } from "./model";
 
 export type ImportOptions = {
@@ -53,8 +54,6 @@ const PROGRESS_MS = 2000;
 
 type Config_ = Pick<Config, "publicBaseUrl" | "isOwnerIp" | "ipAnonymize" | "locator">;
 
-/** What pass 1 decided for each tracking id of the import. */
-type LinkState = "new" | "already" | "skipped";
 
 export async function runImport(store: Store, config: Config_, source: ImportSource, options: ImportOptions = {}): Promise<ImportReport> {
   const report: ImportReport = {
@@ -107,8 +106,9 @@ export async function runImport(store: Store, config: Config_, source: ImportSou
   };
 
   // Pass 1: the check.
-  const links = new Map<string, LinkState>();
-  const firstAt = new Map<string, string>();
+  // What pass 1 decided for each tracking id, and the row (its position in the source) that decided it.
+  const links = new IdTable();
+  const state = (id: string) => links.get(id)?.state;
   let rows = 0;
   let labels = 0;
   for await (const record of source.records()) {
@@ -131,27 +131,24 @@ export async function runImport(store: Store, config: Config_, source: ImportSou
         fail(record.at, error.message, report.links);
         continue;
       }
-      const seen = links.get(link.trackingId);
-      if (seen !== undefined) {
-        skip(record.at, `tracking_id ${link.trackingId} appears again (first at ${firstAt.get(link.trackingId)})`, report.links);
+      if (links.get(link.trackingId) !== undefined) {
+        skip(record.at, `tracking_id ${link.trackingId} appears again`, report.links);
         continue;
       }
-      firstAt.set(link.trackingId, record.at);
       const there = await store.links.find(link.trackingId);
       if (!there) {
-        links.set(link.trackingId, "new");
+        links.set(link.trackingId, "new", rows);
       } else if (there.originalUrl === link.originalUrl) {
-        links.set(link.trackingId, "already");
+        links.set(link.trackingId, "already", rows);
         report.links.already++;
       } else {
-        links.set(link.trackingId, "skipped");
+        links.set(link.trackingId, "skipped", rows);
         skip(record.at, `tracking_id ${link.trackingId} is taken by another link (to ${there.originalUrl}): not overwritten`, report.links);
       }
       continue;
     }
     if (!options.withClicks) continue;
-    const state = links.get(record.click.trackingId);
-    if (state === "skipped") {
+    if (state(record.click.trackingId) === "skipped") {
       skip(record.at, `its link ${record.click.trackingId} is not imported`, report.clicks);
       continue;
     }
@@ -172,7 +169,7 @@ export async function runImport(store: Store, config: Config_, source: ImportSou
     report.refused = true;
     return report;
   }
-  const fresh = [...links.values()].filter((s) => s === "new").length;
+  const fresh = links.count("new");
   if (options.dryRun) {
     report.links.imported = fresh;
     report.applications = [...applications.values()].filter((a) => a.isNew).length + labels;
@@ -200,8 +197,8 @@ export async function runImport(store: Store, config: Config_, source: ImportSou
           report.links.imported++;
         } catch (e) {
           if (!(e instanceof Conflict)) throw e;
-          links.set(link.trackingId, "skipped");
-          skip(firstAt.get(link.trackingId) ?? "", `tracking_id ${link.trackingId} was taken while the import ran`, report.links);
+          links.set(link.trackingId, "skipped", 0);
+          skip(link.trackingId, `tracking_id ${link.trackingId} was taken while the import ran`, report.links);
         }
       }
     }
@@ -216,8 +213,8 @@ export async function runImport(store: Store, config: Config_, source: ImportSou
   };
   const known = new Map<string, boolean>();
   const linkExists = async (trackingId: string) => {
-    const state = links.get(trackingId);
-    if (state !== undefined) return state !== "skipped";
+    const decided = state(trackingId);
+    if (decided !== undefined) return decided !== "skipped";
     let there = known.get(trackingId);
     if (there === undefined) {
       there = (await store.links.find(trackingId)) !== undefined;
@@ -225,7 +222,9 @@ export async function runImport(store: Store, config: Config_, source: ImportSou
     }
     return there;
   };
+  let row = 0;
   for await (const record of source.records()) {
+    row++;
     tell(() => `wrote ${report.links.imported.toLocaleString("en")} links and ${report.clicks.imported.toLocaleString("en")} clicks`);
     if (record.kind === "application") {
       // A name the application has here already is kept.
@@ -241,12 +240,13 @@ export async function runImport(store: Store, config: Config_, source: ImportSou
         if (error instanceof RowProblem) continue; // reported in pass 1
         throw error;
       }
-      if (links.get(link.trackingId) !== "new" || firstAt.get(link.trackingId) !== record.at) continue;
+      const decided = links.get(link.trackingId);
+      if (decided?.state !== "new" || decided.row !== row) continue;
       batch.push(link);
       if (batch.length >= LINK_BATCH) await writeLinks();
     } else if (record.kind === "click" && options.withClicks) {
       await writeLinks();
-      if (links.get(record.click.trackingId) === "skipped") continue;
+      if (state(record.click.trackingId) === "skipped") continue;
       let click: NewClick;
       try {
         click = clickOf(source.name, record.click, record.click.trackingId, config);
