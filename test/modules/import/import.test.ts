@@ -12,7 +12,10 @@ import { archiveSource, ArchiveError } from "../../../src/modules/import/archive
 import { csvSource, CsvSettingError, parseMap } from "../../../src/modules/import/csv";
 import { runImport } from "../../../src/modules/import/run";
 import { sinkSource, SinkError } from "../../../src/modules/import/sink";
-import { call, setup, tempDir } from "../../utils";
+import { createApp } from "../../../src/app";
+import { createMetrics } from "../../../src/lib/metrics";
+import { freshPgliteDb } from "../../postgres-utils";
+import { call, checkedApp, setup, tempDir } from "../../utils";
 
 const dir = tempDir();
 mkdirSync(dir, { recursive: true });
@@ -225,6 +228,18 @@ describe("export and import link-tracker", () => {
     }
     const again = await runImport(b.store, b.config, archiveSource(path), { withClicks: true });
     expect(again).toMatchObject({ links: { imported: 0, already: 2 }, clicks: { imported: 0, already: 5 }, applications: 0 });
+
+    // The same file into PostgreSQL (SQLite to PostgreSQL by export and import): the same answers.
+    const pg = await (await freshPgliteDb()).open();
+    const c = { store: pg, app: checkedApp(createApp({ store: pg, config: a.config, metrics: createMetrics() })) };
+    expect(await runImport(c.store, a.config, archiveSource(path), { withClicks: true })).toMatchObject({ links: { imported: 2 }, clicks: { imported: 5, failed: 0 } });
+    await pg.clicks.settle?.();
+    for (const path of ["/api/link-tracking/analytics/acme-li", "/api/link-tracking/analytics/acme-web?tz=Europe/Berlin", `/api/link-tracking/analytics/applications/${application}`]) {
+      const [before, after] = [await call(a.app, path), await call(c.app, path)];
+      const same = (body: unknown) => JSON.parse(JSON.stringify(body).replace(/"(generated_at|updated_at|now)":"[^"]*"/g, ""));
+      expect(same(after.body), `PostgreSQL ${path}`).toEqual(same(before.body));
+    }
+    await pg.close();
   });
 
   test("a file that is not an export, or of a newer version, is refused by name", async () => {
