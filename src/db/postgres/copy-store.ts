@@ -18,6 +18,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "bun:sqlite";
 import { isIP } from "node:net";
+import { uuidFrom } from "../../lib/uuid";
 import { describe } from "../describe";
 import type { SqliteStore } from "../sqlite/store";
 import { countPendingSql } from "./clicks";
@@ -39,9 +40,7 @@ const parse = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v);
 
 /** A click id PostgreSQL's UUID column can hold: the id itself, or a UUID made from it (the same each run). */
 function asUuid(id: string): string {
-  if (isUuid(id)) return id.toLowerCase();
-  const h = new Bun.CryptoHasher("sha256").update(id).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return isUuid(id) ? id.toLowerCase() : uuidFrom(id);
 }
 
 async function all<T>(db: PgDb, query: ReturnType<typeof sql>): Promise<T[]> {

@@ -18,7 +18,7 @@ import { parse, type Parser } from "csv-parse";
 import { once } from "node:events";
 import { open } from "node:fs/promises";
 import { createReadStream } from "node:fs";
-import { RowProblem, type ImportSource, type SourceLink, type SourceRecord } from "./model";
+import { type ImportSource, type SourceLink, type SourceRecord } from "./model";
 
 export const LINK_FIELDS = ["url", "tracking_id", "link_function", "link_type", "company", "role", "description", "created_at", "job_id", "application_id", "short_code", "tags", "visits"] as const;
 type Field = (typeof LINK_FIELDS)[number];
@@ -199,4 +199,3 @@ export function csvSource(path: string, map: Map<string, Field> = new Map()): Im
   };
 }
 
-export { RowProblem };

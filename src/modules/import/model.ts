@@ -7,6 +7,7 @@
 import type { Config } from "../../config";
 import type { Application, Link, NewClick, VisitorKind, ClickOutcome } from "../../db/store";
 import { nowIso } from "../../lib/time";
+import { uuidFrom } from "../../lib/uuid";
 import { ClickEvent } from "../ingest/model";
 import { eventToClick } from "../clicks/service";
 import { CreateLink } from "../links/model";
@@ -95,10 +96,7 @@ export function importedId(source: string, sourceId: string): string {
 }
 
 /** A UUID from a key: the same each run (a click's id from its import key). */
-export function uuidOf(key: string): string {
-  const h = new Bun.CryptoHasher("sha256").update(key).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
+export const uuidOf = uuidFrom;
 
 /** What a link is for when the source does not say: its destination's name ("linkedin" for www.linkedin.com). */
 export function functionOf(url: string): string {
