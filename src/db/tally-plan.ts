@@ -27,18 +27,47 @@ export function split(r: Range, unitMs: number): { inner: Range | null; outer: R
 }
 
 /**
- * A range cut by grains, coarsest first: each grain's whole units (`whole`, a range per
- * grain it covers), and what no grain covers (`left`, for link_clicks).
+ * A piece of a period: `sign` 1 adds its clicks, -1 takes them away (the rest of a unit
+ * counted whole: see cut).
  */
-export function cut<G extends { unitMs: number }>(r: Range, grains: G[]): { whole: { grain: G; range: Range }[]; left: Range[] } {
-  const whole: { grain: G; range: Range }[] = [];
-  let left: Range[] = [r];
+export type Piece = Range & { sign: 1 | -1 };
+
+/** How much of a range can hold clicks: the part before `now` (clicks are not in the future). */
+const live = (r: Range, now: number) => Math.max(0, Math.min(r.to, now) - r.from);
+
+/**
+ * A range cut by grains, coarsest first: each grain's whole units (`whole`, ranges of a
+ * grain, to be added or taken away), and what no grain covers (`left`, the pieces
+ * link_clicks counts). A piece covering most of a unit is counted as the whole unit less
+ * the rest of it, the rest cut by the finer grains in turn: a period ending now (or at
+ * the end of a day in Berlin) is today's row less the hours still to come, which hold no
+ * clicks; one from 06:00 is the day less its first 6 hours. So each grain reads at most
+ * half a unit of the next at each end of a period, and link_clicks at most half a unit
+ * of the finest.
+ */
+export function cut<G extends { unitMs: number }>(r: Range, grains: G[], now = Date.now()): { whole: { grain: G; range: Range; sign: 1 | -1 }[]; left: Piece[] } {
+  const whole: { grain: G; range: Range; sign: 1 | -1 }[] = [];
+  let left: Piece[] = r.from < r.to ? [{ ...r, sign: 1 }] : [];
   for (const grain of grains) {
-    const next: Range[] = [];
+    const next: Piece[] = [];
     for (const piece of left) {
       const { inner, outer } = split(piece, grain.unitMs);
-      if (inner) whole.push({ grain, range: inner });
-      next.push(...outer);
+      if (inner) whole.push({ grain, range: inner, sign: piece.sign });
+      // What is left spans at most two units (a range with none whole): taken a unit at a time.
+      for (const o of outer) {
+        for (let start = Math.floor(o.from / grain.unitMs) * grain.unitMs; start < o.to; start += grain.unitMs) {
+          const unit = { from: start, to: start + grain.unitMs };
+          const part = { from: Math.max(o.from, unit.from), to: Math.min(o.to, unit.to) };
+          const rest = [
+            { from: unit.from, to: part.from },
+            { from: part.to, to: unit.to },
+          ].filter((x) => x.from < x.to);
+          if (rest.reduce((n, x) => n + live(x, now), 0) < live(part, now)) {
+            whole.push({ grain, range: unit, sign: piece.sign });
+            for (const x of rest) next.push({ ...x, sign: piece.sign === 1 ? -1 : 1 });
+          } else next.push({ ...part, sign: piece.sign });
+        }
+      }
     }
     left = next;
   }
@@ -100,32 +129,42 @@ type Edge = { applicationId: string; day: string; order: "asc" | "desc" };
 /**
  * The days whose first or last click decides whether a human came back: those of two
  * days in a row with clicks whose distance is within a day of `returnDays` (days further
- * apart came back for sure, nearer for sure not). `days` in application and day order.
+ * apart came back for sure, nearer for sure not); with `spans`, each application's first
+ * and last day too (its first and last human click). `days` in application and day order.
  */
-export function edgesNeeded(days: HumanDay[], returnDays: number): Edge[] {
+export function edgesNeeded(days: HumanDay[], returnDays: number, spans = false): Edge[] {
   const out: Edge[] = [];
-  for (let i = 1; i < days.length; i++) {
+  for (let i = 0; i < days.length; i++) {
     const d = days[i];
     const before = days[i - 1];
-    if (before.applicationId !== d.applicationId) continue;
+    const after = days[i + 1];
+    if (spans && before?.applicationId !== d.applicationId) out.push({ applicationId: d.applicationId, day: d.day, order: "asc" });
+    if (spans && after?.applicationId !== d.applicationId) out.push({ applicationId: d.applicationId, day: d.day, order: "desc" });
+    if (!before || before.applicationId !== d.applicationId) continue;
     const apart = (Date.parse(d.day) - Date.parse(before.day)) / DAY_MS;
     if (apart - 1 <= returnDays && apart + 1 > returnDays) out.push({ applicationId: d.applicationId, day: d.day, order: "asc" }, { applicationId: d.applicationId, day: before.day, order: "desc" });
   }
   return out;
 }
 
+/** Where an application stands: its human clicks, whether a human came back, and (with `spans`) its first and last human click. */
+export type Standing = { applicationId: string; cameBack: boolean; clicks: number; first: string | null; last: string | null };
+
 /**
  * Per application, its human clicks and whether a human came back more than
  * `returnDays` after the click before: from its days with clicks, with exact times
- * (`edge`: a day's first or last human click) only where edgesNeeded says.
+ * (`edge`: a day's first or last human click) only where edgesNeeded says (given the
+ * same `spans`).
  */
-export function standingsOf(days: HumanDay[], returnDays: number, edge: (applicationId: string, day: string, order: "asc" | "desc") => string | undefined) {
-  const out = new Map<string, { applicationId: string; cameBack: boolean; clicks: number }>();
-  const of = (id: string) => out.get(id) ?? out.set(id, { applicationId: id, cameBack: false, clicks: 0 }).get(id)!;
+export function standingsOf(days: HumanDay[], returnDays: number, edge: (applicationId: string, day: string, order: "asc" | "desc") => string | undefined, spans = false): Standing[] {
+  const out = new Map<string, Standing>();
+  const of = (id: string) => out.get(id) ?? out.set(id, { applicationId: id, cameBack: false, clicks: 0, first: null, last: null }).get(id)!;
   for (const [i, d] of days.entries()) {
     const a = of(d.applicationId);
     a.clicks += d.clicks;
     const before = days[i - 1];
+    if (spans && before?.applicationId !== d.applicationId) a.first = edge(d.applicationId, d.day, "asc") ?? null;
+    if (spans && days[i + 1]?.applicationId !== d.applicationId) a.last = edge(d.applicationId, d.day, "desc") ?? null;
     if (a.cameBack || !before || before.applicationId !== d.applicationId) continue;
     const apart = (Date.parse(d.day) - Date.parse(before.day)) / DAY_MS;
     // Days `apart` apart hold clicks between apart - 1 and apart + 1 days apart.

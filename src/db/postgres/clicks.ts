@@ -297,7 +297,7 @@ export function clickRepository(ctx: PgContext): ClickRepository {
       );
       return changed.length;
     },
-    perLinkKindCounts: async (ids) => {
+    perLinkKindCounts: async (ids, spans = true) => {
       if (ids.length === 0) return [];
       const rows = await ctx.all<{ trackingId: string; kind: VisitorKind; clicks: unknown; first: unknown; last: unknown }>(
         sql`select d.tracking_id as "trackingId", d.visitor_kind as kind, sum(d.clicks) as clicks, s.first, s.last
@@ -308,7 +308,7 @@ export function clickRepository(ctx: PgContext): ClickRepository {
                         order by clicked_at limit 1) as first,
                      (select clicked_at from link_clicks c where c.tracking_id = d.tracking_id and c.outcome = 'redirected' and c.visitor_kind = 'human'
                         order by clicked_at desc limit 1) as last
-              where d.visitor_kind = 'human') s on true
+              where d.visitor_kind = 'human' and ${spans}) s on true
             where d.tracking_id in (select jsonb_array_elements_text(${jsonb(ids)})) and d.outcome = 'redirected'
             group by d.tracking_id, d.visitor_kind, s.first, s.last having sum(d.clicks) > 0`,
       );

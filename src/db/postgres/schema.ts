@@ -277,6 +277,18 @@ export const clickSessions = own.table(
 );
 
 /**
+ * Per application, session and UTC day, of human redirected clicks: an application's
+ * visitors and visits without reading its links' sessions. Kept by the same count
+ * (click_rollups_sql), under the link's application at the time; a link moved to
+ * another application takes its counted sessions along (a trigger on link_tracking).
+ */
+export const applicationSessions = own.table(
+  "application_sessions",
+  { applicationId: uuid("application_id").notNull(), sessionId: text("session_id").notNull(), day: integer("day").notNull(), ...counter() },
+  (t) => [primaryKey({ columns: [t.applicationId, t.sessionId, t.day, t.visitorKind, t.outcome, t.shard] })],
+);
+
+/**
  * How far the roll-ups count: every click whose `written` is below `mark` is in them, none
  * at or above it. One row, moved forward by link_tracker.count_clicks().
  */

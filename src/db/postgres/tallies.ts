@@ -13,7 +13,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { dayRuns, localDay } from "../../lib/zone";
 import type { ClickFilter, CountDimension, Period, VisitorKind } from "../store";
-import { cut, DAY_MS, edgesNeeded, HOUR_MS, keptFor, QUARTER_MS, rangeOf, shownFrom, split, standingsOf, type HumanDay, type Kept, type Range } from "../tally-plan";
+import { cut, DAY_MS, edgesNeeded, HOUR_MS, keptFor, QUARTER_MS, rangeOf, shownFrom, split, standingsOf, type HumanDay, type Kept, type Piece, type Range } from "../tally-plan";
 import type { PgContext } from "./context";
 import { iso as isoOf, isUuid, num } from "./rows";
 
@@ -82,21 +82,22 @@ function unitsWhere(f: Filter, g: Grain, r: Range): SQL {
  * (unless `skipRaw`) link_clicks' rows for the rest; `expr` is the grouped expression in
  * the roll-ups, `rawExpr` in link_clicks.
  */
-function pieces(f: Filter, grains: Grain[], expr: SQL, rawExpr: SQL, options: { rawExtra?: SQL; skipRaw?: boolean } = {}): { query: SQL; left: Range[] } {
+function pieces(f: Filter, grains: Grain[], expr: SQL, rawExpr: SQL, options: { rawExtra?: SQL; skipRaw?: boolean } = {}): { query: SQL; left: Piece[] } {
   const { whole, left } = cut(rangeOf(f), grains);
   const extra = options.rawExtra ? [options.rawExtra] : [];
-  const fromClicks = (where: SQL[]) => sql`select ${rawExpr} as g, 1 as clicks from link_clicks where ${and([...where, ...extra])}`;
+  const fromClicks = (where: SQL[], sign: 1 | -1 = 1) => sql`select ${rawExpr} as g, ${sql.raw(String(sign))} as clicks from link_clicks where ${and([...where, ...extra])}`;
   const selects: SQL[] = [];
-  for (const { grain, range } of whole) {
-    selects.push(sql`select ${expr} as g, clicks from ${sql.raw(`link_tracker.${grain.table}`)} where ${unitsWhere(f, grain, range)}`);
-    if (!grain.everyClick) for (const where of pendingWhere(f, range)) selects.push(fromClicks(where));
+  for (const { grain, range, sign } of whole) {
+    selects.push(sql`select ${expr} as g, ${sql.raw(sign === 1 ? "" : "-")}clicks as clicks from ${sql.raw(`link_tracker.${grain.table}`)} where ${unitsWhere(f, grain, range)}`);
+    if (!grain.everyClick) for (const where of pendingWhere(f, range)) selects.push(fromClicks(where, sign));
   }
-  if (!options.skipRaw) for (const piece of left) selects.push(fromClicks(rawWhere(f, piece)));
+  if (!options.skipRaw) for (const piece of left) selects.push(fromClicks(rawWhere(f, piece), piece.sign));
   return { query: selects.length > 0 ? sql.join(selects, sql` union all `) : sql`select null::text as g, 0::bigint as clicks where false`, left };
 }
 
-async function summed(ctx: PgContext, query: SQL): Promise<{ g: string | null; clicks: number }[]> {
-  const rows = await ctx.all<{ g: string | null; clicks: unknown }>(sql`select g, sum(clicks) as clicks from (${query}) p group by g having sum(clicks) > 0`);
+/** The pieces' rows summed by group; those of no clicks left out, unless `all` (a part of a sum, which may be less than nothing). */
+async function summed(ctx: PgContext, query: SQL, all = false): Promise<{ g: string | null; clicks: number }[]> {
+  const rows = await ctx.all<{ g: string | null; clicks: unknown }>(sql`select g, sum(clicks) as clicks from (${query}) p group by g ${all ? sql`` : sql`having sum(clicks) > 0`}`);
   return rows.map((r) => ({ g: r.g, clicks: num(r.clicks) }));
 }
 
@@ -138,7 +139,7 @@ async function dimensions(ctx: PgContext, filter: ClickFilter, ds: Kept[]): Prom
   const f = { ...filter, mark: await markOf(ctx) };
   const totals = new Map(ds.map((d) => [d, new Map<string | null, number>()]));
   const add = (d: Kept, g: string | null, n: number) => totals.get(d)!.set(g, (totals.get(d)!.get(g) ?? 0) + n);
-  const byEdges = new Map<string, { edges: Range[]; ds: Kept[] }>();
+  const byEdges = new Map<string, { edges: Piece[]; ds: Kept[] }>();
   for (const d of ds) {
     const only = sql`dimension = ${d}`;
     // Across every link, places from their all-link roll-ups; otherwise every link's, summed.
@@ -150,7 +151,7 @@ async function dimensions(ctx: PgContext, filter: ClickFilter, ds: Kept[]): Prom
             { table: "click_dimensions_hourly", column: "hour", unitMs: HOUR_MS, where: only, links: false },
           ];
     const p = pieces(f, grains, sql`value`, VALUE_IN_CLICKS[d], { skipRaw: true });
-    for (const r of await summed(ctx, p.query)) add(d, r.g, r.clicks);
+    for (const r of await summed(ctx, p.query, true)) add(d, r.g, r.clicks);
     const key = JSON.stringify(p.left);
     const group = byEdges.get(key) ?? { edges: p.left, ds: [] };
     group.ds.push(d);
@@ -162,7 +163,7 @@ async function dimensions(ctx: PgContext, filter: ClickFilter, ds: Kept[]): Prom
         sql`select ${sql.join(these.map((d) => sql`${VALUE_IN_CLICKS[d]} as ${sql.identifier(d)}`), sql`, `)}, count(*) as n
             from link_clicks where ${and(rawWhere(f, piece))} group by ${sql.raw(these.map((_, i) => i + 1).join(", "))}`,
       );
-      for (const r of rows) for (const d of these) add(d, r[d], num(r.n));
+      for (const r of rows) for (const d of these) add(d, r[d], piece.sign * num(r.n));
     }
   }
   return new Map([...totals].map(([d, m]) => [d, [...m].filter(([, n]) => n > 0).map(([g, clicks]) => ({ g, clicks }))]));
@@ -229,7 +230,7 @@ export async function perDay(ctx: PgContext, filter: ClickFilter & { from: strin
 const someApplications = (ids?: string[]) => (ids ? sql`and l.application_id = any(${sql.param(ids.filter(isUuid))}::uuid[])` : sql``);
 
 /** Per application, its human clicks and whether a human came back (tally-plan.ts standingsOf), from click_daily. */
-async function humanStandings(ctx: PgContext, returnDays: number, ids?: string[]) {
+async function humanStandings(ctx: PgContext, returnDays: number, ids?: string[], spans = false) {
   const days = (
     await ctx.all<{ applicationId: string; day: string; clicks: unknown }>(
       sql`select l.application_id::text as "applicationId", to_char(d.day, 'YYYY-MM-DD') as day, sum(d.clicks) as clicks
@@ -240,7 +241,7 @@ async function humanStandings(ctx: PgContext, returnDays: number, ids?: string[]
   ).map((d): HumanDay => ({ applicationId: d.applicationId, day: d.day, clicks: num(d.clicks) }));
   const edges = new Map<string, string | undefined>();
   await Promise.all(
-    edgesNeeded(days, returnDays).map(async (e) => {
+    edgesNeeded(days, returnDays, spans).map(async (e) => {
       const r = await ctx.one<{ at: unknown }>(
         sql`select c.clicked_at as at from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
             where l.application_id = ${e.applicationId}::uuid and c.clicked_at >= (${e.day}::date)::timestamp at time zone 'UTC' and c.clicked_at < (${e.day}::date + 1)::timestamp at time zone 'UTC'
@@ -250,37 +251,40 @@ async function humanStandings(ctx: PgContext, returnDays: number, ids?: string[]
       edges.set(`${e.applicationId} ${e.day} ${e.order}`, r ? isoOf(r.at) : undefined);
     }),
   );
-  return standingsOf(days, returnDays, (applicationId, day, order) => edges.get(`${applicationId} ${day} ${order}`));
+  return standingsOf(days, returnDays, (applicationId, day, order) => edges.get(`${applicationId} ${day} ${order}`), spans);
 }
 
-/** See ClickRepository.applicationActivity: from click_sessions and click_daily, for these applications (all when absent). */
+/** See ClickRepository.applicationActivity: from application_sessions and click_daily, for these applications (all when absent). */
 export async function applicationActivity(ctx: PgContext, returnDays: number, ids?: string[]) {
   const some = someApplications(ids);
   const mark = await markOf(ctx);
   const [sessions, standings] = await Promise.all([
+    // One row per application, session and day (application_sessions, under the link's
+    // application), with the clicks the count has not reached yet under the link's one now.
     ctx.all<{ applicationId: string; visitors: unknown; visits: unknown; clicks: unknown }>(
-      sql`select l.application_id::text as "applicationId", count(distinct s.session_id) as visitors, count(distinct s.session_id || ' ' || s.day) as visits, sum(s.clicks) as clicks
-          from (select tracking_id, session_id, day, sum(clicks) as clicks from (
-                  select tracking_id, session_id, day, clicks from link_tracker.click_sessions where visitor_kind = 'human' and outcome = 'redirected'
+      sql`select "applicationId", count(distinct session_id) as visitors, count(*) as visits, sum(clicks) as clicks
+          from (select "applicationId", session_id, day, sum(clicks) as clicks from (
+                  select application_id::text as "applicationId", session_id, day, clicks from link_tracker.application_sessions
+                  where visitor_kind = 'human' and outcome = 'redirected' ${ids ? sql`and application_id = any(${sql.param(ids.filter(isUuid))}::uuid[])` : sql``}
                   ${sql.join(
                     uncounted(mark).map(
                       (u) => sql`union all
-                        select tracking_id, session_id, floor(extract(epoch from clicked_at) / 86400)::int, 1 from link_clicks
-                        where ${u} and visitor_kind = 'human' and outcome = 'redirected' and session_id is not null`,
+                        select l.application_id::text, c.session_id, floor(extract(epoch from c.clicked_at) / 86400)::int, 1
+                        from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
+                        where ${u} and c.visitor_kind = 'human' and c.outcome = 'redirected' and c.session_id is not null and l.application_id is not null ${some}`,
                     ),
                     sql` `,
                   )}) p
-                where true ${ids ? sql`and tracking_id in (select l.tracking_id from link_tracking l where l.application_id is not null ${some})` : sql``}
                 group by 1, 2, 3 having sum(clicks) > 0) s
-          join link_tracking l on l.tracking_id = s.tracking_id where l.application_id is not null ${some} group by l.application_id`,
+          group by "applicationId"`,
     ),
-    humanStandings(ctx, returnDays, ids),
+    humanStandings(ctx, returnDays, ids, true),
   ]);
   const withSessions = new Map(sessions.map((s) => [s.applicationId, { visitors: num(s.visitors), visits: num(s.visits), clicks: num(s.clicks) }]));
   return standings.map((a) => {
     const s = withSessions.get(a.applicationId) ?? { visitors: 0, visits: 0, clicks: 0 };
     // Clicks without a session (Do Not Track) are each a visitor and a visit of their own.
-    return { applicationId: a.applicationId, visitors: s.visitors + a.clicks - s.clicks, visits: s.visits + a.clicks - s.clicks, cameBack: a.cameBack };
+    return { applicationId: a.applicationId, visitors: s.visitors + a.clicks - s.clicks, visits: s.visits + a.clicks - s.clicks, cameBack: a.cameBack, firstHumanClick: a.first, lastHumanClick: a.last };
   });
 }
 

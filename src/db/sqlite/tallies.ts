@@ -11,7 +11,7 @@ import type { SQLQueryBindings } from "bun:sqlite";
 import { dayRuns, localDay } from "../../lib/zone";
 import type { ClickFilter, CountDimension, Period, VisitorKind } from "../store";
 import type { Db } from "./index";
-import { DAY_MS, HOUR_MS, keptFor, QUARTER_MS, rangeOf, shownFrom, split, type Range as PlanRange } from "../tally-plan";
+import { cut, DAY_MS, HOUR_MS, keptFor, QUARTER_MS, rangeOf, shownFrom, split, type Piece, type Range as PlanRange } from "../tally-plan";
 import { ALL_LINK_DIMENSIONS, counted, DIMENSIONS, type Dimension } from "./rollups";
 
 type Range = PlanRange;
@@ -62,36 +62,29 @@ function pieces(
   expr: (table: string) => string,
   rawWhere?: (w: Where) => Where,
   skipRaw = false,
-): { sql: string; params: SQLQueryBindings[]; raw: Range[] } {
+): { sql: string; params: SQLQueryBindings[]; raw: Piece[] } {
   const selects: string[] = [];
   const params: SQLQueryBindings[] = [];
-  let left: Range[] = [r];
-  for (const g of grains) {
-    const next: Range[] = [];
-    for (const piece of left) {
-      const { inner, outer } = split(piece, g.unitMs);
-      if (inner) {
-        let w = g.column === "day" && g.table === "click_daily" ? days(f, inner) : units(f, g.column, inner, g.unitMs, g.links ?? true);
-        if (g.where) w = g.where(w);
-        selects.push(`select ${expr(g.table)} as g, clicks from ${g.table} where ${w.sql}`);
-        params.push(...w.params);
-      }
-      next.push(...outer);
-    }
-    left = next;
+  const { whole, left } = cut(r, grains);
+  for (const { grain: g, range, sign } of whole) {
+    let w = g.column === "day" && g.table === "click_daily" ? days(f, range) : units(f, g.column, range, g.unitMs, g.links ?? true);
+    if (g.where) w = g.where(w);
+    selects.push(`select ${expr(g.table)} as g, ${sign === 1 ? "" : "-"}clicks as clicks from ${g.table} where ${w.sql}`);
+    params.push(...w.params);
   }
   for (const piece of skipRaw ? [] : left) {
     let w = raw(f, piece);
     if (rawWhere) w = rawWhere(w);
-    selects.push(`select ${expr("link_clicks")} as g, 1 as clicks from link_clicks where ${w.sql}`);
+    selects.push(`select ${expr("link_clicks")} as g, ${piece.sign} as clicks from link_clicks where ${w.sql}`);
     params.push(...w.params);
   }
   return { sql: selects.join(" union all ") || "select null as g, 0 as clicks where 0", params, raw: left };
 }
 
-function summed(db: Db, p: { sql: string; params: SQLQueryBindings[] }): { g: string | null; clicks: number }[] {
+/** The pieces' rows summed by group; those of no clicks left out, unless `all` (a part of a sum, which may be less than nothing). */
+function summed(db: Db, p: { sql: string; params: SQLQueryBindings[] }, all = false): { g: string | null; clicks: number }[] {
   return db.$client
-    .query<{ g: string | null; clicks: number }, SQLQueryBindings[]>(`select g, sum(clicks) as clicks from (${p.sql}) group by g having sum(clicks) > 0`)
+    .query<{ g: string | null; clicks: number }, SQLQueryBindings[]>(`select g, sum(clicks) as clicks from (${p.sql}) group by g ${all ? "" : "having sum(clicks) > 0"}`)
     .all(...p.params);
 }
 
@@ -119,7 +112,7 @@ function dimensions(db: Db, f: ClickFilter, ds: Dimension[]): Map<Dimension, { g
   const totals = new Map(ds.map((d) => [d, new Map<string | null, number>()]));
   const add = (d: Dimension, g: string | null, n: number) => totals.get(d)!.set(g, (totals.get(d)!.get(g) ?? 0) + n);
   // Breakdowns cut at the same edges have those edges read from link_clicks in one pass.
-  const byEdges = new Map<string, { edges: Range[]; ds: Dimension[] }>();
+  const byEdges = new Map<string, { edges: Piece[]; ds: Dimension[] }>();
   for (const d of ds) {
     const only = (w: Where) => w.add("dimension = ?", d);
     // Across every link, from the all-link roll-ups where they keep this breakdown (otherwise every link's, summed).
@@ -131,7 +124,7 @@ function dimensions(db: Db, f: ClickFilter, ds: Dimension[]): Map<Dimension, { g
             { table: "click_dimensions_hourly", column: "hour", unitMs: HOUR_MS, where: only, links: false },
           ];
     const p = pieces(f, rangeOf(f), grains, () => "value", undefined, true);
-    for (const r of summed(db, p)) add(d, r.g, r.clicks);
+    for (const r of summed(db, p, true)) add(d, r.g, r.clicks);
     const key = JSON.stringify(p.raw);
     const group = byEdges.get(key) ?? { edges: p.raw, ds: [] };
     group.ds.push(d);
@@ -145,7 +138,7 @@ function dimensions(db: Db, f: ClickFilter, ds: Dimension[]): Map<Dimension, { g
           `select ${these.map((d) => `${DIMENSIONS[d]} as "${d}"`).join(", ")}, count(*) as n from link_clicks where ${w.sql} group by ${these.map((_, i) => i + 1).join(", ")}`,
         )
         .all(...w.params);
-      for (const r of rows) for (const d of these) add(d, r[d], r.n);
+      for (const r of rows) for (const d of these) add(d, r[d], piece.sign * r.n);
     }
   }
   return new Map([...totals].map(([d, m]) => [d, [...m].filter(([, n]) => n > 0).map(([g, clicks]) => ({ g, clicks }))]));
