@@ -336,8 +336,7 @@ export interface ClickRepository {
    * change of the classification's rules walks to reclassify what was stored before it.
    */
   ofKind(kind: VisitorKind, after: string | null): Promise<{ clicks: { clickId: string; userAgent: string | null }[]; next: string | null }>;
-  /** Each link's clicks by kind; with `spans` (the default), the human kind's first and last click too (null otherwise). */
-  perLinkKindCounts(trackingIds: string[], spans?: boolean): Promise<KindCount[]>;
+  perLinkKindCounts(trackingIds: string[]): Promise<KindCount[]>;
   /** The latest `limit` human clicks of some links, in time order. */
   humanOf(
     trackingIds: string[],
@@ -348,10 +347,7 @@ export interface ClickRepository {
    * session, Do Not Track, is a visitor of its own), visits (one visitor's clicks of one
    * day), and whether a human came back more than `returnDays` days after the one before.
    */
-  applicationActivity(
-    returnDays: number,
-    applicationIds: string[],
-  ): Promise<{ applicationId: string; visitors: number; visits: number; cameBack: boolean; firstHumanClick: string | null; lastHumanClick: string | null }[]>;
+  applicationActivity(returnDays: number, applicationIds: string[]): Promise<{ applicationId: string; visitors: number; visits: number; cameBack: boolean }[]>;
   /** Of every application, how many have a human click, and how many of those came back (as in applicationActivity). */
   applicationStandings(returnDays: number): Promise<{ opened: number; cameBack: number }>;
   /** The links with the most human clicks in the period (both ends included). */

@@ -129,42 +129,32 @@ type Edge = { applicationId: string; day: string; order: "asc" | "desc" };
 /**
  * The days whose first or last click decides whether a human came back: those of two
  * days in a row with clicks whose distance is within a day of `returnDays` (days further
- * apart came back for sure, nearer for sure not); with `spans`, each application's first
- * and last day too (its first and last human click). `days` in application and day order.
+ * apart came back for sure, nearer for sure not). `days` in application and day order.
  */
-export function edgesNeeded(days: HumanDay[], returnDays: number, spans = false): Edge[] {
+export function edgesNeeded(days: HumanDay[], returnDays: number): Edge[] {
   const out: Edge[] = [];
-  for (let i = 0; i < days.length; i++) {
+  for (let i = 1; i < days.length; i++) {
     const d = days[i];
     const before = days[i - 1];
-    const after = days[i + 1];
-    if (spans && before?.applicationId !== d.applicationId) out.push({ applicationId: d.applicationId, day: d.day, order: "asc" });
-    if (spans && after?.applicationId !== d.applicationId) out.push({ applicationId: d.applicationId, day: d.day, order: "desc" });
-    if (!before || before.applicationId !== d.applicationId) continue;
+    if (before.applicationId !== d.applicationId) continue;
     const apart = (Date.parse(d.day) - Date.parse(before.day)) / DAY_MS;
     if (apart - 1 <= returnDays && apart + 1 > returnDays) out.push({ applicationId: d.applicationId, day: d.day, order: "asc" }, { applicationId: d.applicationId, day: before.day, order: "desc" });
   }
   return out;
 }
 
-/** Where an application stands: its human clicks, whether a human came back, and (with `spans`) its first and last human click. */
-export type Standing = { applicationId: string; cameBack: boolean; clicks: number; first: string | null; last: string | null };
-
 /**
  * Per application, its human clicks and whether a human came back more than
  * `returnDays` after the click before: from its days with clicks, with exact times
- * (`edge`: a day's first or last human click) only where edgesNeeded says (given the
- * same `spans`).
+ * (`edge`: a day's first or last human click) only where edgesNeeded says.
  */
-export function standingsOf(days: HumanDay[], returnDays: number, edge: (applicationId: string, day: string, order: "asc" | "desc") => string | undefined, spans = false): Standing[] {
-  const out = new Map<string, Standing>();
-  const of = (id: string) => out.get(id) ?? out.set(id, { applicationId: id, cameBack: false, clicks: 0, first: null, last: null }).get(id)!;
+export function standingsOf(days: HumanDay[], returnDays: number, edge: (applicationId: string, day: string, order: "asc" | "desc") => string | undefined) {
+  const out = new Map<string, { applicationId: string; cameBack: boolean; clicks: number }>();
+  const of = (id: string) => out.get(id) ?? out.set(id, { applicationId: id, cameBack: false, clicks: 0 }).get(id)!;
   for (const [i, d] of days.entries()) {
     const a = of(d.applicationId);
     a.clicks += d.clicks;
     const before = days[i - 1];
-    if (spans && before?.applicationId !== d.applicationId) a.first = edge(d.applicationId, d.day, "asc") ?? null;
-    if (spans && days[i + 1]?.applicationId !== d.applicationId) a.last = edge(d.applicationId, d.day, "desc") ?? null;
     if (a.cameBack || !before || before.applicationId !== d.applicationId) continue;
     const apart = (Date.parse(d.day) - Date.parse(before.day)) / DAY_MS;
     // Days `apart` apart hold clicks between apart - 1 and apart + 1 days apart.

@@ -36,6 +36,9 @@ describe.skipIf(!pg.url)(`copy-store${pg.url ? "" : ` (skipped: ${pg.reason})`}`
       application: { company: "Acme", role: "Engineer", sent_at: "2026-11-20T09:00:00Z" },
     })).status).toBe(201);
     expect((await post(sqliteServer, "/api/link-tracking/webhooks", { url: "https://hooks.example.com/lt" })).status).toBe(201);
+    // A person's channel with a daily digest: every setting of it goes over (the table's columns, all of them).
+    expect((await post(sqliteServer, "/api/link-tracking/webhooks", { url: "https://ntfy.example.com/job-search", format: "ntfy", token: "tk_copy", digest: { hour: 8, time_zone: "Europe/Berlin", only: true } })).status).toBe(201);
+    const channels = await get(sqliteServer, "/api/link-tracking/webhooks");
     const browser = { "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "accept-language": "en" };
     expect((await fetch(`${sqliteServer.base}/linkedin?uuid=linkedin-copy&utm_source=cv`, { redirect: "manual", headers: browser })).status).toBe(302);
     for (let b = 0; b < 12; b++) {
@@ -80,7 +83,7 @@ describe.skipIf(!pg.url)(`copy-store${pg.url ? "" : ` (skipped: ${pg.reason})`}`
     expect(out).toMatch(/click_daily \(sum\)\s+12001\s+12001/);
     expect(out).toMatch(/click_quarters \(sum\)\s+12001\s+12001/);
     expect(out).toMatch(/link_tracking\s+2\s+2/);
-    expect(out).toMatch(/webhook_endpoints\s+1\s+1/);
+    expect(out).toMatch(/webhook_endpoints\s+2\s+2/);
     expect(out).toMatch(/dashboard_sessions\s+1\s+1/);
     // The password is never printed.
     expect(out).toContain(":***@127.0.0.1");
@@ -97,6 +100,8 @@ describe.skipIf(!pg.url)(`copy-store${pg.url ? "" : ` (skipped: ${pg.reason})`}`
     expect(await get(pgServer, `/api/link-tracking/analytics/applications/${APP}?include_bots=true`)).toEqual(before);
     const afterLink = await get(pgServer, "/api/link-tracking/analytics/linkedin-copy");
     expect(afterLink).toEqual(beforeLink);
+    expect(JSON.stringify(channels)).toContain('"hour":8');
+    expect(await get(pgServer, "/api/link-tracking/webhooks")).toEqual(channels);
     expect((await fetch(`${pgServer.base}/github?uuid=github-copy`, { redirect: "manual" })).status).toBe(302);
     expect(await (await fetch(`${pgServer.base}/dashboard/session`, { headers: { cookie } })).json()).toMatchObject({ signed_in: true, remember: true });
     expect((await fetch(`${pgServer.base}/github?uuid=github-copy`, { redirect: "manual", headers: { ...browser, cookie } })).status).toBe(302);

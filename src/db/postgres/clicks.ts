@@ -4,7 +4,7 @@
  * at a time.
  */
 import { isIP } from "node:net";
-import { sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import {
   EXPORT_COLUMNS,
@@ -13,9 +13,6 @@ import {
   type ClickRepository,
   type ExportFilter,
   type NewClick,
-  type ClickAgent,
-  type ClickPlace,
-  type StoredClick,
   type VisitorKind,
   isBotKind,
 } from "../store";
@@ -26,8 +23,21 @@ import { LOCKS, PgContext, type Q } from "./context";
 import { decidesNothing, readFacts, remember, insertSignals } from "./signal-facts";
 import { cancelSignalsOf } from "./signals";
 import * as tallies from "./tallies";
+import { unnestInsert, type ColumnArrays } from "./columns";
+import { linkClicks } from "./schema";
 
 export const EXPORT_PAGE_ROWS = 1000;
+
+const c = linkClicks;
+/** A stored click's columns (StoredClick), as drizzle reads them. */
+const STORED = {
+  clickId: c.clickId, trackingId: c.trackingId, clickedAt: c.clickedAt, receivedAt: c.receivedAt, origin: c.origin, ipAddress: c.ipAddress,
+  userAgent: c.userAgent, referrerUrl: c.referrerUrl, sessionId: c.sessionId, clickSource: c.clickSource, metadata: c.metadata, isBot: c.isBot,
+  visitorKind: c.visitorKind, visitorReason: c.visitorReason, outcome: c.outcome, idempotencyKey: c.idempotencyKey, country: c.country, city: c.city,
+  asn: c.asn, network: c.network,
+};
+const AGENT = { browser: c.browser, os: c.os, device: c.device };
+const PLACE = { country: c.country, asn: c.asn, network: c.network };
 
 /** A referrer's domain: the one worked out when the click was stored, or (a row written by another program) read from the URL. */
 export const REFERRER_DOMAIN = sql.raw(`coalesce(referrer_domain, lower(substring(referrer_url from '^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?(?:www\\.)?([^/:?#]+)')), '')`);
@@ -43,53 +53,45 @@ export const dialect = new PgDialect();
  */
 export async function writeClicks(ctx: PgContext, clicks: NewClick[], idempotent: boolean): Promise<boolean[]> {
   if (clicks.length === 0) return [];
-  // One array per column, unnested into rows: a batch of any size is one statement with
-  // one parameter a column (cheaper for the server than a JSON document of the same rows).
   const text = (v: string | null | undefined) => (v === null || v === undefined ? null : v.includes("\u0000") ? v.replaceAll("\u0000", "") : v);
-  const columns = [
-    clicks.map((c) => c.clickId),
-    clicks.map((c) => text(c.trackingId)),
-    clicks.map((c) => c.clickedAt),
-    clicks.map((c) => c.receivedAt),
-    clicks.map((c) => (c.ipAddress && isIP(c.ipAddress) ? c.ipAddress : null)),
-    clicks.map((c) => text(c.userAgent)),
-    clicks.map((c) => text(c.referrerUrl)),
-    clicks.map((c) => text(c.sessionId)),
-    clicks.map((c) => text(c.clickSource)),
-    clicks.map((c) => jsonWithoutNul(c.metadata ?? {})),
-    clicks.map((c) => isBotKind(c.visitorKind)),
-    clicks.map((c) => c.visitorKind),
-    clicks.map((c) => text(c.visitorReason)),
-    clicks.map((c) => c.origin),
-    clicks.map((c) => c.outcome),
-    clicks.map((c) => text(c.idempotencyKey)),
-    clicks.map((c) => c.country ?? null),
-    clicks.map((c) => text(c.city)),
-    clicks.map((c) => c.asn ?? null),
-    clicks.map((c) => text(c.network)),
-  ];
   const described = clicks.map((c) => describe(c.userAgent, c.referrerUrl));
-  columns.push(
-    described.map((d) => d.browser),
-    described.map((d) => d.os),
-    described.map((d) => d.device),
-    described.map((d) => text(d.referrerDomain)),
-  );
-  const types = ["uuid", "text", "timestamptz", "timestamptz", "inet", "text", "text", "text", "text", "jsonb", "bool", "text", "text", "text", "text", "text", "text", "text", "int4", "text", "text", "text", "text", "text"];
-  const arrays = sql.join(
-    columns.map((values, i) => sql`${sql.param(values)}::${sql.raw(types[i])}[]`),
-    sql`, `,
-  );
+  // One array per column of link_clicks (schema.ts), unnested into rows (columns.ts).
+  const arrays: ColumnArrays<typeof linkClicks> = {
+    clickId: clicks.map((c) => c.clickId),
+    trackingId: clicks.map((c) => text(c.trackingId)),
+    clickedAt: clicks.map((c) => c.clickedAt),
+    receivedAt: clicks.map((c) => c.receivedAt),
+    ipAddress: clicks.map((c) => (c.ipAddress && isIP(c.ipAddress) ? c.ipAddress : null)),
+    userAgent: clicks.map((c) => text(c.userAgent)),
+    referrerUrl: clicks.map((c) => text(c.referrerUrl)),
+    sessionId: clicks.map((c) => text(c.sessionId)),
+    clickSource: clicks.map((c) => text(c.clickSource)),
+    metadata: clicks.map((c) => jsonWithoutNul(c.metadata ?? {})),
+    isBot: clicks.map((c) => isBotKind(c.visitorKind)),
+    visitorKind: clicks.map((c) => c.visitorKind),
+    visitorReason: clicks.map((c) => text(c.visitorReason)),
+    origin: clicks.map((c) => c.origin),
+    outcome: clicks.map((c) => c.outcome),
+    idempotencyKey: clicks.map((c) => text(c.idempotencyKey)),
+    country: clicks.map((c) => c.country ?? null),
+    city: clicks.map((c) => text(c.city)),
+    asn: clicks.map((c) => c.asn ?? null),
+    network: clicks.map((c) => text(c.network)),
+    browser: described.map((d) => d.browser),
+    os: described.map((d) => d.os),
+    device: described.map((d) => d.device),
+    referrerDomain: described.map((d) => text(d.referrerDomain)),
+  };
   const rule = ctx.shared.options.signals?.rule;
   ctx.shared.clicksWritten += clicks.length;
   // A redirect's group commit has connections of its own (driver.ts): no read or ingest batch leaves it waiting.
   const writes = idempotent ? ctx.db : ctx.redirectDb();
   // Redirect clicks are all new (fresh ids, no key): nothing to return.
-  const statement = sql`insert into link_clicks (click_id, tracking_id, clicked_at, received_at, ip_address, user_agent, referrer_url, session_id,
-        click_source, metadata, is_bot, visitor_kind, visitor_reason, origin, outcome, idempotency_key, country, city, asn, network,
-        browser, os, device, referrer_domain)
-      select * from unnest(${arrays})
-      ${idempotent ? sql`on conflict (idempotency_key) where idempotency_key is not null do nothing returning click_id::text as id` : sql``}`;
+  const statement = unnestInsert(
+    linkClicks,
+    arrays,
+    idempotent ? sql`on conflict (idempotency_key) where idempotency_key is not null do nothing returning click_id::text as id` : sql``,
+  );
   const insert = (q: Q) => ctx.all<{ id: string }>(statement, q);
   const newOf = (inserted: { id: string }[]) => {
     if (!idempotent) return clicks.map(() => true);
@@ -212,14 +214,8 @@ export function clickRepository(ctx: PgContext): ClickRepository {
       while ((await countPending(ctx)) > 0);
     },
     findByKey: async (key) => {
-      const r = await ctx.one<Record<string, unknown>>(
-        sql`select click_id::text as "clickId", tracking_id as "trackingId", clicked_at as "clickedAt", received_at as "receivedAt",
-              origin, ip_address as "ipAddress", user_agent as "userAgent", referrer_url as "referrerUrl", session_id as "sessionId",
-              click_source as "clickSource", metadata, is_bot as "isBot", visitor_kind as "visitorKind", visitor_reason as "visitorReason",
-              outcome, idempotency_key as "idempotencyKey", country, city, asn, network
-            from link_clicks where idempotency_key = ${key}`,
-      );
-      return r ? ({ ...r, clickedAt: iso(r.clickedAt), receivedAt: iso(r.receivedAt) } as StoredClick) : undefined;
+      const [r] = await ctx.guard(() => ctx.db.select(STORED).from(linkClicks).where(eq(linkClicks.idempotencyKey, key)));
+      return r ? { ...r, clickedAt: iso(r.clickedAt), receivedAt: iso(r.receivedAt) } : undefined;
     },
     totals: async (filter, since24h, since7d) => {
       const total = async (f: ClickFilter) => (await tallies.kindCounts(ctx, f)).reduce((n, r) => n + r.clicks, 0);
@@ -247,10 +243,13 @@ export function clickRepository(ctx: PgContext): ClickRepository {
     perDay: (filter, tz) => tallies.perDay(ctx, filter, tz),
     recentOf: async (id, limit) =>
       (
-        await ctx.all<{ clickedAt: unknown; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; referrerDomain: string | null } & ClickAgent & ClickPlace>(
-          sql`select clicked_at as "clickedAt", click_source as "clickSource", visitor_kind as "visitorKind", visitor_reason as "visitorReason",
-                browser, os, device, ${REFERRER_DOMAIN} as "referrerDomain", country, asn, network
-              from link_clicks where tracking_id = ${id} and outcome = 'redirected' order by clicked_at desc limit ${limit}`,
+        await ctx.guard(() =>
+          ctx.db
+            .select({ clickedAt: c.clickedAt, clickSource: c.clickSource, visitorKind: c.visitorKind, visitorReason: c.visitorReason, ...AGENT, referrerDomain: sql<string>`${REFERRER_DOMAIN}`, ...PLACE })
+            .from(linkClicks)
+            .where(and(eq(c.trackingId, id), eq(c.outcome, "redirected")))
+            .orderBy(desc(c.clickedAt))
+            .limit(limit),
         )
       ).map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })),
     exportPages: (filter) => exportPages(ctx, filter),
@@ -297,7 +296,7 @@ export function clickRepository(ctx: PgContext): ClickRepository {
       );
       return changed.length;
     },
-    perLinkKindCounts: async (ids, spans = true) => {
+    perLinkKindCounts: async (ids) => {
       if (ids.length === 0) return [];
       const rows = await ctx.all<{ trackingId: string; kind: VisitorKind; clicks: unknown; first: unknown; last: unknown }>(
         sql`select d.tracking_id as "trackingId", d.visitor_kind as kind, sum(d.clicks) as clicks, s.first, s.last
@@ -308,7 +307,7 @@ export function clickRepository(ctx: PgContext): ClickRepository {
                         order by clicked_at limit 1) as first,
                      (select clicked_at from link_clicks c where c.tracking_id = d.tracking_id and c.outcome = 'redirected' and c.visitor_kind = 'human'
                         order by clicked_at desc limit 1) as last
-              where d.visitor_kind = 'human' and ${spans}) s on true
+              where d.visitor_kind = 'human') s on true
             where d.tracking_id in (select jsonb_array_elements_text(${jsonb(ids)})) and d.outcome = 'redirected'
             group by d.tracking_id, d.visitor_kind, s.first, s.last having sum(d.clicks) > 0`,
       );
@@ -316,11 +315,13 @@ export function clickRepository(ctx: PgContext): ClickRepository {
     },
     humanOf: async (ids, limit) => {
       if (ids.length === 0) return [];
-      const rows = await ctx.all<{ clickId: string; trackingId: string; clickedAt: unknown; clickSource: string | null; sessionId: string | null } & ClickAgent & ClickPlace>(
-        sql`select click_id::text as "clickId", tracking_id as "trackingId", clicked_at as "clickedAt", click_source as "clickSource", session_id as "sessionId",
-              browser, os, device, country, asn, network
-            from link_clicks where tracking_id in (select jsonb_array_elements_text(${jsonb(ids)})) and outcome = 'redirected' and visitor_kind = 'human'
-            order by clicked_at desc limit ${limit}`,
+      const rows = await ctx.guard(() =>
+        ctx.db
+          .select({ clickId: c.clickId, trackingId: c.trackingId, clickedAt: c.clickedAt, clickSource: c.clickSource, sessionId: c.sessionId, ...AGENT, ...PLACE })
+          .from(linkClicks)
+          .where(and(sql`${c.trackingId} = any(${sql.param(ids)}::text[])`, eq(c.outcome, "redirected"), eq(c.visitorKind, "human")))
+          .orderBy(desc(c.clickedAt))
+          .limit(limit),
       );
       return rows.map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })).reverse();
     },
@@ -334,11 +335,13 @@ export function clickRepository(ctx: PgContext): ClickRepository {
     },
     recentIn: async (p, limit) =>
       (
-        await ctx.all<{ clickedAt: unknown; trackingId: string; clickSource: string | null; visitorKind: VisitorKind; visitorReason: string | null; outcome: "redirected" | "not_found" | "gone" }>(
-          sql`select clicked_at as "clickedAt", tracking_id as "trackingId", click_source as "clickSource", visitor_kind as "visitorKind",
-                visitor_reason as "visitorReason", outcome
-              from link_clicks where clicked_at >= ${p.from}::timestamptz and clicked_at <= ${p.to}::timestamptz
-              order by clicked_at desc limit ${limit}`,
+        await ctx.guard(() =>
+          ctx.db
+            .select({ clickedAt: c.clickedAt, trackingId: c.trackingId, clickSource: c.clickSource, visitorKind: c.visitorKind, visitorReason: c.visitorReason, outcome: c.outcome })
+            .from(linkClicks)
+            .where(sql`${c.clickedAt} >= ${p.from}::timestamptz and ${c.clickedAt} <= ${p.to}::timestamptz`)
+            .orderBy(desc(c.clickedAt))
+            .limit(limit),
         )
       ).map((r) => ({ ...r, clickedAt: iso(r.clickedAt) })),
     orphansIn: async (p, limit) => {

@@ -5,8 +5,8 @@
 import { and, asc, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { DestinationRepository, DestinationState, Store } from "../store";
 import { LOCKS, type PgContext, type Q } from "./context";
-import { LINK_COLUMNS, linkOf, type RawLink } from "./links";
-import { iso, isoOrNull, jsonb } from "./rows";
+import { linkOf } from "./links";
+import { iso, isoOrNull } from "./rows";
 import { linkDestinations, linkTracking } from "./schema";
 import { insertSignals } from "./signal-facts";
 
@@ -26,7 +26,7 @@ export function destinationRepository(ctx: PgContext, storeOf: (tx: Q) => Store)
     of: (ids) => of(ids),
     record: (trackingId, next) =>
       ctx.transaction(async (tx) => {
-        const link = await ctx.one<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id = ${trackingId} for share`, tx);
+        const [link] = await ctx.guard(() => tx.select().from(linkTracking).where(eq(linkTracking.trackingId, trackingId)).for("share"));
         if (!link) return undefined;
         // Another instance's check of the same link waits here, and then sees this one's.
         const [before] = await ctx.guard(() => tx.select().from(linkDestinations).where(eq(linkDestinations.trackingId, trackingId)).for("update"));
@@ -40,19 +40,14 @@ export function destinationRepository(ctx: PgContext, storeOf: (tx: Q) => Store)
     down: async (now, limit) => {
       const rows = await ctx.guard(() =>
         ctx.db
-          .select({ state: linkDestinations, trackingId: linkTracking.trackingId })
+          .select({ state: linkDestinations, link: linkTracking })
           .from(linkDestinations)
           .innerJoin(linkTracking, eq(linkTracking.trackingId, linkDestinations.trackingId))
           .where(and(sql`${linkDestinations.down}`, live(now)))
           .orderBy(asc(linkDestinations.downSince), asc(linkDestinations.trackingId))
           .limit(limit),
       );
-      const links = new Map(
-        rows.length === 0
-          ? []
-          : (await ctx.all<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id in (select jsonb_array_elements_text(${jsonb(rows.map((r) => r.trackingId))}))`)).map((r) => [r.trackingId, linkOf(r)]),
-      );
-      return rows.flatMap((r) => (links.has(r.trackingId) ? [{ link: links.get(r.trackingId)!, state: stateOf(r.state) }] : []));
+      return rows.map((r) => ({ link: linkOf(r.link), state: stateOf(r.state) }));
     },
     forget: async (trackingId) => {
       await ctx.guard(() => ctx.db.delete(linkDestinations).where(eq(linkDestinations.trackingId, trackingId)));

@@ -3,15 +3,17 @@
  * (link-cache.ts), other instances' changes (notifications, the version poll), the
  * link repository, and orphans' probable links by index.
  */
-import { sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { Conflict } from "../../lib/errors";
 import { failureLog, silentLogger } from "../../lib/log";
 import type { Link, LinkRepository } from "../store";
 import { pgErrorCode, pgErrorDetail } from "./driver";
 import { LINKS_CHANNEL } from "./link-cache";
 import { MIN_ORPHAN_LENGTH, probableLink } from "../../lib/probable";
-import { iso, isoOrNull, isUuid, jsonb, num, rowsOf } from "./rows";
+import { iso, isoOrNull, isUuid, num, rowsOf } from "./rows";
 import { asStoreError, PgContext, type Q } from "./context";
+import { arraysOf, columnsAs, unnestInsert } from "./columns";
+import { linkTracking } from "./schema";
 
 /** links_version is read this often: the fallback when notifications do not arrive. */
 export const LINKS_POLL_MS = 250;
@@ -19,15 +21,13 @@ export const LINKS_POLL_MS = 250;
 /** Ids sharing half of an orphan id read before its one-edit neighbours are looked up instead. */
 const HALF_ROWS = 50;
 
-/** A link row as the domain names its fields. */
-export const LINK_COLUMNS = sql.raw(`tracking_id as "trackingId", job_id as "jobId", application_id as "applicationId",
-  link_function as "linkFunction", link_type as "linkType", original_url as "originalUrl", redirect_url as "redirectUrl",
-  created_at as "createdAt", updated_at as "updatedAt", created_by as "createdBy", is_active as "isActive",
-  description, expires_at as "expiresAt", short_code as "shortCode"`);
+/** A row of link_tracking as drizzle reads it (schema.ts): timestamps in PostgreSQL's text. */
+export type LinkRow = typeof linkTracking.$inferSelect;
 
-export type RawLink = Omit<Link, "createdAt" | "updatedAt" | "expiresAt"> & { createdAt: unknown; updatedAt: unknown; expiresAt: unknown };
+export const linkOf = (r: LinkRow): Link => ({ ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt), expiresAt: isoOrNull(r.expiresAt) });
 
-export const linkOf = (r: RawLink): Link => ({ ...r, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt), expiresAt: isoOrNull(r.expiresAt) });
+/** The links of these ids (any number: one array parameter). */
+export const linksIn = (ids: string[]) => sql`${linkTracking.trackingId} = any(${sql.param(ids)}::text[])`;
 
 /** links_version, told to the cache (which empties itself for a change no notification explained). */
 export async function pollLinks(ctx: PgContext): Promise<void> {
@@ -92,7 +92,7 @@ export function cachedLink(ctx: PgContext, trackingId: string, nowMs: number): L
   links.reading(trackingId);
   links.reads++;
   // On the redirect's own connections: no heavy read leaves a recruiter waiting for one.
-  const select = () => ctx.one<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id = ${trackingId}`, ctx.redirectDb());
+  const select = () => ctx.guard(async () => (await ctx.redirectDb().select().from(linkTracking).where(eq(linkTracking.trackingId, trackingId)))[0]);
   const read = select()
     // Once more on another connection: the pool may have lent one the server had closed.
     .catch(select)
@@ -123,41 +123,20 @@ export function cachedLink(ctx: PgContext, trackingId: string, nowMs: number): L
 
 export function linkRepository(ctx: PgContext): LinkRepository {
   const cache = ctx.shared.links;
-  const byUuid = (column: "job_id" | "application_id", value: string) => sql`${sql.raw(column)} = ${value}::uuid`;
+  const select = (where: SQL | undefined) => ctx.db.select().from(linkTracking).where(where);
+  // Oldest first, ties by id in byte order (as SQLite's).
+  const inOrder = [asc(linkTracking.createdAt), sql`${linkTracking.trackingId} collate "C"`];
   return {
     find: async (id) => {
-      const row = await ctx.one<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id = ${id}`);
+      const [row] = await ctx.guard(() => select(eq(linkTracking.trackingId, id)));
       return row ? linkOf(row) : undefined;
     },
     findCached: (id, nowMs) => cachedLink(ctx, id, nowMs),
     insert: async (links) => {
       if (links.length === 0) return [];
-      const rows = links.map((l) => ({
-        tracking_id: l.trackingId,
-        job_id: l.jobId,
-        application_id: l.applicationId,
-        link_function: l.linkFunction,
-        link_type: l.linkType,
-        original_url: l.originalUrl,
-        redirect_url: l.redirectUrl,
-        created_at: l.createdAt,
-        updated_at: l.updatedAt,
-        created_by: l.createdBy,
-        is_active: l.isActive,
-        description: l.description,
-        expires_at: l.expiresAt,
-        short_code: l.shortCode,
-      }));
-      let inserted: RawLink[];
+      let inserted: LinkRow[];
       try {
-        inserted = rowsOf<RawLink>(
-          await ctx.db.execute(sql`insert into link_tracking (tracking_id, job_id, application_id, link_function, link_type, original_url,
-              redirect_url, created_at, updated_at, created_by, is_active, description, expires_at, short_code)
-            select * from jsonb_to_recordset(${jsonb(rows)}) as r(tracking_id text, job_id uuid, application_id uuid, link_function text,
-              link_type text, original_url text, redirect_url text, created_at timestamptz, updated_at timestamptz, created_by text,
-              is_active boolean, description text, expires_at timestamptz, short_code text)
-            returning ${LINK_COLUMNS}`),
-        );
+        inserted = rowsOf<LinkRow>(await ctx.db.execute(unnestInsert(linkTracking, arraysOf(linkTracking, links), sql`returning ${columnsAs(linkTracking)}`)));
       } catch (error) {
         if (pgErrorCode(error) === "23505") {
           // The server names the id (no query: inside tx() the transaction is aborted now).
@@ -171,21 +150,14 @@ export function linkRepository(ctx: PgContext): LinkRepository {
       return links.map((l) => byId.get(l.trackingId)!);
     },
     update: async (id, changes) => {
-      const columns: Record<string, string> = {
-        jobId: "job_id",
-        applicationId: "application_id",
-        linkType: "link_type",
-        originalUrl: "original_url",
-        updatedAt: "updated_at",
-        isActive: "is_active",
-        description: "description",
-        expiresAt: "expires_at",
-      };
-      const casts: Record<string, string> = { jobId: "uuid", applicationId: "uuid", updatedAt: "timestamptz", expiresAt: "timestamptz" };
-      const sets = Object.entries(changes)
-        .filter(([key, value]) => columns[key] && value !== undefined)
-        .map(([key, value]) => (casts[key] ? sql`${sql.raw(columns[key])} = ${value}::${sql.raw(casts[key])}` : sql`${sql.raw(columns[key])} = ${value}`));
-      const row = await ctx.one<RawLink>(sql`update link_tracking set ${sql.join(sets, sql`, `)} where tracking_id = ${id} returning ${LINK_COLUMNS}`);
+      const { jobId, applicationId, linkType, originalUrl, updatedAt, isActive, description, expiresAt } = changes;
+      const [row] = await ctx.guard(() =>
+        ctx.db
+          .update(linkTracking)
+          .set({ jobId, applicationId, linkType, originalUrl, updatedAt, isActive, description, expiresAt })
+          .where(eq(linkTracking.trackingId, id))
+          .returning(),
+      );
       if (!row) return undefined;
       const link = linkOf(row);
       cache.wrote([link]);
@@ -217,8 +189,8 @@ export function linkRepository(ctx: PgContext): LinkRepository {
     },
     list: async (filter) => {
       const conditions: SQL[] = [sql`true`];
-      if (filter.jobId) conditions.push(isUuid(filter.jobId) ? byUuid("job_id", filter.jobId) : sql`false`);
-      if (filter.applicationId) conditions.push(isUuid(filter.applicationId) ? byUuid("application_id", filter.applicationId) : sql`false`);
+      if (filter.jobId) conditions.push(isUuid(filter.jobId) ? eq(linkTracking.jobId, filter.jobId) : sql`false`);
+      if (filter.applicationId) conditions.push(isUuid(filter.applicationId) ? eq(linkTracking.applicationId, filter.applicationId) : sql`false`);
       if (filter.linkFunction) conditions.push(sql`lower(link_function) = lower(${filter.linkFunction})`);
       if (filter.active !== undefined) {
         const live = sql`(is_active and (expires_at is null or expires_at > ${filter.now}::timestamptz))`;
@@ -228,9 +200,10 @@ export function linkRepository(ctx: PgContext): LinkRepository {
         const { createdAt, trackingId } = filter.after;
         conditions.push(sql`(created_at < ${createdAt}::timestamptz or (created_at = ${createdAt}::timestamptz and tracking_id collate "C" < ${trackingId}))`);
       }
-      const rows = await ctx.all<RawLink>(
-        sql`select ${LINK_COLUMNS} from link_tracking where ${sql.join(conditions, sql` and `)}
-            order by created_at desc, tracking_id collate "C" desc limit ${filter.limit}`,
+      const rows = await ctx.guard(() =>
+        select(and(...conditions))
+          .orderBy(desc(linkTracking.createdAt), sql`${linkTracking.trackingId} collate "C" desc`)
+          .limit(filter.limit),
       );
       return rows.map(linkOf);
     },
@@ -238,10 +211,7 @@ export function linkRepository(ctx: PgContext): LinkRepository {
     of: async (by) => {
       const value = by.jobId ?? by.applicationId!;
       if (!isUuid(value)) return [];
-      const rows = await ctx.all<RawLink>(
-        sql`select ${LINK_COLUMNS} from link_tracking where ${by.jobId ? byUuid("job_id", value) : byUuid("application_id", value)}
-            order by created_at, tracking_id collate "C"`,
-      );
+      const rows = await ctx.guard(() => select(eq(by.jobId ? linkTracking.jobId : linkTracking.applicationId, value)).orderBy(...inOrder));
       return rows.map(linkOf);
     },
     probableOf: async (orphans) => readProbable(ctx, orphans),
@@ -255,12 +225,7 @@ export function linkRepository(ctx: PgContext): LinkRepository {
     ofApplications: async (ids) => {
       const uuids = ids.filter(isUuid);
       if (uuids.length === 0) return [];
-      return (
-        await ctx.all<RawLink>(
-          sql`select ${LINK_COLUMNS} from link_tracking where application_id in (select (jsonb_array_elements_text(${jsonb(uuids)}))::uuid)
-              order by created_at, tracking_id collate "C"`,
-        )
-      ).map(linkOf);
+      return (await ctx.guard(() => select(inArray(linkTracking.applicationId, uuids)).orderBy(...inOrder))).map(linkOf);
     },
     applicationsWithoutHumanClick: async () =>
       (

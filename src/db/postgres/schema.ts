@@ -6,6 +6,7 @@
  * schema `link_tracker`. Timestamps are timestamptz and read back as ISO strings (store.ts).
  */
 import { sql } from "drizzle-orm";
+import type { ClickOrigin, ClickOutcome, VisitorKind } from "../store";
 import { bigint, bigserial, boolean, date, index, inet, integer, jsonb, pgSchema, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid, varchar } from "drizzle-orm/pg-core";
 
 const at = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: "string" });
@@ -48,11 +49,11 @@ export const linkClicks = pgTable("link_clicks", {
   metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
   receivedAt: at("received_at").notNull().defaultNow(),
   isBot: boolean("is_bot").notNull().default(false),
-  visitorKind: varchar("visitor_kind", { length: 10 }).notNull().default("human"),
+  visitorKind: varchar("visitor_kind", { length: 10 }).$type<VisitorKind>().notNull().default("human"),
   visitorReason: text("visitor_reason"),
   // A row the job-application system inserts itself is an API click.
-  origin: varchar("origin", { length: 10 }).notNull().default("api"),
-  outcome: varchar("outcome", { length: 10 }).notNull().default("redirected"),
+  origin: varchar("origin", { length: 10 }).$type<ClickOrigin>().notNull().default("api"),
+  outcome: varchar("outcome", { length: 10 }).$type<ClickOutcome>().notNull().default("redirected"),
   idempotencyKey: varchar("idempotency_key", { length: 200 }),
   country: varchar("country", { length: 2 }),
   city: varchar("city", { length: 100 }),

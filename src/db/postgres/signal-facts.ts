@@ -8,7 +8,8 @@ import { type NewClick, type NewSignal, type SignalFacts, type SignalRule, type 
 import { NeedsDatabase } from "./human-memo";
 import { isoOrNull, isUuid, jsonb, num } from "./rows";
 import { LOCKS, PgContext, type Q } from "./context";
-import { LINK_COLUMNS, linkOf, readProbable, type RawLink } from "./links";
+import { linkOf, linksIn, readProbable } from "./links";
+import { linkTracking } from "./schema";
 
 export const later = (a: string | null, b: string | null) => (a === null ? b : b === null || a >= b ? a : b);
 
@@ -104,10 +105,7 @@ export function remember(ctx: PgContext, stored: NewClick[]): void {
 export async function readFacts(ctx: PgContext, tx: Q, clicks: NewClick[]) {
   const ids = [...new Set(clicks.map((c) => c.trackingId))];
   const links = new Map(
-    (await ctx.all<RawLink>(sql`select ${LINK_COLUMNS} from link_tracking where tracking_id in (select jsonb_array_elements_text(${jsonb(ids)}))`, tx)).map((r) => [
-      r.trackingId,
-      linkOf(r),
-    ]),
+    (await ctx.guard(() => tx.select().from(linkTracking).where(linksIn(ids)))).map((r) => [r.trackingId, linkOf(r)]),
   );
   const humans = clicks.filter((c) => isHumanVisit(c) && links.has(c.trackingId));
   const previousOfLink = new Map<string, string | null>();

@@ -230,7 +230,7 @@ export async function perDay(ctx: PgContext, filter: ClickFilter & { from: strin
 const someApplications = (ids?: string[]) => (ids ? sql`and l.application_id = any(${sql.param(ids.filter(isUuid))}::uuid[])` : sql``);
 
 /** Per application, its human clicks and whether a human came back (tally-plan.ts standingsOf), from click_daily. */
-async function humanStandings(ctx: PgContext, returnDays: number, ids?: string[], spans = false) {
+async function humanStandings(ctx: PgContext, returnDays: number, ids?: string[]) {
   const days = (
     await ctx.all<{ applicationId: string; day: string; clicks: unknown }>(
       sql`select l.application_id::text as "applicationId", to_char(d.day, 'YYYY-MM-DD') as day, sum(d.clicks) as clicks
@@ -241,7 +241,7 @@ async function humanStandings(ctx: PgContext, returnDays: number, ids?: string[]
   ).map((d): HumanDay => ({ applicationId: d.applicationId, day: d.day, clicks: num(d.clicks) }));
   const edges = new Map<string, string | undefined>();
   await Promise.all(
-    edgesNeeded(days, returnDays, spans).map(async (e) => {
+    edgesNeeded(days, returnDays).map(async (e) => {
       const r = await ctx.one<{ at: unknown }>(
         sql`select c.clicked_at as at from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
             where l.application_id = ${e.applicationId}::uuid and c.clicked_at >= (${e.day}::date)::timestamp at time zone 'UTC' and c.clicked_at < (${e.day}::date + 1)::timestamp at time zone 'UTC'
@@ -251,7 +251,7 @@ async function humanStandings(ctx: PgContext, returnDays: number, ids?: string[]
       edges.set(`${e.applicationId} ${e.day} ${e.order}`, r ? isoOf(r.at) : undefined);
     }),
   );
-  return standingsOf(days, returnDays, (applicationId, day, order) => edges.get(`${applicationId} ${day} ${order}`), spans);
+  return standingsOf(days, returnDays, (applicationId, day, order) => edges.get(`${applicationId} ${day} ${order}`));
 }
 
 /** See ClickRepository.applicationActivity: from application_sessions and click_daily, for these applications (all when absent). */
@@ -278,13 +278,13 @@ export async function applicationActivity(ctx: PgContext, returnDays: number, id
                 group by 1, 2, 3 having sum(clicks) > 0) s
           group by "applicationId"`,
     ),
-    humanStandings(ctx, returnDays, ids, true),
+    humanStandings(ctx, returnDays, ids),
   ]);
   const withSessions = new Map(sessions.map((s) => [s.applicationId, { visitors: num(s.visitors), visits: num(s.visits), clicks: num(s.clicks) }]));
   return standings.map((a) => {
     const s = withSessions.get(a.applicationId) ?? { visitors: 0, visits: 0, clicks: 0 };
     // Clicks without a session (Do Not Track) are each a visitor and a visit of their own.
-    return { applicationId: a.applicationId, visitors: s.visitors + a.clicks - s.clicks, visits: s.visits + a.clicks - s.clicks, cameBack: a.cameBack, firstHumanClick: a.first, lastHumanClick: a.last };
+    return { applicationId: a.applicationId, visitors: s.visitors + a.clicks - s.clicks, visits: s.visits + a.clicks - s.clicks, cameBack: a.cameBack };
   });
 }
 

@@ -261,16 +261,15 @@ const OF_KIND_SLICE = 5_000;
  * and last: the day from click_daily, then the click in it from the per-link index. One
  * statement, whatever the number of links. Redirected clicks only.
  */
-export function perLinkKindCounts(db: Db, trackingIds: string[], spans = true) {
+export function perLinkKindCounts(db: Db, trackingIds: string[]) {
   if (trackingIds.length === 0) return [];
   const ids = JSON.stringify(trackingIds);
   const human = `c.tracking_id = d.tracking_id and c.outcome = 'redirected' and c.visitor_kind = 'human' and ${counted("c.")}`;
-  const wanted = spans ? "d.visitor_kind = 'human'" : "false";
   return db.$client
     .query<{ trackingId: string; kind: VisitorKind; clicks: number; first: string | null; last: string | null }, [string]>(
       `select d.tracking_id as trackingId, d.visitor_kind as kind, d.clicks,
-         case when ${wanted} then (select clicked_at from link_clicks c where ${human} and c.clicked_at >= d.first_day order by c.clicked_at limit 1) end as first,
-         case when ${wanted} then (select clicked_at from link_clicks c where ${human} and c.clicked_at < date(d.last_day, '+1 day') order by c.clicked_at desc limit 1) end as last
+         case when d.visitor_kind = 'human' then (select clicked_at from link_clicks c where ${human} and c.clicked_at >= d.first_day order by c.clicked_at limit 1) end as first,
+         case when d.visitor_kind = 'human' then (select clicked_at from link_clicks c where ${human} and c.clicked_at < date(d.last_day, '+1 day') order by c.clicked_at desc limit 1) end as last
        from (select tracking_id, visitor_kind, sum(clicks) as clicks, min(case when clicks > 0 then day end) as first_day, max(case when clicks > 0 then day end) as last_day
              from click_daily where tracking_id in (select value from json_each(?)) and outcome = 'redirected'
              group by tracking_id, visitor_kind having sum(clicks) > 0) d`,
@@ -288,7 +287,7 @@ function someApplications(applicationIds?: string[]) {
  * after the click before: from click_daily, with exact times only where two days with
  * clicks are within a day of `returnDays` apart.
  */
-function humanDays(db: Db, returnDays: number, applicationIds?: string[], spans = false) {
+function humanDays(db: Db, returnDays: number, applicationIds?: string[]) {
   const some = someApplications(applicationIds);
   const days = db.$client
     .query<{ applicationId: string; day: string; clicks: number }, string[]>(
@@ -298,16 +297,18 @@ function humanDays(db: Db, returnDays: number, applicationIds?: string[], spans 
        group by 1, 2 having sum(d.clicks) > 0 order by 1, 2`,
     )
     .all(...some.params);
+  // The day's first (or last) human click of each of the application's links, by its end of the link's index; the earliest (latest) of them.
   const edge = (applicationId: string, day: string, order: "asc" | "desc") =>
     db.$client
-      .query<{ at: string }, [string, string, string]>(
-        `select c.clicked_at as at from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
-         where l.application_id = ? and c.clicked_at >= ? and c.clicked_at < date(?, '+1 day')
-           and c.visitor_kind = 'human' and c.outcome = 'redirected' and ${counted("c.")}
-         order by c.clicked_at ${order} limit 1`,
+      .query<{ at: string | null }, [string, string, string]>(
+        `select ${order === "asc" ? "min" : "max"}((select c.clicked_at from link_clicks c
+           where c.tracking_id = l.tracking_id and c.clicked_at >= ? and c.clicked_at < date(?, '+1 day')
+             and c.visitor_kind = 'human' and c.outcome = 'redirected' and ${counted("c.")}
+           order by c.clicked_at ${order} limit 1)) as at
+         from link_tracking l where l.application_id = ?`,
       )
-      .get(applicationId, day, day)?.at;
-  return standingsOf(days, returnDays, edge, spans);
+      .get(day, day, applicationId)?.at ?? undefined;
+  return standingsOf(days, returnDays, edge);
 }
 
 /** See ClickRepository.applicationActivity: from application_sessions and click_daily, for these applications (all when absent). */
@@ -322,10 +323,10 @@ export function applicationActivity(db: Db, returnDays: number, applicationIds?:
     )
     .all(...some.params);
   const withSessions = new Map(sessions.map((s) => [s.applicationId, s]));
-  return humanDays(db, returnDays, applicationIds, true).map((a) => {
+  return humanDays(db, returnDays, applicationIds).map((a) => {
     const s = withSessions.get(a.applicationId) ?? { visitors: 0, visits: 0, clicks: 0 };
     // Clicks without a session (Do Not Track) are each a visitor and a visit of their own.
-    return { applicationId: a.applicationId, visitors: s.visitors + a.clicks - s.clicks, visits: s.visits + a.clicks - s.clicks, cameBack: a.cameBack, firstHumanClick: a.first, lastHumanClick: a.last };
+    return { applicationId: a.applicationId, visitors: s.visitors + a.clicks - s.clicks, visits: s.visits + a.clicks - s.clicks, cameBack: a.cameBack };
   });
 }
 

@@ -472,7 +472,7 @@ export class SqliteStore implements Store {
       reclassify: (ids, kind, reason, at = new Date().toISOString(), from) => this.write(() => clicks.reclassifyClicks(db, ids, kind, reason, at, from)),
       // On this thread, a slice of 5,000 rows (a millisecond or two): started at every start, it must not start the reader thread for nothing.
       ofKind: (kind, after) => this.readClicks(() => clicks.clicksOfKind(db, kind, after)),
-      perLinkKindCounts: (ids, spans) => offThread("perLinkKindCounts", ids, spans),
+      perLinkKindCounts: (ids) => offThread("perLinkKindCounts", ids),
       humanOf: (ids, limit) => this.readClicks(() => clicks.humanClicksOf(db, ids, limit)),
       topLinksIn: (p, limit) => offThread("topLinksIn", p, limit),
       applicationActivity: (returnDays, ids) => offThread("applicationActivity", returnDays, ids),

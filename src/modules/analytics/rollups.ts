@@ -170,11 +170,7 @@ export async function applicationsOverview(store: Store, returnDays: number, opt
   const page = rows.slice(0, limit);
   const ids = page.map((r) => r.applicationId);
   const [named, links, activity] = await Promise.all([store.applications.list(ids), store.links.ofApplications(ids), store.clicks.applicationActivity(returnDays, ids)]);
-  // Each link's counts only: the first and last human click are the application's (activity), not each link's.
-  const counts = await store.clicks.perLinkKindCounts(
-    links.map((l) => l.trackingId),
-    false,
-  );
+  const counts = await store.clicks.perLinkKindCounts(links.map((l) => l.trackingId));
   const names = new Map(named.map((a) => [a.applicationId, a]));
   const activityOf = new Map(activity.map((a) => [a.applicationId, a]));
   const countsOf = new Map<string, KindCount[]>();
@@ -185,8 +181,9 @@ export async function applicationsOverview(store: Store, returnDays: number, opt
     page.map(async (a) => {
       const own = linksOf.get(a.applicationId) ?? [];
       const rollups = await linkRollups(store, own, own.flatMap((l) => countsOf.get(l.trackingId) ?? []));
+      const totals = summary(rollups);
       const act = activityOf.get(a.applicationId);
-      const totals = { ...summary(rollups), first_human_click: act?.firstHumanClick ?? null };
+      const last = rollups.map((r) => r.last_human_click).filter((v): v is string => v !== null).sort().at(-1) ?? null;
       return {
         application_id: a.applicationId,
         ...nameOf(a.applicationId, names.get(a.applicationId)),
@@ -194,7 +191,7 @@ export async function applicationsOverview(store: Store, returnDays: number, opt
         first_link_at: a.firstLinkAt,
         ...totals,
         status: totals.human_clicks === 0 ? ("not_opened" as const) : act?.cameBack ? ("came_back" as const) : ("opened" as const),
-        last_human_click: act?.lastHumanClick ?? null,
+        last_human_click: last,
         visitors: act?.visitors ?? 0,
         visits: act?.visits ?? 0,
       };

@@ -219,8 +219,6 @@ export function rollupsProperty(name: string, fresh: () => Promise<Store>, runs:
                   visitors: new Set(own.map((r) => r.session_id).filter((x) => x !== null)).size + anonymous,
                   visits: new Set(own.filter((r) => r.session_id !== null).map((r) => `${r.session_id} ${(r.clicked_at as string).slice(0, 10)}`)).size + anonymous,
                   cameBack: back,
-                  firstHumanClick: own.map((r) => r.clicked_at as string).sort()[0],
-                  lastHumanClick: own.map((r) => r.clicked_at as string).sort().at(-1)!,
                 },
           );
         }
