@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createApp } from "../src/app";
 import { testConfig, type Config } from "../src/config";
@@ -108,7 +109,17 @@ export async function call(app: { handle(r: Request): Promise<Response> }, path:
 /** Stored clicks (through the store: the ones waiting in the inbox included). */
 export const clickCount = async (store: Store) => ({ n: await store.clicks.count() });
 
-export const tempDir = () => `${tmpdir()}/link-tracker-test-${crypto.randomUUID()}`;
+/** The folders tempDir named, removed when the test process ends (whatever each test left in them). */
+const made: string[] = [];
+process.on("exit", () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+export const tempDir = () => {
+  const dir = `${tmpdir()}/link-tracker-test-${crypto.randomUUID()}`;
+  made.push(dir);
+  return dir;
+};
 
 /** An app over a migrated database file opened read-only: every write fails as on a read-only disk. */
 export function readOnlySetup(overrides: Partial<Config> = {}, log?: Logger) {
