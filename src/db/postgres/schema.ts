@@ -6,7 +6,7 @@
  * schema `link_tracker`. Timestamps are timestamptz and read back as ISO strings (store.ts).
  */
 import { sql } from "drizzle-orm";
-import type { ClickOrigin, ClickOutcome, VisitorKind } from "../store";
+import type { ClickOrigin, ClickOutcome, Scope, VisitorKind } from "../store";
 import { bigint, bigserial, boolean, date, index, inet, integer, jsonb, pgSchema, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid, varchar } from "drizzle-orm/pg-core";
 
 const at = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: "string" });
@@ -98,7 +98,7 @@ export const applications = own.table("applications", {
 export const apiKeys = own.table("api_keys", {
   id: text("id").primaryKey(),
   name: text("name").notNull().unique(),
-  scope: text("scope").notNull(),
+  scope: text("scope").$type<Scope>().notNull(),
   keyHash: text("key_hash").notNull().unique(),
   createdAt: at("created_at").notNull(),
   lastUsedAt: at("last_used_at"),

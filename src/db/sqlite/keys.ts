@@ -1,5 +1,6 @@
 /** The api_keys table. Keys themselves are never stored, only their SHA-256. */
 import { and, eq, isNull, sql } from "drizzle-orm";
+import { Conflict } from "../../lib/errors";
 import { changes, type Db } from "./index";
 import { apiKeys, type ApiKeyRow } from "./schema";
 
@@ -11,8 +12,14 @@ export function countActiveKeys(db: Db): number {
   return db.select({ n: sql<number>`count(*)` }).from(apiKeys).where(isNull(apiKeys.revokedAt)).get()?.n ?? 0;
 }
 
+/** A name is one key's: another of the same name is a Conflict (as on PostgreSQL), nothing written. */
 export function insertKey(db: Db, row: typeof apiKeys.$inferInsert): void {
-  db.insert(apiKeys).values(row).run();
+  try {
+    db.insert(apiKeys).values(row).run();
+  } catch (error) {
+    if (String((error as { code?: unknown }).code).startsWith("SQLITE_CONSTRAINT") && findKeyByName(db, row.name)) throw new Conflict(`a key named "${row.name}" already exists`);
+    throw error;
+  }
 }
 
 export function listKeys(db: Db): ApiKeyRow[] {

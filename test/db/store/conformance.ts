@@ -471,6 +471,9 @@ export function storeConformance(name: string, open: OpenStore, capabilities: Ca
       expect(await store.keys.revoke("node", at(7))).toBe(false);
       expect(await store.keys.findActiveByHash("h1")).toBeUndefined();
       expect((await store.keys.list()).map((k) => k.revokedAt)).toEqual([at(6)]);
+      // A name is a key's for good: another key of the same name is a Conflict naming it, and nothing is written.
+      expect(store.keys.insert({ id: "k2", name: "node", scope: "read", keyHash: "h2", createdAt: at(8) })).rejects.toThrow('a key named "node" already exists');
+      expect(await store.keys.list()).toHaveLength(1);
     });
 
     test("dashboard sessions: found by token hash, listed while active, revoked by id, key or all, pruned once ended", async () => {
