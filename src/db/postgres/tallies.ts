@@ -242,13 +242,15 @@ async function humanStandings(ctx: PgContext, returnDays: number, ids?: string[]
   const edges = new Map<string, string | undefined>();
   await Promise.all(
     edgesNeeded(days, returnDays).map(async (e) => {
+      // The day's first (or last) human click of each of the application's links, by its end of the link's index; the earliest (latest) of them.
       const r = await ctx.one<{ at: unknown }>(
-        sql`select c.clicked_at as at from link_clicks c join link_tracking l on l.tracking_id = c.tracking_id
-            where l.application_id = ${e.applicationId}::uuid and c.clicked_at >= (${e.day}::date)::timestamp at time zone 'UTC' and c.clicked_at < (${e.day}::date + 1)::timestamp at time zone 'UTC'
-              and c.visitor_kind = 'human' and c.outcome = 'redirected'
-            order by c.clicked_at ${e.order === "asc" ? sql`asc` : sql`desc`} limit 1`,
+        sql`select ${e.order === "asc" ? sql`min` : sql`max`}((select c.clicked_at from link_clicks c
+              where c.tracking_id = l.tracking_id and c.clicked_at >= (${e.day}::date)::timestamp at time zone 'UTC' and c.clicked_at < (${e.day}::date + 1)::timestamp at time zone 'UTC'
+                and c.visitor_kind = 'human' and c.outcome = 'redirected'
+              order by c.clicked_at ${e.order === "asc" ? sql`asc` : sql`desc`} limit 1)) as at
+            from link_tracking l where l.application_id = ${e.applicationId}::uuid`,
       );
-      edges.set(`${e.applicationId} ${e.day} ${e.order}`, r ? isoOf(r.at) : undefined);
+      edges.set(`${e.applicationId} ${e.day} ${e.order}`, r?.at ? isoOf(r.at) : undefined);
     }),
   );
   return standingsOf(days, returnDays, (applicationId, day, order) => edges.get(`${applicationId} ${day} ${order}`));
