@@ -1,22 +1,27 @@
 /**
  * Applications on PostgreSQL: the names and fields the job seeker gives them, and the pages of every application.
  */
-import { sql } from "drizzle-orm";
+import { asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Application, ApplicationRepository } from "../store";
-import { iso, isoOrNull, isUuid, jsonb, num } from "./rows";
+import { iso, isoOrNull, isUuid, num, rowsOf } from "./rows";
 import type { PgContext } from "./context";
+import { columnsAs } from "./columns";
+import { applications as a } from "./schema";
+
+type Row = typeof a.$inferSelect;
+const applicationOf = (r: Row): Application => ({ ...r, sentAt: isoOrNull(r.sentAt), createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) });
 
 export function applicationRepository(ctx: PgContext): ApplicationRepository {
-  const columns = sql.raw(`application_id::text as "applicationId", company, role, job_id::text as "jobId", sent_at as "sentAt", notes,
-    created_at as "createdAt", updated_at as "updatedAt"`);
-  const applicationOf = (r: Record<string, unknown>): Application =>
-    ({ ...r, sentAt: isoOrNull(r.sentAt), createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) }) as Application;
   const given = (v: unknown) => v !== undefined;
+  const select = (where: SQL | undefined) => ctx.db.select().from(a).where(where);
+  // The most recent first: by the day it was sent, or made.
+  const recentFirst = [sql`coalesce(${a.sentAt}, ${a.createdAt}) desc`, desc(a.applicationId)];
+  const byName = (column: typeof a.company | typeof a.role, value: string | null) => sql`lower(btrim(coalesce(${column}, ''))) = lower(btrim(${value ?? ""}::text))`;
   return {
     put: async (id, changes, at) => {
       const { company, role, jobId, sentAt, notes } = changes;
       // A field left out keeps its value; one given as null is cleared.
-      const r = await ctx.one<Record<string, unknown>>(
+      const [r] = rowsOf<Row>(await ctx.guard(() => ctx.db.execute(
         sql`insert into link_tracker.applications as a (application_id, company, role, job_id, sent_at, notes, created_at, updated_at)
             values (${id}::uuid, ${company ?? null}, ${role ?? null}, ${jobId ?? null}::uuid, ${sentAt ?? null}::timestamptz, ${notes ?? null},
               ${at}::timestamptz, ${at}::timestamptz)
@@ -27,33 +32,28 @@ export function applicationRepository(ctx: PgContext): ApplicationRepository {
               sent_at = case when ${given(sentAt)}::boolean then excluded.sent_at else a.sent_at end,
               notes = case when ${given(notes)}::boolean then excluded.notes else a.notes end,
               updated_at = excluded.updated_at
-            returning ${columns}`,
-      );
+            returning ${columnsAs(a)}`,
+      )));
       return applicationOf(r!);
     },
     find: async (id) => {
       if (!isUuid(id)) return undefined;
-      const r = await ctx.one<Record<string, unknown>>(sql`select ${columns} from link_tracker.applications where application_id = ${id}::uuid`);
+      const [r] = await ctx.guard(() => select(eq(a.applicationId, id)));
       return r ? applicationOf(r) : undefined;
     },
     list: async (ids) => {
-      const filter = ids ? sql`where application_id in (select (jsonb_array_elements_text(${jsonb(ids.filter(isUuid))}))::uuid)` : sql``;
-      return (await ctx.all<Record<string, unknown>>(sql`select ${columns} from link_tracker.applications ${filter} order by created_at, application_id`)).map(applicationOf);
+      const some = ids?.filter(isUuid);
+      if (some?.length === 0) return [];
+      return (await ctx.guard(() => select(some ? inArray(a.applicationId, some) : undefined).orderBy(asc(a.createdAt), asc(a.applicationId)))).map(applicationOf);
     },
     named: async (company, role) =>
-      (
-        await ctx.all<Record<string, unknown>>(
-          sql`select ${columns} from link_tracker.applications
-              where lower(btrim(coalesce(company, ''))) = lower(btrim(${company ?? ""}::text)) and lower(btrim(coalesce(role, ''))) = lower(btrim(${role ?? ""}::text))
-              order by coalesce(sent_at, created_at) desc, application_id desc`,
-        )
-      ).map(applicationOf),
+      (await ctx.guard(() => select(sql`${byName(a.company, company)} and ${byName(a.role, role)}`).orderBy(...recentFirst))).map(applicationOf),
     search: async (text, limit) =>
       (
-        await ctx.all<Record<string, unknown>>(
-          sql`select ${columns} from link_tracker.applications
-              where strpos(lower(coalesce(company, '') || ' ' || coalesce(role, '')), lower(btrim(${text}::text))) > 0
-              order by coalesce(sent_at, created_at) desc, application_id desc limit ${limit}`,
+        await ctx.guard(() =>
+          select(sql`strpos(lower(coalesce(${a.company}, '') || ' ' || coalesce(${a.role}, '')), lower(btrim(${text}::text))) > 0`)
+            .orderBy(...recentFirst)
+            .limit(limit),
         )
       ).map(applicationOf),
     withIdPrefix: async (prefix, limit) => {
