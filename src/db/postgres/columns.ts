@@ -62,7 +62,8 @@ export function columnsAs(table: PgTable): SQL {
   );
 }
 
-type Key<T extends PgTable> = keyof T["$inferInsert"] & string;
+/** A property of a table (a column, as drizzle names it). */
+export type Key<T extends PgTable> = keyof T["$inferInsert"] & string;
 
 /** `on conflict (target) do update set` each of `update` to its new value (`do nothing` without any). */
 export function onConflict<T extends PgTable>(table: T, target: Key<T>[], update: Key<T>[]): SQL {

@@ -27,11 +27,10 @@ import { connectPostgres, type PgDb } from "./driver";
 import { migratePostgres } from "./migrations";
 import { explainTls, tlsPlan } from "./tls";
 import { isUuid, num, rowsOf } from "./rows";
-import { arraysOf, onConflict, unnestInsert } from "./columns";
+import { arraysOf, onConflict, unnestInsert, type Key } from "./columns";
 import * as pg from "./schema";
 import * as lite from "../sqlite/schema";
 
-type Key<T extends PgTable> = keyof T["$inferInsert"] & string;
 
 const CLICK_SLICE = 5000;
 
