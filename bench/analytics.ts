@@ -247,7 +247,7 @@ const mb = (path: string) => (statSync(path).size / 2 ** 20).toFixed(0);
 function rollupRows(path: string): string {
   const db = new Database(path, { readonly: true });
   try {
-    const tables = ["click_daily", "click_quarters", "click_quarters_all", "click_dimensions", "click_dimensions_daily", "click_dimensions_hourly", "click_sessions", "application_sessions"];
+    const tables = ["click_daily", "click_hours", "click_quarters", "click_quarters_all", "click_dimensions", "click_dimensions_daily", "click_dimensions_hourly", "click_sessions", "application_sessions"];
     return tables
       .filter((t) => db.query("select 1 from sqlite_master where name = ?").get(t))
       .map((t) => `${t} ${(db.query(`select count(*) as n from ${t}`).get() as { n: number }).n.toLocaleString("en")}`)

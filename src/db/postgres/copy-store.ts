@@ -198,7 +198,7 @@ async function verify(file: Database, db: PgDb): Promise<CopyReport> {
   }
   // The roll-ups the target's triggers made, once every copied click is counted in them: each counts every click once.
   while (num((await all<{ n: unknown }>(db, countPendingSql()))[0]?.n) > 0);
-  for (const rollup of ["click_daily", "click_quarters", "click_quarters_all"]) {
+  for (const rollup of ["click_daily", "click_hours", "click_quarters", "click_quarters_all"]) {
     const [summed] = await all<{ n: unknown }>(db, sql.raw(`select coalesce(sum(clicks), 0) as n from link_tracker.${rollup}`));
     report.push({ table: `${rollup} (sum)`, source: report[1].source, target: num(summed?.n) });
   }

@@ -23,6 +23,7 @@ import m0010 from "../../../drizzle-pg/0010_link_destinations.sql" with { type: 
 import m0011 from "../../../drizzle-pg/0011_channels.sql" with { type: "text" };
 import m0012 from "../../../drizzle-pg/0012_short_codes.sql" with { type: "text" };
 import m0013 from "../../../drizzle-pg/0013_application_sessions.sql" with { type: "text" };
+import m0014 from "../../../drizzle-pg/0014_click_hours.sql" with { type: "text" };
 import type { PgDb } from "./driver";
 import { rowsOf } from "./rows";
 
@@ -41,6 +42,7 @@ export const embeddedSql: Record<string, string> = {
   "0011_channels": m0011,
   "0012_short_codes": m0012,
   "0013_application_sessions": m0013,
+  "0014_click_hours": m0014,
 };
 
 export { journal };

@@ -244,6 +244,14 @@ const trackingId = () => varchar("tracking_id", { length: 100 }).notNull();
 /** Clicks per link and quarter-hour: a day in any time zone, and a period's edges. */
 export const clickQuarters = own.table("click_quarters", { trackingId: trackingId(), quarter: integer("quarter").notNull(), ...counter() }, (t) => [
   primaryKey({ columns: [t.trackingId, t.quarter, t.visitorKind, t.outcome, t.shard] }),
+  // A period's edges across every link (the overview's top links and orphans).
+  index("click_quarters_time_idx").on(t.quarter),
+]);
+
+/** Clicks per link and hour: the hours of a period that are not whole UTC days, between click_daily and click_quarters. */
+export const clickHours = own.table("click_hours", { trackingId: trackingId(), hour: integer("hour").notNull(), ...counter() }, (t) => [
+  primaryKey({ columns: [t.trackingId, t.hour, t.visitorKind, t.outcome, t.shard] }),
+  index("click_hours_time_idx").on(t.hour),
 ]);
 
 /** Every link's clicks together per quarter-hour: the overview's days. */

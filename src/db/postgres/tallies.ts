@@ -106,6 +106,7 @@ const countGrains = (perLink: boolean): Grain[] =>
   perLink
     ? [
         { table: "click_daily", column: "day", unitMs: DAY_MS, date: true, everyClick: true },
+        { table: "click_hours", column: "hour", unitMs: HOUR_MS },
         { table: "click_quarters", column: "quarter", unitMs: QUARTER_MS },
       ]
     : [{ table: "click_quarters_all", column: "quarter", unitMs: QUARTER_MS, links: false }];

@@ -77,6 +77,7 @@ const unit = (c: Counted, seconds: number) => Math.floor(c.clicked_epoch / secon
 // order, so that they walk the table's b-tree once instead of jumping about in it.
 const ROLLUPS: Rollup[] = [
   { table: "click_daily", columns: ["day", "tracking_id"], keys: (c) => [[c.clicked_at.slice(0, 10), c.tracking_id]] },
+  { table: "click_hours", columns: ["tracking_id", "hour"], keys: (c) => [[c.tracking_id, unit(c, HOUR_S)]] },
   { table: "click_quarters", columns: ["tracking_id", "quarter"], keys: (c) => [[c.tracking_id, unit(c, QUARTER_S)]] },
   { table: "click_quarters_all", columns: ["quarter"], keys: (c) => [[unit(c, QUARTER_S)]] },
   {

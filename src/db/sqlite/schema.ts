@@ -253,8 +253,22 @@ export const clickQuarters = sqliteTable("click_quarters", {
   ...rollupCounts,
 }, (t) => [
   primaryKey({ columns: [t.trackingId, t.quarter, t.visitorKind, t.outcome] }),
-  // A period's edges across every link (the overview's top links and orphans).
-  index("click_quarters_time_idx").on(t.quarter),
+  // A period's edges across every link (the overview's top links and orphans); covering, with the key's columns.
+  index("click_quarters_time_idx").on(t.quarter, t.clicks),
+]);
+
+/**
+ * Per link and hour: the hours of a period that are not whole UTC days (another time
+ * zone's midnight, a period from now), between click_daily and click_quarters.
+ */
+export const clickHours = sqliteTable("click_hours", {
+  trackingId: text("tracking_id").notNull(),
+  hour: integer("hour").notNull(),
+  ...rollupCounts,
+}, (t) => [
+  primaryKey({ columns: [t.trackingId, t.hour, t.visitorKind, t.outcome] }),
+  // A period's hours across every link; covering, with the key's columns.
+  index("click_hours_time_idx").on(t.hour, t.clicks),
 ]);
 
 /** Every link together, per quarter-hour: the overview's counts and days. */

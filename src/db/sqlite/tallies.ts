@@ -93,6 +93,7 @@ function countGrains(perLink: boolean) {
   return perLink
     ? [
         { table: "click_daily", column: "day", unitMs: DAY_MS },
+        { table: "click_hours", column: "hour", unitMs: HOUR_MS },
         { table: "click_quarters", column: "quarter", unitMs: QUARTER_MS },
       ]
     : [{ table: "click_quarters_all", column: "quarter", unitMs: QUARTER_MS }];
@@ -238,8 +239,8 @@ export function perDay(db: Db, f: ClickFilter & { from: string; to: string }, tz
 /**
  * Per tracking_id, the clicks of a period (redirected ones, or every outcome's: orphan
  * hits are not_found): the SQL of a subquery of (g = tracking_id, clicks) rows to be
- * summed, from click_daily's whole days, click_quarters' quarter-hours and link_clicks'
- * minutes.
+ * summed, from click_daily's whole days, click_hours' hours, click_quarters' quarter-hours
+ * and link_clicks' minutes.
  */
 export function perLinkIn(p: Period, kinds: VisitorKind[] | undefined, anyOutcome = false): { sql: string; params: SQLQueryBindings[] } {
   const f: Filter = { from: p.from, to: p.to, kinds, anyOutcome };

@@ -61,7 +61,7 @@ describe("PostgreSQL upgrade to the count's mark (0008)", () => {
       select 'old-link', timestamptz '2026-11-02 10:00Z' + i * interval '90 minutes', 's' || (i % 3), case when i % 5 = 0 then 'bot' else 'human' end, i % 5 = 0, 'DE'
       from generate_series(1, 30) i`);
     await db.execute(sql`update link_clicks set counted = true where click_id in (select click_id from link_clicks order by clicked_at limit 12)`);
-    expect((await migratePostgres(db)).applied).toEqual(["0008_click_count_mark", "0009_signal_time_index", "0010_link_destinations", "0011_channels", "0012_short_codes", "0013_application_sessions"]);
+    expect((await migratePostgres(db)).applied).toEqual(["0008_click_count_mark", "0009_signal_time_index", "0010_link_destinations", "0011_channels", "0012_short_codes", "0013_application_sessions", "0014_click_hours"]);
 
     const store = await PostgresStore.open(db, {});
     const period = { from: "2026-11-01T00:00:00.000Z", to: "2026-11-05T00:00:00.000Z", trackingIds: ["old-link"] };
