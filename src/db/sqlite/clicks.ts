@@ -311,19 +311,13 @@ function humanDays(db: Db, returnDays: number, applicationIds?: string[]) {
   return standingsOf(days, returnDays, edge);
 }
 
-/** See ClickRepository.applicationActivity: from application_sessions and click_daily, for these applications (all when absent). */
+/** See ClickRepository.applicationActivity: from application_counts and click_daily, for these applications (all when absent). */
 export function applicationActivity(db: Db, returnDays: number, applicationIds?: string[]) {
-  const some = applicationIds ? { sql: "and application_id in (select value from json_each(?))", params: [JSON.stringify(applicationIds)] } : { sql: "", params: [] as string[] };
-  // One row per application, session and day (rollups.ts keeps them under the link's
-  // application): grouped by session first, in the primary key's order, then by
-  // application, with no sort of the sessions for a distinct count.
+  const some = applicationIds ? { sql: "where application_id in (select value from json_each(?))", params: [JSON.stringify(applicationIds)] } : { sql: "", params: [] as string[] };
+  // One row an application (rollups.ts countSession keeps them with application_sessions).
   const sessions = db.$client
     .query<{ applicationId: string; visitors: number; visits: number; clicks: number }, string[]>(
-      `select application_id as applicationId, count(*) as visitors, sum(visits) as visits, sum(clicks) as clicks
-       from (select application_id, count(*) as visits, sum(clicks) as clicks from application_sessions
-             where visitor_kind = 'human' and outcome = 'redirected' and clicks > 0 ${some.sql}
-             group by application_id, session_id)
-       group by application_id`,
+      `select application_id as applicationId, visitors, visits, clicks from application_counts ${some.sql}`,
     )
     .all(...some.params);
   const withSessions = new Map(sessions.map((s) => [s.applicationId, s]));

@@ -28,6 +28,7 @@ import m0018 from "../../../drizzle/0018_channels.sql" with { type: "text" };
 import m0019 from "../../../drizzle/0019_application_sessions.sql" with { type: "text" };
 import m0020 from "../../../drizzle/0020_short_codes.sql" with { type: "text" };
 import m0021 from "../../../drizzle/0021_click_hours.sql" with { type: "text" };
+import m0022 from "../../../drizzle/0022_application_counts.sql" with { type: "text" };
 
 export const embeddedSql: Record<string, string> = {
   "0000_init": m0000,
@@ -52,6 +53,7 @@ export const embeddedSql: Record<string, string> = {
   "0019_application_sessions": m0019,
   "0020_short_codes": m0020,
   "0021_click_hours": m0021,
+  "0022_application_counts": m0022,
 };
 
 export { journal };

@@ -69,8 +69,17 @@ const DIMENSION_NAMES = Object.keys(DIMENSIONS) as Dimension[];
  */
 export const ALL_LINK_DIMENSIONS: Dimension[] = ["place"];
 
-/** A roll-up: its key columns (visitor_kind and outcome follow), and each key a click counts in (`application`: its link's). */
-type Rollup = { table: string; columns: string[]; keys: (c: Counted, application: (trackingId: string) => string | null) => (string | number)[][] };
+/**
+ * A roll-up: its key columns (visitor_kind and outcome follow), each key a click counts in
+ * (`application`: its link's), and (`add`) how clicks are added to a key where more than
+ * its row follows from them.
+ */
+type Rollup = {
+  table: string;
+  columns: string[];
+  keys: (c: Counted, application: (trackingId: string) => string | null) => (string | number)[][];
+  add?: (db: Db, key: (string | number)[], clicks: number) => void;
+};
 
 const unit = (c: Counted, seconds: number) => Math.floor(c.clicked_epoch / seconds);
 // Key columns in each table's primary key order: a batch's groups are upserted in that
@@ -97,8 +106,45 @@ const ROLLUPS: Rollup[] = [
       const id = application(c.tracking_id);
       return id === null ? [] : [[id, c.session_id, unit(c, DAY_S)]];
     },
+    add: (db, [applicationId, sessionId, day], clicks) => countSession(db, String(applicationId), String(sessionId), Number(day), clicks),
   },
 ];
+
+const applicationStatements = (db: Db) =>
+  perDb(db, "rollups:applications", () => ({
+    day: db.$client.prepare<{ clicks: number }, [string, string, number, number]>(
+      `insert into main.application_sessions (application_id, session_id, day, visitor_kind, outcome, clicks) values (?, ?, ?, 'human', 'redirected', ?)
+       on conflict (application_id, session_id, day, visitor_kind, outcome) do update set clicks = clicks + excluded.clicks returning clicks`,
+    ),
+    visitor: db.$client.prepare<{ visits: number }, [string, string, number]>(
+      `insert into main.application_visitors (application_id, session_id, visits) values (?, ?, ?)
+       on conflict (application_id, session_id) do update set visits = visits + excluded.visits returning visits`,
+    ),
+    counts: db.$client.prepare<unknown, [string, number, number, number]>(
+      `insert into main.application_counts (application_id, visitors, visits, clicks) values (?, ?, ?, ?)
+       on conflict (application_id) do update set visitors = visitors + excluded.visitors, visits = visits + excluded.visits, clicks = clicks + excluded.clicks`,
+    ),
+  }));
+
+const above = (n: number) => (n > 0 ? 1 : 0);
+
+/**
+ * Adds `clicks` (fewer, when below 0) to an application's session on a UTC day, and what
+ * that changes: a visit is a day of the session with clicks, a visitor a session with a
+ * visit. So the application's counts (application_counts) stay what a count of its
+ * sessions' rows would give, one row an application.
+ */
+function countSession(db: Db, applicationId: string, sessionId: string, day: number, clicks: number): void {
+  const s = applicationStatements(db);
+  const now = s.day.get(applicationId, sessionId, day, clicks)!.clicks;
+  const visits = above(now) - above(now - clicks);
+  let visitors = 0;
+  if (visits !== 0) {
+    const v = s.visitor.get(applicationId, sessionId, visits)!.visits;
+    visitors = above(v) - above(v - visits);
+  }
+  s.counts.run(applicationId, visitors, visits, clicks);
+}
 
 const byKey = (a: (string | number)[], b: (string | number)[]) => {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
@@ -138,7 +184,8 @@ function countRows(db: Db, rows: Counted[], sign: 1 | -1): void {
     for (let at = 0; at < keys.length; ) {
       let end = at + 1;
       while (end < keys.length && byKey(keys[at], keys[end]) === 0) end++;
-      statements[i].run(...keys[at], sign * (end - at));
+      if (r.add) r.add(db, keys[at], sign * (end - at));
+      else statements[i].run(...keys[at], sign * (end - at));
       at = end;
     }
   });
@@ -155,21 +202,14 @@ const applicationOfLink = (db: Db) =>
  */
 export function moveApplicationSessions(db: Db, trackingId: string, from: string | null, to: string | null): void {
   if (from === to) return;
-  const sessions = `select session_id, day, clicks from main.click_sessions where tracking_id = ? and visitor_kind = 'human' and outcome = 'redirected' and clicks <> 0`;
-  if (from !== null) {
-    db.$client.run(
-      `update main.application_sessions as a set clicks = a.clicks - s.clicks from (${sessions}) s
-       where a.application_id = ? and a.session_id = s.session_id and a.day = s.day and a.visitor_kind = 'human' and a.outcome = 'redirected'`,
-      [trackingId, from],
-    );
-  }
-  if (to !== null) {
-    db.$client.run(
-      `insert into main.application_sessions (application_id, session_id, day, visitor_kind, outcome, clicks)
-       select ?, session_id, day, 'human', 'redirected', clicks from (${sessions}) where true
-       on conflict (application_id, session_id, day, visitor_kind, outcome) do update set clicks = clicks + excluded.clicks`,
-      [to, trackingId],
-    );
+  const sessions = db.$client
+    .query<{ sessionId: string; day: number; clicks: number }, [string]>(
+      "select session_id as sessionId, day, clicks from main.click_sessions where tracking_id = ? and visitor_kind = 'human' and outcome = 'redirected' and clicks <> 0",
+    )
+    .all(trackingId);
+  for (const { sessionId, day, clicks } of sessions) {
+    if (from !== null) countSession(db, from, sessionId, day, -clicks);
+    if (to !== null) countSession(db, to, sessionId, day, clicks);
   }
 }
 

@@ -322,6 +322,28 @@ export const applicationSessions = sqliteTable("application_sessions", {
   ...rollupCounts,
 }, (t) => [primaryKey({ columns: [t.applicationId, t.sessionId, t.day, t.visitorKind, t.outcome] })]);
 
+/**
+ * Per application and session: on how many days (application_sessions rows) it has
+ * clicks, kept as those rows go above nothing or back (rollups.ts sessionCounted).
+ */
+export const applicationVisitors = sqliteTable("application_visitors", {
+  applicationId: text("application_id").notNull(),
+  sessionId: text("session_id").notNull(),
+  visits: integer("visits").notNull(),
+}, (t) => [primaryKey({ columns: [t.applicationId, t.sessionId] })]);
+
+/**
+ * Per application: its visitors (sessions with a visit), visits (days of a session with
+ * clicks) and the clicks of those sessions, kept with application_visitors: what the
+ * applications overview reads, one row an application, however many sessions it has.
+ */
+export const applicationCounts = sqliteTable("application_counts", {
+  applicationId: text("application_id").primaryKey(),
+  visitors: integer("visitors").notNull(),
+  visits: integer("visits").notNull(),
+  clicks: integer("clicks").notNull(),
+});
+
 /** Values made once and kept: the key that signs the dashboard's owner cookie. */
 export const settings = sqliteTable("settings", {
   key: text("key").primaryKey(),
